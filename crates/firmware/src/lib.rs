@@ -1,0 +1,1 @@
+//! kfit-firmware (see ARCHITECTURE.md).

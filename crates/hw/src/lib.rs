@@ -1,0 +1,1 @@
+//! kfit-hw (see ARCHITECTURE.md).

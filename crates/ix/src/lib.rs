@@ -1,0 +1,1 @@
+//! kfit-ix (see ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! kfit-kbuild (see ARCHITECTURE.md).

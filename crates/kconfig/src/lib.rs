@@ -1,0 +1,1 @@
+//! kfit-kconfig (see ARCHITECTURE.md).

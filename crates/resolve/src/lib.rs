@@ -1,0 +1,1 @@
+//! kfit-resolve (see ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! kfit-solve (see ARCHITECTURE.md).

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Fetch and cache the real kernel trees and Debian ground truth that kfit's
+# integration tests, benchmarks and quick start use.
+#
+# Everything lands in ${KFIT_CACHE:-~/.cache/kfit}, outside the clone, and is
+# reused on later runs (each step leaves a stamp file). Needs root for apt-get
+# (as on a fresh Debian 12 machine or in CI).
+#
+#   scripts/fetch-kernels.sh [6.12] [6.1]      (default: both)
+#
+# Per version V it produces:
+#   $KFIT_CACHE/trees/V/            pristine source tree from Debian's linux-source-V
+#   $KFIT_CACHE/build/V/            O= build dir with scripts/kconfig/conf built
+#                                   (the oracle), and .config = x86_64_defconfig
+#   $KFIT_CACHE/debian/V/config     Debian's amd64 config for that version
+#   $KFIT_CACHE/debian/V/lib/modules/<abi>/modules.alias ...   (depmod -b)
+#   $KFIT_CACHE/env/V               KEY=VALUE lines: TREE BUILD KVER ABI
+set -euo pipefail
+
+CACHE=${KFIT_CACHE:-$HOME/.cache/kfit}
+VERSIONS=("$@")
+[ ${#VERSIONS[@]} -gt 0 ] || VERSIONS=(6.12 6.1)
+mkdir -p "$CACHE"/{trees,build,debian,env,debs}
+
+log() { printf '[fetch-kernels] %s\n' "$*" >&2; }
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+apt_ready() {
+    [ -f "$CACHE/.apt-updated" ] && [ -z "${CI:-}" ] && return 0
+    [ -n "${APT_UPDATED:-}" ] && return 0
+    log "apt-get update"
+    $SUDO apt-get update -qq
+    APT_UPDATED=1
+    touch "$CACHE/.apt-updated"
+}
+
+need_pkgs() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    apt_ready
+    log "apt-get install ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Host tools the kernel's own kconfig needs to build conf, and kmod for depmod.
+need_pkgs make gcc flex bison bc xz-utils kmod libc6-dev
+
+for V in "${VERSIONS[@]}"; do
+    TREE=$CACHE/trees/$V
+    BUILD=$CACHE/build/$V
+    DEB=$CACHE/debian/$V
+
+    # 1. the source tree
+    if [ ! -f "$TREE/.kfit-extracted" ]; then
+        need_pkgs "linux-source-$V"
+        tarball=$(ls /usr/src/linux-source-"$V".tar.* | head -1)
+        log "extracting $tarball"
+        rm -rf "$TREE" "$TREE.tmp"
+        mkdir -p "$TREE.tmp"
+        tar -xf "$tarball" -C "$TREE.tmp" --strip-components=1
+        touch "$TREE.tmp/.kfit-extracted"
+        mv "$TREE.tmp" "$TREE"
+    fi
+    KVER=$(make -s -C "$TREE" kernelversion 2>/dev/null)
+
+    # 2. conf, built out of tree so the source stays pristine
+    if [ ! -x "$BUILD/scripts/kconfig/conf" ] || [ ! -f "$BUILD/.kfit-defconfig" ]; then
+        log "building scripts/kconfig/conf for $V (O=$BUILD)"
+        rm -rf "$BUILD"; mkdir -p "$BUILD"
+        make -s -C "$TREE" O="$BUILD" ARCH=x86 x86_64_defconfig >/dev/null
+        cp "$BUILD/.config" "$BUILD/x86_64_defconfig.config"
+        touch "$BUILD/.kfit-defconfig"
+    fi
+
+    # 3. Debian's image of the same version: config + modules.alias ground truth
+    if [ ! -f "$DEB/.kfit-done" ]; then
+        apt_ready
+        case $V in
+            6.1) meta=linux-image-amd64 ;;
+            *) meta=linux-image-$V-amd64 ;;
+        esac
+        img=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+        [ -n "$img" ] || { log "cannot find the image package behind $meta"; exit 1; }
+        # Prefer the unsigned package (same modules, no signature wrapper).
+        if apt-cache show "$img-unsigned" >/dev/null 2>&1; then img=$img-unsigned; fi
+        log "downloading $img"
+        rm -rf "$DEB" "$DEB.tmp"; mkdir -p "$DEB.tmp"
+        (cd "$CACHE/debs" && apt-get download -qq "$img" >/dev/null)
+        dpkg-deb -x "$(ls -t "$CACHE"/debs/"$img"_*.deb | head -1)" "$DEB.tmp"
+        abi=$(ls "$DEB.tmp/lib/modules" | head -1)
+        depmod -b "$DEB.tmp" "$abi"
+        cp "$DEB.tmp/boot/config-$abi" "$DEB.tmp/config"
+        echo "$abi" > "$DEB.tmp/abi"
+        touch "$DEB.tmp/.kfit-done"
+        mv "$DEB.tmp" "$DEB"
+    fi
+
+    cat > "$CACHE/env/$V" <<EOT
+TREE=$TREE
+BUILD=$BUILD
+KVER=$KVER
+DEBIAN=$DEB
+ABI=$(cat "$DEB/abi")
+EOT
+    log "$V ready: tree $TREE (Linux $KVER), Debian $(cat "$DEB/abi")"
+done
