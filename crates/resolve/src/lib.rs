@@ -1,1 +1,2 @@
-//! kfit-resolve (see ARCHITECTURE.md).
+//! kfit-resolve: from devices to the Kconfig symbols that drive them.
+pub mod srcscan;
