@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# End-to-end proof: a kernel built from kfit's config binds every device that
+# Debian's kernel bound on the QEMU q35 reference machine.
+#
+#   scripts/e2e-qemu.sh                    fit with kfit, build, boot, compare
+#   scripts/e2e-qemu.sh --config FILE      skip kfit, use FILE as the config
+#
+# Options:  --config FILE   use FILE instead of running `kfit fit` (step 3)
+#           --base FILE     base config for kfit (same as KFIT_E2E_BASE=FILE)
+#           --out DIR       where this run's files go
+#                           (default $KFIT_CACHE/e2e/runs/<UTC time>, and
+#                           $KFIT_CACHE/e2e/latest points at it)
+# Env:      KFIT_CACHE (default ~/.cache/kfit)   KFIT_SHARED (default ../shared
+#           next to the clone)   KFIT_E2E_BASE   KFIT_E2E_LISTINGS (listing
+#           files, relative to the machine dir)   KFIT_E2E_JOBS (default 2)
+#           CARGO_TARGET_DIR   QEMU_TIMEOUT (default 600)
+#
+# Steps: (1) packages + the 6.12 tree, (2) the MODULES=n base config,
+# (3) `kfit fit` on the machine's listings, (4) the kernel's own olddefconfig
+# on the result (what it drops is printed), (5) `make -j2 bzImage` in a kept
+# O= dir with ccache, (6) boot it with collect.sh's KERNEL_IMAGE mode,
+# (7) compare.sh against Debian's bindings. Prints build time, boot time and
+# devices bound against Debian's count. Exit 0: nothing missing; 1: devices
+# missing; 2: the pipeline itself failed. Needs root on Debian 12 (apt-get).
+# See docs/e2e.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${KFIT_CACHE:-$HOME/.cache/kfit}
+SHARED=${KFIT_SHARED:-$ROOT/../shared}
+MACHINE=qemu-q35-debian61
+JOBS=${KFIT_E2E_JOBS:-2}
+LISTINGS=${KFIT_E2E_LISTINGS:-lspci-nnk.txt lsusb.txt modalias-uevent.txt drivers.txt}
+BUILD_DIR=$CACHE/e2e-build           # kept O= dir: reruns are incremental
+KCONF_DIR=$CACHE/e2e/kconfig          # O= dir used only to make the base config
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+CC_CMD="ccache gcc"
+
+CONFIG_IN=""
+BASE_IN=${KFIT_E2E_BASE:-}
+OUTDIR=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --config) CONFIG_IN=$(realpath "$2"); shift 2;;
+        --base) BASE_IN=$2; shift 2;;
+        --out) OUTDIR=$2; shift 2;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d;s/^# \{0,1\}//'; exit 0;;
+        *) echo "e2e-qemu: unknown argument $1 (see --help)" >&2; exit 2;;
+    esac
+done
+[ -z "$BASE_IN" ] || BASE_IN=$(realpath "$BASE_IN")
+
+T_START=$(date +%s)
+step() { printf '\n==> [e2e %s] %s\n' "$(date -u +%T)" "$*"; }
+die() { echo "e2e-qemu: error: $*" >&2; exit 2; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
+
+HW=$SHARED/hw/$MACHINE
+[ -f "$HW/collect.sh" ] && [ -f "$HW/compare.sh" ] && [ -f "$HW/drivers.txt" ] \
+    || die "no reference machine at $HW (set KFIT_SHARED to the shared/ directory)"
+HW=$(cd "$HW" && pwd)
+
+if [ -z "$OUTDIR" ]; then
+    OUTDIR=$CACHE/e2e/runs/$(date -u +%Y%m%dT%H%M%SZ)
+    mkdir -p "$OUTDIR"
+    ln -sfn "$OUTDIR" "$CACHE/e2e/latest"
+fi
+mkdir -p "$OUTDIR"
+OUTDIR=$(cd "$OUTDIR" && pwd)
+echo "e2e-qemu: run directory $OUTDIR"
+
+# ------------------------------------------------------------ (1) packages
+step "host packages"
+PKGS=(make gcc libc6-dev flex bison bc libelf-dev libssl-dev xz-utils ccache
+      qemu-system-x86 swtpm busybox-static pciutils pci.ids usbutils kmod cpio zstd file)
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    echo "installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+ccache -M 5G >/dev/null
+
+step "Linux 6.12 tree"
+"$ROOT/scripts/fetch-kernels.sh" 6.12
+# shellcheck disable=SC1090,SC1091
+. "$CACHE/env/6.12"
+[ -f "$TREE/Makefile" ] || die "no kernel tree at $TREE"
+echo "TREE=$TREE (Linux $KVER)"
+mk() { nice -n 10 make -C "$TREE" ARCH=x86 CC="$CC_CMD" "$@"; }
+
+# Only one run at a time may use the kept build dir.
+mkdir -p "$BUILD_DIR" "$KCONF_DIR"
+exec 9>"$CACHE/e2e/.lock"
+flock -n 9 || { echo "e2e-qemu: waiting for another run to finish"; flock 9; }
+
+# ------------------------------------------------------------ (2) base config
+if [ -z "$CONFIG_IN" ]; then
+    step "MODULES=n base config"
+    if [ -n "$BASE_IN" ]; then
+        echo "base: $BASE_IN (KFIT_E2E_BASE), with MODULES forced off"
+        cp "$BASE_IN" "$KCONF_DIR/.config"
+    else
+        echo "base: x86_64_defconfig of $KVER, MODULES disabled (scripts/config + olddefconfig)"
+        mk -s O="$KCONF_DIR" x86_64_defconfig >/dev/null
+    fi
+    "$TREE/scripts/config" --file "$KCONF_DIR/.config" --disable MODULES
+    mk -s O="$KCONF_DIR" olddefconfig >/dev/null
+    cp "$KCONF_DIR/.config" "$OUTDIR/base.config"
+    grep -q '^# CONFIG_MODULES is not set' "$OUTDIR/base.config" || die "base still has MODULES"
+    echo "base.config: $(grep -c '=y$' "$OUTDIR/base.config") symbols =y"
+fi
+
+# ------------------------------------------------------------ (3) kfit fit
+if [ -n "$CONFIG_IN" ]; then
+    step "config given with --config (kfit fit skipped)"
+    cp "$CONFIG_IN" "$OUTDIR/fitted.config"
+    echo "config: $CONFIG_IN"
+else
+    step "kfit fit"
+    TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+    (cd "$ROOT" && nice -n 10 cargo build --release -p kfit)
+    listing_files=()
+    for f in $LISTINGS; do listing_files+=("$HW/$f"); done
+    echo "kfit fit ${listing_files[*]} --tree $TREE --base base.config -o fitted.config"
+    t0=$(date +%s.%N)
+    "$TARGET/release/kfit" fit "${listing_files[@]}" --tree "$TREE" \
+        --base "$OUTDIR/base.config" -o "$OUTDIR/fitted.config" 2>&1 | tee "$OUTDIR/kfit-fit.log"
+    [ -s "$OUTDIR/fitted.config" ] || die "kfit fit wrote no config"
+    echo "kfit fit: $(secs "$t0" "$(date +%s.%N)") s"
+fi
+
+# ------------------------------------------------------------ (4) olddefconfig
+step "kernel's own olddefconfig on the config"
+cp "$OUTDIR/fitted.config" "$BUILD_DIR/.config"
+mk -s O="$BUILD_DIR" olddefconfig >/dev/null
+cp "$BUILD_DIR/.config" "$OUTDIR/final.config"
+"$ROOT/scripts/e2e/config-diff.sh" "$OUTDIR/fitted.config" "$OUTDIR/final.config" \
+    | tee "$OUTDIR/olddefconfig-diff.txt"
+grep -q '^# CONFIG_MODULES is not set' "$OUTDIR/final.config" \
+    || die "final config has CONFIG_MODULES set: this pipeline proves statically linked kernels"
+
+# ------------------------------------------------------------ (5) bzImage
+step "make -j$JOBS bzImage (O=$BUILD_DIR, ccache $CCACHE_DIR)"
+ccache -z >/dev/null
+t0=$(date +%s.%N)
+if ! mk O="$BUILD_DIR" -j"$JOBS" bzImage > "$OUTDIR/build.log" 2>&1; then
+    tail -40 "$OUTDIR/build.log"
+    die "kernel build failed (log: $OUTDIR/build.log)"
+fi
+BUILD_S=$(secs "$t0" "$(date +%s.%N)")
+ccache -s > "$OUTDIR/ccache-stats.txt" 2>&1 || true
+CC_N=$(grep -cE '^  (CC|AS)  ' "$OUTDIR/build.log" || true)
+BZIMAGE=$OUTDIR/bzImage
+cp "$BUILD_DIR/arch/x86/boot/bzImage" "$BZIMAGE"
+echo "build: ${BUILD_S} s, $CC_N objects compiled, bzImage $(du -h "$BZIMAGE" | cut -f1)"
+grep -iE 'hits|misses|cacheable' "$OUTDIR/ccache-stats.txt" | sed 's/^/  ccache: /' | head -4 || true
+
+# ------------------------------------------------------------ (6) boot
+step "boot in QEMU (collect.sh KERNEL_IMAGE mode)"
+COLLECT=$OUTDIR/collect
+rm -rf "$COLLECT" "$OUTDIR/guest"
+mkdir -p "$COLLECT/work"
+cp "$HW/collect.sh" "$HW/init" "$HW/compare.sh" "$COLLECT/"   # a private copy: shared/ stays untouched
+t0=$(date +%s.%N)
+WORK=$COLLECT/work KERNEL_IMAGE=$BZIMAGE KVER=kfit-e2e QEMU_TIMEOUT=${QEMU_TIMEOUT:-600} \
+    "$COLLECT/collect.sh" "$OUTDIR/guest" 2>&1 | tee "$OUTDIR/collect.log"
+COLLECT_S=$(secs "$t0" "$(date +%s.%N)")
+BOOT_S=$(sed -n 's/^qemu_wall_seconds=//p' "$OUTDIR/guest/run-info.txt" 2>/dev/null | head -1)
+BOOT_S=$(printf '%.1f' "${BOOT_S:-0}")
+GUEST_DONE=$(sed -n 's/^guest_done_line=init: done t=//p' "$OUTDIR/guest/run-info.txt" 2>/dev/null | head -1)
+if [ ! -s "$OUTDIR/guest/drivers.txt" ]; then
+    tail -30 "$OUTDIR/guest/console.log" 2>/dev/null || true
+    die "the guest delivered no results (console: $OUTDIR/guest/console.log)"
+fi
+
+# ------------------------------------------------------------ (7) compare
+step "compare.sh (Debian 6.1 bindings vs this kernel)"
+set +e
+"$COLLECT/compare.sh" "$HW" "$OUTDIR/guest" > "$OUTDIR/compare.txt" 2> "$OUTDIR/compare-summary.txt"
+CMP_RC=$?
+set -e
+cat "$OUTDIR/compare.txt" "$OUTDIR/compare-summary.txt"
+"$ROOT/scripts/e2e/analyse.sh" "$HW" "$OUTDIR/guest" "$OUTDIR/compare.txt" \
+    > "$OUTDIR/analysis.txt"
+cat "$OUTDIR/analysis.txt"
+# shellcheck disable=SC1090
+. <(sed -n 's/^# \([A-Z_]*=[0-9]*\)$/\1/p' "$OUTDIR/analysis.txt")
+
+# ------------------------------------------------------------ summary
+TOTAL_S=$(( $(date +%s) - T_START ))
+{
+    echo "kernel:         Linux $KVER bzImage, $(grep -c '=y$' "$OUTDIR/final.config") symbols =y, MODULES=n"
+    echo "config:         ${CONFIG_IN:-kfit fit} (base: ${BASE_IN:-x86_64_defconfig, MODULES off})"
+    echo "build time:     ${BUILD_S} s (make -j$JOBS bzImage, $CC_N objects compiled)"
+    echo "boot time:      ${BOOT_S} s QEMU wall (TCG; guest done at ${GUEST_DONE:-?}), collect.sh ${COLLECT_S} s"
+    echo "devices bound:  ${TEST_BOUND} by this kernel vs ${REF_BOUND} by Debian (compare.sh keys: ${REF_KEYS} bound by Debian, ${KEYS_OK} bound here)"
+    echo "compare.sh:     $(cat "$OUTDIR/compare-summary.txt") [exit $CMP_RC]"
+    echo "bus moves:      ${MOVED} key(s) Debian bound on one bus that this kernel binds with the same driver on another"
+    echo "still missing:  ${MISSING_REAL}"
+    echo "unbound here, bound by Debian: ${UNBOUND_BAD}; unbound in both: ${UNBOUND_BOTH}"
+    echo "total:          ${TOTAL_S} s; files in $OUTDIR"
+} | tee "$OUTDIR/summary.txt"
+if [ "$MISSING_REAL" -gt 0 ]; then
+    echo "E2E FAIL: $MISSING_REAL device key(s) Debian bound are unbound here"
+    exit 1
+fi
+echo "E2E PASS: every device Debian bound is bound"
