@@ -143,6 +143,15 @@ cp "$BUILD_DIR/.config" "$OUTDIR/final.config"
     | tee "$OUTDIR/olddefconfig-diff.txt"
 grep -q '^# CONFIG_MODULES is not set' "$OUTDIR/final.config" \
     || die "final config has CONFIG_MODULES set: this pipeline proves statically linked kernels"
+# What collect.sh's boot needs from any kernel (zstd initramfs, busybox
+# script /init, devtmpfs, console on ttyS0 and results on ttyS1): fail here
+# rather than after a 20-minute build and a QEMU timeout.
+lacking=()
+for s in 64BIT BLK_DEV_INITRD RD_ZSTD DEVTMPFS PROC_FS SYSFS TTY PRINTK BINFMT_ELF \
+         BINFMT_SCRIPT SERIAL_8250 SERIAL_8250_CONSOLE; do
+    grep -q "^CONFIG_$s=y" "$OUTDIR/final.config" || lacking+=("$s")
+done
+[ ${#lacking[@]} -eq 0 ] || die "the config cannot run collect.sh's initramfs; not =y: ${lacking[*]}"
 
 # ------------------------------------------------------------ (5) bzImage
 step "make -j$JOBS bzImage (O=$BUILD_DIR, ccache $CCACHE_DIR)"
