@@ -1,9 +1,130 @@
+//! `kfit hw [FILES...] [--json] [--sysfs-root DIR]`: the hardware inventory,
+//! from saved listings (format detected from content, merged by device) or,
+//! without files, from the running machine's /sys.
+use anyhow::Context;
 use clap::Args;
+use kfit_hw::{Device, Machine};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args)]
-pub struct HwArgs {}
+pub struct HwArgs {
+    /// Listings to read and merge: lspci (busybox or pciutils, any of -k -nn
+    /// -v -vmm -mm -t), lsusb (-v, -t), lsmod, /proc/modules, modalias lists,
+    /// `path<TAB>MODALIAS` uevent lists, drivers.txt. Without files: /sys.
+    pub files: Vec<PathBuf>,
+    /// Print the machine as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Read sysfs under this root instead of / (expects DIR/sys/bus/...).
+    #[arg(long, value_name = "DIR", conflicts_with = "files")]
+    pub sysfs_root: Option<PathBuf>,
+    /// Only these buses (comma-separated: pci,usb,virtio,...).
+    #[arg(long, value_delimiter = ',')]
+    pub bus: Vec<String>,
+}
 
-pub fn run(_a: HwArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
+    let (mut machine, warnings) = if a.files.is_empty() {
+        let root = a.sysfs_root.clone().unwrap_or_else(|| PathBuf::from("/"));
+        let m = kfit_hw::read_sysfs(&root).with_context(|| format!("reading sysfs under {}", root.display()))?;
+        (m, Vec::new())
+    } else {
+        kfit_hw::read_listings(&a.files)?
+    };
+    for w in &warnings {
+        eprintln!("kfit: warning: {w}");
+    }
+    if !a.bus.is_empty() {
+        machine.devices.retain(|d| a.bus.iter().any(|b| b == d.bus.as_str()));
+    }
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &machine)?;
+        writeln!(out)?;
+    } else {
+        print_table(&mut out, &machine)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ids(d: &Device) -> String {
+    let mut s = match (d.vendor, d.device) {
+        (Some(v), Some(p)) => format!("{v:04x}:{p:04x}"),
+        (Some(v), None) => format!("{v:04x}:?"),
+        (None, Some(p)) => format!("?:{p:04x}"),
+        (None, None) => "-".into(),
+    };
+    if let (Some(sv), Some(sd)) = (d.subvendor, d.subdevice) {
+        s.push_str(&format!(" ({sv:04x}:{sd:04x})"));
+    }
+    s
+}
+
+fn class(d: &Device) -> String {
+    let code = match (d.class, d.subclass, d.prog_if) {
+        (Some(c), Some(s), Some(p)) => format!("{c:02x}{s:02x}{p:02x}"),
+        (Some(c), Some(s), None) => format!("{c:02x}{s:02x}"),
+        (Some(c), None, _) => format!("{c:02x}"),
+        _ => String::new(),
+    };
+    match (&d.class_name, code.is_empty()) {
+        (Some(n), true) => n.clone(),
+        (Some(n), false) => format!("{code} {n}"),
+        (None, false) => code,
+        (None, true) => "-".into(),
+    }
+}
+
+fn print_table(out: &mut impl Write, m: &Machine) -> std::io::Result<()> {
+    let rows: Vec<[String; 7]> = m
+        .devices
+        .iter()
+        .map(|d| {
+            let mut mods = d.modules.join(",");
+            if let Some(dm) = &d.driver_module {
+                if !d.modules.contains(dm) {
+                    mods = if mods.is_empty() { dm.clone() } else { format!("{dm},{mods}") };
+                }
+            }
+            [
+                d.bus.to_string(),
+                if d.address.is_empty() { "-".into() } else { d.address.clone() },
+                ids(d),
+                class(d),
+                d.driver.clone().unwrap_or_else(|| "-".into()),
+                if mods.is_empty() { "-".into() } else { mods },
+                d.name.clone().or_else(|| d.modalias_or_synth()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let head = ["BUS", "ADDRESS", "IDS", "CLASS", "DRIVER", "MODULES", "NAME/MODALIAS"];
+    let mut w = head.map(|h| h.len());
+    for r in &rows {
+        for (i, c) in r.iter().enumerate().take(6) {
+            w[i] = w[i].max(c.chars().count().min(40));
+        }
+    }
+    let line = |out: &mut dyn Write, r: &[String]| -> std::io::Result<()> {
+        let mut s = String::new();
+        for (i, c) in r.iter().enumerate() {
+            if i < 6 {
+                s.push_str(&format!("{:<width$}  ", c, width = w[i]));
+            } else {
+                s.push_str(c);
+            }
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(out, &head.map(String::from))?;
+    for r in &rows {
+        line(out, r)?;
+    }
+    if !m.loaded_modules.is_empty() {
+        writeln!(out, "\nloaded modules ({}): {}", m.loaded_modules.len(), m.loaded_modules.join(" "))?;
+    }
+    writeln!(out, "\n{} devices", m.devices.len())?;
+    Ok(())
 }

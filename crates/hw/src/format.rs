@@ -1,0 +1,183 @@
+//! Listing formats and their detection by content.
+
+use crate::parse::{self, is_noise, numbered, Parsed};
+use serde::Serialize;
+use std::fmt;
+
+/// A listing format. [`Format::detect`] picks one from the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// busybox `lspci [-k]`: `03:00.0 Class 0300: 1002:1638 amdgpu`.
+    BusyboxLspci,
+    /// pciutils `lspci` text: plain, `-n`, `-nn`, `-k`, `-q`, `-v`..`-vvv`, `-x`.
+    Lspci,
+    /// `lspci -mm` (`-mmn`, `-mmnn`) and busybox `lspci -m[k]`.
+    LspciMachine,
+    /// `lspci -vmm` (`-vmmn`, `-vmmnn`, `-vmmk`, ...).
+    LspciMachineVerbose,
+    /// `lspci -t`, `-tv`, `-tvnn`.
+    LspciTree,
+    /// `lsusb`.
+    Lsusb,
+    /// `lsusb -v`.
+    LsusbVerbose,
+    /// `lsusb -t` (`-tv`, `-tvv`), old and new formats.
+    LsusbTree,
+    /// `lsmod`.
+    Lsmod,
+    /// `/proc/modules`.
+    ProcModules,
+    /// Module names, one a line.
+    ModuleList,
+    /// `cat /sys/bus/*/devices/*/modalias`.
+    ModaliasList,
+    /// `<sysfs path> TAB <MODALIAS>` lines, or `grep` of uevent/modalias files.
+    UeventList,
+    /// drivers.txt: `bus TAB device TAB driver TAB module TAB modalias`.
+    DriversTxt,
+}
+
+impl Format {
+    pub const ALL: [Format; 14] = [
+        Format::BusyboxLspci,
+        Format::Lspci,
+        Format::LspciMachine,
+        Format::LspciMachineVerbose,
+        Format::LspciTree,
+        Format::Lsusb,
+        Format::LsusbVerbose,
+        Format::LsusbTree,
+        Format::Lsmod,
+        Format::ProcModules,
+        Format::ModuleList,
+        Format::ModaliasList,
+        Format::UeventList,
+        Format::DriversTxt,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::BusyboxLspci => "busybox lspci",
+            Format::Lspci => "lspci",
+            Format::LspciMachine => "lspci -mm",
+            Format::LspciMachineVerbose => "lspci -vmm",
+            Format::LspciTree => "lspci -t",
+            Format::Lsusb => "lsusb",
+            Format::LsusbVerbose => "lsusb -v",
+            Format::LsusbTree => "lsusb -t",
+            Format::Lsmod => "lsmod",
+            Format::ProcModules => "/proc/modules",
+            Format::ModuleList => "module list",
+            Format::ModaliasList => "modalias list",
+            Format::UeventList => "uevent list",
+            Format::DriversTxt => "drivers.txt",
+        }
+    }
+
+    /// The format of one line, if the line alone says.
+    fn of_line(line: &str) -> Option<Format> {
+        use crate::parse::{lspci, lsusb, modules, sysfs_lists};
+        if line.starts_with("Slot:\t") || line.starts_with("Slot: ") {
+            return Some(Format::LspciMachineVerbose);
+        }
+        let t = line.trim_start();
+        if t.starts_with("/:  Bus ") || t.starts_with("/: Bus ") {
+            return Some(Format::LsusbTree);
+        }
+        if lsusb::bus_line(line).is_some() {
+            return Some(Format::Lsusb);
+        }
+        if line.starts_with("Module ") && line.contains("Used by") {
+            return Some(Format::Lsmod);
+        }
+        if (line.starts_with("-[") || line.starts_with("-+-[")) && line.contains(']') {
+            return Some(Format::LspciTree);
+        }
+        if let Some((_, rest)) = lspci::slot_line(line) {
+            if lspci::busybox_rest(rest).is_some() {
+                return Some(Format::BusyboxLspci);
+            }
+            if rest.starts_with('"') {
+                return Some(Format::LspciMachine);
+            }
+            return Some(Format::Lspci);
+        }
+        if sysfs_lists::drivers_line(line).is_some() {
+            return Some(Format::DriversTxt);
+        }
+        if sysfs_lists::uevent_line(line).is_some() {
+            return Some(Format::UeventList);
+        }
+        if sysfs_lists::is_modalias(line.trim()) {
+            return Some(Format::ModaliasList);
+        }
+        if modules::proc_modules_line(line).is_some() {
+            return Some(Format::ProcModules);
+        }
+        if modules::is_module_name(line.trim()) {
+            return Some(Format::ModuleList);
+        }
+        None
+    }
+
+    /// Detect the format from the first lines that say. `Err(line number)`
+    /// of the first meaningful line when nothing matches; `Ok(None)` for an
+    /// empty text.
+    pub fn detect(text: &str) -> Result<Option<Format>, (usize, String)> {
+        let mut first_bad: Option<(usize, String)> = None;
+        let mut seen = 0;
+        for (no, line) in numbered(text) {
+            if is_noise(line) {
+                continue;
+            }
+            seen += 1;
+            if let Some(f) = Format::of_line(line) {
+                return Ok(Some(Format::refine(f, text)));
+            }
+            first_bad.get_or_insert((no, line.chars().take(120).collect()));
+            if seen >= 8 {
+                break;
+            }
+        }
+        match first_bad {
+            Some(b) => Err(b),
+            None => Ok(None),
+        }
+    }
+
+    /// Second look at the whole text: `lsusb` with descriptor dumps is `-v`;
+    /// a busybox first line among pciutils lines is pciutils `-n`-like.
+    fn refine(f: Format, text: &str) -> Format {
+        match f {
+            Format::Lsusb if text.lines().any(|l| l.trim_end() == "Device Descriptor:") => Format::LsusbVerbose,
+            Format::BusyboxLspci if text.lines().any(|l| l.starts_with('\t')) => Format::Lspci,
+            f => f,
+        }
+    }
+
+    /// Parse `text` as this format.
+    pub(crate) fn parse(self, text: &str, src: &str) -> Parsed {
+        match self {
+            Format::BusyboxLspci | Format::Lspci => parse::lspci::parse(text, src),
+            Format::LspciMachine => parse::lspci_mm::parse_mm(text, src),
+            Format::LspciMachineVerbose => parse::lspci_mm::parse_vmm(text, src),
+            Format::LspciTree => parse::lspci_tree::parse(text, src),
+            Format::Lsusb => parse::lsusb::parse(text, src),
+            Format::LsusbVerbose => parse::lsusb::parse_verbose(text, src),
+            Format::LsusbTree => parse::lsusb_tree::parse(text, src),
+            Format::Lsmod => parse::modules::parse_lsmod(text, src),
+            Format::ProcModules => parse::modules::parse_proc_modules(text, src),
+            Format::ModuleList => parse::modules::parse_list(text, src),
+            Format::ModaliasList => parse::sysfs_lists::parse_modalias_list(text, src),
+            Format::UeventList => parse::sysfs_lists::parse_uevent_list(text, src),
+            Format::DriversTxt => parse::sysfs_lists::parse_drivers(text, src),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,240 @@
+//! A machine: the devices of all listings merged by identity, and the
+//! parent links between them.
+
+use crate::model::{glob_match, Bus, Device};
+use crate::parse::pci_domain_bus;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Everything known about one machine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Machine {
+    /// Devices in first-seen order (listing order, then sysfs readdir order
+    /// sorted by bus and address).
+    pub devices: Vec<Device>,
+    /// Loaded modules (lsmod, /proc/modules, module lists), first-seen order.
+    #[serde(default)]
+    pub loaded_modules: Vec<String>,
+    /// Running kernel release when a listing shows it (lsusb root hubs,
+    /// /proc/sys/kernel/osrelease).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_version: Option<String>,
+    /// Each input with its detected format: `("lspci-nnk.txt", "lspci")`.
+    #[serde(default)]
+    pub inputs: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Addr(String, String),
+    Sysfs(String),
+    UsbNum(u32, u32, String),
+}
+
+fn keys(d: &Device) -> Vec<Key> {
+    let mut k = Vec::new();
+    if d.has_sysfs_address() {
+        // acpi: aliases may be on the acpi or the platform bus: their names
+        // (`PNP0103:00`) live in both, so key them with the bus.
+        k.push(Key::Addr(d.bus.as_str().to_string(), d.address.clone()));
+    }
+    if let Some(p) = &d.sysfs_path {
+        k.push(Key::Sysfs(p.clone()));
+    }
+    if let (Some(b), Some(n), Bus::Usb) = (d.busnum, d.devnum, &d.bus) {
+        let suffix = d.address.split_once(':').map(|x| x.1.to_string()).unwrap_or_default();
+        k.push(Key::UsbNum(b, n, suffix));
+    }
+    k
+}
+
+impl Machine {
+    /// Add devices, merging each with a known device of the same identity:
+    /// PCI by `domain:bus:dev.fn`, others by bus + sysfs name, sysfs path, USB
+    /// bus + device number (+ interface). Devices with neither address nor
+    /// path (a bare modalias list) are matched by modalias afterwards: the k-th
+    /// equal modalias to the k-th device with it, or to a device without a
+    /// real modalias whose synthesized pattern matches it.
+    pub fn add_devices(&mut self, devices: Vec<Device>) {
+        let mut index: HashMap<Key, usize> = HashMap::new();
+        for (i, d) in self.devices.iter().enumerate() {
+            for k in keys(d) {
+                index.entry(k).or_insert(i);
+            }
+        }
+        let mut anonymous = Vec::new();
+        for d in devices {
+            let ks = keys(&d);
+            if ks.is_empty() {
+                anonymous.push(d);
+                continue;
+            }
+            let found = ks.iter().find_map(|k| index.get(k).copied());
+            let i = match found {
+                Some(i) => {
+                    self.devices[i].merge_from(d);
+                    i
+                }
+                None => {
+                    self.devices.push(d);
+                    self.devices.len() - 1
+                }
+            };
+            for k in keys(&self.devices[i]) {
+                index.entry(k).or_insert(i);
+            }
+        }
+        let mut claimed = vec![false; self.devices.len()];
+        for d in anonymous {
+            let Some(m) = d.modalias.clone() else {
+                self.devices.push(d);
+                claimed.push(true);
+                continue;
+            };
+            let exact = (0..self.devices.len()).find(|&i| {
+                !claimed[i] && self.devices[i].modalias.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&m))
+            });
+            let found = exact.or_else(|| {
+                (0..self.devices.len()).find(|&i| {
+                    let x = &self.devices[i];
+                    !claimed[i]
+                        && x.modalias.is_none()
+                        && x.bus == d.bus
+                        && x.vendor.is_some()
+                        && x.synth_modalias().is_some_and(|p| glob_match(&p.to_ascii_uppercase(), &m.to_ascii_uppercase()))
+                })
+            });
+            match found {
+                Some(i) => {
+                    claimed[i] = true;
+                    self.devices[i].merge_from(d);
+                }
+                None => {
+                    self.devices.push(d);
+                    claimed.push(true);
+                }
+            }
+        }
+    }
+
+    pub fn add_modules(&mut self, mods: Vec<String>) {
+        for m in mods {
+            if !self.loaded_modules.contains(&m) {
+                self.loaded_modules.push(m);
+            }
+        }
+    }
+
+    /// Fill `parent` where the listings allow: sysfs paths (nearest ancestor
+    /// that is a device), USB names (`2-1.3:1.0` → `2-1.3` → `2-1` → `usb2`), PCI
+    /// bridges' secondary..subordinate bus ranges. Known parents are kept.
+    pub fn link_parents(&mut self) {
+        let by_path: HashMap<String, usize> = self
+            .devices
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.sysfs_path.clone().map(|p| (p, i)))
+            .collect();
+        let bridges: Vec<(u32, u32, u32, String)> = self
+            .devices
+            .iter()
+            .filter(|d| d.bus == Bus::Pci)
+            .filter_map(|d| {
+                let sec = u32::from_str_radix(d.attrs.get("secondary")?, 16).ok()?;
+                let sub = u32::from_str_radix(d.attrs.get("subordinate")?, 16).ok()?;
+                let (dom, _) = pci_domain_bus(&d.address)?;
+                Some((dom, sec, sub, d.address.clone()))
+            })
+            .collect();
+        let mut parents = Vec::with_capacity(self.devices.len());
+        for d in &self.devices {
+            if d.parent.is_some() {
+                parents.push(None);
+                continue;
+            }
+            let mut p = None;
+            if let Some(path) = &d.sysfs_path {
+                let mut cur = path.as_str();
+                while let Some((up, _)) = cur.rsplit_once('/') {
+                    if let Some(&i) = by_path.get(up) {
+                        p = Some(self.devices[i].address.clone());
+                        break;
+                    }
+                    cur = up;
+                }
+            }
+            if p.is_none() && d.bus == Bus::Usb && d.has_sysfs_address() {
+                p = usb_parent_name(&d.address);
+            }
+            if p.is_none() && d.bus == Bus::Pci {
+                if let Some((dom, bus)) = pci_domain_bus(&d.address) {
+                    p = bridges
+                        .iter()
+                        .filter(|b| b.0 == dom && b.1 <= bus && bus <= b.2 && b.3 != d.address)
+                        .min_by_key(|b| b.2 - b.1)
+                        .map(|b| b.3.clone());
+                }
+            }
+            parents.push(p);
+        }
+        for (d, p) in self.devices.iter_mut().zip(parents) {
+            if p.is_some() {
+                d.parent = p;
+            }
+        }
+    }
+
+    /// The parent device of `d`, if it is in the machine.
+    pub fn parent(&self, d: &Device) -> Option<&Device> {
+        let p = d.parent.as_deref()?;
+        if let Some(path) = &d.sysfs_path {
+            let mut cur = path.as_str();
+            while let Some((up, _)) = cur.rsplit_once('/') {
+                if let Some(x) = self.devices.iter().find(|x| x.sysfs_path.as_deref() == Some(up)) {
+                    return Some(x);
+                }
+                cur = up;
+            }
+        }
+        let same: Vec<&Device> = self.devices.iter().filter(|x| x.address == p).collect();
+        same.iter()
+            .find(|x| x.bus == d.bus)
+            .or_else(|| same.iter().find(|x| matches!(x.bus, Bus::Pci | Bus::Usb)))
+            .or(same.first())
+            .copied()
+    }
+
+    /// Parent, grandparent, ... up to the root (bridges, controllers, hubs).
+    pub fn ancestors<'a>(&'a self, d: &'a Device) -> Vec<&'a Device> {
+        let mut out: Vec<&Device> = Vec::new();
+        let mut cur = d;
+        while let Some(p) = self.parent(cur) {
+            if std::ptr::eq(p, d) || out.iter().any(|x| std::ptr::eq(*x, p)) || out.len() > 64 {
+                break;
+            }
+            out.push(p);
+            cur = p;
+        }
+        out
+    }
+
+    /// The device with this bus and address.
+    pub fn find(&self, bus: &Bus, address: &str) -> Option<&Device> {
+        self.devices.iter().find(|d| &d.bus == bus && d.address == address)
+    }
+}
+
+/// `2-1.3:1.0` → `2-1.3`; `2-1.3` → `2-1`; `2-1` → `usb2`; `2-0:1.0` → `usb2`.
+pub(crate) fn usb_parent_name(name: &str) -> Option<String> {
+    if let Some((dev, _)) = name.split_once(':') {
+        if let Some(bus) = dev.strip_suffix("-0") {
+            return Some(format!("usb{bus}"));
+        }
+        return Some(dev.to_string());
+    }
+    let (bus, ports) = name.split_once('-')?;
+    match ports.rsplit_once('.') {
+        Some((up, _)) => Some(format!("{bus}-{up}")),
+        None => Some(format!("usb{bus}")),
+    }
+}

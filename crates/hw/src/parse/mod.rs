@@ -1,0 +1,147 @@
+//! Listing parsers. Each takes the whole text and returns devices plus the
+//! lines it could not read; [`Parsed::finish`] turns those into warnings or an error.
+
+pub(crate) mod lspci;
+pub(crate) mod lspci_mm;
+pub(crate) mod lspci_tree;
+pub(crate) mod lsusb;
+pub(crate) mod lsusb_tree;
+pub(crate) mod modules;
+pub(crate) mod sysfs_lists;
+
+use crate::error::{Error, Warning};
+use crate::model::Device;
+
+/// What one parser read from one text.
+#[derive(Debug, Default)]
+pub(crate) struct Parsed {
+    pub devices: Vec<Device>,
+    pub loaded_modules: Vec<String>,
+    pub kernel_version: Option<String>,
+    /// (line number, text) of lines that are not of the format.
+    pub bad: Vec<(usize, String)>,
+    /// Lines that carried content (for the garbage ratio).
+    pub meaningful: usize,
+}
+
+impl Parsed {
+    pub fn bad_line(&mut self, line: usize, text: &str) {
+        self.bad.push((line, text.chars().take(120).collect()));
+    }
+
+    /// Garbage policy: a handful of unreadable lines (at most 5, or at most a
+    /// tenth of the listing) become one warning; more is an error at the first.
+    pub fn finish(self, source: &str, format: &str) -> Result<(Parsed, Vec<Warning>), Error> {
+        let mut warnings = Vec::new();
+        if let Some((line, text)) = self.bad.first().cloned() {
+            let count = self.bad.len();
+            let total = self.meaningful.max(count);
+            let tolerated = count <= 5 || count * 10 <= total;
+            if !tolerated || self.devices.is_empty() && self.loaded_modules.is_empty() {
+                return Err(Error::Garbage {
+                    source_name: source.to_string(),
+                    format: format.to_string(),
+                    line,
+                    count,
+                    total,
+                    text,
+                });
+            }
+            warnings.push(Warning {
+                source: source.to_string(),
+                line,
+                count,
+                message: format!(
+                    "skipped {count} unreadable line{} in {format} listing (first: {text:?})",
+                    if count == 1 { "" } else { "s" }
+                ),
+            });
+        }
+        Ok((self, warnings))
+    }
+}
+
+/// Lines with 1-based numbers, `\r` stripped.
+pub(crate) fn numbered(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines().enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
+}
+
+/// Noise people paste along with command output: a shell prompt with the
+/// command, stderr of the tools.
+pub(crate) fn is_noise(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty()
+        || t.starts_with("$ ")
+        || t.starts_with("# ")
+        || t.starts_with("lspci: ")
+        || t.starts_with("pcilib: ")
+        || t.starts_with("lsusb: ")
+        || t.starts_with("sudo ")
+}
+
+/// `bb:dd.f` or `dddd:bb:dd.f` → `dddd:bb:dd.f` (lower case, 4-digit domain
+/// unless longer).
+pub(crate) fn norm_pci_slot(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let (dom, bus, df) = match parts.as_slice() {
+        [b, df] => ("0000", *b, *df),
+        [d, b, df] => (*d, *b, *df),
+        _ => return None,
+    };
+    let (dev, func) = df.split_once('.')?;
+    let hex = |x: &str, min: usize, max: usize| {
+        x.len() >= min && x.len() <= max && x.bytes().all(|c| c.is_ascii_hexdigit())
+    };
+    if !(hex(dom, 4, 8) && hex(bus, 2, 2) && hex(dev, 2, 2) && func.len() == 1 && hex(func, 1, 1)) {
+        return None;
+    }
+    if func.as_bytes()[0] > b'7' {
+        return None;
+    }
+    Some(format!("{}:{}:{}.{}", dom, bus, dev, func).to_ascii_lowercase())
+}
+
+/// `dddd:bb` of a PCI address.
+pub(crate) fn pci_domain_bus(addr: &str) -> Option<(u32, u32)> {
+    let mut it = addr.split(':');
+    let d = u32::from_str_radix(it.next()?, 16).ok()?;
+    let b = u32::from_str_radix(it.next()?, 16).ok()?;
+    Some((d, b))
+}
+
+/// Exactly `n` hex digits.
+pub(crate) fn hex_n(s: &str, n: usize) -> Option<u32> {
+    if s.len() == n && s.bytes().all(|c| c.is_ascii_hexdigit()) {
+        u32::from_str_radix(s, 16).ok()
+    } else {
+        None
+    }
+}
+
+/// `vvvv:dddd` → (v, d).
+pub(crate) fn id_pair(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.split_once(':')?;
+    Some((hex_n(a, 4)?, hex_n(b, 4)?))
+}
+
+/// A trailing `[...]` group: (text before, inside). Only the last group.
+pub(crate) fn trailing_bracket(s: &str) -> Option<(&str, &str)> {
+    let s = s.trim_end();
+    let inner = s.strip_suffix(']')?;
+    let open = inner.rfind('[')?;
+    Some((inner[..open].trim_end(), &inner[open + 1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn slots() {
+        assert_eq!(norm_pci_slot("03:00.0").as_deref(), Some("0000:03:00.0"));
+        assert_eq!(norm_pci_slot("0001:00:1F.7").as_deref(), Some("0001:00:1f.7"));
+        assert_eq!(norm_pci_slot("10000:e0:17.0").as_deref(), Some("10000:e0:17.0"));
+        assert_eq!(norm_pci_slot("00:00.8"), None);
+        assert_eq!(norm_pci_slot("00: 86"), None);
+        assert_eq!(norm_pci_slot("0:00.0"), None);
+    }
+}
