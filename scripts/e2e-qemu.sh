@@ -123,13 +123,15 @@ if [ -n "$CONFIG_IN" ]; then
 else
     step "kfit fit"
     TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-    (cd "$ROOT" && nice -n 10 cargo build --release -p kfit)
+    (cd "$ROOT" && nice -n 10 cargo build --release -p kfit) || die "cargo build -p kfit failed"
     listing_files=()
     for f in $LISTINGS; do listing_files+=("$HW/$f"); done
     echo "kfit fit ${listing_files[*]} --tree $TREE --base base.config -o fitted.config"
     t0=$(date +%s.%N)
+    rm -f "$OUTDIR/fitted.config"
     "$TARGET/release/kfit" fit "${listing_files[@]}" --tree "$TREE" \
-        --base "$OUTDIR/base.config" -o "$OUTDIR/fitted.config" 2>&1 | tee "$OUTDIR/kfit-fit.log"
+        --base "$OUTDIR/base.config" -o "$OUTDIR/fitted.config" 2>&1 | tee "$OUTDIR/kfit-fit.log" \
+        || die "kfit fit failed (log: $OUTDIR/kfit-fit.log)"
     [ -s "$OUTDIR/fitted.config" ] || die "kfit fit wrote no config"
     echo "kfit fit: $(secs "$t0" "$(date +%s.%N)") s"
 fi
