@@ -1,0 +1,636 @@
+//! Just enough C reading for firmware narrowing: comment stripping, a token
+//! stream, `#define` collection and expansion (object- and function-like,
+//! `__stringify`, string-literal concatenation), balanced-bracket helpers.
+//!
+//! This is not a preprocessor: conditionals are ignored (every `#define` seen
+//! wins, the last one for a name), which is what reading MODULE_FIRMWARE
+//! arguments and driver tables needs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Remove `/* */` and `//` comments, keeping string and char literals intact
+/// and keeping newlines (so line-based scans still work).
+pub fn strip_comments(src: &str) -> String {
+    let b = src.as_bytes();
+    let mut out = String::with_capacity(src.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'/' && i + 1 < b.len() && b[i + 1] == b'*' {
+            i += 2;
+            while i < b.len() && !(b[i] == b'*' && i + 1 < b.len() && b[i + 1] == b'/') {
+                if b[i] == b'\n' {
+                    out.push('\n');
+                }
+                i += 1;
+            }
+            i = (i + 2).min(b.len());
+            out.push(' ');
+        } else if c == b'/' && i + 1 < b.len() && b[i + 1] == b'/' {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        } else if c == b'"' || c == b'\'' {
+            let start = i;
+            i += 1;
+            while i < b.len() && b[i] != c && b[i] != b'\n' {
+                if b[i] == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i = (i + 1).min(b.len());
+            out.push_str(&src[start..i]);
+        } else {
+            // Copy one UTF-8 char.
+            let ch_len = utf8_len(c);
+            let end = (i + ch_len).min(b.len());
+            out.push_str(&src[i..end]);
+            i = end;
+        }
+    }
+    out
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => 1,
+    }
+}
+
+/// A C token, as far as we need them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tok {
+    Ident(String),
+    Str(String),
+    Num(String),
+    Punct(char),
+}
+
+impl Tok {
+    fn text(&self) -> String {
+        match self {
+            Tok::Ident(s) | Tok::Num(s) => s.clone(),
+            Tok::Str(s) => format!("\"{s}\""),
+            Tok::Punct(c) => c.to_string(),
+        }
+    }
+}
+
+/// Tokenize (comments must already be stripped). String literal contents are
+/// kept without the quotes and without unescaping (firmware names have none).
+pub fn tokenize(src: &str) -> Vec<Tok> {
+    let b = src.as_bytes();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() || c == b'\\' {
+            i += 1;
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let s = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            toks.push(Tok::Ident(src[s..i].to_string()));
+        } else if c.is_ascii_digit() {
+            let s = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
+                i += 1;
+            }
+            toks.push(Tok::Num(src[s..i].to_string()));
+        } else if c == b'"' {
+            i += 1;
+            let s = i;
+            while i < b.len() && b[i] != b'"' {
+                if b[i] == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            let e = i.min(b.len());
+            toks.push(Tok::Str(src[s..e].to_string()));
+            i = e + 1;
+        } else if c == b'\'' {
+            // char literal: skip
+            i += 1;
+            while i < b.len() && b[i] != b'\'' {
+                if b[i] == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i += 1;
+            toks.push(Tok::Num("0".into()));
+        } else {
+            let ch_len = utf8_len(c);
+            let end = (i + ch_len).min(b.len());
+            toks.push(Tok::Punct(src[i..end].chars().next().unwrap_or('?')));
+            i = end;
+        }
+    }
+    toks
+}
+
+/// One `#define`.
+#[derive(Debug, Clone)]
+pub struct Macro {
+    /// `Some(params)` for function-like macros.
+    pub params: Option<Vec<String>>,
+    pub body: Vec<Tok>,
+}
+
+/// Collected `#define`s (last definition wins).
+#[derive(Debug, Clone, Default)]
+pub struct Defines {
+    pub map: HashMap<String, Macro>,
+}
+
+impl Defines {
+    /// Collect the `#define`s of comment-stripped source text.
+    pub fn add_source(&mut self, stripped: &str) {
+        let mut lines = stripped.lines();
+        while let Some(line) = lines.next() {
+            let t = line.trim_start();
+            let Some(rest) = t.strip_prefix('#') else {
+                continue;
+            };
+            let rest = rest.trim_start();
+            let Some(rest) = rest.strip_prefix("define") else {
+                continue;
+            };
+            if !rest.starts_with([' ', '\t']) {
+                continue;
+            }
+            let mut full = rest.to_string();
+            while full.trim_end().ends_with('\\') {
+                let trimmed = full.trim_end();
+                full = trimmed[..trimmed.len() - 1].to_string();
+                match lines.next() {
+                    Some(l) => {
+                        full.push(' ');
+                        full.push_str(l);
+                    }
+                    None => break,
+                }
+            }
+            let full = full.trim_start();
+            let name_end = full
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(full.len());
+            let name = &full[..name_end];
+            if name.is_empty() {
+                continue;
+            }
+            let after = &full[name_end..];
+            let (params, body) = if let Some(p) = after.strip_prefix('(') {
+                let close = p.find(')').unwrap_or(p.len());
+                let params = p[..close]
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                (Some(params), p.get(close + 1..).unwrap_or(""))
+            } else {
+                (None, after)
+            };
+            self.map.insert(
+                name.to_string(),
+                Macro {
+                    params,
+                    body: tokenize(body),
+                },
+            );
+        }
+    }
+
+    /// Collect the defines of a file and of the local headers it includes
+    /// with `#include "..."` (one level, relative to the file).
+    pub fn from_file_with_local_includes(path: &Path) -> Defines {
+        let mut d = Defines::default();
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return d;
+        };
+        let stripped = strip_comments(&text);
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for line in stripped.lines() {
+            let t = line.trim_start();
+            if let Some(rest) = t.strip_prefix('#') {
+                let rest = rest.trim_start();
+                if let Some(inc) = rest.strip_prefix("include") {
+                    let inc = inc.trim();
+                    if let Some(inner) = inc.strip_prefix('"') {
+                        if let Some(end) = inner.find('"') {
+                            let p: PathBuf = dir.join(&inner[..end]);
+                            if let Ok(h) = std::fs::read_to_string(&p) {
+                                d.add_source(&strip_comments(&h));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        d.add_source(&stripped);
+        d
+    }
+
+    /// Fully macro-expand a token list (depth-limited).
+    pub fn expand(&self, toks: &[Tok]) -> Vec<Tok> {
+        self.expand_depth(toks, 0)
+    }
+
+    fn expand_depth(&self, toks: &[Tok], depth: usize) -> Vec<Tok> {
+        if depth > 24 {
+            return toks.to_vec();
+        }
+        let mut out = Vec::new();
+        let mut i = 0;
+        let mut changed = false;
+        while i < toks.len() {
+            match &toks[i] {
+                Tok::Ident(name) if name == "__stringify" || name == "__stringify_1" => {
+                    if let Some((args, next)) = call_args(toks, i + 1) {
+                        let inner = if name == "__stringify" {
+                            self.expand_depth(&args.concat(), depth + 1)
+                        } else {
+                            args.concat()
+                        };
+                        let text: Vec<String> = inner.iter().map(Tok::text).collect();
+                        out.push(Tok::Str(text.join(" ")));
+                        i = next;
+                        changed = true;
+                        continue;
+                    }
+                    out.push(toks[i].clone());
+                    i += 1;
+                }
+                Tok::Ident(name) => match self.map.get(name) {
+                    Some(Macro { params: None, body }) => {
+                        out.extend(body.iter().cloned());
+                        changed = true;
+                        i += 1;
+                    }
+                    Some(Macro {
+                        params: Some(params),
+                        body,
+                    }) => {
+                        if let Some((args, next)) = call_args(toks, i + 1) {
+                            out.extend(substitute(body, params, &args));
+                            changed = true;
+                            i = next;
+                        } else {
+                            out.push(toks[i].clone());
+                            i += 1;
+                        }
+                    }
+                    None => {
+                        out.push(toks[i].clone());
+                        i += 1;
+                    }
+                },
+                t => {
+                    out.push(t.clone());
+                    i += 1;
+                }
+            }
+        }
+        if changed {
+            self.expand_depth(&out, depth + 1)
+        } else {
+            out
+        }
+    }
+
+    /// Expand tokens and, if the result is only string literals (and
+    /// parentheses), return their concatenation.
+    pub fn eval_string(&self, toks: &[Tok]) -> Option<String> {
+        let exp = self.expand(toks);
+        let mut s = String::new();
+        let mut any = false;
+        for t in &exp {
+            match t {
+                Tok::Str(x) => {
+                    s.push_str(x);
+                    any = true;
+                }
+                Tok::Punct('(') | Tok::Punct(')') => {}
+                _ => return None,
+            }
+        }
+        any.then_some(s)
+    }
+
+    /// Expand tokens and parse the result as an integer (decimal or hex,
+    /// optional parentheses and integer suffixes).
+    pub fn eval_int(&self, toks: &[Tok]) -> Option<i64> {
+        let exp = self.expand(toks);
+        let nums: Vec<&Tok> = exp
+            .iter()
+            .filter(|t| !matches!(t, Tok::Punct('(') | Tok::Punct(')')))
+            .collect();
+        match nums.as_slice() {
+            [Tok::Num(n)] => parse_c_int(n),
+            _ => None,
+        }
+    }
+}
+
+/// Parse a C integer literal (`77`, `0x1638`, `0x1638UL`).
+pub fn parse_c_int(n: &str) -> Option<i64> {
+    let n = n.trim_end_matches(['u', 'U', 'l', 'L']);
+    if let Some(h) = n.strip_prefix("0x").or_else(|| n.strip_prefix("0X")) {
+        i64::from_str_radix(h, 16).ok()
+    } else {
+        n.parse().ok()
+    }
+}
+
+fn substitute(body: &[Tok], params: &[String], args: &[Vec<Tok>]) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < body.len() {
+        // `#param` stringification
+        if body[i] == Tok::Punct('#') {
+            if let Some(Tok::Ident(p)) = body.get(i + 1) {
+                if let Some(k) = params.iter().position(|x| x == p) {
+                    let text: Vec<String> = args
+                        .get(k)
+                        .map(|a| a.iter().map(Tok::text).collect())
+                        .unwrap_or_default();
+                    out.push(Tok::Str(text.join(" ")));
+                    i += 2;
+                    continue;
+                }
+            }
+        }
+        match &body[i] {
+            Tok::Ident(p) => match params.iter().position(|x| x == p) {
+                Some(k) => out.extend(args.get(k).cloned().unwrap_or_default()),
+                None => out.push(body[i].clone()),
+            },
+            t => out.push(t.clone()),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// If `toks[at]` is `(`, split the balanced argument list on top-level commas.
+/// Returns the arguments and the index after the closing `)`.
+pub fn call_args(toks: &[Tok], at: usize) -> Option<(Vec<Vec<Tok>>, usize)> {
+    if toks.get(at) != Some(&Tok::Punct('(')) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut args = vec![Vec::new()];
+    let mut i = at;
+    while i < toks.len() {
+        let t = &toks[i];
+        match t {
+            Tok::Punct('(') | Tok::Punct('{') | Tok::Punct('[') => {
+                depth += 1;
+                if depth > 1 {
+                    args.last_mut()?.push(t.clone());
+                }
+            }
+            Tok::Punct(')') | Tok::Punct('}') | Tok::Punct(']') => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    if args.len() == 1 && args[0].is_empty() {
+                        args.clear();
+                    }
+                    return Some((args, i + 1));
+                }
+                args.last_mut()?.push(t.clone());
+            }
+            Tok::Punct(',') if depth == 1 => args.push(Vec::new()),
+            _ => args.last_mut()?.push(t.clone()),
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Byte offset of the matching close bracket for the open bracket at `open`.
+pub fn matching_close(s: &str, open: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    let (o, c) = match b.get(open)? {
+        b'(' => (b'(', b')'),
+        b'{' => (b'{', b'}'),
+        b'[' => (b'[', b']'),
+        _ => return None,
+    };
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < b.len() {
+        if b[i] == b'"' {
+            i += 1;
+            while i < b.len() && b[i] != b'"' {
+                if b[i] == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+        } else if b[i] == o {
+            depth += 1;
+        } else if b[i] == c {
+            depth -= 1;
+            if depth == 0 {
+                return Some(i);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The `{ ... }` body (without braces) of the first C initializer or
+/// function whose header contains `header` (e.g. `pciidlist[] =` or
+/// `iwl_ax200_cfg_cc =`). `header` must be followed by `{` after optional
+/// whitespace/`= `; searches each occurrence until one fits.
+pub fn braced_after<'a>(s: &'a str, header: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(pos) = s[from..].find(header) {
+        let at = from + pos + header.len();
+        let before = s[..from + pos].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            from = at;
+            continue;
+        }
+        let rest = &s[at..];
+        let skip = rest
+            .find(|c: char| !(c.is_whitespace() || c == '='))
+            .unwrap_or(rest.len());
+        if rest[skip..].starts_with('{') {
+            let open = at + skip;
+            let close = matching_close(s, open)?;
+            return Some(&s[open + 1..close]);
+        }
+        // Function definitions: header(...) {  — skip a parameter list.
+        if rest[skip..].starts_with('(') {
+            let open = at + skip;
+            if let Some(pclose) = matching_close(s, open) {
+                let after = &s[pclose + 1..];
+                let sk = after.find(|c: char| !c.is_whitespace()).unwrap_or(after.len());
+                if after[sk..].starts_with('{') {
+                    let bo = pclose + 1 + sk;
+                    let bc = matching_close(s, bo)?;
+                    return Some(&s[bo + 1..bc]);
+                }
+            }
+        }
+        from = at;
+    }
+    None
+}
+
+/// Split the body of an array initializer into its top-level `{...}` or
+/// `MACRO(...)` elements, as token lists.
+pub fn top_level_elements(body: &str) -> Vec<Vec<Tok>> {
+    let toks = tokenize(body);
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    let mut depth = 0usize;
+    for t in toks {
+        match t {
+            Tok::Punct('{') | Tok::Punct('(') | Tok::Punct('[') => {
+                depth += 1;
+                cur.push(t);
+            }
+            Tok::Punct('}') | Tok::Punct(')') | Tok::Punct(']') => {
+                depth = depth.saturating_sub(1);
+                cur.push(t);
+            }
+            Tok::Punct(',') if depth == 0 => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            Tok::Punct('#') if depth == 0 => {
+                // preprocessor lines inside tables (#if IS_ENABLED(...)) are
+                // tokenized as '#', 'if', ...: drop the current junk.
+                cur.push(t);
+            }
+            _ => cur.push(t),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Remove preprocessor directive lines (`#if`, `#endif`, ...) from text.
+pub fn drop_directives(s: &str) -> String {
+    s.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// All `MODULE_FIRMWARE(...)` names a source file declares, with its own and
+/// its local headers' macros expanded. Arguments that do not reduce to a
+/// string are skipped.
+pub fn module_firmware_in_file(path: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    if !text.contains("MODULE_FIRMWARE") {
+        return Vec::new();
+    }
+    let defs = Defines::from_file_with_local_includes(path);
+    let stripped = drop_directives(&strip_comments(&text));
+    let toks = tokenize(&stripped);
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        if toks[i] == Tok::Ident("MODULE_FIRMWARE".into()) {
+            if let Some((args, _)) = call_args(&toks, i + 1) {
+                if let Some(first) = args.first() {
+                    if let Some(s) = defs.eval_string(first) {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// MODULE_FIRMWARE names of every `.c` file below `dir` (sorted, deduplicated).
+pub fn module_firmware_in_dir(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    walk_c_files(dir, &mut files);
+    files.sort();
+    let mut out: Vec<String> = files.iter().flat_map(|f| module_firmware_in_file(f)).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn walk_c_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            walk_c_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "c") {
+            out.push(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_iwlwifi_style_macros() {
+        let src = r#"
+#define IWL_22000_UCODE_API_MAX	77
+#define IWL_CC_A_FW_PRE			"iwlwifi-cc-a0"
+#define IWL_CC_A_MODULE_FIRMWARE(api)			\
+	IWL_CC_A_FW_PRE "-" __stringify(api) ".ucode"
+/* comment MODULE_FIRMWARE("nope.bin") */
+MODULE_FIRMWARE(IWL_CC_A_MODULE_FIRMWARE(IWL_22000_UCODE_API_MAX));
+#define FW "amdgpu/renoir_dmcub.bin"
+MODULE_FIRMWARE(FW); // MODULE_FIRMWARE("nope2")
+"#;
+        let dir = tempdir();
+        let p = dir.join("x.c");
+        std::fs::write(&p, src).unwrap();
+        let names = module_firmware_in_file(&p);
+        assert_eq!(names, vec!["iwlwifi-cc-a0-77.ucode", "amdgpu/renoir_dmcub.bin"]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn braced_and_ints() {
+        let s = "static const struct x tbl[] = {\n {0x1002, 0x1638, 1},\n};";
+        let body = braced_after(s, "tbl[] =").unwrap();
+        let els = top_level_elements(body);
+        assert_eq!(els.len(), 1);
+        assert_eq!(parse_c_int("0x164C"), Some(0x164c));
+        assert_eq!(parse_c_int("12UL"), Some(12));
+    }
+
+    fn tempdir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "kfit-fw-csrc-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+}
