@@ -150,7 +150,9 @@ impl Format {
     /// a busybox first line among pciutils lines is pciutils `-n`-like.
     fn refine(f: Format, text: &str) -> Format {
         match f {
-            Format::Lsusb if text.lines().any(|l| l.trim_end() == "Device Descriptor:") => Format::LsusbVerbose,
+            Format::Lsusb if text.lines().any(|l| l.trim_end() == "Device Descriptor:") => {
+                Format::LsusbVerbose
+            }
             Format::BusyboxLspci if text.lines().any(|l| l.starts_with('\t')) => Format::Lspci,
             f => f,
         }

@@ -41,7 +41,7 @@ use std::path::PathBuf;
 pub fn read_str(text: &str, name: &str) -> Result<(Machine, Vec<Warning>), Error> {
     let mut m = Machine::default();
     let w = add_str(&mut m, text, name)?;
-    m.link_parents();
+    m.finish();
     Ok((m, w))
 }
 
@@ -49,7 +49,7 @@ pub fn read_str(text: &str, name: &str) -> Result<(Machine, Vec<Warning>), Error
 pub fn parse_as(format: Format, text: &str, name: &str) -> Result<(Machine, Vec<Warning>), Error> {
     let mut m = Machine::default();
     let w = add_parsed(&mut m, format, text, name)?;
-    m.link_parents();
+    m.finish();
     Ok((m, w))
 }
 
@@ -103,7 +103,7 @@ pub fn read_listings(paths: &[PathBuf]) -> Result<(Machine, Vec<Warning>), Error
         let text = String::from_utf8_lossy(&bytes);
         warnings.extend(add_str(&mut m, &text, &p.display().to_string())?);
     }
-    m.link_parents();
+    m.finish();
     Ok((m, warnings))
 }
 
@@ -114,6 +114,6 @@ pub fn read_strs(inputs: &[(&str, &str)]) -> Result<(Machine, Vec<Warning>), Err
     for (name, text) in inputs {
         warnings.extend(add_str(&mut m, text, name)?);
     }
-    m.link_parents();
+    m.finish();
     Ok((m, warnings))
 }

@@ -22,6 +22,9 @@ pub struct Machine {
     /// Each input with its detected format: `("lspci-nnk.txt", "lspci")`.
     #[serde(default)]
     pub inputs: Vec<(String, String)>,
+    /// Devices with neither address nor path, matched by modalias in [`Machine::finish`].
+    #[serde(skip)]
+    pending: Vec<Device>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -42,7 +45,11 @@ fn keys(d: &Device) -> Vec<Key> {
         k.push(Key::Sysfs(p.clone()));
     }
     if let (Some(b), Some(n), Bus::Usb) = (d.busnum, d.devnum, &d.bus) {
-        let suffix = d.address.split_once(':').map(|x| x.1.to_string()).unwrap_or_default();
+        let suffix = d
+            .address
+            .split_once(':')
+            .map(|x| x.1.to_string())
+            .unwrap_or_default();
         k.push(Key::UsbNum(b, n, suffix));
     }
     k
@@ -52,9 +59,7 @@ impl Machine {
     /// Add devices, merging each with a known device of the same identity:
     /// PCI by `domain:bus:dev.fn`, others by bus + sysfs name, sysfs path, USB
     /// bus + device number (+ interface). Devices with neither address nor
-    /// path (a bare modalias list) are matched by modalias afterwards: the k-th
-    /// equal modalias to the k-th device with it, or to a device without a
-    /// real modalias whose synthesized pattern matches it.
+    /// path (a bare modalias list) wait for [`Machine::finish`].
     pub fn add_devices(&mut self, devices: Vec<Device>) {
         let mut index: HashMap<Key, usize> = HashMap::new();
         for (i, d) in self.devices.iter().enumerate() {
@@ -84,15 +89,27 @@ impl Machine {
                 index.entry(k).or_insert(i);
             }
         }
+        self.pending.extend(anonymous);
+    }
+
+    /// Call once after the last [`Machine::add_devices`]: matches devices
+    /// known only by modalias (the k-th equal modalias to the k-th device
+    /// with it, else to a device without a real modalias whose synthesized
+    /// pattern matches it, else a new device), then [`Machine::link_parents`].
+    pub fn finish(&mut self) {
         let mut claimed = vec![false; self.devices.len()];
-        for d in anonymous {
+        for d in std::mem::take(&mut self.pending) {
             let Some(m) = d.modalias.clone() else {
                 self.devices.push(d);
                 claimed.push(true);
                 continue;
             };
             let exact = (0..self.devices.len()).find(|&i| {
-                !claimed[i] && self.devices[i].modalias.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&m))
+                !claimed[i]
+                    && self.devices[i]
+                        .modalias
+                        .as_deref()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(&m))
             });
             let found = exact.or_else(|| {
                 (0..self.devices.len()).find(|&i| {
@@ -100,8 +117,10 @@ impl Machine {
                     !claimed[i]
                         && x.modalias.is_none()
                         && x.bus == d.bus
+                        && (x.bus != Bus::Usb || x.is_usb_interface())
                         && x.vendor.is_some()
-                        && x.synth_modalias().is_some_and(|p| glob_match(&p.to_ascii_uppercase(), &m.to_ascii_uppercase()))
+                        && x.synth_modalias()
+                            .is_some_and(|p| glob_match(&p.to_ascii_uppercase(), &m.to_ascii_uppercase()))
                 })
             });
             match found {
@@ -115,6 +134,7 @@ impl Machine {
                 }
             }
         }
+        self.link_parents();
     }
 
     pub fn add_modules(&mut self, mods: Vec<String>) {
@@ -129,12 +149,47 @@ impl Machine {
     /// that is a device), USB names (`2-1.3:1.0` → `2-1.3` → `2-1` → `usb2`), PCI
     /// bridges' secondary..subordinate bus ranges. Known parents are kept.
     pub fn link_parents(&mut self) {
+        // Devices known without a path (lsusb -t's `usb2`, `2-1`) get it from
+        // their children's paths when their name is unique among path-less ones.
+        let mut pathless: HashMap<String, Option<usize>> = HashMap::new();
+        for (i, d) in self.devices.iter().enumerate() {
+            if d.sysfs_path.is_none() && d.has_sysfs_address() {
+                pathless
+                    .entry(d.address.clone())
+                    .and_modify(|e| *e = None)
+                    .or_insert(Some(i));
+            }
+        }
+        if !pathless.is_empty() {
+            let mut found: Vec<(usize, String)> = Vec::new();
+            for d in &self.devices {
+                let Some(path) = &d.sysfs_path else { continue };
+                let mut cur = path.as_str();
+                while let Some((up, _)) = cur.rsplit_once('/') {
+                    let base = up.rsplit('/').next().unwrap_or("");
+                    if let Some(Some(i)) = pathless.get(base) {
+                        found.push((*i, up.to_string()));
+                    }
+                    cur = up;
+                }
+            }
+            for (i, p) in found {
+                self.devices[i].sysfs_path.get_or_insert(p);
+            }
+        }
         let by_path: HashMap<String, usize> = self
             .devices
             .iter()
             .enumerate()
             .filter_map(|(i, d)| d.sysfs_path.clone().map(|p| (p, i)))
             .collect();
+        // Devices known without a path (lsusb -t's `usb2`) still sit on others' paths.
+        let mut by_name: HashMap<&str, usize> = HashMap::new();
+        for (i, d) in self.devices.iter().enumerate() {
+            if d.sysfs_path.is_none() && d.has_sysfs_address() {
+                by_name.entry(d.address.as_str()).or_insert(i);
+            }
+        }
         let bridges: Vec<(u32, u32, u32, String)> = self
             .devices
             .iter()
@@ -156,7 +211,8 @@ impl Machine {
             if let Some(path) = &d.sysfs_path {
                 let mut cur = path.as_str();
                 while let Some((up, _)) = cur.rsplit_once('/') {
-                    if let Some(&i) = by_path.get(up) {
+                    let base = up.rsplit('/').next().unwrap_or("");
+                    if let Some(&i) = by_path.get(up).or_else(|| by_name.get(base)) {
                         p = Some(self.devices[i].address.clone());
                         break;
                     }
@@ -184,19 +240,28 @@ impl Machine {
         }
     }
 
-    /// The parent device of `d`, if it is in the machine.
+    /// The parent device of `d` (the device whose address is `d.parent`), if
+    /// it is in the machine. Between equal addresses on several buses, the one
+    /// on `d`'s sysfs path wins, then the same bus, then pci/usb.
     pub fn parent(&self, d: &Device) -> Option<&Device> {
         let p = d.parent.as_deref()?;
+        let same: Vec<&Device> = self
+            .devices
+            .iter()
+            .filter(|x| x.address == p && !std::ptr::eq(*x, d))
+            .collect();
+        if same.len() == 1 {
+            return Some(same[0]);
+        }
         if let Some(path) = &d.sysfs_path {
-            let mut cur = path.as_str();
-            while let Some((up, _)) = cur.rsplit_once('/') {
-                if let Some(x) = self.devices.iter().find(|x| x.sysfs_path.as_deref() == Some(up)) {
-                    return Some(x);
-                }
-                cur = up;
+            if let Some(x) = same.iter().find(|x| {
+                x.sysfs_path
+                    .as_deref()
+                    .is_some_and(|xp| path.starts_with(xp) && path[xp.len()..].starts_with('/'))
+            }) {
+                return Some(x);
             }
         }
-        let same: Vec<&Device> = self.devices.iter().filter(|x| x.address == p).collect();
         same.iter()
             .find(|x| x.bus == d.bus)
             .or_else(|| same.iter().find(|x| matches!(x.bus, Bus::Pci | Bus::Usb)))
@@ -220,7 +285,9 @@ impl Machine {
 
     /// The device with this bus and address.
     pub fn find(&self, bus: &Bus, address: &str) -> Option<&Device> {
-        self.devices.iter().find(|d| &d.bus == bus && d.address == address)
+        self.devices
+            .iter()
+            .find(|d| &d.bus == bus && d.address == address)
     }
 }
 

@@ -297,7 +297,11 @@ impl Device {
                     (Some(v), Some(d)) => Some(((v & 0xffff) << 16) | (d & 0xffff)),
                     _ => None,
                 }?;
-                Some(format!("hdaudio:v{id:08X}r{}a{}", h(self.revision, 8), h(self.class, 2)))
+                Some(format!(
+                    "hdaudio:v{id:08X}r{}a{}",
+                    h(self.revision, 8),
+                    h(self.class, 2)
+                ))
             }
             Bus::Hid => {
                 self.vendor?;
@@ -353,7 +357,11 @@ impl Device {
                     set(&mut self.class, get("ic"));
                     set(&mut self.subclass, get("isc"));
                     set(&mut self.prog_if, get("ip"));
-                    for (k, a) in [("dc", "dev_class"), ("dsc", "dev_subclass"), ("dp", "dev_protocol")] {
+                    for (k, a) in [
+                        ("dc", "dev_class"),
+                        ("dsc", "dev_subclass"),
+                        ("dp", "dev_protocol"),
+                    ] {
                         if let Some(v) = get(k) {
                             self.attrs.entry(a.to_string()).or_insert(format!("{v:02x}"));
                         }
@@ -377,7 +385,9 @@ impl Device {
                 set(&mut self.device, get("p"));
                 set(&mut self.class, get("g"));
                 if let Some(b) = get("b") {
-                    self.attrs.entry("hid_bus".to_string()).or_insert(format!("{b:04x}"));
+                    self.attrs
+                        .entry("hid_bus".to_string())
+                        .or_insert(format!("{b:04x}"));
                 }
             }
             Bus::Virtio => {
@@ -608,12 +618,21 @@ mod tests {
     fn modalias_fields_hdaudio_hid_virtio() {
         let mut d = Device::new(Bus::HdAudio, "hdaudioC2D0");
         d.fill_from_modalias("hdaudio:v1AF40022r00100101a01");
-        assert_eq!((d.vendor, d.device, d.revision), (Some(0x1af4), Some(0x22), Some(0x100101)));
-        assert_eq!(d.synth_modalias().as_deref(), Some("hdaudio:v1AF40022r00100101a01"));
+        assert_eq!(
+            (d.vendor, d.device, d.revision),
+            (Some(0x1af4), Some(0x22), Some(0x100101))
+        );
+        assert_eq!(
+            d.synth_modalias().as_deref(),
+            Some("hdaudio:v1AF40022r00100101a01")
+        );
         let mut h = Device::new(Bus::Hid, "x");
         h.fill_from_modalias("hid:b0003g0101v0000056Ap00000000");
         assert_eq!((h.vendor, h.device, h.class), (Some(0x56a), Some(0), Some(0x101)));
-        assert_eq!(h.synth_modalias().as_deref(), Some("hid:b0003g0101v0000056Ap00000000"));
+        assert_eq!(
+            h.synth_modalias().as_deref(),
+            Some("hid:b0003g0101v0000056Ap00000000")
+        );
         let mut v = Device::new(Bus::Virtio, "virtio0");
         v.fill_from_modalias("virtio:d00000010v00001AF4");
         assert_eq!(v.synth_modalias().as_deref(), Some("virtio:d00000010v00001AF4"));
@@ -634,14 +653,24 @@ mod tests {
             "pci:v00001002d00001638sv*sd*bc03sc00i*",
             "pci:v00001002d00001638sv000017AAsd00005089bc03sc00i00"
         ));
-        assert!(!glob_match("pci:v00001002d00001638sv*", "pci:v00001002d00001639sv0"));
+        assert!(!glob_match(
+            "pci:v00001002d00001638sv*",
+            "pci:v00001002d00001639sv0"
+        ));
         assert!(glob_match("a[0-9]?c*", "a5xcdef"));
     }
 
     #[test]
     fn bad_modalias_is_ignored() {
         let mut d = Device::default();
-        for m in ["pci:", "pci:vZZ", "usb:v*p*", "hdaudio:v", "", "pci:v00008086d0000ééé"] {
+        for m in [
+            "pci:",
+            "pci:vZZ",
+            "usb:v*p*",
+            "hdaudio:v",
+            "",
+            "pci:v00008086d0000ééé",
+        ] {
             d.fill_from_modalias(m);
         }
     }

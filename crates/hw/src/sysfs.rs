@@ -36,7 +36,8 @@ fn read_device(root: &Path, bus: &str, entry: &Path, name: &str) -> Device {
     let bus = Bus::from_name(bus);
     let mut d = Device::new(bus.clone(), name.to_string());
     d.sysfs_path = device_path(root, entry);
-    d.sources.push(format!("/sys/bus/{}/devices/{name}", bus.as_str()));
+    d.sources
+        .push(format!("/sys/bus/{}/devices/{name}", bus.as_str()));
     if let Some(m) = read_trim(&entry.join("modalias")) {
         d.modalias = Some(m);
     }
@@ -73,7 +74,10 @@ fn read_device(root: &Path, bus: &str, entry: &Path, name: &str) -> Device {
                 d.subclass = Some((c >> 8) & 0xff);
                 d.prog_if = Some(c & 0xff);
             }
-            if let (Some(s), Some(b)) = (hex_file(entry, "secondary_bus_number"), hex_file(entry, "subordinate_bus_number")) {
+            if let (Some(s), Some(b)) = (
+                hex_file(entry, "secondary_bus_number"),
+                hex_file(entry, "subordinate_bus_number"),
+            ) {
                 d.attrs.insert("secondary".into(), format!("{s:02x}"));
                 d.attrs.insert("subordinate".into(), format!("{b:02x}"));
             }
@@ -85,8 +89,12 @@ fn read_device(root: &Path, bus: &str, entry: &Path, name: &str) -> Device {
             d.class = hex_file(entry, "bDeviceClass");
             d.subclass = hex_file(entry, "bDeviceSubClass");
             d.prog_if = hex_file(entry, "bDeviceProtocol");
-            d.busnum = d.busnum.or_else(|| read_trim(&entry.join("busnum")).and_then(|s| s.parse().ok()));
-            d.devnum = d.devnum.or_else(|| read_trim(&entry.join("devnum")).and_then(|s| s.parse().ok()));
+            d.busnum = d
+                .busnum
+                .or_else(|| read_trim(&entry.join("busnum")).and_then(|s| s.parse().ok()));
+            d.devnum = d
+                .devnum
+                .or_else(|| read_trim(&entry.join("devnum")).and_then(|s| s.parse().ok()));
             let m = read_trim(&entry.join("manufacturer"));
             let p = read_trim(&entry.join("product"));
             d.name = match (m, p) {
@@ -123,8 +131,10 @@ pub fn read_sysfs(root: &Path) -> Result<Machine, Error> {
     for bus in &bus_names {
         let dir: PathBuf = bus_dir.join(bus).join("devices");
         let Ok(rd) = fs::read_dir(&dir) else { continue };
-        let mut names: Vec<String> =
-            rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort();
         for name in names {
             devices.push(read_device(root, bus, &dir.join(&name), &name));
@@ -133,12 +143,16 @@ pub fn read_sysfs(root: &Path) -> Result<Machine, Error> {
     let mut m = Machine::default();
     m.add_devices(devices);
     if let Some(mods) = read_trim(&root.join("proc/modules")) {
-        let names: Vec<String> =
-            mods.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect();
+        let names: Vec<String> = mods
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_string)
+            .collect();
         m.add_modules(names);
     }
     m.kernel_version = read_trim(&root.join("proc/sys/kernel/osrelease"));
-    m.inputs.push((root.join("sys").to_string_lossy().into_owned(), "sysfs".into()));
-    m.link_parents();
+    m.inputs
+        .push((root.join("sys").to_string_lossy().into_owned(), "sysfs".into()));
+    m.finish();
     Ok(m)
 }

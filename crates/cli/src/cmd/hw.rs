@@ -28,7 +28,8 @@ pub struct HwArgs {
 pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
     let (mut machine, warnings) = if a.files.is_empty() {
         let root = a.sysfs_root.clone().unwrap_or_else(|| PathBuf::from("/"));
-        let m = kfit_hw::read_sysfs(&root).with_context(|| format!("reading sysfs under {}", root.display()))?;
+        let m =
+            kfit_hw::read_sysfs(&root).with_context(|| format!("reading sysfs under {}", root.display()))?;
         (m, Vec::new())
     } else {
         kfit_hw::read_listings(&a.files)?
@@ -37,7 +38,9 @@ pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
         eprintln!("kfit: warning: {w}");
     }
     if !a.bus.is_empty() {
-        machine.devices.retain(|d| a.bus.iter().any(|b| b == d.bus.as_str()));
+        machine
+            .devices
+            .retain(|d| a.bus.iter().any(|b| b == d.bus.as_str()));
     }
     let out = std::io::stdout();
     let mut out = out.lock();
@@ -86,21 +89,40 @@ fn print_table(out: &mut impl Write, m: &Machine) -> std::io::Result<()> {
             let mut mods = d.modules.join(",");
             if let Some(dm) = &d.driver_module {
                 if !d.modules.contains(dm) {
-                    mods = if mods.is_empty() { dm.clone() } else { format!("{dm},{mods}") };
+                    mods = if mods.is_empty() {
+                        dm.clone()
+                    } else {
+                        format!("{dm},{mods}")
+                    };
                 }
             }
             [
                 d.bus.to_string(),
-                if d.address.is_empty() { "-".into() } else { d.address.clone() },
+                if d.address.is_empty() {
+                    "-".into()
+                } else {
+                    d.address.clone()
+                },
                 ids(d),
                 class(d),
                 d.driver.clone().unwrap_or_else(|| "-".into()),
                 if mods.is_empty() { "-".into() } else { mods },
-                d.name.clone().or_else(|| d.modalias_or_synth()).unwrap_or_default(),
+                d.name
+                    .clone()
+                    .or_else(|| d.modalias_or_synth())
+                    .unwrap_or_default(),
             ]
         })
         .collect();
-    let head = ["BUS", "ADDRESS", "IDS", "CLASS", "DRIVER", "MODULES", "NAME/MODALIAS"];
+    let head = [
+        "BUS",
+        "ADDRESS",
+        "IDS",
+        "CLASS",
+        "DRIVER",
+        "MODULES",
+        "NAME/MODALIAS",
+    ];
     let mut w = head.map(|h| h.len());
     for r in &rows {
         for (i, c) in r.iter().enumerate().take(6) {
@@ -123,7 +145,12 @@ fn print_table(out: &mut impl Write, m: &Machine) -> std::io::Result<()> {
         line(out, r)?;
     }
     if !m.loaded_modules.is_empty() {
-        writeln!(out, "\nloaded modules ({}): {}", m.loaded_modules.len(), m.loaded_modules.join(" "))?;
+        writeln!(
+            out,
+            "\nloaded modules ({}): {}",
+            m.loaded_modules.len(),
+            m.loaded_modules.join(" ")
+        )?;
     }
     writeln!(out, "\n{} devices", m.devices.len())?;
     Ok(())

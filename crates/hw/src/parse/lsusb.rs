@@ -25,7 +25,13 @@ pub(crate) fn bus_line(line: &str) -> Option<(u32, u32, u32, u32, Option<&str>)>
 }
 
 fn usb_device(bus: u32, dev: u32, v: u32, p: u32, name: Option<&str>, source: String) -> Device {
-    let mut d = Device::new(Bus::Usb, format!("{bus:03}/{dev:03}"));
+    // Device number 1 is always the root hub (`usbN`, interfaces `N-0:C.I`).
+    let addr = if dev == 1 {
+        format!("usb{bus}")
+    } else {
+        format!("{bus:03}/{dev:03}")
+    };
+    let mut d = Device::new(Bus::Usb, addr);
     d.busnum = Some(bus);
     d.devnum = Some(dev);
     d.vendor = Some(v);
@@ -49,7 +55,8 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                         out.kernel_version.get_or_insert(k);
                     }
                 }
-                out.devices.push(usb_device(bus, dev, v, p, name, format!("{src}:{no}")));
+                out.devices
+                    .push(usb_device(bus, dev, v, p, name, format!("{src}:{no}")));
             }
             None => out.bad_line(no, line),
         }
@@ -130,7 +137,11 @@ pub(crate) fn parse_verbose(text: &str, src: &str) -> Parsed {
             }
             let Some(n) = i.number else { continue };
             let c = i.config.unwrap_or(1);
-            let mut f = Device::new(Bus::Usb, format!("{}:{c}.{n}", d.address));
+            let base = match d.address.strip_prefix("usb") {
+                Some(b) => format!("{b}-0"),
+                None => d.address.clone(),
+            };
+            let mut f = Device::new(Bus::Usb, format!("{base}:{c}.{n}"));
             f.busnum = d.busnum;
             f.devnum = d.devnum;
             f.vendor = d.vendor;
@@ -141,7 +152,11 @@ pub(crate) fn parse_verbose(text: &str, src: &str) -> Parsed {
             f.prog_if = i.protocol;
             f.name = i.name;
             f.parent = Some(d.address.clone());
-            for (k, v) in [("dev_class", d.class), ("dev_subclass", d.subclass), ("dev_protocol", d.prog_if)] {
+            for (k, v) in [
+                ("dev_class", d.class),
+                ("dev_subclass", d.subclass),
+                ("dev_protocol", d.prog_if),
+            ] {
                 if let Some(v) = v {
                     f.attrs.insert(k.to_string(), format!("{v:02x}"));
                 }

@@ -121,9 +121,17 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                 out.bad_line(no, line);
                 continue;
             };
-            let (Ok(b), Some(l)) = (bus.trim().parse::<u32>(), fields(&format!("Port {r}")).map(|l| {
-                (l.dev, l.driver.map(str::to_string), l.ports.map(str::to_string), l.speed.map(str::to_string))
-            })) else {
+            let (Ok(b), Some(l)) = (
+                bus.trim().parse::<u32>(),
+                fields(&format!("Port {r}")).map(|l| {
+                    (
+                        l.dev,
+                        l.driver.map(str::to_string),
+                        l.ports.map(str::to_string),
+                        l.speed.map(str::to_string),
+                    )
+                }),
+            ) else {
                 out.bad_line(no, line);
                 continue;
             };
@@ -137,7 +145,8 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                 d.attrs.insert("hcd_driver".into(), drv);
             }
             if let Some(p) = l.2 {
-                d.attrs.insert("ports".into(), p.trim_end_matches('p').to_string());
+                d.attrs
+                    .insert("ports".into(), p.trim_end_matches('p').to_string());
             }
             if let Some(s) = l.3 {
                 d.attrs.insert("speed".into(), s);
@@ -195,9 +204,14 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                     f.class_name = Some(c.to_string());
                     f.class = class_code(c);
                 }
-                f.driver = l.driver.filter(|s| !s.is_empty() && *s != "[none]").map(str::to_string);
+                f.driver = l
+                    .driver
+                    .filter(|s| !s.is_empty() && *s != "[none]")
+                    .map(str::to_string);
                 if let Some(p) = l.ports {
-                    out.devices[idx].attrs.insert("ports".into(), p.trim_end_matches('p').to_string());
+                    out.devices[idx]
+                        .attrs
+                        .insert("ports".into(), p.trim_end_matches('p').to_string());
                 }
                 f.sources.push(format!("{src}:{no}"));
                 out.devices.push(f);
@@ -217,7 +231,11 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                         d.name = Some(name.to_string());
                     }
                     let (addr, v, p) = (d.address.clone(), d.vendor, d.device);
-                    for f in out.devices.iter_mut().filter(|f| f.address.starts_with(&format!("{addr}:"))) {
+                    for f in out
+                        .devices
+                        .iter_mut()
+                        .filter(|f| f.address.starts_with(&format!("{addr}:")))
+                    {
                         f.vendor = v;
                         f.device = p;
                     }

@@ -63,7 +63,9 @@ impl Parsed {
 
 /// Lines with 1-based numbers, `\r` stripped.
 pub(crate) fn numbered(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.lines().enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
 }
 
 /// Noise people paste along with command output: a shell prompt with the

@@ -4,7 +4,10 @@
 use super::{is_noise, numbered, Parsed};
 
 pub(crate) fn is_module_name(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
 fn push(out: &mut Parsed, m: &str) {

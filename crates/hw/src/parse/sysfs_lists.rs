@@ -16,7 +16,8 @@ pub(crate) fn is_modalias(s: &str) -> bool {
     };
     !p.is_empty()
         && p.len() <= 16
-        && p.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+        && p.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
         && !rest.contains(char::is_whitespace)
         && !s.starts_with("/")
 }
@@ -27,6 +28,19 @@ pub(crate) fn guess_bus(modalias: Option<&str>, path: Option<&str>, name: &str) 
         let b = Bus::from_modalias(m);
         // ACPI-enumerated platform devices carry `acpi:` aliases too; ACPI
         // bus devices live under /sys/devices/LNXSYSTM:00.
+        // I2C/SPI devices enumerated by ACPI or DT are named `i2c-ELAN0672:00`,
+        // `spi-...`, or sit under an `i2c-N` adapter.
+        if matches!(b, Bus::Acpi | Bus::Platform) {
+            let parent = path.and_then(|p| p.rsplit('/').nth(1)).unwrap_or("");
+            if name.starts_with("i2c-") || parent.starts_with("i2c-") {
+                return Bus::I2c;
+            }
+            if name.starts_with("spi-")
+                || parent.starts_with("spi") && parent[3..].bytes().all(|c| c.is_ascii_digit())
+            {
+                return Bus::Spi;
+            }
+        }
         if b == Bus::Acpi {
             if let Some(p) = path {
                 if !p.contains("/LNXSYSTM:") {
@@ -56,7 +70,9 @@ pub(crate) fn guess_bus(modalias: Option<&str>, path: Option<&str>, name: &str) 
                 && p.bytes().all(|c| c.is_ascii_digit() || c == b'.')
         })
     };
-    if name.strip_prefix("usb").is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+    if name
+        .strip_prefix("usb")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
         || is_usb_name(name)
     {
         return Bus::Usb;
@@ -80,7 +96,11 @@ fn locate(path: &str) -> Option<(Option<Bus>, String, Option<String>)> {
         return Some((Some(Bus::from_name(bus)), name, None));
     }
     if path.starts_with("/sys/") || path.starts_with("/devices/") {
-        let p = if path.starts_with("/devices/") { format!("/sys{path}") } else { path.to_string() };
+        let p = if path.starts_with("/devices/") {
+            format!("/sys{path}")
+        } else {
+            path.to_string()
+        };
         return Some((None, name, Some(p)));
     }
     None
@@ -88,7 +108,11 @@ fn locate(path: &str) -> Option<(Option<Bus>, String, Option<String>)> {
 
 fn new_dev(bus: Option<Bus>, name: String, path: Option<String>, modalias: Option<&str>) -> Device {
     let bus = bus.unwrap_or_else(|| guess_bus(modalias, path.as_deref(), &name));
-    let address = if bus == Bus::Pci { norm_pci_slot(&name).unwrap_or(name) } else { name };
+    let address = if bus == Bus::Pci {
+        norm_pci_slot(&name).unwrap_or(name)
+    } else {
+        name
+    };
     let mut d = Device::new(bus, address);
     d.sysfs_path = path;
     if let Some(m) = modalias.filter(|m| !m.is_empty()) {
@@ -192,7 +216,11 @@ pub(crate) fn uevent_line(line: &str) -> Option<(&str, Option<&str>, &str)> {
     }
     if let Some(i) = line.find("/uevent:") {
         let (k, v) = line[i + 8..].split_once('=')?;
-        if k.is_empty() || !k.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_') {
+        if k.is_empty()
+            || !k
+                .bytes()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+        {
             return None;
         }
         return Some((&line[..i], Some(k), v));
@@ -248,7 +276,10 @@ pub(crate) fn drivers_line(line: &str) -> Option<[&str; 5]> {
     if f.len() != 5 {
         return None;
     }
-    let ok_bus = !f[0].is_empty() && f[0].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+    let ok_bus = !f[0].is_empty()
+        && f[0]
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
     if !ok_bus || f[1].is_empty() || f[2].is_empty() || f[3].is_empty() || f[4].is_empty() {
         return None;
     }
@@ -277,7 +308,8 @@ pub(crate) fn parse_drivers(text: &str, src: &str) -> Parsed {
         match module {
             "-" => {}
             "-nolink-" => {
-                d.attrs.insert("driver_module".into(), "none (built in or no module link)".into());
+                d.attrs
+                    .insert("driver_module".into(), "none (built in or no module link)".into());
             }
             m => d.driver_module = Some(m.to_string()),
         }

@@ -1,0 +1,95 @@
+//! Helpers shared by the integration tests (included with `mod common;`).
+#![allow(dead_code)]
+
+use kfit_hw::{Device, Machine, Warning};
+use std::path::PathBuf;
+
+pub fn data(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
+}
+
+pub fn read(rel: &str) -> String {
+    std::fs::read_to_string(data(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn hex(v: Option<u32>, w: usize) -> String {
+    v.map(|v| format!("{v:0w$x}")).unwrap_or_else(|| "?".into())
+}
+
+/// One line per device, stable and readable for snapshots.
+pub fn render_device(d: &Device) -> String {
+    let mut s = format!(
+        "{} {}",
+        d.bus,
+        if d.address.is_empty() { "-" } else { &d.address }
+    );
+    if d.vendor.is_some() || d.device.is_some() {
+        s += &format!(" id={}:{}", hex(d.vendor, 4), hex(d.device, 4));
+    }
+    if d.subvendor.is_some() || d.subdevice.is_some() {
+        s += &format!(" sub={}:{}", hex(d.subvendor, 4), hex(d.subdevice, 4));
+    }
+    if d.class.is_some() {
+        s += &format!(
+            " class={}{}{}",
+            hex(d.class, 2),
+            hex(d.subclass, 2),
+            hex(d.prog_if, 2)
+        );
+    }
+    if let Some(r) = d.revision {
+        s += &format!(" rev={r:02x}");
+    }
+    if let Some(x) = &d.driver {
+        s += &format!(" driver={x:?}");
+    }
+    if let Some(x) = &d.driver_module {
+        s += &format!(" driver_module={x}");
+    }
+    if !d.modules.is_empty() {
+        s += &format!(" modules={}", d.modules.join(","));
+    }
+    if let Some(p) = &d.parent {
+        s += &format!(" parent={p}");
+    }
+    if let (Some(b), Some(n)) = (d.busnum, d.devnum) {
+        s += &format!(" usb={b}/{n}");
+    }
+    if let Some(m) = d.modalias_or_synth() {
+        s += &format!(" alias={m}");
+    }
+    if let Some(n) = &d.name {
+        s += &format!(" name={n:?}");
+    }
+    if let Some(n) = &d.class_name {
+        s += &format!(" class_name={n:?}");
+    }
+    for (k, v) in &d.attrs {
+        s += &format!(" {k}={v:?}");
+    }
+    s
+}
+
+pub fn render(m: &Machine, w: &[Warning]) -> String {
+    let mut out = String::new();
+    for (name, f) in &m.inputs {
+        out += &format!("input {name}: {f}\n");
+    }
+    if let Some(k) = &m.kernel_version {
+        out += &format!("kernel {k}\n");
+    }
+    for x in w {
+        out += &format!("warning {x}\n");
+    }
+    out += &format!("{} devices\n", m.devices.len());
+    for d in &m.devices {
+        out += &render_device(d);
+        out.push('\n');
+    }
+    if !m.loaded_modules.is_empty() {
+        out += &format!("loaded: {}\n", m.loaded_modules.join(" "));
+    }
+    out
+}

@@ -1,0 +1,258 @@
+//! Snapshot per listing format (tests/data/formats/*.txt, see README.md there),
+//! plus exact checks of the facts each format must give.
+
+mod common;
+use common::{data, read, render};
+use kfit_hw::{read_str, Bus, Format};
+
+fn snap(file: &str, expect: Format) -> kfit_hw::Machine {
+    let text = read(&format!("formats/{file}"));
+    let fmt = kfit_hw::detect(&text, file).unwrap();
+    assert_eq!(fmt, Some(expect), "{file}: detected format");
+    let (m, w) = read_str(&text, file).unwrap_or_else(|e| panic!("{e}"));
+    assert!(w.is_empty(), "{file}: unexpected warnings {w:?}");
+    insta::assert_snapshot!(file.trim_end_matches(".txt"), render(&m, &w));
+    m
+}
+
+fn pci<'a>(m: &'a kfit_hw::Machine, a: &str) -> &'a kfit_hw::Device {
+    m.find(&Bus::Pci, a).unwrap_or_else(|| panic!("no pci {a}"))
+}
+
+#[test]
+fn lspci_text_forms() {
+    for f in [
+        "lspci-plain.txt",
+        "lspci-k.txt",
+        "lspci-v.txt",
+        "lspci-vv.txt",
+        "lspci-vvv.txt",
+    ] {
+        let m = snap(f, Format::Lspci);
+        assert_eq!(m.devices.len(), 12, "{f}");
+        let d = pci(&m, "0000:04:00.0");
+        assert_eq!(
+            d.class_name.as_deref(),
+            Some("Non-Volatile memory controller"),
+            "{f}"
+        );
+        if f != "lspci-plain.txt" {
+            assert_eq!(d.driver.as_deref(), Some("nvme"), "{f}");
+            assert_eq!(d.modules, ["nvme"], "{f}");
+        }
+    }
+    for f in [
+        "lspci-n.txt",
+        "lspci-nn.txt",
+        "lspci-nk.txt",
+        "lspci-nnk.txt",
+        "lspci-nnvk.txt",
+        "lspci-nnvvvk-xxx.txt",
+    ] {
+        let m = snap(f, Format::Lspci);
+        assert_eq!(m.devices.len(), 12, "{f}");
+        let d = pci(&m, "0000:00:14.0");
+        assert_eq!(
+            (d.vendor, d.device, d.class, d.subclass),
+            (Some(0x8086), Some(0x02ed), Some(0x0c), Some(0x03)),
+            "{f}"
+        );
+        let d = pci(&m, "0000:03:00.0");
+        assert_eq!(
+            d.ids().as_deref(),
+            Some("8086:15c0"),
+            "{f}: name with [..] inside"
+        );
+        if f.contains('k') {
+            let a = pci(&m, "0000:00:1f.3");
+            assert_eq!(a.driver.as_deref(), Some("sof-audio-pci-intel-cnl"));
+            assert_eq!(a.modules, ["snd_hda_intel", "snd_sof_pci_intel_cnl"]);
+            assert_eq!((a.subvendor, a.subdevice), (Some(0x17aa), Some(0x5089)), "{f}");
+        }
+    }
+    // -v shows prog-if and the bridge bus ranges, which give the parents.
+    let m = snap("lspci-nnvvvk-xxx.txt", Format::Lspci);
+    assert_eq!(pci(&m, "0000:00:14.0").prog_if, Some(0x30));
+    assert_eq!(pci(&m, "0000:04:00.0").parent.as_deref(), Some("0000:03:00.0"));
+    assert_eq!(pci(&m, "0000:03:00.0").parent.as_deref(), Some("0000:00:1d.0"));
+    assert_eq!(pci(&m, "0000:02:00.0").parent.as_deref(), Some("0000:00:1c.0"));
+    let m = snap("vm-lspci-nnkq.txt", Format::Lspci);
+    assert_eq!(m.devices.len(), 6);
+    snap("vm-lspci-nnvvvk.txt", Format::Lspci);
+}
+
+#[test]
+fn lspci_machine_forms() {
+    for f in ["lspci-mm.txt", "lspci-mmn.txt", "lspci-mmnn.txt"] {
+        let m = snap(f, Format::LspciMachine);
+        assert_eq!(m.devices.len(), 12, "{f}");
+        assert_eq!(pci(&m, "0000:00:14.0").prog_if, Some(0x30), "{f}");
+        assert_eq!(pci(&m, "0000:00:00.0").revision, Some(0x0c), "{f}");
+        if f != "lspci-mm.txt" {
+            let d = pci(&m, "0000:04:00.0");
+            assert_eq!(
+                d.modalias_or_synth().as_deref(),
+                Some("pci:v0000144Dd0000A808sv0000144Dsd0000A801bc01sc08i02")
+            );
+        }
+    }
+    for f in [
+        "lspci-vmm.txt",
+        "lspci-vmmn.txt",
+        "lspci-vmmnk.txt",
+        "lspci-vmmnnk.txt",
+        "vm-lspci-vmmnk.txt",
+    ] {
+        let m = snap(f, Format::LspciMachineVerbose);
+        if f.contains("nk") && !f.starts_with("vm") {
+            let d = pci(&m, "0000:00:1f.3");
+            assert_eq!(d.driver.as_deref(), Some("sof-audio-pci-intel-cnl"), "{f}");
+            assert_eq!(d.modules, ["snd_hda_intel", "snd_sof_pci_intel_cnl"], "{f}");
+            assert_eq!(d.ids().as_deref(), Some("8086:02c8"), "{f}");
+        }
+    }
+    let m = snap("busybox-lspci-mk.txt", Format::LspciMachine);
+    assert_eq!(pci(&m, "0000:04:00.0").driver.as_deref(), Some("nvme"));
+    assert_eq!(pci(&m, "0000:00:1f.0").driver, None);
+}
+
+#[test]
+fn lspci_tree_forms() {
+    for f in ["lspci-t.txt", "lspci-tv.txt", "lspci-tvnn.txt"] {
+        let m = snap(f, Format::LspciTree);
+        assert_eq!(m.devices.len(), 12, "{f}");
+        assert_eq!(
+            pci(&m, "0000:04:00.0").parent.as_deref(),
+            Some("0000:03:00.0"),
+            "{f}"
+        );
+        assert_eq!(
+            pci(&m, "0000:03:00.0").parent.as_deref(),
+            Some("0000:00:1d.0"),
+            "{f}"
+        );
+        assert_eq!(pci(&m, "0000:00:14.0").parent, None, "{f}");
+    }
+    let m = snap("lspci-tv-domains.txt", Format::LspciTree);
+    assert_eq!(pci(&m, "0000:04:00.1").parent.as_deref(), Some("0000:03:00.0"));
+    assert_eq!(pci(&m, "0000:00:1f.3").parent, None);
+    assert_eq!(pci(&m, "10000:e1:00.0").parent.as_deref(), Some("10000:e0:1d.0"));
+    assert_eq!(
+        pci(&m, "0000:00:1c.4").attrs.get("secondary").map(String::as_str),
+        Some("3b")
+    );
+}
+
+#[test]
+fn busybox() {
+    let m = snap("busybox-lspci-k.txt", Format::BusyboxLspci);
+    let d = pci(&m, "0000:00:14.0");
+    assert_eq!(d.driver.as_deref(), Some("xhci_hcd"));
+    assert_eq!(
+        d.modalias_or_synth().as_deref(),
+        Some("pci:v00008086d000002EDsv*sd*bc0Csc03i*")
+    );
+}
+
+#[test]
+fn lsusb_forms() {
+    let m = snap("lsusb-plain.txt", Format::Lsusb);
+    assert_eq!(m.devices.len(), 8);
+    let m = snap("lsusb-v.txt", Format::LsusbVerbose);
+    // Interfaces with alt setting 0 only; exact kernel modaliases.
+    let ifs: Vec<_> = m.devices.iter().filter(|d| d.is_usb_interface()).collect();
+    assert_eq!(ifs.len(), 5);
+    assert_eq!(
+        ifs[0].modalias_or_synth().as_deref(),
+        Some("usb:v8087p0026d0002dcE0dsc01dp01icE0isc01ip01in00")
+    );
+    assert_eq!(
+        ifs[3].modalias_or_synth().as_deref(),
+        Some("usb:v04F2pB6CBd5421dcEFdsc02dp01ic0Eisc02ip00in01")
+    );
+    assert_eq!(m.kernel_version, None);
+    let m = snap("lsusb-t-old.txt", Format::LsusbTree);
+    let d = m.find(&Bus::Usb, "1-2.3:1.1").expect("nested hub port path");
+    assert_eq!(d.driver.as_deref(), Some("usbhid"));
+    assert_eq!(d.class, Some(3));
+    assert_eq!(m.parent(d).map(|p| p.address.as_str()), Some("1-2.3"));
+    assert_eq!(m.find(&Bus::Usb, "usb2").unwrap().attrs["hcd_driver"], "xhci_hcd");
+    let m = snap("lsusb-tvv-new.txt", Format::LsusbTree);
+    let d = m.find(&Bus::Usb, "1-2.3:1.0").unwrap();
+    assert_eq!(d.ids().as_deref(), Some("046d:c52b"));
+    assert!(m.find(&Bus::Usb, "1-2.4").is_some(), "device without interfaces");
+    assert_eq!(m.find(&Bus::Usb, "2-2:1.0").unwrap().driver, None, "[none]");
+    // lsusb + lsusb -t: merged by bus/device number, real addresses win.
+    let (m, _) =
+        kfit_hw::read_listings(&[data("formats/lsusb-plain.txt"), data("formats/lsusb-tvv-new.txt")])
+            .unwrap();
+    assert!(
+        m.devices.iter().all(|d| d.has_sysfs_address()),
+        "{:#?}",
+        m.devices
+    );
+    assert_eq!(m.devices.iter().filter(|d| !d.is_usb_interface()).count(), 8);
+}
+
+#[test]
+fn module_lists() {
+    let m = snap("lsmod.txt", Format::Lsmod);
+    assert_eq!(m.loaded_modules.len(), 17);
+    let m = snap("proc-modules.txt", Format::ProcModules);
+    assert_eq!(m.loaded_modules.len(), 10);
+    assert!(m.loaded_modules.iter().any(|x| x == "nvidia"));
+}
+
+#[test]
+fn sysfs_listings() {
+    let m = snap("modalias-list.txt", Format::ModaliasList);
+    assert_eq!(m.devices.len(), 16);
+    let hda = m.devices.iter().find(|d| d.bus == Bus::HdAudio).unwrap();
+    assert_eq!((hda.vendor, hda.device), (Some(0x10ec), Some(0x0257)));
+    let m = snap("uevent-list.txt", Format::UeventList);
+    let sd = m.find(&Bus::Platform, "rtsx_pci_sdmmc.0").unwrap();
+    assert_eq!(sd.parent.as_deref(), Some("0000:02:00.0"));
+    let p = m.parent(sd).unwrap();
+    assert_eq!(
+        m.ancestors(p)
+            .iter()
+            .map(|d| d.address.as_str())
+            .collect::<Vec<_>>(),
+        ["0000:00:1c.0"]
+    );
+    assert!(m.find(&Bus::Mmc, "mmc0:aaaa").is_some());
+    assert!(m.find(&Bus::Acpi, "PNP0C0A:00").is_some());
+    assert!(
+        m.find(&Bus::Platform, "PNP0C14:00").is_some(),
+        "acpi alias outside LNXSYSTM = platform"
+    );
+    let m = snap("vm-grep-pci-uevent.txt", Format::UeventList);
+    let d = pci(&m, "0000:00:01.0");
+    assert_eq!(d.driver.as_deref(), Some("virtio-pci"));
+    assert_eq!(
+        (d.class, d.subclass, d.prog_if),
+        (Some(0xff), Some(0xff), Some(0))
+    );
+    snap("vm-grep-modalias.txt", Format::UeventList);
+}
+
+#[test]
+fn q35_listings() {
+    for (f, fmt) in [
+        ("lspci-k.txt", Format::Lspci),
+        ("lspci-nk.txt", Format::Lspci),
+        ("lspci-nnk.txt", Format::Lspci),
+        ("lsusb.txt", Format::Lsusb),
+        ("lsusb-t.txt", Format::LsusbTree),
+        ("modalias.txt", Format::ModaliasList),
+        ("modalias-uevent.txt", Format::UeventList),
+        ("drivers.txt", Format::DriversTxt),
+        ("modules-loaded.txt", Format::ModuleList),
+    ] {
+        let text = read(&format!("q35/{f}"));
+        assert_eq!(kfit_hw::detect(&text, f).unwrap(), Some(fmt), "{f}");
+        let (m, w) = read_str(&text, f).unwrap();
+        assert!(w.is_empty(), "{f}: {w:?}");
+        insta::assert_snapshot!(format!("q35-{}", f.trim_end_matches(".txt")), render(&m, &w));
+    }
+}

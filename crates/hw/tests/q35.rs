@@ -1,0 +1,159 @@
+//! qemu-q35-debian61: every listing parses, and the merged machine covers
+//! every device that drivers.txt lists. drivers.txt is read here with a plain
+//! split, independently of the parser.
+
+mod common;
+use common::data;
+use kfit_hw::{read_listings, Bus, Machine};
+
+const ALL: [&str; 9] = [
+    "lspci-k.txt",
+    "lspci-nk.txt",
+    "lspci-nnk.txt",
+    "lsusb.txt",
+    "lsusb-t.txt",
+    "modalias.txt",
+    "modalias-uevent.txt",
+    "modules-loaded.txt",
+    "drivers.txt",
+];
+
+struct Entry {
+    bus: String,
+    dev: String,
+    driver: Option<String>,
+    modalias: Option<String>,
+}
+
+fn drivers_txt() -> Vec<Entry> {
+    std::fs::read_to_string(data("q35/drivers.txt"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let opt = |s: &str| (s != "-").then(|| s.to_string());
+            Entry {
+                bus: f[0].into(),
+                dev: f[1].into(),
+                driver: opt(f[2]),
+                modalias: opt(f[4]),
+            }
+        })
+        .collect()
+}
+
+fn machine(files: &[&str]) -> Machine {
+    let paths: Vec<_> = files.iter().map(|f| data(&format!("q35/{f}"))).collect();
+    let (m, w) = read_listings(&paths).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    m
+}
+
+fn covered(m: &Machine, e: &Entry) -> bool {
+    m.devices.iter().any(|d| {
+        d.bus == Bus::from_name(&e.bus)
+            && d.address == e.dev
+            && (e.driver.is_none() || d.driver == e.driver)
+            && (e.modalias.is_none() || d.modalias == e.modalias)
+    })
+}
+
+#[test]
+fn all_listings_merged_cover_drivers_txt() {
+    let m = machine(&ALL);
+    let entries = drivers_txt();
+    let missing: Vec<_> = entries
+        .iter()
+        .filter(|e| !covered(&m, e))
+        .map(|e| format!("{} {}", e.bus, e.dev))
+        .collect();
+    eprintln!(
+        "q35 coverage (all listings): {}/{}",
+        entries.len() - missing.len(),
+        entries.len()
+    );
+    assert!(missing.is_empty(), "not covered: {missing:?}");
+    // Merging did not duplicate: one device per drivers.txt entry plus the
+    // uevent-only ones (input, dmi, cpu modaliases, ACPI devices off-bus).
+    let extra: Vec<_> = m
+        .devices
+        .iter()
+        .filter(|d| {
+            !entries
+                .iter()
+                .any(|e| Bus::from_name(&e.bus) == d.bus && e.dev == d.address)
+        })
+        .map(|d| format!("{} {}", d.bus, d.address))
+        .collect();
+    eprintln!(
+        "q35: {} devices, {} not in drivers.txt: {extra:?}",
+        m.devices.len(),
+        extra.len()
+    );
+    assert!(
+        extra
+            .iter()
+            .all(|x| x.starts_with("input ") || x.starts_with("dmi ") || x.starts_with("cpu ")),
+        "{extra:?}"
+    );
+    // The facts the listings give are on the merged devices.
+    let x = m.find(&Bus::Pci, "0000:03:00.0").unwrap();
+    assert_eq!(x.driver.as_deref(), Some("xhci_hcd"));
+    assert_eq!(x.driver_module.as_deref(), Some("xhci_pci"));
+    assert_eq!(x.parent.as_deref(), Some("0000:00:06.0"));
+    let r = m.find(&Bus::Pci, "0000:06:00.0").unwrap();
+    assert_eq!(r.modules, ["8139cp", "8139too"]);
+    let ancestors: Vec<_> = m.ancestors(r).iter().map(|d| d.address.clone()).collect();
+    assert_eq!(ancestors, ["0000:05:00.0", "0000:00:08.0"]);
+    let kbd = m.find(&Bus::Usb, "5-1:1.0").unwrap();
+    let chain: Vec<_> = m.ancestors(kbd).iter().map(|d| d.address.clone()).collect();
+    assert_eq!(chain[..2], ["5-1".to_string(), "usb5".to_string()]);
+    assert_eq!(m.loaded_modules.len(), 147);
+    assert_eq!(m.kernel_version.as_deref(), Some("6.1.0-56-amd64"));
+}
+
+#[test]
+fn listings_without_drivers_txt_cover_its_bound_and_aliased_devices() {
+    let m = machine(&ALL[..8]);
+    let entries = drivers_txt();
+    // What the other listings can know: devices with a modalias (modalias,
+    // uevent lists), PCI (lspci), USB devices and interfaces (lsusb -t).
+    let knowable: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.modalias.is_some() || e.bus == "pci" || e.bus == "usb")
+        .collect();
+    let found = |e: &Entry| {
+        m.devices.iter().any(|d| {
+            d.bus == Bus::from_name(&e.bus)
+                && d.address == e.dev
+                && (e.modalias.is_none() || d.modalias == e.modalias)
+        })
+    };
+    let missing: Vec<_> = knowable
+        .iter()
+        .filter(|e| !found(e))
+        .map(|e| format!("{} {}", e.bus, e.dev))
+        .collect();
+    eprintln!(
+        "q35 coverage without drivers.txt: {}/{} entries with a modalias or on pci/usb (of {} in drivers.txt)",
+        knowable.len() - missing.len(),
+        knowable.len(),
+        entries.len()
+    );
+    assert!(missing.is_empty(), "{missing:?}");
+    // Every driver lspci/lsusb -t show agrees with drivers.txt.
+    for e in entries
+        .iter()
+        .filter(|e| e.bus == "pci" || e.bus == "usb" && e.dev.contains(':'))
+    {
+        let Some(d) = m.find(&Bus::from_name(&e.bus), &e.dev) else {
+            continue;
+        };
+        if d.driver.is_some() || e.bus == "pci" {
+            let want = e.driver.as_deref();
+            // lsusb -t shows the driver of PCI host controllers by their
+            // (sometimes different) names on root hubs only; interfaces match.
+            assert_eq!(d.driver.as_deref(), want, "{} {}", e.bus, e.dev);
+        }
+    }
+}
