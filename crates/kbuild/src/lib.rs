@@ -1,1 +1,844 @@
-//! kfit-kbuild (see ARCHITECTURE.md).
+//! kfit-kbuild: an index of a Linux source tree that answers, for the exact
+//! kernel being built and without building anything:
+//!
+//! * which module (by path, e.g. `drivers/usb/host/xhci-pci`) each object
+//!   builds and under which `CONFIG_` symbols (Kbuild map, path-aware);
+//! * which driver names (`.name` of `pci_driver`, `usb_driver`, … incl.
+//!   `KBUILD_MODNAME`) each module registers;
+//! * the modalias patterns of every `MODULE_DEVICE_TABLE` (in the exact
+//!   format of `scripts/mod/file2alias.c`) and `MODULE_ALIAS`;
+//! * the firmware names of `MODULE_FIRMWARE`, macros expanded.
+//!
+//! Entry points: [`KernelIndex::build`], [`KernelIndex::load_or_build`],
+//! then [`KernelIndex::module`], [`KernelIndex::module_by_driver_name`],
+//! [`KernelIndex::match_modalias`].
+//!
+//! The cache is serialized with `bincode` 1: serde-native, schema-less and
+//! a straight little-endian layout, so decoding the whole index is a single
+//! linear pass (a few ms) and needs no code generation.
+
+pub mod cpp;
+pub mod devtable;
+pub mod glob;
+pub mod make;
+pub mod pp;
+pub mod scan;
+
+use make::{Cond, DirInfo};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Errors of the index.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} is not a kernel source tree (no Makefile with VERSION)")]
+    NotATree(PathBuf),
+    #[error("I/O error on {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("cache {0}: {1}")]
+    Cache(PathBuf, String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// One modalias pattern and where it comes from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Alias {
+    /// Pattern in modules.alias format, e.g. `pci:v00008086d00002723sv*sd*bc*sc*i*`.
+    pub pattern: String,
+    /// Source file (tree-relative) and line of the table or MODULE_ALIAS.
+    pub file: String,
+    pub line: u32,
+}
+
+/// Where a module's symbols come from.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum SymbolSource {
+    /// `obj-$(CONFIG_X) += foo.o` (and inherited directory conditions).
+    Makefile,
+    /// Kconfig help text "module will be called foo" (fallback).
+    KconfigHelp,
+    /// Only inherited directory conditions (e.g. `obj-m += foo.o`).
+    DirectoryOnly,
+}
+
+/// A module (or a built-in object that would be one) of the tree.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Module {
+    /// KBUILD_MODNAME: file name of the object, `-` → `_` (`xhci_pci`).
+    pub name: String,
+    /// Object path without `.o`/`.ko`, tree-relative (`drivers/usb/host/xhci-pci`);
+    /// equals a `.ko` path in modules.dep without `kernel/` and `.ko*`.
+    pub path: String,
+    /// The CONFIG_ symbols (no `CONFIG_` prefix) that build it, as an AND
+    /// of OR-sets, innermost first. `symbols[..own]` come from the module's
+    /// own Makefile line(s): alternatives from several `obj-$(…)` lines are one
+    /// OR-set; several symbols in one `obj-$(…)`/`ifeq` are separate AND
+    /// groups. `symbols[own..]` are the conditions of the directories above,
+    /// one OR-set per level (`obj-$(CONFIG_USB_XHCI_HCD) += host/` and the
+    /// other `+= host/` lines of drivers/usb/Makefile are one OR-set), up to
+    /// the top of the tree. The module is built when every group has a
+    /// symbol that is set (`y`, or `m` for a module).
+    pub symbols: Vec<Vec<String>>,
+    /// Number of leading groups of `symbols` that are the module's own.
+    pub own: usize,
+    pub symbol_source: SymbolSource,
+    /// `obj-y += foo.o` with no symbol: can never be a module.
+    pub builtin_only: bool,
+    /// Driver names registered by its sources (`.name` of *_driver structs).
+    pub driver_names: Vec<String>,
+    /// Modalias patterns (device tables and MODULE_ALIAS), file2alias format.
+    pub aliases: Vec<Alias>,
+    /// MODULE_FIRMWARE names, macro-expanded.
+    pub firmware: Vec<String>,
+    /// Source files (tree-relative) of its objects.
+    pub sources: Vec<String>,
+    /// Makefile and line that declare it.
+    pub makefile: String,
+}
+
+impl Module {
+    /// All symbols of the module's own groups, flattened.
+    pub fn own_symbols(&self) -> impl Iterator<Item = &String> {
+        self.symbols[..self.own].iter().flatten()
+    }
+}
+
+/// A modalias that matched an alias pattern.
+#[derive(Debug, Clone)]
+pub struct Match<'a> {
+    pub module: &'a Module,
+    pub alias: &'a Alias,
+    /// Number of characters the pattern fixes: higher is more specific.
+    pub specificity: usize,
+}
+
+/// Progress of a cold build.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub phase: &'static str,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// Callback type for progress.
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
+
+/// Cache format version: bump when the serialized layout or extraction changes.
+const FORMAT: u32 = 3;
+
+/// The index of one kernel tree.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct KernelIndex {
+    /// Absolute tree path as given.
+    pub tree: String,
+    /// `VERSION.PATCHLEVEL.SUBLEVEL` from the top Makefile.
+    pub version: String,
+    pub modules: Vec<Module>,
+    /// Constructs skipped while indexing (file: reason).
+    pub diags: Vec<String>,
+    #[serde(skip)]
+    maps: Maps,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Maps {
+    by_name: HashMap<String, Vec<usize>>,
+    by_path: HashMap<String, usize>,
+    by_driver: HashMap<String, Vec<usize>>,
+    /// alias bus prefix (before ':') → (module, alias index)
+    by_bus: HashMap<String, Vec<(u32, u32)>>,
+    /// patterns whose prefix has wildcards (acpi*:, dmi*)
+    wild: Vec<(u32, u32)>,
+}
+
+fn read_version(tree: &Path) -> Result<String> {
+    let mk = std::fs::read_to_string(tree.join("Makefile"))
+        .map_err(|e| Error::Io(tree.join("Makefile"), e))?;
+    let get = |k: &str| {
+        mk.lines()
+            .find_map(|l| l.strip_prefix(k).map(|r| r.trim_start_matches([' ', '=']).trim().to_string()))
+    };
+    let v = get("VERSION").ok_or_else(|| Error::NotATree(tree.to_path_buf()))?;
+    let p = get("PATCHLEVEL").unwrap_or_default();
+    let s = get("SUBLEVEL").unwrap_or_default();
+    Ok(format!("{v}.{p}.{s}"))
+}
+
+/// Directories kfit never descends into.
+fn skip_dir(rel: &str) -> bool {
+    matches!(
+        rel,
+        "tools" | "scripts" | "Documentation" | "usr" | "samples" | ".git" | "LICENSES"
+    ) || (rel.starts_with("arch/") && rel != "arch/x86" && rel.matches('/').count() == 1)
+}
+
+struct Walk {
+    makefiles: Vec<(String, PathBuf)>,
+    kconfigs: Vec<PathBuf>,
+}
+
+fn walk(tree: &Path) -> Walk {
+    fn rec(tree: &Path, rel: String, out: &std::sync::Mutex<Walk>) {
+        let dir = if rel.is_empty() {
+            tree.to_path_buf()
+        } else {
+            tree.join(&rel)
+        };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        let mut subs = Vec::new();
+        let mut has_kbuild = false;
+        let mut has_make = false;
+        let mut kc = Vec::new();
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                let r = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if !skip_dir(&r) {
+                    subs.push(r);
+                }
+            } else if name == "Kbuild" {
+                has_kbuild = true;
+            } else if name == "Makefile" {
+                has_make = true;
+            } else if name.starts_with("Kconfig") {
+                kc.push(e.path());
+            }
+        }
+        {
+            let mut w = out.lock().unwrap();
+            if !rel.is_empty() {
+                if has_kbuild {
+                    w.makefiles.push((rel.clone(), dir.join("Kbuild")));
+                } else if has_make {
+                    w.makefiles.push((rel.clone(), dir.join("Makefile")));
+                }
+            } else if has_kbuild {
+                w.makefiles.push((String::new(), dir.join("Kbuild")));
+            }
+            w.kconfigs.extend(kc);
+        }
+        subs.par_iter().for_each(|s| rec(tree, s.clone(), out));
+    }
+    let out = std::sync::Mutex::new(Walk {
+        makefiles: Vec::new(),
+        kconfigs: Vec::new(),
+    });
+    rec(tree, String::new(), &out);
+    let mut w = out.into_inner().unwrap();
+    w.makefiles.sort();
+    w.kconfigs.sort();
+    w
+}
+
+fn join_rel(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
+    for p in rel.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            x => parts.push(x),
+        }
+    }
+    parts.join("/")
+}
+
+/// Combine alternatives (OR of AND-conditions) into one AND-of-OR.
+fn combine(alts: &[Cond]) -> Cond {
+    if alts.len() == 1 {
+        return alts[0].clone();
+    }
+    if alts.iter().any(|a| a.is_empty()) || alts.is_empty() {
+        return Vec::new();
+    }
+    let mut first: Vec<String> = Vec::new();
+    for a in alts {
+        for s in &a[0] {
+            if !first.contains(s) {
+                first.push(s.clone());
+            }
+        }
+    }
+    let mut out = vec![first];
+    // Later groups shared by all alternatives.
+    for g in &alts[0][1..] {
+        if alts.iter().all(|a| a[1..].contains(g)) {
+            out.push(g.clone());
+        }
+    }
+    out
+}
+
+/// Kconfig help fallback: "module will be called X" → symbols.
+fn kconfig_help(files: &[PathBuf]) -> HashMap<String, Vec<String>> {
+    let per: Vec<Vec<(String, String)>> = files
+        .par_iter()
+        .map(|f| {
+            let Ok(t) = std::fs::read_to_string(f) else {
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            let mut cur: Option<String> = None;
+            let mut help = String::new();
+            let flush = |cur: &Option<String>, help: &str, out: &mut Vec<(String, String)>| {
+                if let Some(sym) = cur {
+                    let h: String = help.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let mut rest = h.as_str();
+                    while let Some(i) = rest.find("will be called ") {
+                        let r = &rest[i + 15..];
+                        let w = r.split_whitespace().next().unwrap_or("");
+                        let w = w
+                            .trim_matches(|c: char| c == '"' || c == '\'' || c == '`' || c == ',')
+                            .trim_end_matches(['.', ',', ';', ':', ')'])
+                            .trim_end_matches(".ko")
+                            .trim_end_matches(".o");
+                        if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                            out.push((w.replace('-', "_"), sym.clone()));
+                        }
+                        rest = r;
+                    }
+                }
+            };
+            for l in t.lines() {
+                let tl = l.trim_start();
+                if let Some(s) = tl.strip_prefix("config ").or_else(|| tl.strip_prefix("menuconfig ")) {
+                    flush(&cur, &help, &mut out);
+                    help.clear();
+                    cur = Some(s.trim().to_string());
+                } else if tl.starts_with("endmenu") || tl.starts_with("menu ") || tl.starts_with("choice") || tl.starts_with("endif") || tl.starts_with("if ") || tl.starts_with("source ") {
+                    flush(&cur, &help, &mut out);
+                    help.clear();
+                    cur = None;
+                } else {
+                    help.push(' ');
+                    help.push_str(tl);
+                }
+            }
+            flush(&cur, &help, &mut out);
+            out
+        })
+        .collect();
+    let mut m: HashMap<String, Vec<String>> = HashMap::new();
+    for v in per {
+        for (k, s) in v {
+            let e = m.entry(k).or_default();
+            if !e.contains(&s) {
+                e.push(s);
+            }
+        }
+    }
+    m
+}
+
+struct ModDef {
+    path: String,
+    own: Cond,
+    inherited: Cond,
+    builtin_only: bool,
+    sources: Vec<String>,
+    makefile: String,
+}
+
+fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
+    // Directory conditions: child dir → [(referrer, cond)]
+    let mut refs: HashMap<String, Vec<(String, Cond)>> = HashMap::new();
+    for (dir, info) in infos {
+        for (sub, c) in &info.subdirs {
+            let child = join_rel(dir, sub);
+            if child == *dir {
+                continue;
+            }
+            refs.entry(child).or_default().push((dir.clone(), c.clone()));
+        }
+    }
+    let mut memo: HashMap<String, Cond> = HashMap::new();
+    fn dir_cond(
+        d: &str,
+        refs: &HashMap<String, Vec<(String, Cond)>>,
+        memo: &mut HashMap<String, Cond>,
+        depth: u32,
+    ) -> Cond {
+        if let Some(c) = memo.get(d) {
+            return c.clone();
+        }
+        if depth > 40 {
+            return Vec::new();
+        }
+        let Some(alts) = refs.get(d) else {
+            // Not referenced: inherit from the nearest ancestor that is.
+            let mut c = Vec::new();
+            if let Some(p) = d.rfind('/') {
+                c = dir_cond(&d[..p], refs, memo, depth + 1);
+            }
+            memo.insert(d.to_string(), c.clone());
+            return c;
+        };
+        let conds: Vec<Cond> = alts.iter().map(|(_, c)| c.clone()).collect();
+        let mut c = combine(&conds);
+        let parent = alts[0].0.clone();
+        let up = dir_cond(&parent, refs, memo, depth + 1);
+        for g in up {
+            if !c.contains(&g) {
+                c.push(g);
+            }
+        }
+        memo.insert(d.to_string(), c.clone());
+        c
+    }
+    // Group object references by path.
+    let mut objs: BTreeMap<String, Vec<(usize, &make::ObjRef)>> = BTreeMap::new();
+    for (k, (dir, info)) in infos.iter().enumerate() {
+        for o in &info.objs {
+            objs.entry(join_rel(dir, &o.rel)).or_default().push((k, o));
+        }
+    }
+    let mut out = Vec::new();
+    for (path, refs_) in objs {
+        let (k, first) = refs_[0];
+        let (dir, info) = &infos[k];
+        let conds: Vec<Cond> = refs_.iter().map(|(_, o)| o.cond.clone()).collect();
+        let own = combine(&conds);
+        let builtin_only = refs_.iter().all(|(_, o)| o.literal == Some('y'));
+        // Inherited: the directory holding the Makefile line, plus for
+        // objects in subdirectories nothing more (kbuild does not descend).
+        let inherited = dir_cond(dir, &refs, &mut memo, 0);
+        let mut sources = Vec::new();
+        let objdir = match path.rfind('/') {
+            Some(p) => &path[..p],
+            None => "",
+        };
+        let parts = info.composites.get(&first.rel);
+        let stems: Vec<String> = match parts {
+            Some(ps) if !ps.is_empty() => ps.iter().map(|p| join_rel(dir, p)).collect(),
+            _ => vec![path.clone()],
+        };
+        for s in stems {
+            for ext in ["c", "S", "rs"] {
+                let f = format!("{s}.{ext}");
+                if tree.join(&f).is_file() {
+                    sources.push(f);
+                    break;
+                }
+            }
+        }
+        let _ = objdir;
+        let mf = if infos[k].0.is_empty() {
+            "Kbuild".to_string()
+        } else {
+            format!("{}/Makefile", infos[k].0)
+        };
+        out.push(ModDef {
+            path,
+            own,
+            inherited,
+            builtin_only,
+            sources,
+            makefile: format!("{mf}:{}", first.line),
+        });
+    }
+    out
+}
+
+fn fnv(h: &mut u64, b: &[u8]) {
+    for x in b {
+        *h ^= *x as u64;
+        *h = h.wrapping_mul(0x100000001b3);
+    }
+}
+
+/// Cache key of a tree: its path, version and the size/mtime of its
+/// top-level entries (cheap; any untar or git checkout changes them).
+pub fn cache_key(tree: &Path) -> Result<String> {
+    let version = read_version(tree)?;
+    let canon = tree.canonicalize().unwrap_or_else(|_| tree.to_path_buf());
+    let mut h: u64 = 0xcbf29ce484222325;
+    fnv(&mut h, canon.to_string_lossy().as_bytes());
+    fnv(&mut h, version.as_bytes());
+    fnv(&mut h, &FORMAT.to_le_bytes());
+    fnv(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
+    let mut ents: Vec<_> = std::fs::read_dir(tree)
+        .map_err(|e| Error::Io(tree.to_path_buf(), e))?
+        .flatten()
+        .collect();
+    ents.sort_by_key(|e| e.file_name());
+    for e in ents {
+        fnv(&mut h, e.file_name().as_encoded_bytes());
+        if let Ok(m) = e.metadata() {
+            fnv(&mut h, &m.len().to_le_bytes());
+            if let Ok(t) = m.modified() {
+                if let Ok(d) = t.duration_since(std::time::UNIX_EPOCH) {
+                    fnv(&mut h, &d.as_nanos().to_le_bytes());
+                }
+            }
+        }
+    }
+    Ok(format!("{version}-{h:016x}"))
+}
+
+/// Default cache directory: `~/.cache/kfit/index`.
+pub fn default_cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    base.join("kfit").join("index")
+}
+
+/// A progress reporter for terminals: an indicatif bar on stderr that only
+/// appears once a build has run for more than half a second.
+pub fn stderr_progress() -> impl Fn(Progress) + Sync {
+    use indicatif::{ProgressBar, ProgressStyle};
+    let start = std::time::Instant::now();
+    let bar = ProgressBar::hidden();
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let shown = std::sync::atomic::AtomicBool::new(false);
+    move |p: Progress| {
+        if !shown.load(std::sync::atomic::Ordering::Relaxed)
+            && start.elapsed() > std::time::Duration::from_millis(500)
+        {
+            shown.store(true, std::sync::atomic::Ordering::Relaxed);
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        bar.set_message(p.phase);
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+        if p.phase == "done" {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl KernelIndex {
+    /// Index a kernel source tree (read-only). `progress` is called from
+    /// worker threads with the current phase and counts.
+    pub fn build(tree: &Path, progress: Option<ProgressFn>) -> Result<KernelIndex> {
+        let version = read_version(tree)?;
+        let report = |phase: &'static str, done: usize, total: usize| {
+            if let Some(p) = progress {
+                p(Progress { phase, done, total });
+            }
+        };
+        report("walk", 0, 1);
+        let (w, global) = rayon::join(|| walk(tree), || pp::Global::build(tree));
+        report("makefiles", 0, w.makefiles.len());
+        let infos: Vec<(String, DirInfo)> = w
+            .makefiles
+            .par_iter()
+            .filter_map(|(rel, p)| {
+                let t = std::fs::read(p).ok()?;
+                let t = String::from_utf8_lossy(&t);
+                Some((rel.clone(), make::parse_dir(tree, rel, &t)))
+            })
+            .collect();
+        let defs = resolve_modules(tree, &infos);
+        let help = kconfig_help(&w.kconfigs);
+
+        // Struct layouts and DMI enums.
+        let mdt = std::fs::read(tree.join("include/linux/mod_devicetable.h")).unwrap_or_default();
+        let mdt_toks = cpp::tokenize(&pp::strip_comments(&mdt), 1);
+        let layouts = devtable::parse_layouts(&mdt_toks);
+        let mut enums = HashMap::new();
+        scan::enum_consts(&mdt_toks, &mut enums);
+
+        // Source file → modules using it.
+        let mut file_mods: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, d) in defs.iter().enumerate() {
+            for s in &d.sources {
+                if s.ends_with(".c") {
+                    file_mods.entry(s.as_str()).or_default().push(i);
+                }
+            }
+        }
+        let files: Vec<(&str, Vec<usize>)> =
+            file_mods.into_iter().map(|(f, m)| (f, m)).collect();
+        let total = files.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let cache = pp::HeaderCache::default();
+        let ctx = scan::Ctx {
+            global: &global,
+            cache: &cache,
+            layouts: &layouts,
+            enums: &enums,
+        };
+        let facts: Vec<Option<scan::FileFacts>> = files
+            .par_iter()
+            .map(|(f, mods)| {
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n % 256 == 0 {
+                    report("sources", n, total);
+                }
+                let p = tree.join(f);
+                let src = std::fs::read(&p).ok()?;
+                if !scan::interesting(&src) {
+                    return None;
+                }
+                let modname = modname_of(&defs[mods[0]].path);
+                // Never let one odd file take the whole index down.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    scan::scan_file(&ctx, &p, &src, &modname)
+                }))
+                .ok()
+            })
+            .collect();
+        report("assemble", 0, 1);
+        let mut modules: Vec<Module> = defs
+            .iter()
+            .map(|d| {
+                let name = modname_of(&d.path);
+                let mut symbols = d.own.clone();
+                let mut source = SymbolSource::Makefile;
+                if symbols.is_empty() && !d.builtin_only {
+                    if let Some(h) = help.get(&name) {
+                        symbols.push(h.clone());
+                        source = SymbolSource::KconfigHelp;
+                    } else {
+                        source = SymbolSource::DirectoryOnly;
+                    }
+                }
+                let own = symbols.len();
+                for g in &d.inherited {
+                    if !symbols.contains(g) {
+                        symbols.push(g.clone());
+                    }
+                }
+                Module {
+                    name,
+                    path: d.path.clone(),
+                    symbols,
+                    own,
+                    symbol_source: source,
+                    builtin_only: d.builtin_only,
+                    driver_names: Vec::new(),
+                    aliases: Vec::new(),
+                    firmware: Vec::new(),
+                    sources: d.sources.clone(),
+                    makefile: d.makefile.clone(),
+                }
+            })
+            .collect();
+        let mut diags = Vec::new();
+        for (dir, info) in &infos {
+            for d in &info.diags {
+                diags.push(format!("{dir}: {d}"));
+            }
+        }
+        for ((f, mods), fx) in files.iter().zip(facts) {
+            let Some(fx) = fx else { continue };
+            for d in &fx.diags {
+                diags.push(format!("{f}:{d}"));
+            }
+            for &m in mods {
+                let md = &mut modules[m];
+                for (a, line) in &fx.aliases {
+                    if !md.aliases.iter().any(|x| x.pattern == *a) {
+                        md.aliases.push(Alias {
+                            pattern: a.clone(),
+                            file: f.to_string(),
+                            line: *line,
+                        });
+                    }
+                }
+                for n in &fx.driver_names {
+                    if !md.driver_names.contains(n) {
+                        md.driver_names.push(n.clone());
+                    }
+                }
+                for n in &fx.firmware {
+                    if !md.firmware.contains(n) {
+                        md.firmware.push(n.clone());
+                    }
+                }
+            }
+        }
+        let mut idx = KernelIndex {
+            tree: tree.display().to_string(),
+            version,
+            modules,
+            diags,
+            maps: Maps::default(),
+        };
+        idx.build_maps();
+        report("done", 1, 1);
+        Ok(idx)
+    }
+
+    /// Load the index of `tree` from `cache_dir` (`<cache_dir>/<key>.bin`),
+    /// or build and store it.
+    pub fn load_or_build(tree: &Path, cache_dir: &Path) -> Result<KernelIndex> {
+        Self::load_or_build_with(tree, cache_dir, None)
+    }
+
+    /// [`Self::load_or_build`] with a progress callback for the cold case.
+    pub fn load_or_build_with(
+        tree: &Path,
+        cache_dir: &Path,
+        progress: Option<ProgressFn>,
+    ) -> Result<KernelIndex> {
+        let key = cache_key(tree)?;
+        let file = cache_dir.join(format!("{key}.bin"));
+        if let Ok(idx) = Self::load(&file) {
+            return Ok(idx);
+        }
+        let idx = Self::build(tree, progress)?;
+        idx.save(&file)?;
+        Ok(idx)
+    }
+
+    /// Read a cached index file.
+    pub fn load(file: &Path) -> Result<KernelIndex> {
+        let b = std::fs::read(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
+        let mut idx: KernelIndex = bincode::deserialize(&b)
+            .map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
+        idx.build_maps();
+        Ok(idx)
+    }
+
+    /// Write the index to a file (atomically).
+    pub fn save(&self, file: &Path) -> Result<()> {
+        if let Some(d) = file.parent() {
+            std::fs::create_dir_all(d).map_err(|e| Error::Io(d.to_path_buf(), e))?;
+        }
+        let b = bincode::serialize(self).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, b).map_err(|e| Error::Io(tmp.clone(), e))?;
+        std::fs::rename(&tmp, file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
+        Ok(())
+    }
+
+    fn build_maps(&mut self) {
+        let mut m = Maps::default();
+        for (i, md) in self.modules.iter().enumerate() {
+            m.by_name.entry(md.name.clone()).or_default().push(i);
+            m.by_path.insert(md.path.clone(), i);
+            for d in &md.driver_names {
+                m.by_driver.entry(d.clone()).or_default().push(i);
+            }
+            for (j, a) in md.aliases.iter().enumerate() {
+                let pre = a.pattern.split(':').next().unwrap_or("");
+                if pre.contains(['*', '?', '[']) {
+                    m.wild.push((i as u32, j as u32));
+                } else {
+                    m.by_bus
+                        .entry(pre.to_string())
+                        .or_default()
+                        .push((i as u32, j as u32));
+                }
+            }
+        }
+        self.maps = m;
+    }
+
+    /// Modules by KBUILD_MODNAME (`-` and `_` are equivalent). A name can
+    /// belong to several objects (e.g. a built-in and a module); modules that
+    /// are not `builtin_only` come first.
+    pub fn module(&self, name: &str) -> Option<&Module> {
+        self.modules_named(name).into_iter().next()
+    }
+
+    /// All modules with that KBUILD_MODNAME.
+    pub fn modules_named(&self, name: &str) -> Vec<&Module> {
+        let n = name.replace('-', "_");
+        let mut v: Vec<&Module> = self
+            .maps
+            .by_name
+            .get(&n)
+            .map(|v| v.iter().map(|&i| &self.modules[i]).collect())
+            .unwrap_or_default();
+        v.sort_by_key(|m| (m.builtin_only, m.aliases.is_empty()));
+        v
+    }
+
+    /// Module by tree-relative object path (`drivers/usb/host/xhci-pci`).
+    pub fn module_by_path(&self, path: &str) -> Option<&Module> {
+        self.maps.by_path.get(path).map(|&i| &self.modules[i])
+    }
+
+    /// Modules that register a driver called `name` (as printed by lspci -k
+    /// or in /sys/bus/*/drivers). Falls back to modules named so.
+    pub fn module_by_driver_name(&self, name: &str) -> Vec<&Module> {
+        if let Some(v) = self.maps.by_driver.get(name) {
+            return v.iter().map(|&i| &self.modules[i]).collect();
+        }
+        self.modules_named(name)
+    }
+
+    /// Match a device modalias (as in /sys/devices/…/modalias) against every
+    /// alias pattern, with kmod's fnmatch semantics. A `*` in `modalias`
+    /// means the field is unknown (e.g. busybox lspci has no subsystem ids or
+    /// prog-if) and matches whatever the pattern has there. Results are
+    /// sorted most specific first.
+    pub fn match_modalias(&self, modalias: &str) -> Vec<Match<'_>> {
+        let pre = modalias.split(':').next().unwrap_or("");
+        let mut out = Vec::new();
+        let mut check = |list: &[(u32, u32)]| {
+            for &(i, j) in list {
+                let m = &self.modules[i as usize];
+                let a = &m.aliases[j as usize];
+                if glob::match_partial(&a.pattern, modalias) {
+                    out.push(Match {
+                        module: m,
+                        alias: a,
+                        specificity: glob::specificity(&a.pattern),
+                    });
+                }
+            }
+        };
+        if let Some(l) = self.maps.by_bus.get(pre) {
+            check(l);
+        }
+        check(&self.maps.wild);
+        out.sort_by(|a, b| {
+            b.specificity
+                .cmp(&a.specificity)
+                .then_with(|| a.module.name.cmp(&b.module.name))
+        });
+        out
+    }
+
+    /// Every (module, alias) pair.
+    pub fn aliases(&self) -> impl Iterator<Item = (&Module, &Alias)> {
+        self.modules
+            .iter()
+            .flat_map(|m| m.aliases.iter().map(move |a| (m, a)))
+    }
+
+    /// Set of symbol names known to the index (for sanity checks).
+    pub fn all_symbols(&self) -> HashSet<&str> {
+        self.modules
+            .iter()
+            .flat_map(|m| m.symbols.iter().flatten().map(|s| s.as_str()))
+            .collect()
+    }
+}
+
+/// KBUILD_MODNAME of an object path.
+pub fn modname_of(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).replace('-', "_")
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn s<T: Send + Sync>() {}
+    s::<KernelIndex>();
+    s::<Arc<cpp::Macro>>();
+}

@@ -1,0 +1,167 @@
+//! Alias matching with kmod's semantics (`fnmatch(pattern, modalias, 0)`:
+//! `*` any run of characters, `?` one character, `[a-z]`/`[!x]` classes,
+//! backslash escapes), plus a two-sided variant for partial device strings.
+
+/// One element of a glob.
+#[derive(Debug, Clone, PartialEq)]
+enum El {
+    Lit(char),
+    Any,  // ?
+    Star, // *
+    Class(Vec<(char, char)>, bool),
+}
+
+fn compile(p: &str) -> Vec<El> {
+    let c: Vec<char> = p.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < c.len() {
+        match c[i] {
+            '*' => {
+                if out.last() != Some(&El::Star) {
+                    out.push(El::Star);
+                }
+            }
+            '?' => out.push(El::Any),
+            '\\' if i + 1 < c.len() => {
+                i += 1;
+                out.push(El::Lit(c[i]));
+            }
+            '[' => {
+                let mut j = i + 1;
+                let neg = j < c.len() && (c[j] == '!' || c[j] == '^');
+                if neg {
+                    j += 1;
+                }
+                let mut set = Vec::new();
+                let start = j;
+                while j < c.len() && (c[j] != ']' || j == start) {
+                    if j + 2 < c.len() && c[j + 1] == '-' && c[j + 2] != ']' {
+                        set.push((c[j], c[j + 2]));
+                        j += 3;
+                    } else {
+                        set.push((c[j], c[j]));
+                        j += 1;
+                    }
+                }
+                if j < c.len() {
+                    out.push(El::Class(set, neg));
+                    i = j;
+                } else {
+                    out.push(El::Lit('['));
+                }
+            }
+            ch => out.push(El::Lit(ch)),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn el_matches(e: &El, ch: char) -> bool {
+    match e {
+        El::Lit(c) => *c == ch,
+        El::Any => true,
+        El::Star => true,
+        El::Class(set, neg) => set.iter().any(|(a, b)| *a <= ch && ch <= *b) != *neg,
+    }
+}
+
+/// kmod/fnmatch: does `pattern` match the concrete string `s`?
+pub fn fnmatch(pattern: &str, s: &str) -> bool {
+    let p = compile(pattern);
+    let s: Vec<char> = s.chars().collect();
+    // Classic greedy with backtracking to the last star.
+    let (mut pi, mut si) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && p[pi] == El::Star {
+            star = Some((pi, si));
+            pi += 1;
+        } else if pi < p.len() && el_matches(&p[pi], s[si]) {
+            pi += 1;
+            si += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == El::Star {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Two-sided match for a *partial* device modalias: a `*` in `device` means
+/// "unknown here" and may stand for any run of the pattern's elements
+/// (literal or wildcard); the pattern's own `*`, `?` and classes keep their
+/// fnmatch meaning. True when some concrete device string could match both.
+pub fn match_partial(pattern: &str, device: &str) -> bool {
+    if !device.contains('*') {
+        return fnmatch(pattern, device);
+    }
+    let p = compile(pattern);
+    let d: Vec<char> = device.chars().collect();
+    let (np, nd) = (p.len(), d.len());
+    // reach[i][j]: p[..i] and d[..j] can be aligned.
+    let mut reach = vec![vec![false; nd + 1]; np + 1];
+    reach[0][0] = true;
+    for i in 0..=np {
+        for j in 0..=nd {
+            if !reach[i][j] {
+                continue;
+            }
+            if i < np && p[i] == El::Star {
+                reach[i + 1][j] = true; // star matches nothing
+                if j < nd {
+                    reach[i][j + 1] = true; // star eats a device char
+                }
+            }
+            if j < nd && d[j] == '*' {
+                reach[i][j + 1] = true; // device star matches nothing
+                if i < np {
+                    reach[i + 1][j] = true; // device star eats a pattern element
+                }
+            }
+            if i < np && j < nd && p[i] != El::Star && d[j] != '*' && el_matches(&p[i], d[j]) {
+                reach[i + 1][j + 1] = true;
+            }
+        }
+    }
+    reach[np][nd]
+}
+
+/// How specific a pattern is: the number of characters it fixes.
+pub fn specificity(pattern: &str) -> usize {
+    compile(pattern)
+        .iter()
+        .filter(|e| matches!(e, El::Lit(_) | El::Class(..)))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic() {
+        assert!(fnmatch("pci:v00008086d*sv*", "pci:v00008086d00002723sv0"));
+        assert!(fnmatch("usb:v1234p*d01[0-9]*", "usb:v1234p0001d0105dc00"));
+        assert!(!fnmatch("usb:v1234p*d01[0-4]*", "usb:v1234p0001d0195dc00"));
+        assert!(fnmatch("acpi*:PNP0A03:*", "acpi:PNP0A03:PNP0A08:"));
+        assert!(!fnmatch("a?c", "ac"));
+    }
+
+    #[test]
+    fn partial() {
+        let pat = "pci:v00001022d00007901sv*sd*bc*sc*i*";
+        assert!(match_partial(pat, "pci:v00001022d00007901sv*sd*bc01sc06i*"));
+        let ahci = "pci:v*d*sv*sd*bc01sc06i01*";
+        assert!(match_partial(ahci, "pci:v00001022d00007901sv*sd*bc01sc06i*"));
+        assert!(!match_partial(ahci, "pci:v00001022d00007901sv*sd*bc03sc00i*"));
+        assert!(specificity("pci:v00001022d*") > specificity("pci:v*d*"));
+    }
+}

@@ -1,0 +1,392 @@
+//! Per-C-file extraction: device tables, driver names, firmware, aliases.
+
+use crate::cpp::{parse_define, Eval, Expander, Macro, Tok, Val, K};
+use crate::devtable::{self, Entry, Init, Layouts};
+use crate::pp::{preprocess, Global, HeaderCache, View};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What one source file contributes.
+#[derive(Debug, Default, Clone)]
+pub struct FileFacts {
+    /// (alias pattern, line of the table)
+    pub aliases: Vec<(String, u32)>,
+    pub driver_names: Vec<String>,
+    pub firmware: Vec<String>,
+    pub diags: Vec<String>,
+}
+
+/// Cheap pre-filter: does the file contain anything we extract?
+pub fn interesting(src: &[u8]) -> bool {
+    use memchr::memmem::find;
+    find(src, b"MODULE_DEVICE_TABLE").is_some()
+        || find(src, b"MODULE_FIRMWARE").is_some()
+        || find(src, b"MODULE_ALIAS").is_some()
+        || find(src, b"_driver ").is_some()
+}
+
+/// Shared state for scanning.
+pub struct Ctx<'a> {
+    pub global: &'a Global,
+    pub cache: &'a HeaderCache,
+    pub layouts: &'a Layouts,
+    /// enum constants from mod_devicetable.h (DMI_* …)
+    pub enums: &'a HashMap<String, Arc<Macro>>,
+}
+
+const BLOCKED: &[&str] = &["MODULE_INFO", "__MODULE_INFO", "MODULE_DEVICE_TABLE"];
+
+fn matching_close(toks: &[Tok], open: usize) -> Option<usize> {
+    let (o, c) = match toks[open].s.as_str() {
+        "(" => ("(", ")"),
+        "[" => ("[", "]"),
+        _ => ("{", "}"),
+    };
+    let mut d = 0;
+    for (i, t) in toks.iter().enumerate().skip(open) {
+        if t.is(o) {
+            d += 1;
+        } else if t.is(c) {
+            d -= 1;
+            if d == 0 {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+/// Collect `enum { A, B = 3, ... }` constants from tokens as macros.
+pub fn enum_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
+    let mut i = 0;
+    while i < toks.len() {
+        if toks[i].s == "enum" && toks[i].k == K::Ident {
+            let mut j = i + 1;
+            if toks.get(j).is_some_and(|t| t.k == K::Ident) {
+                j += 1;
+            }
+            if toks.get(j).is_some_and(|t| t.is("{")) {
+                let Some(end) = matching_close(toks, j) else {
+                    return;
+                };
+                let mut val: i128 = -1;
+                let mut k = j + 1;
+                while k < end {
+                    if toks[k].k != K::Ident {
+                        k += 1;
+                        continue;
+                    }
+                    let name = toks[k].s.clone();
+                    k += 1;
+                    if toks.get(k).is_some_and(|t| t.is("=")) {
+                        let s = k + 1;
+                        let mut d = 0;
+                        while k < end {
+                            let t = &toks[k];
+                            if t.is("(") {
+                                d += 1;
+                            } else if t.is(")") {
+                                d -= 1;
+                            } else if t.is(",") && d == 0 {
+                                break;
+                            }
+                            k += 1;
+                        }
+                        // Substitute previous enum constants.
+                        let ex: Vec<Tok> = toks[s..k]
+                            .iter()
+                            .map(|t| {
+                                if let Some(m) = out.get(&t.s) {
+                                    if let Some(b) = m.body.first() {
+                                        let mut n = b.clone();
+                                        n.line = t.line;
+                                        return n;
+                                    }
+                                }
+                                t.clone()
+                            })
+                            .collect();
+                        match Eval::eval(&ex, false) {
+                            Some(Val::Int(v)) => val = v,
+                            _ => {
+                                val += 1; // unknown: keep counting
+                            }
+                        }
+                    } else {
+                        val += 1;
+                    }
+                    if let Some((n, m)) = parse_define(&format!("{name} {val}")) {
+                        out.entry(n).or_insert(Arc::new(m));
+                    }
+                    while k < end && !toks[k].is(",") {
+                        k += 1;
+                    }
+                    k += 1;
+                }
+                i = end;
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Scan one C file. `modname` is its KBUILD_MODNAME.
+pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str) -> FileFacts {
+    let mut facts = FileFacts::default();
+    let unit = preprocess(path, src, ctx.global, ctx.cache);
+    let toks = &unit.toks;
+    let mut extra: HashMap<String, Arc<Macro>> = ctx.enums.clone();
+    enum_consts(toks, &mut extra);
+    if let Some((n, m)) = parse_define(&format!("KBUILD_MODNAME \"{modname}\"")) {
+        extra.insert(n, Arc::new(m));
+    }
+    let view_at = |_line: u32| View {
+        local: &unit.local,
+        global: ctx.global,
+        line: None,
+        extra: &extra,
+    };
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        if t.k != K::Ident {
+            i += 1;
+            continue;
+        }
+        let next_paren = toks.get(i + 1).is_some_and(|n| n.is("("));
+        if t.s == "MODULE_DEVICE_TABLE" && next_paren {
+            let Some(close) = matching_close(toks, i + 1) else {
+                break;
+            };
+            let v = view_at(t.line);
+            let mut ex = Expander::new(&v, BLOCKED);
+            let args = ex.expand(&toks[i + 2..close]);
+            let parts: Vec<&[Tok]> = args.split(|t| t.is(",")).collect();
+            if parts.len() == 2 && parts[0].len() == 1 && parts[1].len() == 1 {
+                let ty = parts[0][0].s.clone();
+                let name = parts[1][0].s.clone();
+                table(ctx, toks, &ty, &name, &view_at, &mut facts);
+            } else {
+                facts
+                    .diags
+                    .push(format!("{}: odd MODULE_DEVICE_TABLE", t.line));
+            }
+            i = close + 1;
+            continue;
+        }
+        if (t.s == "MODULE_FIRMWARE" || t.s.starts_with("MODULE_ALIAS")) && next_paren {
+            let Some(close) = matching_close(toks, i + 1) else {
+                break;
+            };
+            let v = view_at(t.line);
+            let mut ex = Expander::new(&v, BLOCKED);
+            let out = ex.expand(&toks[i..=close]);
+            module_info(&out, &mut facts);
+            i = close + 1;
+            continue;
+        }
+        if t.s == "struct"
+            && toks.get(i + 1).is_some_and(|n| n.k == K::Ident && n.s.ends_with("_driver"))
+            && toks.get(i + 2).is_some_and(|n| n.k == K::Ident)
+        {
+            // struct X_driver name [attrs] = {
+            let mut j = i + 3;
+            while j < toks.len() && j < i + 8 && toks[j].k == K::Ident {
+                j += 1;
+            }
+            if toks.get(j).is_some_and(|n| n.is("=")) && toks.get(j + 1).is_some_and(|n| n.is("{"))
+            {
+                if let Some(close) = matching_close(toks, j + 1) {
+                    let v = view_at(toks[j + 1].line);
+                    let mut ex = Expander::new(&v, BLOCKED);
+                    let body = ex.expand(&toks[j + 1..=close]);
+                    let mut p = 0;
+                    let init = devtable::parse_init(&body, &mut p);
+                    if let Some(n) = driver_name(&init) {
+                        if !n.is_empty() && !facts.driver_names.contains(&n) {
+                            facts.driver_names.push(n);
+                        }
+                    }
+                    i = close + 1;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    facts
+}
+
+fn driver_name(init: &Init) -> Option<String> {
+    let Init::List(items) = init else { return None };
+    let mut nested = None;
+    for (d, v) in items {
+        let names: Vec<&str> = d
+            .iter()
+            .map(|x| match x {
+                devtable::Desig::Field(s) => s.as_str(),
+                _ => "[]",
+            })
+            .collect();
+        match names.as_slice() {
+            ["name"] => {
+                if let Some(s) = devtable::str_of(v) {
+                    return Some(s);
+                }
+            }
+            ["driver", "name"] | ["drv", "name"] => {
+                nested = devtable::str_of(v).or(nested);
+            }
+            ["driver"] | ["drv"] | ["core"] => {
+                if let Some(s) = driver_name(v) {
+                    nested = Some(s);
+                }
+            }
+            _ => {}
+        }
+    }
+    nested
+}
+
+fn module_info(out: &[Tok], facts: &mut FileFacts) {
+    let mut i = 0;
+    while i < out.len() {
+        let t = &out[i];
+        if (t.s == "MODULE_INFO" || t.s == "__MODULE_INFO") && out.get(i + 1).is_some_and(|n| n.is("("))
+        {
+            let Some(close) = matching_close(out, i + 1) else {
+                return;
+            };
+            let args = &out[i + 2..close];
+            let parts: Vec<&[Tok]> = args.splitn(3, |t| t.is(",")).collect();
+            let (tag, val) = if t.s == "MODULE_INFO" && parts.len() >= 2 {
+                (parts[0], &args[parts[0].len() + 1..])
+            } else if parts.len() == 3 {
+                (parts[0], parts[2])
+            } else {
+                i = close + 1;
+                continue;
+            };
+            let tag = tag.first().map(|t| t.s.as_str()).unwrap_or("");
+            match Eval::eval(val, false) {
+                Some(Val::Str(s)) => {
+                    if tag == "firmware" {
+                        if !facts.firmware.contains(&s) {
+                            facts.firmware.push(s);
+                        }
+                    } else if tag == "alias" {
+                        facts.aliases.push((s, t.line));
+                    }
+                }
+                _ => facts.diags.push(format!(
+                    "{}: cannot evaluate MODULE_INFO({tag}, {})",
+                    t.line,
+                    val.iter().map(|t| t.s.as_str()).collect::<Vec<_>>().join(" ")
+                )),
+            }
+            i = close + 1;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+fn table<'v>(
+    ctx: &Ctx,
+    toks: &[Tok],
+    ty: &str,
+    name: &str,
+    view_at: &dyn Fn(u32) -> View<'v>,
+    facts: &mut FileFacts,
+) {
+    // Find `struct S name [ ... ] [attrs] = {`.
+    let mut found = None;
+    for i in 0..toks.len() {
+        let t = &toks[i];
+        if t.k != K::Ident || t.s != name || !toks.get(i + 1).is_some_and(|n| n.is("[")) {
+            continue;
+        }
+        let Some(rb) = matching_close(toks, i + 1) else {
+            continue;
+        };
+        let mut j = rb + 1;
+        while j < toks.len() && j < rb + 6 && (toks[j].k == K::Ident) {
+            j += 1;
+        }
+        if !(toks.get(j).is_some_and(|n| n.is("=")) && toks.get(j + 1).is_some_and(|n| n.is("{")))
+        {
+            continue;
+        }
+        // struct name: look back.
+        let mut sname = None;
+        for k in (i.saturating_sub(6)..i).rev() {
+            if toks[k].s == "struct" && k + 1 < i {
+                sname = Some(toks[k + 1].s.clone());
+                break;
+            }
+        }
+        found = Some((j + 1, sname));
+        break;
+    }
+    let Some((open, sname)) = found else {
+        facts
+            .diags
+            .push(format!("table {name} ({ty}) not found in file"));
+        return;
+    };
+    let Some(close) = matching_close(toks, open) else {
+        return;
+    };
+    let line = toks[open].line;
+    let v = view_at(line);
+    let mut ex = Expander::new(&v, BLOCKED);
+    let body = ex.expand(&toks[open..=close]);
+    let mut p = 0;
+    let init = devtable::parse_init(&body, &mut p);
+    let Init::List(items) = &init else { return };
+    let sname = sname.unwrap_or_else(|| devtable::struct_for_type(ty));
+    let Some(fields) = ctx.layouts.get(&sname) else {
+        facts
+            .diags
+            .push(format!("{line}: unknown struct {sname} for table {name}"));
+        return;
+    };
+    // file2alias drops the last entry (the terminator).
+    let n = items.len().saturating_sub(1);
+    if ty == "pnp_card" {
+        // One pnp:d/acpi alias pair per distinct device id of all cards.
+        let mut seen: Vec<String> = Vec::new();
+        for (_, it) in &items[..n] {
+            let e = Entry::new(it, fields);
+            for d in e.arr("devs") {
+                let sub = Entry::new(d, &["id".to_string()]);
+                let Ok(id) = sub.str("id") else { continue };
+                if id.is_empty() {
+                    break;
+                }
+                if !seen.contains(&id) {
+                    facts.aliases.push((format!("pnp:d{id}*"), line));
+                    facts
+                        .aliases
+                        .push((format!("acpi*:{}:*", id.to_ascii_uppercase()), line));
+                    seen.push(id);
+                }
+            }
+        }
+        return;
+    }
+    for (_, it) in &items[..n] {
+        let e = Entry::new(it, fields);
+        match devtable::aliases(ty, &e) {
+            Ok(v) => {
+                for a in v {
+                    facts.aliases.push((a, line));
+                }
+            }
+            Err(b) => facts
+                .diags
+                .push(format!("{line}: table {name} ({ty}): {}", b.0)),
+        }
+    }
+}
