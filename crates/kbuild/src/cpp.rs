@@ -634,6 +634,11 @@ impl<'t> Eval<'t> {
     fn ternary(&mut self) -> Option<Val> {
         let c = self.binary(0)?;
         if self.eat("?") {
+            if self.eat(":") {
+                // GNU a ?: b
+                let b = self.ternary()?;
+                return Some(if truthy(&c) { c } else { b });
+            }
             let a = self.ternary()?;
             if !self.eat(":") {
                 return None;

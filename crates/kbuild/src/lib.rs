@@ -573,12 +573,13 @@ impl KernelIndex {
             file_mods.into_iter().map(|(f, m)| (f, m)).collect();
         let total = files.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
-        let cache = pp::HeaderCache::default();
+        let cache = pp::HeaderCache::new(tree);
         let ctx = scan::Ctx {
             global: &global,
             cache: &cache,
             layouts: &layouts,
             enums: &enums,
+            tree,
         };
         let facts: Vec<Option<scan::FileFacts>> = files
             .par_iter()

@@ -27,6 +27,10 @@ pub struct Parsed {
     pub dirs: Vec<(u32, Dir)>,
     /// Comment-free text where directive lines are blanked (same line count).
     pub code: Vec<u8>,
+    /// Brace depth at the start of each line (index = line).
+    pub depth_at: Vec<u32>,
+    /// enum constants defined in the file.
+    pub enums: Vec<(String, Arc<Macro>)>,
 }
 
 /// Replace comments by spaces (keeping newlines), respecting literals.
@@ -480,20 +484,76 @@ pub fn eval_if(toks: &[Tok], local: &Local, global: &Global) -> bool {
 #[derive(Default)]
 pub struct HeaderCache {
     map: Mutex<HashMap<PathBuf, Option<Arc<Parsed>>>>,
+    /// Top-level names under include/ and arch/x86/include (for `<...>`).
+    pub global_roots: std::collections::HashSet<String>,
 }
 
 impl HeaderCache {
+    pub fn new(tree: &Path) -> HeaderCache {
+        let mut roots = std::collections::HashSet::new();
+        for d in ["include", "arch/x86/include", "include/uapi", "arch/x86/include/uapi"] {
+            if let Ok(rd) = std::fs::read_dir(tree.join(d)) {
+                for e in rd.flatten() {
+                    roots.insert(e.file_name().to_string_lossy().into_owned());
+                }
+            }
+        }
+        HeaderCache {
+            map: Mutex::default(),
+            global_roots: roots,
+        }
+    }
+
     pub fn get(&self, p: &Path) -> Option<Arc<Parsed>> {
         if let Some(v) = self.map.lock().unwrap().get(p) {
             return v.clone();
         }
-        let v = std::fs::read(p).ok().map(|s| Arc::new(parse_file(&s, false)));
+        let v = std::fs::read(p).ok().map(|s| Arc::new(parse_full(&s)));
         self.map
             .lock()
             .unwrap()
             .insert(p.to_path_buf(), v.clone());
         v
     }
+}
+
+/// Parse with code, brace depth per line and enum constants.
+pub fn parse_full(src: &[u8]) -> Parsed {
+    let mut p = parse_file(src, true);
+    // Brace depth at the start of each line (1-based; index 0 unused).
+    let mut depth = vec![0u32; 1];
+    let mut d: i64 = 0;
+    depth.push(0);
+    let c = &p.code;
+    let mut i = 0;
+    while i < c.len() {
+        match c[i] {
+            b'\n' => depth.push(d.max(0) as u32),
+            b'{' => d += 1,
+            b'}' => d -= 1,
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < c.len() && c[i] != q && c[i] != b'\n' {
+                    if c[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    p.depth_at = depth;
+    if memchr::memmem::find(src, b"enum").is_some() {
+        let toks = tokenize(&p.code, 1);
+        let mut en = HashMap::new();
+        crate::scan::enum_consts(&toks, &mut en);
+        let mut en: Vec<_> = en.into_iter().collect();
+        en.sort_by(|a, b| a.0.cmp(&b.0));
+        p.enums = en;
+    }
+    p
 }
 
 /// Result of preprocessing one C file.
@@ -503,100 +563,189 @@ pub struct Unit {
     pub toks: Vec<Tok>,
 }
 
-/// Preprocess a C file: run its directives (descending into quoted local
-/// includes), and tokenize the active code.
-pub fn preprocess(path: &Path, src: &[u8], global: &Global, cache: &HeaderCache) -> Unit {
-    let parsed = parse_file(src, true);
-    let mut local = Local::default();
-    let mut st = CondStack::default();
-    let mut code = parsed.code;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut budget = 400_000usize;
-    // Line ranges that are inactive.
-    let mut inactive_from: Option<u32> = None;
-    let mut ranges: Vec<(u32, u32)> = Vec::new();
-    for (line, d) in &parsed.dirs {
-        let was = st.active();
-        if st.handle(d, &local, global) {
-            let now = st.active();
-            if was && !now {
-                inactive_from = Some(*line);
-            } else if !was && now {
-                if let Some(f) = inactive_from.take() {
-                    ranges.push((f, *line));
-                }
-            }
-            continue;
-        }
-        if !st.active() {
-            continue;
-        }
-        apply(d, *line, &mut local, global, cache, dir, dir, 0, &mut budget);
-    }
-    if let Some(f) = inactive_from {
-        ranges.push((f, u32::MAX));
-    }
-    // Blank inactive lines.
-    if !ranges.is_empty() {
-        let mut line = 1u32;
-        let mut ri = 0;
-        for b in code.iter_mut() {
-            if *b == b'\n' {
-                line += 1;
-                continue;
-            }
-            while ri < ranges.len() && line > ranges[ri].1 {
-                ri += 1;
-            }
-            if ri < ranges.len() && line > ranges[ri].0 && line < ranges[ri].1 {
-                *b = b' ';
-            }
-        }
-    }
-    let toks = tokenize(&code, 1);
-    Unit { local, toks }
+struct Run<'a> {
+    global: &'a Global,
+    cache: &'a HeaderCache,
+    tree: &'a Path,
+    tu_dir: PathBuf,
+    inline_all: bool,
+    budget: usize,
+    local: Local,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn apply(
-    d: &Dir,
-    line: u32,
-    local: &mut Local,
+/// Preprocess a C file: run its directives (descending into local includes,
+/// whose code is inlined when the include sits inside braces, as tables
+/// built from `#include "unusual_devs.h"` do, or always if `inline_all`),
+/// and tokenize the active code.
+pub fn preprocess(
+    tree: &Path,
+    path: &Path,
+    src: &[u8],
     global: &Global,
     cache: &HeaderCache,
-    dir: &Path,
-    tu_dir: &Path,
-    depth: u32,
-    budget: &mut usize,
-) {
-    match d {
-        Dir::Define(n, m) => local.define(n, line, Some(m.clone())),
-        Dir::Undef(n) => local.define(n, line, None),
-        Dir::Include { quoted: true, path } => {
-            if depth > 12 || *budget == 0 {
-                return;
+    inline_all: bool,
+) -> Unit {
+    let parsed = parse_full(src);
+    let mut r = Run {
+        global,
+        cache,
+        tree,
+        tu_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        inline_all,
+        budget: 600_000,
+        local: Local::default(),
+    };
+    let dir = r.tu_dir.clone();
+    for (n, m) in &parsed.enums {
+        r.local.define(n, 0, Some(m.clone()));
+    }
+    let toks = r.run(&parsed, &dir, None, 0, true);
+    Unit {
+        local: r.local,
+        toks,
+    }
+}
+
+impl Run<'_> {
+    fn resolve(&self, dir: &Path, quoted: bool, path: &str) -> Option<PathBuf> {
+        if quoted {
+            let cands = [dir.join(path), self.tu_dir.join(path)];
+            return cands.into_iter().find(|p| p.is_file());
+        }
+        let first = path.split('/').next().unwrap_or("");
+        if self.cache.global_roots.contains(first) {
+            return None;
+        }
+        // <foo.h> from a driver's own -I directory: look up the ancestors.
+        let mut a = Some(self.tu_dir.as_path());
+        for _ in 0..4 {
+            let Some(d) = a else { break };
+            if !d.starts_with(self.tree) || d == self.tree {
+                break;
             }
-            let cands = [dir.join(path), tu_dir.join(path)];
-            let Some(p) = cands.iter().find(|p| p.is_file()) else {
-                return;
-            };
-            let Some(h) = cache.get(p) else { return };
-            let hdir = p.parent().unwrap_or(dir).to_path_buf();
-            let mut st = CondStack::default();
-            for (_, hd) in &h.dirs {
-                if *budget == 0 {
-                    return;
+            for c in [d.join(path), d.join("include").join(path)] {
+                if c.is_file() {
+                    return Some(c);
                 }
-                *budget -= 1;
-                if st.handle(hd, local, global) {
-                    continue;
+            }
+            a = d.parent();
+        }
+        None
+    }
+
+    /// Run one file's directives; return its active code tokens. With
+    /// `at = Some(L)` (an inlined header) every token gets line L+1 and every
+    /// definition line L.
+    fn run(
+        &mut self,
+        p: &Parsed,
+        dir: &Path,
+        at: Option<u32>,
+        depth: u32,
+        want_code: bool,
+    ) -> Vec<Tok> {
+        let mut st = CondStack::default();
+        let mut code = p.code.clone();
+        let mut inactive_from: Option<u32> = None;
+        let mut ranges: Vec<(u32, u32)> = Vec::new();
+        let mut inserts: Vec<(u32, Vec<Tok>)> = Vec::new();
+        for (line, d) in &p.dirs {
+            if self.budget == 0 {
+                break;
+            }
+            self.budget -= 1;
+            let was = st.active();
+            if st.handle(d, &self.local, self.global) {
+                let now = st.active();
+                if was && !now {
+                    inactive_from = Some(*line);
+                } else if !was && now {
+                    if let Some(f) = inactive_from.take() {
+                        ranges.push((f, *line));
+                    }
                 }
-                if !st.active() {
-                    continue;
+                continue;
+            }
+            if !st.active() {
+                continue;
+            }
+            let dl = at.unwrap_or(*line);
+            match d {
+                Dir::Define(n, m) => self.local.define(n, dl, Some(m.clone())),
+                Dir::Undef(n) => self.local.define(n, dl, None),
+                Dir::Include { quoted, path } => {
+                    if depth > 12 {
+                        continue;
+                    }
+                    let Some(hp) = self.resolve(dir, *quoted, path) else {
+                        continue;
+                    };
+                    let Some(h) = self.cache.get(&hp) else { continue };
+                    let hdir = hp.parent().unwrap_or(dir).to_path_buf();
+                    for (n, m) in &h.enums {
+                        if self.local.at(n, u32::MAX).is_none() {
+                            self.local.define(n, dl, Some(m.clone()));
+                        }
+                    }
+                    let inside = p.depth_at.get(*line as usize).is_some_and(|d| *d > 0);
+                    let want = want_code && (inside || self.inline_all);
+                    let t = self.run(&h, &hdir, Some(dl), depth + 1, want);
+                    if want {
+                        inserts.push((dl, t));
+                    }
                 }
-                apply(hd, line, local, global, cache, &hdir, tu_dir, depth + 1, budget);
+                _ => {}
             }
         }
-        _ => {}
+        if let Some(f) = inactive_from {
+            ranges.push((f, u32::MAX));
+        }
+        if !ranges.is_empty() {
+            let mut line = 1u32;
+            let mut ri = 0;
+            for b in code.iter_mut() {
+                if *b == b'\n' {
+                    line += 1;
+                    continue;
+                }
+                while ri < ranges.len() && line > ranges[ri].1 {
+                    ri += 1;
+                }
+                if ri < ranges.len() && line > ranges[ri].0 && line < ranges[ri].1 {
+                    *b = b' ';
+                }
+            }
+        }
+        if !want_code {
+            return Vec::new();
+        }
+        let mut toks = tokenize(&code, 1);
+        if let Some(l) = at {
+            for t in &mut toks {
+                t.line = l + 1;
+            }
+        }
+        if inserts.is_empty() {
+            return toks;
+        }
+        let mut out = Vec::with_capacity(toks.len());
+        let mut ii = 0;
+        for t in toks {
+            while ii < inserts.len() && inserts[ii].0 < t.line {
+                out.append(&mut inserts[ii].1);
+                ii += 1;
+            }
+            out.push(t);
+        }
+        while ii < inserts.len() {
+            out.append(&mut inserts[ii].1);
+            ii += 1;
+        }
+        if let Some(l) = at {
+            for t in &mut out {
+                t.line = l + 1;
+            }
+        }
+        out
     }
 }

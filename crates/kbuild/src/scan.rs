@@ -33,6 +33,7 @@ pub struct Ctx<'a> {
     pub layouts: &'a Layouts,
     /// enum constants from mod_devicetable.h (DMI_* …)
     pub enums: &'a HashMap<String, Arc<Macro>>,
+    pub tree: &'a Path,
 }
 
 const BLOCKED: &[&str] = &["MODULE_INFO", "__MODULE_INFO", "MODULE_DEVICE_TABLE"];
@@ -134,10 +135,35 @@ pub fn enum_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
 /// Scan one C file. `modname` is its KBUILD_MODNAME.
 pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str) -> FileFacts {
     let mut facts = FileFacts::default();
-    let unit = preprocess(path, src, ctx.global, ctx.cache);
-    let toks = &unit.toks;
+    let missing = scan_pass(ctx, path, src, modname, false, &mut facts);
+    if !missing.is_empty() {
+        // Tables defined in a header or by a macro: inline every local
+        // header, expand the whole unit and look again.
+        let mut f2 = FileFacts::default();
+        scan_pass(ctx, path, src, modname, true, &mut f2);
+        for (a, l) in f2.aliases {
+            if !facts.aliases.iter().any(|x| x.0 == a) {
+                facts.aliases.push((a, l));
+            }
+        }
+        facts.diags.extend(f2.diags);
+    }
+    facts
+}
+
+/// One pass; returns the tables it could not find.
+fn scan_pass(
+    ctx: &Ctx,
+    path: &Path,
+    src: &[u8],
+    modname: &str,
+    full: bool,
+    facts: &mut FileFacts,
+) -> Vec<String> {
+    let mut missing = Vec::new();
+    let unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, full);
     let mut extra: HashMap<String, Arc<Macro>> = ctx.enums.clone();
-    enum_consts(toks, &mut extra);
+    enum_consts(&unit.toks, &mut extra);
     if let Some((n, m)) = parse_define(&format!("KBUILD_MODNAME \"{modname}\"")) {
         extra.insert(n, Arc::new(m));
     }
@@ -146,6 +172,15 @@ pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str) -> FileFacts
         global: ctx.global,
         line: None,
         extra: &extra,
+    };
+    let expanded;
+    let toks: &[Tok] = if full {
+        let v = view_at(0);
+        let mut ex = Expander::new(&v, BLOCKED);
+        expanded = ex.expand(&unit.toks);
+        &expanded
+    } else {
+        &unit.toks
     };
     let mut i = 0;
     while i < toks.len() {
@@ -166,7 +201,9 @@ pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str) -> FileFacts
             if parts.len() == 2 && parts[0].len() == 1 && parts[1].len() == 1 {
                 let ty = parts[0][0].s.clone();
                 let name = parts[1][0].s.clone();
-                table(ctx, toks, &ty, &name, &view_at, &mut facts);
+                if !table(ctx, toks, &ty, &name, &view_at, facts, full) {
+                    missing.push(name);
+                }
             } else {
                 facts
                     .diags
@@ -182,7 +219,9 @@ pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str) -> FileFacts
             let v = view_at(t.line);
             let mut ex = Expander::new(&v, BLOCKED);
             let out = ex.expand(&toks[i..=close]);
-            module_info(&out, &mut facts);
+            if !full {
+                module_info(&out, facts);
+            }
             i = close + 1;
             continue;
         }
@@ -203,7 +242,7 @@ pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str) -> FileFacts
                     let body = ex.expand(&toks[j + 1..=close]);
                     let mut p = 0;
                     let init = devtable::parse_init(&body, &mut p);
-                    if let Some(n) = driver_name(&init) {
+                    if let Some(n) = driver_name(&init).filter(|_| !full) {
                         if !n.is_empty() && !facts.driver_names.contains(&n) {
                             facts.driver_names.push(n);
                         }
@@ -215,7 +254,7 @@ pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str) -> FileFacts
         }
         i += 1;
     }
-    facts
+    missing
 }
 
 fn driver_name(init: &Init) -> Option<String> {
@@ -299,7 +338,8 @@ fn table<'v>(
     name: &str,
     view_at: &dyn Fn(u32) -> View<'v>,
     facts: &mut FileFacts,
-) {
+    full: bool,
+) -> bool {
     // Find `struct S name [ ... ] [attrs] = {`.
     let mut found = None;
     for i in 0..toks.len() {
@@ -330,13 +370,15 @@ fn table<'v>(
         break;
     }
     let Some((open, sname)) = found else {
-        facts
-            .diags
-            .push(format!("table {name} ({ty}) not found in file"));
-        return;
+        if full {
+            facts
+                .diags
+                .push(format!("table {name} ({ty}) not found in file"));
+        }
+        return false;
     };
     let Some(close) = matching_close(toks, open) else {
-        return;
+        return true;
     };
     let line = toks[open].line;
     let v = view_at(line);
@@ -344,13 +386,15 @@ fn table<'v>(
     let body = ex.expand(&toks[open..=close]);
     let mut p = 0;
     let init = devtable::parse_init(&body, &mut p);
-    let Init::List(items) = &init else { return };
+    let Init::List(items) = &init else {
+        return true;
+    };
     let sname = sname.unwrap_or_else(|| devtable::struct_for_type(ty));
     let Some(fields) = ctx.layouts.get(&sname) else {
         facts
             .diags
             .push(format!("{line}: unknown struct {sname} for table {name}"));
-        return;
+        return true;
     };
     // file2alias drops the last entry (the terminator).
     let n = items.len().saturating_sub(1);
@@ -374,7 +418,7 @@ fn table<'v>(
                 }
             }
         }
-        return;
+        return true;
     }
     for (_, it) in &items[..n] {
         let e = Entry::new(it, fields);
@@ -389,4 +433,5 @@ fn table<'v>(
                 .push(format!("{line}: table {name} ({ty}): {}", b.0)),
         }
     }
+    true
 }
