@@ -268,8 +268,9 @@ fn case_body(s: &str) -> &str {
             _ => {}
         }
         if depth == 0 {
-            let rest = &s[i..];
-            if rest.starts_with("break;") || rest.starts_with("case ") || rest.starts_with("default:") {
+            // byte-wise: `i` need not be a char boundary
+            let rest = &b[i..];
+            if rest.starts_with(b"break;") || rest.starts_with(b"case ") || rest.starts_with(b"default:") {
                 return &s[..i];
             }
         }
@@ -593,6 +594,15 @@ mod tests {
         let src = "static const struct pci_device_id pciidlist[] = {\n#ifdef CONFIG_X\n\t{0x1002, 0x1638, PCI_ANY_ID, PCI_ANY_ID, 0, 0, CHIP_RENOIR|AMD_IS_APU},\n#endif\n\t{ PCI_DEVICE(0x1002, PCI_ANY_ID), .driver_data = CHIP_IP_DISCOVERY },\n\t{0, 0, 0}\n};";
         assert_eq!(chips_for(src, 0x1002, 0x1638, None, None), vec!["CHIP_RENOIR"]);
         assert!(chips_for(src, 0x1002, 0x1639, None, None).is_empty());
+    }
+
+    #[test]
+    fn non_ascii_source_does_not_panic() {
+        let src = "case CHIP_RENOIR: x = \"\u{e9}\u{e9}\"; if (adev->pdev->device == 0x1636) adev->apu_flags |= AMD_APU_IS_RENOIR; else adev->apu_flags |= AMD_APU_IS_GREEN_SARDINE; break;";
+        let f = apu_flags_for(src, "CHIP_RENOIR", 0x1638);
+        assert!(f.contains("AMD_APU_IS_GREEN_SARDINE"));
+        let _ = gc_ip_by_family("block_type == GC_HWIP \u{e9} case IP_VERSION(9, 3, 0): \u{e9}");
+        let _ = chips_for("pciidlist[] = { {\u{e9}, 0x1638} }", 0x1002, 0x1638, None, None);
     }
 
     #[test]

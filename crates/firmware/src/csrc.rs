@@ -137,6 +137,9 @@ pub fn tokenize(src: &str) -> Vec<Tok> {
     toks
 }
 
+/// Expansion stops growing past this many tokens (self-multiplying macros).
+const MAX_EXPANSION: usize = 200_000;
+
 /// One `#define`.
 #[derive(Debug, Clone)]
 pub struct Macro {
@@ -299,7 +302,7 @@ impl Defines {
                 }
             }
         }
-        if changed {
+        if changed && out.len() <= MAX_EXPANSION {
             self.expand_depth(&out, depth + 1)
         } else {
             out
