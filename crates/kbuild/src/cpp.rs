@@ -13,6 +13,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Source position: `line << 20`, plus the line inside a header whose code
+/// is inlined at that line. Orders macro definitions against code.
+pub type Pos = u64;
+
+/// Line of a position.
+pub fn line_of(p: Pos) -> u32 {
+    (p >> 20) as u32
+}
+
 /// Token kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum K {
@@ -30,8 +39,8 @@ pub struct Tok {
     pub s: String,
     /// Whitespace before it (for stringification).
     pub sp: bool,
-    /// 1-based source line.
-    pub line: u32,
+    /// Position: source line << 20 (+ line within a header inlined there).
+    pub line: Pos,
     /// Painted: must not be expanded again.
     pub noexp: bool,
 }
@@ -70,7 +79,7 @@ const PUNCTS2: &[&str] = &[
 ];
 
 /// Tokenize `src` (comments already removed or not: both are handled).
-pub fn tokenize(src: &[u8], first_line: u32) -> Vec<Tok> {
+pub fn tokenize(src: &[u8], first_line: Pos) -> Vec<Tok> {
     let mut out = Vec::new();
     let mut i = 0;
     let n = src.len();
@@ -246,11 +255,11 @@ pub fn parse_define(rest: &str) -> Option<(String, Macro)> {
 /// Where macros come from while expanding.
 pub trait MacroSource {
     /// The macro `name` as defined for code at source line `line`.
-    fn get(&self, name: &str, line: u32) -> Option<&Macro>;
+    fn get(&self, name: &str, pos: Pos) -> Option<&Macro>;
 }
 
 impl MacroSource for HashMap<String, Arc<Macro>> {
-    fn get(&self, name: &str, _line: u32) -> Option<&Macro> {
+    fn get(&self, name: &str, _pos: Pos) -> Option<&Macro> {
         HashMap::get(self, name).map(|a| a.as_ref())
     }
 }

@@ -353,6 +353,7 @@ struct ModDef {
     builtin_only: bool,
     sources: Vec<String>,
     makefile: String,
+    includes: Vec<String>,
 }
 
 fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
@@ -450,6 +451,7 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
             builtin_only,
             sources,
             makefile: format!("{mf}:{}", first.line),
+            includes: info.includes.clone(),
         });
     }
     out
@@ -594,9 +596,10 @@ impl KernelIndex {
                     return None;
                 }
                 let modname = modname_of(&defs[mods[0]].path);
+                let inc = &defs[mods[0]].includes;
                 // Never let one odd file take the whole index down.
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    scan::scan_file(&ctx, &p, &src, &modname)
+                    scan::scan_file(&ctx, &p, &src, &modname, inc)
                 }))
                 .ok()
             })

@@ -38,6 +38,8 @@ pub struct DirInfo {
     pub composites: BTreeMap<String, Vec<String>>,
     /// Problems met (skipped constructs).
     pub diags: Vec<String>,
+    /// `-I` directories of ccflags (absolute).
+    pub includes: Vec<String>,
 }
 
 const MARK: char = '\u{1}';
@@ -766,6 +768,34 @@ impl Parser<'_> {
             }
         }
         // Classify.
+        if base.starts_with("ccflags-")
+            || base.starts_with("CFLAGS_")
+            || base == "EXTRA_CFLAGS"
+            || base.starts_with("subdir-ccflags-")
+        {
+            let mut it = words.iter().map(|w| unmark(w).1);
+            while let Some(w) = it.next() {
+                let p = if w == "-I" {
+                    it.next().unwrap_or("")
+                } else if let Some(p) = w.strip_prefix("-I") {
+                    p
+                } else {
+                    continue;
+                };
+                if p.is_empty() {
+                    continue;
+                }
+                let abs = if Path::new(p).is_absolute() {
+                    p.to_string()
+                } else {
+                    self.tree.join(p).display().to_string()
+                };
+                if !self.info.includes.contains(&abs) {
+                    self.info.includes.push(abs);
+                }
+            }
+            return;
+        }
         if let Some(cond) = base.strip_prefix("obj-") {
             let literal = match cond {
                 "y" => Some('y'),

@@ -1,7 +1,7 @@
 //! Directive handling: comment stripping, `#if` evaluation, local header
 //! inclusion, the per-file macro timeline and the global header macro map.
 
-use crate::cpp::{parse_define, tokenize, Eval, Expander, Macro, MacroSource, Tok, FALSE_CONFIGS, K};
+use crate::cpp::{Pos, parse_define, tokenize, Eval, Expander, Macro, MacroSource, Tok, FALSE_CONFIGS, K};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,8 @@ pub struct Parsed {
     pub depth_at: Vec<u32>,
     /// enum constants defined in the file.
     pub enums: Vec<(String, Arc<Macro>)>,
+    /// The file has a MODULE_DEVICE_TABLE.
+    pub has_table: bool,
 }
 
 /// Replace comments by spaces (keeping newlines), respecting literals.
@@ -275,10 +277,10 @@ impl Global {
                     }
                     match d {
                         Dir::Define(n, m) => {
-                            local.define(n, *line, Some(m.clone()));
+                            local.define(n, *line as Pos, Some(m.clone()));
                             defs.push((n.clone(), m.clone()));
                         }
-                        Dir::Undef(n) => local.define(n, *line, None),
+                        Dir::Undef(n) => local.define(n, *line as Pos, None),
                         _ => {}
                     }
                 }
@@ -310,16 +312,16 @@ impl Global {
 /// Timeline of the macros a translation unit defines.
 #[derive(Default)]
 pub struct Local {
-    pub map: HashMap<String, Vec<(u32, Option<Arc<Macro>>)>>,
+    pub map: HashMap<String, Vec<(Pos, Option<Arc<Macro>>)>>,
 }
 
 impl Local {
-    pub fn define(&mut self, name: &str, line: u32, m: Option<Arc<Macro>>) {
+    pub fn define(&mut self, name: &str, line: Pos, m: Option<Arc<Macro>>) {
         self.map.entry(name.to_string()).or_default().push((line, m));
     }
     /// State of `name` for code at `line` (definitions on earlier lines).
     /// `Some(None)`: explicitly undefined.
-    pub fn at(&self, name: &str, line: u32) -> Option<Option<&Arc<Macro>>> {
+    pub fn at(&self, name: &str, line: Pos) -> Option<Option<&Arc<Macro>>> {
         let v = self.map.get(name)?;
         let mut r = None;
         for (l, m) in v {
@@ -338,12 +340,12 @@ pub struct View<'a> {
     pub local: &'a Local,
     pub global: &'a Global,
     /// Fixed line for lookups (`#if`), else the token's own line.
-    pub line: Option<u32>,
+    pub line: Option<Pos>,
     pub extra: &'a HashMap<String, Arc<Macro>>,
 }
 
 impl MacroSource for View<'_> {
-    fn get(&self, name: &str, line: u32) -> Option<&Macro> {
+    fn get(&self, name: &str, line: Pos) -> Option<&Macro> {
         if let Some(m) = self.extra.get(name) {
             return Some(m);
         }
@@ -407,7 +409,7 @@ fn config_true(n: &str) -> bool {
 }
 
 fn is_defined(n: &str, local: &Local, global: &Global) -> bool {
-    match local.at(n, u32::MAX) {
+    match local.at(n, Pos::MAX) {
         Some(Some(_)) => return true,
         Some(None) => return false,
         None => {}
@@ -466,7 +468,7 @@ pub fn eval_if(toks: &[Tok], local: &Local, global: &Global) -> bool {
     let view = View {
         local,
         global,
-        line: Some(u32::MAX),
+        line: Some(Pos::MAX),
         extra: &extra,
     };
     let mut ex = Expander::new(&view, &[]);
@@ -545,6 +547,7 @@ pub fn parse_full(src: &[u8]) -> Parsed {
         i += 1;
     }
     p.depth_at = depth;
+    p.has_table = memchr::memmem::find(src, b"MODULE_DEVICE_TABLE").is_some();
     if memchr::memmem::find(src, b"enum").is_some() {
         let toks = tokenize(&p.code, 1);
         let mut en = HashMap::new();
@@ -561,6 +564,8 @@ pub struct Unit {
     pub local: Local,
     /// Active code tokens (inactive branches removed).
     pub toks: Vec<Tok>,
+    /// A local header it includes has a MODULE_DEVICE_TABLE.
+    pub header_table: bool,
 }
 
 struct Run<'a> {
@@ -571,6 +576,8 @@ struct Run<'a> {
     inline_all: bool,
     budget: usize,
     local: Local,
+    includes: Vec<PathBuf>,
+    header_table: bool,
 }
 
 /// Preprocess a C file: run its directives (descending into local includes,
@@ -583,6 +590,7 @@ pub fn preprocess(
     src: &[u8],
     global: &Global,
     cache: &HeaderCache,
+    includes: &[String],
     inline_all: bool,
 ) -> Unit {
     let parsed = parse_full(src);
@@ -594,6 +602,8 @@ pub fn preprocess(
         inline_all,
         budget: 600_000,
         local: Local::default(),
+        includes: includes.iter().map(PathBuf::from).collect(),
+        header_table: false,
     };
     let dir = r.tu_dir.clone();
     for (n, m) in &parsed.enums {
@@ -603,6 +613,7 @@ pub fn preprocess(
     Unit {
         local: r.local,
         toks,
+        header_table: r.header_table,
     }
 }
 
@@ -610,7 +621,15 @@ impl Run<'_> {
     fn resolve(&self, dir: &Path, quoted: bool, path: &str) -> Option<PathBuf> {
         if quoted {
             let cands = [dir.join(path), self.tu_dir.join(path)];
-            return cands.into_iter().find(|p| p.is_file());
+            if let Some(p) = cands.into_iter().find(|p| p.is_file()) {
+                return Some(p);
+            }
+        }
+        for i in &self.includes {
+            let c = i.join(path);
+            if c.is_file() {
+                return Some(c);
+            }
         }
         let first = path.split('/').next().unwrap_or("");
         if self.cache.global_roots.contains(first) {
@@ -640,7 +659,7 @@ impl Run<'_> {
         &mut self,
         p: &Parsed,
         dir: &Path,
-        at: Option<u32>,
+        at: Option<Pos>,
         depth: u32,
         want_code: bool,
     ) -> Vec<Tok> {
@@ -648,7 +667,7 @@ impl Run<'_> {
         let mut code = p.code.clone();
         let mut inactive_from: Option<u32> = None;
         let mut ranges: Vec<(u32, u32)> = Vec::new();
-        let mut inserts: Vec<(u32, Vec<Tok>)> = Vec::new();
+        let mut inserts: Vec<(Pos, Vec<Tok>)> = Vec::new();
         for (line, d) in &p.dirs {
             if self.budget == 0 {
                 break;
@@ -669,7 +688,10 @@ impl Run<'_> {
             if !st.active() {
                 continue;
             }
-            let dl = at.unwrap_or(*line);
+            let dl: Pos = match at {
+                Some(b) => b + *line as Pos,
+                None => (*line as Pos) << 20,
+            };
             match d {
                 Dir::Define(n, m) => self.local.define(n, dl, Some(m.clone())),
                 Dir::Undef(n) => self.local.define(n, dl, None),
@@ -682,14 +704,16 @@ impl Run<'_> {
                     };
                     let Some(h) = self.cache.get(&hp) else { continue };
                     let hdir = hp.parent().unwrap_or(dir).to_path_buf();
+                    self.header_table |= h.has_table;
                     for (n, m) in &h.enums {
-                        if self.local.at(n, u32::MAX).is_none() {
+                        if self.local.at(n, Pos::MAX).is_none() {
                             self.local.define(n, dl, Some(m.clone()));
                         }
                     }
                     let inside = p.depth_at.get(*line as usize).is_some_and(|d| *d > 0);
                     let want = want_code && (inside || self.inline_all);
-                    let t = self.run(&h, &hdir, Some(dl), depth + 1, want);
+                    let base = at.unwrap_or(dl);
+                    let t = self.run(&h, &hdir, Some(base), depth + 1, want);
                     if want {
                         inserts.push((dl, t));
                     }
@@ -720,10 +744,11 @@ impl Run<'_> {
             return Vec::new();
         }
         let mut toks = tokenize(&code, 1);
-        if let Some(l) = at {
-            for t in &mut toks {
-                t.line = l + 1;
-            }
+        for t in &mut toks {
+            t.line = match at {
+                Some(b) => b + t.line,
+                None => t.line << 20,
+            };
         }
         if inserts.is_empty() {
             return toks;
@@ -740,11 +765,6 @@ impl Run<'_> {
         while ii < inserts.len() {
             out.append(&mut inserts[ii].1);
             ii += 1;
-        }
-        if let Some(l) = at {
-            for t in &mut out {
-                t.line = l + 1;
-            }
         }
         out
     }

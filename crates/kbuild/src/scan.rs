@@ -1,6 +1,6 @@
 //! Per-C-file extraction: device tables, driver names, firmware, aliases.
 
-use crate::cpp::{parse_define, Eval, Expander, Macro, Tok, Val, K};
+use crate::cpp::{line_of, parse_define, Eval, Expander, Macro, Tok, Val, K};
 use crate::devtable::{self, Entry, Init, Layouts};
 use crate::pp::{preprocess, Global, HeaderCache, View};
 use std::collections::HashMap;
@@ -133,14 +133,20 @@ pub fn enum_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
 }
 
 /// Scan one C file. `modname` is its KBUILD_MODNAME.
-pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str) -> FileFacts {
+pub fn scan_file(
+    ctx: &Ctx,
+    path: &Path,
+    src: &[u8],
+    modname: &str,
+    includes: &[String],
+) -> FileFacts {
     let mut facts = FileFacts::default();
-    let missing = scan_pass(ctx, path, src, modname, false, &mut facts);
-    if !missing.is_empty() {
+    let (missing, hdr_table) = scan_pass(ctx, path, src, modname, includes, false, &mut facts);
+    if !missing.is_empty() || hdr_table {
         // Tables defined in a header or by a macro: inline every local
         // header, expand the whole unit and look again.
         let mut f2 = FileFacts::default();
-        scan_pass(ctx, path, src, modname, true, &mut f2);
+        scan_pass(ctx, path, src, modname, includes, true, &mut f2);
         for (a, l) in f2.aliases {
             if !facts.aliases.iter().any(|x| x.0 == a) {
                 facts.aliases.push((a, l));
@@ -157,17 +163,18 @@ fn scan_pass(
     path: &Path,
     src: &[u8],
     modname: &str,
+    includes: &[String],
     full: bool,
     facts: &mut FileFacts,
-) -> Vec<String> {
+) -> (Vec<String>, bool) {
     let mut missing = Vec::new();
-    let unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, full);
+    let unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, includes, full);
     let mut extra: HashMap<String, Arc<Macro>> = ctx.enums.clone();
     enum_consts(&unit.toks, &mut extra);
     if let Some((n, m)) = parse_define(&format!("KBUILD_MODNAME \"{modname}\"")) {
         extra.insert(n, Arc::new(m));
     }
-    let view_at = |_line: u32| View {
+    let view_at = |_line: crate::cpp::Pos| View {
         local: &unit.local,
         global: ctx.global,
         line: None,
@@ -207,7 +214,7 @@ fn scan_pass(
             } else {
                 facts
                     .diags
-                    .push(format!("{}: odd MODULE_DEVICE_TABLE", t.line));
+                    .push(format!("{}: odd MODULE_DEVICE_TABLE", line_of(t.line)));
             }
             i = close + 1;
             continue;
@@ -254,7 +261,7 @@ fn scan_pass(
         }
         i += 1;
     }
-    missing
+    (missing, unit.header_table && !full)
 }
 
 fn driver_name(init: &Init) -> Option<String> {
@@ -315,12 +322,12 @@ fn module_info(out: &[Tok], facts: &mut FileFacts) {
                             facts.firmware.push(s);
                         }
                     } else if tag == "alias" {
-                        facts.aliases.push((s, t.line));
+                        facts.aliases.push((s, line_of(t.line)));
                     }
                 }
                 _ => facts.diags.push(format!(
                     "{}: cannot evaluate MODULE_INFO({tag}, {})",
-                    t.line,
+                    line_of(t.line),
                     val.iter().map(|t| t.s.as_str()).collect::<Vec<_>>().join(" ")
                 )),
             }
@@ -331,12 +338,13 @@ fn module_info(out: &[Tok], facts: &mut FileFacts) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn table<'v>(
     ctx: &Ctx,
     toks: &[Tok],
     ty: &str,
     name: &str,
-    view_at: &dyn Fn(u32) -> View<'v>,
+    view_at: &dyn Fn(crate::cpp::Pos) -> View<'v>,
     facts: &mut FileFacts,
     full: bool,
 ) -> bool {
@@ -380,8 +388,8 @@ fn table<'v>(
     let Some(close) = matching_close(toks, open) else {
         return true;
     };
-    let line = toks[open].line;
-    let v = view_at(line);
+    let v = view_at(toks[open].line);
+    let line = line_of(toks[open].line);
     let mut ex = Expander::new(&v, BLOCKED);
     let body = ex.expand(&toks[open..=close]);
     let mut p = 0;
