@@ -132,6 +132,15 @@ pub enum FirmwareLocation {
     InlineBlock { template: PathBuf },
 }
 
+/// Packages sharing a file with another (see [`KernelPackage::shared_with`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Sharing {
+    /// Package paths using the same config file.
+    pub config: Vec<String>,
+    /// Package paths using the same firmware list.
+    pub firmware: Vec<String>,
+}
+
 /// A kernel package of one version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelPackage {
@@ -295,6 +304,31 @@ impl IxTree {
             }
             _ => Ok(base),
         }
+    }
+
+    /// Every kernel package of the tree: each version's package and its
+    /// named variants (current layout), or each slot (2023 layout).
+    /// Packages that fail to resolve are skipped.
+    pub fn kernel_packages(&self) -> Vec<KernelPackage> {
+        let mut out = Vec::new();
+        for v in self.kernel_versions() {
+            let Ok(base) = self.kernel_package(&v) else {
+                continue;
+            };
+            let variants = base.variants.clone();
+            let layout = base.layout;
+            if layout == Layout::Current {
+                out.push(base.clone());
+            }
+            for name in variants {
+                if let Ok(p) = self.kernel_package_variant(&v, Some(&name)) {
+                    if !out.contains(&p) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn parse_version(&self, version: &str) -> Result<(u32, u32)> {
@@ -564,6 +598,34 @@ impl KernelPackage {
             FirmwareLocation::IncludeFile { path, .. } => path,
             FirmwareLocation::InlineBlock { template } => template,
         }))
+    }
+
+    /// Other packages of the tree that use this package's config file and
+    /// firmware list (current layout: `configs/cfg_6_16` serves several
+    /// versions, `t/1/fw.sh` every kernel).
+    pub fn shared_with(&self) -> Sharing {
+        let ix = IxTree {
+            root: self.ix_root.clone(),
+        };
+        let fw_path = |p: &KernelPackage| match &p.firmware {
+            Some(FirmwareLocation::IncludeFile { path, .. }) => Some(path.clone()),
+            Some(FirmwareLocation::InlineBlock { template }) => Some(template.clone()),
+            None => None,
+        };
+        let mine = fw_path(self);
+        let mut sh = Sharing::default();
+        for p in ix.kernel_packages() {
+            if p.dir == self.dir {
+                continue;
+            }
+            if p.config == self.config {
+                sh.config.push(p.pkg_path.clone());
+            }
+            if mine.is_some() && fw_path(&p) == mine {
+                sh.firmware.push(p.pkg_path.clone());
+            }
+        }
+        sh
     }
 
     /// The kernel tarball URL and sha256, or an error naming the package.

@@ -141,6 +141,21 @@ pub fn write_package_with(
         }
     };
     if let Some(t) = &target {
+        let sh = t.shared_with();
+        if !sh.config.is_empty() {
+            report.notes.push(format!(
+                "{} is also the config of {}; use a new config name to change only {}",
+                rel(pkg, &t.config),
+                sh.config.join(", "),
+                t.pkg_path
+            ));
+        }
+        if !sh.firmware.is_empty() {
+            report.notes.push(format!(
+                "the firmware list is shared with {}",
+                sh.firmware.join(", ")
+            ));
+        }
         report.package_path = t.pkg_path.clone();
         report.config_path = t.config.clone();
         wanted.push((t.config.clone(), cfg_text.into_bytes()));

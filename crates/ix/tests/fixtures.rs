@@ -301,6 +301,26 @@ fn current_layout_fit_in_place() {
         &opts,
         &["pkgs/bin/kernel/configs/cfg_6_16", "pkgs/bin/kernel/t/1/fw.sh"],
     );
+    // the shared files are reported
+    let r = write_package(
+        &p,
+        "CONFIG_Y=y\n",
+        &[],
+        &WriteOptions {
+            dry_run: true,
+            ..WriteOptions::default()
+        },
+    )
+    .unwrap();
+    let notes = r.notes.join("\n");
+    assert!(
+        notes.contains("cfg_6_16 is also the config of bin/kernel/6/17"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("firmware list is shared with bin/kernel/6/14"),
+        "{notes}"
+    );
     // fw.sh holds the list minus what t/1's block adds itself
     let fw = std::fs::read_to_string(ix.pkgs().join("bin/kernel/t/1/fw.sh")).unwrap();
     assert!(fw.lines().any(|l| l.starts_with("amdgpu/green_sardine_")));
