@@ -528,6 +528,61 @@ pub fn top_level_elements(body: &str) -> Vec<Vec<Tok>> {
     out
 }
 
+/// `.name = tokens` pairs at the top level of an initializer.
+pub fn designated_fields(toks: &[Tok]) -> Vec<(String, Vec<Tok>)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut depth = 0usize;
+    while i < toks.len() {
+        match &toks[i] {
+            Tok::Punct('(') | Tok::Punct('{') | Tok::Punct('[') => depth += 1,
+            Tok::Punct(')') | Tok::Punct('}') | Tok::Punct(']') => depth = depth.saturating_sub(1),
+            Tok::Punct('.') if depth == 0 => {
+                // .a.b = v  → key "a.b"
+                let mut key = String::new();
+                let mut j = i;
+                while toks.get(j) == Some(&Tok::Punct('.')) {
+                    if let Some(Tok::Ident(n)) = toks.get(j + 1) {
+                        if !key.is_empty() {
+                            key.push('.');
+                        }
+                        key.push_str(n);
+                        j += 2;
+                    } else {
+                        break;
+                    }
+                }
+                if toks.get(j) == Some(&Tok::Punct('=')) && !key.is_empty() {
+                    let mut k = j + 1;
+                    let mut d = 0usize;
+                    let mut val = Vec::new();
+                    while k < toks.len() {
+                        match &toks[k] {
+                            Tok::Punct('(') | Tok::Punct('{') | Tok::Punct('[') => d += 1,
+                            Tok::Punct(')') | Tok::Punct('}') | Tok::Punct(']') => {
+                                if d == 0 {
+                                    break;
+                                }
+                                d -= 1
+                            }
+                            Tok::Punct(',') if d == 0 => break,
+                            _ => {}
+                        }
+                        val.push(toks[k].clone());
+                        k += 1;
+                    }
+                    out.push((key, val));
+                    i = k;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Remove preprocessor directive lines (`#if`, `#endif`, ...) from text.
 pub fn drop_directives(s: &str) -> String {
     s.lines()

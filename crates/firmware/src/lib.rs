@@ -9,7 +9,8 @@
 //!
 //! * [`firmware_for_device`] — per device: `amdgpu` is narrowed to the chip
 //!   family (see [`amdgpu`](crate#amdgpu)), `iwlwifi` to one ucode of the
-//!   device's configuration, any other module keeps all its declared names
+//!   device's configuration, `i915` to its platform's GuC/HuC/GSC and DMC
+//!   files, any other module keeps all its declared names
 //!   ([`Narrowing::None`], said so in `narrowed_by`).
 //! * [`firmware_for_module`] — device-less modules (`cfg80211` →
 //!   `regulatory.db`, `regulatory.db.p7s`, read from net/wireless/reg.c when
@@ -28,12 +29,17 @@
 //! minus `%s_mec2.bin` when `gfx_v9_0_load_mec2_fw_bin_support()` excludes
 //! the family's GC IP version.
 //!
+//! ## i915
+//! See `src/i915.rs`: pciidlist `INTEL_*_IDS` → info struct → platform →
+//! the `INTEL_{GUC,HUC,GSC}_FIRMWARE_DEFS` tables and the DMC if-chain.
+//!
 //! ## iwlwifi
 //! See `src/iwlwifi.rs`: iwl_dev_info_table → `struct iwl_cfg` →
 //! `.fw_name_pre`, `.ucode_api_max/min` → `<pre>-<api>.ucode`.
 
 mod amdgpu;
 pub mod csrc;
+mod i915;
 mod iwlwifi;
 
 pub use iwlwifi::IwlCfg;
@@ -192,6 +198,7 @@ pub fn firmware_for_device(
     match m.as_str() {
         "amdgpu" => amdgpu::narrow(tree, module_firmware, device),
         "iwlwifi" => iwlwifi::narrow(tree, module_firmware, device),
+        "i915" => i915::narrow(tree, module_firmware, device),
         "cfg80211" => {
             let mut s = firmware_for_module(tree, &m, module_firmware);
             s.device = device.clone();

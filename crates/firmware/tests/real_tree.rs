@@ -296,3 +296,63 @@ fn seed_listing_renders_both_formats() {
         .iter()
         .any(|s| s.device == "1002:1638" && s.missing.is_empty()));
 }
+
+fn i915_declared() -> Vec<String> {
+    modinfo_firmware("drivers/gpu/drm/i915/i915.ko.xz")
+        .unwrap_or_else(|| scan_module_firmware(&tree(), &["drivers/gpu/drm/i915"]))
+}
+
+/// A device ID listed by an `INTEL_*_IDS` macro of the tree's pciids header
+/// (so the test does not carry its own ID table).
+fn first_id_of(macro_name: &str) -> u16 {
+    let h = std::fs::read_to_string(tree().join("include/drm/intel/i915_pciids.h")).unwrap();
+    let at = h.find(&format!("#define {macro_name}(")).unwrap();
+    let rest = &h[at..];
+    let p = rest.find("MACRO__(0x").unwrap();
+    u16::from_str_radix(&rest[p + 10..p + 14], 16).unwrap()
+}
+
+#[test]
+fn i915_platform_firmware() {
+    let tree = tree();
+    let declared = i915_declared();
+    let ix_i915 = {
+        let fw = std::fs::read_to_string("/work/shared/fixtures/ix-current/pkgs/bin/kernel/t/1/fw.sh")
+            .or_else(|_| {
+                std::fs::read_to_string(
+                    repo().join("../shared/fixtures/ix-current/pkgs/bin/kernel/t/1/fw.sh"),
+                )
+            })
+            .unwrap();
+        fw.lines().filter(|l| l.starts_with("i915/")).count()
+    };
+    for (mac, abbrev) in [
+        ("INTEL_TGL_GT1_IDS", "tgl"),
+        ("INTEL_ADLP_IDS", "adlp"),
+        ("INTEL_KBL_GT2_IDS", "kbl"),
+    ] {
+        let id = first_id_of(mac);
+        let set = firmware_for_device(&tree, "i915", &declared, &DeviceIds::pci(0x8086, id));
+        eprintln!("{mac} {id:04x}: {}", set.narrowed_by);
+        for f in &set.files {
+            eprintln!("   {} {:?}", f.name, f.candidates);
+        }
+        assert_eq!(set.narrowing, Narrowing::Device, "{}", set.narrowed_by);
+        assert!(!set.files.is_empty());
+        assert!(set.files.len() <= 4);
+        assert!(set.files.len() * 10 < ix_i915.max(10));
+        for f in &set.files {
+            for n in f.tries() {
+                assert!(declared.contains(&n), "{n} not declared by i915");
+            }
+        }
+        // The DMC is the platform's own
+        assert!(
+            set.files
+                .iter()
+                .any(|f| f.name.starts_with(&format!("i915/{abbrev}_dmc"))),
+            "{mac}: {:?}",
+            set.names()
+        );
+    }
+}

@@ -80,7 +80,16 @@ proptest! {
         }
         std::fs::write(iwl.join("pcie/drv.c"), &s).unwrap();
         std::fs::write(iwl.join("cfg/22000.c"), &s).unwrap();
+        let i9 = dir.join("drivers/gpu/drm/i915");
+        std::fs::create_dir_all(i9.join("gt/uc")).unwrap();
+        std::fs::create_dir_all(i9.join("display")).unwrap();
+        std::fs::create_dir_all(dir.join("include/drm/intel")).unwrap();
+        std::fs::write(i9.join("i915_pci.c"), &s).unwrap();
+        std::fs::write(i9.join("gt/uc/intel_uc_fw.c"), &s).unwrap();
+        std::fs::write(i9.join("display/intel_dmc.c"), &s).unwrap();
+        std::fs::write(dir.join("include/drm/intel/i915_pciids.h"), &s).unwrap();
         let mf = vec!["amdgpu/x_y.bin".to_string()];
+        let _ = firmware_for_device(&dir, "i915", &mf, &DeviceIds::pci(0x8086, 0x9a49));
         let _ = firmware_for_device(&dir, "amdgpu", &mf, &DeviceIds::pci(0x1002, 0x1638));
         let _ = firmware_for_device(&dir, "iwlwifi", &mf, &DeviceIds::pci(0x8086, 0x2723));
         let _ = scan_module_firmware(&dir, &["drivers"]);
