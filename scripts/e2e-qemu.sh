@@ -6,6 +6,7 @@
 #   scripts/e2e-qemu.sh --config FILE      skip kfit, use FILE as the config
 #
 # Options:  --config FILE   use FILE instead of running `kfit fit` (step 3)
+#           --kernel FILE   boot and compare this bzImage only (skips 2-5)
 #           --base FILE     base config for kfit (same as KFIT_E2E_BASE=FILE)
 #           --out DIR       where this run's files go
 #                           (default $KFIT_CACHE/e2e/runs/<UTC time>, and
@@ -37,11 +38,13 @@ export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 CC_CMD="ccache gcc"
 
 CONFIG_IN=""
+KERNEL_IN=""
 BASE_IN=${KFIT_E2E_BASE:-}
 OUTDIR=""
 while [ $# -gt 0 ]; do
     case $1 in
         --config) CONFIG_IN=$(realpath "$2"); shift 2;;
+        --kernel) KERNEL_IN=$(realpath "$2"); shift 2;;
         --base) BASE_IN=$2; shift 2;;
         --out) OUTDIR=$2; shift 2;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d;s/^# \{0,1\}//'; exit 0;;
@@ -98,6 +101,8 @@ mkdir -p "$BUILD_DIR" "$KCONF_DIR"
 exec 9>"$CACHE/e2e/.lock"
 flock -n 9 || { echo "e2e-qemu: waiting for another run to finish"; flock 9; }
 
+BUILD_S=- CC_N=- FINAL_Y=-
+if [ -z "$KERNEL_IN" ]; then
 # ------------------------------------------------------------ (2) base config
 if [ -z "$CONFIG_IN" ]; then
     step "MODULES=n base config"
@@ -170,6 +175,13 @@ BZIMAGE=$OUTDIR/bzImage
 cp "$BUILD_DIR/arch/x86/boot/bzImage" "$BZIMAGE"
 echo "build: ${BUILD_S} s, $CC_N objects compiled, bzImage $(du -h "$BZIMAGE" | cut -f1)"
 grep -iE 'hits|misses|cacheable' "$OUTDIR/ccache-stats.txt" | sed 's/^/  ccache: /' | head -4 || true
+FINAL_Y=$(grep -c '=y$' "$OUTDIR/final.config")
+else
+    step "kernel given with --kernel (steps 2-5 skipped)"
+    BZIMAGE=$OUTDIR/bzImage
+    cp "$KERNEL_IN" "$BZIMAGE"
+    echo "kernel: $KERNEL_IN"
+fi
 
 # ------------------------------------------------------------ (6) boot
 step "boot in QEMU (collect.sh KERNEL_IMAGE mode)"
@@ -205,8 +217,12 @@ cat "$OUTDIR/analysis.txt"
 # ------------------------------------------------------------ summary
 TOTAL_S=$(( $(date +%s) - T_START ))
 {
-    echo "kernel:         Linux $KVER bzImage, $(grep -c '=y$' "$OUTDIR/final.config") symbols =y, MODULES=n"
-    echo "config:         ${CONFIG_IN:-kfit fit} (base: ${BASE_IN:-x86_64_defconfig, MODULES off})"
+    if [ -n "$KERNEL_IN" ]; then
+        echo "kernel:         $KERNEL_IN (given with --kernel, not built here)"
+    else
+        echo "kernel:         Linux $KVER bzImage, $FINAL_Y symbols =y, MODULES=n"
+        echo "config:         ${CONFIG_IN:-kfit fit} (base: ${BASE_IN:-x86_64_defconfig, MODULES off})"
+    fi
     echo "build time:     ${BUILD_S} s (make -j$JOBS bzImage, $CC_N objects compiled)"
     echo "boot time:      ${BOOT_S} s QEMU wall (TCG; guest done at ${GUEST_DONE:-?}), collect.sh ${COLLECT_S} s"
     echo "devices bound:  ${TEST_BOUND} by this kernel vs ${REF_BOUND} by Debian (compare.sh keys: ${REF_KEYS} bound by Debian, ${KEYS_OK} bound here)"

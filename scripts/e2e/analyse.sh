@@ -51,10 +51,11 @@ out=$(awk -F'\t' -v CMP="$CMP" '
     }
     bad = 0; both = 0; new = 0
     for (k in tu) {
+      inref = (k in rb); inru = (k in ru)
       if (k in mv) s = "bound by Debian on this bus; bus move: " mv[k]
-      else if (rb[k] > tb[k]) { bad++; s = "bound by Debian" }
-      else if (k in ru) { both++; s = "unbound under Debian too" }
-      else if (k in rb) { both++; s = "Debian has this key bound the same number of times" }
+      else if (inref && rb[k] > tb[k] + 0) { bad++; s = "bound by Debian" }
+      else if (inru) { both++; s = "unbound under Debian too" }
+      else if (inref) { both++; s = "Debian bound this key as often as this kernel did" }
       else { new++; s = "not in Debian listing (6.12-only device node)" }
       split(k, kk, "\t")
       printf "UNBOUND here (%dx)\t%s\t%s\t%s\t%s\n", tu[k], kk[1], tuk[k], kk[2], s
