@@ -229,7 +229,7 @@ TOTAL_S=$(( $(date +%s) - T_START ))
     echo "compare.sh:     $(cat "$OUTDIR/compare-summary.txt") [exit $CMP_RC]"
     echo "bus moves:      ${MOVED} key(s) Debian bound on one bus that this kernel binds with the same driver on another"
     echo "still missing:  ${MISSING_REAL}"
-    echo "unbound here, bound by Debian: ${UNBOUND_BAD}; unbound in both: ${UNBOUND_BOTH}"
+    echo "unbound here:   ${UNBOUND_BAD} key(s) Debian bound, ${UNBOUND_BOTH} Debian leaves unbound too, ${UNBOUND_NEW} not in Debian's listing"
     echo "total:          ${TOTAL_S} s; files in $OUTDIR"
 } | tee "$OUTDIR/summary.txt"
 if [ "$MISSING_REAL" -gt 0 ]; then
