@@ -67,6 +67,18 @@ fn el_matches(e: &El, ch: char) -> bool {
     }
 }
 
+/// Can an unknown device field (`*` in a partial modalias) stand for this
+/// pattern element? Field values are upper-case hex digits (pci, usb, hid,
+/// virtio, hdaudio) or upper-case ids; the lower-case letters and `:` that
+/// separate fields (`v`, `d`, `sv`, `bc`, ...) are never part of a value, so
+/// an unknown field cannot swallow the next field's name.
+fn field_el(e: &El) -> bool {
+    match e {
+        El::Lit(c) => c.is_ascii_digit() || c.is_ascii_uppercase() || *c == '_' || *c == '-',
+        _ => true,
+    }
+}
+
 /// kmod/fnmatch: does `pattern` match the concrete string `s`?
 pub fn fnmatch(pattern: &str, s: &str) -> bool {
     let p = compile(pattern);
@@ -122,7 +134,7 @@ pub fn match_partial(pattern: &str, device: &str) -> bool {
             }
             if j < nd && d[j] == '*' {
                 reach[i][j + 1] = true; // device star matches nothing
-                if i < np {
+                if i < np && field_el(&p[i]) {
                     reach[i + 1][j] = true; // device star eats a pattern element
                 }
             }
@@ -163,5 +175,8 @@ mod tests {
         assert!(match_partial(ahci, "pci:v00001022d00007901sv*sd*bc01sc06i*"));
         assert!(!match_partial(ahci, "pci:v00001022d00007901sv*sd*bc03sc00i*"));
         assert!(specificity("pci:v00001022d*") > specificity("pci:v*d*"));
+        // An unknown field must not swallow the names of the following fields.
+        let rtl = "pci:v*d00008139sv000010ECsd00008139bc*sc*i*";
+        assert!(!match_partial(rtl, "pci:v00001022d00001632sv*sd*bc06sc00i*"));
     }
 }

@@ -1,2 +1,595 @@
 //! kfit-resolve: from devices to the Kconfig symbols that drive them.
+//!
+//! Input: a [`kfit_hw::Machine`] and the [`kfit_kbuild::KernelIndex`] of the
+//! tree being configured. Output: for every device, the module(s) that drive
+//! it in *this* kernel and the [`Requirement`]s (sets of alternative symbols)
+//! that must be `y` for them to be built in, each with its evidence.
+//!
+//! # How a device finds its driver
+//!
+//! 1. **Bound module** (sysfs `driver/module`, `drivers.txt`): the module name
+//!    is looked up in the index.
+//! 2. **Bound driver name** (`lspci -k` prints the driver, not the module:
+//!    `xhci_hcd`, `pcieport`, `i6300ESB timer`): the index maps `.name` of
+//!    every driver struct to its module. When several modules register the
+//!    same name (`serial`), the one whose ID table matches the device wins.
+//! 3. **Unbound devices**: the device's modalias (or one synthesized from the
+//!    ids the listing gave, `*` for unknown fields) is matched against every
+//!    alias of the tree, kmod-style; the most specific matches win, and the
+//!    listing's own "Kernel modules:" hints break ties.
+//!
+//! # What Kconfig does not say
+//!
+//! The kernel loads some code at runtime by name, so no `depends on`/`select`
+//! leads to it. Each rule below is derived from the source being built and
+//! carries its file:line:
+//!
+//! * **Conditional ID entries**: an alias whose table entry sits inside
+//!   `#if IS_ENABLED(CONFIG_X)` needs X (iwlwifi's op-modes: AX200's entry is
+//!   inside `#if IS_ENABLED(CONFIG_IWLMVM)` in pcie/drv.c).
+//! * **Soft dependencies**: `MODULE_SOFTDEP("pre: x")` in the module's sources.
+//! * **Child devices the listing cannot show**: when the listing has no
+//!   platform bus, the platform devices a driver registers by name
+//!   (`pdevinfo.name = "acp_pdm_mach"`, `mfd_cell` tables) are resolved
+//!   to the platform drivers of that name.
+//! * **Second-level buses the listing cannot show** (only when the listing has
+//!   no device on that bus): disks behind a SCSI/ATA/USB-storage host bind to
+//!   `sd` (`scsi:t-0x00` alias of drivers/scsi/sd.c); HDA codecs behind an HD
+//!   audio controller (PCI class 0403) are probed by sound/pci/hda/hda_bind.c,
+//!   which falls back to the generic parser, so the generic and every vendor
+//!   codec driver (every module with an `hdaudio:` alias) are wanted; virtio
+//!   devices behind a virtio PCI function get their virtio driver (the
+//!   virtio device id is derived from the PCI ids as
+//!   drivers/virtio/virtio_pci_modern_dev.c does); HID devices behind a USB
+//!   HID interface get their HID driver (`hid:b0003...` alias).
+
 pub mod srcscan;
+
+use kfit_hw::{Bus, Device, Machine};
+use kfit_kbuild::{KernelIndex, Module};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// At least one of `any_of` must be `y`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Requirement {
+    /// Symbol names without `CONFIG_`.
+    pub any_of: Vec<String>,
+    /// Where this requirement comes from (Makefile line, `#if` in a source...).
+    pub why: String,
+}
+
+/// How a module was chosen for a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum How {
+    /// The listing names the bound module.
+    BoundModule,
+    /// The listing names the bound driver; the index knows which module registers it.
+    BoundDriver {
+        /// Driver name.
+        driver: String,
+    },
+    /// The device's modalias matches one of the module's aliases.
+    Alias {
+        /// The alias pattern.
+        pattern: String,
+        /// Where the table entry is (`file:line`).
+        at: String,
+    },
+    /// Runtime companion of another module.
+    Companion {
+        /// The module that needs it.
+        of: String,
+        /// Why, with the source line.
+        because: String,
+    },
+}
+
+/// One module a device needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleNeed {
+    /// KBUILD_MODNAME.
+    pub module: String,
+    /// Object path in the tree.
+    pub path: String,
+    /// How it was chosen.
+    pub how: How,
+    /// What must be `y` to build it in.
+    pub requires: Vec<Requirement>,
+}
+
+/// The verdict for one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    /// Modules found.
+    Resolved,
+    /// The listing shows no driver and nothing in this kernel matches: a
+    /// host bridge or similar that no driver binds.
+    NoDriverNeeded,
+    /// The listing shows a driver but this kernel has no such driver or module.
+    DriverNotInKernel,
+}
+
+/// Resolution of one device.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceResolution {
+    /// Index into `Machine::devices`.
+    pub index: usize,
+    /// `bus address [vvvv:dddd]`.
+    pub label: String,
+    /// Bound driver in the listing.
+    pub driver: Option<String>,
+    /// Status.
+    pub status: DeviceStatus,
+    /// Modules, the device's own first, then companions.
+    pub modules: Vec<ModuleNeed>,
+    /// Notes for the report (ambiguities, hints ignored, ...).
+    pub notes: Vec<String>,
+}
+
+/// The resolution of a whole machine.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolution {
+    /// One per device of the machine, in its order.
+    pub devices: Vec<DeviceResolution>,
+}
+
+impl Resolution {
+    /// Every requirement, with a reason naming the device and module.
+    pub fn requirements(&self) -> Vec<(usize, &ModuleNeed, &Requirement)> {
+        let mut out = Vec::new();
+        for d in &self.devices {
+            for m in &d.modules {
+                for r in &m.requires {
+                    out.push((d.index, m, r));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Options for [`resolve`].
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Skip devices on these buses entirely (e.g. `cpu`, `workqueue`).
+    pub ignore_buses: Vec<String>,
+}
+
+/// Buses whose "devices" are kernel-internal objects, not hardware; a config
+/// needs nothing for them beyond what the base has.
+const INTERNAL_BUSES: &[&str] = &[
+    "workqueue",
+    "clockevents",
+    "clocksource",
+    "event_source",
+    "memory",
+    "memory_tiering",
+    "node",
+    "machinecheck",
+    "container",
+    "edac",
+    "nvmem",
+    "snd_seq",
+    "cpu",
+    "pci_express",
+];
+
+struct Ctx<'a> {
+    idx: &'a KernelIndex,
+    tree: PathBuf,
+    machine: &'a Machine,
+    files: RefCell<HashMap<String, Option<std::rc::Rc<String>>>>,
+    has_bus: BTreeSet<String>,
+}
+
+impl<'a> Ctx<'a> {
+    fn source(&self, rel: &str) -> Option<std::rc::Rc<String>> {
+        if let Some(v) = self.files.borrow().get(rel) {
+            return v.clone();
+        }
+        let text = std::fs::read(self.tree.join(rel))
+            .ok()
+            .map(|b| std::rc::Rc::new(String::from_utf8_lossy(&b).into_owned()));
+        self.files.borrow_mut().insert(rel.to_string(), text.clone());
+        text
+    }
+
+    fn need(&self, m: &Module, how: How, dev_id: Option<u32>) -> ModuleNeed {
+        let mut requires: Vec<Requirement> = m
+            .symbols
+            .iter()
+            .enumerate()
+            .map(|(i, g)| Requirement {
+                any_of: g.clone(),
+                why: if i < m.own {
+                    format!("builds {} ({})", m.path, m.makefile)
+                } else {
+                    format!("directory of {}", m.path)
+                },
+            })
+            .collect();
+        if let How::Alias { at, .. } = &how {
+            if let Some((file, line)) = at.rsplit_once(':') {
+                if let (Some(text), Ok(line)) = (self.source(file), line.parse::<usize>()) {
+                    let line = entry_line(&text, line, dev_id).unwrap_or(line);
+                    for f in srcscan::enclosing_conditions(&text, line) {
+                        if !requires.iter().any(|r| r.any_of == [f.name.clone()]) {
+                            requires.push(Requirement {
+                                any_of: vec![f.name.clone()],
+                                why: format!(
+                                    "ID entry at {file}:{line} is inside #if on CONFIG_{} ({file}:{})",
+                                    f.name, f.line
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        ModuleNeed {
+            module: m.name.clone(),
+            path: m.path.clone(),
+            how,
+            requires,
+        }
+    }
+}
+
+/// Resolve every device of `machine` against the index of the tree at `tree`
+/// (sources are read for the runtime rules).
+pub fn resolve(machine: &Machine, idx: &KernelIndex, tree: &Path, opts: &Options) -> Resolution {
+    let has_bus: BTreeSet<String> = machine
+        .devices
+        .iter()
+        .map(|d| d.bus.as_str().to_string())
+        .collect();
+    let cx = Ctx {
+        idx,
+        tree: tree.to_path_buf(),
+        machine,
+        files: RefCell::new(HashMap::new()),
+        has_bus,
+    };
+    let mut devices = Vec::new();
+    for (i, d) in machine.devices.iter().enumerate() {
+        let bus = d.bus.as_str();
+        if INTERNAL_BUSES.contains(&bus) || opts.ignore_buses.iter().any(|b| b == bus) {
+            continue;
+        }
+        // USB interfaces are resolved on their own; their device is only
+        // resolved for a device-level driver.
+        devices.push(resolve_device(&cx, i, d));
+    }
+    // Companions of every resolved module (once per module per device).
+    for dr in &mut devices {
+        let own: Vec<ModuleNeed> = dr.modules.clone();
+        let dev = &machine.devices[dr.index];
+        for m in &own {
+            for c in companions(&cx, dev, m) {
+                if !dr.modules.iter().any(|x| x.module == c.module) {
+                    dr.modules.push(c);
+                }
+            }
+        }
+    }
+    Resolution { devices }
+}
+
+fn label(d: &Device) -> String {
+    let mut s = format!("{} {}", d.bus, d.address);
+    if let Some(ids) = d.ids() {
+        s.push_str(&format!(" [{ids}]"));
+    } else if let Some(m) = &d.modalias {
+        s.push_str(&format!(" {m}"));
+    }
+    s
+}
+
+fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
+    let mut out = DeviceResolution {
+        index,
+        label: label(d),
+        driver: d.driver.clone(),
+        status: DeviceStatus::Resolved,
+        modules: Vec::new(),
+        notes: Vec::new(),
+    };
+    let idx = cx.idx;
+    let modalias = d.modalias_or_synth();
+    let matches = modalias
+        .as_deref()
+        .map(|m| idx.match_modalias(m))
+        .unwrap_or_default();
+
+    // 1. bound module
+    if let Some(m) = d.driver_module.as_deref().filter(|m| !m.starts_with('-')) {
+        if let Some(module) = idx.module(m) {
+            let how = alias_of(&matches, &module.name).unwrap_or(How::BoundModule);
+            out.modules.push(cx.need(module, how, d.device));
+            return out;
+        }
+        out.notes
+            .push(format!("module {m} named by the listing is not in this kernel"));
+    }
+    // 2. bound driver
+    if let Some(drv) = d.driver.as_deref() {
+        let cands = idx.module_by_driver_name(drv);
+        let chosen: Vec<&Module> = if cands.len() > 1 {
+            let by_alias: Vec<&Module> = cands
+                .iter()
+                .copied()
+                .filter(|c| matches.iter().any(|m| m.module.name == c.name))
+                .collect();
+            if by_alias.is_empty() {
+                let bus_dir: Vec<&Module> = cands
+                    .iter()
+                    .copied()
+                    .filter(|c| c.aliases.iter().any(|a| a.pattern.starts_with(d.bus.as_str())))
+                    .collect();
+                if bus_dir.is_empty() {
+                    cands.clone()
+                } else {
+                    bus_dir
+                }
+            } else {
+                by_alias
+            }
+        } else {
+            cands.clone()
+        };
+        if !chosen.is_empty() {
+            if chosen.len() > 1 {
+                out.notes.push(format!(
+                    "driver {drv} is registered by several modules: {}",
+                    chosen
+                        .iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            for module in chosen {
+                let how = alias_of(&matches, &module.name).unwrap_or(How::BoundDriver {
+                    driver: drv.to_string(),
+                });
+                out.modules.push(cx.need(module, how, d.device));
+            }
+            return out;
+        }
+        out.notes.push(format!(
+            "no module of this kernel registers a driver named {drv:?}"
+        ));
+    }
+    // 3. alias match
+    let hints: Vec<String> = d.modules.iter().map(|m| m.replace('-', "_")).collect();
+    let best = pick_matches(&matches, &hints);
+    if best.is_empty() {
+        out.status = if d.driver.is_some() || d.driver_module.is_some() {
+            DeviceStatus::DriverNotInKernel
+        } else {
+            DeviceStatus::NoDriverNeeded
+        };
+        return out;
+    }
+    if best.len() > 1 {
+        out.notes.push(format!(
+            "several drivers match equally: {}",
+            best.iter()
+                .map(|m| m.module.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for m in best {
+        let how = How::Alias {
+            pattern: m.alias.pattern.clone(),
+            at: format!("{}:{}", m.alias.file, m.alias.line),
+        };
+        out.modules.push(cx.need(m.module, how, d.device));
+    }
+    out
+}
+
+fn alias_of(matches: &[kfit_kbuild::Match<'_>], module: &str) -> Option<How> {
+    matches
+        .iter()
+        .find(|m| m.module.name == module)
+        .map(|m| How::Alias {
+            pattern: m.alias.pattern.clone(),
+            at: format!("{}:{}", m.alias.file, m.alias.line),
+        })
+}
+
+/// The matches to use for an unbound device: the listing's module hints
+/// first, else every module tied at the highest specificity.
+fn pick_matches<'a, 'b>(
+    matches: &'b [kfit_kbuild::Match<'a>],
+    hints: &[String],
+) -> Vec<&'b kfit_kbuild::Match<'a>> {
+    let mut seen = BTreeSet::new();
+    let uniq: Vec<&kfit_kbuild::Match<'a>> = matches
+        .iter()
+        .filter(|m| seen.insert(m.module.name.clone()))
+        .collect();
+    if !hints.is_empty() {
+        let hinted: Vec<_> = uniq
+            .iter()
+            .copied()
+            .filter(|m| hints.contains(&m.module.name))
+            .collect();
+        if !hinted.is_empty() {
+            // The first hint that matches (lspci lists them in kmod's order).
+            return hinted.into_iter().take(1).collect();
+        }
+    }
+    let Some(top) = uniq.first().map(|m| m.specificity) else {
+        return Vec::new();
+    };
+    uniq.into_iter().filter(|m| m.specificity == top).collect()
+}
+
+/// Companion modules of `m` for device `d`.
+fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
+    let idx = cx.idx;
+    let mut out: Vec<ModuleNeed> = Vec::new();
+    let Some(module) = idx.module_by_path(&m.path) else {
+        return out;
+    };
+    let push = |out: &mut Vec<ModuleNeed>, target: &Module, because: String| {
+        if target.name != module.name && !out.iter().any(|x| x.module == target.name) {
+            out.push(cx.need(
+                target,
+                How::Companion {
+                    of: module.name.clone(),
+                    because,
+                },
+                None,
+            ));
+        }
+    };
+    for src in &module.sources {
+        let Some(text) = cx.source(src) else { continue };
+        for f in srcscan::softdeps(&text) {
+            if let Some(t) = idx.module(&f.name) {
+                push(&mut out, t, format!("MODULE_SOFTDEP at {src}:{}", f.line));
+            }
+        }
+        if !cx.has_bus.contains("platform") {
+            for f in srcscan::spawned_devices(&text) {
+                for t in idx.module_by_driver_name(&f.name) {
+                    if t.driver_names.iter().any(|n| n == &f.name)
+                        && t.aliases
+                            .iter()
+                            .any(|a| a.pattern == format!("platform:{}", f.name))
+                    {
+                        push(
+                            &mut out,
+                            t,
+                            format!("registers platform device {:?} at {src}:{}", f.name, f.line),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Second-level buses the listing does not show.
+    if d.bus == Bus::Pci {
+        let class = (d.class, d.subclass);
+        // Mass storage other than NVMe: disks appear as SCSI devices (libata,
+        // SCSI HBAs); sd binds them through its scsi:t-0x00 alias.
+        if class.0 == Some(0x01) && class.1 != Some(0x08) && !cx.has_bus.contains("scsi") {
+            for mm in idx.match_modalias("scsi:t-0x00") {
+                push(
+                    &mut out,
+                    mm.module,
+                    format!(
+                        "disks behind a storage controller bind by {} ({}:{})",
+                        mm.alias.pattern, mm.alias.file, mm.alias.line
+                    ),
+                );
+            }
+        }
+        // HD audio controller: codecs are probed by hda_bind.c.
+        if class == (Some(0x04), Some(0x03)) && !cx.has_bus.contains("hdaudio") {
+            let bind = "sound/pci/hda/hda_bind.c";
+            let at = cx
+                .source(bind)
+                .and_then(|t| {
+                    t.lines()
+                        .position(|l| l.contains("static int codec_bind_generic"))
+                        .map(|p| format!("{bind}:{}", p + 1))
+                })
+                .unwrap_or_else(|| bind.to_string());
+            let mut codecs: Vec<&Module> = idx
+                .modules
+                .iter()
+                .filter(|x| x.aliases.iter().any(|a| a.pattern.starts_with("hdaudio:")) && !x.builtin_only)
+                .collect();
+            codecs.sort_by(|a, b| a.name.cmp(&b.name));
+            for c in codecs {
+                push(&mut out, c, format!("HDA codec drivers are bound at runtime by codec id; the listing has no hdaudio devices ({at})"));
+            }
+        }
+        // Virtio PCI function: the virtio device behind it.
+        if d.vendor == Some(0x1af4) && !cx.has_bus.contains("virtio") {
+            if let Some(id) = virtio_id(d) {
+                let ma = format!("virtio:d{id:08X}v*");
+                for mm in idx.match_modalias(&ma).into_iter().take(1) {
+                    push(
+                        &mut out,
+                        mm.module,
+                        format!(
+                            "virtio device {id} behind {} (drivers/virtio/virtio_pci_modern_dev.c)",
+                            d.address
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if d.bus == Bus::Usb && d.class == Some(0x03) && !cx.has_bus.contains("hid") {
+        if let (Some(v), Some(p)) = (d.vendor, d.device) {
+            let ma = format!("hid:b0003g*v{v:08X}p{p:08X}");
+            if let Some(mm) = idx.match_modalias(&ma).into_iter().next() {
+                push(
+                    &mut out,
+                    mm.module,
+                    format!(
+                        "HID device behind USB HID interface {} ({}:{})",
+                        d.address, mm.alias.file, mm.alias.line
+                    ),
+                );
+            }
+        }
+    }
+    if d.bus == Bus::Usb && d.class == Some(0x08) && !cx.has_bus.contains("scsi") {
+        for mm in idx.match_modalias("scsi:t-0x00") {
+            push(
+                &mut out,
+                mm.module,
+                format!(
+                    "disks behind USB mass storage bind by {} ({}:{})",
+                    mm.alias.pattern, mm.alias.file, mm.alias.line
+                ),
+            );
+        }
+    }
+    let _ = cx.machine;
+    out
+}
+
+/// The line of the ID-table entry for device id `dev` in a table that starts
+/// at `table_line` (aliases point at the table; the `#if` around one entry
+/// matters). Looks for the id as a hex literal (`0x2723`) before the table's
+/// closing `};`.
+fn entry_line(text: &str, table_line: usize, dev: Option<u32>) -> Option<usize> {
+    let dev = dev?;
+    let needle = format!("0x{dev:04x}");
+    for (i, l) in text.lines().enumerate().skip(table_line.saturating_sub(1)) {
+        if l.to_ascii_lowercase().contains(&needle) {
+            return Some(i + 1);
+        }
+        if l.trim_start().starts_with("};") {
+            break;
+        }
+    }
+    None
+}
+
+/// The virtio device id of a virtio PCI function, as
+/// drivers/virtio/virtio_pci_modern_dev.c (`vp_modern_probe`) computes it:
+/// devices 0x1040.. are modern (`id = device - 0x1040`); transitional devices
+/// 0x1000..0x103f use the PCI subsystem device id.
+pub fn virtio_id(d: &Device) -> Option<u32> {
+    let dev = d.device?;
+    match dev {
+        0x1040..=0x107f => Some(dev - 0x1040),
+        0x1000..=0x103f => d.subdevice,
+        _ => None,
+    }
+}

@@ -60,7 +60,16 @@ pub fn enclosing_conditions(text: &str, line: usize) -> Vec<Found> {
             let (kw, rest) = d.split_once(|c: char| c.is_whitespace()).unwrap_or((d, ""));
             let rest = strip_comment(rest);
             match kw {
-                "ifdef" => stack.push((config_name(rest.trim()).map(|n| Found { name: n, line: cont_start }).into_iter().collect(), false)),
+                "ifdef" => stack.push((
+                    config_name(rest.trim())
+                        .map(|n| Found {
+                            name: n,
+                            line: cont_start,
+                        })
+                        .into_iter()
+                        .collect(),
+                    false,
+                )),
                 "ifndef" => stack.push((Vec::new(), false)),
                 "if" => stack.push((positive_conjuncts(rest, cont_start), false)),
                 "elif" | "else" | "elifdef" | "elifndef" => {
@@ -86,7 +95,10 @@ fn strip_comment(s: &str) -> &str {
 
 fn config_name(s: &str) -> Option<String> {
     let n = s.strip_prefix("CONFIG_")?;
-    let n: String = n.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let n: String = n
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
     (!n.is_empty()).then_some(n)
 }
 
@@ -140,7 +152,9 @@ pub fn spawned_devices(text: &str) -> Vec<Found> {
         let lno = i + 1;
         let t = l.trim();
         // Tables of struct mfd_cell / platform_device_info / platform_device
-        if (t.contains("struct mfd_cell ") || t.contains("struct platform_device_info ") || t.contains("struct platform_device "))
+        if (t.contains("struct mfd_cell ")
+            || t.contains("struct platform_device_info ")
+            || t.contains("struct platform_device "))
             && t.contains('=')
             && t.ends_with('{')
         {
@@ -165,7 +179,9 @@ pub fn spawned_devices(text: &str) -> Vec<Found> {
             while let Some(pos) = rest.find(c) {
                 rest = &rest[pos + c.len()..];
                 // platform_device_register_data/resndata take (parent, "name", ...)
-                let arg = if c.starts_with("platform_device_register_data") || c.starts_with("platform_device_register_resndata") {
+                let arg = if c.starts_with("platform_device_register_data")
+                    || c.starts_with("platform_device_register_resndata")
+                {
                     rest.split_once(',').map(|(_, r)| r).unwrap_or("")
                 } else {
                     rest
@@ -202,7 +218,10 @@ pub fn softdeps(text: &str) -> Vec<Found> {
             if let Some(lit) = leading_literal(&l[pos + "MODULE_SOFTDEP(".len()..]) {
                 for w in lit.split_whitespace() {
                     if !w.ends_with(':') {
-                        out.push(Found { name: w.to_string(), line: i + 1 });
+                        out.push(Found {
+                            name: w.to_string(),
+                            line: i + 1,
+                        });
                     }
                 }
             }
@@ -218,7 +237,10 @@ pub fn requested_modules(text: &str) -> Vec<Found> {
         for c in ["request_module(", "request_module_nowait("] {
             if let Some(pos) = l.find(c) {
                 if let Some(lit) = leading_literal(&l[pos + c.len()..]) {
-                    out.push(Found { name: lit, line: i + 1 });
+                    out.push(Found {
+                        name: lit,
+                        line: i + 1,
+                    });
                 }
             }
         }
@@ -284,7 +306,16 @@ static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
 	drv.name = "not-a-child";
 "#;
         let v = spawned_devices(src);
-        assert_eq!(names(&v), ["acp_pdm_mach", "acp_rn_pdm_dma", "dmic-codec", "iTCO_wdt", "intel-spi"]);
+        assert_eq!(
+            names(&v),
+            [
+                "acp_pdm_mach",
+                "acp_rn_pdm_dma",
+                "dmic-codec",
+                "iTCO_wdt",
+                "intel-spi"
+            ]
+        );
     }
 
     #[test]
