@@ -248,6 +248,36 @@ pub fn firmware_for_module(tree: &Path, module: &str, module_firmware: &[String]
     FirmwareSet::unnarrowed(&m, &DeviceIds::default(), module_firmware)
 }
 
+/// One driver-bound device of the machine, for [`firmware_for_machine`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundDevice {
+    /// KBUILD_MODNAME of the driver (`amdgpu`, `iwlwifi`, `xhci_pci`).
+    pub module: String,
+    pub ids: DeviceIds,
+}
+
+/// The firmware sets of a whole machine: one per device (via
+/// [`firmware_for_device`]) plus one per device-less module in
+/// `extra_modules` (e.g. `cfg80211` when it is enabled). `module_firmware`
+/// returns a module's MODULE_FIRMWARE names (from the kernel index; may be
+/// empty). Sets without files are dropped.
+pub fn firmware_for_machine(
+    tree: &Path,
+    devices: &[BoundDevice],
+    extra_modules: &[&str],
+    module_firmware: &dyn Fn(&str) -> Vec<String>,
+) -> Vec<FirmwareSet> {
+    let mut out: Vec<FirmwareSet> = devices
+        .iter()
+        .map(|d| firmware_for_device(tree, &d.module, &module_firmware(&d.module), &d.ids))
+        .collect();
+    for m in extra_modules {
+        out.push(firmware_for_module(tree, m, &module_firmware(m)));
+    }
+    out.retain(|s| !s.files.is_empty());
+    out
+}
+
 /// MODULE_FIRMWARE names declared by the `.c` files under `rel_dirs` of
 /// `tree` (sorted, deduplicated), with each file's own and local headers'
 /// macros expanded. A stand-in until the kernel index is used: it knows
@@ -482,6 +512,12 @@ pub fn extra_firmware_line(names: &[String]) -> String {
     format!("CONFIG_EXTRA_FIRMWARE=\"{}\"", extra_firmware_value(names))
 }
 
+/// `CONFIG_EXTRA_FIRMWARE_DIR="<dir>"` (needed outside ix, whose template
+/// sets it to its own linux-firmware package).
+pub fn extra_firmware_dir_line(dir: &Path) -> String {
+    format!("CONFIG_EXTRA_FIRMWARE_DIR=\"{}\"", dir.display())
+}
+
 /// ix's firmware include file (`t/1/fw.sh` style): one name per line,
 /// newline-terminated, duplicates removed, in the given order. ix joins the
 /// lines of the `firmware` block into `CONFIG_EXTRA_FIRMWARE`.
@@ -518,6 +554,59 @@ mod tests {
         );
         assert_eq!(ix_firmware_list(&n), "amdgpu/a.bin\nregulatory.db\n");
         assert_eq!(ix_firmware_list(&[]), "");
+    }
+
+    #[test]
+    fn compressed_variant_sizes() {
+        let d = std::env::temp_dir().join(format!("kfit-fw-xz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("a.bin"), vec![7u8; 100_000]).unwrap();
+        let xz = std::process::Command::new("xz").arg(d.join("a.bin")).status();
+        if xz.map(|s| s.success()).unwrap_or(false) {
+            let set = FirmwareSet {
+                module: "m".into(),
+                device: DeviceIds::default(),
+                files: vec![FwFile::new("a.bin", "r")],
+                excluded: vec![],
+                narrowed_by: String::new(),
+                narrowing: Narrowing::None,
+            };
+            let r = check_dir(&[set], &d).unwrap();
+            assert_eq!(r.present[0].found, "a.bin.xz");
+            assert!(r.present[0].size < 100_000);
+            assert_eq!(r.present[0].uncompressed_size, Some(100_000));
+            assert_eq!(r.total, 100_000);
+        }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn machine_sets() {
+        let devs = vec![
+            BoundDevice {
+                module: "ccp".into(),
+                ids: DeviceIds::pci(0x1022, 0x15df),
+            },
+            BoundDevice {
+                module: "nvme".into(),
+                ids: DeviceIds::pci(0x144d, 0xa809),
+            },
+        ];
+        let mf = |m: &str| -> Vec<String> {
+            if m == "ccp" {
+                vec!["amd/x.sbin".into()]
+            } else {
+                vec![]
+            }
+        };
+        let sets = firmware_for_machine(Path::new("/nonexistent"), &devs, &[], &mf);
+        assert_eq!(sets.len(), 1);
+        assert_eq!(sets[0].module, "ccp");
+        assert_eq!(
+            extra_firmware_dir_line(Path::new("/lib/firmware")),
+            "CONFIG_EXTRA_FIRMWARE_DIR=\"/lib/firmware\""
+        );
     }
 
     #[test]

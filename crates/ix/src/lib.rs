@@ -44,8 +44,8 @@ pub use source::{
 };
 pub use template::Template;
 pub use write::{
-    apply, menuconfig_command, menuconfig_script, mut_command, mut_command_in, run_menuconfig, which_ix,
-    write_package, write_package_with, FsOps, RealFs, WriteOptions, WriteReport,
+    apply, command_line, menuconfig_command, menuconfig_script, mut_command, mut_command_in, run_menuconfig,
+    which_ix, write_package, write_package_with, FsOps, RealFs, WriteOptions, WriteReport,
 };
 
 use std::path::{Path, PathBuf};

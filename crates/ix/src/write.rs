@@ -435,6 +435,12 @@ pub fn which_ix() -> Option<PathBuf> {
     })
 }
 
+/// A command as one shell line (arguments quoted where needed), for
+/// printing [`mut_command`] / [`menuconfig_command`].
+pub fn command_line(cmd: &[String]) -> String {
+    cmd.iter().map(|a| sh_quote(a)).collect::<Vec<_>>().join(" ")
+}
+
 /// `ix mut system <package>` for the package (or its new variant `name`).
 pub fn mut_command(pkg: &KernelPackage, new_name: Option<&str>) -> Vec<String> {
     mut_command_in("system", pkg, new_name)

@@ -671,6 +671,14 @@ fn menuconfig_commands() {
         ]
     );
     assert_eq!(menuconfig_command(Some(Path::new("/tmp/o")))[6], "O=/tmp/o");
+    assert_eq!(
+        command_line(&menuconfig_command(None)),
+        "ix run set/menuconfig -- make HOSTCC=cc menuconfig"
+    );
+    assert_eq!(
+        command_line(&["ix".into(), "a b".into(), "it's".into()]),
+        "ix 'a b' 'it'\\''s'"
+    );
     let s = menuconfig_script(&p, None, Path::new("/src/linux-6.0.19")).unwrap();
     let cfg = p.config.display().to_string();
     assert!(s.starts_with("cd /src/linux-6.0.19\n"));

@@ -1,1 +1,741 @@
-//! kfit-solve: see planner.rs.draft (wired in once the Kconfig engine API lands).
+//! kfit-solve: turn Kconfig symbols on, with their whole dependency closure,
+//! the way a careful human would in menuconfig — and say why when it cannot.
+//!
+//! The solver knows only Kconfig ([`kfit_kconfig`]); what the goals mean
+//! (devices, drivers) is the caller's business, carried as opaque reason text.
+//!
+//! # Model
+//!
+//! A *goal* is a set of alternatives (`any_of`): at least one of those symbols
+//! must end at `y` (Kbuild sometimes builds a module from either of two
+//! symbols). The solver works on a loaded [`Kconfig`] whose base `.config` was
+//! already read, and only ever adds *user values*, exactly what a user typing
+//! in menuconfig does:
+//!
+//! * a symbol with a prompt is made **visible** (its prompt condition, which
+//!   already includes every `depends on` and enclosing `if`/`menu`, is made
+//!   true recursively) and then set to `y`;
+//! * a symbol without a prompt is reached through one of its `default ... if`
+//!   lines or through a **selector** (its reverse dependency, `rev_dep`, is an
+//!   OR of `selector && cond`, solved like any expression);
+//! * a choice member is picked by the engine's choice semantics;
+//! * `!X` is satisfied by turning `X` off only when `X` is an ordinary
+//!   visible, unselected symbol that no goal needs; that is reported.
+//!
+//! Planning reads the values of the current evaluation; the plan is applied as
+//! user values, the configuration is re-evaluated by the engine (the same
+//! code that gives `olddefconfig` results), and goals that did not reach `y`
+//! are planned again against the new state. A goal counts as reached only when
+//! the engine agrees. Every planned change keeps the chain that caused it, for
+//! `kfit explain`.
+//!
+//! With `CONFIG_MODULES` off, `m` is promoted to `y` for every visible
+//! tristate (symbol.c), so the solver always asks for `y`; symbols that are
+//! module-only (`depends on m`, rewritten to `m && MODULES` by menu.c) are
+//! reported as such.
+
+use kfit_kconfig::{CmpOp, Expr, ExprRef, Kconfig, PropKind, SymbolId, SymbolType, Tristate};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+
+/// One thing the caller wants: at least one of `any_of` at `y`.
+#[derive(Clone, Debug)]
+pub struct Goal {
+    /// Symbol names without `CONFIG_`; the first that can be reached wins,
+    /// preferring one that is already on.
+    pub any_of: Vec<String>,
+    /// Why the caller wants it (e.g. "03:00.0 1002:1638 → amdgpu").
+    pub reason: String,
+}
+
+/// Why a planned user value was set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// Directly wanted by goal number `n`.
+    Goal(usize),
+    /// Needed so that `by` can be enabled: `by`'s `how` (e.g. "depends on").
+    Needed { by: String, how: &'static str },
+    /// Turned off because `by` requires it off (`depends on !X`).
+    Conflict { by: String },
+}
+
+/// How a planned value comes about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// A user value (what `menuconfig` would set).
+    User,
+    /// The symbol's own `default`, once its condition holds.
+    Default,
+    /// A `select` from a symbol that is on.
+    Select,
+}
+
+/// A value the solver planned.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    /// Symbol name.
+    pub symbol: String,
+    /// The value (`y` or `n`).
+    pub value: Tristate,
+    /// Why.
+    pub why: Why,
+    /// How it comes about.
+    pub via: Via,
+}
+
+/// Why a symbol cannot be turned on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Blocker {
+    /// No such symbol in this kernel.
+    NotInKernel(String),
+    /// Module-only (`depends on m`) while `MODULES` is off.
+    ModuleOnly(String),
+    /// An expression that could not be made true; `annotated` carries the
+    /// current value of every symbol in it, conf style (`A [=n] && B [=y]`).
+    Expr {
+        /// The symbol whose property it is.
+        symbol: String,
+        /// "depends on", "select", "default", ...
+        what: &'static str,
+        /// The expression with values.
+        annotated: String,
+        /// What blocks the parts of it.
+        because: Vec<Blocker>,
+    },
+    /// No prompt, no default that can become `y`, and no selector.
+    NoWay(String),
+    /// A symbol that must be off is forced on (selected or wanted).
+    ForcedOn(String),
+    /// A symbol that must be on is needed off by another goal.
+    Conflict(String),
+    /// A dependency cycle through this symbol.
+    Loop(String),
+    /// Value is not a tristate test we can satisfy (string/int relation).
+    Unsupported(String),
+}
+
+impl std::fmt::Display for Blocker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn go(b: &Blocker, f: &mut std::fmt::Formatter<'_>, depth: usize) -> std::fmt::Result {
+            let pad = "  ".repeat(depth);
+            match b {
+                Blocker::NotInKernel(s) => write!(f, "{pad}{s} does not exist in this kernel"),
+                Blocker::ModuleOnly(s) => write!(f, "{pad}{s} can only be built as a module (depends on m) and MODULES is off"),
+                Blocker::Expr { symbol, what, annotated, because } => {
+                    write!(f, "{pad}{symbol} {what} {annotated}")?;
+                    for c in because.iter().take(4) {
+                        writeln!(f)?;
+                        go(c, f, depth + 1)?;
+                    }
+                    Ok(())
+                }
+                Blocker::NoWay(s) => write!(f, "{pad}{s} has no prompt, no usable default and nothing can select it"),
+                Blocker::ForcedOn(s) => write!(f, "{pad}{s} would have to be off, but it is selected or wanted"),
+                Blocker::Conflict(s) => write!(f, "{pad}{s} is wanted on by one goal and off by another"),
+                Blocker::Loop(s) => write!(f, "{pad}dependency loop through {s}"),
+                Blocker::Unsupported(s) => write!(f, "{pad}cannot satisfy the relation {s}"),
+            }
+        }
+        go(self, f, 0)
+    }
+}
+
+/// What happened to one goal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GoalStatus {
+    /// One of the alternatives was already `y` in the base.
+    AlreadyOn(String),
+    /// Turned on (the alternative that was used).
+    Enabled(String),
+    /// Could not be turned on.
+    Blocked(Vec<Blocker>),
+}
+
+/// Everything the solver did.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Per goal, in the caller's order.
+    pub goals: Vec<GoalStatus>,
+    /// The user values set, in order.
+    pub planned: Vec<Planned>,
+    /// Number of plan/evaluate rounds.
+    pub rounds: usize,
+}
+
+impl Outcome {
+    /// The chain of reasons for a symbol the solver set: `[(symbol, why)]`
+    /// from the symbol up to the goal.
+    pub fn chain(&self, symbol: &str) -> Vec<&Planned> {
+        let by: HashMap<&str, &Planned> = self.planned.iter().map(|p| (p.symbol.as_str(), p)).collect();
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut cur = symbol;
+        while let Some(p) = by.get(cur) {
+            if !seen.insert(cur) {
+                break;
+            }
+            out.push(*p);
+            match &p.why {
+                Why::Needed { by, .. } | Why::Conflict { by } => cur = by.as_str(),
+                Why::Goal(_) => break,
+            }
+        }
+        out
+    }
+}
+
+/// Turn the goals on in `kc` (whose base config is already read).
+///
+/// On return `kc` holds the new configuration: write it with
+/// [`Kconfig::write_config`].
+pub fn solve(kc: &mut Kconfig, goals: &[Goal]) -> Outcome {
+    let mut planned: Vec<Planned> = Vec::new();
+    let mut status: Vec<Option<GoalStatus>> = vec![None; goals.len()];
+    // Goals already satisfied by the base.
+    for (i, g) in goals.iter().enumerate() {
+        if let Some(name) = g.any_of.iter().find(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes)) {
+            status[i] = Some(GoalStatus::AlreadyOn(name.clone()));
+        }
+    }
+    let mut wanted_on: HashSet<SymbolId> = HashSet::new();
+    let mut rounds = 0;
+    let mut last_blockers: Vec<Vec<Blocker>> = vec![Vec::new(); goals.len()];
+    for _ in 0..8 {
+        rounds += 1;
+        let mut plan = Plan::new(kc, &wanted_on);
+        let mut any = false;
+        for (i, g) in goals.iter().enumerate() {
+            if status[i].is_some() {
+                continue;
+            }
+            let mut errs = Vec::new();
+            // Prefer alternatives that exist and are already planned or on.
+            let mut alts: Vec<(usize, &String)> = g.any_of.iter().enumerate().collect();
+            alts.sort_by_key(|(k, n)| (kc.lookup(n).is_none(), *k));
+            let mut done = false;
+            for (_, name) in alts {
+                let Some(id) = kc.lookup(name) else {
+                    errs.push(Blocker::NotInKernel(name.clone()));
+                    continue;
+                };
+                let snap = plan.snapshot();
+                match plan.enable(id, Why::Goal(i), 0) {
+                    Ok(()) => {
+                        done = true;
+                        any = true;
+                        break;
+                    }
+                    Err(b) => {
+                        plan.restore(snap);
+                        errs.push(b);
+                    }
+                }
+            }
+            if !done {
+                last_blockers[i] = errs;
+            }
+        }
+        let steps = plan.steps;
+        for s in &steps {
+            if s.value == Tristate::Yes {
+                wanted_on.insert(s.id);
+            }
+        }
+        let mut changed = false;
+        for s in &steps {
+            if s.via == Via::User && kc.user_tristate(s.id) != Some(s.value) {
+                kc.set_user_value(s.id, s.value.as_str());
+                changed = true;
+            }
+            let name = kc.symbol(s.id).name.clone();
+            if !planned.iter().any(|p| p.symbol == name && p.value == s.value) {
+                planned.push(Planned { symbol: name, value: s.value, why: s.why.clone(), via: s.via });
+            }
+        }
+        // Verify with the engine.
+        let mut open = false;
+        for (i, g) in goals.iter().enumerate() {
+            if status[i].is_some() {
+                continue;
+            }
+            if let Some(name) = g.any_of.iter().find(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes)) {
+                status[i] = Some(GoalStatus::Enabled(name.clone()));
+            } else {
+                open = true;
+            }
+        }
+        if !open || !any || !changed {
+            break;
+        }
+    }
+    let goals = status
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.unwrap_or_else(|| {
+                let mut b = std::mem::take(&mut last_blockers[i]);
+                if b.is_empty() {
+                    b.push(Blocker::NoWay(goals[i].any_of.join(" or ")));
+                }
+                GoalStatus::Blocked(b)
+            })
+        })
+        .collect();
+    Outcome { goals, planned, rounds }
+}
+
+#[derive(Clone, Debug)]
+struct Step {
+    id: SymbolId,
+    value: Tristate,
+    why: Why,
+    /// How the value comes about: a user value is set only for `Via::User`.
+    via: Via,
+}
+
+/// One planning pass over the current evaluation.
+struct Plan<'a> {
+    kc: &'a Kconfig,
+    steps: Vec<Step>,
+    on: HashMap<SymbolId, usize>,
+    off: HashMap<SymbolId, usize>,
+    /// Symbols being enabled up the stack (cycle guard).
+    active: HashSet<SymbolId>,
+    /// Symbols some earlier round or goal wanted on: never turned off.
+    protected: &'a HashSet<SymbolId>,
+}
+
+struct Snapshot(usize);
+
+impl<'a> Plan<'a> {
+    fn new(kc: &'a Kconfig, protected: &'a HashSet<SymbolId>) -> Self {
+        Plan { kc, steps: Vec::new(), on: HashMap::new(), off: HashMap::new(), active: HashSet::new(), protected }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot(self.steps.len())
+    }
+
+    fn restore(&mut self, s: Snapshot) {
+        for st in self.steps.drain(s.0..) {
+            if st.value == Tristate::Yes {
+                self.on.remove(&st.id);
+            } else {
+                self.off.remove(&st.id);
+            }
+        }
+    }
+
+    fn name(&self, id: SymbolId) -> String {
+        self.kc.symbol(id).name.clone()
+    }
+
+    fn is_on(&self, id: SymbolId) -> bool {
+        self.on.contains_key(&id) || (!self.off.contains_key(&id) && self.kc.tristate(id) == Tristate::Yes)
+    }
+
+    fn is_off(&self, id: SymbolId) -> bool {
+        self.off.contains_key(&id) || (!self.on.contains_key(&id) && self.kc.tristate(id) == Tristate::No)
+    }
+
+    /// The value of `e` under the current evaluation plus this plan.
+    fn value(&self, e: &Expr) -> Tristate {
+        match e {
+            Expr::Symbol(s) => {
+                if self.on.contains_key(s) {
+                    Tristate::Yes
+                } else if self.off.contains_key(s) {
+                    Tristate::No
+                } else {
+                    self.kc.tristate(*s)
+                }
+            }
+            Expr::Not(a) => self.value(a).not(),
+            Expr::And(a, b) => self.value(a).and(self.value(b)),
+            Expr::Or(a, b) => self.value(a).or(self.value(b)),
+            Expr::Cmp(..) => {
+                if e.symbols().any(|s| self.on.contains_key(&s) || self.off.contains_key(&s)) {
+                    // Re-evaluate tristate comparisons with planned values.
+                    if let Expr::Cmp(op, a, b) = e {
+                        if let (Some(x), Some(y)) = (self.tri_of(*a), self.tri_of(*b)) {
+                            return cmp(*op, x, y);
+                        }
+                    }
+                }
+                self.kc.eval_expr(e)
+            }
+        }
+    }
+
+    fn tri_of(&self, s: SymbolId) -> Option<Tristate> {
+        let sym = self.kc.symbol(s);
+        if sym.is_const {
+            return Tristate::parse(&sym.name).filter(|_| sym.name.len() == 1);
+        }
+        if !sym.ty.is_tristate_like() {
+            return None;
+        }
+        Some(self.value(&Expr::Symbol(s)))
+    }
+
+    fn push(&mut self, id: SymbolId, value: Tristate, why: Why, via: Via) {
+        let idx = self.steps.len();
+        self.steps.push(Step { id, value, why, via });
+        if value == Tristate::Yes {
+            self.on.insert(id, idx);
+        } else {
+            self.off.insert(id, idx);
+        }
+    }
+
+    /// Plan `id = y`.
+    fn enable(&mut self, id: SymbolId, why: Why, depth: usize) -> Result<(), Blocker> {
+        if self.is_on(id) {
+            return Ok(());
+        }
+        let kc = self.kc;
+        let sym = kc.symbol(id);
+        let name = sym.name.clone();
+        if self.off.contains_key(&id) {
+            return Err(Blocker::Conflict(name));
+        }
+        if sym.is_const {
+            return Err(Blocker::NoWay(name));
+        }
+        if !sym.ty.is_tristate_like() {
+            return Err(Blocker::Unsupported(format!("{name} is {}", sym.ty.name())));
+        }
+        if depth > 48 || !self.active.insert(id) {
+            return Err(Blocker::Loop(name));
+        }
+        let r = self.enable_inner(id, &name, why, depth);
+        self.active.remove(&id);
+        r
+    }
+
+    fn enable_inner(&mut self, id: SymbolId, name: &str, why: Why, depth: usize) -> Result<(), Blocker> {
+        let kc = self.kc;
+        let sym = kc.symbol(id);
+        let mut errs = Vec::new();
+        // Module-only?
+        if let Some(dep) = &sym.dir_dep {
+            if mentions_mod_const(dep) && self.value(dep) == Tristate::No && kc.modules_off() {
+                return Err(Blocker::ModuleOnly(name.to_string()));
+            }
+        }
+        // 1. Through a prompt.
+        let prompts: Vec<Option<ExprRef>> =
+            sym.props.iter().map(|p| kc.prop(*p)).filter(|p| p.kind == PropKind::Prompt).map(|p| p.cond.clone()).collect();
+        if !prompts.is_empty() {
+            // The choice block around a member must be visible too.
+            let mut cond: Option<ExprRef> = None;
+            for c in prompts {
+                match c {
+                    None => {
+                        cond = None;
+                        break;
+                    }
+                    Some(c) => cond = Expr::or(cond, Some(c)),
+                }
+            }
+            let snap = self.snapshot();
+            let r = match &cond {
+                None => Ok(()),
+                Some(c) => self.make_true(c, name, "depends on", depth),
+            };
+            match r {
+                Ok(()) => {
+                    self.push(id, Tristate::Yes, why, Via::User);
+                    return Ok(());
+                }
+                Err(b) => {
+                    self.restore(snap);
+                    errs.push(b);
+                }
+            }
+        }
+        // 2. Through a default (only when no prompt is visible, the default applies).
+        for p in sym.props.iter().map(|p| kc.prop(*p)).filter(|p| p.kind == PropKind::Default) {
+            let Some(val) = &p.expr else { continue };
+            let snap = self.snapshot();
+            let r = (|| {
+                if let Some(c) = &p.cond {
+                    self.make_true(c, name, "default ... if", depth)?;
+                }
+                self.make_true(val, name, "default", depth)
+            })();
+            match r {
+                Ok(()) => {
+                    // Defaults apply by themselves: nothing to set, but record
+                    // it so planning sees it on and explain shows the chain.
+                    self.push(id, Tristate::Yes, why, Via::Default);
+                    return Ok(());
+                }
+                Err(b) => {
+                    self.restore(snap);
+                    errs.push(b);
+                }
+            }
+        }
+        // 3. Through a selector.
+        if let Some(rev) = &sym.rev_dep {
+            let snap = self.snapshot();
+            match self.make_true(rev, name, "is selected by", depth) {
+                Ok(()) => {
+                    self.push(id, Tristate::Yes, why, Via::Select);
+                    return Ok(());
+                }
+                Err(b) => {
+                    self.restore(snap);
+                    errs.push(b);
+                }
+            }
+        }
+        Err(match errs.len() {
+            0 => Blocker::NoWay(name.to_string()),
+            1 => errs.pop().expect("one element"),
+            _ => {
+                // Prefer the prompt's reason: it is what a user would see.
+                errs.swap_remove(0)
+            }
+        })
+    }
+
+    /// Make `e` evaluate to `y`; `owner` and `what` describe where it comes from.
+    fn make_true(&mut self, e: &Expr, owner: &str, what: &'static str, depth: usize) -> Result<(), Blocker> {
+        if self.value(e) == Tristate::Yes {
+            return Ok(());
+        }
+        let why = || Why::Needed { by: owner.to_string(), how: what };
+        let _ = &why;
+        let fail = |me: &Self, because: Vec<Blocker>| Blocker::Expr {
+            symbol: owner.to_string(),
+            what,
+            annotated: me.annotate(e),
+            because,
+        };
+        match e {
+            Expr::Symbol(s) => {
+                let sym = self.kc.symbol(*s);
+                if sym.is_const {
+                    return Err(fail(self, Vec::new()));
+                }
+                self.enable(*s, why(), depth + 1).map_err(|b| fail(self, vec![b]))
+            }
+            Expr::And(a, b) => {
+                self.make_true(a, owner, what, depth)?;
+                self.make_true(b, owner, what, depth)
+            }
+            Expr::Or(a, b) => {
+                // Try both; keep the one that needs fewer changes.
+                let snap = self.snapshot();
+                let ra = self.make_true(a, owner, what, depth);
+                let cost_a = self.steps.len() - snap.0;
+                let a_steps: Vec<Step> = self.steps[snap.0..].to_vec();
+                self.restore(Snapshot(snap.0));
+                let rb = self.make_true(b, owner, what, depth);
+                let cost_b = self.steps.len() - snap.0;
+                match (ra, rb) {
+                    (Ok(()), Ok(())) if cost_a <= cost_b => {
+                        self.restore(Snapshot(snap.0));
+                        for s in a_steps {
+                            self.push(s.id, s.value, s.why, s.via);
+                        }
+                        Ok(())
+                    }
+                    (_, Ok(())) => Ok(()),
+                    (Ok(()), Err(_)) => {
+                        self.restore(Snapshot(snap.0));
+                        for s in a_steps {
+                            self.push(s.id, s.value, s.why, s.via);
+                        }
+                        Ok(())
+                    }
+                    (Err(x), Err(y)) => {
+                        self.restore(Snapshot(snap.0));
+                        Err(fail(self, vec![x, y]))
+                    }
+                }
+            }
+            Expr::Not(a) => self.make_false(a, owner, depth).map_err(|b| fail(self, vec![b])),
+            Expr::Cmp(op, a, b) => {
+                let (sa, sb) = (self.kc.symbol(*a), self.kc.symbol(*b));
+                // Normalize to (variable, constant).
+                let (var, konst, op) = if sb.is_const { (*a, sb, *op) } else if sa.is_const { (*b, sa, flip(*op)) } else {
+                    return Err(fail(self, vec![Blocker::Unsupported(self.annotate(e))]));
+                };
+                let want = Tristate::parse(&konst.name).filter(|_| konst.name.len() == 1);
+                match (op, want) {
+                    (CmpOp::Eq, Some(Tristate::Yes)) | (CmpOp::Ne, Some(Tristate::No)) | (CmpOp::Eq, Some(Tristate::Mod)) => {
+                        self.enable(var, why(), depth + 1).map_err(|x| fail(self, vec![x]))
+                    }
+                    (CmpOp::Eq, Some(Tristate::No)) | (CmpOp::Ne, Some(Tristate::Yes)) => {
+                        self.make_false(&Expr::Symbol(var), owner, depth).map_err(|x| fail(self, vec![x]))
+                    }
+                    _ => Err(fail(self, vec![Blocker::Unsupported(self.annotate(e))])),
+                }
+            }
+        }
+    }
+
+    /// Make `e` evaluate to `n`.
+    fn make_false(&mut self, e: &Expr, owner: &str, depth: usize) -> Result<(), Blocker> {
+        if self.value(e) == Tristate::No {
+            return Ok(());
+        }
+        match e {
+            Expr::Symbol(s) => {
+                let id = *s;
+                let sym = self.kc.symbol(id);
+                let name = sym.name.clone();
+                if sym.is_const || self.on.contains_key(&id) || self.protected.contains(&id) {
+                    return Err(Blocker::ForcedOn(name));
+                }
+                let selected = sym.rev_dep.as_ref().is_some_and(|r| self.value(r) != Tristate::No);
+                let has_prompt = sym.props.iter().any(|p| self.kc.prop(*p).kind == PropKind::Prompt);
+                if selected || !has_prompt || self.kc.visibility(id) == Tristate::No || sym.ty == SymbolType::Unknown {
+                    return Err(Blocker::ForcedOn(name));
+                }
+                self.push(id, Tristate::No, Why::Conflict { by: owner.to_string() }, Via::User);
+                Ok(())
+            }
+            Expr::Not(a) => self.make_true(a, owner, "depends on", depth),
+            Expr::Or(a, b) => {
+                self.make_false(a, owner, depth)?;
+                self.make_false(b, owner, depth)
+            }
+            Expr::And(a, b) => {
+                let snap = self.snapshot();
+                match self.make_false(a, owner, depth) {
+                    Ok(()) => Ok(()),
+                    Err(_) => {
+                        self.restore(snap);
+                        self.make_false(b, owner, depth)
+                    }
+                }
+            }
+            Expr::Cmp(..) => Err(Blocker::Unsupported(self.annotate(e))),
+        }
+    }
+
+    /// `A [=y] && !B [=n]`, like conf's unmet-dependency warnings.
+    fn annotate(&self, e: &Expr) -> String {
+        let mut s = String::new();
+        self.annotate_into(e, &mut s, 0);
+        s
+    }
+
+    fn annotate_into(&self, e: &Expr, out: &mut String, prec: u8) {
+        match e {
+            Expr::Symbol(id) => {
+                let sym = self.kc.symbol(*id);
+                if sym.is_const {
+                    out.push_str(&sym.name);
+                } else {
+                    let _ = write!(out, "{} [={}]", sym.name, self.kc.string_value(*id));
+                }
+            }
+            Expr::Cmp(op, a, b) => {
+                let (sa, sb) = (self.kc.symbol(*a), self.kc.symbol(*b));
+                let fmt = |s: &kfit_kconfig::Symbol, id: SymbolId| {
+                    if s.is_const {
+                        if s.ty == SymbolType::String || s.name.is_empty() {
+                            format!("\"{}\"", s.name)
+                        } else {
+                            s.name.clone()
+                        }
+                    } else {
+                        format!("{} [={}]", s.name, self.kc.string_value(id))
+                    }
+                };
+                let _ = write!(out, "{} {} {}", fmt(sa, *a), op.as_str(), fmt(sb, *b));
+            }
+            Expr::Not(a) => {
+                out.push('!');
+                self.annotate_into(a, out, 3);
+            }
+            Expr::And(a, b) => {
+                if prec > 2 {
+                    out.push('(');
+                }
+                self.annotate_into(a, out, 2);
+                out.push_str(" && ");
+                self.annotate_into(b, out, 2);
+                if prec > 2 {
+                    out.push(')');
+                }
+            }
+            Expr::Or(a, b) => {
+                if prec > 1 {
+                    out.push('(');
+                }
+                self.annotate_into(a, out, 1);
+                out.push_str(" || ");
+                self.annotate_into(b, out, 1);
+                if prec > 1 {
+                    out.push(')');
+                }
+            }
+        }
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Ge => CmpOp::Le,
+        o => o,
+    }
+}
+
+fn cmp(op: CmpOp, a: Tristate, b: Tristate) -> Tristate {
+    let r = match op {
+        CmpOp::Eq => a == b,
+        CmpOp::Ne => a != b,
+        CmpOp::Lt => a < b,
+        CmpOp::Le => a <= b,
+        CmpOp::Gt => a > b,
+        CmpOp::Ge => a >= b,
+    };
+    if r {
+        Tristate::Yes
+    } else {
+        Tristate::No
+    }
+}
+
+fn mentions_mod_const(e: &Expr) -> bool {
+    e.symbols().any(|s| s == kfit_kconfig::SYM_MOD)
+}
+
+/// Symbols whose value differs between two `.config` texts:
+/// `(name, before, after)`, with `n` for absent.
+pub fn config_diff(before: &str, after: &str) -> Vec<(String, String, String)> {
+    let parse = |t: &str| -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        for l in t.lines() {
+            if let Some(rest) = l.strip_prefix("CONFIG_") {
+                if let Some((k, v)) = rest.split_once('=') {
+                    m.insert(k.to_string(), v.to_string());
+                }
+            } else if let Some(rest) = l.strip_prefix("# CONFIG_") {
+                if let Some(k) = rest.strip_suffix(" is not set") {
+                    m.insert(k.to_string(), "n".to_string());
+                }
+            }
+        }
+        m
+    };
+    let (a, b) = (parse(before), parse(after));
+    let mut out = Vec::new();
+    for k in a.keys().chain(b.keys()).collect::<std::collections::BTreeSet<_>>() {
+        let va = a.get(k).map(String::as_str).unwrap_or("n");
+        let vb = b.get(k).map(String::as_str).unwrap_or("n");
+        if va != vb {
+            out.push((k.clone(), va.to_string(), vb.to_string()));
+        }
+    }
+    out
+}
