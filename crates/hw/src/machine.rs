@@ -98,19 +98,22 @@ impl Machine {
     /// pattern matches it, else a new device), then [`Machine::link_parents`].
     pub fn finish(&mut self) {
         let mut claimed = vec![false; self.devices.len()];
+        // Devices with a real modalias, in order, per (upper-cased) modalias.
+        let mut by_alias: HashMap<String, std::collections::VecDeque<usize>> = HashMap::new();
+        for (i, d) in self.devices.iter().enumerate() {
+            if let Some(m) = &d.modalias {
+                by_alias.entry(m.to_ascii_uppercase()).or_default().push_back(i);
+            }
+        }
         for d in std::mem::take(&mut self.pending) {
             let Some(m) = d.modalias.clone() else {
                 self.devices.push(d);
                 claimed.push(true);
                 continue;
             };
-            let exact = (0..self.devices.len()).find(|&i| {
-                !claimed[i]
-                    && self.devices[i]
-                        .modalias
-                        .as_deref()
-                        .is_some_and(|x| x.eq_ignore_ascii_case(&m))
-            });
+            let exact = by_alias
+                .get_mut(&m.to_ascii_uppercase())
+                .and_then(|q| q.pop_front());
             let found = exact.or_else(|| {
                 (0..self.devices.len()).find(|&i| {
                     let x = &self.devices[i];

@@ -18,8 +18,7 @@ pub(crate) fn is_modalias(s: &str) -> bool {
         && p.len() <= 16
         && p.bytes()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
-        && !rest.contains(char::is_whitespace)
-        && !s.starts_with("/")
+        && !rest.bytes().any(|c| c.is_ascii_whitespace())
 }
 
 /// Bus of a device from its modalias and/or sysfs path and name.
