@@ -45,6 +45,32 @@ fn main() {
             println!("{b:12} {h:6}/{t:6} {:.2}%", 100.0 * *h as f64 / *t as f64);
         }
     }
+    if let Some(dep) = a.get(4) {
+        let cfg = std::fs::read_to_string(a.get(5).unwrap()).unwrap();
+        let m: HashSet<&str> = cfg
+            .lines()
+            .filter_map(|l| l.strip_suffix("=m"))
+            .filter_map(|l| l.strip_prefix("CONFIG_"))
+            .collect();
+        let dep = std::fs::read_to_string(dep).unwrap();
+        let (mut ok, mut n) = (0, 0);
+        for l in dep.lines() {
+            let ko = l.split(':').next().unwrap();
+            let p = ko.trim_start_matches("kernel/").trim_end_matches(".xz").trim_end_matches(".zst").trim_end_matches(".ko");
+            n += 1;
+            match idx.module_by_path(p) {
+                None => println!("NOPATH {p}"),
+                Some(md) => {
+                    if md.symbols.iter().flatten().any(|s| m.contains(s.as_str())) {
+                        ok += 1;
+                    } else {
+                        println!("NOSYM {p} {:?} {:?}", md.symbols, md.symbol_source);
+                    }
+                }
+            }
+        }
+        println!("ko: {ok}/{n}");
+    }
     let (h, t) = per.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     println!("total {h}/{t} {:.2}%", 100.0 * h as f64 / t as f64);
 }

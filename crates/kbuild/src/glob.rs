@@ -115,6 +115,14 @@ pub fn match_partial(pattern: &str, device: &str) -> bool {
     if !device.contains('*') {
         return fnmatch(pattern, device);
     }
+    // In tagged formats (pci:v…d…sv…) a device `*` is one unknown field
+    // value: it may not swallow the pattern's lowercase field tags.
+    let bus = device.split(':').next().unwrap_or("");
+    let tagged = TAGGED.contains(&bus);
+    let value_el = |e: &El| match e {
+        El::Lit(c) => !(tagged && (c.is_ascii_lowercase() || *c == ':')),
+        _ => true,
+    };
     let p = compile(pattern);
     let d: Vec<char> = device.chars().collect();
     let (np, nd) = (p.len(), d.len());
@@ -146,6 +154,12 @@ pub fn match_partial(pattern: &str, device: &str) -> bool {
     reach[np][nd]
 }
 
+/// Modalias formats made of lowercase tags and uppercase hex values.
+const TAGGED: &[&str] = &[
+    "pci", "usb", "hid", "hdaudio", "virtio", "sdio", "ieee1394", "ssb", "bcma", "serio",
+    "pcmcia", "sdw", "vfio_pci",
+];
+
 /// How specific a pattern is: the number of characters it fixes.
 pub fn specificity(pattern: &str) -> usize {
     compile(pattern)
@@ -175,6 +189,11 @@ mod tests {
         assert!(match_partial(ahci, "pci:v00001022d00007901sv*sd*bc01sc06i*"));
         assert!(!match_partial(ahci, "pci:v00001022d00007901sv*sd*bc03sc00i*"));
         assert!(specificity("pci:v00001022d*") > specificity("pci:v*d*"));
+        // A pattern fixing fields the device leaves unknown still matches,
+        // but pattern wildcards cannot make unrelated fields line up.
+        let rtl = "pci:v*d00008139sv000010ECsd00008139bc*sc*i*";
+        assert!(!match_partial(rtl, "pci:v00008086d00002723sv*sd*bc02sc80i*"));
+        assert!(match_partial(rtl, "pci:v000010ECd00008139sv*sd*bc02sc00i*"));
         // An unknown field must not swallow the names of the following fields.
         let rtl = "pci:v*d00008139sv000010ECsd00008139bc*sc*i*";
         assert!(!match_partial(rtl, "pci:v00001022d00001632sv*sd*bc06sc00i*"));

@@ -132,6 +132,46 @@ pub fn enum_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
     }
 }
 
+/// `static const char name[] = "x";` and `char *name = "x";` as macros, so
+/// `.name = hcd_name` resolves (xhci-pci.c).
+pub fn string_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
+    for i in 0..toks.len() {
+        if toks[i].s != "char" || toks[i].k != K::Ident {
+            continue;
+        }
+        let mut j = i + 1;
+        while toks.get(j).is_some_and(|t| t.is("*") || t.s == "const") {
+            j += 1;
+        }
+        let Some(name) = toks.get(j).filter(|t| t.k == K::Ident) else {
+            continue;
+        };
+        let mut k = j + 1;
+        if toks.get(k).is_some_and(|t| t.is("[")) && toks.get(k + 1).is_some_and(|t| t.is("]")) {
+            k += 2;
+        }
+        while toks.get(k).is_some_and(|t| t.k == K::Ident) {
+            k += 1; // __initconst & co
+        }
+        if !toks.get(k).is_some_and(|t| t.is("=")) {
+            continue;
+        }
+        let mut e = k + 1;
+        let mut body = String::new();
+        while let Some(t) = toks.get(e).filter(|t| t.k == K::Str) {
+            body.push_str(&t.s);
+            body.push(' ');
+            e += 1;
+        }
+        if body.is_empty() || !toks.get(e).is_some_and(|t| t.is(";")) {
+            continue;
+        }
+        if let Some((n, m)) = parse_define(&format!("{} {body}", name.s)) {
+            out.entry(n).or_insert(Arc::new(m));
+        }
+    }
+}
+
 /// Scan one C file. `modname` is its KBUILD_MODNAME.
 pub fn scan_file(
     ctx: &Ctx,
@@ -171,6 +211,7 @@ fn scan_pass(
     let unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, includes, full);
     let mut extra: HashMap<String, Arc<Macro>> = ctx.enums.clone();
     enum_consts(&unit.toks, &mut extra);
+    string_consts(&unit.toks, &mut extra);
     if let Some((n, m)) = parse_define(&format!("KBUILD_MODNAME \"{modname}\"")) {
         extra.insert(n, Arc::new(m));
     }

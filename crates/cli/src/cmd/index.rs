@@ -1,19 +1,234 @@
+//! `kfit index`, `kfit modinfo`, `kfit match`: the kernel tree index.
+
+use anyhow::Context;
 use clap::Args;
+use kfit_kbuild::{KernelIndex, Module};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Args)]
-pub struct IndexArgs {}
-#[derive(Args)]
-pub struct ModinfoArgs {}
-#[derive(Args)]
-pub struct MatchArgs {}
+/// Where the index comes from (shared flags).
+#[derive(Args, Clone)]
+pub struct TreeArgs {
+    /// Kernel source tree (read-only).
+    #[arg(long, value_name = "DIR")]
+    pub tree: PathBuf,
+    /// Index cache directory [default: ~/.cache/kfit/index].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run_index(_a: IndexArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+impl TreeArgs {
+    fn load(&self) -> anyhow::Result<KernelIndex> {
+        let cache = self
+            .cache_dir
+            .clone()
+            .unwrap_or_else(kfit_kbuild::default_cache_dir);
+        let progress = kfit_kbuild::stderr_progress();
+        KernelIndex::load_or_build_with(&self.tree, &cache, Some(&progress))
+            .with_context(|| format!("indexing {}", self.tree.display()))
+    }
 }
-pub fn run_modinfo(_a: ModinfoArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+
+#[derive(Args)]
+pub struct IndexArgs {
+    #[command(flatten)]
+    pub t: TreeArgs,
+    /// Rebuild even if a cached index exists.
+    #[arg(long)]
+    pub rebuild: bool,
 }
-pub fn run_match(_a: MatchArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+
+#[derive(Args)]
+pub struct ModinfoArgs {
+    /// Module name (KBUILD_MODNAME, `-` or `_`), object path
+    /// (drivers/usb/host/xhci-pci) or driver name (xhci_hcd).
+    pub module: String,
+    #[command(flatten)]
+    pub t: TreeArgs,
+}
+
+#[derive(Args)]
+pub struct MatchArgs {
+    /// Device modaliases (`pci:v00008086d00002723sv*sd*bc02sc80i*`); a `*`
+    /// marks a field as unknown.
+    #[arg(required = true)]
+    pub modalias: Vec<String>,
+    #[command(flatten)]
+    pub t: TreeArgs,
+    /// Print every matching alias, not only the most specific per module.
+    #[arg(long)]
+    pub all: bool,
+}
+
+pub fn run_index(a: IndexArgs) -> anyhow::Result<ExitCode> {
+    let start = std::time::Instant::now();
+    let idx = if a.rebuild {
+        let cache = a
+            .t
+            .cache_dir
+            .clone()
+            .unwrap_or_else(kfit_kbuild::default_cache_dir);
+        let progress = kfit_kbuild::stderr_progress();
+        let idx = KernelIndex::build(&a.t.tree, Some(&progress))?;
+        let key = kfit_kbuild::cache_key(&a.t.tree)?;
+        idx.save(&cache.join(format!("{key}.bin")))?;
+        idx
+    } else {
+        a.t.load()?
+    };
+    let n_alias: usize = idx.modules.iter().map(|m| m.aliases.len()).sum();
+    let n_fw: usize = idx.modules.iter().map(|m| m.firmware.len()).sum();
+    let n_drv: usize = idx.modules.iter().map(|m| m.driver_names.len()).sum();
+    let mut out = std::io::stdout().lock();
+    if a.t.json {
+        serde_json::to_writer(
+            &mut out,
+            &serde_json::json!({
+                "tree": idx.tree, "version": idx.version,
+                "modules": idx.modules.len(), "aliases": n_alias,
+                "driver_names": n_drv, "firmware": n_fw,
+                "diagnostics": idx.diags.len(),
+                "seconds": start.elapsed().as_secs_f64(),
+            }),
+        )?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{} {}: {} objects, {} aliases, {} driver names, {} firmware names ({} skipped constructs) in {:.2?}",
+            idx.tree,
+            idx.version,
+            idx.modules.len(),
+            n_alias,
+            n_drv,
+            n_fw,
+            idx.diags.len(),
+            start.elapsed()
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_module(out: &mut impl Write, m: &Module) -> std::io::Result<()> {
+    writeln!(out, "name:         {}", m.name)?;
+    writeln!(out, "path:         {}", m.path)?;
+    writeln!(out, "makefile:     {}", m.makefile)?;
+    let groups: Vec<String> = m
+        .symbols
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let s = g.join(" | ");
+            let s = if g.len() > 1 { format!("({s})") } else { s };
+            if i < m.own {
+                s
+            } else {
+                format!("[dir] {s}")
+            }
+        })
+        .collect();
+    writeln!(out, "symbols:      {}", groups.join(" && "))?;
+    writeln!(out, "source:       {:?}{}", m.symbol_source, if m.builtin_only { " (built-in only)" } else { "" })?;
+    writeln!(out, "files:        {}", m.sources.join(" "))?;
+    writeln!(out, "drivers:      {}", m.driver_names.join(", "))?;
+    for a in &m.aliases {
+        writeln!(out, "alias:        {}  ({}:{})", a.pattern, a.file, a.line)?;
+    }
+    for f in &m.firmware {
+        writeln!(out, "firmware:     {f}")?;
+    }
+    Ok(())
+}
+
+pub fn run_modinfo(a: ModinfoArgs) -> anyhow::Result<ExitCode> {
+    let idx = a.t.load()?;
+    let mut mods: Vec<&Module> = idx.modules_named(&a.module);
+    if mods.is_empty() {
+        if let Some(m) = idx.module_by_path(a.module.trim_end_matches(".ko")) {
+            mods.push(m);
+        }
+    }
+    if mods.is_empty() {
+        mods = idx.module_by_driver_name(&a.module);
+    }
+    if mods.is_empty() {
+        eprintln!("kfit: no module, object or driver named {:?} in {}", a.module, idx.tree);
+        return Ok(ExitCode::from(1));
+    }
+    let mut out = std::io::stdout().lock();
+    if a.t.json {
+        serde_json::to_writer_pretty(&mut out, &mods)?;
+        writeln!(out)?;
+    } else {
+        for (i, m) in mods.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            print_module(&mut out, m)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_match(a: MatchArgs) -> anyhow::Result<ExitCode> {
+    let idx = a.t.load()?;
+    let mut out = std::io::stdout().lock();
+    let mut any = false;
+    let mut json = Vec::new();
+    for ma in &a.modalias {
+        let matches = idx.match_modalias(ma);
+        let mut seen = std::collections::HashSet::new();
+        let mut rows = Vec::new();
+        for m in &matches {
+            if !a.all && !seen.insert(&m.module.path) {
+                continue;
+            }
+            rows.push(m);
+        }
+        any |= !rows.is_empty();
+        if a.t.json {
+            let v: Vec<_> = rows
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "module": m.module.name, "path": m.module.path,
+                        "symbols": m.module.symbols, "own": m.module.own,
+                        "pattern": m.alias.pattern,
+                        "source": format!("{}:{}", m.alias.file, m.alias.line),
+                        "specificity": m.specificity,
+                    })
+                })
+                .collect();
+            json.push(serde_json::json!({"modalias": ma, "matches": v}));
+            continue;
+        }
+        writeln!(out, "{ma}")?;
+        if rows.is_empty() {
+            writeln!(out, "  (no match)")?;
+        }
+        for m in rows {
+            let own: Vec<String> = m.module.symbols[..m.module.own]
+                .iter()
+                .map(|g| g.join("|"))
+                .collect();
+            writeln!(
+                out,
+                "  {:<20} {:<28} {}  ({}:{})",
+                m.module.name,
+                own.join(" && "),
+                m.alias.pattern,
+                m.alias.file,
+                m.alias.line
+            )?;
+        }
+    }
+    if a.t.json {
+        serde_json::to_writer_pretty(&mut out, &json)?;
+        writeln!(out)?;
+    }
+    Ok(if any { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
