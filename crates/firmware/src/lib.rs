@@ -88,6 +88,32 @@ impl DeviceIds {
         }
     }
 
+    /// From a PCI modalias
+    /// (`pci:v00001002d00001638sv000017AAsd00005099bc03sc00i00`); `None` for
+    /// anything else.
+    pub fn from_pci_modalias(s: &str) -> Option<DeviceIds> {
+        let rest = s.trim().strip_prefix("pci:")?;
+        let field = |key: &str, len: usize| -> Option<u32> {
+            let at = rest.find(key)? + key.len();
+            let v = rest.get(at..at + len)?;
+            u32::from_str_radix(v, 16).ok()
+        };
+        let w16 = |v: Option<u32>| v.and_then(|x| u16::try_from(x & 0xffff).ok());
+        let class = match (field("bc", 2), field("sc", 2), field("i", 2)) {
+            (Some(b), Some(c), Some(i)) => Some(b << 16 | c << 8 | i),
+            _ => None,
+        };
+        Some(DeviceIds {
+            bus: Some("pci".into()),
+            vendor: w16(field("v", 8)),
+            device: w16(field("d", 8)),
+            subvendor: w16(field("sv", 8)),
+            subdevice: w16(field("sd", 8)),
+            class,
+            revision: None,
+        })
+    }
+
     /// `1002:1638`, or `-` when no IDs are known.
     pub fn label(&self) -> String {
         match (self.vendor, self.device) {
@@ -196,6 +222,11 @@ pub fn firmware_for_device(
 ) -> FirmwareSet {
     let m = module.replace('-', "_");
     match m.as_str() {
+        "amdgpu" if module_firmware.is_empty() => {
+            // no index at hand: read the declarations from the tree
+            let mf = scan_module_firmware(tree, &["drivers/gpu/drm/amd"]);
+            amdgpu::narrow(tree, &mf, device)
+        }
         "amdgpu" => amdgpu::narrow(tree, module_firmware, device),
         "iwlwifi" => iwlwifi::narrow(tree, module_firmware, device),
         "i915" => i915::narrow(tree, module_firmware, device),
@@ -579,6 +610,18 @@ mod tests {
             assert_eq!(r.total, 100_000);
         }
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn modalias() {
+        let d =
+            DeviceIds::from_pci_modalias("pci:v00001002d00001638sv000017AAsd00005099bc03sc00i00").unwrap();
+        assert_eq!(d.label(), "1002:1638");
+        assert_eq!(d.subvendor, Some(0x17aa));
+        assert_eq!(d.subdevice, Some(0x5099));
+        assert_eq!(d.class, Some(0x030000));
+        assert!(DeviceIds::from_pci_modalias("usb:v1234").is_none());
+        assert!(DeviceIds::from_pci_modalias("pci:vzz").is_some());
     }
 
     #[test]

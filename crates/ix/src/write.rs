@@ -212,9 +212,14 @@ pub fn write_package_with(
         wanted.push((dir.join("ix.sh"), new_package_ix_sh(pkg, n, &cfg)?.into_bytes()));
     }
 
-    // Plan: compare with what is on disk.
+    // Plan: compare with what is on disk. A symlinked file is written
+    // through (its target is replaced, the link stays).
     let mut changes = Vec::new();
     for (path, new) in wanted {
+        let path = match std::fs::symlink_metadata(&path) {
+            Ok(md) if md.file_type().is_symlink() => std::fs::canonicalize(&path).map_err(io_err(&path))?,
+            _ => path,
+        };
         let old = match std::fs::read(&path) {
             Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -256,7 +261,7 @@ fn temp_path(p: &Path) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    p.with_file_name(format!(".{name}.kfit-tmp"))
+    p.with_file_name(format!(".{name}.kfit-tmp-{}", std::process::id()))
 }
 
 fn rel(pkg: &KernelPackage, p: &Path) -> String {
