@@ -96,11 +96,40 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
             flags.iter().cloned().collect::<Vec<_>>().join("|")
         ));
     }
+    let gc_ips = gc_ip_by_family(&read_stripped(&dir.join("amdgpu_ucode.c")).unwrap_or_default());
+
+    // Flags set elsewhere from the revision (soc15.c: GC 9.1.0/9.2.2 with
+    // rev_id >= 0x8 → AMD_APU_IS_RAVEN2), for the family's GC IP versions.
+    let base_ips: Vec<Ip> = families
+        .iter()
+        .filter_map(|f| gc_ips.iter().find(|(n, _)| n == f).map(|(_, v)| v.clone()))
+        .flatten()
+        .collect();
+    let mut replaced = false;
+    for (flag, labels, cond) in revision_flags(&dir, dev.revision) {
+        let fam = flag.trim_start_matches("AMD_APU_IS_").to_ascii_lowercase();
+        if !labels.iter().any(|ip| base_ips.contains(ip)) || !has_prefix(&fam) || families.contains(&fam) {
+            continue;
+        }
+        match cond {
+            Some(true) if !replaced => {
+                how.push_str(&format!(", {flag} by revision"));
+                families = vec![fam];
+                replaced = true;
+            }
+            Some(_) => {}
+            None => {
+                how.push_str(&format!(
+                    ", maybe {flag} (set from the revision, which is unknown)"
+                ));
+                families.push(fam);
+            }
+        }
+    }
     families.sort();
     families.dedup();
 
     // Exclusions proven by the GFX code.
-    let gc_ips = gc_ip_by_family(&read_stripped(&dir.join("amdgpu_ucode.c")).unwrap_or_default());
     let no_mec2 = no_mec2_rules(&dir);
 
     let mut files = Vec::new();
@@ -485,6 +514,101 @@ fn parse_ip(args: &str) -> Option<Ip> {
     }
 }
 
+/// `apu_flags |= AMD_APU_IS_X` statements outside amdgpu_device.c's
+/// device-ID switch: (flag, enclosing `case IP_VERSION(...)` labels, whether
+/// their `if (adev->rev_id OP N)` condition holds — `None` if unknown).
+fn revision_flags(dir: &Path, revision: Option<u8>) -> Vec<(String, Vec<Ip>, Option<bool>)> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    let mut files: Vec<_> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "amdgpu_device.c"))
+        .collect();
+    files.sort();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        if !text.contains("apu_flags |=") {
+            continue;
+        }
+        let text = csrc::strip_comments(&text);
+        let mut from = 0;
+        while let Some(p) = text[from..].find("apu_flags |=") {
+            let pos = from + p;
+            from = pos + 1;
+            let flag = csrc::tokenize(&text[pos..(pos + 80).min(text.len())])
+                .into_iter()
+                .find_map(|t| match t {
+                    Tok::Ident(i) if i.starts_with("AMD_APU_IS_") => Some(i),
+                    _ => None,
+                });
+            let Some(flag) = flag else { continue };
+            let before = &text[..pos];
+            let case_start = before.rfind("break;").map(|b| b + 6).unwrap_or(0);
+            let labels: Vec<Ip> = find_ip_labels(&before[case_start..])
+                .into_iter()
+                .map(|(_, _, ip)| ip)
+                .collect();
+            if labels.is_empty() {
+                continue;
+            }
+            // the statement's own `if (...)`, if any
+            let stmt_start = before
+                .rfind([';', '{', '}'])
+                .map(|x| x + 1)
+                .unwrap_or(0)
+                .max(case_start);
+            let head = before[stmt_start..].trim();
+            let head = match head.rfind(':') {
+                Some(c) if head[c + 1..].trim_start().starts_with("if") => head[c + 1..].trim(),
+                _ => head,
+            };
+            let cond = if head.starts_with("if") {
+                head.find('(')
+                    .and_then(|o| csrc::matching_close(head, o).map(|c| &head[o + 1..c]))
+                    .map(|c| eval_rev_cond(c, revision))
+                    .unwrap_or(None)
+            } else {
+                Some(true)
+            };
+            out.push((flag, labels, cond));
+        }
+    }
+    out
+}
+
+/// `adev->rev_id >= 0x8` and friends.
+fn eval_rev_cond(cond: &str, revision: Option<u8>) -> Option<bool> {
+    let toks = csrc::tokenize(&cond.replace("adev->rev_id", " REV "));
+    let [Tok::Ident(r), rest @ ..] = toks.as_slice() else {
+        return None;
+    };
+    if r != "REV" {
+        return None;
+    }
+    let (op, num) = match rest {
+        [Tok::Punct(a), Tok::Punct('='), Tok::Num(n)] => (format!("{a}="), n),
+        [Tok::Punct(a), Tok::Num(n)] => (a.to_string(), n),
+        _ => return None,
+    };
+    let n = csrc::parse_c_int(num)?;
+    let r = i64::from(revision?);
+    Some(match op.as_str() {
+        ">=" => r >= n,
+        ">" => r > n,
+        "<=" => r <= n,
+        "<" => r < n,
+        "==" => r == n,
+        "!=" => r != n,
+        _ => return None,
+    })
+}
+
 /// A proven "this GC IP does not load MEC2" rule.
 pub(crate) struct NoMec2 {
     pub file: String,
@@ -603,6 +727,14 @@ mod tests {
         assert!(f.contains("AMD_APU_IS_GREEN_SARDINE"));
         let _ = gc_ip_by_family("block_type == GC_HWIP \u{e9} case IP_VERSION(9, 3, 0): \u{e9}");
         let _ = chips_for("pciidlist[] = { {\u{e9}, 0x1638} }", 0x1002, 0x1638, None, None);
+    }
+
+    #[test]
+    fn rev_conditions() {
+        assert_eq!(eval_rev_cond("adev->rev_id >= 0x8", Some(8)), Some(true));
+        assert_eq!(eval_rev_cond("adev->rev_id >= 0x8", Some(1)), Some(false));
+        assert_eq!(eval_rev_cond("adev->rev_id >= 0x8", None), None);
+        assert_eq!(eval_rev_cond("x && adev->rev_id >= 0x8", Some(9)), None);
     }
 
     #[test]

@@ -356,3 +356,35 @@ fn i915_platform_firmware() {
         );
     }
 }
+
+#[test]
+fn amdgpu_raven_revision_variants() {
+    let tree = tree();
+    let declared = amdgpu_declared();
+    // 0x15dd: the device-ID switch says AMD_APU_IS_RAVEN; soc15.c adds
+    // AMD_APU_IS_RAVEN2 from the revision.
+    let fams = |rev: Option<u8>| {
+        let mut d = DeviceIds::pci(0x1002, 0x15dd);
+        d.revision = rev;
+        let s = firmware_for_device(&tree, "amdgpu", &declared, &d);
+        eprintln!("{rev:?}: {}", s.narrowed_by);
+        let mut f: Vec<String> = s
+            .files
+            .iter()
+            .map(|f| {
+                f.name
+                    .trim_start_matches("amdgpu/")
+                    .split('_')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        f.sort();
+        f.dedup();
+        f
+    };
+    assert_eq!(fams(Some(0x1)), vec!["raven"]);
+    assert_eq!(fams(Some(0x8)), vec!["raven2"]);
+    assert_eq!(fams(None), vec!["raven", "raven2"]);
+}
