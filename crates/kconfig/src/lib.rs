@@ -1,1 +1,883 @@
-//! kfit-kconfig (see ARCHITECTURE.md).
+//! # kfit-kconfig: the Kconfig engine
+//!
+//! This crate reads a Linux source tree's `Kconfig` files, evaluates symbol
+//! values with the semantics of the tree's own `scripts/kconfig` (`symbol.c`,
+//! `menu.c`, `confdata.c`), and reads and writes `.config` files
+//! byte-for-byte like `conf`. Nothing from the tree is executed except the
+//! Kconfig preprocessor's `$(shell,...)` probes, with the compiler you name.
+//!
+//! ```no_run
+//! use kfit_kconfig::{Kconfig, LoadOptions, Tristate};
+//! let mut kc = Kconfig::load("/usr/src/linux".as_ref(), &LoadOptions::default())?;
+//! kc.read_config("/usr/src/linux/.config".as_ref())?;   // like `conf --olddefconfig`
+//! let id = kc.lookup("MODULES").expect("defined");
+//! assert!(kc.tristate(id) >= Tristate::No);
+//! std::fs::write("/tmp/new.config", kc.write_config())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Intro to symbol values
+//!
+//! Every `config FOO` defines a *symbol* ([`Symbol`], addressed by a
+//! [`SymbolId`]). `bool` and `tristate` symbols have a [`Tristate`] value:
+//! `n`, `m`, `y`, ordered `n < m < y` and represented as 0, 1, 2. `int`,
+//! `hex` and `string` symbols have a string value. Look values up with
+//! [`Kconfig::value`], [`Kconfig::tristate`], [`Kconfig::string_value`].
+//!
+//! A tristate symbol's value is computed (`sym_calc_value`) as:
+//!
+//! 1. its *visibility* ([`Kconfig::visibility`]) is the OR of its prompt
+//!    conditions; an invisible symbol ignores the user's value;
+//! 2. a visible symbol with a user value (from `.config` or
+//!    [`Kconfig::set_user_value`]) takes `min(user, visibility)`;
+//! 3. otherwise the first `default` whose condition is not `n`, then
+//!    `imply` (weak reverse dependencies, limited by the direct dependencies);
+//! 4. finally `select` (reverse dependencies, `rev_dep`) raises the value:
+//!    select wins over `depends on`;
+//! 5. `m` becomes `y` for `bool` symbols, and for every symbol when
+//!    `MODULES` (the symbol with the `modules` option) is `n`.
+//!
+//! The values a user may give a tristate lie in `[rev_dep, visibility]`
+//! ([`Kconfig::assignable`]): that interval is each symbol's domain for a
+//! solver.
+//!
+//! ## Intro to the menu tree
+//!
+//! The entries of the Kconfig files form a tree of [`MenuNode`]s: `menu`,
+//! `if`, `choice`, `comment` and the symbol definitions. A symbol defined in
+//! several places has one node per definition; prompts, defaults and other
+//! properties ([`Property`]) remember which node they came from. After
+//! parsing, `menu_finalize` *propagates dependencies*: the conditions of
+//! every enclosing `menu`/`if` and of `depends on` are AND'ed into each
+//! property's [`Property::cond`], so evaluation never walks the tree. The
+//! same step builds [`Symbol::dir_dep`], [`Symbol::rev_dep`] and
+//! [`Symbol::implied`]. The tree order is the order of `.config`.
+//!
+//! ## Intro to expressions
+//!
+//! | Kconfig             | [`Expr`]                          |
+//! |---------------------|-----------------------------------|
+//! | `A`                 | `Symbol(A)`                       |
+//! | `A = "foo"`         | `Cmp(Eq, A, <const "foo">)`       |
+//! | `!A`                | `Not(Symbol(A))`                  |
+//! | `A && B && C`       | `And(And(A, B), C)`               |
+//! | `A \|\| B`          | `Or(A, B)`                        |
+//!
+//! Constants (`y`, `m`, `n`, quoted strings, numbers) are symbols too, so
+//! the only leaves are symbols. `&&` is min, `||` is max, `!x` is `2 - x`.
+//! Relations compare numerically when both sides parse as numbers of their
+//! type, and as strings otherwise (`expr.c`).
+//!
+//! ## Choices
+//!
+//! A `choice` block is a [`Choice`] with a nameless symbol carrying its
+//! prompt and defaults. [`Kconfig::choice_of`] gives a member's choice,
+//! [`Kconfig::choice_selection`] the selected member, and
+//! [`Kconfig::select_choice_member`] selects one (Linux 6.12's
+//! `choice_set_value`). Linux 6.1 still has tristate and `optional` choices;
+//! the [`Dialect`] is detected from the tree.
+//!
+//! ## The preprocessor and toolchain probes
+//!
+//! `$(cc-option,...)`, `$(as-instr,...)`, `$(ld-option,...)` and friends from
+//! `scripts/Kconfig.include` end up in `$(shell,...)`, which runs `/bin/sh -c`
+//! with the compiler from [`LoadOptions::cc`] (`CC`, `LD`, `CLANG_FLAGS`
+//! set the way the top Makefile sets them: `--cc clang` behaves like
+//! `make LLVM=1`). Results are cached on disk per toolchain identity
+//! (compiler path, size, mtime and `--version`). A first *speculative* pass
+//! over the tree collects unknown probes and runs them in parallel; later
+//! passes hit the cache, so only the last pass's result is used.
+//!
+//! ## Why not nom-kconfig?
+//!
+//! We evaluated `nom-kconfig` 0.13.0 on the whole Linux 6.12 x86 tree (1606
+//! files) before writing this parser. It parses everything correctly, but:
+//! it takes 1.66 s single-threaded (about 9x the 0.19 s of CPU that C `conf`
+//! needs to parse, evaluate *and* write); it is only a parser (no symbol
+//! table, no semantics, no `.config` I/O); it does not evaluate macros
+//! (`$(shell)`, `$(cc-option)` stay as AST nodes; conf runs ~107 probes);
+//! it drops entry line numbers, so errors and `show` could not point at
+//! `file:line`; it has an `empty :=` bug (an empty right-hand side swallows the
+//! next line); and with default features a missing `source` silently becomes
+//! an empty file. Verdict: write our own lexer/parser, mirroring `lexer.l`
+//! and `parser.y` (fast, line numbers on every entry, exact preprocessor).
+//!
+//! ## Not supported
+//!
+//! `transitional` (exists in neither 6.1 nor 6.12), `option env=` and other
+//! pre-5.x syntax. `osource`/`rsource`/`orsource` and globs are accepted as
+//! Kconfiglib extensions; Linux itself only has `source`.
+
+#![deny(missing_docs)]
+
+mod dotconfig;
+mod error;
+mod eval;
+mod expr;
+mod finalize;
+mod model;
+mod parse;
+mod preprocess;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use dotconfig::{ConfigWarning, ConfigWarningKind};
+pub use error::Error;
+pub use expr::{CmpOp, Expr, ExprRef, Tristate};
+pub use model::{
+    Choice, ChoiceId, Dialect, FileId, Location, MenuId, MenuNode, PropId, PropKind, Property, Symbol,
+    SymbolId, SymbolType, SYM_MOD, SYM_NO, SYM_YES,
+};
+pub use parse::ParseWarning;
+
+use eval::{Ev, State, DEF_USER, WRITE};
+use model::Model;
+use preprocess::{Preprocessor, ProbeCache, ShellRunner};
+
+/// How to load a tree.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// `ARCH` (default `x86`); `SRCARCH` is derived (`x86_64`/`i386` → `x86`).
+    pub arch: String,
+    /// C compiler command for the probes (default `cc`). A command whose
+    /// name contains `clang` selects the LLVM toolchain like `make LLVM=1`.
+    pub cc: String,
+    /// Linker; default `ld`, or `ld.lld` for clang.
+    pub ld: Option<String>,
+    /// `KERNELVERSION`; default: read from the tree's Makefile.
+    pub kernelversion: Option<String>,
+    /// Directory for the probe cache (default `$XDG_CACHE_HOME/kfit/probes`
+    /// or `~/.cache/kfit/probes`); `None` disables the on-disk cache.
+    pub probe_cache_dir: Option<PathBuf>,
+    /// Extra variables for the preprocessor and the probes (override the
+    /// defaults above).
+    pub extra_env: Vec<(String, String)>,
+    /// Force a dialect instead of detecting it from the tree.
+    pub dialect: Option<Dialect>,
+    /// Top Kconfig file, relative to the tree (default `Kconfig`).
+    pub kconfig: String,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            arch: "x86".into(),
+            cc: "cc".into(),
+            ld: None,
+            kernelversion: None,
+            probe_cache_dir: default_cache_dir().map(|d| d.join("probes")),
+            extra_env: Vec::new(),
+            dialect: None,
+            kconfig: "Kconfig".into(),
+        }
+    }
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("KFIT_CACHE") {
+        return Some(PathBuf::from(x));
+    }
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(x).join("kfit"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kfit"))
+}
+
+/// A symbol's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// `bool`/`tristate` value.
+    Tri(Tristate),
+    /// `int`/`hex`/`string` value (unescaped).
+    Str(String),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Tri(t) => f.write_str(t.as_str()),
+            Value::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Statistics about a load.
+#[derive(Clone, Debug, Default)]
+pub struct LoadStats {
+    /// Kconfig files parsed.
+    pub files: usize,
+    /// Parser passes (1 when all probes were cached).
+    pub passes: usize,
+    /// Probes executed (not served from the cache).
+    pub probes_run: usize,
+}
+
+/// A loaded Kconfig tree plus the current configuration.
+#[derive(Clone, Debug)]
+pub struct Kconfig {
+    m: Model,
+    s: State,
+    srctree: PathBuf,
+    warnings: Vec<ParseWarning>,
+    messages: Vec<String>,
+    stats: LoadStats,
+}
+
+/// `KERNELVERSION` as the top Makefile computes it.
+pub fn kernel_version(srctree: &Path) -> Result<String, Error> {
+    let p = srctree.join("Makefile");
+    let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+    let mut vars: HashMap<&str, String> = HashMap::new();
+    for line in text.lines().take(50) {
+        for k in ["VERSION", "PATCHLEVEL", "SUBLEVEL", "EXTRAVERSION"] {
+            if let Some(rest) = line.strip_prefix(k) {
+                if let Some(v) = rest.trim_start().strip_prefix('=') {
+                    vars.entry(k).or_insert_with(|| v.trim().to_string());
+                }
+            }
+        }
+    }
+    let get = |k| vars.get(k).cloned().unwrap_or_default();
+    let (v, p, s, e) = (get("VERSION"), get("PATCHLEVEL"), get("SUBLEVEL"), get("EXTRAVERSION"));
+    if v.is_empty() {
+        return Err(Error::Other(format!("{}: no VERSION", srctree.join("Makefile").display())));
+    }
+    let mut out = v;
+    if !p.is_empty() {
+        out.push('.');
+        out.push_str(&p);
+        if !s.is_empty() {
+            out.push('.');
+            out.push_str(&s);
+        }
+    }
+    out.push_str(&e);
+    Ok(out)
+}
+
+fn detect_dialect(srctree: &Path) -> Dialect {
+    match std::fs::read_to_string(srctree.join("scripts/kconfig/lexer.l")) {
+        Ok(t) if t.contains("\"optional\"") => Dialect::Legacy,
+        Ok(_) => Dialect::Modern,
+        Err(_) => Dialect::Modern,
+    }
+}
+
+fn which(cmd: &str) -> Option<PathBuf> {
+    let first = cmd.split_whitespace().next()?;
+    if first.contains('/') {
+        return Some(PathBuf::from(first));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(first)).find(|p| p.is_file())
+}
+
+fn file_identity(p: &Option<PathBuf>) -> String {
+    let Some(p) = p else { return "-".into() };
+    let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+    match std::fs::metadata(&real) {
+        Ok(md) => {
+            let mt = md.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            format!("{}:{}:{}", real.display(), md.len(), mt.map_or(0, |d| d.as_nanos()))
+        }
+        Err(_) => format!("{}:missing", p.display()),
+    }
+}
+
+fn fnv(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// Builds the variables `make` would export to `conf`.
+fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> Vec<(String, String)> {
+    let clang = opts.cc.contains("clang");
+    let srcarch = match opts.arch.as_str() {
+        "x86_64" | "i386" | "x86" => "x86".to_string(),
+        a => a.to_string(),
+    };
+    let ld = opts.ld.clone().unwrap_or_else(|| if clang { "ld.lld".into() } else { "ld".into() });
+    let mut env: Vec<(String, String)> = vec![
+        ("srctree".into(), srctree.display().to_string()),
+        ("ARCH".into(), opts.arch.clone()),
+        ("SRCARCH".into(), srcarch.clone()),
+        ("KERNELVERSION".into(), kver.to_string()),
+        ("CC".into(), opts.cc.clone()),
+        ("LD".into(), ld),
+        ("HOSTCC".into(), if clang { "clang".into() } else { "gcc".into() }),
+        ("RUSTC".into(), "rustc".into()),
+        ("BINDGEN".into(), "bindgen".into()),
+        ("OBJCOPY".into(), if clang { "llvm-objcopy".into() } else { "objcopy".into() }),
+        ("NM".into(), if clang { "llvm-nm".into() } else { "nm".into() }),
+        ("PAHOLE".into(), "pahole".into()),
+    ];
+    if clang {
+        let mk = std::fs::read_to_string(srctree.join("scripts/Makefile.clang")).unwrap_or_default();
+        let mut flags = Vec::new();
+        if !mk.contains("ifneq ($(CROSS_COMPILE),)") || mk.find("--target").is_some_and(|t| {
+            mk.find("ifneq ($(CROSS_COMPILE),)").is_some_and(|c| c > t)
+        }) {
+            let target = match srcarch.as_str() {
+                "x86" => "x86_64-linux-gnu",
+                "arm64" => "aarch64-linux-gnu",
+                _ => "x86_64-linux-gnu",
+            };
+            flags.push(format!("--target={target}"));
+        }
+        flags.push("-fintegrated-as".into());
+        for w in ["unknown-warning-option", "ignored-optimization-argument", "option-ignored", "unused-command-line-argument"] {
+            if mk.contains(w) {
+                flags.push(format!("-Werror={w}"));
+            }
+        }
+        env.push(("CLANG_FLAGS".into(), flags.join(" ")));
+        env.push(("LLVM".into(), "1".into()));
+    }
+    // CC_VERSION_TEXT = $(subst $(pound),,$(shell LC_ALL=C $(CC) --version 2>/dev/null | head -n 1))
+    let cmd = format!("LC_ALL=C {} --version 2>/dev/null | head -n 1", opts.cc);
+    let ver = preprocess::exec_shell(&cmd, scratch, &env).replace('#', "");
+    env.push(("CC_VERSION_TEXT".into(), ver));
+    for (k, v) in &opts.extra_env {
+        env.retain(|(a, _)| a != k);
+        env.push((k.clone(), v.clone()));
+    }
+    env
+}
+
+impl Kconfig {
+    /// Parses and finalizes the tree at `srctree` (probes run or come from
+    /// the cache), with no `.config` applied yet (all defaults).
+    pub fn load(srctree: &Path, opts: &LoadOptions) -> Result<Kconfig, Error> {
+        let srctree = std::fs::canonicalize(srctree).map_err(|e| Error::io(srctree, e))?;
+        let kver = match &opts.kernelversion {
+            Some(v) => v.clone(),
+            None => kernel_version(&srctree)?,
+        };
+        let dialect = opts.dialect.unwrap_or_else(|| detect_dialect(&srctree));
+        let scratch = std::env::temp_dir();
+        let env = make_env(&srctree, opts, &kver, &scratch);
+        let get = |k: &str| env.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        let identity = format!(
+            "v1|{}|{}|{}|{}|{}",
+            srctree.display(),
+            file_identity(&which(&get("CC"))),
+            file_identity(&which(&get("LD"))),
+            get("CC_VERSION_TEXT"),
+            env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\x01"),
+        );
+        let cache_file = opts.probe_cache_dir.as_ref().map(|d| d.join(format!("{:016x}.probes", fnv(&identity))));
+        let shell = ShellRunner {
+            cwd: scratch,
+            env: env.clone(),
+            cache: ProbeCache::open(cache_file),
+            speculative: true,
+            pending: Vec::new(),
+            executed: 0,
+        };
+        let mut pp = Preprocessor::new(env.into_iter().collect(), shell);
+        let mut passes = 0;
+        let (mut m, warnings) = loop {
+            passes += 1;
+            pp.reset();
+            pp.shell.speculative = passes < 10;
+            let speculative = pp.shell.speculative;
+            let mut p = parse::Parser::new(dialect, &srctree, &mut pp);
+            p.tolerate_missing = speculative;
+            let r = p.parse_root(&opts.kconfig);
+            let missing = std::mem::take(&mut p.missing);
+            let (m, w) = (p.m, p.warnings);
+            if pp.shell.speculative && !pp.shell.pending.is_empty() {
+                pp.shell.run_pending();
+                continue;
+            }
+            if let Some(e) = pp.deferred_error.take() {
+                pp.shell.cache.save();
+                return Err(e);
+            }
+            if let Some(e) = missing {
+                pp.shell.cache.save();
+                return Err(e);
+            }
+            if let Err(e) = r {
+                pp.shell.cache.save();
+                return Err(e);
+            }
+            break (m, w);
+        };
+        pp.shell.cache.save();
+        if m.menus[m.root.index()].prompt.is_none() {
+            let id = PropId(m.props.len() as u32);
+            m.props.push(Property {
+                kind: PropKind::Menu,
+                text: Some("Main menu".into()),
+                expr: None,
+                target: None,
+                range: None,
+                cond: None,
+                menu: m.root,
+                loc: Location { file: FileId(0), line: 0 },
+            });
+            let r = m.root;
+            m.menus[r.index()].prompt = Some(id);
+        }
+        finalize::menu_finalize(&mut m);
+        let stats = LoadStats { files: m.files.len(), passes, probes_run: pp.shell.executed };
+        let s = State::new(&m);
+        let mut kc = Kconfig { m, s, srctree, warnings, messages: std::mem::take(&mut pp.messages), stats };
+        dotconfig::clear_all_valid(&kc.m, &mut kc.s);
+        dotconfig::settle(&kc.m, &mut kc.s);
+        Ok(kc)
+    }
+
+    /// The tree this was loaded from (canonical path).
+    pub fn srctree(&self) -> &Path {
+        &self.srctree
+    }
+    /// Which `scripts/kconfig` generation the tree uses.
+    pub fn dialect(&self) -> Dialect {
+        self.m.dialect
+    }
+    /// Parser warnings (ignored characters, type redefinitions, ...).
+    pub fn parse_warnings(&self) -> &[ParseWarning] {
+        &self.warnings
+    }
+    /// Output of `$(info,...)` and `$(warning-if,...)`.
+    pub fn messages(&self) -> &[String] {
+        &self.messages
+    }
+    /// Load statistics.
+    pub fn stats(&self) -> &LoadStats {
+        &self.stats
+    }
+    /// All Kconfig files, in the order they were first sourced.
+    pub fn files(&self) -> &[String] {
+        &self.m.files
+    }
+    /// Name of a Kconfig file (relative to the tree, as `source` named it).
+    pub fn file_name(&self, f: FileId) -> &str {
+        self.m.files.get(f.index()).map_or("?", |s| s.as_str())
+    }
+    /// `file:line`.
+    pub fn location_string(&self, l: Location) -> String {
+        format!("{}:{}", self.file_name(l.file), l.line)
+    }
+
+    /// Looks a symbol up by name (without `CONFIG_`). Symbols that are only
+    /// referenced, never defined, are found too (their type is `Unknown`).
+    pub fn lookup(&self, name: &str) -> Option<SymbolId> {
+        let name = name.strip_prefix("CONFIG_").unwrap_or(name);
+        self.m.names.get(name).copied()
+    }
+    /// The symbol.
+    pub fn symbol(&self, id: SymbolId) -> &Symbol {
+        &self.m.symbols[id.index()]
+    }
+    /// Every named, defined symbol (has at least one `config` entry), in
+    /// order of first appearance.
+    pub fn symbols(&self) -> impl Iterator<Item = SymbolId> + '_ {
+        self.m.symbols.iter().enumerate().filter_map(|(i, s)| {
+            (!s.is_const && !s.name.is_empty() && !s.menus.is_empty()).then_some(SymbolId(i as u32))
+        })
+    }
+    /// A property.
+    pub fn property(&self, id: PropId) -> &Property {
+        &self.m.props[id.index()]
+    }
+    /// The properties of `sym` of one kind, in definition order.
+    pub fn properties(&self, sym: SymbolId, kind: PropKind) -> impl Iterator<Item = &Property> + '_ {
+        self.m.symbols[sym.index()].props.iter().map(|p| &self.m.props[p.index()]).filter(move |p| p.kind == kind)
+    }
+    /// Prompts (`prompt`, and `menu` for `menuconfig`) with their conditions.
+    pub fn prompts(&self, sym: SymbolId) -> impl Iterator<Item = &Property> + '_ {
+        self.m.symbols[sym.index()].props.iter().map(|p| &self.m.props[p.index()]).filter(|p| p.text.is_some())
+    }
+    /// Definition locations (one per `config` entry).
+    pub fn locations(&self, sym: SymbolId) -> Vec<Location> {
+        self.m.symbols[sym.index()].menus.iter().filter_map(|mm| self.m.menus[mm.index()].loc).collect()
+    }
+    /// Help texts of all definitions.
+    pub fn help(&self, sym: SymbolId) -> Vec<&str> {
+        self.m.symbols[sym.index()].menus.iter().filter_map(|mm| self.m.menus[mm.index()].help.as_deref()).collect()
+    }
+    /// Symbols that `select` `sym`, with the condition (after propagation).
+    pub fn selected_by(&self, sym: SymbolId) -> Vec<(SymbolId, Option<ExprRef>)> {
+        self.reverse(sym, PropKind::Select)
+    }
+    /// Symbols that `imply` `sym`, with the condition (after propagation).
+    pub fn implied_by(&self, sym: SymbolId) -> Vec<(SymbolId, Option<ExprRef>)> {
+        self.reverse(sym, PropKind::Imply)
+    }
+    fn reverse(&self, sym: SymbolId, kind: PropKind) -> Vec<(SymbolId, Option<ExprRef>)> {
+        self.m
+            .props
+            .iter()
+            .filter(|p| p.kind == kind && p.target == Some(sym))
+            .filter_map(|p| self.m.menus[p.menu.index()].sym.map(|s| (s, p.cond.clone())))
+            .collect()
+    }
+    /// A menu node.
+    pub fn menu(&self, id: MenuId) -> &MenuNode {
+        &self.m.menus[id.index()]
+    }
+    /// The root of the menu tree.
+    pub fn root_menu(&self) -> MenuId {
+        self.m.root
+    }
+    /// The symbol with the `modules` option (`n` if none).
+    pub fn modules_symbol(&self) -> SymbolId {
+        self.m.modules_sym
+    }
+
+    /// A choice.
+    pub fn choice(&self, id: ChoiceId) -> &Choice {
+        &self.m.choices[id.index()]
+    }
+    /// All choices.
+    pub fn choices(&self) -> impl Iterator<Item = ChoiceId> + '_ {
+        (0..self.m.choices.len()).map(|i| ChoiceId(i as u32))
+    }
+    /// The choice `sym` is a member of.
+    pub fn choice_of(&self, sym: SymbolId) -> Option<ChoiceId> {
+        self.m.symbols[sym.index()].choice
+    }
+    /// The selected (`y`) member of a choice.
+    pub fn choice_selection(&self, c: ChoiceId) -> Option<SymbolId> {
+        self.m.choices[c.index()].members.iter().copied().find(|s| self.s.syms[s.index()].tri == Tristate::Yes)
+    }
+    /// The member the choice selects when the user says nothing
+    /// (`sym_choice_default`).
+    pub fn choice_default(&mut self, c: ChoiceId) -> Option<SymbolId> {
+        let mut ev = Ev { m: &self.m, s: &mut self.s };
+        match self.m.dialect {
+            Dialect::Modern => ev.choice_default_modern(c),
+            Dialect::Legacy => None,
+        }
+    }
+
+    // ------------------------------------------------------------ values
+
+    /// Current value.
+    pub fn value(&self, id: SymbolId) -> Value {
+        match self.m.symbols[id.index()].ty {
+            SymbolType::Bool | SymbolType::Tristate => Value::Tri(self.s.syms[id.index()].tri),
+            _ => Value::Str(self.s.syms[id.index()].val.to_string()),
+        }
+    }
+    /// Tristate value (`n` for non-tristate symbols, like C).
+    pub fn tristate(&self, id: SymbolId) -> Tristate {
+        self.s.syms[id.index()].tri
+    }
+    /// String value as written in `.config` (`sym_get_string_value`).
+    pub fn string_value(&self, id: SymbolId) -> String {
+        eval::string_value(&self.m, &self.s, id).to_string()
+    }
+    /// Visibility: OR of the prompt conditions (`m` promoted as in C).
+    pub fn visibility(&self, id: SymbolId) -> Tristate {
+        self.s.syms[id.index()].visible
+    }
+    /// Value of the direct dependencies.
+    pub fn dir_dep_value(&self, id: SymbolId) -> Tristate {
+        self.s.syms[id.index()].dir_dep
+    }
+    /// Value of the reverse dependencies (what `select` forces).
+    pub fn rev_dep_value(&self, id: SymbolId) -> Tristate {
+        self.s.syms[id.index()].rev_dep
+    }
+    /// Value of the weak reverse dependencies (`imply`).
+    pub fn implied_value(&self, id: SymbolId) -> Tristate {
+        self.s.syms[id.index()].implied
+    }
+    /// The interval of tristate values a user value can take effect in:
+    /// `[rev_dep, visibility]` (`sym_tristate_within_range`); `None` when
+    /// the symbol cannot be changed.
+    pub fn assignable(&self, id: SymbolId) -> Option<(Tristate, Tristate)> {
+        let st = &self.s.syms[id.index()];
+        let ty = self.effective_type(id);
+        if st.visible == Tristate::No || !ty.is_tristate_like() || st.visible <= st.rev_dep {
+            return None;
+        }
+        let hi = if ty == SymbolType::Bool { Tristate::Yes } else { st.visible };
+        Some((st.rev_dep, hi))
+    }
+    /// Type after `MODULES=n` turns tristates into bools (`sym_get_type`).
+    pub fn effective_type(&self, id: SymbolId) -> SymbolType {
+        let t = self.m.symbols[id.index()].ty;
+        if t == SymbolType::Tristate && self.s.modules_val == Tristate::No {
+            SymbolType::Bool
+        } else {
+            t
+        }
+    }
+    /// Does the symbol appear in `.config` (`SYMBOL_WRITE`)?
+    pub fn is_written(&self, id: SymbolId) -> bool {
+        self.s.syms[id.index()].flags & WRITE != 0
+    }
+    /// Does the symbol have a user value?
+    pub fn has_user_value(&self, id: SymbolId) -> bool {
+        self.s.syms[id.index()].flags & DEF_USER != 0
+    }
+    /// Symbols selected past their direct dependencies ("unmet direct
+    /// dependencies" warnings of the last evaluation).
+    pub fn unmet_dependencies(&self) -> &[SymbolId] {
+        &self.s.unmet
+    }
+    /// Evaluates an expression against the current values.
+    pub fn eval_expr(&self, e: &Expr) -> Tristate {
+        eval::eval_pure(&self.m, &self.s, e)
+    }
+    /// Evaluates an optional condition (`None` is `y`).
+    pub fn eval_cond(&self, e: Option<&ExprRef>) -> Tristate {
+        e.map_or(Tristate::Yes, |e| self.eval_expr(e))
+    }
+
+    // ------------------------------------------------------------ changing values
+
+    /// Applies a `.config` file (replacing all user values) and evaluates,
+    /// like `conf --olddefconfig` before writing.
+    pub fn read_config(&mut self, path: &Path) -> Result<Vec<ConfigWarning>, Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        Ok(self.read_config_str(&text, &path.display().to_string()))
+    }
+    /// [`read_config`](Self::read_config) from a string; `name` is used in warnings.
+    pub fn read_config_str(&mut self, text: &str, name: &str) -> Vec<ConfigWarning> {
+        let w = dotconfig::read(&self.m, &mut self.s, text, name);
+        dotconfig::settle(&self.m, &mut self.s);
+        w
+    }
+
+    /// Sets a user value like `sym_set_string_value` (`"y"`, `"m"`, `"n"`
+    /// for tristates; hex values get a `0x` prefix). Returns false when the
+    /// value is not allowed (outside [`assignable`](Self::assignable), an
+    /// invalid number, out of range). Setting a choice member to `y`
+    /// selects it in its choice.
+    pub fn set_user_value(&mut self, id: SymbolId, value: &str) -> bool {
+        let ty = self.m.symbols[id.index()].ty;
+        let ok = match ty {
+            SymbolType::Bool | SymbolType::Tristate => match Tristate::parse(value) {
+                Some(Tristate::Yes) if self.m.dialect == Dialect::Modern && self.choice_of(id).is_some() => {
+                    return self.select_choice_member(id);
+                }
+                Some(t) => self.set_tristate(id, t),
+                None => false,
+            },
+            SymbolType::Unknown => false,
+            _ => {
+                let mut ev = Ev { m: &self.m, s: &mut self.s };
+                if !ev.string_within_range(id, value) {
+                    false
+                } else {
+                    let mut v = value.to_string();
+                    if ty == SymbolType::Hex && !(v.starts_with("0x") || v.starts_with("0X")) {
+                        v = format!("0x{v}");
+                    }
+                    let st = &mut self.s.syms[id.index()];
+                    st.flags |= DEF_USER;
+                    st.user_val = Some(Arc::from(v.as_str()));
+                    dotconfig::clear_all_valid(&self.m, &mut self.s);
+                    true
+                }
+            }
+        };
+        dotconfig::settle(&self.m, &mut self.s);
+        ok
+    }
+
+    fn set_tristate(&mut self, id: SymbolId, val: Tristate) -> bool {
+        let legacy = self.m.dialect == Dialect::Legacy;
+        let oldval = self.s.syms[id.index()].tri;
+        let within = self.tristate_within_range(id, val);
+        if legacy {
+            if oldval != val && !within {
+                return false;
+            }
+        } else if !within {
+            return false;
+        }
+        self.s.syms[id.index()].flags |= DEF_USER;
+        if legacy && val == Tristate::Yes {
+            if let Some(c) = self.m.symbols[id.index()].choice {
+                let cs = self.m.choices[c.index()].sym;
+                self.s.syms[cs.index()].choice_user = Some(id);
+                self.s.syms[cs.index()].flags |= DEF_USER;
+                for &mem in &self.m.choices[c.index()].members {
+                    if self.s.syms[mem.index()].visible != Tristate::No {
+                        self.s.syms[mem.index()].flags |= DEF_USER;
+                    }
+                }
+            }
+        }
+        self.s.syms[id.index()].user_tri = val;
+        if oldval != val {
+            dotconfig::clear_all_valid(&self.m, &mut self.s);
+        }
+        true
+    }
+
+    fn tristate_within_range(&self, id: SymbolId, val: Tristate) -> bool {
+        let st = &self.s.syms[id.index()];
+        let ty = self.effective_type(id);
+        if st.visible == Tristate::No || !ty.is_tristate_like() {
+            return false;
+        }
+        if ty == SymbolType::Bool && val == Tristate::Mod {
+            return false;
+        }
+        if st.visible <= st.rev_dep {
+            return false;
+        }
+        if self.m.dialect == Dialect::Legacy && self.m.symbols[id.index()].choice.is_some() && st.visible == Tristate::Yes
+        {
+            return val == Tristate::Yes;
+        }
+        val >= st.rev_dep && val <= st.visible
+    }
+
+    /// Selects `sym` in its choice (`choice_set_value`): every visible
+    /// member gets a user value, `sym` gets `y`.
+    pub fn select_choice_member(&mut self, sym: SymbolId) -> bool {
+        let Some(c) = self.choice_of(sym) else { return false };
+        if self.m.dialect == Dialect::Legacy {
+            let ok = self.set_tristate(sym, Tristate::Yes);
+            dotconfig::settle(&self.m, &mut self.s);
+            return ok;
+        }
+        let menu = self.m.choices[c.index()].menu;
+        let mut cur = self.m.menu_next(menu, menu);
+        let mut changed = false;
+        while let Some(mm) = cur {
+            if let Some(s) = self.m.menus[mm.index()].sym {
+                if self.s.syms[s.index()].visible != Tristate::No {
+                    let v = if s == sym { Tristate::Yes } else { Tristate::No };
+                    let st = &mut self.s.syms[s.index()];
+                    changed |= st.tri != v;
+                    st.user_tri = v;
+                    st.flags |= DEF_USER;
+                    let order = &mut self.s.choice_order[c.index()];
+                    if let Some(p) = order.iter().position(|&x| x == s) {
+                        order.remove(p);
+                    }
+                    order.insert(0, s);
+                }
+            }
+            cur = self.m.menu_next(mm, menu);
+        }
+        if changed {
+            dotconfig::clear_all_valid(&self.m, &mut self.s);
+        }
+        dotconfig::settle(&self.m, &mut self.s);
+        true
+    }
+
+    /// Removes the user value of `id` (the symbol falls back to its default).
+    pub fn unset_user_value(&mut self, id: SymbolId) {
+        let st = &mut self.s.syms[id.index()];
+        st.flags &= !DEF_USER;
+        st.user_val = None;
+        dotconfig::clear_all_valid(&self.m, &mut self.s);
+        dotconfig::settle(&self.m, &mut self.s);
+    }
+
+    // ------------------------------------------------------------ output
+
+    /// The `.config` text `conf` would write for the current values.
+    pub fn write_config(&self) -> String {
+        dotconfig::write(&self.m, &self.s)
+    }
+
+    /// Renders an expression in Kconfig syntax (`expr_print`).
+    pub fn expr_to_string(&self, e: &Expr) -> String {
+        let mut out = String::new();
+        self.expr_fmt(e, 0, &mut out);
+        out
+    }
+
+    fn expr_fmt(&self, e: &Expr, prec: u8, out: &mut String) {
+        let name = |s: &SymbolId| {
+            let sym = &self.m.symbols[s.index()];
+            if sym.is_const && s.index() > 2 {
+                format!("\"{}\"", sym.name)
+            } else if sym.name.is_empty() {
+                "<choice>".to_string()
+            } else {
+                sym.name.clone()
+            }
+        };
+        match e {
+            Expr::Symbol(s) => out.push_str(&name(s)),
+            Expr::Cmp(op, a, b) => {
+                out.push_str(&name(a));
+                out.push(' ');
+                out.push_str(op.as_str());
+                out.push(' ');
+                out.push_str(&name(b));
+            }
+            Expr::Not(a) => {
+                out.push('!');
+                self.expr_fmt(a, 3, out);
+            }
+            Expr::And(a, b) => {
+                if prec > 2 {
+                    out.push('(');
+                }
+                self.expr_fmt(a, 2, out);
+                out.push_str(" && ");
+                self.expr_fmt(b, 2, out);
+                if prec > 2 {
+                    out.push(')');
+                }
+            }
+            Expr::Or(a, b) => {
+                if prec > 1 {
+                    out.push('(');
+                }
+                self.expr_fmt(a, 1, out);
+                out.push_str(" || ");
+                self.expr_fmt(b, 1, out);
+                if prec > 1 {
+                    out.push(')');
+                }
+            }
+        }
+    }
+
+    /// Symbol values that differ between two `.config` texts, as
+    /// `(name, left, right)` with `None` for "not present".
+    pub fn diff_configs(a: &str, b: &str) -> Vec<(String, Option<String>, Option<String>)> {
+        let pa = parse_values(a);
+        let pb = parse_values(b);
+        let mut names: Vec<&String> = pa.keys().chain(pb.keys()).collect();
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .filter_map(|n| {
+                let (x, y) = (pa.get(n), pb.get(n));
+                (x != y).then(|| (n.clone(), x.cloned(), y.cloned()))
+            })
+            .collect()
+    }
+}
+
+/// Symbol → value map of a `.config` text (`# ... is not set` is `n`).
+pub fn parse_values(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# CONFIG_") {
+            if let Some(name) = rest.strip_suffix(" is not set") {
+                out.insert(name.to_string(), "n".to_string());
+            }
+        } else if let Some(rest) = line.strip_prefix("CONFIG_") {
+            if let Some((k, v)) = rest.split_once('=') {
+                out.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    out
+}

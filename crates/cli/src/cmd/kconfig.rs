@@ -1,12 +1,212 @@
-use clap::Subcommand;
+//! `kfit kconfig`: the Kconfig engine on its own (olddefconfig, show).
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use kfit_kconfig::{Kconfig, LoadOptions, PropKind, SymbolType, Tristate};
+
+/// Options shared by the kconfig subcommands.
+#[derive(Args, Clone, Debug)]
+pub struct TreeArgs {
+    /// Kernel source tree (contains the top-level Kconfig).
+    #[arg(long)]
+    tree: PathBuf,
+    /// C compiler used for the toolchain probes ($(cc-option) etc.); a clang
+    /// compiler behaves like `make LLVM=1`.
+    #[arg(long, default_value = "cc")]
+    cc: String,
+    /// ARCH (SRCARCH is derived).
+    #[arg(long, default_value = "x86")]
+    arch: String,
+    /// Do not use the on-disk probe cache.
+    #[arg(long)]
+    no_probe_cache: bool,
+}
 
 #[derive(Subcommand)]
 pub enum KconfigCmd {
-    /// Not implemented yet.
-    Olddefconfig,
+    /// Like `make olddefconfig`: read a .config, fill in defaults for new
+    /// symbols, drop unknown ones, write the result.
+    Olddefconfig {
+        #[command(flatten)]
+        tree: TreeArgs,
+        /// Input .config.
+        #[arg(long)]
+        config: PathBuf,
+        /// Output file (default: overwrite the input, keeping IN.old).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        /// Print timing information on stderr.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Show what Kconfig knows about a symbol: type, value, prompts, where it
+    /// is defined, dependencies, visibility, who selects/implies it.
+    Show {
+        /// Symbol name (with or without CONFIG_).
+        symbol: String,
+        #[command(flatten)]
+        tree: TreeArgs,
+        /// Evaluate against this .config (default: all defaults).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
-pub fn run(_c: KconfigCmd) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+fn load(t: &TreeArgs) -> anyhow::Result<Kconfig> {
+    let mut opts = LoadOptions { cc: t.cc.clone(), arch: t.arch.clone(), ..Default::default() };
+    if t.no_probe_cache {
+        opts.probe_cache_dir = None;
+    }
+    Kconfig::load(&t.tree, &opts).with_context(|| format!("loading Kconfig from {}", t.tree.display()))
+}
+
+/// Writes `data` to `path` atomically (temp file + rename); if `backup` is
+/// set and `path` exists, it is first renamed to `path.old`.
+fn write_atomic(path: &Path, data: &str, backup: bool) -> anyhow::Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == data.as_bytes()) {
+        return Ok(());
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, data).with_context(|| format!("writing {}", tmp.display()))?;
+    if backup && path.exists() {
+        let old = dir.join(format!("{name}.old"));
+        std::fs::rename(path, &old).with_context(|| format!("renaming to {}", old.display()))?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}
+
+pub fn run(c: KconfigCmd) -> anyhow::Result<ExitCode> {
+    match c {
+        KconfigCmd::Olddefconfig { tree, config, output, timings } => {
+            let t0 = Instant::now();
+            let mut kc = load(&tree)?;
+            let t1 = Instant::now();
+            let warnings = kc.read_config(&config)?;
+            let mut err = std::io::stderr().lock();
+            for w in &warnings {
+                if !matches!(w.kind, kfit_kconfig::ConfigWarningKind::UnknownSymbol(_)) {
+                    writeln!(err, "{w}")?;
+                }
+            }
+            let text = kc.write_config();
+            let t2 = Instant::now();
+            let (out, backup) = match &output {
+                Some(o) => (o.clone(), false),
+                None => (config.clone(), true),
+            };
+            write_atomic(&out, &text, backup)?;
+            if timings {
+                let s = kc.stats();
+                writeln!(
+                    err,
+                    "load {:.3}s ({} files, {} passes, {} probes run), evaluate+write {:.3}s",
+                    (t1 - t0).as_secs_f64(),
+                    s.files,
+                    s.passes,
+                    s.probes_run,
+                    (t2 - t1).as_secs_f64()
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KconfigCmd::Show { symbol, tree, config } => {
+            let mut kc = load(&tree)?;
+            if let Some(c) = &config {
+                kc.read_config(c)?;
+            }
+            let name = symbol.strip_prefix("CONFIG_").unwrap_or(&symbol);
+            let Some(id) = kc.lookup(name) else {
+                anyhow::bail!("symbol {name} is not defined in {}", tree.tree.display());
+            };
+            print_show(&kc, id);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_show(kc: &Kconfig, id: kfit_kconfig::SymbolId) {
+    let sym = kc.symbol(id);
+    let cond = |e: Option<&kfit_kconfig::ExprRef>| match e {
+        Some(e) => format!("{} [={}]", kc.expr_to_string(e), kc.eval_expr(e)),
+        None => "y".to_string(),
+    };
+    println!("Symbol: {} [={}]", sym.name, kc.string_value(id));
+    println!("Type  : {}", sym.ty.name());
+    if sym.ty == SymbolType::Unknown {
+        println!("(referenced but never defined)");
+    }
+    for p in kc.prompts(id) {
+        println!("Prompt: {}", p.text.as_deref().unwrap_or(""));
+        println!("  Visible if: {}", cond(p.cond.as_ref()));
+        println!("  Defined at {}", kc.location_string(p.loc));
+    }
+    for l in kc.locations(id) {
+        println!("Defined at {}", kc.location_string(l));
+    }
+    println!("Depends on: {}", cond(sym.dir_dep.as_ref()));
+    println!("Visibility: {}", kc.visibility(id));
+    if let Some((lo, hi)) = kc.assignable(id) {
+        println!("Assignable: {lo}..{hi}");
+    }
+    if kc.has_user_value(id) {
+        println!("User value: set");
+    }
+    if let Some(c) = kc.choice_of(id) {
+        let ch = kc.choice(c);
+        let names: Vec<_> = ch.members.iter().map(|m| kc.symbol(*m).name.clone()).collect();
+        println!("Choice member of: {}", names.join(", "));
+    }
+    for p in kc.properties(id, PropKind::Default) {
+        let v = p.expr.as_ref().map(|e| kc.expr_to_string(e)).unwrap_or_default();
+        println!("Default: {v} if {}", cond(p.cond.as_ref()));
+    }
+    for p in kc.properties(id, PropKind::Range) {
+        if let Some((a, b)) = p.range {
+            println!("Range: {} {} if {}", kc.symbol(a).name, kc.symbol(b).name, cond(p.cond.as_ref()));
+        }
+    }
+    for (kind, what) in [(PropKind::Select, "Selects"), (PropKind::Imply, "Implies")] {
+        for p in kc.properties(id, kind) {
+            if let Some(t) = p.target {
+                println!("{what}: {} if {}", kc.symbol(t).name, cond(p.cond.as_ref()));
+            }
+        }
+    }
+    let by = |v: Vec<(kfit_kconfig::SymbolId, Option<kfit_kconfig::ExprRef>)>, what: &str| {
+        let mut y = Vec::new();
+        let mut m = Vec::new();
+        let mut n = Vec::new();
+        for (s, c) in v {
+            let val = kc.tristate(s).and(kc.eval_cond(c.as_ref()));
+            let line = format!("  - {} [={}] if {}", kc.symbol(s).name, kc.string_value(s), cond(c.as_ref()));
+            match val {
+                Tristate::Yes => y.push(line),
+                Tristate::Mod => m.push(line),
+                Tristate::No => n.push(line),
+            }
+        }
+        for (lvl, v) in [("y", y), ("m", m), ("n", n)] {
+            if !v.is_empty() {
+                println!("{what} [{lvl}]:");
+                for l in v {
+                    println!("{l}");
+                }
+            }
+        }
+    };
+    by(kc.selected_by(id), "Selected by");
+    by(kc.implied_by(id), "Implied by");
+    for h in kc.help(id) {
+        println!("Help:");
+        for l in h.lines() {
+            println!("  {l}");
+        }
+    }
 }

@@ -1,0 +1,445 @@
+//! The Kconfig preprocessor (`scripts/kconfig/preprocess.c`) and the
+//! toolchain probe runner.
+//!
+//! A *macro reference* is `$(name)` or `$(name,arg,...)`. `name` is looked up
+//! as a Kconfig variable (`:=` simple, `=` recursive, `+=` append), then as a
+//! built-in function (`error-if`, `filename`, `info`, `lineno`, `shell`,
+//! `warning-if`), then, without arguments, in the environment. Anything else
+//! expands to the empty string. `$(shell,...)` is the only thing that ever
+//! executes a program; its results are cached on disk (see [`ProbeCache`]).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::error::Error;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    Recursive,
+    Simple,
+    Append,
+}
+
+#[derive(Clone, Debug)]
+struct Var {
+    value: String,
+    flavor: Flavor,
+    exp_count: u32,
+}
+
+/// On-disk cache of `$(shell,...)` results, one file per toolchain identity.
+#[derive(Debug, Default)]
+pub(crate) struct ProbeCache {
+    file: Option<PathBuf>,
+    map: HashMap<String, String>,
+    dirty: bool,
+}
+
+impl ProbeCache {
+    pub fn open(file: Option<PathBuf>) -> ProbeCache {
+        let mut map = HashMap::new();
+        if let Some(f) = &file {
+            if let Ok(bytes) = std::fs::read(f) {
+                parse_cache(&bytes, &mut map);
+            }
+        }
+        ProbeCache { file, map, dirty: false }
+    }
+    pub fn get(&self, cmd: &str) -> Option<&String> {
+        self.map.get(cmd)
+    }
+    pub fn insert(&mut self, cmd: String, out: String) {
+        self.map.insert(cmd, out);
+        self.dirty = true;
+    }
+    pub fn save(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        let Some(f) = &self.file else { return };
+        let mut buf = Vec::new();
+        let mut keys: Vec<_> = self.map.keys().collect();
+        keys.sort();
+        for k in keys {
+            let v = &self.map[k];
+            buf.extend_from_slice(format!("{} {}\n", k.len(), v.len()).as_bytes());
+            buf.extend_from_slice(k.as_bytes());
+            buf.extend_from_slice(v.as_bytes());
+            buf.push(b'\n');
+        }
+        if let Some(dir) = f.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let tmp = f.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, &buf).is_ok() && std::fs::rename(&tmp, f).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        self.dirty = false;
+    }
+}
+
+fn parse_cache(bytes: &[u8], map: &mut HashMap<String, String>) {
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let Some(nl) = bytes[pos..].iter().position(|&b| b == b'\n') else { return };
+        let Ok(header) = std::str::from_utf8(&bytes[pos..pos + nl]) else { return };
+        let mut it = header.split(' ');
+        let (Some(Ok(kl)), Some(Ok(vl))) =
+            (it.next().map(str::parse::<usize>), it.next().map(str::parse::<usize>))
+        else {
+            return;
+        };
+        let start = pos + nl + 1;
+        let Some(end) = start.checked_add(kl).and_then(|x| x.checked_add(vl)) else { return };
+        if end + 1 > bytes.len() {
+            return;
+        }
+        let k = String::from_utf8_lossy(&bytes[start..start + kl]).into_owned();
+        let v = String::from_utf8_lossy(&bytes[start + kl..end]).into_owned();
+        map.insert(k, v);
+        pos = end + 1;
+    }
+}
+
+/// Runs `$(shell,...)` commands: from the cache, or with `/bin/sh -c` in a
+/// scratch directory with the configured environment.
+#[derive(Debug)]
+pub(crate) struct ShellRunner {
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub cache: ProbeCache,
+    /// When set, unknown commands are not run but queued in `pending` and
+    /// expand to "" (a speculative pass that discovers probes to run in parallel).
+    pub speculative: bool,
+    pub pending: Vec<String>,
+    /// Number of commands actually executed.
+    pub executed: usize,
+}
+
+impl ShellRunner {
+    pub fn run(&mut self, cmd: &str) -> String {
+        if let Some(v) = self.cache.get(cmd) {
+            return v.clone();
+        }
+        if self.speculative {
+            if !self.pending.iter().any(|p| p == cmd) {
+                self.pending.push(cmd.to_string());
+            }
+            return String::new();
+        }
+        let out = exec_shell(cmd, &self.cwd, &self.env);
+        self.executed += 1;
+        self.cache.insert(cmd.to_string(), out.clone());
+        out
+    }
+
+    /// Runs all pending commands in parallel and caches their results.
+    pub fn run_pending(&mut self) {
+        let cmds = std::mem::take(&mut self.pending);
+        if cmds.is_empty() {
+            return;
+        }
+        let results: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+        let next = AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) * 2;
+        let (cwd, env) = (&self.cwd, &self.env);
+        std::thread::scope(|s| {
+            for _ in 0..workers.min(cmds.len()) {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(cmd) = cmds.get(i) else { break };
+                    let out = exec_shell(cmd, cwd, env);
+                    if let Ok(mut r) = results.lock() {
+                        r.push((cmd.clone(), out));
+                    }
+                });
+            }
+        });
+        let results = results.into_inner().unwrap_or_default();
+        self.executed += results.len();
+        for (k, v) in results {
+            self.cache.insert(k, v);
+        }
+    }
+}
+
+/// `do_shell`: popen, keep at most 4095 bytes, drop trailing newlines, turn
+/// the remaining newlines into spaces.
+pub(crate) fn exec_shell(cmd: &str, cwd: &Path, env: &[(String, String)]) -> String {
+    let child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(cwd)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else { return String::new() };
+    let mut buf = Vec::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_end(&mut buf);
+    }
+    let _ = child.wait();
+    buf.truncate(4095);
+    while buf.last() == Some(&b'\n') {
+        buf.pop();
+    }
+    for b in buf.iter_mut() {
+        if *b == b'\n' {
+            *b = b' ';
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Variables, environment and functions of the preprocessor.
+#[derive(Debug)]
+pub(crate) struct Preprocessor {
+    vars: HashMap<String, Var>,
+    pub env: HashMap<String, String>,
+    pub use_process_env: bool,
+    pub shell: ShellRunner,
+    pub messages: Vec<String>,
+    /// First error seen during a speculative pass.
+    pub deferred_error: Option<Error>,
+    pub file: String,
+    pub line: u32,
+}
+
+type PResult<T> = Result<T, Error>;
+
+impl Preprocessor {
+    pub fn new(env: HashMap<String, String>, shell: ShellRunner) -> Preprocessor {
+        Preprocessor {
+            vars: HashMap::new(),
+            env,
+            use_process_env: true,
+            shell,
+            messages: Vec::new(),
+            deferred_error: None,
+            file: String::new(),
+            line: 0,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.vars.clear();
+        self.messages.clear();
+        self.deferred_error = None;
+    }
+
+    fn err(&self, msg: String) -> Error {
+        Error::Preprocess { file: self.file.clone(), line: self.line, msg }
+    }
+
+    /// `variable_add`.
+    pub fn add_var(&mut self, name: &str, value: &str, flavor: Flavor) -> PResult<()> {
+        let (flavor, append) = match (self.vars.get(name), flavor) {
+            (Some(v), Flavor::Append) => (v.flavor, true),
+            (None, Flavor::Append) => (Flavor::Recursive, false),
+            (_, f) => (f, false),
+        };
+        let new_value =
+            if flavor == Flavor::Simple { self.expand_string(value, &[])? } else { value.to_string() };
+        let v = self.vars.entry(name.to_string()).or_insert(Var {
+            value: String::new(),
+            flavor,
+            exp_count: 0,
+        });
+        v.flavor = flavor;
+        if append {
+            v.value.push(' ');
+            v.value.push_str(&new_value);
+        } else {
+            v.value = new_value;
+        }
+        Ok(())
+    }
+
+    /// Expands a whole string (`expand_string`).
+    pub fn expand_string(&mut self, s: &str, args: &[String]) -> PResult<String> {
+        let (out, _) = self.expand_until(s, args, |_| false)?;
+        Ok(out)
+    }
+
+    /// `expand_one_token`: expands from the start of `s` until a character
+    /// that cannot be part of a symbol name; returns the expansion and how
+    /// many bytes were consumed.
+    pub fn expand_token(&mut self, s: &str) -> PResult<(String, usize)> {
+        self.expand_until(s, &[], |c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'-'))
+    }
+
+    /// Expands one `$...` reference; `s` starts right after the `$`.
+    /// Returns the expansion and the bytes consumed.
+    pub fn expand_dollar(&mut self, s: &str, args: &[String]) -> PResult<(String, usize)> {
+        let b = s.as_bytes();
+        if b.first() != Some(&b'(') {
+            return Ok(("$".to_string(), 0));
+        }
+        let mut nest = 0i32;
+        let mut q = 1;
+        while q < b.len() {
+            match b[q] {
+                b'(' => nest += 1,
+                b')' => {
+                    if nest == 0 {
+                        break;
+                    }
+                    nest -= 1;
+                }
+                _ => {}
+            }
+            q += 1;
+        }
+        if q >= b.len() {
+            return Err(self.err(format!("unterminated reference to '{}': missing ')'", &s[1..])));
+        }
+        let r = self.eval_clause(&s[1..q], args)?;
+        Ok((r, q + 1))
+    }
+
+    fn expand_until(
+        &mut self,
+        s: &str,
+        args: &[String],
+        is_end: impl Fn(u8) -> bool,
+    ) -> PResult<(String, usize)> {
+        let b = s.as_bytes();
+        let mut out = String::new();
+        let mut p = 0;
+        let mut start = 0;
+        while p < b.len() {
+            if b[p] == b'$' {
+                out.push_str(&s[start..p]);
+                let (e, n) = self.expand_dollar(&s[p + 1..], args)?;
+                out.push_str(&e);
+                p += 1 + n;
+                start = p;
+                continue;
+            }
+            if is_end(b[p]) {
+                break;
+            }
+            p += 1;
+        }
+        out.push_str(&s[start..p]);
+        Ok((out, p))
+    }
+
+    fn eval_clause(&mut self, s: &str, args: &[String]) -> PResult<String> {
+        // $(1), $(2), ...: arguments of a user-defined function.
+        if let Ok(n) = s.parse::<usize>() {
+            if n > 0 && n <= args.len() && s.bytes().all(|c| c.is_ascii_digit()) {
+                return Ok(args[n - 1].clone());
+            }
+        }
+        let mut parts: Vec<&str> = Vec::new();
+        let b = s.as_bytes();
+        let mut nest = 0i32;
+        let mut prev = 0;
+        for (i, &c) in b.iter().enumerate() {
+            match c {
+                b',' if nest == 0 => {
+                    parts.push(&s[prev..i]);
+                    prev = i + 1;
+                }
+                b'(' => nest += 1,
+                b')' => nest -= 1,
+                _ => {}
+            }
+        }
+        parts.push(&s[prev..]);
+        if parts.len() > 16 {
+            return Err(self.err("too many function arguments".to_string()));
+        }
+        let name = self.expand_string(parts[0], args)?;
+        let mut new_args = Vec::with_capacity(parts.len() - 1);
+        for p in &parts[1..] {
+            new_args.push(self.expand_string(p, args)?);
+        }
+        if let Some(r) = self.variable_expand(&name, &new_args)? {
+            return Ok(r);
+        }
+        if let Some(r) = self.function_expand(&name, &new_args)? {
+            return Ok(r);
+        }
+        if new_args.is_empty() {
+            if let Some(v) = self.env.get(&name) {
+                return Ok(v.clone());
+            }
+            if self.use_process_env {
+                if let Ok(v) = std::env::var(&name) {
+                    return Ok(v);
+                }
+            }
+        }
+        Ok(String::new())
+    }
+
+    fn variable_expand(&mut self, name: &str, args: &[String]) -> PResult<Option<String>> {
+        let Some(v) = self.vars.get_mut(name) else { return Ok(None) };
+        if args.is_empty() && v.exp_count > 0 {
+            let msg = format!("Recursive variable '{name}' references itself (eventually)");
+            return Err(self.err(msg));
+        }
+        if v.exp_count > 1000 {
+            return Err(self.err("Too deep recursive expansion".to_string()));
+        }
+        v.exp_count += 1;
+        let (value, flavor) = (v.value.clone(), v.flavor);
+        let res = if flavor == Flavor::Recursive { self.expand_string(&value, args) } else { Ok(value) };
+        if let Some(v) = self.vars.get_mut(name) {
+            v.exp_count -= 1;
+        }
+        res.map(Some)
+    }
+
+    fn function_expand(&mut self, name: &str, args: &[String]) -> PResult<Option<String>> {
+        let (min, max) = match name {
+            "error-if" | "warning-if" => (2, 2),
+            "filename" | "lineno" => (0, 0),
+            "info" | "shell" => (1, 1),
+            _ => return Ok(None),
+        };
+        if args.len() < min {
+            return Err(self.err(format!("too few function arguments passed to '{name}'")));
+        }
+        if args.len() > max {
+            return Err(self.err(format!("too many function arguments passed to '{name}'")));
+        }
+        let r = match name {
+            "error-if" => {
+                if args[0] == "y" {
+                    let e = self.err(args[1].clone());
+                    if self.shell.speculative {
+                        if self.deferred_error.is_none() {
+                            self.deferred_error = Some(e);
+                        }
+                    } else {
+                        return Err(e);
+                    }
+                }
+                String::new()
+            }
+            "filename" => self.file.clone(),
+            "lineno" => self.line.to_string(),
+            "info" => {
+                self.messages.push(args[0].clone());
+                String::new()
+            }
+            "warning-if" => {
+                if args[0] == "y" {
+                    self.messages.push(format!("{}:{}: {}", self.file, self.line, args[1]));
+                }
+                String::new()
+            }
+            _ => self.shell.run(&args[0]),
+        };
+        Ok(Some(r))
+    }
+}
