@@ -111,7 +111,8 @@ fn pciutils_rest(rest: &str, d: &mut Device) -> bool {
             }
         }
     }
-    if !name.is_empty() {
+    // `Device [1234:1111]`: pci.ids knows neither; the ids say it all.
+    if !name.is_empty() && name != "Device" {
         d.name = Some(name);
     }
     true
