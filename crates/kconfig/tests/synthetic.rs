@@ -1,0 +1,147 @@
+//! Tiny synthetic Kconfig trees (tests/data/<case>/), one feature each,
+//! checked against the output of the kernel's own `conf --olddefconfig`
+//! recorded in `expected-<version>.config` by `tests/data/regen.sh`.
+
+use std::path::{Path, PathBuf};
+
+use kfit_kconfig::{Dialect, Error, Kconfig, LoadOptions, Tristate, Value};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+fn opts(dialect: Dialect) -> LoadOptions {
+    LoadOptions {
+        kernelversion: Some("1.0".into()),
+        probe_cache_dir: None,
+        dialect: Some(dialect),
+        cc: "gcc".into(),
+        ..Default::default()
+    }
+}
+
+fn load(case: &str, dialect: Dialect) -> Kconfig {
+    Kconfig::load(&data().join(case), &opts(dialect)).unwrap_or_else(|e| panic!("{case}: {e}"))
+}
+
+fn check_case(case: &str) {
+    for (dialect, v) in [(Dialect::Modern, "6.12"), (Dialect::Legacy, "6.1")] {
+        let exp = data().join(case).join(format!("expected-{v}.config"));
+        let Ok(expected) = std::fs::read_to_string(&exp) else { continue };
+        let mut kc = load(case, dialect);
+        kc.read_config(&data().join(case).join("in.config")).expect("read in.config");
+        let got = kc.write_config();
+        if got != expected {
+            panic!("{case} ({v}): output differs from conf\n--- conf\n{expected}\n--- kfit\n{got}");
+        }
+    }
+}
+
+macro_rules! cases {
+    ($($name:ident),*) => { $( #[test] fn $name() { check_case(stringify!($name)); } )* };
+}
+
+cases!(choice, select, imply, menus, modules, ranges, strings, preproc, relations, help, defaults, tristate_choice);
+
+#[test]
+fn api_set_user_value_and_choices() {
+    let mut kc = load("choice", Dialect::Modern);
+    let b = kc.lookup("B").expect("B");
+    let c2 = kc.lookup("C2").expect("C2");
+    let c1 = kc.lookup("C1").expect("C1");
+    // default C2 if A, but C2 depends on B (n): first visible member wins.
+    assert_eq!(kc.tristate(c1), Tristate::Yes);
+    assert!(kc.set_user_value(b, "y"));
+    assert_eq!(kc.tristate(c2), Tristate::Yes, "default C2 now visible");
+    let ch = kc.choice_of(c2).expect("member");
+    assert_eq!(kc.choice_selection(ch), Some(c2));
+    assert!(kc.select_choice_member(c1));
+    assert_eq!(kc.choice_selection(ch), Some(c1));
+    kc.unset_user_value(b);
+    assert_eq!(kc.value(b), Value::Tri(Tristate::No));
+}
+
+#[test]
+fn api_select_and_ranges() {
+    let mut kc = load("select", Dialect::Modern);
+    let t = kc.lookup("SEL_TARGET").expect("sym");
+    // SELECTOR defaults to m and selects SEL_TARGET despite DEP=n.
+    assert_eq!(kc.tristate(t), Tristate::Mod);
+    assert_eq!(kc.rev_dep_value(t), Tristate::Mod);
+    assert_eq!(kc.dir_dep_value(t), Tristate::No);
+    assert!(kc.unmet_dependencies().contains(&t));
+    let sel = kc.lookup("SELECTOR").expect("sym");
+    assert_eq!(kc.assignable(sel), Some((Tristate::No, Tristate::Yes)));
+    assert!(kc.set_user_value(sel, "y"));
+    assert_eq!(kc.tristate(t), Tristate::Yes);
+    assert!(!kc.set_user_value(t, "n"), "cannot go below rev_dep");
+    let by: Vec<_> = kc.selected_by(t).into_iter().map(|(s, _)| kc.symbol(s).name.clone()).collect();
+    assert_eq!(by, ["SELECTOR", "SELECTOR2"]);
+
+    let mut kc = load("ranges", Dialect::Modern);
+    let i2 = kc.lookup("I2").expect("sym");
+    assert_eq!(kc.string_value(i2), "1", "0 clamped into range 1..10");
+    assert!(!kc.set_user_value(i2, "11"));
+    assert!(kc.set_user_value(i2, "9"));
+    assert_eq!(kc.string_value(i2), "9");
+    let h2 = kc.lookup("H2").expect("sym");
+    assert!(kc.set_user_value(h2, "ff"));
+    assert_eq!(kc.string_value(h2), "0xff");
+}
+
+fn write_tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kfit-kconfig-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (f, text) in files {
+        let p = dir.join(f);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+fn parse_err(name: &str, files: &[(&str, &str)]) -> String {
+    let dir = write_tree(name, files);
+    let r = Kconfig::load(&dir, &opts(Dialect::Modern));
+    let _ = std::fs::remove_dir_all(&dir);
+    match r {
+        Err(e @ (Error::Parse { .. } | Error::Preprocess { .. })) => e.to_string(),
+        Err(e) => panic!("unexpected error kind: {e}"),
+        Ok(_) => panic!("{name}: parsed without error"),
+    }
+}
+
+#[test]
+fn parse_errors_name_file_and_line() {
+    let e = parse_err("badopt", &[("Kconfig", "config A\n\tbool \"a\"\n\tdepends A\n")]);
+    assert_eq!(e, "Kconfig:3: expected 'on' after 'depends', found word 'A'");
+    let e = parse_err("src", &[("Kconfig", "source \"sub/Kconfig\"\n"), ("sub/Kconfig", "\n\nconfig B\n\tbool \"b\" if (A\n")]);
+    assert!(e.starts_with("sub/Kconfig:4: expected ')'"), "{e}");
+    let e = parse_err("missing", &[("Kconfig", "config A\n\tbool\n\nsource \"nope/Kconfig\"\n")]);
+    assert_eq!(e, "Kconfig:4: can't open file \"nope/Kconfig\"");
+    let e = parse_err("endif", &[("Kconfig", "if A\nconfig B\n\tbool\nendmenu\n")]);
+    assert_eq!(e, "Kconfig:4: expected 'endif', found 'endmenu'");
+    let e = parse_err("unterminated", &[("Kconfig", "if A\nconfig B\n\tbool\n")]);
+    assert!(e.contains("expected 'endif', found end of file"), "{e}");
+    let e = parse_err("unknown", &[("Kconfig", "config A\n\tbool\nfrobnicate A\n")]);
+    assert_eq!(e, "Kconfig:3: unknown statement \"frobnicate\"");
+    let e = parse_err("err-if", &[("Kconfig", "$(error-if,y,boom)\n")]);
+    assert_eq!(e, "Kconfig:1: boom");
+    let e = parse_err("unterm-ref", &[("Kconfig", "config A\n\tstring \"a\"\n\tdefault \"$(foo\"\n")]);
+    assert!(e.starts_with("Kconfig:3: unterminated reference"), "{e}");
+}
+
+#[test]
+fn config_warnings_have_lines() {
+    let mut kc = load("ranges", Dialect::Modern);
+    let w = kc.read_config_str("CONFIG_I1=x\nCONFIG_NOPE=y\nCONFIG_I1=3\ngarbage\n", "t.config");
+    let s: Vec<String> = w.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        s,
+        [
+            "t.config:1:warning: symbol value 'x' invalid for I1",
+            "t.config:2:warning: unknown symbol: NOPE",
+            "t.config:4:warning: unexpected data: garbage",
+        ]
+    );
+}
