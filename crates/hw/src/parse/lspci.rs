@@ -92,6 +92,10 @@ fn pciutils_rest(rest: &str, d: &mut Device) -> bool {
         set_class16(d, c);
     } else {
         d.class_name = Some(cls.to_string());
+        if let Some((c, sc)) = super::pci_classes::class_of_name(cls) {
+            d.class = Some(c);
+            d.subclass = sc;
+        }
     }
     let mut name = strip_rev_progif(name, d);
     // `-nn`: `... [8086:9b61]`.

@@ -32,6 +32,9 @@ fn set_class(d: &mut Device, v: &str) {
     if let Some(c) = num {
         d.class = Some(c >> 8);
         d.subclass = Some(c & 0xff);
+    } else if let Some((c, sc)) = name.as_deref().and_then(super::pci_classes::class_of_name) {
+        d.class = Some(c);
+        d.subclass = sc;
     }
     d.class_name = name;
 }

@@ -7,6 +7,7 @@ pub(crate) mod lspci_tree;
 pub(crate) mod lsusb;
 pub(crate) mod lsusb_tree;
 pub(crate) mod modules;
+pub(crate) mod pci_classes;
 pub(crate) mod sysfs_lists;
 
 use crate::error::{Error, Warning};
