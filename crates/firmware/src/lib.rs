@@ -383,9 +383,26 @@ pub struct Report {
 }
 
 impl Report {
-    /// Names to build in: every present file (sorted). Missing files are
-    /// left out: `CONFIG_EXTRA_FIRMWARE` with a missing file fails the build.
+    /// Names to build in (sorted, unique): each present file as resolved
+    /// (iwlwifi: the newest API found) and each missing one under its
+    /// preferred name — a needed file stays listed, so a build against a
+    /// tree that lacks it fails loudly instead of the device failing
+    /// silently; [`Report::missing`] says what to add.
     pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .present
+            .iter()
+            .map(|p| p.name.clone())
+            .chain(self.missing.iter().map(|m| m.name.clone()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Only the names found in the firmware dir (sorted): what a build with
+    /// `CONFIG_EXTRA_FIRMWARE_DIR` = this dir can embed right now.
+    pub fn present_names(&self) -> Vec<String> {
         self.present.iter().map(|p| p.name.clone()).collect()
     }
 }
@@ -704,8 +721,17 @@ mod tests {
         };
         let r = check_dir(std::slice::from_ref(&set), &d).unwrap();
         assert_eq!(
-            r.names(),
+            r.present_names(),
             vec!["amdgpu/a.bin", "amdgpu/b.bin", "iwlwifi-x-76.ucode"]
+        );
+        assert_eq!(
+            r.names(),
+            vec![
+                "amdgpu/a.bin",
+                "amdgpu/b.bin",
+                "amdgpu/c.bin",
+                "iwlwifi-x-76.ucode"
+            ]
         );
         let b = r.present.iter().find(|p| p.name == "amdgpu/b.bin").unwrap();
         assert_eq!(b.found, "amdgpu/b.bin.zst");
