@@ -203,6 +203,15 @@ pub fn write_package_with(
     } else if let Some(n) = &opts.new_name {
         let dir = pkg.variant_dir(n);
         let cfg = pkg.config_path(Some(n))?;
+        // Never adopt files that are not ours (configs/cfg_6_14 is 6.14's).
+        for p in [&cfg, &dir] {
+            if p.exists() {
+                return Err(IxError::Template {
+                    path: p.clone(),
+                    msg: format!("exists but is not part of a package {n}; choose another config name"),
+                });
+            }
+        }
         let fw = dir.join("fw.sh");
         report.package_path = pkg.package_path(Some(n));
         report.config_path = cfg.clone();

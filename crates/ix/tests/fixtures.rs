@@ -404,6 +404,14 @@ fn new_config_name_keeps_the_original_current() {
         );
     }
     assert_eq!(snapshot(&ix.root), before);
+    // a name whose config file belongs to another package is refused
+    let o = WriteOptions {
+        new_name: Some("6_14".into()),
+        ..WriteOptions::default()
+    };
+    let e = write_package(&p, "x\n", &[], &o).unwrap_err();
+    assert!(e.to_string().contains("cfg_6_14"), "{e}");
+    assert_eq!(snapshot(&ix.root), before);
 }
 
 #[test]
