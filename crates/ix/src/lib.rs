@@ -103,7 +103,7 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IxError + '_
 }
 
 /// An ix checkout (the directory holding `pkgs/`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IxTree {
     pub root: PathBuf,
 }
@@ -142,7 +142,7 @@ pub struct Sharing {
 }
 
 /// A kernel package of one version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KernelPackage {
     pub ix_root: PathBuf,
     /// `<ix_root>/pkgs`
