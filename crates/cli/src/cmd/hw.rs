@@ -23,6 +23,10 @@ pub struct HwArgs {
     /// Only these buses (comma-separated: pci,usb,virtio,...).
     #[arg(long, value_delimiter = ',')]
     pub bus: Vec<String>,
+    /// Table: also show entries with nothing to fit a kernel to (no modalias,
+    /// driver, ids or name: memory blocks, workqueues, clock events...).
+    #[arg(long)]
+    pub all: bool,
 }
 
 pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
@@ -48,7 +52,25 @@ pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_writer_pretty(&mut out, &machine)?;
         writeln!(out)?;
     } else {
+        let total = machine.devices.len();
+        if !a.all {
+            machine.devices.retain(|d| {
+                d.modalias.is_some()
+                    || d.driver.is_some()
+                    || d.vendor.is_some()
+                    || d.class.is_some()
+                    || d.name.is_some()
+                    || !d.modules.is_empty()
+            });
+        }
         print_table(&mut out, &machine)?;
+        let hidden = total - machine.devices.len();
+        if hidden > 0 {
+            writeln!(
+                out,
+                "({hidden} entries without modalias, driver or ids hidden; --all shows them)"
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
