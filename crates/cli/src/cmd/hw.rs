@@ -103,6 +103,14 @@ fn class(d: &Device) -> String {
     }
 }
 
+fn cap(s: String, n: usize) -> String {
+    if s.chars().count() > n {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    } else {
+        s
+    }
+}
+
 fn print_table(out: &mut impl Write, m: &Machine) -> std::io::Result<()> {
     let rows: Vec<[String; 7]> = m
         .devices
@@ -129,10 +137,13 @@ fn print_table(out: &mut impl Write, m: &Machine) -> std::io::Result<()> {
                 class(d),
                 d.driver.clone().unwrap_or_else(|| "-".into()),
                 if mods.is_empty() { "-".into() } else { mods },
-                d.name
-                    .clone()
-                    .or_else(|| d.modalias_or_synth())
-                    .unwrap_or_default(),
+                cap(
+                    d.name
+                        .clone()
+                        .or_else(|| d.modalias_or_synth())
+                        .unwrap_or_default(),
+                    100,
+                ),
             ]
         })
         .collect();
