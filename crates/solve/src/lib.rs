@@ -120,8 +120,16 @@ impl std::fmt::Display for Blocker {
             let pad = "  ".repeat(depth);
             match b {
                 Blocker::NotInKernel(s) => write!(f, "{pad}{s} does not exist in this kernel"),
-                Blocker::ModuleOnly(s) => write!(f, "{pad}{s} can only be built as a module (depends on m) and MODULES is off"),
-                Blocker::Expr { symbol, what, annotated, because } => {
+                Blocker::ModuleOnly(s) => write!(
+                    f,
+                    "{pad}{s} can only be built as a module (depends on m) and MODULES is off"
+                ),
+                Blocker::Expr {
+                    symbol,
+                    what,
+                    annotated,
+                    because,
+                } => {
                     write!(f, "{pad}{symbol} {what} {annotated}")?;
                     for c in because.iter().take(4) {
                         writeln!(f)?;
@@ -129,8 +137,13 @@ impl std::fmt::Display for Blocker {
                     }
                     Ok(())
                 }
-                Blocker::NoWay(s) => write!(f, "{pad}{s} has no prompt, no usable default and nothing can select it"),
-                Blocker::ForcedOn(s) => write!(f, "{pad}{s} would have to be off, but it is selected or wanted"),
+                Blocker::NoWay(s) => write!(
+                    f,
+                    "{pad}{s} has no prompt, no usable default and nothing can select it"
+                ),
+                Blocker::ForcedOn(s) => {
+                    write!(f, "{pad}{s} would have to be off, but it is selected or wanted")
+                }
                 Blocker::Conflict(s) => write!(f, "{pad}{s} is wanted on by one goal and off by another"),
                 Blocker::Loop(s) => write!(f, "{pad}dependency loop through {s}"),
                 Blocker::Unsupported(s) => write!(f, "{pad}cannot satisfy the relation {s}"),
@@ -193,7 +206,11 @@ pub fn solve(kc: &mut Kconfig, goals: &[Goal]) -> Outcome {
     let mut status: Vec<Option<GoalStatus>> = vec![None; goals.len()];
     // Goals already satisfied by the base.
     for (i, g) in goals.iter().enumerate() {
-        if let Some(name) = g.any_of.iter().find(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes)) {
+        if let Some(name) = g
+            .any_of
+            .iter()
+            .find(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes))
+        {
             status[i] = Some(GoalStatus::AlreadyOn(name.clone()));
         }
     }
@@ -243,13 +260,19 @@ pub fn solve(kc: &mut Kconfig, goals: &[Goal]) -> Outcome {
         }
         let mut changed = false;
         for s in &steps {
-            if s.via == Via::User && kc.user_tristate(s.id) != Some(s.value) {
-                kc.set_user_value(s.id, s.value.as_str());
-                changed = true;
+            if s.via == Via::User && (kc.tristate(s.id) != s.value || !kc.has_user_value(s.id)) {
+                // Steps are in dependency order, so each is visible by the
+                // time it is set; one that is not is retried next round.
+                changed |= kc.set_user_value(s.id, s.value.as_str());
             }
             let name = kc.symbol(s.id).name.clone();
             if !planned.iter().any(|p| p.symbol == name && p.value == s.value) {
-                planned.push(Planned { symbol: name, value: s.value, why: s.why.clone(), via: s.via });
+                planned.push(Planned {
+                    symbol: name,
+                    value: s.value,
+                    why: s.why.clone(),
+                    via: s.via,
+                });
             }
         }
         // Verify with the engine.
@@ -258,7 +281,11 @@ pub fn solve(kc: &mut Kconfig, goals: &[Goal]) -> Outcome {
             if status[i].is_some() {
                 continue;
             }
-            if let Some(name) = g.any_of.iter().find(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes)) {
+            if let Some(name) = g
+                .any_of
+                .iter()
+                .find(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes))
+            {
                 status[i] = Some(GoalStatus::Enabled(name.clone()));
             } else {
                 open = true;
@@ -281,7 +308,11 @@ pub fn solve(kc: &mut Kconfig, goals: &[Goal]) -> Outcome {
             })
         })
         .collect();
-    Outcome { goals, planned, rounds }
+    Outcome {
+        goals,
+        planned,
+        rounds,
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -309,7 +340,14 @@ struct Snapshot(usize);
 
 impl<'a> Plan<'a> {
     fn new(kc: &'a Kconfig, protected: &'a HashSet<SymbolId>) -> Self {
-        Plan { kc, steps: Vec::new(), on: HashMap::new(), off: HashMap::new(), active: HashSet::new(), protected }
+        Plan {
+            kc,
+            steps: Vec::new(),
+            on: HashMap::new(),
+            off: HashMap::new(),
+            active: HashSet::new(),
+            protected,
+        }
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -326,16 +364,8 @@ impl<'a> Plan<'a> {
         }
     }
 
-    fn name(&self, id: SymbolId) -> String {
-        self.kc.symbol(id).name.clone()
-    }
-
     fn is_on(&self, id: SymbolId) -> bool {
         self.on.contains_key(&id) || (!self.off.contains_key(&id) && self.kc.tristate(id) == Tristate::Yes)
-    }
-
-    fn is_off(&self, id: SymbolId) -> bool {
-        self.off.contains_key(&id) || (!self.on.contains_key(&id) && self.kc.tristate(id) == Tristate::No)
     }
 
     /// The value of `e` under the current evaluation plus this plan.
@@ -354,7 +384,9 @@ impl<'a> Plan<'a> {
             Expr::And(a, b) => self.value(a).and(self.value(b)),
             Expr::Or(a, b) => self.value(a).or(self.value(b)),
             Expr::Cmp(..) => {
-                if e.symbols().any(|s| self.on.contains_key(&s) || self.off.contains_key(&s)) {
+                let mut touched = false;
+                e.for_each_symbol(&mut |s| touched |= self.on.contains_key(&s) || self.off.contains_key(&s));
+                if touched {
                     // Re-evaluate tristate comparisons with planned values.
                     if let Expr::Cmp(op, a, b) = e {
                         if let (Some(x), Some(y)) = (self.tri_of(*a), self.tri_of(*b)) {
@@ -419,13 +451,21 @@ impl<'a> Plan<'a> {
         let mut errs = Vec::new();
         // Module-only?
         if let Some(dep) = &sym.dir_dep {
-            if mentions_mod_const(dep) && self.value(dep) == Tristate::No && kc.modules_off() {
+            if mentions_mod_const(dep)
+                && self.value(dep) == Tristate::No
+                && kc.tristate(kc.modules_symbol()) == Tristate::No
+            {
                 return Err(Blocker::ModuleOnly(name.to_string()));
             }
         }
         // 1. Through a prompt.
-        let prompts: Vec<Option<ExprRef>> =
-            sym.props.iter().map(|p| kc.prop(*p)).filter(|p| p.kind == PropKind::Prompt).map(|p| p.cond.clone()).collect();
+        let prompts: Vec<Option<ExprRef>> = sym
+            .props
+            .iter()
+            .map(|p| kc.property(*p))
+            .filter(|p| p.kind == PropKind::Prompt)
+            .map(|p| p.cond.clone())
+            .collect();
         if !prompts.is_empty() {
             // The choice block around a member must be visible too.
             let mut cond: Option<ExprRef> = None;
@@ -455,7 +495,12 @@ impl<'a> Plan<'a> {
             }
         }
         // 2. Through a default (only when no prompt is visible, the default applies).
-        for p in sym.props.iter().map(|p| kc.prop(*p)).filter(|p| p.kind == PropKind::Default) {
+        for p in sym
+            .props
+            .iter()
+            .map(|p| kc.property(*p))
+            .filter(|p| p.kind == PropKind::Default)
+        {
             let Some(val) = &p.expr else { continue };
             let snap = self.snapshot();
             let r = (|| {
@@ -506,7 +551,10 @@ impl<'a> Plan<'a> {
         if self.value(e) == Tristate::Yes {
             return Ok(());
         }
-        let why = || Why::Needed { by: owner.to_string(), how: what };
+        let why = || Why::Needed {
+            by: owner.to_string(),
+            how: what,
+        };
         let _ = &why;
         let fail = |me: &Self, because: Vec<Blocker>| Blocker::Expr {
             symbol: owner.to_string(),
@@ -561,17 +609,23 @@ impl<'a> Plan<'a> {
             Expr::Cmp(op, a, b) => {
                 let (sa, sb) = (self.kc.symbol(*a), self.kc.symbol(*b));
                 // Normalize to (variable, constant).
-                let (var, konst, op) = if sb.is_const { (*a, sb, *op) } else if sa.is_const { (*b, sa, flip(*op)) } else {
+                let (var, konst, op) = if sb.is_const {
+                    (*a, sb, *op)
+                } else if sa.is_const {
+                    (*b, sa, flip(*op))
+                } else {
                     return Err(fail(self, vec![Blocker::Unsupported(self.annotate(e))]));
                 };
                 let want = Tristate::parse(&konst.name).filter(|_| konst.name.len() == 1);
                 match (op, want) {
-                    (CmpOp::Eq, Some(Tristate::Yes)) | (CmpOp::Ne, Some(Tristate::No)) | (CmpOp::Eq, Some(Tristate::Mod)) => {
-                        self.enable(var, why(), depth + 1).map_err(|x| fail(self, vec![x]))
-                    }
-                    (CmpOp::Eq, Some(Tristate::No)) | (CmpOp::Ne, Some(Tristate::Yes)) => {
-                        self.make_false(&Expr::Symbol(var), owner, depth).map_err(|x| fail(self, vec![x]))
-                    }
+                    (CmpOp::Eq, Some(Tristate::Yes))
+                    | (CmpOp::Ne, Some(Tristate::No))
+                    | (CmpOp::Eq, Some(Tristate::Mod)) => self
+                        .enable(var, why(), depth + 1)
+                        .map_err(|x| fail(self, vec![x])),
+                    (CmpOp::Eq, Some(Tristate::No)) | (CmpOp::Ne, Some(Tristate::Yes)) => self
+                        .make_false(&Expr::Symbol(var), owner, depth)
+                        .map_err(|x| fail(self, vec![x])),
                     _ => Err(fail(self, vec![Blocker::Unsupported(self.annotate(e))])),
                 }
             }
@@ -591,12 +645,29 @@ impl<'a> Plan<'a> {
                 if sym.is_const || self.on.contains_key(&id) || self.protected.contains(&id) {
                     return Err(Blocker::ForcedOn(name));
                 }
-                let selected = sym.rev_dep.as_ref().is_some_and(|r| self.value(r) != Tristate::No);
-                let has_prompt = sym.props.iter().any(|p| self.kc.prop(*p).kind == PropKind::Prompt);
-                if selected || !has_prompt || self.kc.visibility(id) == Tristate::No || sym.ty == SymbolType::Unknown {
+                let selected = sym
+                    .rev_dep
+                    .as_ref()
+                    .is_some_and(|r| self.value(r) != Tristate::No);
+                let has_prompt = sym
+                    .props
+                    .iter()
+                    .any(|p| self.kc.property(*p).kind == PropKind::Prompt);
+                if selected
+                    || !has_prompt
+                    || self.kc.visibility(id) == Tristate::No
+                    || sym.ty == SymbolType::Unknown
+                {
                     return Err(Blocker::ForcedOn(name));
                 }
-                self.push(id, Tristate::No, Why::Conflict { by: owner.to_string() }, Via::User);
+                self.push(
+                    id,
+                    Tristate::No,
+                    Why::Conflict {
+                        by: owner.to_string(),
+                    },
+                    Via::User,
+                );
                 Ok(())
             }
             Expr::Not(a) => self.make_true(a, owner, "depends on", depth),
@@ -707,7 +778,7 @@ fn cmp(op: CmpOp, a: Tristate, b: Tristate) -> Tristate {
 }
 
 fn mentions_mod_const(e: &Expr) -> bool {
-    e.symbols().any(|s| s == kfit_kconfig::SYM_MOD)
+    e.contains_symbol(kfit_kconfig::SYM_MOD)
 }
 
 /// Symbols whose value differs between two `.config` texts:
@@ -730,7 +801,11 @@ pub fn config_diff(before: &str, after: &str) -> Vec<(String, String, String)> {
     };
     let (a, b) = (parse(before), parse(after));
     let mut out = Vec::new();
-    for k in a.keys().chain(b.keys()).collect::<std::collections::BTreeSet<_>>() {
+    for k in a
+        .keys()
+        .chain(b.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
         let va = a.get(k).map(String::as_str).unwrap_or("n");
         let vb = b.get(k).map(String::as_str).unwrap_or("n");
         if va != vb {

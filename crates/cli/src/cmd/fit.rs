@@ -1,24 +1,368 @@
+//! `kfit fit`, `kfit explain`, `kfit audit`, `kfit menuconfig`: the main job.
+
+use anyhow::{bail, Context};
 use clap::Args;
+use kfit_fit::{Fit, FitOptions, MachineInput, Verdict};
+use kfit_kconfig::LoadOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Args)]
-pub struct FitArgs {}
-#[derive(Args)]
-pub struct ExplainArgs {}
-#[derive(Args)]
-pub struct AuditArgs {}
-#[derive(Args)]
-pub struct MenuconfigArgs {}
+/// Where the kernel and its base config come from, and the machines.
+#[derive(Args, Clone, Debug)]
+pub struct Common {
+    /// Hardware listings of one machine (lspci, lsusb, lsmod, modalias lists,
+    /// drivers.txt...), merged. None: the running machine's /sys.
+    #[arg(value_name = "LISTING")]
+    pub listings: Vec<PathBuf>,
+    /// Another machine's listings, comma-separated (repeatable): one kernel
+    /// for all machines, reported per machine.
+    #[arg(long = "machine", value_name = "FILE[,FILE...]")]
+    pub machines: Vec<String>,
+    /// Kernel source tree.
+    #[arg(long, value_name = "DIR")]
+    pub tree: Option<PathBuf>,
+    /// C compiler for Kconfig's toolchain probes (ix builds with clang).
+    #[arg(long, default_value = "cc")]
+    pub cc: String,
+    /// Index cache directory [default: ~/.cache/kfit/index].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Root of the live machine's filesystem (for /sys).
+    #[arg(long, default_value = "/", hide = true)]
+    pub sysfs_root: PathBuf,
+}
 
-pub fn run_fit(_a: FitArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+impl Common {
+    fn machines(&self) -> Vec<MachineInput> {
+        let mut v = vec![MachineInput {
+            name: if self.listings.is_empty() {
+                "this machine".into()
+            } else {
+                name_of(&self.listings)
+            },
+            listings: self.listings.clone(),
+        }];
+        for m in &self.machines {
+            let files: Vec<PathBuf> = m
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect();
+            v.push(MachineInput {
+                name: name_of(&files),
+                listings: files,
+            });
+        }
+        v
+    }
+
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            cc: self.cc.clone(),
+            ..Default::default()
+        }
+    }
+
+    fn index_cache(&self) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(kfit_kbuild::default_cache_dir)
+    }
 }
-pub fn run_explain(_a: ExplainArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+
+fn name_of(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join("+")
 }
-pub fn run_audit(_a: AuditArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+
+#[derive(Args)]
+pub struct FitArgs {
+    #[command(flatten)]
+    pub c: Common,
+    /// Base config to start from (its symbols are kept unless a device needs a change).
+    #[arg(long, value_name = "CONFIG")]
+    pub base: Option<PathBuf>,
+    /// Where to write the fitted config (existing file kept as OUT.old).
+    #[arg(short = 'o', long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also list every device, not only those that needed a change.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
-pub fn run_menuconfig(_a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    /// The symbol (with or without CONFIG_).
+    pub symbol: String,
+    #[command(flatten)]
+    pub c: Common,
+    /// Base config the fit starts from.
+    #[arg(long, value_name = "CONFIG")]
+    pub base: PathBuf,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// The config to audit.
+    #[arg(long, value_name = "CONFIG")]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub c: Common,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct MenuconfigArgs {
+    /// The config to review.
+    #[arg(long, value_name = "CONFIG")]
+    pub config: PathBuf,
+    /// Kernel source tree.
+    #[arg(long, value_name = "DIR")]
+    pub tree: PathBuf,
+    /// Run it (needs ix on PATH) instead of printing it.
+    #[arg(long)]
+    pub run: bool,
+}
+
+fn tree_of(c: &Common) -> anyhow::Result<PathBuf> {
+    match &c.tree {
+        Some(t) => Ok(t.clone()),
+        None => bail!("--tree DIR is required (a kernel source tree, e.g. from scripts/fetch-kernels.sh)"),
+    }
+}
+
+fn run_pipeline(c: &Common, base: &Path) -> anyhow::Result<Fit> {
+    let tree = tree_of(c)?;
+    if !tree.join("Kconfig").is_file() {
+        bail!("{}: not a kernel source tree (no Kconfig)", tree.display());
+    }
+    let opts = FitOptions {
+        tree: tree.clone(),
+        base: base.to_path_buf(),
+        machines: c.machines(),
+        load: c.load_options(),
+        index_cache: c.index_cache(),
+        sysfs_root: c.sysfs_root.clone(),
+    };
+    // Index with a progress bar when it has to be built.
+    let progress = kfit_kbuild::stderr_progress();
+    let idx = kfit_kbuild::KernelIndex::load_or_build_with(&tree, &opts.index_cache, Some(&progress))
+        .with_context(|| format!("indexing {}", tree.display()))?;
+    kfit_fit::fit(&opts, Some(&idx)).context("fit")
+}
+
+pub fn run_fit(a: FitArgs) -> anyhow::Result<ExitCode> {
+    let Some(base) = a.base.clone() else {
+        bail!("--base CONFIG is required (the config to start from)");
+    };
+    let fit = run_pipeline(&a.c, &base)?;
+    if let Some(out) = &a.output {
+        write_atomic(out, &fit.config).with_context(|| format!("writing {}", out.display()))?;
+    }
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut o, &fit)?;
+        writeln!(o)?;
+    } else {
+        print_report(&mut o, &fit, a.verbose)?;
+        match &a.output {
+            Some(out) => writeln!(o, "wrote {}", out.display())?,
+            None => writeln!(o, "(no -o OUT given: nothing written)")?,
+        }
+    }
+    Ok(if fit.summary.blocked > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result<()> {
+    for w in &fit.warnings {
+        writeln!(o, "warning: {w}")?;
+    }
+    for m in &fit.machines {
+        writeln!(o, "== {} (Linux {})", m.name, fit.kernel)?;
+        for d in &m.devices {
+            let tag = match d.verdict {
+                Verdict::AlreadyOn => "ok",
+                Verdict::Enabled => "ENABLED",
+                Verdict::Blocked => "BLOCKED",
+                Verdict::NoDriverInKernel => "NO DRIVER",
+                Verdict::NoDriverNeeded => "-",
+            };
+            let interesting = !matches!(d.verdict, Verdict::AlreadyOn | Verdict::NoDriverNeeded);
+            let drv = d.driver.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+            let mods: Vec<&str> = d.modules.iter().map(|m| m.module.as_str()).collect();
+            writeln!(
+                o,
+                "{tag:>10}  {}{drv}{}",
+                d.label,
+                if mods.is_empty() {
+                    String::new()
+                } else {
+                    format!(" → {}", mods.join(", "))
+                }
+            )?;
+            if !(verbose || interesting) {
+                continue;
+            }
+            for m in &d.modules {
+                for s in &m.symbols {
+                    if s.status == "already_on" && !verbose {
+                        continue;
+                    }
+                    let name = s.on.clone().unwrap_or_else(|| s.any_of.join(" | "));
+                    writeln!(
+                        o,
+                        "            {:<10} CONFIG_{name}  [{}: {}]",
+                        s.status, m.module, s.why
+                    )?;
+                    for b in &s.blocked {
+                        for l in b.lines() {
+                            writeln!(o, "                {l}")?;
+                        }
+                    }
+                }
+            }
+            for n in &d.notes {
+                writeln!(o, "            note: {n}")?;
+            }
+        }
+    }
+    let s = &fit.summary;
+    writeln!(
+        o,
+        "summary: {} devices: {} already driven, {} enabled, {} blocked, {} with no driver in this kernel, {} need none; {} symbols set, {} values changed",
+        s.devices, s.already_on, s.enabled, s.blocked, s.no_driver_in_kernel, s.no_driver_needed, s.symbols_set, s.symbols_changed
+    )?;
+    let t = &fit.timings;
+    writeln!(
+        o,
+        "time: listings {} ms, index {} ms, kconfig {} ms, resolve {} ms, solve {} ms",
+        t.hw_ms, t.index_ms, t.kconfig_ms, t.resolve_ms, t.solve_ms
+    )?;
+    Ok(())
+}
+
+/// Write `data` to `path` via a temp file and rename, keeping the previous
+/// file as `path.old`; nothing is written when the content is unchanged.
+pub fn write_atomic(path: &Path, data: &str) -> anyhow::Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == data.as_bytes()) {
+        return Ok(());
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        f.write_all(data.as_bytes())?;
+        f.sync_all()?;
+    }
+    if path.exists() {
+        let old = dir.join(format!("{name}.old"));
+        std::fs::copy(path, &old).with_context(|| format!("backing up to {}", old.display()))?;
+    }
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+pub fn run_explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let fit = run_pipeline(&a.c, &a.base)?;
+    let lines = kfit_fit::explain(&fit, &a.symbol);
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    for l in lines {
+        writeln!(o, "{l}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
+    let tree = tree_of(&a.c)?;
+    let progress = kfit_kbuild::stderr_progress();
+    let idx = kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), Some(&progress))
+        .with_context(|| format!("indexing {}", tree.display()))?;
+    let (findings, total, warnings) = kfit_fit::audit(
+        &tree,
+        &a.config,
+        &a.c.machines(),
+        &a.c.load_options(),
+        &idx,
+        &a.c.sysfs_root,
+    )?;
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut o, &findings)?;
+        writeln!(o)?;
+    } else {
+        for w in &warnings {
+            writeln!(o, "warning: {w}")?;
+        }
+        for f in &findings {
+            let drv = f.driver.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+            writeln!(
+                o,
+                "{}: {}{drv} → {}: missing CONFIG_{}",
+                f.machine,
+                f.device,
+                f.modules.join(", "),
+                f.missing.join(", CONFIG_")
+            )?;
+        }
+        writeln!(
+            o,
+            "audit: {} of {total} devices with a driver in this kernel are left without one by {}",
+            findings.len(),
+            a.config.display()
+        )?;
+    }
+    Ok(if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub fn run_menuconfig(a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
+    // The seed guide's review step: copy the config into the tree's build
+    // dir and run menuconfig in ix's ephemeral realm.
+    let cmd = format!(
+        "cp {} {}/.config && cd {} && ix run set/menuconfig -- make HOSTCC=cc menuconfig",
+        a.config.display(),
+        a.tree.display(),
+        a.tree.display()
+    );
+    if !a.run {
+        println!("{cmd}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&cmd)
+        .status()
+        .context("running menuconfig")?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }

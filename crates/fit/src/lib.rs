@@ -1,0 +1,571 @@
+//! kfit-fit: the main job, wiring the stages together.
+//!
+//! ```text
+//! machine(s) ──► resolve (index) ──► goals ──► solve (Kconfig, base config) ──► new .config
+//! ```
+//!
+//! [`fit`] runs the whole pipeline and returns a [`Fit`]: the new config text,
+//! the per-machine, per-device [`DeviceReport`]s and everything `kfit explain`
+//! needs. [`audit`] runs resolve only and checks an existing config.
+//! Nothing here prints; the CLI renders the reports.
+
+use kfit_hw::Machine;
+use kfit_kbuild::KernelIndex;
+use kfit_kconfig::{Kconfig, LoadOptions, Tristate};
+use kfit_resolve::{DeviceStatus, How, Resolution};
+use kfit_solve::{Goal, GoalStatus, Outcome};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Errors of the pipeline, each naming the input at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A hardware listing could not be read.
+    #[error(transparent)]
+    Hw(#[from] kfit_hw::Error),
+    /// The kernel tree could not be indexed.
+    #[error(transparent)]
+    Index(#[from] kfit_kbuild::Error),
+    /// The Kconfig tree or the base config could not be read.
+    #[error(transparent)]
+    Kconfig(#[from] kfit_kconfig::Error),
+}
+
+/// One machine: a name and its listings (empty = the live machine's /sys).
+#[derive(Debug, Clone)]
+pub struct MachineInput {
+    /// Name used in reports.
+    pub name: String,
+    /// Listing files, merged into one machine.
+    pub listings: Vec<PathBuf>,
+}
+
+/// Inputs of [`fit`].
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    /// Kernel source tree.
+    pub tree: PathBuf,
+    /// Base config.
+    pub base: PathBuf,
+    /// Machines (union: one kernel for all of them).
+    pub machines: Vec<MachineInput>,
+    /// Kconfig load options (compiler for the probes...).
+    pub load: LoadOptions,
+    /// Index cache directory.
+    pub index_cache: PathBuf,
+    /// Root for reading the live machine (`/`).
+    pub sysfs_root: PathBuf,
+}
+
+/// Status of one device after the fit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every symbol it needs was already `y` in the base.
+    AlreadyOn,
+    /// kfit turned on what was missing.
+    Enabled,
+    /// Some symbols cannot be turned on (see `blocked`).
+    Blocked,
+    /// The listing shows a driver this kernel does not have.
+    NoDriverInKernel,
+    /// Nothing binds it (host bridges and the like), also in the listing.
+    NoDriverNeeded,
+}
+
+/// One symbol a device needs and what happened to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SymbolReport {
+    /// Alternatives (usually one).
+    pub any_of: Vec<String>,
+    /// Why it is needed.
+    pub why: String,
+    /// `already_on`, `enabled` or `blocked`.
+    pub status: &'static str,
+    /// The alternative that is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+    /// Reasons when blocked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<String>,
+}
+
+/// One module of a device.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleReport {
+    /// KBUILD_MODNAME.
+    pub module: String,
+    /// Object path.
+    pub path: String,
+    /// How it was found.
+    pub how: How,
+    /// Its symbols.
+    pub symbols: Vec<SymbolReport>,
+}
+
+/// One device.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceReport {
+    /// `pci 0000:03:00.0 [1002:1638]`.
+    pub label: String,
+    /// Bound driver in the listing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Modules.
+    pub modules: Vec<ModuleReport>,
+    /// Notes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One machine.
+#[derive(Debug, Clone, Serialize)]
+pub struct MachineReport {
+    /// Name.
+    pub name: String,
+    /// Devices.
+    pub devices: Vec<DeviceReport>,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Devices in all machines.
+    pub devices: usize,
+    /// Already driven by the base config.
+    pub already_on: usize,
+    /// Driven after the fit.
+    pub enabled: usize,
+    /// Not fully driven.
+    pub blocked: usize,
+    /// Listing names a driver this kernel lacks.
+    pub no_driver_in_kernel: usize,
+    /// Nothing to do.
+    pub no_driver_needed: usize,
+    /// Symbols whose value changed against the base.
+    pub symbols_changed: usize,
+    /// Symbols set by kfit (user values).
+    pub symbols_set: usize,
+}
+
+/// Timings in milliseconds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// Reading the listings.
+    pub hw_ms: u128,
+    /// Loading (or building) the index.
+    pub index_ms: u128,
+    /// Parsing Kconfig and reading the base.
+    pub kconfig_ms: u128,
+    /// Resolve.
+    pub resolve_ms: u128,
+    /// Solve.
+    pub solve_ms: u128,
+}
+
+/// The result of [`fit`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Fit {
+    /// Kernel version of the tree.
+    pub kernel: String,
+    /// Per machine.
+    pub machines: Vec<MachineReport>,
+    /// Summary.
+    pub summary: Summary,
+    /// `(symbol, before, after)` for every symbol whose value changed.
+    pub changed: Vec<(String, String, String)>,
+    /// Timings.
+    pub timings: Timings,
+    /// Warnings (listings, base config).
+    pub warnings: Vec<String>,
+    /// The new `.config` text.
+    #[serde(skip)]
+    pub config: String,
+    /// The base config text as `conf` would rewrite it unchanged.
+    #[serde(skip)]
+    pub base_config: String,
+    /// Solver outcome (for explain).
+    #[serde(skip)]
+    pub outcome: Outcome,
+    /// Goals, as given to the solver.
+    #[serde(skip)]
+    pub goals: Vec<Goal>,
+    /// The engine after the fit (for explain).
+    #[serde(skip)]
+    pub kconfig: Option<Box<Kconfig>>,
+    /// Firmware inputs per device: (machine, device label, module, vendor, device).
+    #[serde(skip)]
+    pub firmware_inputs: Vec<FirmwareInput>,
+}
+
+/// What the firmware stage needs about one device's module.
+#[derive(Debug, Clone)]
+pub struct FirmwareInput {
+    /// Device label.
+    pub device: String,
+    /// Module name.
+    pub module: String,
+    /// MODULE_FIRMWARE names of the module.
+    pub firmware: Vec<String>,
+    /// Bus name.
+    pub bus: String,
+    /// Ids.
+    pub vendor: Option<u32>,
+    /// Ids.
+    pub device_id: Option<u32>,
+    /// Ids.
+    pub subvendor: Option<u32>,
+    /// Ids.
+    pub subdevice: Option<u32>,
+    /// Ids.
+    pub class: Option<u32>,
+    /// Ids.
+    pub revision: Option<u32>,
+}
+
+/// Read one machine's listings (or the live /sys).
+pub fn read_machine(m: &MachineInput, sysfs_root: &Path) -> Result<(Machine, Vec<String>), Error> {
+    if m.listings.is_empty() {
+        let machine = kfit_hw::read_sysfs(sysfs_root)?;
+        return Ok((machine, Vec::new()));
+    }
+    let (machine, warnings) = kfit_hw::read_listings(&m.listings)?;
+    Ok((machine, warnings.iter().map(|w| w.to_string()).collect()))
+}
+
+/// Load the engine and read the base config.
+pub fn load_kconfig(tree: &Path, base: &Path, load: &LoadOptions) -> Result<(Kconfig, Vec<String>), Error> {
+    let mut kc = Kconfig::load(tree, load)?;
+    let w = kc.read_config(base)?;
+    Ok((kc, w.iter().map(|w| w.to_string()).collect()))
+}
+
+/// The whole pipeline. `index` may be given when the caller already has it.
+pub fn fit(opts: &FitOptions, index: Option<&KernelIndex>) -> Result<Fit, Error> {
+    let mut timings = Timings::default();
+    let mut warnings = Vec::new();
+    let t = Instant::now();
+    let mut machines = Vec::new();
+    for m in &opts.machines {
+        let (machine, w) = read_machine(m, &opts.sysfs_root)?;
+        warnings.extend(w);
+        machines.push((m.name.clone(), machine));
+    }
+    timings.hw_ms = t.elapsed().as_millis();
+
+    let t = Instant::now();
+    let owned;
+    let idx = match index {
+        Some(i) => i,
+        None => {
+            owned = KernelIndex::load_or_build(&opts.tree, &opts.index_cache)?;
+            &owned
+        }
+    };
+    timings.index_ms = t.elapsed().as_millis();
+
+    let t = Instant::now();
+    let (mut kc, w) = load_kconfig(&opts.tree, &opts.base, &opts.load)?;
+    warnings.extend(w.into_iter().map(|w| format!("base config: {w}")));
+    let base_config = kc.write_config();
+    timings.kconfig_ms = t.elapsed().as_millis();
+
+    let t = Instant::now();
+    let resolutions: Vec<(String, Machine, Resolution)> = machines
+        .into_iter()
+        .map(|(n, m)| {
+            let r = kfit_resolve::resolve(&m, idx, &opts.tree, &Default::default());
+            (n, m, r)
+        })
+        .collect();
+    // One goal per distinct requirement (same alternatives), reasons merged.
+    let mut goals: Vec<Goal> = Vec::new();
+    let mut goal_of: HashMap<Vec<String>, usize> = HashMap::new();
+    for (_, _, r) in &resolutions {
+        for (_, m, req) in r.requirements() {
+            let key = req.any_of.clone();
+            let gi = *goal_of.entry(key.clone()).or_insert_with(|| {
+                goals.push(Goal {
+                    any_of: key,
+                    reason: format!("{} ({})", m.module, req.why),
+                });
+                goals.len() - 1
+            });
+            let _ = gi;
+        }
+    }
+    timings.resolve_ms = t.elapsed().as_millis();
+
+    let t = Instant::now();
+    let outcome = kfit_solve::solve(&mut kc, &goals);
+    timings.solve_ms = t.elapsed().as_millis();
+    let config = kc.write_config();
+    let changed = kfit_solve::config_diff(&base_config, &config);
+
+    // Reports.
+    let mut summary = Summary::default();
+    let mut reports = Vec::new();
+    let mut firmware_inputs = Vec::new();
+    for (name, machine, r) in &resolutions {
+        let mut devices = Vec::new();
+        for d in &r.devices {
+            let dev = &machine.devices[d.index];
+            let mut modules = Vec::new();
+            let mut any_enabled = false;
+            let mut any_blocked = false;
+            for m in &d.modules {
+                let mut symbols = Vec::new();
+                for req in &m.requires {
+                    let gi = goal_of[&req.any_of];
+                    let (status, on, blocked) = match &outcome.goals[gi] {
+                        GoalStatus::AlreadyOn(s) => ("already_on", Some(s.clone()), Vec::new()),
+                        GoalStatus::Enabled(s) => {
+                            any_enabled = true;
+                            ("enabled", Some(s.clone()), Vec::new())
+                        }
+                        GoalStatus::Blocked(b) => {
+                            any_blocked = true;
+                            ("blocked", None, b.iter().map(|b| b.to_string()).collect())
+                        }
+                    };
+                    symbols.push(SymbolReport {
+                        any_of: req.any_of.clone(),
+                        why: req.why.clone(),
+                        status,
+                        on,
+                        blocked,
+                    });
+                }
+                if let Some(module) = idx.module_by_path(&m.path) {
+                    if !module.firmware.is_empty() {
+                        firmware_inputs.push(FirmwareInput {
+                            device: d.label.clone(),
+                            module: module.name.clone(),
+                            firmware: module.firmware.clone(),
+                            bus: dev.bus.as_str().to_string(),
+                            vendor: dev.vendor,
+                            device_id: dev.device,
+                            subvendor: dev.subvendor,
+                            subdevice: dev.subdevice,
+                            class: dev.class.map(|c| {
+                                (c << 16) | (dev.subclass.unwrap_or(0) << 8) | dev.prog_if.unwrap_or(0)
+                            }),
+                            revision: dev.revision,
+                        });
+                    }
+                }
+                modules.push(ModuleReport {
+                    module: m.module.clone(),
+                    path: m.path.clone(),
+                    how: m.how.clone(),
+                    symbols,
+                });
+            }
+            let verdict = match d.status {
+                DeviceStatus::NoDriverNeeded => Verdict::NoDriverNeeded,
+                DeviceStatus::DriverNotInKernel => Verdict::NoDriverInKernel,
+                DeviceStatus::Resolved if any_blocked => Verdict::Blocked,
+                DeviceStatus::Resolved if any_enabled => Verdict::Enabled,
+                DeviceStatus::Resolved => Verdict::AlreadyOn,
+            };
+            summary.devices += 1;
+            match verdict {
+                Verdict::AlreadyOn => summary.already_on += 1,
+                Verdict::Enabled => summary.enabled += 1,
+                Verdict::Blocked => summary.blocked += 1,
+                Verdict::NoDriverInKernel => summary.no_driver_in_kernel += 1,
+                Verdict::NoDriverNeeded => summary.no_driver_needed += 1,
+            }
+            devices.push(DeviceReport {
+                label: d.label.clone(),
+                driver: d.driver.clone(),
+                verdict,
+                modules,
+                notes: d.notes.clone(),
+            });
+        }
+        reports.push(MachineReport {
+            name: name.clone(),
+            devices,
+        });
+    }
+    summary.symbols_changed = changed.len();
+    summary.symbols_set = outcome
+        .planned
+        .iter()
+        .filter(|p| p.via == kfit_solve::Via::User)
+        .count();
+    Ok(Fit {
+        kernel: idx.version.clone(),
+        machines: reports,
+        summary,
+        changed,
+        timings,
+        warnings,
+        config,
+        base_config,
+        outcome,
+        goals,
+        kconfig: Some(Box::new(kc)),
+        firmware_inputs,
+    })
+}
+
+/// Why a symbol has its value after a fit, as lines of text.
+pub fn explain(fit: &Fit, symbol: &str) -> Vec<String> {
+    let sym = symbol.trim_start_matches("CONFIG_");
+    let mut out = Vec::new();
+    let Some(kc) = fit.kconfig.as_deref() else {
+        return out;
+    };
+    let Some(id) = kc.lookup(sym) else {
+        out.push(format!("{sym} does not exist in Linux {}", fit.kernel));
+        return out;
+    };
+    let v = kc.string_value(id);
+    let before = fit
+        .changed
+        .iter()
+        .find(|(n, _, _)| n == sym)
+        .map(|(_, b, _)| b.clone());
+    match &before {
+        Some(b) => out.push(format!("CONFIG_{sym}={v} (was {b} in the base config)")),
+        None => out.push(format!("CONFIG_{sym}={v} (unchanged from the base config)")),
+    }
+    // Devices that need it directly.
+    for m in &fit.machines {
+        for d in &m.devices {
+            for mr in &d.modules {
+                for s in &mr.symbols {
+                    if s.any_of.iter().any(|a| a == sym) {
+                        out.push(format!(
+                            "  needed by {} {} → module {} ({})",
+                            m.name, d.label, mr.module, s.why
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // The solver's chain.
+    let chain = fit.outcome.chain(sym);
+    for p in &chain {
+        let how = match &p.why {
+            kfit_solve::Why::Goal(g) => format!(
+                "wanted: {}",
+                fit.goals.get(*g).map(|g| g.reason.as_str()).unwrap_or("?")
+            ),
+            kfit_solve::Why::Needed { by, how } => format!("{by} {how} {}", p.symbol),
+            kfit_solve::Why::Conflict { by } => format!("turned off because {by} depends on !{}", p.symbol),
+        };
+        out.push(format!("  {} = {} ({:?}): {how}", p.symbol, p.value, p.via));
+    }
+    // Selected by?
+    let mut sel = Vec::new();
+    for (s, cond) in kc.selected_by(id) {
+        if kc.tristate(s) != Tristate::No && kc.eval_cond(cond.as_ref()) != Tristate::No {
+            sel.push(format!("{} [={}]", kc.symbol(s).name, kc.tristate(s)));
+        }
+    }
+    if !sel.is_empty() {
+        out.push(format!("  selected by: {}", sel.join(", ")));
+    }
+    if let Some(dep) = &kc.symbol(id).dir_dep {
+        out.push(format!("  depends on: {}", annotate(kc, dep)));
+    }
+    out
+}
+
+fn annotate(kc: &Kconfig, e: &kfit_kconfig::Expr) -> String {
+    let mut names = BTreeSet::new();
+    e.for_each_symbol(&mut |s| {
+        if !kc.symbol(s).is_const {
+            names.insert(s);
+        }
+    });
+    let mut text = kc.expr_to_string(e);
+    let vals: Vec<String> = names
+        .iter()
+        .map(|s| format!("{}={}", kc.symbol(*s).name, kc.string_value(*s)))
+        .collect();
+    if !vals.is_empty() {
+        text.push_str(&format!("  [{}]", vals.join(" ")));
+    }
+    text
+}
+
+/// One device an existing config leaves without a driver.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditFinding {
+    /// Machine name.
+    pub machine: String,
+    /// Device label.
+    pub device: String,
+    /// Driver in the listing.
+    pub driver: Option<String>,
+    /// Module(s) that would drive it.
+    pub modules: Vec<String>,
+    /// Symbols that are not `y` (alternatives joined by `|`).
+    pub missing: Vec<String>,
+}
+
+/// Devices of the machines that `config` leaves without a driver.
+pub fn audit(
+    tree: &Path,
+    config: &Path,
+    machines: &[MachineInput],
+    load: &LoadOptions,
+    idx: &KernelIndex,
+    sysfs_root: &Path,
+) -> Result<(Vec<AuditFinding>, usize, Vec<String>), Error> {
+    let (kc, mut warnings) = load_kconfig(tree, config, load)?;
+    let mut findings = Vec::new();
+    let mut total = 0;
+    for mi in machines {
+        let (machine, w) = read_machine(mi, sysfs_root)?;
+        warnings.extend(w);
+        let r = kfit_resolve::resolve(&machine, idx, tree, &Default::default());
+        for d in &r.devices {
+            if d.status != DeviceStatus::Resolved {
+                continue;
+            }
+            total += 1;
+            let mut missing = BTreeMap::new();
+            // The device's own module(s): the first one(s) before companions.
+            for m in d
+                .modules
+                .iter()
+                .filter(|m| !matches!(m.how, How::Companion { .. }))
+            {
+                for req in &m.requires {
+                    let on = req
+                        .any_of
+                        .iter()
+                        .any(|s| kc.lookup(s).is_some_and(|id| kc.tristate(id) == Tristate::Yes));
+                    if !on {
+                        missing.insert(req.any_of.join("|"), ());
+                    }
+                }
+            }
+            if !missing.is_empty() {
+                findings.push(AuditFinding {
+                    machine: mi.name.clone(),
+                    device: d.label.clone(),
+                    driver: d.driver.clone(),
+                    modules: d
+                        .modules
+                        .iter()
+                        .filter(|m| !matches!(m.how, How::Companion { .. }))
+                        .map(|m| m.module.clone())
+                        .collect(),
+                    missing: missing.into_keys().collect(),
+                });
+            }
+        }
+    }
+    Ok((findings, total, warnings))
+}
