@@ -296,6 +296,23 @@ fn fnv(s: &str) -> u64 {
 }
 
 /// Builds the variables `make` would export to `conf`.
+fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)]) -> String {
+    let cmd = format!("LC_ALL=C {} --version 2>/dev/null | head -n 1", opts.cc);
+    let key = format!("{cmd}|{}", file_identity(&which(&opts.cc)));
+    let file = opts.probe_cache_dir.as_ref().map(|d| d.join(format!("ccver-{:016x}", fnv(&key))));
+    if let Some(Ok(v)) = file.as_ref().map(std::fs::read_to_string) {
+        return v;
+    }
+    let v = preprocess::exec_shell(&cmd, scratch, env).replace('#', "");
+    if let Some(f) = file {
+        if let Some(d) = f.parent() {
+            let _ = std::fs::create_dir_all(d);
+        }
+        let _ = std::fs::write(f, &v);
+    }
+    v
+}
+
 fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> Vec<(String, String)> {
     let clang = opts.cc.contains("clang");
     let srcarch = match opts.arch.as_str() {
@@ -340,8 +357,7 @@ fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> V
         env.push(("LLVM".into(), "1".into()));
     }
     // CC_VERSION_TEXT = $(subst $(pound),,$(shell LC_ALL=C $(CC) --version 2>/dev/null | head -n 1))
-    let cmd = format!("LC_ALL=C {} --version 2>/dev/null | head -n 1", opts.cc);
-    let ver = preprocess::exec_shell(&cmd, scratch, &env).replace('#', "");
+    let ver = cc_version_text(opts, scratch, &env);
     env.push(("CC_VERSION_TEXT".into(), ver));
     for (k, v) in &opts.extra_env {
         env.retain(|(a, _)| a != k);
@@ -354,6 +370,31 @@ impl Kconfig {
     /// Parses and finalizes the tree at `srctree` (probes run or come from
     /// the cache), with no `.config` applied yet (all defaults).
     pub fn load(srctree: &Path, opts: &LoadOptions) -> Result<Kconfig, Error> {
+        Self::load_inner(srctree, opts, true)
+    }
+
+    /// [`load`](Self::load) followed by [`read_config`](Self::read_config),
+    /// without evaluating the all-defaults configuration in between (the
+    /// fast path of `olddefconfig`).
+    pub fn load_with_config(
+        srctree: &Path,
+        opts: &LoadOptions,
+        config: &Path,
+    ) -> Result<(Kconfig, Vec<ConfigWarning>), Error> {
+        let bytes = std::fs::read(config).map_err(|e| Error::io(config, e))?;
+        let mut kc = Self::load_inner(srctree, opts, false)?;
+        let w = kc.read_config_str(&String::from_utf8_lossy(&bytes), &config.display().to_string());
+        Ok((kc, w))
+    }
+
+    fn load_inner(srctree: &Path, opts: &LoadOptions, evaluate: bool) -> Result<Kconfig, Error> {
+        let timing = std::env::var_os("KFIT_KCONFIG_TIMING").is_some();
+        let t0 = std::time::Instant::now();
+        let lap = |what: &str| {
+            if timing {
+                eprintln!("  [{:>7.1} ms] {what}", t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        };
         let srctree = std::fs::canonicalize(srctree).map_err(|e| Error::io(srctree, e))?;
         let kver = match &opts.kernelversion {
             Some(v) => v.clone(),
@@ -380,6 +421,7 @@ impl Kconfig {
             pending: Vec::new(),
             executed: 0,
         };
+        lap("environment");
         let mut pp = Preprocessor::new(env.into_iter().collect(), shell);
         let mut passes = 0;
         let (mut m, warnings) = loop {
@@ -411,6 +453,7 @@ impl Kconfig {
             break (m, w);
         };
         pp.shell.cache.save();
+        lap("parse");
         if m.menus[m.root.index()].prompt.is_none() {
             let id = PropId(m.props.len() as u32);
             m.props.push(Property {
@@ -427,11 +470,16 @@ impl Kconfig {
             m.menus[r.index()].prompt = Some(id);
         }
         finalize::menu_finalize(&mut m);
+        m.choice_menu = (0..m.symbols.len()).map(|i| eval::compute_choice_menu(&m, SymbolId(i as u32))).collect();
+        lap("finalize");
         let stats = LoadStats { files: m.files.len(), passes, probes_run: pp.shell.executed };
         let s = State::new(&m);
         let mut kc = Kconfig { m, s, srctree, warnings, messages: std::mem::take(&mut pp.messages), stats };
-        dotconfig::clear_all_valid(&kc.m, &mut kc.s);
-        dotconfig::settle(&kc.m, &mut kc.s);
+        if evaluate {
+            dotconfig::clear_all_valid(&kc.m, &mut kc.s);
+            dotconfig::settle(&kc.m, &mut kc.s);
+            lap("evaluate defaults");
+        }
         Ok(kc)
     }
 
