@@ -63,6 +63,7 @@ pub fn detect(text: &str, name: &str) -> Result<Option<Format>, Error> {
 }
 
 fn add_str(m: &mut Machine, text: &str, name: &str) -> Result<Vec<Warning>, Error> {
+    let text = &*parse::dedent(text);
     match detect(text, name)? {
         None => {
             m.inputs.push((name.to_string(), "empty".into()));

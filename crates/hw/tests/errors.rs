@@ -123,3 +123,22 @@ fn mutations_never_panic() {
 fn lo_hi_cap(i: usize, len: usize) -> usize {
     (i + 200).min(len)
 }
+
+#[test]
+fn markdown_code_block_paste() {
+    let body: String = read("q35/lspci-nnk.txt")
+        .lines()
+        .map(|l| format!("    {l}\n"))
+        .collect();
+    let text = format!("```\n{body}```\n");
+    let (m, w) = read_str(&text, "forum.md").unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(m.devices.len(), 51);
+    assert_eq!(
+        m.find(&kfit_hw::Bus::Pci, "0000:00:1f.3")
+            .unwrap()
+            .driver
+            .as_deref(),
+        Some("i801_smbus")
+    );
+}

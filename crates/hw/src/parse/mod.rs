@@ -80,6 +80,29 @@ pub(crate) fn is_noise(line: &str) -> bool {
         || t.starts_with("pcilib: ")
         || t.starts_with("lsusb: ")
         || t.starts_with("sudo ")
+        || t.starts_with("```")
+}
+
+/// Text pasted from a Markdown code block or a mail quote: strip the indentation
+/// (spaces only) that every non-blank line shares. Line numbers are kept.
+pub(crate) fn dedent(text: &str) -> std::borrow::Cow<'_, str> {
+    let lines = || {
+        text.lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("```"))
+    };
+    let min = lines()
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()
+        .unwrap_or(0);
+    if min == 0 {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for l in text.split_inclusive('\n') {
+        let n = l.len() - l.trim_start_matches(' ').len();
+        out.push_str(&l[n.min(min)..]);
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `bb:dd.f` or `dddd:bb:dd.f` → `dddd:bb:dd.f` (lower case, 4-digit domain
@@ -138,6 +161,16 @@ pub(crate) fn trailing_bracket(s: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn dedent_markdown_paste() {
+        let t = "```\n    00:02.0 VGA: x\n    \tKernel driver in use: i915\n\n```\n";
+        assert_eq!(
+            dedent(t),
+            "```\n00:02.0 VGA: x\n\tKernel driver in use: i915\n\n```\n"
+        );
+        assert_eq!(dedent("/:  Bus 01\n    |__ Port 1"), "/:  Bus 01\n    |__ Port 1");
+    }
+
     #[test]
     fn slots() {
         assert_eq!(norm_pci_slot("03:00.0").as_deref(), Some("0000:03:00.0"));
