@@ -478,7 +478,17 @@ impl Ev<'_> {
     /// `sym_get_choice_menu` (modern): the choice whose block holds the
     /// symbol's first prompted definition.
     pub fn choice_menu_of(&self, id: SymbolId) -> Option<ChoiceId> {
-        let m = self.m;
+        if let Some(c) = self.m.choice_menu.get(id.index()) {
+            return *c;
+        }
+        compute_choice_menu(self.m, id)
+    }
+
+}
+
+/// `sym_get_choice_menu` computed from the menu tree.
+pub(crate) fn compute_choice_menu(m: &Model, id: SymbolId) -> Option<ChoiceId> {
+    {
         let menu = m.symbols[id.index()].menus.iter().copied().find(|mm| m.menus[mm.index()].prompt.is_some())?;
         let mut p = m.menus[menu.index()].parent;
         while let Some(pm) = p {
@@ -489,6 +499,9 @@ impl Ev<'_> {
         }
         None
     }
+}
+
+impl Ev<'_> {
 
     fn sub_entries(&self, root: MenuId) -> Vec<SymbolId> {
         let mut out = Vec::new();

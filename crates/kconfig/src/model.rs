@@ -8,6 +8,25 @@
 //! line, attached to the symbol and remembering which menu node it came from.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: symbol names are short, SipHash is needlessly slow here.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf29ce484222325 } else { self.0 };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+}
+pub(crate) type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 use crate::expr::{Expr, ExprRef};
 
@@ -241,8 +260,10 @@ pub(crate) struct Model {
     pub menus: Vec<MenuNode>,
     pub choices: Vec<Choice>,
     pub files: Vec<String>,
-    pub names: HashMap<String, SymbolId>,
-    pub const_names: HashMap<String, SymbolId>,
+    pub names: FnvMap<String, SymbolId>,
+    pub const_names: FnvMap<String, SymbolId>,
+    /// Modern: `sym_get_choice_menu` per symbol, computed after finalize.
+    pub choice_menu: Vec<Option<ChoiceId>>,
     pub modules_sym: SymbolId,
     pub root: MenuId,
 }
@@ -256,8 +277,9 @@ impl Model {
             menus: Vec::new(),
             choices: Vec::new(),
             files: Vec::new(),
-            names: HashMap::new(),
-            const_names: HashMap::new(),
+            names: FnvMap::default(),
+            const_names: FnvMap::default(),
+            choice_menu: Vec::new(),
             modules_sym: SYM_NO,
             root: MenuId(0),
         };

@@ -104,7 +104,6 @@ enum Tok {
     ColonEq,
     PlusEq,
     AssignVal(String),
-    HelpText,
 }
 
 impl Tok {
@@ -129,13 +128,20 @@ impl Tok {
             Tok::ColonEq => "':='".into(),
             Tok::PlusEq => "'+='".into(),
             Tok::AssignVal(_) => "assignment value".into(),
-            Tok::HelpText => "help text".into(),
         }
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Prev {
+    Eol,
+    HelpText,
+    Word,
+    Other,
+}
+
 struct Lexer {
-    text: Vec<u8>,
+    text: String,
     pos: usize,
     line: u32,
     file: FileId,
@@ -174,8 +180,8 @@ pub(crate) struct Parser<'a> {
     srctree: PathBuf,
     lexers: Vec<Lexer>,
     peeked: Option<Tok>,
-    prev: Tok,
-    prev_prev: Tok,
+    prev: Prev,
+    prev_prev: Prev,
     assign_mode: bool,
     cur_line: u32,
     cur_file: FileId,
@@ -207,8 +213,8 @@ impl<'a> Parser<'a> {
             srctree: srctree.to_path_buf(),
             lexers: Vec::new(),
             peeked: None,
-            prev: Tok::Eol,
-            prev_prev: Tok::Eol,
+            prev: Prev::Eol,
+            prev_prev: Prev::Eol,
             assign_mode: false,
             cur_line: 0,
             cur_file: FileId(0),
@@ -244,6 +250,10 @@ impl<'a> Parser<'a> {
 
     fn push_file(&mut self, name: &str, text: Vec<u8>) {
         let file = self.file_id(name);
+        let text = match String::from_utf8(text) {
+            Ok(t) => t,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
         self.lexers.push(Lexer {
             text,
             pos: 0,
@@ -331,7 +341,7 @@ impl<'a> Parser<'a> {
         loop {
             let start_line = self.lexers.last().map(|l| l.line).unwrap_or(0);
             let tok = self.lex1()?;
-            if matches!(self.prev, Tok::Eol | Tok::HelpText) {
+            if matches!(self.prev, Prev::Eol | Prev::HelpText) {
                 if tok == Tok::Eol {
                     continue;
                 }
@@ -341,13 +351,18 @@ impl<'a> Parser<'a> {
                     self.cur_file = l.file;
                 }
             }
-            if self.prev_prev == Tok::Eol
-                && matches!(self.prev, Tok::Word(_))
+            if self.prev_prev == Prev::Eol
+                && self.prev == Prev::Word
                 && matches!(tok, Tok::Eq | Tok::ColonEq | Tok::PlusEq)
             {
                 self.assign_mode = true;
             }
-            self.prev_prev = std::mem::replace(&mut self.prev, tok.clone());
+            let kind = match tok {
+                Tok::Eol => Prev::Eol,
+                Tok::Word(_) => Prev::Word,
+                _ => Prev::Other,
+            };
+            self.prev_prev = std::mem::replace(&mut self.prev, kind);
             return Ok(tok);
         }
     }
@@ -358,7 +373,7 @@ impl<'a> Parser<'a> {
             if self.pp.line != lx.line {
                 self.pp.line = lx.line;
             }
-            let b = &lx.text;
+            let b = lx.text.as_bytes();
             let len = b.len();
             if self.assign_mode {
                 // <ASSIGN_VAL>
@@ -370,7 +385,7 @@ impl<'a> Parser<'a> {
                     while lx.pos < len && b[lx.pos] != b'\n' {
                         lx.pos += 1;
                     }
-                    return Ok(Tok::AssignVal(String::from_utf8_lossy(&b[s..lx.pos]).into_owned()));
+                    return Ok(Tok::AssignVal(lx.text[s..lx.pos].to_string()));
                 }
                 self.assign_mode = false;
                 if lx.pos < len {
@@ -476,7 +491,7 @@ impl<'a> Parser<'a> {
                         if let Some(k) = keyword(&b[s..e], self.m.dialect) {
                             return Ok(Tok::Kw(k));
                         }
-                        return Ok(Tok::Word(String::from_utf8_lossy(&b[s..e]).into_owned()));
+                        return Ok(Tok::Word(lx.text[s..e].to_string()));
                     }
                     // expand_token: expand from here to the end of the token,
                     // references may contain spaces.
@@ -484,7 +499,7 @@ impl<'a> Parser<'a> {
                     while eol < len && b[eol] != b'\n' {
                         eol += 1;
                     }
-                    let rest = String::from_utf8_lossy(&b[s..eol]).into_owned();
+                    let rest = lx.text[s..eol].to_string();
                     let (out, used) = self.pp.expand_token(&rest)?;
                     let Some(lx) = self.lexers.last_mut() else { return Ok(Tok::Eof) };
                     lx.pos = s + used.min(eol - s);
@@ -496,7 +511,7 @@ impl<'a> Parser<'a> {
                     let line = lx.line;
                     lx.pos += 1;
                     // skip the rest of a UTF-8 sequence
-                    while lx.pos < len && (lx.text[lx.pos] & 0xC0) == 0x80 {
+                    while lx.pos < len && !lx.text.is_char_boundary(lx.pos) {
                         lx.pos += 1;
                     }
                     self.warn(line, format!("ignoring unsupported character '{}'", c as char));
@@ -509,18 +524,19 @@ impl<'a> Parser<'a> {
         let mut out: Vec<u8> = Vec::new();
         loop {
             let Some(lx) = self.lexers.last_mut() else { break };
-            let len = lx.text.len();
+            let tb = lx.text.as_bytes();
+            let len = tb.len();
             if lx.pos >= len {
                 break;
             }
-            let c = lx.text[lx.pos];
+            let c = tb[lx.pos];
             match c {
                 b'$' => {
                     let mut eol = lx.pos + 1;
-                    while eol < len && lx.text[eol] != b'\n' {
+                    while eol < len && tb[eol] != b'\n' {
                         eol += 1;
                     }
-                    let rest = String::from_utf8_lossy(&lx.text[lx.pos + 1..eol]).into_owned();
+                    let rest = lx.text[lx.pos + 1..eol].to_string();
                     let start = lx.pos + 1;
                     let (e, used) = self.pp.expand_dollar(&rest, &[])?;
                     out.extend_from_slice(e.as_bytes());
@@ -529,8 +545,8 @@ impl<'a> Parser<'a> {
                 }
                 b'\\' => {
                     lx.pos += 1;
-                    if lx.pos < len && lx.text[lx.pos] != b'\n' {
-                        out.push(lx.text[lx.pos]);
+                    if lx.pos < len && tb[lx.pos] != b'\n' {
+                        out.push(tb[lx.pos]);
                         lx.pos += 1;
                     }
                 }
@@ -561,7 +577,7 @@ impl<'a> Parser<'a> {
         let mut first_ts = 0usize;
         let mut last_ts = 0usize;
         if let Some(lx) = self.lexers.last_mut() {
-            let b = &lx.text;
+            let b = lx.text.as_bytes();
             let len = b.len();
             while lx.pos < len {
                 // leading whitespace
@@ -605,7 +621,7 @@ impl<'a> Parser<'a> {
                 while e > s && (b[e - 1] == b' ' || b[e - 1] == b'\t') {
                     e -= 1;
                 }
-                text.push_str(&String::from_utf8_lossy(&b[s..e]));
+                text.push_str(&lx.text[s..e]);
                 if first_ts == 0 {
                     first_ts = last_ts;
                 }
@@ -620,7 +636,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        self.prev_prev = std::mem::replace(&mut self.prev, Tok::HelpText);
+        self.prev_prev = std::mem::replace(&mut self.prev, Prev::HelpText);
         text
     }
 
