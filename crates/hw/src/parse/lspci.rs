@@ -106,9 +106,13 @@ fn pciutils_rest(rest: &str, d: &mut Device) -> bool {
             name = n.to_string();
         }
     }
-    // Unknown to pci.ids: `Device 1234:1111`.
+    // Unknown to pci.ids: `Device 1234:1111`; old pciutils `-n`: `Class 0600: 8086:0044`.
     if d.vendor.is_none() {
-        if let Some(ids) = name.strip_prefix("Device ") {
+        if let Some((v, dv)) = id_pair(&name) {
+            d.vendor = Some(v);
+            d.device = Some(dv);
+            name.clear();
+        } else if let Some(ids) = name.strip_prefix("Device ") {
             if let Some((v, dv)) = id_pair(ids) {
                 d.vendor = Some(v);
                 d.device = Some(dv);
@@ -233,4 +237,26 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
         out.devices.push(d);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_pciutils_numeric_and_unknown_names() {
+        let p = parse("00:00.0 Class 0600: 8086:0044 (rev 02)\n00:01.0 VGA compatible controller: Device 1234:1111 (rev 02)\n", "x");
+        assert!(p.bad.is_empty());
+        let d = &p.devices[0];
+        assert_eq!(
+            (d.vendor, d.device, d.class, d.subclass, d.revision),
+            (Some(0x8086), Some(0x44), Some(6), Some(0), Some(2))
+        );
+        assert_eq!(d.name, None);
+        let d = &p.devices[1];
+        assert_eq!(
+            (d.vendor, d.device, d.class),
+            (Some(0x1234), Some(0x1111), Some(3))
+        );
+    }
 }
