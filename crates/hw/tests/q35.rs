@@ -157,3 +157,19 @@ fn listings_without_drivers_txt_cover_its_bound_and_aliased_devices() {
         }
     }
 }
+
+/// The copies in tests/data are those of ../shared (checked when it is there).
+#[test]
+fn copies_match_shared() {
+    let shared =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/hw/qemu-q35-debian61");
+    if !shared.exists() {
+        eprintln!("{} not found: skipped", shared.display());
+        return;
+    }
+    for f in ALL {
+        let a = std::fs::read(shared.join(f)).unwrap();
+        let b = std::fs::read(data(&format!("q35/{f}"))).unwrap();
+        assert!(a == b, "{f} differs from {}", shared.display());
+    }
+}
