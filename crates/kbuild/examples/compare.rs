@@ -35,7 +35,10 @@ fn main() {
     let mut ourl = String::new();
     for m in &idx.modules {
         for al in &m.aliases {
-            ourl.push_str(&format!("alias {} {} {}:{}\n", al.pattern, m.name, al.file, al.line));
+            ourl.push_str(&format!(
+                "alias {} {} {}:{}\n",
+                al.pattern, m.name, al.file, al.line
+            ));
         }
     }
     std::fs::write(format!("{out}/ours"), ourl).unwrap();
@@ -56,7 +59,11 @@ fn main() {
         let (mut ok, mut n) = (0, 0);
         for l in dep.lines() {
             let ko = l.split(':').next().unwrap();
-            let p = ko.trim_start_matches("kernel/").trim_end_matches(".xz").trim_end_matches(".zst").trim_end_matches(".ko");
+            let p = ko
+                .trim_start_matches("kernel/")
+                .trim_end_matches(".xz")
+                .trim_end_matches(".zst")
+                .trim_end_matches(".ko");
             n += 1;
             match idx.module_by_path(p) {
                 None => println!("NOPATH {p}"),

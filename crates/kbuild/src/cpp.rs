@@ -10,6 +10,7 @@
 //! `IS_MODULE()` and `IS_REACHABLE()` are taken as true (except the few in
 //! [`FALSE_CONFIGS`], which select another architecture or endianness).
 
+use compact_str::CompactString;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -36,7 +37,7 @@ pub enum K {
 #[derive(Clone, Debug)]
 pub struct Tok {
     pub k: K,
-    pub s: String,
+    pub s: CompactString,
     /// Whitespace before it (for stringification).
     pub sp: bool,
     /// Position: source line << 20 (+ line within a header inlined there).
@@ -52,7 +53,7 @@ impl Tok {
     fn new(k: K, s: &str) -> Tok {
         Tok {
             k,
-            s: s.to_string(),
+            s: CompactString::from(s),
             sp: false,
             line: 0,
             noexp: false,
@@ -74,8 +75,8 @@ pub const FALSE_CONFIGS: &[&str] = &[
 
 const PUNCTS3: &[&str] = &["...", "<<=", ">>="];
 const PUNCTS2: &[&str] = &[
-    "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=",
-    "&=", "^=", "|=", "##",
+    "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=",
+    "^=", "|=", "##",
 ];
 
 /// Tokenize `src` (comments already removed or not: both are handled).
@@ -178,7 +179,11 @@ pub fn tokenize(src: &[u8], first_line: Pos) -> Vec<Tok> {
             i += len;
             k = K::Punct;
         }
-        let s = String::from_utf8_lossy(&src[start..i.min(n)]).into_owned();
+        let bytes = &src[start..i.min(n)];
+        let s = match std::str::from_utf8(bytes) {
+            Ok(x) => CompactString::from(x),
+            Err(_) => CompactString::from(String::from_utf8_lossy(bytes).as_ref()),
+        };
         out.push(Tok {
             k,
             s,
@@ -252,13 +257,43 @@ pub fn parse_define(rest: &str) -> Option<(String, Macro)> {
     ))
 }
 
+/// FxHash (rustc's): a fast non-cryptographic hash for identifier keys.
+#[derive(Default, Clone, Copy)]
+pub struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut c = bytes.chunks_exact(8);
+        for w in &mut c {
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w.try_into().unwrap())).wrapping_mul(K);
+        }
+        for &b in c.remainder() {
+            h = (h.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxBuild = std::hash::BuildHasherDefault<Fx>;
+pub type FxMap<K, V> = HashMap<K, V, FxBuild>;
+/// Macros by name.
+pub type MacroMap = FxMap<String, Arc<Macro>>;
+
 /// Where macros come from while expanding.
 pub trait MacroSource {
     /// The macro `name` as defined for code at source line `line`.
     fn get(&self, name: &str, pos: Pos) -> Option<&Macro>;
 }
 
-impl MacroSource for HashMap<String, Arc<Macro>> {
+impl MacroSource for MacroMap {
     fn get(&self, name: &str, _pos: Pos) -> Option<&Macro> {
         HashMap::get(self, name).map(|a| a.as_ref())
     }
@@ -402,8 +437,8 @@ impl<'a> Expander<'a> {
                     self.substitute(&m, params, &args, active)
                 }
             };
-            work.push(Item::End(t.s.clone()));
-            active.push(t.s.clone());
+            work.push(Item::End(t.s.to_string()));
+            active.push(t.s.to_string());
             let first_sp = t.sp;
             for (i, mut b) in body.into_iter().enumerate().rev() {
                 b.line = t.line;
@@ -468,8 +503,7 @@ impl<'a> Expander<'a> {
                 };
                 // GNU: , ## __VA_ARGS__ with empty args drops the comma.
                 if rhs.is_empty() {
-                    if nt.s == "__VA_ARGS__" || (m.variadic && pidx(&nt.s) == Some(params.len() - 1))
-                    {
+                    if nt.s == "__VA_ARGS__" || (m.variadic && pidx(&nt.s) == Some(params.len() - 1)) {
                         if out.last().is_some_and(|l| l.is(",")) {
                             out.pop();
                         }
@@ -608,10 +642,44 @@ pub struct Eval<'t> {
 }
 
 const TYPE_WORDS: &[&str] = &[
-    "unsigned", "signed", "int", "long", "short", "char", "const", "volatile", "u8", "u16", "u32",
-    "u64", "s8", "s16", "s32", "s64", "__u8", "__u16", "__u32", "__u64", "__s8", "__s16", "__s32",
-    "__s64", "kernel_ulong_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "size_t",
-    "uintptr_t", "void", "__le16", "__le32", "__be16", "__be32", "bool", "__force",
+    "unsigned",
+    "signed",
+    "int",
+    "long",
+    "short",
+    "char",
+    "const",
+    "volatile",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "s8",
+    "s16",
+    "s32",
+    "s64",
+    "__u8",
+    "__u16",
+    "__u32",
+    "__u64",
+    "__s8",
+    "__s16",
+    "__s32",
+    "__s64",
+    "kernel_ulong_t",
+    "uint8_t",
+    "uint16_t",
+    "uint32_t",
+    "uint64_t",
+    "size_t",
+    "uintptr_t",
+    "void",
+    "__le16",
+    "__le32",
+    "__be16",
+    "__be32",
+    "bool",
+    "__force",
 ];
 
 impl<'t> Eval<'t> {
@@ -681,7 +749,7 @@ impl<'t> Eval<'t> {
             if prec < min_prec {
                 break;
             }
-            let op = t.s.clone();
+            let op = t.s.to_string();
             self.pos += 1;
             let rhs = self.binary(prec + 1)?;
             let (Val::Int(a), Val::Int(b)) = (&lhs, &rhs) else {
@@ -764,8 +832,7 @@ impl<'t> Eval<'t> {
                         self.pos = j + 1;
                         let v = self.unary()?;
                         // Apply width of the cast type.
-                        let words: Vec<&str> =
-                            self.toks[save + 1..j].iter().map(|t| t.s.as_str()).collect();
+                        let words: Vec<&str> = self.toks[save + 1..j].iter().map(|t| t.s.as_str()).collect();
                         return Some(cast(v, &words));
                     }
                     self.pos = save + 1;

@@ -28,10 +28,9 @@ pub fn parse_init(toks: &[Tok], pos: &mut usize) -> Init {
             loop {
                 let Some(t) = toks.get(*pos) else { break };
                 if t.is(".") && toks.get(*pos + 1).is_some_and(|n| n.k == K::Ident) {
-                    desig.push(Desig::Field(toks[*pos + 1].s.clone()));
+                    desig.push(Desig::Field(toks[*pos + 1].s.to_string()));
                     *pos += 2;
-                } else if t.is("[") && !desig.is_empty() || t.is("[") && items_allow_index(toks, *pos)
-                {
+                } else if t.is("[") && !desig.is_empty() || t.is("[") && items_allow_index(toks, *pos) {
                     let mut d = 0;
                     let s = *pos + 1;
                     while *pos < toks.len() {
@@ -114,7 +113,9 @@ fn items_allow_index(toks: &[Tok], pos: usize) -> bool {
         } else if toks[i].is("]") {
             d -= 1;
             if d == 0 {
-                return toks.get(i + 1).is_some_and(|t| t.is("=") || t.is(".") || t.is("["));
+                return toks
+                    .get(i + 1)
+                    .is_some_and(|t| t.is("=") || t.is(".") || t.is("["));
             }
         }
         i += 1;
@@ -131,7 +132,7 @@ pub fn parse_layouts(toks: &[Tok]) -> Layouts {
     let mut i = 0;
     while i + 2 < toks.len() {
         if toks[i].s == "struct" && toks[i + 1].k == K::Ident && toks[i + 2].is("{") {
-            let name = toks[i + 1].s.clone();
+            let name = toks[i + 1].s.to_string();
             let mut j = i + 3;
             let mut fields = Vec::new();
             let mut cur: Vec<&Tok> = Vec::new();
@@ -154,7 +155,7 @@ pub fn parse_layouts(toks: &[Tok]) -> Layouts {
                             .position(|t| t.is("[") || t.is(":"))
                             .unwrap_or(decl.len());
                         if let Some(n) = decl[..end].iter().rev().find(|t| t.k == K::Ident) {
-                            fields.push(n.s.clone());
+                            fields.push(n.s.to_string());
                         }
                     }
                     cur.clear();
@@ -591,13 +592,7 @@ pub fn aliases(ty: &str, e: &Entry) -> Result<Vec<String>, Bad> {
             add(&mut a, "part", mf & 4 != 0, e.int("part_id", 16)?, 2);
             add(&mut a, "ext", mf & 8 != 0, e.int("extra_info", 16)?, 2);
         }
-        "slim" => {
-            a = format!(
-                "slim:{:x}:{:x}:*",
-                e.int("manf_id", 16)?,
-                e.int("prod_code", 16)?
-            )
-        }
+        "slim" => a = format!("slim:{:x}:{:x}:*", e.int("manf_id", 16)?, e.int("prod_code", 16)?),
         "dmi" => {
             a.push_str("dmi*");
             let m = e.arr("matches");
@@ -711,13 +706,7 @@ pub fn aliases(ty: &str, e: &Entry) -> Result<Vec<String>, Bad> {
             add(&mut a, ":", ver != 0xff, ver, 1);
             a.push_str(":*");
         }
-        "ulpi" => {
-            a = format!(
-                "ulpi:v{:04x}p{:04x}",
-                e.int("vendor", 16)?,
-                e.int("product", 16)?
-            )
-        }
+        "ulpi" => a = format!("ulpi:v{:04x}p{:04x}", e.int("vendor", 16)?, e.int("product", 16)?),
         "hdaudio" => {
             a.push_str("hdaudio:");
             let v = e.int("vendor_id", 32)?;
@@ -754,22 +743,12 @@ pub fn aliases(ty: &str, e: &Entry) -> Result<Vec<String>, Bad> {
         }
         "ssam" => {
             let mf = e.int("match_flags", 8)?;
-            a = format!(
-                "ssam:d{:02X}c{:02X}",
-                e.int("domain", 8)?,
-                e.int("category", 8)?
-            );
+            a = format!("ssam:d{:02X}c{:02X}", e.int("domain", 8)?, e.int("category", 8)?);
             add(&mut a, "t", mf & 1 != 0, e.int("target", 8)?, 1);
             add(&mut a, "i", mf & 2 != 0, e.int("instance", 8)?, 1);
             add(&mut a, "f", mf & 4 != 0, e.int("function", 8)?, 1);
         }
-        "dfl" => {
-            a = format!(
-                "dfl:t{:04X}f{:04X}",
-                e.int("type", 16)?,
-                e.int("feature_id", 16)?
-            )
-        }
+        "dfl" => a = format!("dfl:t{:04X}f{:04X}", e.int("type", 16)?, e.int("feature_id", 16)?),
         "ishtp" => {
             let mut b = Vec::new();
             if let Some(g) = e.f.get("guid") {

@@ -119,10 +119,7 @@ pub fn match_partial(pattern: &str, device: &str) -> bool {
     // value: it may not swallow the pattern's lowercase field tags.
     let bus = device.split(':').next().unwrap_or("");
     let tagged = TAGGED.contains(&bus);
-    let value_el = |e: &El| match e {
-        El::Lit(c) => !(tagged && (c.is_ascii_lowercase() || *c == ':')),
-        _ => true,
-    };
+    let value_el = |e: &El| !tagged || field_el(e);
     let p = compile(pattern);
     let d: Vec<char> = device.chars().collect();
     let (np, nd) = (p.len(), d.len());
@@ -142,7 +139,7 @@ pub fn match_partial(pattern: &str, device: &str) -> bool {
             }
             if j < nd && d[j] == '*' {
                 reach[i][j + 1] = true; // device star matches nothing
-                if i < np && field_el(&p[i]) {
+                if i < np && value_el(&p[i]) {
                     reach[i + 1][j] = true; // device star eats a pattern element
                 }
             }
@@ -156,8 +153,8 @@ pub fn match_partial(pattern: &str, device: &str) -> bool {
 
 /// Modalias formats made of lowercase tags and uppercase hex values.
 const TAGGED: &[&str] = &[
-    "pci", "usb", "hid", "hdaudio", "virtio", "sdio", "ieee1394", "ssb", "bcma", "serio",
-    "pcmcia", "sdw", "vfio_pci",
+    "pci", "usb", "hid", "hdaudio", "virtio", "sdio", "ieee1394", "ssb", "bcma", "serio", "pcmcia", "sdw",
+    "vfio_pci",
 ];
 
 /// How specific a pattern is: the number of characters it fixes.

@@ -156,11 +156,13 @@ struct Maps {
 }
 
 fn read_version(tree: &Path) -> Result<String> {
-    let mk = std::fs::read_to_string(tree.join("Makefile"))
-        .map_err(|e| Error::Io(tree.join("Makefile"), e))?;
+    let mk =
+        std::fs::read_to_string(tree.join("Makefile")).map_err(|e| Error::Io(tree.join("Makefile"), e))?;
     let get = |k: &str| {
-        mk.lines()
-            .find_map(|l| l.strip_prefix(k).map(|r| r.trim_start_matches([' ', '=']).trim().to_string()))
+        mk.lines().find_map(|l| {
+            l.strip_prefix(k)
+                .map(|r| r.trim_start_matches([' ', '=']).trim().to_string())
+        })
     };
     let v = get("VERSION").ok_or_else(|| Error::NotATree(tree.to_path_buf()))?;
     let p = get("PATCHLEVEL").unwrap_or_default();
@@ -308,7 +310,10 @@ fn kconfig_help(files: &[PathBuf]) -> HashMap<String, Vec<String>> {
                             .trim_end_matches(['.', ',', ';', ':', ')'])
                             .trim_end_matches(".ko")
                             .trim_end_matches(".o");
-                        if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                        if !w.is_empty()
+                            && w.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                        {
                             out.push((w.replace('-', "_"), sym.clone()));
                         }
                         rest = r;
@@ -317,11 +322,20 @@ fn kconfig_help(files: &[PathBuf]) -> HashMap<String, Vec<String>> {
             };
             for l in t.lines() {
                 let tl = l.trim_start();
-                if let Some(s) = tl.strip_prefix("config ").or_else(|| tl.strip_prefix("menuconfig ")) {
+                if let Some(s) = tl
+                    .strip_prefix("config ")
+                    .or_else(|| tl.strip_prefix("menuconfig "))
+                {
                     flush(&cur, &help, &mut out);
                     help.clear();
                     cur = Some(s.trim().to_string());
-                } else if tl.starts_with("endmenu") || tl.starts_with("menu ") || tl.starts_with("choice") || tl.starts_with("endif") || tl.starts_with("if ") || tl.starts_with("source ") {
+                } else if tl.starts_with("endmenu")
+                    || tl.starts_with("menu ")
+                    || tl.starts_with("choice")
+                    || tl.starts_with("endif")
+                    || tl.starts_with("if ")
+                    || tl.starts_with("source ")
+                {
                     flush(&cur, &help, &mut out);
                     help.clear();
                     cur = None;
@@ -541,7 +555,24 @@ impl KernelIndex {
             }
         };
         report("walk", 0, 1);
-        let (w, global) = rayon::join(|| walk(tree), || pp::Global::build(tree));
+        let timing = std::env::var_os("KFIT_TIMING").is_some();
+        let t0 = std::time::Instant::now();
+        let (w, global) = rayon::join(
+            || {
+                let w = walk(tree);
+                if timing {
+                    eprintln!("walk {:?}", t0.elapsed());
+                }
+                w
+            },
+            || {
+                let g = pp::Global::build(tree);
+                if timing {
+                    eprintln!("global headers {:?}", t0.elapsed());
+                }
+                g
+            },
+        );
         report("makefiles", 0, w.makefiles.len());
         let infos: Vec<(String, DirInfo)> = w
             .makefiles
@@ -554,12 +585,15 @@ impl KernelIndex {
             .collect();
         let defs = resolve_modules(tree, &infos);
         let help = kconfig_help(&w.kconfigs);
+        if timing {
+            eprintln!("makefiles+kconfig {:?}", t0.elapsed());
+        }
 
         // Struct layouts and DMI enums.
         let mdt = std::fs::read(tree.join("include/linux/mod_devicetable.h")).unwrap_or_default();
         let mdt_toks = cpp::tokenize(&pp::strip_comments(&mdt), 1);
         let layouts = devtable::parse_layouts(&mdt_toks);
-        let mut enums = HashMap::new();
+        let mut enums = cpp::MacroMap::default();
         scan::enum_consts(&mdt_toks, &mut enums);
 
         // Source file → modules using it.
@@ -571,8 +605,7 @@ impl KernelIndex {
                 }
             }
         }
-        let files: Vec<(&str, Vec<usize>)> =
-            file_mods.into_iter().map(|(f, m)| (f, m)).collect();
+        let files: Vec<(&str, Vec<usize>)> = file_mods.into_iter().map(|(f, m)| (f, m)).collect();
         let total = files.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
         let cache = pp::HeaderCache::new(tree);
@@ -604,6 +637,9 @@ impl KernelIndex {
                 .ok()
             })
             .collect();
+        if timing {
+            eprintln!("sources {:?}", t0.elapsed());
+        }
         report("assemble", 0, 1);
         let mut modules: Vec<Module> = defs
             .iter()
@@ -711,8 +747,8 @@ impl KernelIndex {
     /// Read a cached index file.
     pub fn load(file: &Path) -> Result<KernelIndex> {
         let b = std::fs::read(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
-        let mut idx: KernelIndex = bincode::deserialize(&b)
-            .map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
+        let mut idx: KernelIndex =
+            bincode::deserialize(&b).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
         idx.build_maps();
         Ok(idx)
     }

@@ -349,10 +349,7 @@ impl Parser<'_> {
                 if let Some(s) = name.strip_prefix("CONFIG_") {
                     (vec![s.to_string()], None)
                 } else {
-                    let def = self
-                        .vars
-                        .get(&name)
-                        .is_some_and(|v| !v.trim().is_empty());
+                    let def = self.vars.get(&name).is_some_and(|v| !v.trim().is_empty());
                     (vec![], Some(def))
                 }
             }
@@ -485,8 +482,7 @@ impl Parser<'_> {
                 let key = format!("{}y", strip_syms(name));
                 if let Some(v) = self.vars.get(&key).cloned() {
                     let e = self.expand(&v, depth + 1);
-                    let words: Vec<String> =
-                        e.split_whitespace().map(|w| mark(&syms, w)).collect();
+                    let words: Vec<String> = e.split_whitespace().map(|w| mark(&syms, w)).collect();
                     out.push_str(&words.join(" "));
                 }
                 continue;
@@ -746,11 +742,18 @@ impl Parser<'_> {
             base.clone()
         };
         let cond_syms = config_syms(&lhs);
-        let val: Vec<String> = words.iter().map(|w| {
-            let (mut s0, bare) = unmark(w);
-            for c in &cond_syms { if !s0.contains(c) { s0.push(c.clone()); } }
-            mark(&s0, bare)
-        }).collect();
+        let val: Vec<String> = words
+            .iter()
+            .map(|w| {
+                let (mut s0, bare) = unmark(w);
+                for c in &cond_syms {
+                    if !s0.contains(c) {
+                        s0.push(c.clone());
+                    }
+                }
+                mark(&s0, bare)
+            })
+            .collect();
         let val = val.join(" ");
         match o {
             "+=" => {
@@ -866,7 +869,6 @@ impl Parser<'_> {
         }
     }
 }
-
 
 const NOT_COMPOSITE: &[&str] = &[
     "obj",

@@ -1,7 +1,7 @@
 //! Directive handling: comment stripping, `#if` evaluation, local header
 //! inclusion, the per-file macro timeline and the global header macro map.
 
-use crate::cpp::{Pos, parse_define, tokenize, Eval, Expander, Macro, MacroSource, Tok, FALSE_CONFIGS, K};
+use crate::cpp::{parse_define, tokenize, Eval, Expander, Macro, MacroSource, Pos, Tok, FALSE_CONFIGS, K};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -187,7 +187,7 @@ fn parse_directive(l: &[u8]) -> Option<Dir> {
 /// arch/x86/include), first definition wins in path order.
 #[derive(Default)]
 pub struct Global {
-    pub map: HashMap<String, Arc<Macro>>,
+    pub map: crate::cpp::MacroMap,
 }
 
 /// Macros every translation unit starts with (compiler and kbuild).
@@ -287,7 +287,7 @@ impl Global {
                 if want_enums {
                     // enum constants, as object-like macros
                     let toks = tokenize(&parsed.code, 1);
-                    let mut en = HashMap::new();
+                    let mut en = crate::cpp::MacroMap::default();
                     crate::scan::enum_consts(&toks, &mut en);
                     let mut en: Vec<_> = en.into_iter().collect();
                     en.sort_by(|a, b| a.0.cmp(&b.0));
@@ -296,7 +296,7 @@ impl Global {
                 defs
             })
             .collect();
-        let mut map = HashMap::new();
+        let mut map = crate::cpp::MacroMap::default();
         for defs in per {
             for (n, m) in defs {
                 map.entry(n).or_insert(m);
@@ -312,7 +312,7 @@ impl Global {
 /// Timeline of the macros a translation unit defines.
 #[derive(Default)]
 pub struct Local {
-    pub map: HashMap<String, Vec<(Pos, Option<Arc<Macro>>)>>,
+    pub map: crate::cpp::FxMap<String, Vec<(Pos, Option<Arc<Macro>>)>>,
 }
 
 impl Local {
@@ -341,7 +341,7 @@ pub struct View<'a> {
     pub global: &'a Global,
     /// Fixed line for lookups (`#if`), else the token's own line.
     pub line: Option<Pos>,
-    pub extra: &'a HashMap<String, Arc<Macro>>,
+    pub extra: &'a crate::cpp::MacroMap,
 }
 
 impl MacroSource for View<'_> {
@@ -464,7 +464,7 @@ pub fn eval_if(toks: &[Tok], local: &Local, global: &Global) -> bool {
         pre.push(t.clone());
         i += 1;
     }
-    let extra = HashMap::new();
+    let extra = crate::cpp::MacroMap::default();
     let view = View {
         local,
         global,
@@ -493,7 +493,12 @@ pub struct HeaderCache {
 impl HeaderCache {
     pub fn new(tree: &Path) -> HeaderCache {
         let mut roots = std::collections::HashSet::new();
-        for d in ["include", "arch/x86/include", "include/uapi", "arch/x86/include/uapi"] {
+        for d in [
+            "include",
+            "arch/x86/include",
+            "include/uapi",
+            "arch/x86/include/uapi",
+        ] {
             if let Ok(rd) = std::fs::read_dir(tree.join(d)) {
                 for e in rd.flatten() {
                     roots.insert(e.file_name().to_string_lossy().into_owned());
@@ -511,10 +516,7 @@ impl HeaderCache {
             return v.clone();
         }
         let v = std::fs::read(p).ok().map(|s| Arc::new(parse_full(&s)));
-        self.map
-            .lock()
-            .unwrap()
-            .insert(p.to_path_buf(), v.clone());
+        self.map.lock().unwrap().insert(p.to_path_buf(), v.clone());
         v
     }
 }
@@ -550,7 +552,7 @@ pub fn parse_full(src: &[u8]) -> Parsed {
     p.has_table = memchr::memmem::find(src, b"MODULE_DEVICE_TABLE").is_some();
     if memchr::memmem::find(src, b"enum").is_some() {
         let toks = tokenize(&p.code, 1);
-        let mut en = HashMap::new();
+        let mut en = crate::cpp::MacroMap::default();
         crate::scan::enum_consts(&toks, &mut en);
         let mut en: Vec<_> = en.into_iter().collect();
         en.sort_by(|a, b| a.0.cmp(&b.0));
@@ -655,14 +657,7 @@ impl Run<'_> {
     /// Run one file's directives; return its active code tokens. With
     /// `at = Some(L)` (an inlined header) every token gets line L+1 and every
     /// definition line L.
-    fn run(
-        &mut self,
-        p: &Parsed,
-        dir: &Path,
-        at: Option<Pos>,
-        depth: u32,
-        want_code: bool,
-    ) -> Vec<Tok> {
+    fn run(&mut self, p: &Parsed, dir: &Path, at: Option<Pos>, depth: u32, want_code: bool) -> Vec<Tok> {
         let mut st = CondStack::default();
         let mut code = p.code.clone();
         let mut inactive_from: Option<u32> = None;

@@ -1,9 +1,8 @@
 //! Per-C-file extraction: device tables, driver names, firmware, aliases.
 
-use crate::cpp::{line_of, parse_define, Eval, Expander, Macro, Tok, Val, K};
+use crate::cpp::{line_of, parse_define, Eval, Expander, Tok, Val, K};
 use crate::devtable::{self, Entry, Init, Layouts};
 use crate::pp::{preprocess, Global, HeaderCache, View};
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,7 +22,28 @@ pub fn interesting(src: &[u8]) -> bool {
     find(src, b"MODULE_DEVICE_TABLE").is_some()
         || find(src, b"MODULE_FIRMWARE").is_some()
         || find(src, b"MODULE_ALIAS").is_some()
-        || find(src, b"_driver ").is_some()
+        || defines_driver(src)
+}
+
+/// Has `struct <x>_driver <name> [attrs] = {` somewhere (a driver struct
+/// whose `.name` we want).
+fn defines_driver(src: &[u8]) -> bool {
+    for i in memchr::memmem::find_iter(src, b"_driver ") {
+        // preceded by "struct <ident>"
+        let line_start = src[..i].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+        if memchr::memmem::find(&src[line_start..i], b"struct ").is_none() {
+            continue;
+        }
+        let rest = &src[i + 8..src.len().min(i + 160)];
+        let end = rest.iter().position(|&c| c == b';' || c == b'(' || c == b')');
+        let seg = &rest[..end.unwrap_or(rest.len())];
+        if let Some(eq) = seg.iter().position(|&c| c == b'=') {
+            if seg[eq + 1..].iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{') {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Shared state for scanning.
@@ -32,7 +52,7 @@ pub struct Ctx<'a> {
     pub cache: &'a HeaderCache,
     pub layouts: &'a Layouts,
     /// enum constants from mod_devicetable.h (DMI_* …)
-    pub enums: &'a HashMap<String, Arc<Macro>>,
+    pub enums: &'a crate::cpp::MacroMap,
     pub tree: &'a Path,
 }
 
@@ -59,7 +79,7 @@ fn matching_close(toks: &[Tok], open: usize) -> Option<usize> {
 }
 
 /// Collect `enum { A, B = 3, ... }` constants from tokens as macros.
-pub fn enum_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
+pub fn enum_consts(toks: &[Tok], out: &mut crate::cpp::MacroMap) {
     let mut i = 0;
     while i < toks.len() {
         if toks[i].s == "enum" && toks[i].k == K::Ident {
@@ -78,7 +98,7 @@ pub fn enum_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
                         k += 1;
                         continue;
                     }
-                    let name = toks[k].s.clone();
+                    let name = toks[k].s.to_string();
                     k += 1;
                     if toks.get(k).is_some_and(|t| t.is("=")) {
                         let s = k + 1;
@@ -98,7 +118,7 @@ pub fn enum_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
                         let ex: Vec<Tok> = toks[s..k]
                             .iter()
                             .map(|t| {
-                                if let Some(m) = out.get(&t.s) {
+                                if let Some(m) = out.get(t.s.as_str()) {
                                     if let Some(b) = m.body.first() {
                                         let mut n = b.clone();
                                         n.line = t.line;
@@ -134,7 +154,7 @@ pub fn enum_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
 
 /// `static const char name[] = "x";` and `char *name = "x";` as macros, so
 /// `.name = hcd_name` resolves (xhci-pci.c).
-pub fn string_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
+pub fn string_consts(toks: &[Tok], out: &mut crate::cpp::MacroMap) {
     for i in 0..toks.len() {
         if toks[i].s != "char" || toks[i].k != K::Ident {
             continue;
@@ -173,13 +193,7 @@ pub fn string_consts(toks: &[Tok], out: &mut HashMap<String, Arc<Macro>>) {
 }
 
 /// Scan one C file. `modname` is its KBUILD_MODNAME.
-pub fn scan_file(
-    ctx: &Ctx,
-    path: &Path,
-    src: &[u8],
-    modname: &str,
-    includes: &[String],
-) -> FileFacts {
+pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str, includes: &[String]) -> FileFacts {
     let mut facts = FileFacts::default();
     let (missing, hdr_table) = scan_pass(ctx, path, src, modname, includes, false, &mut facts);
     if !missing.is_empty() || hdr_table {
@@ -209,7 +223,7 @@ fn scan_pass(
 ) -> (Vec<String>, bool) {
     let mut missing = Vec::new();
     let unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, includes, full);
-    let mut extra: HashMap<String, Arc<Macro>> = ctx.enums.clone();
+    let mut extra: crate::cpp::MacroMap = ctx.enums.clone();
     enum_consts(&unit.toks, &mut extra);
     string_consts(&unit.toks, &mut extra);
     if let Some((n, m)) = parse_define(&format!("KBUILD_MODNAME \"{modname}\"")) {
@@ -247,8 +261,8 @@ fn scan_pass(
             let args = ex.expand(&toks[i + 2..close]);
             let parts: Vec<&[Tok]> = args.split(|t| t.is(",")).collect();
             if parts.len() == 2 && parts[0].len() == 1 && parts[1].len() == 1 {
-                let ty = parts[0][0].s.clone();
-                let name = parts[1][0].s.clone();
+                let ty = parts[0][0].s.to_string();
+                let name = parts[1][0].s.to_string();
                 if !table(ctx, toks, &ty, &name, &view_at, facts, full) {
                     missing.push(name);
                 }
@@ -274,7 +288,9 @@ fn scan_pass(
             continue;
         }
         if t.s == "struct"
-            && toks.get(i + 1).is_some_and(|n| n.k == K::Ident && n.s.ends_with("_driver"))
+            && toks
+                .get(i + 1)
+                .is_some_and(|n| n.k == K::Ident && n.s.ends_with("_driver"))
             && toks.get(i + 2).is_some_and(|n| n.k == K::Ident)
         {
             // struct X_driver name [attrs] = {
@@ -282,8 +298,7 @@ fn scan_pass(
             while j < toks.len() && j < i + 8 && toks[j].k == K::Ident {
                 j += 1;
             }
-            if toks.get(j).is_some_and(|n| n.is("=")) && toks.get(j + 1).is_some_and(|n| n.is("{"))
-            {
+            if toks.get(j).is_some_and(|n| n.is("=")) && toks.get(j + 1).is_some_and(|n| n.is("{")) {
                 if let Some(close) = matching_close(toks, j + 1) {
                     let v = view_at(toks[j + 1].line);
                     let mut ex = Expander::new(&v, BLOCKED);
@@ -340,8 +355,7 @@ fn module_info(out: &[Tok], facts: &mut FileFacts) {
     let mut i = 0;
     while i < out.len() {
         let t = &out[i];
-        if (t.s == "MODULE_INFO" || t.s == "__MODULE_INFO") && out.get(i + 1).is_some_and(|n| n.is("("))
-        {
+        if (t.s == "MODULE_INFO" || t.s == "__MODULE_INFO") && out.get(i + 1).is_some_and(|n| n.is("(")) {
             let Some(close) = matching_close(out, i + 1) else {
                 return;
             };
@@ -403,15 +417,14 @@ fn table<'v>(
         while j < toks.len() && j < rb + 6 && (toks[j].k == K::Ident) {
             j += 1;
         }
-        if !(toks.get(j).is_some_and(|n| n.is("=")) && toks.get(j + 1).is_some_and(|n| n.is("{")))
-        {
+        if !(toks.get(j).is_some_and(|n| n.is("=")) && toks.get(j + 1).is_some_and(|n| n.is("{"))) {
             continue;
         }
         // struct name: look back.
         let mut sname = None;
         for k in (i.saturating_sub(6)..i).rev() {
             if toks[k].s == "struct" && k + 1 < i {
-                sname = Some(toks[k + 1].s.clone());
+                sname = Some(toks[k + 1].s.to_string());
                 break;
             }
         }
@@ -420,9 +433,7 @@ fn table<'v>(
     }
     let Some((open, sname)) = found else {
         if full {
-            facts
-                .diags
-                .push(format!("table {name} ({ty}) not found in file"));
+            facts.diags.push(format!("table {name} ({ty}) not found in file"));
         }
         return false;
     };
@@ -477,9 +488,7 @@ fn table<'v>(
                     facts.aliases.push((a, line));
                 }
             }
-            Err(b) => facts
-                .diags
-                .push(format!("{line}: table {name} ({ty}): {}", b.0)),
+            Err(b) => facts.diags.push(format!("{line}: table {name} ({ty}): {}", b.0)),
         }
     }
     true

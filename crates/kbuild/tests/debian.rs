@@ -1,0 +1,237 @@
+//! Integration test on the real 6.12 tree against Debian's linux-image of
+//! the same version (modules.alias, modules.dep, config), plus a smoke test
+//! that 6.1 indexes too. Trees and ground truth come from
+//! scripts/fetch-kernels.sh (called when the cache is missing).
+//!
+//! Run: `cargo test -p kfit-kbuild --release --test debian -- --nocapture`
+
+use kfit_kbuild::KernelIndex;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+struct Env {
+    tree: PathBuf,
+    debian: PathBuf,
+    abi: String,
+}
+
+fn cache_root() -> PathBuf {
+    std::env::var_os("KFIT_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/kfit"))
+}
+
+fn env(version: &str) -> Env {
+    let root = cache_root();
+    let f = root.join("env").join(version);
+    if !f.is_file() {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fetch-kernels.sh");
+        let st = std::process::Command::new("bash")
+            .arg(&script)
+            .arg(version)
+            .status()
+            .expect("run fetch-kernels.sh");
+        assert!(st.success(), "fetch-kernels.sh {version} failed");
+    }
+    let text = std::fs::read_to_string(&f).expect("env file");
+    let kv: HashMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
+    Env {
+        tree: PathBuf::from(kv["TREE"]),
+        debian: PathBuf::from(kv["DEBIAN"]),
+        abi: kv["ABI"].to_string(),
+    }
+}
+
+fn index(e: &Env) -> KernelIndex {
+    let t = std::time::Instant::now();
+    let idx = KernelIndex::load_or_build(&e.tree, &cache_root().join("index")).expect("index");
+    eprintln!(
+        "index of {} ({}): {} objects in {:.2?}",
+        e.tree.display(),
+        idx.version,
+        idx.modules.len(),
+        t.elapsed()
+    );
+    idx
+}
+
+/// A pattern that matches every device of its bus: all fields wildcards.
+fn catch_all(pattern: &str) -> bool {
+    let Some((bus, rest)) = pattern.split_once(':') else {
+        return false;
+    };
+    match bus {
+        "of" => matches!(rest, "N*T*" | "N*T*C" | "N*T*C*"),
+        "pci" | "vfio_pci" | "usb" | "hid" | "virtio" | "hdaudio" | "sdio" | "ssb" | "bcma" | "ieee1394"
+        | "serio" | "pcmcia" | "sdw" | "ipack" | "rapidio" => {
+            rest.chars().all(|c| c.is_ascii_lowercase() || c == '*')
+        }
+        _ => rest == "*",
+    }
+}
+
+#[test]
+fn debian_6_12() {
+    let e = env("6.12");
+    let idx = index(&e);
+    let mods = e.debian.join("lib/modules").join(&e.abi);
+
+    // 1. Alias lines, exact (pattern and module).
+    let deb = std::fs::read_to_string(mods.join("modules.alias")).unwrap();
+    let ours: HashSet<(&str, &str)> = idx
+        .aliases()
+        .map(|(m, a)| (a.pattern.as_str(), m.name.as_str()))
+        .collect();
+    let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut deb_patterns = HashSet::new();
+    let mut missing_pci_usb = Vec::new();
+    for l in deb.lines() {
+        let mut it = l.splitn(3, ' ');
+        let (_, pat, m) = (it.next(), it.next().unwrap_or(""), it.next().unwrap_or(""));
+        deb_patterns.insert(pat.to_string());
+        let bus = pat.split(':').next().unwrap_or("").trim_end_matches('*');
+        let key = match bus {
+            "pci" | "usb" | "acpi" | "hid" | "virtio" | "hdaudio" | "of" => bus.to_string(),
+            _ => "rest".to_string(),
+        };
+        let ent = per.entry(key.clone()).or_default();
+        ent.1 += 1;
+        if ours.contains(&(pat, m)) {
+            ent.0 += 1;
+        } else if key == "pci" || key == "usb" {
+            missing_pci_usb.push(l.to_string());
+        }
+    }
+    println!("alias lines of Debian {} reproduced exactly:", e.abi);
+    for (b, (h, t)) in &per {
+        println!("  {b:8} {h:6}/{t:6} = {:6.2} %", 100.0 * *h as f64 / *t as f64);
+    }
+    for l in missing_pci_usb.iter().take(15) {
+        println!("  missing: {l}");
+    }
+    for bus in ["pci", "usb"] {
+        let (h, t) = per[bus];
+        assert!(h * 100 >= t * 99, "{bus}: only {h}/{t} alias lines reproduced");
+    }
+
+    // 2. No catch-all alias that Debian lacks.
+    let extra: Vec<String> = idx
+        .aliases()
+        .filter(|(_, a)| catch_all(&a.pattern) && !deb_patterns.contains(&a.pattern))
+        .map(|(m, a)| format!("{} {} ({}:{})", a.pattern, m.name, a.file, a.line))
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "catch-all aliases Debian does not have: {extra:#?}"
+    );
+
+    // 3. Every .ko maps to a symbol Debian's config sets to m.
+    let cfg = std::fs::read_to_string(e.debian.join("config")).unwrap();
+    let m_syms: HashSet<&str> = cfg
+        .lines()
+        .filter_map(|l| l.strip_prefix("CONFIG_")?.strip_suffix("=m"))
+        .collect();
+    let dep = std::fs::read_to_string(mods.join("modules.dep")).unwrap();
+    let (mut own_ok, mut any_ok, mut n) = (0, 0, 0);
+    let mut bad = Vec::new();
+    for l in dep.lines() {
+        let ko = l.split(':').next().unwrap();
+        let p = ko
+            .trim_start_matches("kernel/")
+            .trim_end_matches(".xz")
+            .trim_end_matches(".zst")
+            .trim_end_matches(".gz")
+            .trim_end_matches(".ko");
+        n += 1;
+        match idx.module_by_path(p) {
+            None => bad.push(format!("{p}: not in the Kbuild map")),
+            Some(md) => {
+                if md.own_symbols().any(|s| m_syms.contains(s.as_str())) {
+                    own_ok += 1;
+                    any_ok += 1;
+                } else if md.symbols.iter().flatten().any(|s| m_syms.contains(s.as_str())) {
+                    any_ok += 1;
+                } else {
+                    bad.push(format!("{p}: {:?} ({:?})", md.symbols, md.symbol_source));
+                }
+            }
+        }
+    }
+    println!(
+        ".ko → symbol set to m: {any_ok}/{n} (own obj- symbol: {own_ok}, via directory: {})",
+        any_ok - own_ok
+    );
+    assert!(bad.is_empty(), "modules without an =m symbol: {bad:#?}");
+
+    // 4. Seed lookups.
+    let best = |modalias: &str| -> Vec<String> {
+        let m = idx.match_modalias(modalias);
+        let top = m.first().map(|x| x.specificity).unwrap_or(0);
+        m.iter()
+            .filter(|x| x.specificity == top)
+            .map(|x| x.module.name.clone())
+            .collect()
+    };
+    assert!(best("pci:v00008086d00002723sv*sd*bc02sc80i*").contains(&"iwlwifi".to_string()));
+    assert!(best("pci:v00001022d00007901sv*sd*bc01sc06i01").contains(&"ahci".to_string()));
+    assert!(best("pci:v00001022d0000166Dsv*sd*bc06sc00i*").contains(&"k10temp".to_string()));
+    let drv = |name: &str, module: &str, sym: &str| {
+        let ms = idx.module_by_driver_name(name);
+        let m = ms.iter().find(|m| m.name == module).unwrap_or_else(|| {
+            panic!(
+                "driver {name:?}: {module} not among {:?}",
+                ms.iter().map(|m| &m.name).collect::<Vec<_>>()
+            )
+        });
+        assert!(
+            m.own_symbols().any(|s| s == sym),
+            "driver {name:?} → {module}: symbols {:?} lack {sym}",
+            m.symbols
+        );
+        println!("  driver {name:?} → {} ({}) {:?}", m.name, m.path, m.symbols[0]);
+    };
+    drv("xhci_hcd", "xhci_pci", "USB_XHCI_PCI");
+    drv("pcieport", "pcieportdrv", "PCIEPORTBUS");
+    drv("piix4_smbus", "i2c_piix4", "I2C_PIIX4");
+    drv("pcie_mp2_amd", "amd_sfh", "AMD_SFH_HID");
+    drv("i801_smbus", "i2c_i801", "I2C_I801");
+    drv("bochs-drm", "bochs", "DRM_BOCHS");
+    drv("i6300ESB timer", "i6300esb", "I6300ESB_WDT");
+
+    // 5. Firmware with macro expansion.
+    let fw = |m: &str| idx.module(m).map(|m| m.firmware.clone()).unwrap_or_default();
+    assert!(fw("amdgpu").iter().any(|f| f == "amdgpu/renoir_dmcub.bin"));
+    assert!(fw("iwlwifi")
+        .iter()
+        .any(|f| f.starts_with("iwlwifi-cc-a0-") && f.ends_with(".ucode")));
+}
+
+#[test]
+fn indexes_6_1() {
+    let e = env("6.1");
+    let idx = index(&e);
+    assert!(idx.version.starts_with("6.1."));
+    let m = idx.module("iwlwifi").expect("iwlwifi");
+    assert!(m
+        .aliases
+        .iter()
+        .any(|a| a.pattern.starts_with("pci:v00008086d00002723")));
+    let mods = e.debian.join("lib/modules").join(&e.abi);
+    if let Ok(deb) = std::fs::read_to_string(mods.join("modules.alias")) {
+        let ours: HashSet<(&str, &str)> = idx
+            .aliases()
+            .map(|(m, a)| (a.pattern.as_str(), m.name.as_str()))
+            .collect();
+        let (mut h, mut t) = (0, 0);
+        for l in deb.lines() {
+            let mut it = l.splitn(3, ' ');
+            let (_, pat, m) = (it.next(), it.next().unwrap_or(""), it.next().unwrap_or(""));
+            if pat.starts_with("pci:") || pat.starts_with("usb:") {
+                t += 1;
+                h += ours.contains(&(pat, m)) as usize;
+            }
+        }
+        println!("6.1 pci+usb alias lines reproduced: {h}/{t}");
+        assert!(h * 100 >= t * 98);
+    }
+}

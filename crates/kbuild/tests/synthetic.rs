@@ -1,0 +1,392 @@
+//! Unit tests on small synthetic trees: Kbuild map, device tables, driver
+//! names, firmware and matching. Each test writes a miniature kernel tree
+//! into a temporary directory and indexes it.
+
+use kfit_kbuild::KernelIndex;
+use std::path::{Path, PathBuf};
+
+struct Tree(PathBuf);
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tree(name: &str, files: &[(&str, &str)]) -> Tree {
+    let dir = std::env::temp_dir().join(format!("kfit-kbuild-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut all: Vec<(&str, &str)> = vec![
+        ("Makefile", "VERSION = 6\nPATCHLEVEL = 99\nSUBLEVEL = 0\n"),
+        ("Kbuild", "obj-y += drivers/\n"),
+        ("include/linux/mod_devicetable.h", MDT),
+        ("include/linux/pci.h", PCI_H),
+        ("include/linux/usb.h", USB_H),
+        ("include/linux/module.h", MODULE_H),
+    ];
+    all.extend_from_slice(files);
+    for (p, c) in all {
+        let f = dir.join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, c).unwrap();
+    }
+    Tree(dir)
+}
+
+const MDT: &str = r#"
+typedef unsigned long kernel_ulong_t;
+#define PCI_ANY_ID (~0)
+struct pci_device_id {
+	__u32 vendor, device;
+	__u32 subvendor, subdevice;
+	__u32 class, class_mask;
+	kernel_ulong_t driver_data;
+	__u32 override_only;
+};
+struct usb_device_id {
+	__u16		match_flags;
+	__u16		idVendor;
+	__u16		idProduct;
+	__u16		bcdDevice_lo;
+	__u16		bcdDevice_hi;
+	__u8		bDeviceClass;
+	__u8		bDeviceSubClass;
+	__u8		bDeviceProtocol;
+	__u8		bInterfaceClass;
+	__u8		bInterfaceSubClass;
+	__u8		bInterfaceProtocol;
+	__u8		bInterfaceNumber;
+	kernel_ulong_t	driver_info;
+};
+#define ACPI_ID_LEN	16
+struct acpi_device_id {
+	__u8 id[ACPI_ID_LEN];
+	kernel_ulong_t driver_data;
+	__u32 cls;
+	__u32 cls_msk;
+};
+struct of_device_id {
+	char	name[32];
+	char	type[32];
+	char	compatible[128];
+	const void *data;
+};
+"#;
+
+const PCI_H: &str = r#"
+#ifndef LINUX_PCI_H
+#define LINUX_PCI_H
+#include <linux/mod_devicetable.h>
+#define PCI_DEVICE(vend,dev) \
+	.vendor = (vend), .device = (dev), \
+	.subvendor = PCI_ANY_ID, .subdevice = PCI_ANY_ID
+#define PCI_DEVICE_CLASS(dev_class,dev_class_mask) \
+	.class = (dev_class), .class_mask = (dev_class_mask), \
+	.vendor = PCI_ANY_ID, .device = PCI_ANY_ID, \
+	.subvendor = PCI_ANY_ID, .subdevice = PCI_ANY_ID
+#define PCI_VDEVICE(vend, dev) \
+	.vendor = PCI_VENDOR_ID_##vend, .device = (dev), \
+	.subvendor = PCI_ANY_ID, .subdevice = PCI_ANY_ID, 0, 0
+#define PCI_VENDOR_ID_INTEL 0x8086
+#define PCI_CLASS_STORAGE_SATA_AHCI 0x010601
+#endif
+"#;
+
+const USB_H: &str = r#"
+#define USB_DEVICE_ID_MATCH_VENDOR		0x0001
+#define USB_DEVICE_ID_MATCH_PRODUCT		0x0002
+#define USB_DEVICE_ID_MATCH_DEV_LO		0x0004
+#define USB_DEVICE_ID_MATCH_DEV_HI		0x0008
+#define USB_DEVICE_ID_MATCH_INT_CLASS		0x0080
+#define USB_DEVICE_ID_MATCH_DEVICE \
+		(USB_DEVICE_ID_MATCH_VENDOR | USB_DEVICE_ID_MATCH_PRODUCT)
+#define USB_DEVICE_ID_MATCH_DEV_RANGE \
+		(USB_DEVICE_ID_MATCH_DEV_LO | USB_DEVICE_ID_MATCH_DEV_HI)
+#define USB_DEVICE_ID_MATCH_DEVICE_AND_VERSION \
+		(USB_DEVICE_ID_MATCH_DEVICE | USB_DEVICE_ID_MATCH_DEV_RANGE)
+#define USB_DEVICE(vend, prod) \
+	.match_flags = USB_DEVICE_ID_MATCH_DEVICE, \
+	.idVendor = (vend), \
+	.idProduct = (prod)
+#define USB_DEVICE_VER(vend, prod, lo, hi) \
+	.match_flags = USB_DEVICE_ID_MATCH_DEVICE_AND_VERSION, \
+	.idVendor = (vend), \
+	.idProduct = (prod), \
+	.bcdDevice_lo = (lo), \
+	.bcdDevice_hi = (hi)
+"#;
+
+const MODULE_H: &str = r#"
+#define __stringify_1(x...)	#x
+#define __stringify(x...)	__stringify_1(x)
+#define MODULE_INFO(tag, info) __MODULE_INFO(tag, tag, info)
+#define MODULE_ALIAS(_alias) MODULE_INFO(alias, _alias)
+#define MODULE_FIRMWARE(_firmware) MODULE_INFO(firmware, _firmware)
+#ifdef MODULE
+#define MODULE_DEVICE_TABLE(type, name) extern typeof(name) __mod_##type##__##name##_device_table
+#else
+#define MODULE_DEVICE_TABLE(type, name)
+#endif
+"#;
+
+fn idx(t: &Tree) -> KernelIndex {
+    KernelIndex::build(&t.0, None).expect("index")
+}
+
+fn syms(idx: &KernelIndex, path: &str) -> Vec<Vec<String>> {
+    idx.module_by_path(path)
+        .unwrap_or_else(|| panic!("no module {path}"))
+        .symbols
+        .clone()
+}
+
+fn v(s: &[&[&str]]) -> Vec<Vec<String>> {
+    s.iter()
+        .map(|g| g.iter().map(|x| x.to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn kbuild_map() {
+    let t = tree(
+        "map",
+        &[
+            (
+                "drivers/Makefile",
+                "obj-$(CONFIG_USB)\t+= usb/\nobj-$(CONFIG_USB_SUPPORT) += usb/\nobj-y += misc/\nobj-$(CONFIG_L2TP) += l2tp/\n",
+            ),
+            (
+                "drivers/usb/Makefile",
+                "obj-$(CONFIG_USB_XHCI_HCD) += host/\nobj-$(CONFIG_USB_EHCI_HCD) += host/\n",
+            ),
+            (
+                "drivers/usb/host/Makefile",
+                "xhci-hcd-y := xhci.o xhci-mem.o\nxhci-hcd-$(CONFIG_USB_XHCI_DBGCAP) += xhci-dbg.o\nobj-$(CONFIG_USB_XHCI_HCD) += xhci-hcd.o\nobj-$(CONFIG_USB_XHCI_PCI) += xhci-pci.o\n",
+            ),
+            ("drivers/usb/host/xhci.c", ""),
+            ("drivers/usb/host/xhci-pci.c", ""),
+            (
+                "drivers/misc/Makefile",
+                // library built for either user, a module in a subdirectory,
+                // obj-m inside ifeq, variable indirection, $(subst)
+                "obj-$(CONFIG_A) += libfoo.o\nobj-$(CONFIG_B) += libfoo.o\n\
+                 obj-$(CONFIG_AMD_ATL) += amd/fmpm.o\n\
+                 ifeq ($(CONFIG_BRCMFMAC),m)\nobj-m += wcc.o\nendif\n\
+                 user_access-$(CONFIG_ADDR_TRANS) := rdma_ucm.o\n\
+                 obj-$(CONFIG_USER_ACCESS) += ib_uverbs.o $(user_access-y)\n\
+                 obj-$(subst y,$(CONFIG_L2TP),$(CONFIG_L2TP_V3)) += l2tp_netlink.o\n\
+                 lib-y += notamodule.o\n",
+            ),
+        ],
+    );
+    let i = idx(&t);
+    assert_eq!(
+        syms(&i, "drivers/usb/host/xhci-pci"),
+        v(&[
+            &["USB_XHCI_PCI"],
+            &["USB_XHCI_HCD", "USB_EHCI_HCD"],
+            &["USB", "USB_SUPPORT"]
+        ])
+    );
+    let x = i.module("xhci_hcd").unwrap();
+    assert_eq!(x.path, "drivers/usb/host/xhci-hcd");
+    assert_eq!(x.own, 1);
+    assert_eq!(x.sources, vec!["drivers/usb/host/xhci.c".to_string()]);
+    assert_eq!(syms(&i, "drivers/misc/libfoo"), v(&[&["A", "B"]]));
+    assert_eq!(syms(&i, "drivers/misc/amd/fmpm"), v(&[&["AMD_ATL"]]));
+    assert_eq!(syms(&i, "drivers/misc/wcc"), v(&[&["BRCMFMAC"]]));
+    assert_eq!(
+        syms(&i, "drivers/misc/rdma_ucm"),
+        v(&[&["USER_ACCESS"], &["ADDR_TRANS"]])
+    );
+    assert_eq!(
+        syms(&i, "drivers/misc/l2tp_netlink"),
+        v(&[&["L2TP"], &["L2TP_V3"]])
+    );
+    assert!(i.module_by_path("drivers/misc/notamodule").is_none());
+}
+
+#[test]
+fn kconfig_help_fallback() {
+    let t = tree(
+        "help",
+        &[
+            ("drivers/Makefile", "obj-m += orphan.o\n"),
+            (
+                "drivers/Kconfig",
+                "config ORPHAN\n\ttristate \"x\"\n\thelp\n\t  To compile this driver as a module, choose M here: the\n\t  module will be called orphan.\n",
+            ),
+        ],
+    );
+    let i = idx(&t);
+    let m = i.module("orphan").unwrap();
+    assert_eq!(m.symbols, v(&[&["ORPHAN"]]));
+    assert_eq!(m.symbol_source, kfit_kbuild::SymbolSource::KconfigHelp);
+}
+
+const DRV_C: &str = r#"
+// SPDX
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/usb.h>
+#include "local.h"
+
+#define IWL_PCI_DEVICE(dev, subdev, cfg) \
+	.vendor = PCI_VENDOR_ID_INTEL,  .device = (dev), \
+	.subvendor = PCI_ANY_ID, .subdevice = (subdev), \
+	.driver_data = (kernel_ulong_t)&(cfg)
+
+static const struct pci_device_id ids[] = {
+	{IWL_PCI_DEVICE(0x2723, PCI_ANY_ID, iwl_ax200_trans_cfg)},
+	{ PCI_VDEVICE(INTEL, 0x1234), BOARD_X },
+	{ PCI_DEVICE_CLASS(PCI_CLASS_STORAGE_SATA_AHCI, 0xffffff) },
+	{ 0x10ec, 0x8139, 0x10ec, 0x8139, 0, 0, 0 },
+	{ .vendor = PCI_ANY_ID, .device = PCI_ANY_ID, .subvendor = PCI_ANY_ID,
+	  .subdevice = PCI_ANY_ID, .override_only = 1 },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, ids);
+
+static const struct usb_device_id uids[] = {
+	{ USB_DEVICE_VER(0x0a5c, 0x2101, 0x0100, 0x0139) },
+	{ USB_DEVICE(0x1234, 0x5678) },
+	{ }	/* visor-style empty slot below is skipped by file2alias */
+};
+MODULE_DEVICE_TABLE(usb, uids);
+
+static const struct acpi_device_id aids[] = {
+	{ "PNP0A03", 0 },
+	{ "", 0, 0x010601, 0xffffff },
+	{ }
+};
+MODULE_DEVICE_TABLE(acpi, aids);
+
+static const struct of_device_id oids[] = {
+	{ .compatible = "acme,widget" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, oids);
+
+static const char hcd_name[] = "demo_hcd";
+static struct pci_driver demo_driver = {
+	.name = hcd_name,
+	.id_table = ids,
+};
+static struct platform_driver demo_plat = {
+	.driver = {
+		.name = KBUILD_MODNAME,
+	},
+};
+
+#define API 77
+#define FW_PRE "demo-cc-a0"
+#define DEMO_MODULE_FIRMWARE(api) FW_PRE "-" __stringify(api) ".ucode"
+MODULE_FIRMWARE(DEMO_MODULE_FIRMWARE(API));
+MODULE_FIRMWARE(DEMO_FW_FROM_HEADER);
+MODULE_ALIAS("platform:demo");
+"#;
+
+#[test]
+fn tables_names_firmware() {
+    let t = tree(
+        "tables",
+        &[
+            ("drivers/Makefile", "obj-$(CONFIG_DEMO) += demo.o\n"),
+            ("drivers/demo.c", DRV_C),
+            (
+                "drivers/local.h",
+                "#define DEMO_FW_FROM_HEADER \"demo/fw.bin\"\nenum { BOARD_A, BOARD_X };\n",
+            ),
+        ],
+    );
+    let i = idx(&t);
+    let m = i.module("demo").unwrap();
+    let pats: Vec<&str> = m.aliases.iter().map(|a| a.pattern.as_str()).collect();
+    let want = [
+        "pci:v00008086d00002723sv*sd*bc*sc*i*",
+        "pci:v00008086d00001234sv*sd*bc*sc*i*",
+        "pci:v*d*sv*sd*bc01sc06i01*",
+        "pci:v000010ECd00008139sv000010ECsd00008139bc*sc*i*",
+        "vfio_pci:v*d*sv*sd*bc*sc*i*",
+        // bcdDevice 0x0100..=0x0139, as file2alias expands it
+        "usb:v0A5Cp2101d01[0-3]*dc*dsc*dp*ic*isc*ip*in*",
+        "usb:v1234p5678d*dc*dsc*dp*ic*isc*ip*in*",
+        "acpi*:PNP0A03:*",
+        "acpi*:010601:*",
+        "of:N*T*Cacme,widget",
+        "of:N*T*Cacme,widgetC*",
+        "platform:demo",
+    ];
+    for w in want {
+        assert!(pats.contains(&w), "missing {w} in {pats:#?}");
+    }
+    assert_eq!(pats.len(), want.len(), "{pats:#?}");
+    assert_eq!(m.driver_names, vec!["demo_hcd".to_string(), "demo".to_string()]);
+    assert_eq!(
+        m.firmware,
+        vec!["demo-cc-a0-77.ucode".to_string(), "demo/fw.bin".to_string()]
+    );
+    // Matching: full and partial modaliases, most specific first.
+    let r = i.match_modalias("pci:v00008086d00002723sv00008086sd00000084bc02sc80i00");
+    assert_eq!(r[0].module.name, "demo");
+    assert_eq!(r[0].alias.pattern, "pci:v00008086d00002723sv*sd*bc*sc*i*");
+    assert!(i
+        .match_modalias("pci:v00001022d00007901sv*sd*bc01sc06i01")
+        .iter()
+        .any(|x| x.alias.pattern == "pci:v*d*sv*sd*bc01sc06i01*"));
+    assert!(i
+        .match_modalias("pci:v00001022d00007901sv*sd*bc03sc00i*")
+        .iter()
+        .all(|x| x.alias.pattern.starts_with("vfio")));
+    assert!(!i
+        .match_modalias("usb:v0A5Cp2101d0140dc00dsc00dp00ic01isc01ip00in00")
+        .iter()
+        .any(|x| x.alias.pattern.starts_with("usb:v0A5C")));
+    assert!(i
+        .match_modalias("usb:v0A5Cp2101d0139dc00dsc00dp00ic01isc01ip00in00")
+        .iter()
+        .any(|x| x.alias.pattern.starts_with("usb:v0A5C")));
+    assert_eq!(i.module_by_driver_name("demo_hcd")[0].name, "demo");
+}
+
+#[test]
+fn odd_sources_do_not_panic() {
+    let t = tree(
+        "odd",
+        &[
+            ("drivers/Makefile", "obj-$(CONFIG_ODD) += odd.o\nobj-$(CONFIG_X) += $(call,\n"),
+            (
+                "drivers/odd.c",
+                "#define A(x) A(x) B\n#define B A(1)\nstatic const struct pci_device_id t[] = { { A(2) }, { ((( }, {} };\nMODULE_DEVICE_TABLE(pci, t);\nMODULE_DEVICE_TABLE(pci, missing);\n#if\n#endif\n#endif\n\"unterminated",
+            ),
+        ],
+    );
+    let i = idx(&t);
+    assert!(i.module("odd").is_some());
+    assert!(!i.diags.is_empty());
+}
+
+#[test]
+fn cache_roundtrip() {
+    let t = tree(
+        "cache",
+        &[
+            ("drivers/Makefile", "obj-$(CONFIG_DEMO) += demo.o\n"),
+            ("drivers/demo.c", DRV_C),
+            ("drivers/local.h", ""),
+        ],
+    );
+    let cache = t.0.join("cache");
+    let a = KernelIndex::load_or_build(&t.0, &cache).unwrap();
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+    let b = KernelIndex::load_or_build(&t.0, &cache).unwrap();
+    assert_eq!(a.modules.len(), b.modules.len());
+    assert_eq!(
+        b.module("demo").unwrap().aliases,
+        a.module("demo").unwrap().aliases
+    );
+    assert!(!b
+        .match_modalias("pci:v00008086d00002723sv*sd*bc*sc*i*")
+        .is_empty());
+    let _ = Path::new("");
+}
