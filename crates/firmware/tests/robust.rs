@@ -67,6 +67,11 @@ proptest! {
         }
     }
 
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(80))]
+
     #[test]
     fn narrowing_on_garbage_trees_never_panics(s in c_like()) {
         let dir = tempfile_dir();
