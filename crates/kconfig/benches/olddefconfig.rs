@@ -21,13 +21,22 @@ fn cache() -> PathBuf {
 
 fn env_file(v: &str) -> Option<Vec<(String, String)>> {
     let text = std::fs::read_to_string(cache().join("env").join(v)).ok()?;
-    Some(text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect())
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect(),
+    )
 }
 
 /// Children's user+sys CPU seconds so far (from /proc/self/stat).
 fn children_cpu() -> f64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
-    let Some(rest) = s.rsplit_once(')').map(|x| x.1) else { return 0.0 };
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some(rest) = s.rsplit_once(')').map(|x| x.1) else {
+        return 0.0;
+    };
     let f: Vec<&str> = rest.split_whitespace().collect();
     // fields after ')' start at field 3; cutime=16, cstime=17
     let get = |i: usize| f.get(i - 3).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
@@ -45,7 +54,10 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn child_mode(tree: &str, input: &str, output: &str) {
-    let opts = kfit_kconfig::LoadOptions { cc: "gcc".into(), ..Default::default() };
+    let opts = kfit_kconfig::LoadOptions {
+        cc: "gcc".into(),
+        ..Default::default()
+    };
     match kfit_kconfig::Kconfig::load_with_config(tree.as_ref(), &opts, input.as_ref()) {
         Ok((kc, _)) => {
             if let Err(e) = std::fs::write(output, kc.write_config()) {
@@ -64,7 +76,11 @@ fn child_mode(tree: &str, input: &str, output: &str) {
 fn timed(cmd: &mut Command) -> (f64, f64) {
     let c0 = children_cpu();
     let t = Instant::now();
-    let st = cmd.stdout(Stdio::null()).stderr(Stdio::null()).stdin(Stdio::null()).status();
+    let st = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .status();
     let wall = t.elapsed().as_secs_f64();
     if !st.is_ok_and(|s| s.success()) {
         eprintln!("command failed: {cmd:?}");
@@ -85,16 +101,27 @@ fn main() {
         println!("no Linux 6.12 tree (run scripts/fetch-kernels.sh 6.12); skipping");
         return;
     };
-    let get = |k: &str| env.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| {
+        env.iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let (tree, build, kver) = (get("TREE"), get("BUILD"), get("KVER"));
     let input = std::env::var("KFIT_BENCH_CONFIG")
         .map(PathBuf::from)
         .unwrap_or_else(|_| cache().join("oracle/6.12/cfg_6_16.in"));
     if !input.exists() {
-        println!("{} missing (run scripts/kconfig-oracle.sh 6.12); skipping", input.display());
+        println!(
+            "{} missing (run scripts/kconfig-oracle.sh 6.12); skipping",
+            input.display()
+        );
         return;
     }
-    let runs: usize = std::env::var("KFIT_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(7);
+    let runs: usize = std::env::var("KFIT_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7);
     let work = std::env::temp_dir().join(format!("kfit-bench-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&work);
     let conf = Path::new(&build).join("scripts/kconfig/conf");
@@ -150,12 +177,20 @@ fn main() {
         ratios.push(w1 / w2);
     }
     let same = std::fs::read(&kfit_out).ok() == std::fs::read(&conf_cfg).ok();
-    let (kwm, kcm, cwm, ccm, rm) =
-        (median(&mut kw), median(&mut kc), median(&mut cw), median(&mut cc), median(&mut ratios));
+    let (kwm, kcm, cwm, ccm, rm) = (
+        median(&mut kw),
+        median(&mut kc),
+        median(&mut cw),
+        median(&mut cc),
+        median(&mut ratios),
+    );
     println!("runs: {runs} each, alternating, after one warm-up each (kfit probes cached)");
     println!("kfit olddefconfig   : median wall {kwm:.3} s, median CPU {kcm:.3} s");
     println!("conf --olddefconfig : median wall {cwm:.3} s, median CPU (incl. probes) {ccm:.3} s");
-    println!("ratio kfit/conf     : wall {rm:.2} (median of pairwise ratios), CPU {:.2}", kcm / ccm.max(1e-9));
+    println!(
+        "ratio kfit/conf     : wall {rm:.2} (median of pairwise ratios), CPU {:.2}",
+        kcm / ccm.max(1e-9)
+    );
     println!("outputs byte-identical: {}", if same { "yes" } else { "no" });
     let _ = std::fs::remove_dir_all(&work);
 }

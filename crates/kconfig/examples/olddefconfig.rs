@@ -8,7 +8,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("usage: olddefconfig TREE IN OUT [CC]");
         std::process::exit(2);
     }
-    let opts = kfit_kconfig::LoadOptions { cc: a.get(4).cloned().unwrap_or_else(|| "gcc".into()), ..Default::default() };
+    let opts = kfit_kconfig::LoadOptions {
+        cc: a.get(4).cloned().unwrap_or_else(|| "gcc".into()),
+        ..Default::default()
+    };
     let t0 = Instant::now();
     let (kc, _warnings) = kfit_kconfig::Kconfig::load_with_config(a[1].as_ref(), &opts, a[2].as_ref())?;
     let t1 = Instant::now();

@@ -78,7 +78,10 @@ fn set_sym_val(
                 Some(b'y') => Tristate::Yes,
                 Some(b'n') => Tristate::No,
                 _ => {
-                    warn(ConfigWarningKind::InvalidValue { symbol: sym.name.clone(), value: p.to_string() });
+                    warn(ConfigWarningKind::InvalidValue {
+                        symbol: sym.name.clone(),
+                        value: p.to_string(),
+                    });
                     return false;
                 }
             };
@@ -88,7 +91,9 @@ fn set_sym_val(
         }
         SymbolType::String | SymbolType::Int | SymbolType::Hex => {
             let val: String = if sym.ty == SymbolType::String {
-                let Some(rest) = p.strip_prefix('"') else { return true };
+                let Some(rest) = p.strip_prefix('"') else {
+                    return true;
+                };
                 let mut out = Vec::new();
                 let b = rest.as_bytes();
                 let mut i = 0;
@@ -124,7 +129,10 @@ fn set_sym_val(
                 st.flags |= DEF_USER;
                 true
             } else {
-                warn(ConfigWarningKind::InvalidValue { symbol: sym.name.clone(), value: p.to_string() });
+                warn(ConfigWarningKind::InvalidValue {
+                    symbol: sym.name.clone(),
+                    value: p.to_string(),
+                });
                 false
             }
         }
@@ -151,13 +159,21 @@ pub(crate) fn read(m: &Model, s: &mut State, text: &str, name: &str) -> Vec<Conf
         rest = r;
         lineno += 1;
         let line = line.strip_suffix('\r').unwrap_or(line);
-        let mut push = |kind| warnings.push(ConfigWarning { file: name.to_string(), line: lineno, kind });
+        let mut push = |kind| {
+            warnings.push(ConfigWarning {
+                file: name.to_string(),
+                line: lineno,
+                kind,
+            })
+        };
         if line.is_empty() {
             continue;
         }
         let (sym_name, val) = if let Some(c) = line.strip_prefix('#') {
             let Some(p) = c.strip_prefix(' ') else { continue };
-            let Some(p) = p.strip_prefix("CONFIG_") else { continue };
+            let Some(p) = p.strip_prefix("CONFIG_") else {
+                continue;
+            };
             let Some(sp) = p.find(' ') else { continue };
             if &p[sp + 1..] != "is not set" {
                 continue;
@@ -312,7 +328,10 @@ pub(crate) fn menu_is_visible(m: &Model, s: &State, menu: MenuId) -> bool {
     }
     let visible = match node.sym {
         Some(_) => s.prop_vis[p.index()],
-        None => m.props[p.index()].cond.as_ref().map_or(Tristate::Yes, |c| eval::eval_pure(m, s, c)),
+        None => m.props[p.index()]
+            .cond
+            .as_ref()
+            .map_or(Tristate::Yes, |c| eval::eval_pure(m, s, c)),
     };
     if visible != Tristate::No {
         return true;
@@ -422,7 +441,9 @@ pub(crate) fn write(m: &Model, s: &State) -> String {
             let node = &m.menus[cur.index()];
             if node.sym.is_none()
                 && cur != m.root
-                && node.prompt.is_some_and(|p| m.props[p.index()].kind == PropKind::Menu)
+                && node
+                    .prompt
+                    .is_some_and(|p| m.props[p.index()].kind == PropKind::Menu)
                 && menu_is_visible(m, s, cur)
             {
                 out.push_str("# end of ");

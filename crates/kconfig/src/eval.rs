@@ -64,7 +64,15 @@ impl State {
                     0 => (Tristate::No, n.clone(), VALID),
                     1 => (Tristate::Mod, Arc::from("m"), VALID),
                     2 => (Tristate::Yes, Arc::from("y"), VALID),
-                    _ => (Tristate::No, if s.ty.is_tristate_like() { n.clone() } else { empty.clone() }, 0),
+                    _ => (
+                        Tristate::No,
+                        if s.ty.is_tristate_like() {
+                            n.clone()
+                        } else {
+                            empty.clone()
+                        },
+                        0,
+                    ),
                 };
                 SymState {
                     tri,
@@ -127,7 +135,9 @@ pub(crate) fn strtoll_lenient(s: &str, base: u32) -> i64 {
     }
     let mut v: i128 = 0;
     while i < b.len() {
-        let Some(d) = (b[i] as char).to_digit(base) else { break };
+        let Some(d) = (b[i] as char).to_digit(base) else {
+            break;
+        };
         v = (v * base as i128 + d as i128).min(i128::from(u64::MAX) * 4);
         i += 1;
     }
@@ -172,7 +182,9 @@ fn c_strto(s: &str, base: u32, unsigned: bool) -> Option<u64> {
     let mut v: u128 = 0;
     let mut overflow = false;
     while i < b.len() {
-        let Some(d) = (b[i] as char).to_digit(base) else { break };
+        let Some(d) = (b[i] as char).to_digit(base) else {
+            break;
+        };
         v = v * base as u128 + d as u128;
         if v > u64::MAX as u128 {
             overflow = true;
@@ -264,7 +276,11 @@ impl Ev<'_> {
         let m = self.m;
         let sym = &m.symbols[id.index()];
         let legacy = m.dialect == Dialect::Legacy;
-        let choice_sym = if legacy { sym.choice.map(|c| m.choices[c.index()].sym) } else { None };
+        let choice_sym = if legacy {
+            sym.choice.map(|c| m.choices[c.index()].sym)
+        } else {
+            None
+        };
         let mut tri = Tristate::No;
         for &p in &sym.props {
             let prop = &m.props[p.index()];
@@ -273,7 +289,10 @@ impl Ev<'_> {
             }
             let mut v = self.opt_expr(&prop.cond, Tristate::Yes);
             if let Some(cs) = choice_sym {
-                if sym.ty == SymbolType::Tristate && v == Tristate::Mod && self.s.syms[cs.index()].tri == Tristate::Yes {
+                if sym.ty == SymbolType::Tristate
+                    && v == Tristate::Mod
+                    && self.s.syms[cs.index()].tri == Tristate::Yes
+                {
                     v = Tristate::No;
                 }
             }
@@ -288,7 +307,13 @@ impl Ev<'_> {
             return;
         }
         let bool_ty = self.get_type(id) == SymbolType::Bool;
-        let fix = |t: Tristate| if t == Tristate::Mod && bool_ty { Tristate::Yes } else { t };
+        let fix = |t: Tristate| {
+            if t == Tristate::Mod && bool_ty {
+                Tristate::Yes
+            } else {
+                t
+            }
+        };
         let d = self.opt_expr(&sym.dir_dep, Tristate::Yes);
         self.st(id).dir_dep = fix(d);
         let r = self.opt_expr(&sym.rev_dep, Tristate::No);
@@ -329,8 +354,17 @@ impl Ev<'_> {
     pub fn calc_value(&mut self, id: SymbolId) {
         if self.s.syms[id.index()].flags & VALID != 0 {
             if self.s.debug && self.s.stack.contains(&id) {
-                let names: Vec<_> = self.s.stack.iter().map(|x| self.m.symbols[x.index()].name.clone()).collect();
-                eprintln!("recursion: {} -> {}", names.join(" -> "), self.m.symbols[id.index()].name);
+                let names: Vec<_> = self
+                    .s
+                    .stack
+                    .iter()
+                    .map(|x| self.m.symbols[x.index()].name.clone())
+                    .collect();
+                eprintln!(
+                    "recursion: {} -> {}",
+                    names.join(" -> "),
+                    self.m.symbols[id.index()].name
+                );
             }
             return;
         }
@@ -483,13 +517,16 @@ impl Ev<'_> {
         }
         compute_choice_menu(self.m, id)
     }
-
 }
 
 /// `sym_get_choice_menu` computed from the menu tree.
 pub(crate) fn compute_choice_menu(m: &Model, id: SymbolId) -> Option<ChoiceId> {
     {
-        let menu = m.symbols[id.index()].menus.iter().copied().find(|mm| m.menus[mm.index()].prompt.is_some())?;
+        let menu = m.symbols[id.index()]
+            .menus
+            .iter()
+            .copied()
+            .find(|mm| m.menus[mm.index()].prompt.is_some())?;
         let mut p = m.menus[menu.index()].parent;
         while let Some(pm) = p {
             if let Some(s) = m.menus[pm.index()].sym {
@@ -502,7 +539,6 @@ pub(crate) fn compute_choice_menu(m: &Model, id: SymbolId) -> Option<ChoiceId> {
 }
 
 impl Ev<'_> {
-
     fn sub_entries(&self, root: MenuId) -> Vec<SymbolId> {
         let mut out = Vec::new();
         let mut cur = self.m.menu_next(root, root);
@@ -535,7 +571,9 @@ impl Ev<'_> {
                 }
             }
         }
-        self.sub_entries(ch.menu).into_iter().find(|&s| self.s.syms[s.index()].visible != Tristate::No)
+        self.sub_entries(ch.menu)
+            .into_iter()
+            .find(|&s| self.s.syms[s.index()].visible != Tristate::No)
     }
 
     /// `sym_calc_choice` (modern).
@@ -570,14 +608,22 @@ impl Ev<'_> {
             });
         }
         if res.is_none() {
-            res = order.iter().rev().copied().find(|&s| self.s.syms[s.index()].visible != Tristate::No);
+            res = order
+                .iter()
+                .rev()
+                .copied()
+                .find(|&s| self.s.syms[s.index()].visible != Tristate::No);
         }
         for s in subs {
             let st = self.st(s);
             if st.visible == Tristate::No {
                 continue;
             }
-            st.tri = if Some(s) == res { Tristate::Yes } else { Tristate::No };
+            st.tri = if Some(s) == res {
+                Tristate::Yes
+            } else {
+                Tristate::No
+            };
             st.flags |= VALID | WRITE;
         }
         res
@@ -603,7 +649,11 @@ impl Ev<'_> {
             }
         }
         let c = m.symbols[cs.index()].choice_block?;
-        m.choices[c.index()].members.iter().copied().find(|&s| self.s.syms[s.index()].visible != Tristate::No)
+        m.choices[c.index()]
+            .members
+            .iter()
+            .copied()
+            .find(|&s| self.s.syms[s.index()].visible != Tristate::No)
     }
 
     /// `sym_calc_choice` (legacy).
@@ -653,7 +703,9 @@ impl Ev<'_> {
             _ => return,
         };
         let Some(p) = self.range_prop(id) else { return };
-        let Some((lo, hi)) = self.m.props[p.index()].range else { return };
+        let Some((lo, hi)) = self.m.props[p.index()].range else {
+            return;
+        };
         let val = strtoll_lenient(&self.s.syms[id.index()].val, base);
         let mut range_sym = lo;
         let v2 = self.range_val(lo, base);
@@ -678,7 +730,9 @@ impl Ev<'_> {
                     return false;
                 }
                 let Some(p) = self.range_prop(id) else { return true };
-                let Some((lo, hi)) = self.m.props[p.index()].range else { return true };
+                let Some((lo, hi)) = self.m.props[p.index()].range else {
+                    return true;
+                };
                 let base = if ty == SymbolType::Int { 10 } else { 16 };
                 let v = strtoll_lenient(s, base);
                 v >= self.range_val(lo, base) && v <= self.range_val(hi, base)
@@ -784,10 +838,16 @@ pub(crate) fn string_valid(ty: SymbolType, s: &str) -> bool {
             b[i + 1..].iter().all(u8::is_ascii_digit)
         }
         SymbolType::Hex => {
-            let r = if b.len() >= 2 && b[0] == b'0' && (b[1] == b'x' || b[1] == b'X') { &b[2..] } else { b };
+            let r = if b.len() >= 2 && b[0] == b'0' && (b[1] == b'x' || b[1] == b'X') {
+                &b[2..]
+            } else {
+                b
+            };
             !r.is_empty() && r.iter().all(u8::is_ascii_hexdigit)
         }
-        SymbolType::Bool | SymbolType::Tristate => matches!(b.first(), Some(b'y' | b'Y' | b'm' | b'M' | b'n' | b'N')),
+        SymbolType::Bool | SymbolType::Tristate => {
+            matches!(b.first(), Some(b'y' | b'Y' | b'm' | b'M' | b'n' | b'N'))
+        }
         SymbolType::Unknown => false,
     }
 }

@@ -139,7 +139,9 @@ fn finalize(m: &mut Model, parent: MenuId, inside_choice: bool) {
         }
     } else if let (Some(s), false) = (sym, inside_choice) {
         // Implicit submenu for entries that depend on this symbol.
-        let basedep = m.menus[parent.index()].prompt.and_then(|p| m.props[p.index()].cond.clone());
+        let basedep = m.menus[parent.index()]
+            .prompt
+            .and_then(|p| m.props[p.index()].cond.clone());
         let mut last_menu = None;
         let mut cur = m.menus[parent.index()].next;
         while let Some(menu) = cur {
@@ -173,7 +175,9 @@ fn finalize(m: &mut Model, parent: MenuId, inside_choice: bool) {
     let mut c = m.menus[parent.index()].list;
     while let Some(menu) = c {
         // Flatten entries without prompt (`if` blocks).
-        let has_text = m.menus[menu.index()].prompt.is_some_and(|p| m.props[p.index()].text.is_some());
+        let has_text = m.menus[menu.index()]
+            .prompt
+            .is_some_and(|p| m.props[p.index()].text.is_some());
         if m.menus[menu.index()].list.is_some() && !has_text {
             let mut last = m.menus[menu.index()].list;
             let mut last_id = None;

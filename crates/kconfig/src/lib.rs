@@ -158,6 +158,9 @@ pub struct LoadOptions {
     pub dialect: Option<Dialect>,
     /// Top Kconfig file, relative to the tree (default `Kconfig`).
     pub kconfig: String,
+    /// Run `$(shell,...)` commands (default true). When false they expand to
+    /// the empty string and nothing is ever executed.
+    pub allow_shell: bool,
 }
 
 impl Default for LoadOptions {
@@ -171,6 +174,7 @@ impl Default for LoadOptions {
             extra_env: Vec::new(),
             dialect: None,
             kconfig: "Kconfig".into(),
+            allow_shell: true,
         }
     }
 }
@@ -240,9 +244,17 @@ pub fn kernel_version(srctree: &Path) -> Result<String, Error> {
         }
     }
     let get = |k| vars.get(k).cloned().unwrap_or_default();
-    let (v, p, s, e) = (get("VERSION"), get("PATCHLEVEL"), get("SUBLEVEL"), get("EXTRAVERSION"));
+    let (v, p, s, e) = (
+        get("VERSION"),
+        get("PATCHLEVEL"),
+        get("SUBLEVEL"),
+        get("EXTRAVERSION"),
+    );
     if v.is_empty() {
-        return Err(Error::Other(format!("{}: no VERSION", srctree.join("Makefile").display())));
+        return Err(Error::Other(format!(
+            "{}: no VERSION",
+            srctree.join("Makefile").display()
+        )));
     }
     let mut out = v;
     if !p.is_empty() {
@@ -271,7 +283,9 @@ fn which(cmd: &str) -> Option<PathBuf> {
         return Some(PathBuf::from(first));
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(first)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(first))
+        .find(|p| p.is_file())
 }
 
 fn file_identity(p: &Option<PathBuf>) -> String {
@@ -279,8 +293,16 @@ fn file_identity(p: &Option<PathBuf>) -> String {
     let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
     match std::fs::metadata(&real) {
         Ok(md) => {
-            let mt = md.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-            format!("{}:{}:{}", real.display(), md.len(), mt.map_or(0, |d| d.as_nanos()))
+            let mt = md
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            format!(
+                "{}:{}:{}",
+                real.display(),
+                md.len(),
+                mt.map_or(0, |d| d.as_nanos())
+            )
         }
         Err(_) => format!("{}:missing", p.display()),
     }
@@ -297,9 +319,15 @@ fn fnv(s: &str) -> u64 {
 
 /// Builds the variables `make` would export to `conf`.
 fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)]) -> String {
+    if !opts.allow_shell {
+        return String::new();
+    }
     let cmd = format!("LC_ALL=C {} --version 2>/dev/null | head -n 1", opts.cc);
     let key = format!("{cmd}|{}", file_identity(&which(&opts.cc)));
-    let file = opts.probe_cache_dir.as_ref().map(|d| d.join(format!("ccver-{:016x}", fnv(&key))));
+    let file = opts
+        .probe_cache_dir
+        .as_ref()
+        .map(|d| d.join(format!("ccver-{:016x}", fnv(&key))));
     if let Some(Ok(v)) = file.as_ref().map(std::fs::read_to_string) {
         return v;
     }
@@ -319,7 +347,10 @@ fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> V
         "x86_64" | "i386" | "x86" => "x86".to_string(),
         a => a.to_string(),
     };
-    let ld = opts.ld.clone().unwrap_or_else(|| if clang { "ld.lld".into() } else { "ld".into() });
+    let ld = opts
+        .ld
+        .clone()
+        .unwrap_or_else(|| if clang { "ld.lld".into() } else { "ld".into() });
     let mut env: Vec<(String, String)> = vec![
         ("srctree".into(), srctree.display().to_string()),
         ("ARCH".into(), opts.arch.clone()),
@@ -330,16 +361,25 @@ fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> V
         ("HOSTCC".into(), if clang { "clang".into() } else { "gcc".into() }),
         ("RUSTC".into(), "rustc".into()),
         ("BINDGEN".into(), "bindgen".into()),
-        ("OBJCOPY".into(), if clang { "llvm-objcopy".into() } else { "objcopy".into() }),
+        (
+            "OBJCOPY".into(),
+            if clang {
+                "llvm-objcopy".into()
+            } else {
+                "objcopy".into()
+            },
+        ),
         ("NM".into(), if clang { "llvm-nm".into() } else { "nm".into() }),
         ("PAHOLE".into(), "pahole".into()),
     ];
     if clang {
         let mk = std::fs::read_to_string(srctree.join("scripts/Makefile.clang")).unwrap_or_default();
         let mut flags = Vec::new();
-        if !mk.contains("ifneq ($(CROSS_COMPILE),)") || mk.find("--target").is_some_and(|t| {
-            mk.find("ifneq ($(CROSS_COMPILE),)").is_some_and(|c| c > t)
-        }) {
+        if !mk.contains("ifneq ($(CROSS_COMPILE),)")
+            || mk
+                .find("--target")
+                .is_some_and(|t| mk.find("ifneq ($(CROSS_COMPILE),)").is_some_and(|c| c > t))
+        {
             let target = match srcarch.as_str() {
                 "x86" => "x86_64-linux-gnu",
                 "arm64" => "aarch64-linux-gnu",
@@ -348,7 +388,12 @@ fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> V
             flags.push(format!("--target={target}"));
         }
         flags.push("-fintegrated-as".into());
-        for w in ["unknown-warning-option", "ignored-optimization-argument", "option-ignored", "unused-command-line-argument"] {
+        for w in [
+            "unknown-warning-option",
+            "ignored-optimization-argument",
+            "option-ignored",
+            "unused-command-line-argument",
+        ] {
             if mk.contains(w) {
                 flags.push(format!("-Werror={w}"));
             }
@@ -370,7 +415,15 @@ impl Kconfig {
     /// Parses and finalizes the tree at `srctree` (probes run or come from
     /// the cache), with no `.config` applied yet (all defaults).
     pub fn load(srctree: &Path, opts: &LoadOptions) -> Result<Kconfig, Error> {
-        Self::load_inner(srctree, opts, true)
+        Self::load_inner(srctree, opts, true, None)
+    }
+
+    /// Parses one Kconfig text held in memory (its `source` statements refer
+    /// to `srctree`, which need not exist), finalizes and evaluates it. With
+    /// `opts.allow_shell == false` nothing is executed: this is what the
+    /// fuzzer drives.
+    pub fn from_text(srctree: &Path, text: &str, opts: &LoadOptions) -> Result<Kconfig, Error> {
+        Self::load_inner(srctree, opts, true, Some(text))
     }
 
     /// [`load`](Self::load) followed by [`read_config`](Self::read_config),
@@ -382,12 +435,17 @@ impl Kconfig {
         config: &Path,
     ) -> Result<(Kconfig, Vec<ConfigWarning>), Error> {
         let bytes = std::fs::read(config).map_err(|e| Error::io(config, e))?;
-        let mut kc = Self::load_inner(srctree, opts, false)?;
+        let mut kc = Self::load_inner(srctree, opts, false, None)?;
         let w = kc.read_config_str(&String::from_utf8_lossy(&bytes), &config.display().to_string());
         Ok((kc, w))
     }
 
-    fn load_inner(srctree: &Path, opts: &LoadOptions, evaluate: bool) -> Result<Kconfig, Error> {
+    fn load_inner(
+        srctree: &Path,
+        opts: &LoadOptions,
+        evaluate: bool,
+        root_text: Option<&str>,
+    ) -> Result<Kconfig, Error> {
         let timing = std::env::var_os("KFIT_KCONFIG_TIMING").is_some();
         let t0 = std::time::Instant::now();
         let lap = |what: &str| {
@@ -395,24 +453,39 @@ impl Kconfig {
                 eprintln!("  [{:>7.1} ms] {what}", t0.elapsed().as_secs_f64() * 1000.0);
             }
         };
-        let srctree = std::fs::canonicalize(srctree).map_err(|e| Error::io(srctree, e))?;
-        let kver = match &opts.kernelversion {
-            Some(v) => v.clone(),
-            None => kernel_version(&srctree)?,
+        let srctree = match root_text {
+            Some(_) => std::fs::canonicalize(srctree).unwrap_or_else(|_| srctree.to_path_buf()),
+            None => std::fs::canonicalize(srctree).map_err(|e| Error::io(srctree, e))?,
+        };
+        let kver = match (&opts.kernelversion, root_text) {
+            (Some(v), _) => v.clone(),
+            (None, Some(_)) => "0".to_string(),
+            (None, None) => kernel_version(&srctree)?,
         };
         let dialect = opts.dialect.unwrap_or_else(|| detect_dialect(&srctree));
         let scratch = std::env::temp_dir();
         let env = make_env(&srctree, opts, &kver, &scratch);
-        let get = |k: &str| env.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        let get = |k: &str| {
+            env.iter()
+                .find(|(a, _)| a == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
         let identity = format!(
             "v1|{}|{}|{}|{}|{}",
             srctree.display(),
             file_identity(&which(&get("CC"))),
             file_identity(&which(&get("LD"))),
             get("CC_VERSION_TEXT"),
-            env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\x01"),
+            env.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("\x01"),
         );
-        let cache_file = opts.probe_cache_dir.as_ref().map(|d| d.join(format!("{:016x}.probes", fnv(&identity))));
+        let cache_file = opts
+            .probe_cache_dir
+            .as_ref()
+            .map(|d| d.join(format!("{:016x}.probes", fnv(&identity))));
         let shell = ShellRunner {
             cwd: scratch,
             env: env.clone(),
@@ -420,6 +493,7 @@ impl Kconfig {
             speculative: true,
             pending: Vec::new(),
             executed: 0,
+            disabled: !opts.allow_shell,
         };
         lap("environment");
         let mut pp = Preprocessor::new(env.into_iter().collect(), shell);
@@ -431,7 +505,10 @@ impl Kconfig {
             let speculative = pp.shell.speculative;
             let mut p = parse::Parser::new(dialect, &srctree, &mut pp);
             p.tolerate_missing = speculative;
-            let r = p.parse_root(&opts.kconfig);
+            let r = match root_text {
+                Some(t) => p.parse_root_text(&opts.kconfig, t),
+                None => p.parse_root(&opts.kconfig),
+            };
             let missing = std::mem::take(&mut p.missing);
             let (m, w) = (p.m, p.warnings);
             if pp.shell.speculative && !pp.shell.pending.is_empty() {
@@ -464,17 +541,33 @@ impl Kconfig {
                 range: None,
                 cond: None,
                 menu: m.root,
-                loc: Location { file: FileId(0), line: 0 },
+                loc: Location {
+                    file: FileId(0),
+                    line: 0,
+                },
             });
             let r = m.root;
             m.menus[r.index()].prompt = Some(id);
         }
         finalize::menu_finalize(&mut m);
-        m.choice_menu = (0..m.symbols.len()).map(|i| eval::compute_choice_menu(&m, SymbolId(i as u32))).collect();
+        m.choice_menu = (0..m.symbols.len())
+            .map(|i| eval::compute_choice_menu(&m, SymbolId(i as u32)))
+            .collect();
         lap("finalize");
-        let stats = LoadStats { files: m.files.len(), passes, probes_run: pp.shell.executed };
+        let stats = LoadStats {
+            files: m.files.len(),
+            passes,
+            probes_run: pp.shell.executed,
+        };
         let s = State::new(&m);
-        let mut kc = Kconfig { m, s, srctree, warnings, messages: std::mem::take(&mut pp.messages), stats };
+        let mut kc = Kconfig {
+            m,
+            s,
+            srctree,
+            warnings,
+            messages: std::mem::take(&mut pp.messages),
+            stats,
+        };
         if evaluate {
             dotconfig::clear_all_valid(&kc.m, &mut kc.s);
             dotconfig::settle(&kc.m, &mut kc.s);
@@ -539,19 +632,35 @@ impl Kconfig {
     }
     /// The properties of `sym` of one kind, in definition order.
     pub fn properties(&self, sym: SymbolId, kind: PropKind) -> impl Iterator<Item = &Property> + '_ {
-        self.m.symbols[sym.index()].props.iter().map(|p| &self.m.props[p.index()]).filter(move |p| p.kind == kind)
+        self.m.symbols[sym.index()]
+            .props
+            .iter()
+            .map(|p| &self.m.props[p.index()])
+            .filter(move |p| p.kind == kind)
     }
     /// Prompts (`prompt`, and `menu` for `menuconfig`) with their conditions.
     pub fn prompts(&self, sym: SymbolId) -> impl Iterator<Item = &Property> + '_ {
-        self.m.symbols[sym.index()].props.iter().map(|p| &self.m.props[p.index()]).filter(|p| p.text.is_some())
+        self.m.symbols[sym.index()]
+            .props
+            .iter()
+            .map(|p| &self.m.props[p.index()])
+            .filter(|p| p.text.is_some())
     }
     /// Definition locations (one per `config` entry).
     pub fn locations(&self, sym: SymbolId) -> Vec<Location> {
-        self.m.symbols[sym.index()].menus.iter().filter_map(|mm| self.m.menus[mm.index()].loc).collect()
+        self.m.symbols[sym.index()]
+            .menus
+            .iter()
+            .filter_map(|mm| self.m.menus[mm.index()].loc)
+            .collect()
     }
     /// Help texts of all definitions.
     pub fn help(&self, sym: SymbolId) -> Vec<&str> {
-        self.m.symbols[sym.index()].menus.iter().filter_map(|mm| self.m.menus[mm.index()].help.as_deref()).collect()
+        self.m.symbols[sym.index()]
+            .menus
+            .iter()
+            .filter_map(|mm| self.m.menus[mm.index()].help.as_deref())
+            .collect()
     }
     /// Symbols that `select` `sym`, with the condition (after propagation).
     pub fn selected_by(&self, sym: SymbolId) -> Vec<(SymbolId, Option<ExprRef>)> {
@@ -596,12 +705,19 @@ impl Kconfig {
     }
     /// The selected (`y`) member of a choice.
     pub fn choice_selection(&self, c: ChoiceId) -> Option<SymbolId> {
-        self.m.choices[c.index()].members.iter().copied().find(|s| self.s.syms[s.index()].tri == Tristate::Yes)
+        self.m.choices[c.index()]
+            .members
+            .iter()
+            .copied()
+            .find(|s| self.s.syms[s.index()].tri == Tristate::Yes)
     }
     /// The member the choice selects when the user says nothing
     /// (`sym_choice_default`).
     pub fn choice_default(&mut self, c: ChoiceId) -> Option<SymbolId> {
-        let mut ev = Ev { m: &self.m, s: &mut self.s };
+        let mut ev = Ev {
+            m: &self.m,
+            s: &mut self.s,
+        };
         match self.m.dialect {
             Dialect::Modern => ev.choice_default_modern(c),
             Dialect::Legacy => None,
@@ -650,7 +766,11 @@ impl Kconfig {
         if st.visible == Tristate::No || !ty.is_tristate_like() || st.visible <= st.rev_dep {
             return None;
         }
-        let hi = if ty == SymbolType::Bool { Tristate::Yes } else { st.visible };
+        let hi = if ty == SymbolType::Bool {
+            Tristate::Yes
+        } else {
+            st.visible
+        };
         Some((st.rev_dep, hi))
     }
     /// Type after `MODULES=n` turns tristates into bools (`sym_get_type`).
@@ -717,7 +837,10 @@ impl Kconfig {
             },
             SymbolType::Unknown => false,
             _ => {
-                let mut ev = Ev { m: &self.m, s: &mut self.s };
+                let mut ev = Ev {
+                    m: &self.m,
+                    s: &mut self.s,
+                };
                 if !ev.string_within_range(id, value) {
                     false
                 } else {
@@ -780,7 +903,9 @@ impl Kconfig {
         if st.visible <= st.rev_dep {
             return false;
         }
-        if self.m.dialect == Dialect::Legacy && self.m.symbols[id.index()].choice.is_some() && st.visible == Tristate::Yes
+        if self.m.dialect == Dialect::Legacy
+            && self.m.symbols[id.index()].choice.is_some()
+            && st.visible == Tristate::Yes
         {
             return val == Tristate::Yes;
         }
@@ -790,7 +915,9 @@ impl Kconfig {
     /// Selects `sym` in its choice (`choice_set_value`): every visible
     /// member gets a user value, `sym` gets `y`.
     pub fn select_choice_member(&mut self, sym: SymbolId) -> bool {
-        let Some(c) = self.choice_of(sym) else { return false };
+        let Some(c) = self.choice_of(sym) else {
+            return false;
+        };
         if self.m.dialect == Dialect::Legacy {
             let ok = self.set_tristate(sym, Tristate::Yes);
             dotconfig::settle(&self.m, &mut self.s);

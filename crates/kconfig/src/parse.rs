@@ -195,7 +195,11 @@ pub(crate) struct Parser<'a> {
     pub tolerate_missing: bool,
     /// The first missing file seen while tolerating.
     pub missing: Option<Error>,
+    depth: usize,
 }
+
+/// Nesting limit for blocks and expressions (keeps the stack bounded).
+const MAX_DEPTH: usize = 200;
 
 type PResult<T> = Result<T, Error>;
 
@@ -226,6 +230,7 @@ impl<'a> Parser<'a> {
             warnings: Vec::new(),
             tolerate_missing: false,
             missing: None,
+            depth: 0,
         }
     }
 
@@ -293,7 +298,11 @@ impl<'a> Parser<'a> {
 
     pub fn parse_root(&mut self, name: &str) -> PResult<()> {
         let text = std::fs::read(self.resolve(name)).map_err(|e| Error::io(self.resolve(name), e))?;
-        self.push_file(name, text);
+        self.parse_root_text(name, &String::from_utf8_lossy(&text))
+    }
+
+    pub fn parse_root_text(&mut self, name: &str, text: &str) -> PResult<()> {
+        self.push_file(name, text.as_bytes().to_vec());
         self.cur_file = self.lexers[0].file;
         self.cur_line = 1;
         // input: mainmenu_stmt stmt_list | stmt_list
@@ -312,7 +321,16 @@ impl<'a> Parser<'a> {
     // ---------------------------------------------------------------- lexer
 
     fn error(&self, msg: String) -> Error {
-        Error::Parse { file: self.m.files.get(self.cur_file.index()).cloned().unwrap_or_default(), line: self.cur_line, msg }
+        Error::Parse {
+            file: self
+                .m
+                .files
+                .get(self.cur_file.index())
+                .cloned()
+                .unwrap_or_default(),
+            line: self.cur_line,
+            msg,
+        }
     }
 
     fn warn(&mut self, line: u32, msg: String) {
@@ -369,7 +387,9 @@ impl<'a> Parser<'a> {
 
     fn lex1(&mut self) -> PResult<Tok> {
         loop {
-            let Some(lx) = self.lexers.last_mut() else { return Ok(Tok::Eof) };
+            let Some(lx) = self.lexers.last_mut() else {
+                return Ok(Tok::Eof);
+            };
             if self.pp.line != lx.line {
                 self.pp.line = lx.line;
             }
@@ -501,7 +521,9 @@ impl<'a> Parser<'a> {
                     }
                     let rest = lx.text[s..eol].to_string();
                     let (out, used) = self.pp.expand_token(&rest)?;
-                    let Some(lx) = self.lexers.last_mut() else { return Ok(Tok::Eof) };
+                    let Some(lx) = self.lexers.last_mut() else {
+                        return Ok(Tok::Eof);
+                    };
                     lx.pos = s + used.min(eol - s);
                     if !out.is_empty() {
                         return Ok(Tok::Word(out));
@@ -522,8 +544,7 @@ impl<'a> Parser<'a> {
 
     fn lex_string(&mut self, quote: u8) -> PResult<Tok> {
         let mut out: Vec<u8> = Vec::new();
-        loop {
-            let Some(lx) = self.lexers.last_mut() else { break };
+        while let Some(lx) = self.lexers.last_mut() {
             let tb = lx.text.as_bytes();
             let len = tb.len();
             if lx.pos >= len {
@@ -668,7 +689,10 @@ impl<'a> Parser<'a> {
     }
 
     fn loc(&self) -> Location {
-        Location { file: self.cur_file, line: self.cur_line }
+        Location {
+            file: self.cur_file,
+            line: self.cur_line,
+        }
     }
 
     // ---------------------------------------------------------------- menu.c
@@ -715,7 +739,9 @@ impl<'a> Parser<'a> {
     }
 
     fn menu_set_type(&mut self, ty: SymbolType) {
-        let Some(s) = self.m.menus[self.current_entry.index()].sym else { return };
+        let Some(s) = self.m.menus[self.current_entry.index()].sym else {
+            return;
+        };
         let cur = self.m.symbols[s.index()].ty;
         if cur == ty {
             return;
@@ -728,7 +754,12 @@ impl<'a> Parser<'a> {
         let line = self.cur_line;
         self.warn(
             line,
-            format!("ignoring type redefinition of '{}' from '{}' to '{}'", name, cur.name(), ty.name()),
+            format!(
+                "ignoring type redefinition of '{}' from '{}' to '{}'",
+                name,
+                cur.name(),
+                ty.name()
+            ),
         );
     }
 
@@ -786,6 +817,16 @@ impl<'a> Parser<'a> {
     // ---------------------------------------------------------------- grammar
 
     fn parse_block(&mut self, block: Block) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(format!("blocks nested deeper than {MAX_DEPTH} levels")));
+        }
+        let r = self.parse_block_inner(block);
+        self.depth -= 1;
+        r
+    }
+
+    fn parse_block_inner(&mut self, block: Block) -> PResult<()> {
         loop {
             let t = self.peek()?;
             match t {
@@ -796,7 +837,9 @@ impl<'a> Parser<'a> {
                             Block::Menu => "menu",
                             _ => "choice",
                         };
-                        return Err(self.error(format!("missing end statement for this entry: expected 'end{what}', found end of file")));
+                        return Err(self.error(format!(
+                            "missing end statement for this entry: expected 'end{what}', found end of file"
+                        )));
                     }
                     return Ok(());
                 }
@@ -816,7 +859,9 @@ impl<'a> Parser<'a> {
                         let found = format!("{k:?}").to_lowercase();
                         let msg = match want {
                             None => format!("unexpected '{found}' statement"),
-                            Some(w) => format!("expected '{}', found '{found}'", format!("{w:?}").to_lowercase()),
+                            Some(w) => {
+                                format!("expected '{}', found '{found}'", format!("{w:?}").to_lowercase())
+                            }
                         };
                         return Err(self.error(msg));
                     }
@@ -887,12 +932,23 @@ impl<'a> Parser<'a> {
     fn source_ext(&mut self, pattern: &str, optional: bool, relative: bool) -> PResult<()> {
         let base = if relative {
             let cur = self.lexers.last().map(|l| l.name.clone()).unwrap_or_default();
-            Path::new(&cur).parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
+            Path::new(&cur)
+                .parent()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default()
         } else {
             String::new()
         };
-        let full = if base.is_empty() { pattern.to_string() } else { format!("{base}/{pattern}") };
-        let mut files = if full.contains(['*', '?']) { glob(&self.srctree, &full) } else { vec![full.clone()] };
+        let full = if base.is_empty() {
+            pattern.to_string()
+        } else {
+            format!("{base}/{pattern}")
+        };
+        let mut files = if full.contains(['*', '?']) {
+            glob(&self.srctree, &full)
+        } else {
+            vec![full.clone()]
+        };
         files.sort();
         if files.is_empty() && !optional {
             return Err(self.error(format!("can't open file \"{full}\"")));
@@ -974,7 +1030,11 @@ impl<'a> Parser<'a> {
                     let t = self.m.lookup_or_create(&target, false);
                     let cond = self.parse_if_expr()?;
                     self.expect_eol()?;
-                    let kind = if k == Kw::Select { PropKind::Select } else { PropKind::Imply };
+                    let kind = if k == Kw::Select {
+                        PropKind::Select
+                    } else {
+                        PropKind::Imply
+                    };
                     let mut p = self.prop(kind, cond);
                     p.target = Some(t);
                     p.expr = Some(Model::sym_expr(t));
@@ -1026,7 +1086,11 @@ impl<'a> Parser<'a> {
             if self.m.dialect == Dialect::Modern {
                 let loc = self.m.menus[entry.index()].loc;
                 let at = |s: &Self, msg: &str| match loc {
-                    Some(l) => Error::Parse { file: s.m.files[l.file.index()].clone(), line: l.line, msg: msg.into() },
+                    Some(l) => Error::Parse {
+                        file: s.m.files[l.file.index()].clone(),
+                        line: l.line,
+                        msg: msg.into(),
+                    },
                     None => s.error(msg.into()),
                 };
                 if self.m.menus[entry.index()].prompt.is_none() {
@@ -1055,7 +1119,11 @@ impl<'a> Parser<'a> {
         let sym = self.m.new_choice_symbol();
         let menu = self.menu_add_entry(Some(sym));
         let cid = ChoiceId(self.m.choices.len() as u32);
-        self.m.choices.push(Choice { sym, menu, members: Vec::new() });
+        self.m.choices.push(Choice {
+            sym,
+            menu,
+            members: Vec::new(),
+        });
         self.m.symbols[sym.index()].choice_block = Some(cid);
         self.m.symbols[sym.index()].optional = false;
         self.m.menus[menu.index()].is_choice = true;
@@ -1075,7 +1143,9 @@ impl<'a> Parser<'a> {
                     self.next()?;
                     if self.m.dialect == Dialect::Modern {
                         if k == Kw::Tristate {
-                            return Err(self.error("expected 'bool' or 'prompt' in choice, found 'tristate'".into()));
+                            return Err(
+                                self.error("expected 'bool' or 'prompt' in choice, found 'tristate'".into())
+                            );
                         }
                         let text = self.expect_quote("prompt")?;
                         let cond = self.parse_if_expr()?;
@@ -1212,6 +1282,16 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_unary(&mut self) -> PResult<ExprRef> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(format!("expression nested deeper than {MAX_DEPTH} levels")));
+        }
+        let r = self.parse_unary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn parse_unary_inner(&mut self) -> PResult<ExprRef> {
         match self.peek()? {
             Tok::Not => {
                 self.next()?;
@@ -1270,17 +1350,29 @@ fn glob(root: &Path, pattern: &str) -> Vec<String> {
         let mut next = Vec::new();
         for prefix in &acc {
             if comp.contains(['*', '?']) {
-                let dir = if prefix.is_empty() { root.to_path_buf() } else { root.join(prefix) };
+                let dir = if prefix.is_empty() {
+                    root.to_path_buf()
+                } else {
+                    root.join(prefix)
+                };
                 if let Ok(rd) = std::fs::read_dir(dir) {
                     for e in rd.flatten() {
                         let n = e.file_name().to_string_lossy().into_owned();
                         if wildcard(comp.as_bytes(), n.as_bytes()) {
-                            next.push(if prefix.is_empty() { n } else { format!("{prefix}/{n}") });
+                            next.push(if prefix.is_empty() {
+                                n
+                            } else {
+                                format!("{prefix}/{n}")
+                            });
                         }
                     }
                 }
             } else {
-                next.push(if prefix.is_empty() { comp.to_string() } else { format!("{prefix}/{comp}") });
+                next.push(if prefix.is_empty() {
+                    comp.to_string()
+                } else {
+                    format!("{prefix}/{comp}")
+                });
             }
         }
         acc = next;

@@ -47,7 +47,11 @@ impl ProbeCache {
                 parse_cache(&bytes, &mut map);
             }
         }
-        ProbeCache { file, map, dirty: false }
+        ProbeCache {
+            file,
+            map,
+            dirty: false,
+        }
     }
     pub fn get(&self, cmd: &str) -> Option<&String> {
         self.map.get(cmd)
@@ -85,16 +89,23 @@ impl ProbeCache {
 fn parse_cache(bytes: &[u8], map: &mut HashMap<String, String>) {
     let mut pos = 0;
     while pos < bytes.len() {
-        let Some(nl) = bytes[pos..].iter().position(|&b| b == b'\n') else { return };
-        let Ok(header) = std::str::from_utf8(&bytes[pos..pos + nl]) else { return };
+        let Some(nl) = bytes[pos..].iter().position(|&b| b == b'\n') else {
+            return;
+        };
+        let Ok(header) = std::str::from_utf8(&bytes[pos..pos + nl]) else {
+            return;
+        };
         let mut it = header.split(' ');
-        let (Some(Ok(kl)), Some(Ok(vl))) =
-            (it.next().map(str::parse::<usize>), it.next().map(str::parse::<usize>))
-        else {
+        let (Some(Ok(kl)), Some(Ok(vl))) = (
+            it.next().map(str::parse::<usize>),
+            it.next().map(str::parse::<usize>),
+        ) else {
             return;
         };
         let start = pos + nl + 1;
-        let Some(end) = start.checked_add(kl).and_then(|x| x.checked_add(vl)) else { return };
+        let Some(end) = start.checked_add(kl).and_then(|x| x.checked_add(vl)) else {
+            return;
+        };
         if end + 1 > bytes.len() {
             return;
         }
@@ -118,10 +129,15 @@ pub(crate) struct ShellRunner {
     pub pending: Vec<String>,
     /// Number of commands actually executed.
     pub executed: usize,
+    /// Never execute anything: `$(shell,...)` expands to "".
+    pub disabled: bool,
 }
 
 impl ShellRunner {
     pub fn run(&mut self, cmd: &str) -> String {
+        if self.disabled {
+            return String::new();
+        }
         if let Some(v) = self.cache.get(cmd) {
             return v.clone();
         }
@@ -179,7 +195,9 @@ pub(crate) fn exec_shell(cmd: &str, cwd: &Path, env: &[(String, String)]) -> Str
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn();
-    let Ok(mut child) = child else { return String::new() };
+    let Ok(mut child) = child else {
+        return String::new();
+    };
     let mut buf = Vec::new();
     if let Some(mut o) = child.stdout.take() {
         let _ = o.read_to_end(&mut buf);
@@ -234,7 +252,11 @@ impl Preprocessor {
     }
 
     fn err(&self, msg: String) -> Error {
-        Error::Preprocess { file: self.file.clone(), line: self.line, msg }
+        Error::Preprocess {
+            file: self.file.clone(),
+            line: self.line,
+            msg,
+        }
     }
 
     /// `variable_add`.
@@ -244,8 +266,11 @@ impl Preprocessor {
             (None, Flavor::Append) => (Flavor::Recursive, false),
             (_, f) => (f, false),
         };
-        let new_value =
-            if flavor == Flavor::Simple { self.expand_string(value, &[])? } else { value.to_string() };
+        let new_value = if flavor == Flavor::Simple {
+            self.expand_string(value, &[])?
+        } else {
+            value.to_string()
+        };
         let v = self.vars.entry(name.to_string()).or_insert(Var {
             value: String::new(),
             flavor,
@@ -382,7 +407,9 @@ impl Preprocessor {
     }
 
     fn variable_expand(&mut self, name: &str, args: &[String]) -> PResult<Option<String>> {
-        let Some(v) = self.vars.get_mut(name) else { return Ok(None) };
+        let Some(v) = self.vars.get_mut(name) else {
+            return Ok(None);
+        };
         if args.is_empty() && v.exp_count > 0 {
             let msg = format!("Recursive variable '{name}' references itself (eventually)");
             return Err(self.err(msg));
@@ -392,7 +419,11 @@ impl Preprocessor {
         }
         v.exp_count += 1;
         let (value, flavor) = (v.value.clone(), v.flavor);
-        let res = if flavor == Flavor::Recursive { self.expand_string(&value, args) } else { Ok(value) };
+        let res = if flavor == Flavor::Recursive {
+            self.expand_string(&value, args)
+        } else {
+            Ok(value)
+        };
         if let Some(v) = self.vars.get_mut(name) {
             v.exp_count -= 1;
         }
@@ -434,7 +465,8 @@ impl Preprocessor {
             }
             "warning-if" => {
                 if args[0] == "y" {
-                    self.messages.push(format!("{}:{}: {}", self.file, self.line, args[1]));
+                    self.messages
+                        .push(format!("{}:{}: {}", self.file, self.line, args[1]));
                 }
                 String::new()
             }

@@ -37,7 +37,10 @@ fn env_file(v: &str) -> Option<BTreeMap<String, String>> {
 }
 
 fn run_script(name: &str, v: &str) {
-    let st = Command::new(repo().join("scripts").join(name)).arg(v).status().expect("run script");
+    let st = Command::new(repo().join("scripts").join(name))
+        .arg(v)
+        .status()
+        .expect("run script");
     assert!(st.success(), "{name} {v} failed");
 }
 
@@ -55,16 +58,33 @@ fn conformance(v: &str) {
         run_script("kconfig-oracle.sh", v);
     }
     let tree = &env["TREE"];
-    let opts = LoadOptions { cc: "gcc".into(), ..Default::default() };
+    let opts = LoadOptions {
+        cc: "gcc".into(),
+        ..Default::default()
+    };
     let t = std::time::Instant::now();
     let mut kc = Kconfig::load(tree.as_ref(), &opts).expect("load tree");
-    println!("Linux {v}: loaded {} files in {:.2}s", kc.stats().files, t.elapsed().as_secs_f64());
+    println!(
+        "Linux {v}: loaded {} files in {:.2}s",
+        kc.stats().files,
+        t.elapsed().as_secs_f64()
+    );
     let mut cases: Vec<String> = std::fs::read_dir(&oracle)
         .expect("oracle dir")
-        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".in").map(String::from))
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .strip_suffix(".in")
+                .map(String::from)
+        })
         .collect();
     cases.sort();
-    assert!(cases.len() >= 26, "expected at least 26 oracle cases in {}", oracle.display());
+    assert!(
+        cases.len() >= 26,
+        "expected at least 26 oracle cases in {}",
+        oracle.display()
+    );
     let (mut total_diff, mut identical) = (0usize, 0usize);
     for c in &cases {
         let input = oracle.join(format!("{c}.in"));
@@ -85,7 +105,10 @@ fn conformance(v: &str) {
             println!("      {name}: kfit {a:?} conf {b:?}");
         }
     }
-    println!("Linux {v}: {} cases, {total_diff} differing values, {identical} byte-identical", cases.len());
+    println!(
+        "Linux {v}: {} cases, {total_diff} differing values, {identical} byte-identical",
+        cases.len()
+    );
     assert_eq!(total_diff, 0, "symbol values differ from conf --olddefconfig");
     assert_eq!(identical, cases.len(), "some outputs are not byte-identical");
 }

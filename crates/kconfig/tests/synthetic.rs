@@ -27,9 +27,12 @@ fn load(case: &str, dialect: Dialect) -> Kconfig {
 fn check_case(case: &str) {
     for (dialect, v) in [(Dialect::Modern, "6.12"), (Dialect::Legacy, "6.1")] {
         let exp = data().join(case).join(format!("expected-{v}.config"));
-        let Ok(expected) = std::fs::read_to_string(&exp) else { continue };
+        let Ok(expected) = std::fs::read_to_string(&exp) else {
+            continue;
+        };
         let mut kc = load(case, dialect);
-        kc.read_config(&data().join(case).join("in.config")).expect("read in.config");
+        kc.read_config(&data().join(case).join("in.config"))
+            .expect("read in.config");
         let got = kc.write_config();
         if got != expected {
             panic!("{case} ({v}): output differs from conf\n--- conf\n{expected}\n--- kfit\n{got}");
@@ -41,7 +44,20 @@ macro_rules! cases {
     ($($name:ident),*) => { $( #[test] fn $name() { check_case(stringify!($name)); } )* };
 }
 
-cases!(choice, select, imply, menus, modules, ranges, strings, preproc, relations, help, defaults, tristate_choice);
+cases!(
+    choice,
+    select,
+    imply,
+    menus,
+    modules,
+    ranges,
+    strings,
+    preproc,
+    relations,
+    help,
+    defaults,
+    tristate_choice
+);
 
 #[test]
 fn api_set_user_value_and_choices() {
@@ -75,7 +91,11 @@ fn api_select_and_ranges() {
     assert!(kc.set_user_value(sel, "y"));
     assert_eq!(kc.tristate(t), Tristate::Yes);
     assert!(!kc.set_user_value(t, "n"), "cannot go below rev_dep");
-    let by: Vec<_> = kc.selected_by(t).into_iter().map(|(s, _)| kc.symbol(s).name.clone()).collect();
+    let by: Vec<_> = kc
+        .selected_by(t)
+        .into_iter()
+        .map(|(s, _)| kc.symbol(s).name.clone())
+        .collect();
     assert_eq!(by, ["SELECTOR", "SELECTOR2"]);
 
     let mut kc = load("ranges", Dialect::Modern);
@@ -115,9 +135,18 @@ fn parse_err(name: &str, files: &[(&str, &str)]) -> String {
 fn parse_errors_name_file_and_line() {
     let e = parse_err("badopt", &[("Kconfig", "config A\n\tbool \"a\"\n\tdepends A\n")]);
     assert_eq!(e, "Kconfig:3: expected 'on' after 'depends', found word 'A'");
-    let e = parse_err("src", &[("Kconfig", "source \"sub/Kconfig\"\n"), ("sub/Kconfig", "\n\nconfig B\n\tbool \"b\" if (A\n")]);
+    let e = parse_err(
+        "src",
+        &[
+            ("Kconfig", "source \"sub/Kconfig\"\n"),
+            ("sub/Kconfig", "\n\nconfig B\n\tbool \"b\" if (A\n"),
+        ],
+    );
     assert!(e.starts_with("sub/Kconfig:4: expected ')'"), "{e}");
-    let e = parse_err("missing", &[("Kconfig", "config A\n\tbool\n\nsource \"nope/Kconfig\"\n")]);
+    let e = parse_err(
+        "missing",
+        &[("Kconfig", "config A\n\tbool\n\nsource \"nope/Kconfig\"\n")],
+    );
     assert_eq!(e, "Kconfig:4: can't open file \"nope/Kconfig\"");
     let e = parse_err("endif", &[("Kconfig", "if A\nconfig B\n\tbool\nendmenu\n")]);
     assert_eq!(e, "Kconfig:4: expected 'endif', found 'endmenu'");
@@ -127,7 +156,10 @@ fn parse_errors_name_file_and_line() {
     assert_eq!(e, "Kconfig:3: unknown statement \"frobnicate\"");
     let e = parse_err("err-if", &[("Kconfig", "$(error-if,y,boom)\n")]);
     assert_eq!(e, "Kconfig:1: boom");
-    let e = parse_err("unterm-ref", &[("Kconfig", "config A\n\tstring \"a\"\n\tdefault \"$(foo\"\n")]);
+    let e = parse_err(
+        "unterm-ref",
+        &[("Kconfig", "config A\n\tstring \"a\"\n\tdefault \"$(foo\"\n")],
+    );
     assert!(e.starts_with("Kconfig:3: unterminated reference"), "{e}");
 }
 

@@ -57,7 +57,11 @@ pub enum KconfigCmd {
 }
 
 fn load_opts(t: &TreeArgs) -> LoadOptions {
-    let mut opts = LoadOptions { cc: t.cc.clone(), arch: t.arch.clone(), ..Default::default() };
+    let mut opts = LoadOptions {
+        cc: t.cc.clone(),
+        arch: t.arch.clone(),
+        ..Default::default()
+    };
     if t.no_probe_cache {
         opts.probe_cache_dir = None;
     }
@@ -65,7 +69,8 @@ fn load_opts(t: &TreeArgs) -> LoadOptions {
 }
 
 fn load(t: &TreeArgs) -> anyhow::Result<Kconfig> {
-    Kconfig::load(&t.tree, &load_opts(t)).with_context(|| format!("loading Kconfig from {}", t.tree.display()))
+    Kconfig::load(&t.tree, &load_opts(t))
+        .with_context(|| format!("loading Kconfig from {}", t.tree.display()))
 }
 
 /// Writes `data` to `path` atomically (temp file + rename); if `backup` is
@@ -74,8 +79,14 @@ fn write_atomic(path: &Path, data: &str, backup: bool) -> anyhow::Result<()> {
     if std::fs::read(path).is_ok_and(|old| old == data.as_bytes()) {
         return Ok(());
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, data).with_context(|| format!("writing {}", tmp.display()))?;
     if backup && path.exists() {
@@ -88,7 +99,12 @@ fn write_atomic(path: &Path, data: &str, backup: bool) -> anyhow::Result<()> {
 
 pub fn run(c: KconfigCmd) -> anyhow::Result<ExitCode> {
     match c {
-        KconfigCmd::Olddefconfig { tree, config, output, timings } => {
+        KconfigCmd::Olddefconfig {
+            tree,
+            config,
+            output,
+            timings,
+        } => {
             let t0 = Instant::now();
             let (kc, warnings) = Kconfig::load_with_config(&tree.tree, &load_opts(&tree), &config)
                 .with_context(|| format!("loading Kconfig from {}", tree.tree.display()))?;
@@ -175,7 +191,12 @@ fn print_show(kc: &Kconfig, id: kfit_kconfig::SymbolId) {
     }
     for p in kc.properties(id, PropKind::Range) {
         if let Some((a, b)) = p.range {
-            println!("Range: {} {} if {}", kc.symbol(a).name, kc.symbol(b).name, cond(p.cond.as_ref()));
+            println!(
+                "Range: {} {} if {}",
+                kc.symbol(a).name,
+                kc.symbol(b).name,
+                cond(p.cond.as_ref())
+            );
         }
     }
     for (kind, what) in [(PropKind::Select, "Selects"), (PropKind::Imply, "Implies")] {
@@ -191,7 +212,12 @@ fn print_show(kc: &Kconfig, id: kfit_kconfig::SymbolId) {
         let mut n = Vec::new();
         for (s, c) in v {
             let val = kc.tristate(s).and(kc.eval_cond(c.as_ref()));
-            let line = format!("  - {} [={}] if {}", kc.symbol(s).name, kc.string_value(s), cond(c.as_ref()));
+            let line = format!(
+                "  - {} [={}] if {}",
+                kc.symbol(s).name,
+                kc.string_value(s),
+                cond(c.as_ref())
+            );
             match val {
                 Tristate::Yes => y.push(line),
                 Tristate::Mod => m.push(line),
