@@ -138,7 +138,7 @@ pub fn tokenize(src: &str) -> Vec<Tok> {
 }
 
 /// Expansion stops growing past this many tokens (self-multiplying macros).
-const MAX_EXPANSION: usize = 200_000;
+const MAX_EXPANSION: usize = 20_000;
 
 /// One `#define`.
 #[derive(Debug, Clone)]

@@ -222,12 +222,15 @@ pub fn firmware_for_device(
 ) -> FirmwareSet {
     let m = module.replace('-', "_");
     match m.as_str() {
-        "amdgpu" if module_firmware.is_empty() => {
-            // no index at hand: read the declarations from the tree
-            let mf = scan_module_firmware(tree, &["drivers/gpu/drm/amd"]);
+        "amdgpu" => {
+            // The family is chosen among declared names: add the tree's own
+            // declarations so a thinner index cannot drop a needed file.
+            let mut mf = scan_module_firmware(tree, &["drivers/gpu/drm/amd"]);
+            mf.extend(module_firmware.iter().cloned());
+            mf.sort();
+            mf.dedup();
             amdgpu::narrow(tree, &mf, device)
         }
-        "amdgpu" => amdgpu::narrow(tree, module_firmware, device),
         "iwlwifi" => iwlwifi::narrow(tree, module_firmware, device),
         "i915" => i915::narrow(tree, module_firmware, device),
         "cfg80211" => {
