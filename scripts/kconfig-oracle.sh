@@ -4,6 +4,7 @@
 # For each version V (default: 6.12 6.1) and each base config NAME it writes
 #   $KFIT_CACHE/oracle/V/NAME.in    the input .config
 #   $KFIT_CACHE/oracle/V/NAME.out   `conf --olddefconfig` applied to NAME.in
+#   $KFIT_CACHE/oracle/V/NAME.def   `conf --savedefconfig` of NAME.out
 # NAME: cfg_6_16 cfg_6_14 slot1 (ix fixtures), x86_64_defconfig, allnoconfig,
 # debian (the linux-image config), rand1..rand20 (randconfig, KCONFIG_SEED=N).
 #
@@ -27,11 +28,6 @@ for V in "${VERSIONS[@]}"; do
     . "$CACHE/env/$V"
     OUT=$CACHE/oracle/$V
     STAMP=$OUT/.stamp-v1
-    if [ -f "$STAMP" ]; then
-        log "$V: cached in $OUT"
-        continue
-    fi
-    mkdir -p "$OUT"
     CONF=$BUILD/scripts/kconfig/conf
     [ -x "$CONF" ] || { log "missing $CONF (run scripts/fetch-kernels.sh $V)"; exit 1; }
     WORK=$(mktemp -d)
@@ -44,6 +40,10 @@ for V in "${VERSIONS[@]}"; do
             RUSTC=rustc BINDGEN=bindgen OBJCOPY=objcopy NM=nm PAHOLE=pahole \
             "$CONF" "$mode" Kconfig >/dev/null 2>&1 </dev/null)
     }
+    if [ -f "$STAMP" ]; then
+        log "$V: cached in $OUT"
+    else
+    mkdir -p "$OUT"
     cp "$FIX/ix-current/pkgs/bin/kernel/configs/cfg_6_16" "$OUT/cfg_6_16.in"
     cp "$FIX/ix-current/pkgs/bin/kernel/configs/cfg_6_14" "$OUT/cfg_6_14.in"
     cp "$FIX/ix-slots-2023/pkgs/bin/kernel/6/0/slot/1/cfg" "$OUT/slot1.in"
@@ -60,7 +60,17 @@ for V in "${VERSIONS[@]}"; do
         runconf "$WORK/cfg" --olddefconfig
         cp "$WORK/cfg" "$OUT/$name.out"
     done
-    rm -rf "$WORK"; trap - EXIT
     date -u > "$STAMP"
     log "$V: $(ls "$OUT"/*.out | wc -l) cases in $OUT"
+    fi
+    if [ ! -f "$OUT/.stamp-def-v1" ]; then
+        for f in "$OUT"/*.out; do
+            name=$(basename "$f" .out)
+            cp "$f" "$WORK/cfg"
+            runconf "$WORK/cfg" --savedefconfig="$OUT/$name.def"
+        done
+        date -u > "$OUT/.stamp-def-v1"
+        log "$V: savedefconfig outputs in $OUT"
+    fi
+    rm -rf "$WORK"; trap - EXIT
 done

@@ -15,7 +15,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t0 = Instant::now();
     let (kc, _warnings) = kfit_kconfig::Kconfig::load_with_config(a[1].as_ref(), &opts, a[2].as_ref())?;
     let t1 = Instant::now();
-    let text = kc.write_config();
+    let text = if std::env::var_os("KFIT_SAVEDEFCONFIG").is_some() {
+        kc.write_min_config()
+    } else {
+        kc.write_config()
+    };
     let t2 = Instant::now();
     std::fs::write(&a[3], text)?;
     let s = kc.stats();

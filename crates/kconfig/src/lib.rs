@@ -966,6 +966,128 @@ impl Kconfig {
         dotconfig::write(&self.m, &self.s)
     }
 
+    /// The minimal configuration `conf --savedefconfig` writes: only
+    /// changeable symbols whose value differs from their default
+    /// (`conf_write_defconfig`).
+    pub fn write_min_config(&self) -> String {
+        let (m, s) = (&self.m, &self.s);
+        let modern = m.dialect == Dialect::Modern;
+        let mut out = String::new();
+        let mut seen = vec![false; m.symbols.len()];
+        let mut cur = m.menus[m.root.index()].list;
+        while let Some(mm) = cur {
+            cur = m.menu_next(mm, m.root);
+            let Some(sym) = m.menus[mm.index()].sym else {
+                continue;
+            };
+            let st = &s.syms[sym.index()];
+            if m.symbols[sym.index()].choice_block.is_some() || seen[sym.index()] || st.flags & WRITE == 0 {
+                continue;
+            }
+            seen[sym.index()] = true;
+            if st.visible <= st.rev_dep {
+                continue;
+            }
+            if *eval::string_value(m, s, sym) == *self.string_default(sym) {
+                continue;
+            }
+            let choice = if modern {
+                m.choice_menu[sym.index()]
+            } else {
+                m.symbols[sym.index()].choice
+            };
+            if let Some(c) = choice {
+                let ds = self.choice_default_pure(c);
+                let cs = m.choices[c.index()].sym;
+                let skip = if modern {
+                    ds == Some(sym) && st.tri == Tristate::Yes
+                } else {
+                    !m.symbols[cs.index()].optional
+                        && ds == Some(sym)
+                        && m.symbols[sym.index()].ty == SymbolType::Bool
+                        && st.tri == Tristate::Yes
+                };
+                if skip {
+                    continue;
+                }
+            }
+            dotconfig::print_symbol(m, s, sym, &mut out);
+        }
+        out
+    }
+
+    fn choice_default_pure(&self, c: ChoiceId) -> Option<SymbolId> {
+        let (m, s) = (&self.m, &self.s);
+        let ch = &m.choices[c.index()];
+        for p in self.properties(ch.sym, PropKind::Default) {
+            if self.eval_cond(p.cond.as_ref()) == Tristate::No {
+                continue;
+            }
+            if let Some(t) = p.target {
+                if s.syms[t.index()].visible != Tristate::No {
+                    return Some(t);
+                }
+            }
+        }
+        if m.dialect == Dialect::Legacy {
+            return ch
+                .members
+                .iter()
+                .copied()
+                .find(|x| s.syms[x.index()].visible != Tristate::No);
+        }
+        let mut cur = m.menu_next(ch.menu, ch.menu);
+        while let Some(mm) = cur {
+            if let Some(x) = m.menus[mm.index()].sym {
+                if s.syms[x.index()].visible != Tristate::No {
+                    return Some(x);
+                }
+            }
+            cur = m.menu_next(mm, ch.menu);
+        }
+        None
+    }
+
+    /// The value `sym` would have without a user value
+    /// (`sym_get_string_default`).
+    pub fn string_default(&self, sym: SymbolId) -> String {
+        let (m, s) = (&self.m, &self.s);
+        let ty = m.symbols[sym.index()].ty;
+        let st = &s.syms[sym.index()];
+        let mut val = Tristate::No;
+        let mut text = String::new();
+        if let Some(p) = self
+            .properties(sym, PropKind::Default)
+            .find(|p| self.eval_cond(p.cond.as_ref()) != Tristate::No)
+        {
+            if ty.is_tristate_like() {
+                let v = p.expr.as_ref().map_or(Tristate::No, |e| self.eval_expr(e));
+                val = v.and(self.eval_cond(p.cond.as_ref()));
+            } else if let Some(Expr::Symbol(ds)) = p.expr.as_deref() {
+                text = eval::string_value(m, s, *ds).to_string();
+            }
+        }
+        val = val.or(st.rev_dep);
+        if val == Tristate::Mod
+            && m.symbols[sym.index()].choice.is_none()
+            && s.syms[m.modules_sym.index()].tri == Tristate::No
+        {
+            val = Tristate::Yes;
+        }
+        if ty == SymbolType::Bool && val == Tristate::Mod {
+            val = Tristate::Yes;
+        }
+        if val < st.implied {
+            val = st.implied;
+        }
+        match ty {
+            SymbolType::Bool | SymbolType::Tristate => val.as_str().to_string(),
+            SymbolType::Int if text.is_empty() && m.dialect == Dialect::Modern => "0".into(),
+            SymbolType::Hex if text.is_empty() && m.dialect == Dialect::Modern => "0x0".into(),
+            _ => text,
+        }
+    }
+
     /// Renders an expression in Kconfig syntax (`expr_print`).
     pub fn expr_to_string(&self, e: &Expr) -> String {
         let mut out = String::new();

@@ -86,6 +86,7 @@ fn conformance(v: &str) {
         oracle.display()
     );
     let (mut total_diff, mut identical) = (0usize, 0usize);
+    let (mut def_cases, mut def_identical) = (0usize, 0usize);
     for c in &cases {
         let input = oracle.join(format!("{c}.in"));
         let expected = std::fs::read_to_string(oracle.join(format!("{c}.out"))).expect("read .out");
@@ -104,6 +105,23 @@ fn conformance(v: &str) {
         for (name, a, b) in diffs.iter().take(10) {
             println!("      {name}: kfit {a:?} conf {b:?}");
         }
+        // savedefconfig of the result, when the oracle has it.
+        if let Ok(def) = std::fs::read_to_string(oracle.join(format!("{c}.def"))) {
+            kc.read_config_str(&got, "olddefconfig output");
+            let min = kc.write_min_config();
+            def_cases += 1;
+            def_identical += (min == def) as usize;
+            if min != def {
+                println!(
+                    "      savedefconfig differs: {:?}",
+                    Kconfig::diff_configs(&min, &def)
+                );
+            }
+        }
+    }
+    if def_cases > 0 {
+        println!("Linux {v}: savedefconfig {def_identical}/{def_cases} byte-identical");
+        assert_eq!(def_identical, def_cases, "savedefconfig output differs");
     }
     println!(
         "Linux {v}: {} cases, {total_diff} differing values, {identical} byte-identical",
