@@ -513,14 +513,14 @@ pub fn aliases(ty: &str, e: &Entry) -> Result<Vec<String>, Bad> {
             add(&mut a, "c", mf & 0x2 != 0, e.int("card_id", 16)?, 2);
             add(&mut a, "f", mf & 0x4 != 0, e.int("func_id", 8)?, 1);
             add(&mut a, "fn", mf & 0x8 != 0, e.int("function", 8)?, 1);
-            add(&mut a, "pfn", mf & 0x10 != 0, e.int("device_no", 8)?, 1);
+            add(&mut a, "pfn", mf & 0x100 != 0, e.int("device_no", 8)?, 1);
             let h = e.arr("prod_id_hash");
             for (k, sep) in ["pa", "pb", "pc", "pd"].iter().enumerate() {
                 let v = match h.get(k) {
                     Some(x) => int_of(x, 32).ok_or_else(|| Bad("prod_id_hash".into()))?,
                     None => 0,
                 };
-                add(&mut a, sep, mf & (0x20 << k) != 0, v, 4);
+                add(&mut a, sep, mf & (0x10 << k) != 0, v, 4);
             }
             wild(&mut a);
         }

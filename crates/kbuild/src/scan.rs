@@ -23,6 +23,7 @@ pub fn interesting(src: &[u8]) -> bool {
         || find(src, b"MODULE_FIRMWARE").is_some()
         || find(src, b"MODULE_ALIAS").is_some()
         || defines_driver(src)
+        || find(src, b".c\"").is_some() // #include "uhci-pci.c"
 }
 
 /// Has `struct <x>_driver <name> [attrs] = {` somewhere (a driver struct
@@ -206,6 +207,16 @@ pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str, includes: &[
                 facts.aliases.push((a, l));
             }
         }
+        for n in f2.driver_names {
+            if !facts.driver_names.contains(&n) {
+                facts.driver_names.push(n);
+            }
+        }
+        for n in f2.firmware {
+            if !facts.firmware.contains(&n) {
+                facts.firmware.push(n);
+            }
+        }
         facts.diags.extend(f2.diags);
     }
     facts
@@ -281,9 +292,7 @@ fn scan_pass(
             let v = view_at(t.line);
             let mut ex = Expander::new(&v, BLOCKED);
             let out = ex.expand(&toks[i..=close]);
-            if !full {
-                module_info(&out, facts);
-            }
+            module_info(&out, facts);
             i = close + 1;
             continue;
         }
@@ -305,7 +314,7 @@ fn scan_pass(
                     let body = ex.expand(&toks[j + 1..=close]);
                     let mut p = 0;
                     let init = devtable::parse_init(&body, &mut p);
-                    if let Some(n) = driver_name(&init).filter(|_| !full) {
+                    if let Some(n) = driver_name(&init) {
                         if !n.is_empty() && !facts.driver_names.contains(&n) {
                             facts.driver_names.push(n);
                         }
@@ -482,6 +491,12 @@ fn table<'v>(
     }
     for (_, it) in &items[..n] {
         let e = Entry::new(it, fields);
+        // An all-empty slot before the terminator is filled at run time
+        // (module parameter, new_id): file2alias would turn it into a
+        // catch-all or an all-zero id; kfit skips it.
+        if e.is_empty() {
+            continue;
+        }
         match devtable::aliases(ty, &e) {
             Ok(v) => {
                 for a in v {
