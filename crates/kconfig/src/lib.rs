@@ -494,6 +494,7 @@ impl Kconfig {
             pending: Vec::new(),
             executed: 0,
             disabled: !opts.allow_shell,
+            used: Default::default(),
         };
         lap("environment");
         let mut pp = Preprocessor::new(env.into_iter().collect(), shell);
@@ -501,6 +502,7 @@ impl Kconfig {
         let (mut m, warnings) = loop {
             passes += 1;
             pp.reset();
+            pp.shell.used.clear();
             pp.shell.speculative = passes < 10;
             let speculative = pp.shell.speculative;
             let mut p = parse::Parser::new(dialect, &srctree, &mut pp);
@@ -512,6 +514,12 @@ impl Kconfig {
             let missing = std::mem::take(&mut p.missing);
             let (m, w) = (p.m, p.warnings);
             if pp.shell.speculative && !pp.shell.pending.is_empty() {
+                if timing {
+                    eprintln!(
+                        "  pass {passes}: running {} new probes in parallel",
+                        pp.shell.pending.len()
+                    );
+                }
                 pp.shell.run_pending();
                 continue;
             }
@@ -529,6 +537,10 @@ impl Kconfig {
             }
             break (m, w);
         };
+        if passes > 1 {
+            let used = std::mem::take(&mut pp.shell.used);
+            pp.shell.cache.retain(&used);
+        }
         pp.shell.cache.save();
         lap("parse");
         if m.menus[m.root.index()].prompt.is_none() {

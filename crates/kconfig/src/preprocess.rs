@@ -60,6 +60,14 @@ impl ProbeCache {
         self.map.insert(cmd, out);
         self.dirty = true;
     }
+    /// Forgets every entry not in `keep` (probes of speculative passes that
+    /// the final pass did not need).
+    pub fn retain(&mut self, keep: &std::collections::HashSet<String>) {
+        let before = self.map.len();
+        self.map.retain(|k, _| keep.contains(k));
+        self.dirty |= self.map.len() != before;
+    }
+
     pub fn save(&mut self) {
         if !self.dirty {
             return;
@@ -131,6 +139,8 @@ pub(crate) struct ShellRunner {
     pub executed: usize,
     /// Never execute anything: `$(shell,...)` expands to "".
     pub disabled: bool,
+    /// Commands requested during the current pass.
+    pub used: std::collections::HashSet<String>,
 }
 
 impl ShellRunner {
@@ -138,6 +148,7 @@ impl ShellRunner {
         if self.disabled {
             return String::new();
         }
+        self.used.insert(cmd.to_string());
         if let Some(v) = self.cache.get(cmd) {
             return v.clone();
         }
@@ -145,7 +156,11 @@ impl ShellRunner {
             if !self.pending.iter().any(|p| p == cmd) {
                 self.pending.push(cmd.to_string());
             }
-            return String::new();
+            // A placeholder that keeps `def_bool $(success,...)` and
+            // friends syntactically valid, so that one pass finds as many
+            // probes as possible. Results derived from it are never used:
+            // the pass is repeated once the real results are in.
+            return "n".to_string();
         }
         let out = exec_shell(cmd, &self.cwd, &self.env);
         self.executed += 1;

@@ -115,6 +115,24 @@ pub fn run(c: KconfigCmd) -> anyhow::Result<ExitCode> {
                     writeln!(err, "{w}")?;
                 }
             }
+            for &id in kc.unmet_dependencies() {
+                let sym = kc.symbol(id);
+                let dep = sym
+                    .dir_dep
+                    .as_ref()
+                    .map_or("y".to_string(), |e| kc.expr_to_string(e));
+                writeln!(
+                    err,
+                    "\nWARNING: unmet direct dependencies detected for {}\n  Depends on [{}]: {dep}",
+                    sym.name,
+                    kc.dir_dep_value(id)
+                )?;
+                for (by, _) in kc.selected_by(id) {
+                    if kc.tristate(by) != Tristate::No {
+                        writeln!(err, "  Selected by [{}]: {}", kc.tristate(by), kc.symbol(by).name)?;
+                    }
+                }
+            }
             let text = kc.write_config();
             let t2 = Instant::now();
             let (out, backup) = match &output {
