@@ -196,6 +196,7 @@ pub(crate) struct Parser<'a> {
     /// The first missing file seen while tolerating.
     pub missing: Option<Error>,
     depth: usize,
+    file_ids: FnvMap<String, FileId>,
 }
 
 /// Nesting limit for blocks and expressions (keeps the stack bounded).
@@ -209,7 +210,8 @@ fn is_name_char(c: u8) -> bool {
 
 impl<'a> Parser<'a> {
     pub fn new(dialect: Dialect, srctree: &Path, pp: &'a mut Preprocessor) -> Parser<'a> {
-        let m = Model::new(dialect);
+        let mut m = Model::new(dialect);
+        m.names.reserve(32 * 1024);
         let root = m.root;
         Parser {
             m,
@@ -231,17 +233,20 @@ impl<'a> Parser<'a> {
             tolerate_missing: false,
             missing: None,
             depth: 0,
+            file_ids: FnvMap::default(),
         }
     }
 
     // ---------------------------------------------------------------- files
 
     fn file_id(&mut self, name: &str) -> FileId {
-        if let Some(i) = self.m.files.iter().position(|f| f == name) {
-            return FileId(i as u32);
+        if let Some(&i) = self.file_ids.get(name) {
+            return i;
         }
+        let id = FileId(self.m.files.len() as u32);
         self.m.files.push(name.to_string());
-        FileId(self.m.files.len() as u32 - 1)
+        self.file_ids.insert(name.to_string(), id);
+        id
     }
 
     fn resolve(&self, name: &str) -> PathBuf {
