@@ -81,74 +81,90 @@ fn field_el(e: &El) -> bool {
 
 /// kmod/fnmatch: does `pattern` match the concrete string `s`?
 pub fn fnmatch(pattern: &str, s: &str) -> bool {
-    let p = compile(pattern);
-    let s: Vec<char> = s.chars().collect();
-    // Classic greedy with backtracking to the last star.
-    let (mut pi, mut si) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        if pi < p.len() && p[pi] == El::Star {
-            star = Some((pi, si));
-            pi += 1;
-        } else if pi < p.len() && el_matches(&p[pi], s[si]) {
-            pi += 1;
-            si += 1;
-        } else if let Some((sp, ss)) = star {
-            pi = sp + 1;
-            si = ss + 1;
-            star = Some((sp, ss + 1));
-        } else {
-            return false;
-        }
+    match_partial_els(&elements(pattern), s.as_bytes(), false)
+}
+
+/// Pattern elements, without allocating for the common simple patterns.
+enum Els<'a> {
+    Simple(&'a [u8]),
+    Full(Vec<El>),
+}
+
+fn elements(pattern: &str) -> Els<'_> {
+    if pattern.is_ascii() && !pattern.contains(['[', '\\']) {
+        Els::Simple(pattern.as_bytes())
+    } else {
+        Els::Full(compile(pattern))
     }
-    while pi < p.len() && p[pi] == El::Star {
-        pi += 1;
-    }
-    pi == p.len()
 }
 
 /// Two-sided match for a *partial* device modalias: a `*` in `device` means
 /// "unknown here" and may stand for any run of the pattern's elements
 /// (literal or wildcard); the pattern's own `*`, `?` and classes keep their
 /// fnmatch meaning. True when some concrete device string could match both.
+/// In tagged formats (pci:v…d…sv…, usb:…) a device `*` is one unknown field
+/// value: it may not swallow the pattern's lowercase field tags, so
+/// `pci:v00001022d00007901sv*sd*bc01sc06i*` does not match
+/// `pci:v*d00008139sv000010ECsd00008139bc*sc*i*`.
 pub fn match_partial(pattern: &str, device: &str) -> bool {
-    if !device.contains('*') {
-        return fnmatch(pattern, device);
-    }
-    // In tagged formats (pci:v…d…sv…) a device `*` is one unknown field
-    // value: it may not swallow the pattern's lowercase field tags.
-    let bus = device.split(':').next().unwrap_or("");
-    let tagged = TAGGED.contains(&bus);
-    let value_el = |e: &El| !tagged || field_el(e);
-    let p = compile(pattern);
-    let d: Vec<char> = device.chars().collect();
-    let (np, nd) = (p.len(), d.len());
-    // reach[i][j]: p[..i] and d[..j] can be aligned.
-    let mut reach = vec![vec![false; nd + 1]; np + 1];
-    reach[0][0] = true;
-    for i in 0..=np {
-        for j in 0..=nd {
-            if !reach[i][j] {
-                continue;
-            }
-            if i < np && p[i] == El::Star {
-                reach[i + 1][j] = true; // star matches nothing
-                if j < nd {
-                    reach[i][j + 1] = true; // star eats a device char
-                }
-            }
-            if j < nd && d[j] == '*' {
-                reach[i][j + 1] = true; // device star matches nothing
-                if i < np && value_el(&p[i]) {
-                    reach[i + 1][j] = true; // device star eats a pattern element
-                }
-            }
-            if i < np && j < nd && p[i] != El::Star && d[j] != '*' && el_matches(&p[i], d[j]) {
-                reach[i + 1][j + 1] = true;
-            }
+    // Quick reject on the common literal prefix.
+    for (a, b) in pattern.bytes().zip(device.bytes()) {
+        if matches!(a, b'*' | b'?' | b'[' | b'\\') || b == b'*' {
+            break;
+        }
+        if a != b {
+            return false;
         }
     }
-    reach[np][nd]
+    let bus = device.split(':').next().unwrap_or("");
+    let tagged = TAGGED.contains(&bus);
+    match_partial_els(&elements(pattern), device.as_bytes(), tagged)
+}
+
+fn match_partial_els(p: &Els, d: &[u8], tagged: bool) -> bool {
+    let np = match p {
+        Els::Simple(b) => b.len(),
+        Els::Full(e) => e.len(),
+    };
+    // element i: (is_star, matches(byte), may a device '*' swallow it)
+    let el = |i: usize| -> (bool, El) {
+        match p {
+            Els::Simple(b) => match b[i] {
+                b'*' => (true, El::Star),
+                b'?' => (false, El::Any),
+                c => (false, El::Lit(c as char)),
+            },
+            Els::Full(e) => (e[i] == El::Star, e[i].clone()),
+        }
+    };
+    let nd = d.len();
+    // Row i: row[j] = p[..i] and d[..j] can be aligned. Rolling rows.
+    let mut row = vec![false; nd + 1];
+    let mut next = vec![false; nd + 1];
+    row[0] = true;
+    for i in 0..=np {
+        let pending = if i < np { Some(el(i)) } else { None };
+        let pstar = pending.as_ref().is_some_and(|x| x.0);
+        // Within the row: a pending pattern star eats a device char; a
+        // device star matches nothing.
+        for j in 0..nd {
+            if row[j] && (pstar || d[j] == b'*') {
+                row[j + 1] = true;
+            }
+        }
+        let Some((star, e)) = pending else { break };
+        let swallow = !tagged || field_el(&e);
+        for j in 0..=nd {
+            let mut r = row[j] && (star || (j < nd && d[j] == b'*' && swallow));
+            if !r && j > 0 && !star {
+                let c = d[j - 1];
+                r = row[j - 1] && c != b'*' && el_matches(&e, c as char);
+            }
+            next[j] = r;
+        }
+        std::mem::swap(&mut row, &mut next);
+    }
+    row[nd]
 }
 
 /// Modalias formats made of lowercase tags and uppercase hex values.

@@ -236,7 +236,8 @@ fn scan_pass(
     let unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, includes, full);
     let mut extra: crate::cpp::MacroMap = ctx.enums.clone();
     enum_consts(&unit.toks, &mut extra);
-    string_consts(&unit.toks, &mut extra);
+    let mut strs = crate::cpp::MacroMap::default();
+    string_consts(&unit.toks, &mut strs);
     if let Some((n, m)) = parse_define(&format!("KBUILD_MODNAME \"{modname}\"")) {
         extra.insert(n, Arc::new(m));
     }
@@ -314,7 +315,7 @@ fn scan_pass(
                     let body = ex.expand(&toks[j + 1..=close]);
                     let mut p = 0;
                     let init = devtable::parse_init(&body, &mut p);
-                    if let Some(n) = driver_name(&init) {
+                    if let Some(n) = driver_name(&init, &strs) {
                         if !n.is_empty() && !facts.driver_names.contains(&n) {
                             facts.driver_names.push(n);
                         }
@@ -329,7 +330,23 @@ fn scan_pass(
     (missing, unit.header_table && !full)
 }
 
-fn driver_name(init: &Init) -> Option<String> {
+/// `.name` (or `.driver.name`) of a driver struct initializer. A bare
+/// identifier is looked up among the file's `char x[] = "..."` constants.
+fn driver_name(init: &Init, strs: &crate::cpp::MacroMap) -> Option<String> {
+    let value = |v: &Init| -> Option<String> {
+        if let Some(s) = devtable::str_of(v) {
+            return Some(s);
+        }
+        if let Init::Expr(t) = v {
+            if t.len() == 1 && t[0].k == K::Ident {
+                let m = strs.get(t[0].s.as_str())?;
+                if let Some(Val::Str(s)) = Eval::eval(&m.body, false) {
+                    return Some(s);
+                }
+            }
+        }
+        None
+    };
     let Init::List(items) = init else { return None };
     let mut nested = None;
     for (d, v) in items {
@@ -342,15 +359,15 @@ fn driver_name(init: &Init) -> Option<String> {
             .collect();
         match names.as_slice() {
             ["name"] => {
-                if let Some(s) = devtable::str_of(v) {
+                if let Some(s) = value(v) {
                     return Some(s);
                 }
             }
             ["driver", "name"] | ["drv", "name"] => {
-                nested = devtable::str_of(v).or(nested);
+                nested = value(v).or(nested);
             }
             ["driver"] | ["drv"] | ["core"] => {
-                if let Some(s) = driver_name(v) {
+                if let Some(s) = driver_name(v, strs) {
                     nested = Some(s);
                 }
             }

@@ -147,7 +147,10 @@ fn debian_6_12() {
             }
         }
     }
-    assert!(extra.is_empty(), "catch-all aliases Debian does not have: {extra:#?}");
+    assert!(
+        extra.is_empty(),
+        "catch-all aliases Debian does not have: {extra:#?}"
+    );
 
     // 3. Every .ko maps to a symbol Debian's config sets to m.
     let cfg = std::fs::read_to_string(e.debian.join("config")).unwrap();
