@@ -102,11 +102,49 @@
 //! an empty file. Verdict: write our own lexer/parser, mirroring `lexer.l`
 //! and `parser.y` (fast, line numbers on every entry, exact preprocessor).
 //!
+//! ## API summary (what the solver uses)
+//!
+//! * Loading: [`Kconfig::load`]`(srctree, &`[`LoadOptions`]`)`,
+//!   [`Kconfig::load_with_config`] (load + read without evaluating defaults
+//!   first), [`Kconfig::from_text`] (in-memory, for tests and fuzzing).
+//! * Symbols: [`Kconfig::lookup`]`(name) -> Option<SymbolId>`,
+//!   [`Kconfig::symbol`]`(id) -> &Symbol` (name, type, props, menus,
+//!   `dir_dep`, `rev_dep`, `implied`, `choice`), [`Kconfig::symbols`],
+//!   [`Kconfig::prompts`], [`Kconfig::properties`]`(id, PropKind::Default |
+//!   Select | Imply | Range)`, [`Kconfig::selected_by`],
+//!   [`Kconfig::implied_by`], [`Kconfig::locations`], [`Kconfig::help`].
+//! * Values: [`Kconfig::value`], [`Kconfig::tristate`],
+//!   [`Kconfig::string_value`], [`Kconfig::visibility`],
+//!   [`Kconfig::dir_dep_value`], [`Kconfig::rev_dep_value`],
+//!   [`Kconfig::implied_value`], [`Kconfig::assignable`],
+//!   [`Kconfig::effective_type`], [`Kconfig::is_written`],
+//!   [`Kconfig::has_user_value`], [`Kconfig::eval_expr`],
+//!   [`Kconfig::eval_cond`], [`Kconfig::string_default`],
+//!   [`Kconfig::unmet_dependencies`].
+//! * Changing: [`Kconfig::read_config`]/[`Kconfig::read_config_str`]
+//!   (returns [`ConfigWarning`]s with file:line), [`Kconfig::set_user_value`],
+//!   [`Kconfig::unset_user_value`], [`Kconfig::select_choice_member`]. Every
+//!   change re-evaluates all symbols (a few ms).
+//! * Choices: [`Kconfig::choice_of`], [`Kconfig::choice`] (members, menu,
+//!   nameless symbol with prompt/defaults), [`Kconfig::choice_selection`],
+//!   [`Kconfig::choice_default`], [`Kconfig::choices`].
+//! * Output: [`Kconfig::write_config`] (`.config`, byte-identical to conf),
+//!   [`Kconfig::write_min_config`] (`savedefconfig`),
+//!   [`Kconfig::diff_configs`], [`parse_values`], [`Kconfig::expr_to_string`].
+//!
 //! ## Not supported
 //!
 //! `transitional` (exists in neither 6.1 nor 6.12), `option env=` and other
 //! pre-5.x syntax. `osource`/`rsource`/`orsource` and globs are accepted as
-//! Kconfiglib extensions; Linux itself only has `source`.
+//! Kconfiglib extensions; Linux itself only has `source`. There is no
+//! `$(if,...)` function: the kernel's preprocessor has none (only
+//! `error-if`, `filename`, `info`, `lineno`, `shell`, `warning-if`; the
+//! `if-success`/`success`/`cc-option` family are macros from
+//! `scripts/Kconfig.include`). Recursive-dependency checks
+//! (`sym_check_deps`) are not performed: Linux trees have no loops, and
+//! evaluation of a looping tree follows C's "value is n while being
+//! computed" rule. Choices are evaluated for a fresh process on every
+//! `read_config` (C's state after several reads in one process may differ).
 
 #![deny(missing_docs)]
 
@@ -724,16 +762,9 @@ impl Kconfig {
             .find(|s| self.s.syms[s.index()].tri == Tristate::Yes)
     }
     /// The member the choice selects when the user says nothing
-    /// (`sym_choice_default`).
-    pub fn choice_default(&mut self, c: ChoiceId) -> Option<SymbolId> {
-        let mut ev = Ev {
-            m: &self.m,
-            s: &mut self.s,
-        };
-        match self.m.dialect {
-            Dialect::Modern => ev.choice_default_modern(c),
-            Dialect::Legacy => None,
-        }
+    /// (`sym_choice_default`: first visible `default`, else first visible member).
+    pub fn choice_default(&self, c: ChoiceId) -> Option<SymbolId> {
+        self.choice_default_pure(c)
     }
 
     // ------------------------------------------------------------ values
