@@ -105,6 +105,13 @@ fn conformance(v: &str) {
         for (name, a, b) in diffs.iter().take(10) {
             println!("      {name}: kfit {a:?} conf {b:?}");
         }
+        // conf's output is a fixed point of olddefconfig.
+        kc.read_config_str(&expected, "conf output");
+        assert_eq!(
+            kc.write_config(),
+            expected,
+            "{v} {c}: olddefconfig of conf's output changed it"
+        );
         // savedefconfig of the result, when the oracle has it.
         if let Ok(def) = std::fs::read_to_string(oracle.join(format!("{c}.def"))) {
             kc.read_config_str(&got, "olddefconfig output");
