@@ -31,6 +31,9 @@ pub enum Error {
     /// The Kconfig tree or the base config could not be read.
     #[error(transparent)]
     Kconfig(#[from] kfit_kconfig::Error),
+    /// A file could not be read.
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
 }
 
 /// One machine: a name and its listings (empty = the live machine's /sys).
@@ -270,6 +273,10 @@ pub fn fit(opts: &FitOptions, index: Option<&KernelIndex>) -> Result<Fit, Error>
 
     let t = Instant::now();
     let (mut kc, w) = load_kconfig(&opts.tree, &opts.base, &opts.load)?;
+    let base_text = String::from_utf8_lossy(
+        &std::fs::read(&opts.base).map_err(|e| Error::Io(opts.base.display().to_string(), e))?,
+    )
+    .into_owned();
     warnings.extend(w.into_iter().map(|w| format!("base config: {w}")));
     let base_config = kc.write_config();
     timings.kconfig_ms = t.elapsed().as_millis();
@@ -301,7 +308,7 @@ pub fn fit(opts: &FitOptions, index: Option<&KernelIndex>) -> Result<Fit, Error>
     timings.resolve_ms = t.elapsed().as_millis();
 
     let t = Instant::now();
-    let outcome = kfit_solve::solve(&mut kc, &goals);
+    let outcome = kfit_solve::solve(&mut kc, &base_text, &goals);
     timings.solve_ms = t.elapsed().as_millis();
     let config = kc.write_config();
     let changed = kfit_solve::config_diff(&base_config, &config);

@@ -184,6 +184,7 @@ struct Ctx<'a> {
     tree: PathBuf,
     machine: &'a Machine,
     files: RefCell<HashMap<String, Option<std::rc::Rc<String>>>>,
+    scanned: RefCell<HashMap<String, Vec<(String, std::sync::Arc<String>)>>>,
     has_bus: BTreeSet<String>,
 }
 
@@ -197,6 +198,34 @@ impl<'a> Ctx<'a> {
             .map(|b| std::rc::Rc::new(String::from_utf8_lossy(&b).into_owned()));
         self.files.borrow_mut().insert(rel.to_string(), text.clone());
         text
+    }
+
+    /// The module's sources that can hold a runtime companion fact
+    /// (soft dependency or child device), read in parallel once per module.
+    fn scan_sources(&self, m: &Module) -> Vec<(String, std::sync::Arc<String>)> {
+        if let Some(v) = self.scanned.borrow().get(&m.path) {
+            return v.clone();
+        }
+        use rayon::prelude::*;
+        let tree = &self.tree;
+        const KEYS: [&[u8]; 4] = [b"MODULE_SOFTDEP", b"platform_device", b"mfd_cell", b"MFD_CELL"];
+        let v: Vec<(String, std::sync::Arc<String>)> = m
+            .sources
+            .par_iter()
+            .filter_map(|src| {
+                let bytes = std::fs::read(tree.join(src)).ok()?;
+                KEYS.iter()
+                    .any(|k| memchr::memmem::find(&bytes, k).is_some())
+                    .then(|| {
+                        (
+                            src.clone(),
+                            std::sync::Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
+                        )
+                    })
+            })
+            .collect();
+        self.scanned.borrow_mut().insert(m.path.clone(), v.clone());
+        v
     }
 
     fn need(&self, m: &Module, how: How, dev_id: Option<u32>) -> ModuleNeed {
@@ -253,6 +282,7 @@ pub fn resolve(machine: &Machine, idx: &KernelIndex, tree: &Path, opts: &Options
         tree: tree.to_path_buf(),
         machine,
         files: RefCell::new(HashMap::new()),
+        scanned: RefCell::new(HashMap::new()),
         has_bus,
     };
     let mut devices = Vec::new();
@@ -452,8 +482,7 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
             ));
         }
     };
-    for src in &module.sources {
-        let Some(text) = cx.source(src) else { continue };
+    for (src, text) in cx.scan_sources(module) {
         for f in srcscan::softdeps(&text) {
             if let Some(t) = idx.module(&f.name) {
                 push(&mut out, t, format!("MODULE_SOFTDEP at {src}:{}", f.line));
@@ -505,10 +534,17 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
                         .map(|p| format!("{bind}:{}", p + 1))
                 })
                 .unwrap_or_else(|| bind.to_string());
+            let dir = module.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            // Codec drivers of the same HDA stack: the controller's directory
+            // (sound/pci/hda); ASoC's HDA codecs elsewhere belong to ASoC cards.
             let mut codecs: Vec<&Module> = idx
                 .modules
                 .iter()
-                .filter(|x| x.aliases.iter().any(|a| a.pattern.starts_with("hdaudio:")) && !x.builtin_only)
+                .filter(|x| {
+                    x.aliases.iter().any(|a| a.pattern.starts_with("hdaudio:"))
+                        && !x.builtin_only
+                        && x.path.rsplit_once('/').map(|(d, _)| d) == Some(dir)
+                })
                 .collect();
             codecs.sort_by(|a, b| a.name.cmp(&b.name));
             for c in codecs {

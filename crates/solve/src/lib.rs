@@ -201,7 +201,7 @@ impl Outcome {
 ///
 /// On return `kc` holds the new configuration: write it with
 /// [`Kconfig::write_config`].
-pub fn solve(kc: &mut Kconfig, goals: &[Goal]) -> Outcome {
+pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
     let mut planned: Vec<Planned> = Vec::new();
     let mut status: Vec<Option<GoalStatus>> = vec![None; goals.len()];
     // Goals already satisfied by the base.
@@ -215,6 +215,7 @@ pub fn solve(kc: &mut Kconfig, goals: &[Goal]) -> Outcome {
         }
     }
     let mut wanted_on: HashSet<SymbolId> = HashSet::new();
+    let mut user_lines: BTreeMap<String, Tristate> = BTreeMap::new();
     let mut rounds = 0;
     let mut last_blockers: Vec<Vec<Blocker>> = vec![Vec::new(); goals.len()];
     for _ in 0..8 {
@@ -260,10 +261,9 @@ pub fn solve(kc: &mut Kconfig, goals: &[Goal]) -> Outcome {
         }
         let mut changed = false;
         for s in &steps {
-            if s.via == Via::User && (kc.tristate(s.id) != s.value || !kc.has_user_value(s.id)) {
-                // Steps are in dependency order, so each is visible by the
-                // time it is set; one that is not is retried next round.
-                changed |= kc.set_user_value(s.id, s.value.as_str());
+            if s.via == Via::User {
+                let name = &kc.symbol(s.id).name;
+                changed |= user_lines.insert(name.clone(), s.value) != Some(s.value);
             }
             let name = kc.symbol(s.id).name.clone();
             if !planned.iter().any(|p| p.symbol == name && p.value == s.value) {
@@ -274,6 +274,12 @@ pub fn solve(kc: &mut Kconfig, goals: &[Goal]) -> Outcome {
                     via: s.via,
                 });
             }
+        }
+        if changed {
+            // Apply the plan the way `make olddefconfig` would see it: the
+            // base config with our assignments appended (a later assignment
+            // overrides an earlier one, as in conf_read). One evaluation.
+            kc.read_config_str(&with_assignments(base_config, &user_lines), "base config + kfit");
         }
         // Verify with the engine.
         let mut open = false;
@@ -459,13 +465,7 @@ impl<'a> Plan<'a> {
             }
         }
         // 1. Through a prompt.
-        let prompts: Vec<Option<ExprRef>> = sym
-            .props
-            .iter()
-            .map(|p| kc.property(*p))
-            .filter(|p| p.kind == PropKind::Prompt)
-            .map(|p| p.cond.clone())
-            .collect();
+        let prompts: Vec<Option<ExprRef>> = kc.prompts(id).map(|p| p.cond.clone()).collect();
         if !prompts.is_empty() {
             // The choice block around a member must be visible too.
             let mut cond: Option<ExprRef> = None;
@@ -649,10 +649,7 @@ impl<'a> Plan<'a> {
                     .rev_dep
                     .as_ref()
                     .is_some_and(|r| self.value(r) != Tristate::No);
-                let has_prompt = sym
-                    .props
-                    .iter()
-                    .any(|p| self.kc.property(*p).kind == PropKind::Prompt);
+                let has_prompt = self.kc.prompts(id).next().is_some();
                 if selected
                     || !has_prompt
                     || self.kc.visibility(id) == Tristate::No
@@ -779,6 +776,26 @@ fn cmp(op: CmpOp, a: Tristate, b: Tristate) -> Tristate {
 
 fn mentions_mod_const(e: &Expr) -> bool {
     e.contains_symbol(kfit_kconfig::SYM_MOD)
+}
+
+/// `base` with `CONFIG_X=y` / `# CONFIG_X is not set` lines appended.
+pub fn with_assignments(base: &str, lines: &BTreeMap<String, Tristate>) -> String {
+    let mut t = String::with_capacity(base.len() + lines.len() * 40);
+    t.push_str(base);
+    if !t.ends_with('\n') && !t.is_empty() {
+        t.push('\n');
+    }
+    for (k, v) in lines {
+        match v {
+            Tristate::No => {
+                let _ = writeln!(t, "# CONFIG_{k} is not set");
+            }
+            v => {
+                let _ = writeln!(t, "CONFIG_{k}={v}");
+            }
+        }
+    }
+    t
 }
 
 /// Symbols whose value differs between two `.config` texts:
