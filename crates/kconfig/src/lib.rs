@@ -408,6 +408,7 @@ fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> V
             },
         ),
         ("NM".into(), if clang { "llvm-nm".into() } else { "nm".into() }),
+        ("AR".into(), if clang { "llvm-ar".into() } else { "ar".into() }),
         ("PAHOLE".into(), "pahole".into()),
     ];
     if clang {
