@@ -146,11 +146,13 @@ pub struct KernelIndex {
 
 #[derive(Debug, Clone, Default)]
 struct Maps {
-    by_name: HashMap<String, Vec<usize>>,
-    by_path: HashMap<String, usize>,
-    by_driver: HashMap<String, Vec<usize>>,
+    /// Keyed by the Fx hash of the string (no key copies); lookups compare
+    /// the strings.
+    by_name: cpp::FxMap<u64, Vec<u32>>,
+    by_path: cpp::FxMap<u64, Vec<u32>>,
+    by_driver: cpp::FxMap<u64, Vec<u32>>,
     /// alias bus prefix (before ':') → (module, alias index)
-    by_bus: HashMap<String, Vec<(u32, u32)>>,
+    by_bus: cpp::FxMap<String, Vec<(u32, u32)>>,
     /// patterns whose prefix has wildcards (acpi*:, dmi*)
     wild: Vec<(u32, u32)>,
 }
@@ -746,10 +748,20 @@ impl KernelIndex {
 
     /// Read a cached index file.
     pub fn load(file: &Path) -> Result<KernelIndex> {
+        let t = std::time::Instant::now();
         let b = std::fs::read(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
+        let t1 = t.elapsed();
         let mut idx: KernelIndex =
             bincode::deserialize(&b).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
+        let t2 = t.elapsed();
         idx.build_maps();
+        if std::env::var_os("KFIT_TIMING").is_some() {
+            eprintln!(
+                "load: read {t1:?}, decode {:?}, maps {:?}",
+                t2 - t1,
+                t.elapsed() - t2
+            );
+        }
         Ok(idx)
     }
 
@@ -767,21 +779,25 @@ impl KernelIndex {
 
     fn build_maps(&mut self) {
         let mut m = Maps::default();
+        m.by_name.reserve(self.modules.len());
+        m.by_path.reserve(self.modules.len());
         for (i, md) in self.modules.iter().enumerate() {
-            m.by_name.entry(md.name.clone()).or_default().push(i);
-            m.by_path.insert(md.path.clone(), i);
+            m.by_name.entry(hkey(&md.name)).or_default().push(i as u32);
+            m.by_path.entry(hkey(&md.path)).or_default().push(i as u32);
             for d in &md.driver_names {
-                m.by_driver.entry(d.clone()).or_default().push(i);
+                m.by_driver.entry(hkey(d)).or_default().push(i as u32);
             }
             for (j, a) in md.aliases.iter().enumerate() {
                 let pre = a.pattern.split(':').next().unwrap_or("");
                 if pre.contains(['*', '?', '[']) {
                     m.wild.push((i as u32, j as u32));
                 } else {
-                    m.by_bus
-                        .entry(pre.to_string())
-                        .or_default()
-                        .push((i as u32, j as u32));
+                    match m.by_bus.get_mut(pre) {
+                        Some(v) => v.push((i as u32, j as u32)),
+                        None => {
+                            m.by_bus.insert(pre.to_string(), vec![(i as u32, j as u32)]);
+                        }
+                    }
                 }
             }
         }
@@ -801,8 +817,13 @@ impl KernelIndex {
         let mut v: Vec<&Module> = self
             .maps
             .by_name
-            .get(&n)
-            .map(|v| v.iter().map(|&i| &self.modules[i]).collect())
+            .get(&hkey(&n))
+            .map(|v| {
+                v.iter()
+                    .map(|&i| &self.modules[i as usize])
+                    .filter(|m| m.name == n)
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort_by_key(|m| (m.builtin_only, m.aliases.is_empty()));
         v
@@ -810,14 +831,26 @@ impl KernelIndex {
 
     /// Module by tree-relative object path (`drivers/usb/host/xhci-pci`).
     pub fn module_by_path(&self, path: &str) -> Option<&Module> {
-        self.maps.by_path.get(path).map(|&i| &self.modules[i])
+        self.maps
+            .by_path
+            .get(&hkey(path))?
+            .iter()
+            .map(|&i| &self.modules[i as usize])
+            .find(|m| m.path == path)
     }
 
     /// Modules that register a driver called `name` (as printed by lspci -k
     /// or in /sys/bus/*/drivers). Falls back to modules named so.
     pub fn module_by_driver_name(&self, name: &str) -> Vec<&Module> {
-        if let Some(v) = self.maps.by_driver.get(name) {
-            return v.iter().map(|&i| &self.modules[i]).collect();
+        if let Some(v) = self.maps.by_driver.get(&hkey(name)) {
+            let v: Vec<&Module> = v
+                .iter()
+                .map(|&i| &self.modules[i as usize])
+                .filter(|m| m.driver_names.iter().any(|d| d == name))
+                .collect();
+            if !v.is_empty() {
+                return v;
+            }
         }
         self.modules_named(name)
     }
@@ -869,6 +902,13 @@ impl KernelIndex {
             .flat_map(|m| m.symbols.iter().flatten().map(|s| s.as_str()))
             .collect()
     }
+}
+
+fn hkey(s: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = cpp::Fx::default();
+    h.write(s.as_bytes());
+    h.finish()
 }
 
 /// KBUILD_MODNAME of an object path.
