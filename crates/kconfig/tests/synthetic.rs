@@ -177,3 +177,24 @@ fn config_warnings_have_lines() {
         ]
     );
 }
+
+/// Found by the fuzzer: an inverted range (`range 1 Z0`, Z0 undefined so 0)
+/// is not a fixed point of olddefconfig. C conf does the same (checked
+/// with 6.12's conf: I2 alternates 1, Z0, 1, ...).
+#[test]
+fn fuzz_inverted_range() {
+    let text = "config I2\n\tint \"i2\"\n\trange 1 Z0\n";
+    let opts = LoadOptions {
+        allow_shell: false,
+        ..opts(Dialect::Modern)
+    };
+    let mut kc = Kconfig::from_text("/nonexistent".as_ref(), text, &opts).expect("parses");
+    let i2 = kc.lookup("I2").expect("I2");
+    assert_eq!(kc.string_value(i2), "1");
+    let first = kc.write_config();
+    kc.read_config_str(&first, "first");
+    assert_eq!(kc.string_value(i2), "Z0");
+    let second = kc.write_config();
+    kc.read_config_str(&second, "second");
+    assert_eq!(kc.string_value(i2), "1");
+}

