@@ -523,7 +523,13 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
                 );
             }
         }
-        // HD audio controller: codecs are probed by hda_bind.c.
+        // HD audio controller without codec information: hda_bind.c binds
+        // every codec that no vendor driver claims to the generic parser
+        // (codec_bind_generic: HDA_CODEC_ID_GENERIC, and
+        // HDA_CODEC_ID_GENERIC_HDMI for HDMI codecs). Those ids are read from
+        // include/sound/hda_codec.h and resolved through the index like any
+        // codec modalias. Vendor codec drivers only add quirks; they are
+        // found from hdaudio modaliases when the listing has them.
         if class == (Some(0x04), Some(0x03)) && !cx.has_bus.contains("hdaudio") {
             let bind = "sound/pci/hda/hda_bind.c";
             let at = cx
@@ -534,21 +540,34 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
                         .map(|p| format!("{bind}:{}", p + 1))
                 })
                 .unwrap_or_else(|| bind.to_string());
-            let dir = module.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-            // Codec drivers of the same HDA stack: the controller's directory
-            // (sound/pci/hda); ASoC's HDA codecs elsewhere belong to ASoC cards.
-            let mut codecs: Vec<&Module> = idx
-                .modules
-                .iter()
-                .filter(|x| {
-                    x.aliases.iter().any(|a| a.pattern.starts_with("hdaudio:"))
-                        && !x.builtin_only
-                        && x.path.rsplit_once('/').map(|(d, _)| d) == Some(dir)
-                })
-                .collect();
-            codecs.sort_by(|a, b| a.name.cmp(&b.name));
-            for c in codecs {
-                push(&mut out, c, format!("HDA codec drivers are bound at runtime by codec id; the listing has no hdaudio devices ({at})"));
+            let hdr = "include/sound/hda_codec.h";
+            if let Some(text) = cx.source(hdr) {
+                for (i, l) in text.lines().enumerate() {
+                    let mut w = l.split_whitespace();
+                    if w.next() != Some("#define") {
+                        continue;
+                    }
+                    let (Some(name), Some(val)) = (w.next(), w.next()) else {
+                        continue;
+                    };
+                    if !name.starts_with("HDA_CODEC_ID_GENERIC") {
+                        continue;
+                    }
+                    let Ok(id) = u32::from_str_radix(val.trim_start_matches("0x"), 16) else {
+                        continue;
+                    };
+                    let ma = format!("hdaudio:v{id:08X}r*a01*");
+                    for mm in idx.match_modalias(&ma).into_iter().take(1) {
+                        push(
+                            &mut out,
+                            mm.module,
+                            format!(
+                                "codecs fall back to {name} ({hdr}:{}) in codec_bind_generic ({at})",
+                                i + 1
+                            ),
+                        );
+                    }
+                }
             }
         }
         // Virtio PCI function: the virtio device behind it.
