@@ -226,12 +226,7 @@ impl Ev<'_> {
 
     /// `sym_get_type`.
     pub fn get_type(&self, id: SymbolId) -> SymbolType {
-        let t = self.sym(id).ty;
-        if t == SymbolType::Tristate && self.s.modules_val == Tristate::No {
-            SymbolType::Bool
-        } else {
-            t
-        }
+        effective_type(self.m, self.s, id)
     }
 
     fn is_choice_value(&self, id: SymbolId) -> bool {
@@ -745,6 +740,23 @@ impl Ev<'_> {
             }),
             SymbolType::Unknown => false,
         }
+    }
+}
+
+/// `sym_get_type`: tristates are bools when MODULES is `n` (and, in 6.1,
+/// for choice values of a choice in `y` mode).
+pub(crate) fn effective_type(m: &Model, s: &State, id: SymbolId) -> SymbolType {
+    let sym = &m.symbols[id.index()];
+    if sym.ty != SymbolType::Tristate {
+        return sym.ty;
+    }
+    if m.dialect == Dialect::Legacy && sym.choice.is_some() && s.syms[id.index()].visible == Tristate::Yes {
+        return SymbolType::Bool;
+    }
+    if s.modules_val == Tristate::No {
+        SymbolType::Bool
+    } else {
+        SymbolType::Tristate
     }
 }
 

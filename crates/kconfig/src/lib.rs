@@ -819,12 +819,7 @@ impl Kconfig {
     }
     /// Type after `MODULES=n` turns tristates into bools (`sym_get_type`).
     pub fn effective_type(&self, id: SymbolId) -> SymbolType {
-        let t = self.m.symbols[id.index()].ty;
-        if t == SymbolType::Tristate && self.s.modules_val == Tristate::No {
-            SymbolType::Bool
-        } else {
-            t
-        }
+        eval::effective_type(&self.m, &self.s, id)
     }
     /// Does the symbol appear in `.config` (`SYMBOL_WRITE`)?
     pub fn is_written(&self, id: SymbolId) -> bool {

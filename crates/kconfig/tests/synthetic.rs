@@ -56,7 +56,8 @@ cases!(
     relations,
     help,
     defaults,
-    tristate_choice
+    tristate_choice,
+    tristate_choice_nomod
 );
 
 #[test]
