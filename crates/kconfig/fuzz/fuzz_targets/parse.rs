@@ -7,13 +7,19 @@ use kfit_kconfig::{Dialect, Error, Kconfig, LoadOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, rest)) = data.split_first() else { return };
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
     let text = String::from_utf8_lossy(rest);
     let opts = LoadOptions {
         kernelversion: Some("6.12.0".into()),
         probe_cache_dir: None,
         allow_shell: false,
-        dialect: Some(if first & 1 == 0 { Dialect::Modern } else { Dialect::Legacy }),
+        dialect: Some(if first & 1 == 0 {
+            Dialect::Modern
+        } else {
+            Dialect::Legacy
+        }),
         ..Default::default()
     };
     match Kconfig::from_text("/nonexistent-kfit-fuzz".as_ref(), &text, &opts) {
@@ -34,7 +40,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(Error::Parse { file, line, msg }) | Err(Error::Preprocess { file, line, msg }) => {
-            assert!(!file.is_empty() && line > 0 && !msg.is_empty(), "{file}:{line}: {msg}");
+            assert!(
+                !file.is_empty() && line > 0 && !msg.is_empty(),
+                "{file}:{line}: {msg}"
+            );
         }
         Err(_) => {}
     }
