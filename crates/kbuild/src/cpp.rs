@@ -140,9 +140,8 @@ pub fn tokenize(src: &[u8], first_line: Pos) -> Vec<Tok> {
             i += 1;
             while i < n {
                 let d = src[i];
-                if (d == b'+' || d == b'-') && matches!(src[i - 1], b'e' | b'E' | b'p' | b'P') {
-                    i += 1;
-                } else if d.is_ascii_alphanumeric() || d == b'_' || d == b'.' {
+                let exp_sign = (d == b'+' || d == b'-') && matches!(src[i - 1], b'e' | b'E' | b'p' | b'P');
+                if exp_sign || d.is_ascii_alphanumeric() || d == b'_' || d == b'.' {
                     i += 1;
                 } else {
                     break;
@@ -243,7 +242,7 @@ pub fn parse_define(rest: &str) -> Option<(String, Macro)> {
         params = Some(ps);
         i = close + 1;
     }
-    let mut body = tokenize(rest[i..].as_bytes(), 0);
+    let mut body = tokenize(&rest.as_bytes()[i..], 0);
     if let Some(f) = body.first_mut() {
         f.sp = false;
     }
@@ -503,10 +502,9 @@ impl<'a> Expander<'a> {
                 };
                 // GNU: , ## __VA_ARGS__ with empty args drops the comma.
                 if rhs.is_empty() {
-                    if nt.s == "__VA_ARGS__" || (m.variadic && pidx(&nt.s) == Some(params.len() - 1)) {
-                        if out.last().is_some_and(|l| l.is(",")) {
-                            out.pop();
-                        }
+                    let va = nt.s == "__VA_ARGS__" || (m.variadic && pidx(&nt.s) == Some(params.len() - 1));
+                    if va && out.last().is_some_and(|l| l.is(",")) {
+                        out.pop();
                     }
                     i += 1;
                     continue;
@@ -728,8 +726,7 @@ impl<'t> Eval<'t> {
 
     fn binary(&mut self, min_prec: u8) -> Option<Val> {
         let mut lhs = self.unary()?;
-        loop {
-            let Some(t) = self.peek() else { break };
+        while let Some(t) = self.peek() {
             if t.k != K::Punct {
                 break;
             }
@@ -778,7 +775,13 @@ impl<'t> Eval<'t> {
                     if !(0..127).contains(&b) {
                         return None;
                     }
-                    a >> b
+                    if a < 0 {
+                        // ~0UL >> n (GENMASK): a logical shift of the
+                        // 64-bit unsigned value.
+                        (((a as u128) & u64::MAX as u128) >> b) as i128
+                    } else {
+                        a >> b
+                    }
                 }
                 "+" => a.checked_add(b)?,
                 "-" => a.checked_sub(b)?,

@@ -25,8 +25,7 @@ pub fn parse_init(toks: &[Tok], pos: &mut usize) -> Init {
         let mut items = Vec::new();
         while *pos < toks.len() && !toks[*pos].is("}") {
             let mut desig = Vec::new();
-            loop {
-                let Some(t) = toks.get(*pos) else { break };
+            while let Some(t) = toks.get(*pos) {
                 if t.is(".") && toks.get(*pos + 1).is_some_and(|n| n.k == K::Ident) {
                     desig.push(Desig::Field(toks[*pos + 1].s.to_string()));
                     *pos += 2;
@@ -131,6 +130,24 @@ pub fn parse_layouts(toks: &[Tok]) -> Layouts {
     let mut out = Layouts::new();
     let mut i = 0;
     while i + 2 < toks.len() {
+        if toks[i].s == "enum" && toks[i + 1].k == K::Ident && toks[i + 2].is("{") {
+            let name = format!("enum {}", toks[i + 1].s);
+            let mut names = Vec::new();
+            let mut j = i + 3;
+            let mut expect = true;
+            while j < toks.len() && !toks[j].is("}") {
+                if expect && toks[j].k == K::Ident {
+                    names.push(toks[j].s.to_string());
+                    expect = false;
+                } else if toks[j].is(",") {
+                    expect = true;
+                }
+                j += 1;
+            }
+            out.entry(name).or_insert(names);
+            i = j;
+            continue;
+        }
         if toks[i].s == "struct" && toks[i + 1].k == K::Ident && toks[i + 2].is("{") {
             let name = toks[i + 1].s.to_string();
             let mut j = i + 3;
@@ -368,21 +385,22 @@ pub fn struct_for_type(ty: &str) -> String {
     }
 }
 
-const DMI_FIELDS: &[(&str, u64)] = &[
-    ("bvn", 1),
-    ("bvr", 2),
-    ("bd", 3),
-    ("br", 4),
-    ("efr", 5),
-    ("svn", 6),
-    ("pn", 7),
-    ("pvr", 8),
-    ("rvn", 10),
-    ("rn", 11),
-    ("rvr", 12),
-    ("cvn", 16),
-    ("ct", 17),
-    ("cvr", 18),
+/// file2alias's dmi_fields: alias prefix and `enum dmi_field` constant.
+const DMI_FIELDS: &[(&str, &str)] = &[
+    ("bvn", "DMI_BIOS_VENDOR"),
+    ("bvr", "DMI_BIOS_VERSION"),
+    ("bd", "DMI_BIOS_DATE"),
+    ("br", "DMI_BIOS_RELEASE"),
+    ("efr", "DMI_EC_FIRMWARE_RELEASE"),
+    ("svn", "DMI_SYS_VENDOR"),
+    ("pn", "DMI_PRODUCT_NAME"),
+    ("pvr", "DMI_PRODUCT_VERSION"),
+    ("rvn", "DMI_BOARD_VENDOR"),
+    ("rn", "DMI_BOARD_NAME"),
+    ("rvr", "DMI_BOARD_VERSION"),
+    ("cvn", "DMI_CHASSIS_VENDOR"),
+    ("ct", "DMI_CHASSIS_TYPE"),
+    ("cvr", "DMI_CHASSIS_VERSION"),
 ];
 
 fn uuid_le(b: &[u64]) -> Option<String> {
@@ -398,7 +416,7 @@ fn uuid_le(b: &[u64]) -> Option<String> {
 /// Produce the alias lines of one entry of a table of MODULE_DEVICE_TABLE
 /// type `ty` (e.g. "pci"). `dmi_enum` gives the values of DMI_* slots.
 /// Returns `Ok(vec![])` for entries file2alias skips.
-pub fn aliases(ty: &str, e: &Entry) -> Result<Vec<String>, Bad> {
+pub fn aliases(ty: &str, e: &Entry, layouts: &Layouts) -> Result<Vec<String>, Bad> {
     let mut a = String::new();
     match ty {
         "pci" => {
@@ -508,6 +526,12 @@ pub fn aliases(ty: &str, e: &Entry) -> Result<Vec<String>, Bad> {
         }
         "pcmcia" => {
             let mf = e.int("match_flags", 16)?;
+            // PCMCIA_DEV_ID_MATCH_ANONYMOUS (mod_devicetable.h) matches only
+            // cards without a CIS (drivers/pcmcia/ds.c pcmcia_devmatch);
+            // file2alias ignores the flag and would emit a catch-all.
+            if mf == 0x400 {
+                return Ok(vec![]);
+            }
             a.push_str("pcmcia:");
             add(&mut a, "m", mf & 0x1 != 0, e.int("manf_id", 16)?, 2);
             add(&mut a, "c", mf & 0x2 != 0, e.int("card_id", 16)?, 2);
@@ -603,9 +627,14 @@ pub fn aliases(ty: &str, e: &Entry) -> Result<Vec<String>, Bad> {
                 let s = sub.str("substr")?;
                 ms.push((slot, s));
             }
-            for (pre, field) in DMI_FIELDS {
+            // enum dmi_field values = their position (no explicit values).
+            let order = layouts.get("enum dmi_field").map(|v| v.as_slice()).unwrap_or(&[]);
+            for (pre, name) in DMI_FIELDS {
+                let Some(field) = order.iter().position(|n| n == name) else {
+                    continue;
+                };
                 for (slot, s) in &ms {
-                    if *slot != 0 && slot == field {
+                    if *slot != 0 && *slot == field as u64 {
                         a.push_str(&format!(":{pre}*"));
                         for c in s.chars() {
                             if c > ' ' && (c as u32) < 127 && c != ':' {
@@ -940,11 +969,11 @@ fn usb(e: &Entry) -> Result<Vec<String>, Bad> {
             break;
         }
         if clo > 0 {
-            let v = incbcd(&mut devlo, 1, max as u32, 4);
+            let v = incbcd(&mut devlo, 1, max, 4);
             out.push(usb_one(&u, v, nd, clo, max, max));
         }
         if chi < max {
-            let v = incbcd(&mut devhi, -1, max as u32, 4);
+            let v = incbcd(&mut devhi, -1, max, 4);
             out.push(usb_one(&u, v, nd, 0, chi, max));
         }
         nd -= 1;

@@ -128,7 +128,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -607,7 +607,7 @@ impl KernelIndex {
                 }
             }
         }
-        let files: Vec<(&str, Vec<usize>)> = file_mods.into_iter().map(|(f, m)| (f, m)).collect();
+        let files: Vec<(&str, Vec<usize>)> = file_mods.into_iter().collect();
         let total = files.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
         let cache = pp::HeaderCache::new(tree);
@@ -622,7 +622,7 @@ impl KernelIndex {
             .par_iter()
             .map(|(f, mods)| {
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if n % 256 == 0 {
+                if n & 255 == 0 {
                     report("sources", n, total);
                 }
                 let p = tree.join(f);

@@ -309,10 +309,13 @@ impl Global {
     }
 }
 
+/// Definitions (`Some`) and `#undef`s (`None`) of one name, in order.
+pub type Timeline = Vec<(Pos, Option<Arc<Macro>>)>;
+
 /// Timeline of the macros a translation unit defines.
 #[derive(Default)]
 pub struct Local {
-    pub map: crate::cpp::FxMap<String, Vec<(Pos, Option<Arc<Macro>>)>>,
+    pub map: crate::cpp::FxMap<String, Timeline>,
 }
 
 impl Local {

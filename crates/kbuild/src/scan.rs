@@ -514,7 +514,7 @@ fn table<'v>(
         if e.is_empty() {
             continue;
         }
-        match devtable::aliases(ty, &e) {
+        match devtable::aliases(ty, &e, ctx.layouts) {
             Ok(v) => {
                 for a in v {
                     facts.aliases.push((a, line));

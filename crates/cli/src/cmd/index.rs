@@ -67,11 +67,10 @@ pub struct MatchArgs {
 pub fn run_index(a: IndexArgs) -> anyhow::Result<ExitCode> {
     let start = std::time::Instant::now();
     let idx = if a.rebuild {
-        let cache = a
-            .t
-            .cache_dir
-            .clone()
-            .unwrap_or_else(kfit_kbuild::default_cache_dir);
+        let cache =
+            a.t.cache_dir
+                .clone()
+                .unwrap_or_else(kfit_kbuild::default_cache_dir);
         let progress = kfit_kbuild::stderr_progress();
         let idx = KernelIndex::build(&a.t.tree, Some(&progress))?;
         let key = kfit_kbuild::cache_key(&a.t.tree)?;
@@ -132,7 +131,12 @@ fn print_module(out: &mut impl Write, m: &Module) -> std::io::Result<()> {
         })
         .collect();
     writeln!(out, "symbols:      {}", groups.join(" && "))?;
-    writeln!(out, "source:       {:?}{}", m.symbol_source, if m.builtin_only { " (built-in only)" } else { "" })?;
+    writeln!(
+        out,
+        "source:       {:?}{}",
+        m.symbol_source,
+        if m.builtin_only { " (built-in only)" } else { "" }
+    )?;
     writeln!(out, "files:        {}", m.sources.join(" "))?;
     writeln!(out, "drivers:      {}", m.driver_names.join(", "))?;
     for a in &m.aliases {
@@ -156,7 +160,10 @@ pub fn run_modinfo(a: ModinfoArgs) -> anyhow::Result<ExitCode> {
         mods = idx.module_by_driver_name(&a.module);
     }
     if mods.is_empty() {
-        eprintln!("kfit: no module, object or driver named {:?} in {}", a.module, idx.tree);
+        eprintln!(
+            "kfit: no module, object or driver named {:?} in {}",
+            a.module, idx.tree
+        );
         return Ok(ExitCode::from(1));
     }
     let mut out = std::io::stdout().lock();
