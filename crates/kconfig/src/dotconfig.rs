@@ -285,6 +285,22 @@ pub(crate) fn read(m: &Model, s: &mut State, text: &str, name: &str) -> Vec<Conf
     warnings
 }
 
+/// Forgets everything derived from an earlier evaluation (visibilities,
+/// dependency values), keeping user values: the next evaluation then sees
+/// what a fresh `conf` process would see with these user values. (C keeps
+/// them, and a choice whose priority scan stops early would otherwise leave
+/// stale member visibilities behind.)
+pub(crate) fn reset_derived(s: &mut State) {
+    for st in s.syms.iter_mut().skip(3) {
+        st.visible = Tristate::No;
+        st.dir_dep = Tristate::No;
+        st.rev_dep = Tristate::No;
+        st.implied = Tristate::No;
+    }
+    s.prop_vis.iter_mut().for_each(|v| *v = Tristate::No);
+    s.unmet.clear();
+}
+
 /// Clears every VALID flag and recomputes MODULES (`sym_clear_all_valid`).
 pub(crate) fn clear_all_valid(m: &Model, s: &mut State) {
     for st in s.syms.iter_mut().skip(3) {

@@ -890,6 +890,7 @@ impl Kconfig {
                     let st = &mut self.s.syms[id.index()];
                     st.flags |= DEF_USER;
                     st.user_val = Some(Arc::from(v.as_str()));
+                    dotconfig::reset_derived(&mut self.s);
                     dotconfig::clear_all_valid(&self.m, &mut self.s);
                     true
                 }
@@ -925,6 +926,7 @@ impl Kconfig {
         }
         self.s.syms[id.index()].user_tri = val;
         if oldval != val {
+            dotconfig::reset_derived(&mut self.s);
             dotconfig::clear_all_valid(&self.m, &mut self.s);
         }
         true
@@ -983,6 +985,7 @@ impl Kconfig {
             cur = self.m.menu_next(mm, menu);
         }
         if changed {
+            dotconfig::reset_derived(&mut self.s);
             dotconfig::clear_all_valid(&self.m, &mut self.s);
         }
         dotconfig::settle(&self.m, &mut self.s);
@@ -994,6 +997,7 @@ impl Kconfig {
         let st = &mut self.s.syms[id.index()];
         st.flags &= !DEF_USER;
         st.user_val = None;
+        dotconfig::reset_derived(&mut self.s);
         dotconfig::clear_all_valid(&self.m, &mut self.s);
         dotconfig::settle(&self.m, &mut self.s);
     }

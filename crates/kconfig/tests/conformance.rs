@@ -126,6 +126,17 @@ fn conformance(v: &str) {
             }
         }
     }
+    // API changes: what kfit writes after set_user_value/select_choice_member
+    // must be a fixed point of olddefconfig (what the kernel build will see).
+    kc.read_config(&oracle.join("debian.in")).expect("read");
+    let idle = kc.lookup("NO_HZ_IDLE").expect("NO_HZ_IDLE");
+    assert!(kc.select_choice_member(idle), "select NO_HZ_IDLE");
+    let modules = kc.lookup("MODULES").expect("MODULES");
+    assert!(kc.set_user_value(modules, "n"), "MODULES=n");
+    let written = kc.write_config();
+    kc.read_config_str(&written, "written");
+    assert_eq!(kc.write_config(), written, "{v}: API result is not a fixed point");
+    assert_eq!(kc.tristate(idle), kfit_kconfig::Tristate::Yes);
     if def_cases > 0 {
         println!("Linux {v}: savedefconfig {def_identical}/{def_cases} byte-identical");
         assert_eq!(def_identical, def_cases, "savedefconfig output differs");
