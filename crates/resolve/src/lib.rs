@@ -177,6 +177,9 @@ const INTERNAL_BUSES: &[&str] = &[
     "snd_seq",
     "cpu",
     "pci_express",
+    // DMI "devices" are the platform's identity; dmi: aliases are quirk
+    // tables of platform drivers, not devices to drive.
+    "dmi",
 ];
 
 struct Ctx<'a> {
@@ -397,6 +400,18 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
     }
     // 3. alias match
     let hints: Vec<String> = d.modules.iter().map(|m| m.replace('-', "_")).collect();
+    // A USB device seen without its interfaces (plain lsusb): class-based
+    // interface drivers (usbhid, usb-storage, ...) cannot be inferred from
+    // it; only drivers that name its vendor can.
+    let matches: Vec<kfit_kbuild::Match<'_>> =
+        if d.bus == Bus::Usb && modalias.as_deref().is_some_and(|m| m.contains("ic*")) {
+            matches
+                .into_iter()
+                .filter(|m| !m.alias.pattern.starts_with("usb:v*"))
+                .collect()
+        } else {
+            matches
+        };
     let best = pick_matches(&matches, &hints);
     if best.is_empty() {
         out.status = if d.driver.is_some() || d.driver_module.is_some() {

@@ -301,6 +301,33 @@ pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
             break;
         }
     }
+    // Final verification: a later change can turn an earlier goal off again
+    // (e.g. `depends on !USB_HID` once USB_HID is on for another device).
+    for (i, g) in goals.iter().enumerate() {
+        let on = g
+            .any_of
+            .iter()
+            .any(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes));
+        if !on && status[i].is_some() {
+            let because = g
+                .any_of
+                .iter()
+                .filter_map(|n| kc.lookup(n))
+                .map(|id| {
+                    let plan = Plan::new(kc, &wanted_on);
+                    let dep = kc.symbol(id).dir_dep.clone();
+                    Blocker::Expr {
+                        symbol: kc.symbol(id).name.clone(),
+                        what: "is turned off again by other changes; it depends on",
+                        annotated: dep.map(|d| plan.annotate(&d)).unwrap_or_default(),
+                        because: Vec::new(),
+                    }
+                })
+                .collect();
+            status[i] = None;
+            last_blockers[i] = because;
+        }
+    }
     let goals = status
         .into_iter()
         .enumerate()

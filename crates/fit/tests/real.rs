@@ -1,0 +1,273 @@
+//! The main job on the real Debian 6.12 tree (scripts/fetch-kernels.sh caches
+//! it). Ground truth is the kernel's own `make olddefconfig`: what kfit writes
+//! must keep every wanted symbol at `y` after it.
+use kfit_fit::{FitOptions, MachineInput, Verdict};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Env {
+    tree: PathBuf,
+    build: PathBuf,
+}
+
+fn cache() -> PathBuf {
+    std::env::var_os("KFIT_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
+}
+
+fn env() -> Env {
+    let f = cache().join("env/6.12");
+    if !f.exists() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let st = Command::new("bash")
+            .arg(format!("{root}/scripts/fetch-kernels.sh"))
+            .arg("6.12")
+            .status()
+            .unwrap();
+        assert!(st.success(), "scripts/fetch-kernels.sh failed");
+    }
+    let text = std::fs::read_to_string(&f).unwrap();
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .map(PathBuf::from)
+            .unwrap()
+    };
+    Env {
+        tree: get("TREE"),
+        build: get("BUILD"),
+    }
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+fn q35(name: &str) -> PathBuf {
+    repo("../shared/hw/qemu-q35-debian61").join(name)
+}
+
+/// The kernel's own `make olddefconfig` on `config` (in a scratch O= dir).
+fn kernel_olddefconfig(e: &Env, config: &str, tag: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("kfit-olddef-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".config"), config).unwrap();
+    let out = Command::new("make")
+        .args(["-s", "-C"])
+        .arg(&e.tree)
+        .arg(format!("O={}", dir.display()))
+        .args(["ARCH=x86", "olddefconfig"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "make olddefconfig: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join(".config")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    text
+}
+
+/// x86_64_defconfig with CONFIG_MODULES turned off, made with the kernel's
+/// own tools (scripts/config + make olddefconfig), cached.
+fn defconfig_nomodules(e: &Env) -> PathBuf {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let out = cache().join("bases/6.12-x86_64_defconfig-nomodules.config");
+    if out.exists() {
+        return out;
+    }
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let def = std::fs::read_to_string(e.build.join("x86_64_defconfig.config")).unwrap();
+    let dir = std::env::temp_dir().join(format!("kfit-base-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".config"), def).unwrap();
+    let st = Command::new(e.tree.join("scripts/config"))
+        .arg("--file")
+        .arg(dir.join(".config"))
+        .args(["--disable", "MODULES"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let text = kernel_olddefconfig(e, &std::fs::read_to_string(dir.join(".config")).unwrap(), "base");
+    assert!(text.contains("# CONFIG_MODULES is not set"));
+    let tmp = out.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, &out).unwrap();
+    out
+}
+
+fn values(config: &str) -> std::collections::HashMap<String, String> {
+    config
+        .lines()
+        .filter_map(|l| l.strip_prefix("CONFIG_"))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn opts(e: &Env, base: PathBuf, listings: Vec<PathBuf>) -> FitOptions {
+    FitOptions {
+        tree: e.tree.clone(),
+        base,
+        machines: vec![MachineInput {
+            name: "m".into(),
+            listings,
+        }],
+        load: kfit_kconfig::LoadOptions {
+            cc: "gcc".into(),
+            ..Default::default()
+        },
+        index_cache: kfit_kbuild::default_cache_dir(),
+        sysfs_root: "/".into(),
+    }
+}
+
+/// Every requirement of every resolved device holds in `after`.
+fn check_requirements(fit: &kfit_fit::Fit, after: &str) -> Vec<String> {
+    let v = values(after);
+    let mut bad = Vec::new();
+    for m in &fit.machines {
+        for d in &m.devices {
+            for md in &d.modules {
+                for s in &md.symbols {
+                    if !s.any_of.iter().any(|a| v.get(a).map(String::as_str) == Some("y")) {
+                        bad.push(format!(
+                            "{} → {}: {:?} not y ({})",
+                            d.label, md.module, s.any_of, s.status
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    bad
+}
+
+#[test]
+fn seed_on_defconfig_without_modules() {
+    let e = env();
+    let base = defconfig_nomodules(&e);
+    let fit = kfit_fit::fit(&opts(&e, base, vec![repo("examples/seed/lspci-k.txt")]), None).unwrap();
+    assert_eq!(fit.summary.devices, 31);
+    assert_eq!(fit.summary.blocked, 0, "{:#?}", fit.summary);
+    let after = kernel_olddefconfig(&e, &fit.config, "seed");
+    let v = values(&after);
+    for s in [
+        "IWLWIFI",
+        "IWLMVM",
+        "USB_XHCI_PCI",
+        "I2C_PIIX4",
+        "AMD_SFH_HID",
+        "SND_HDA_INTEL",
+        "PCIEPORTBUS",
+        "SENSORS_K10TEMP",
+        "SATA_AHCI",
+        "CRYPTO_DEV_CCP",
+        "DRM_AMDGPU",
+        "SND_SOC_AMD_RENOIR",
+        "BLK_DEV_NVME",
+    ] {
+        assert_eq!(
+            v.get(s).map(String::as_str),
+            Some("y"),
+            "CONFIG_{s} after make olddefconfig"
+        );
+    }
+    assert!(after.contains("# CONFIG_MODULES is not set"));
+    let bad = check_requirements(&fit, &after);
+    assert!(bad.is_empty(), "{bad:#?}");
+    // kfit's config is already what olddefconfig makes of it.
+    assert_eq!(values(&fit.config), v);
+}
+
+#[test]
+fn seed_on_its_own_ix_config_changes_nothing() {
+    let e = env();
+    let fit = kfit_fit::fit(
+        &opts(
+            &e,
+            repo("examples/seed/cfg_6_16"),
+            vec![repo("examples/seed/lspci-k.txt")],
+        ),
+        None,
+    )
+    .unwrap();
+    for d in &fit.machines[0].devices {
+        assert!(
+            matches!(d.verdict, Verdict::AlreadyOn | Verdict::NoDriverNeeded),
+            "{} is {:?}",
+            d.label,
+            d.verdict
+        );
+    }
+    assert!(fit.changed.is_empty(), "{:?}", fit.changed);
+    assert_eq!(fit.config, fit.base_config);
+}
+
+#[test]
+fn q35_every_bound_device_keeps_its_driver() {
+    let e = env();
+    let base = defconfig_nomodules(&e);
+    let listings = [
+        "lspci-nnk.txt",
+        "lsusb.txt",
+        "modalias-uevent.txt",
+        "drivers.txt",
+        "modules-loaded.txt",
+    ]
+    .iter()
+    .map(|f| q35(f))
+    .collect();
+    let fit = kfit_fit::fit(&opts(&e, base, listings), None).unwrap();
+    let after = kernel_olddefconfig(&e, &fit.config, "q35");
+    let bad = check_requirements(&fit, &after);
+    for d in &fit.machines[0].devices {
+        if d.verdict == Verdict::NoDriverInKernel {
+            eprintln!("no driver in 6.12: {} ({:?}) {:?}", d.label, d.driver, d.notes);
+        }
+    }
+    eprintln!("{:#?}", fit.summary);
+    assert_eq!(fit.summary.blocked, 0);
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn audit_of_ix_config_against_q35() {
+    let e = env();
+    let idx = kfit_kbuild::KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let machines = vec![MachineInput {
+        name: "q35".into(),
+        listings: ["lspci-nnk.txt", "lsusb.txt", "modalias-uevent.txt", "drivers.txt"]
+            .iter()
+            .map(|f| q35(f))
+            .collect(),
+    }];
+    let load = kfit_kconfig::LoadOptions {
+        cc: "gcc".into(),
+        ..Default::default()
+    };
+    let (findings, total, _) = kfit_fit::audit(
+        &e.tree,
+        &repo("examples/seed/cfg_6_16"),
+        &machines,
+        &load,
+        &idx,
+        Path::new("/"),
+    )
+    .unwrap();
+    for f in &findings {
+        eprintln!("{} {:?} → {:?}: {:?}", f.device, f.driver, f.modules, f.missing);
+    }
+    // ix's config is for a laptop: most of QEMU's emulated devices lack drivers.
+    assert!(
+        !findings.is_empty() && findings.len() < total,
+        "{} of {total}",
+        findings.len()
+    );
+}
