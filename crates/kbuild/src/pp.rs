@@ -583,12 +583,15 @@ struct Run<'a> {
     local: Local,
     includes: Vec<PathBuf>,
     header_table: bool,
+    /// Tables not found in a first pass (their names).
+    want: Vec<String>,
 }
 
 /// Preprocess a C file: run its directives (descending into local includes,
 /// whose code is inlined when the include sits inside braces, as tables
 /// built from `#include "unusual_devs.h"` do, or always if `inline_all`),
 /// and tokenize the active code.
+#[allow(clippy::too_many_arguments)]
 pub fn preprocess(
     tree: &Path,
     path: &Path,
@@ -597,6 +600,7 @@ pub fn preprocess(
     cache: &HeaderCache,
     includes: &[String],
     inline_all: bool,
+    want: &[String],
 ) -> Unit {
     let parsed = parse_full(src);
     let mut r = Run {
@@ -609,6 +613,7 @@ pub fn preprocess(
         local: Local::default(),
         includes: includes.iter().map(PathBuf::from).collect(),
         header_table: false,
+        want: want.to_vec(),
     };
     let dir = r.tu_dir.clone();
     for (n, m) in &parsed.enums {
@@ -697,7 +702,19 @@ impl Run<'_> {
                     if depth > 12 {
                         continue;
                     }
-                    let Some(hp) = self.resolve(dir, *quoted, path) else {
+                    let Some(hp) = self.resolve(dir, *quoted, path).or_else(|| {
+                        // Full pass: a global header defining a wanted table
+                        // (include/linux/input/elan-i2c-ids.h).
+                        if *quoted || self.want.is_empty() {
+                            return None;
+                        }
+                        let hp = self.tree.join("include").join(path);
+                        let h = std::fs::read(&hp).ok()?;
+                        self.want
+                            .iter()
+                            .any(|w| memchr::memmem::find(&h, w.as_bytes()).is_some())
+                            .then_some(hp)
+                    }) else {
                         continue;
                     };
                     let Some(h) = self.cache.get(&hp) else { continue };

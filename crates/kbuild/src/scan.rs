@@ -196,12 +196,17 @@ pub fn string_consts(toks: &[Tok], out: &mut crate::cpp::MacroMap) {
 /// Scan one C file. `modname` is its KBUILD_MODNAME.
 pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str, includes: &[String]) -> FileFacts {
     let mut facts = FileFacts::default();
-    let (missing, hdr_table) = scan_pass(ctx, path, src, modname, includes, false, &mut facts);
+    let (missing, hdr_table) = scan_pass(ctx, path, src, modname, includes, &[], &mut facts);
     if !missing.is_empty() || hdr_table {
         // Tables defined in a header or by a macro: inline every local
         // header, expand the whole unit and look again.
         let mut f2 = FileFacts::default();
-        scan_pass(ctx, path, src, modname, includes, true, &mut f2);
+        let want = if missing.is_empty() {
+            vec![String::new()]
+        } else {
+            missing
+        };
+        scan_pass(ctx, path, src, modname, includes, &want, &mut f2);
         for (a, l) in f2.aliases {
             if !facts.aliases.iter().any(|x| x.0 == a) {
                 facts.aliases.push((a, l));
@@ -229,11 +234,15 @@ fn scan_pass(
     src: &[u8],
     modname: &str,
     includes: &[String],
-    full: bool,
+    want: &[String],
     facts: &mut FileFacts,
 ) -> (Vec<String>, bool) {
+    // Second (full) pass when `want` is non-empty: every local header is
+    // inlined, and global headers defining a wanted table too.
+    let full = !want.is_empty();
+    let want: Vec<String> = want.iter().filter(|w| !w.is_empty()).cloned().collect();
     let mut missing = Vec::new();
-    let unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, includes, full);
+    let unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, includes, full, &want);
     let mut extra: crate::cpp::MacroMap = ctx.enums.clone();
     enum_consts(&unit.toks, &mut extra);
     let mut strs = crate::cpp::MacroMap::default();
