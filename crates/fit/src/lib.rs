@@ -576,3 +576,81 @@ pub fn audit(
     }
     Ok((findings, total, warnings))
 }
+
+/// The firmware stage's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct FirmwareOutcome {
+    /// Per device (and cfg80211 when wireless is on).
+    pub sets: Vec<kfit_firmware::FirmwareSet>,
+    /// Check against a linux-firmware directory, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<kfit_firmware::Report>,
+    /// The names to link in (CONFIG_EXTRA_FIRMWARE / ix's firmware list).
+    pub names: Vec<String>,
+}
+
+/// The firmware each fitted device's driver loads, narrowed by the source
+/// (see kfit-firmware), plus cfg80211's regulatory database when wireless
+/// ends up enabled; checked against `fw_dir` when given.
+pub fn firmware(
+    fit: &Fit,
+    tree: &Path,
+    fw_dir: Option<&Path>,
+) -> Result<FirmwareOutcome, kfit_firmware::FwError> {
+    let narrow = |v: Option<u32>| v.and_then(|x| u16::try_from(x).ok());
+    let mut sets = Vec::new();
+    let mut seen = BTreeSet::new();
+    for f in &fit.firmware_inputs {
+        let ids = kfit_firmware::DeviceIds {
+            bus: Some(f.bus.clone()),
+            vendor: narrow(f.vendor),
+            device: narrow(f.device_id),
+            subvendor: narrow(f.subvendor),
+            subdevice: narrow(f.subdevice),
+            class: f.class,
+            revision: f.revision.and_then(|r| u8::try_from(r).ok()),
+        };
+        if !seen.insert((f.module.clone(), ids.label())) {
+            continue;
+        }
+        sets.push(kfit_firmware::firmware_for_device(
+            tree,
+            &f.module,
+            &f.firmware,
+            &ids,
+        ));
+    }
+    let wireless = fit
+        .kconfig
+        .as_deref()
+        .and_then(|kc| kc.lookup("CFG80211").map(|id| kc.tristate(id) == Tristate::Yes))
+        .unwrap_or(false);
+    if wireless {
+        sets.push(kfit_firmware::firmware_for_module(tree, "cfg80211", &[]));
+    }
+    let (report, names) = match fw_dir {
+        Some(d) => {
+            let r = kfit_firmware::check_dir(&sets, d)?;
+            let names = r.names();
+            (Some(r), names)
+        }
+        None => (None, kfit_firmware::all_names(&sets)),
+    };
+    Ok(FirmwareOutcome { sets, report, names })
+}
+
+/// Set `CONFIG_EXTRA_FIRMWARE` to `names` in the fitted config (when the
+/// kernel has firmware loading built in) and re-render it.
+pub fn set_extra_firmware(fit: &mut Fit, names: &[String]) {
+    let Some(kc) = fit.kconfig.as_deref_mut() else {
+        return;
+    };
+    let Some(id) = kc.lookup("EXTRA_FIRMWARE") else {
+        return;
+    };
+    if kc.set_user_value(id, &kfit_firmware::extra_firmware_value(names)) {
+        fit.config = kc.write_config();
+        fit.changed = kfit_solve::config_diff(&fit.base_config, &fit.config);
+        fit.summary.symbols_changed = fit.changed.len();
+    }
+}

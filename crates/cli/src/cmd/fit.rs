@@ -95,6 +95,26 @@ pub struct FitArgs {
     /// Also list every device, not only those that needed a change.
     #[arg(short, long)]
     pub verbose: bool,
+    /// A linux-firmware tree: check every firmware file the devices load
+    /// (compressed variants too), sum sizes, list what is missing.
+    #[arg(long, value_name = "DIR")]
+    pub firmware_dir: Option<PathBuf>,
+    /// Write into an ix checkout's kernel package (default: the directory of
+    /// `ix` on PATH). The base config comes from the package unless --base.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
+    pub ix: Option<PathBuf>,
+    /// Kernel package version for --ix (6.16, 6/16, latest).
+    #[arg(long, value_name = "M.m", requires = "ix")]
+    pub kernel: Option<String>,
+    /// Write a new config under this name, keeping the original (--ix).
+    #[arg(long, value_name = "NAME", requires = "ix")]
+    pub name: Option<String>,
+    /// Run the printed `ix mut` command (needs ix on PATH).
+    #[arg(long, requires = "ix")]
+    pub apply: bool,
+    /// Show what would change in the ix tree without writing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args)]
@@ -160,11 +180,60 @@ fn run_pipeline(c: &Common, base: &Path) -> anyhow::Result<Fit> {
     kfit_fit::fit(&opts, Some(&idx)).context("fit")
 }
 
-pub fn run_fit(a: FitArgs) -> anyhow::Result<ExitCode> {
-    let Some(base) = a.base.clone() else {
-        bail!("--base CONFIG is required (the config to start from)");
+pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
+    // ix: the package gives the base config and, without --tree, the source.
+    let pkg = match &a.ix {
+        Some(dir) => {
+            let explicit = (!dir.as_os_str().is_empty()).then_some(dir.as_path());
+            let ix = kfit_ix::IxTree::find(explicit)?;
+            let version = a.kernel.clone().unwrap_or_else(|| "latest".into());
+            let pkg = ix.kernel_package(&version)?;
+            if a.base.is_none() {
+                a.base = Some(pkg.base_config_path(a.name.as_deref())?);
+            }
+            if a.c.tree.is_none() {
+                let choice = match kfit_ix::debian_source_tarball(&pkg.version) {
+                    Some(t) => kfit_ix::SourceChoice::Tarball(t),
+                    None => kfit_ix::SourceChoice::VerSh,
+                };
+                a.c.tree = Some(kfit_ix::source_tree(&pkg, &choice, None)?);
+            }
+            Some(pkg)
+        }
+        None => None,
     };
-    let fit = run_pipeline(&a.c, &base)?;
+    let Some(base) = a.base.clone() else {
+        bail!("--base CONFIG is required (the config to start from), or --ix with --kernel");
+    };
+    let mut fit = run_pipeline(&a.c, &base)?;
+    let tree = tree_of(&a.c)?;
+    let fw = kfit_fit::firmware(&fit, &tree, a.firmware_dir.as_deref())?;
+    if !fw.names.is_empty() {
+        kfit_fit::set_extra_firmware(&mut fit, &fw.names);
+    }
+    if let Some(pkg) = &pkg {
+        let opts = kfit_ix::WriteOptions {
+            new_name: a.name.clone(),
+            backup: true,
+            dry_run: a.dry_run,
+        };
+        let rep = kfit_ix::write_package(pkg, &fit.config, &fw.names, &opts)?;
+        print!("{}", rep.diff);
+        for n in &rep.notes {
+            println!("note: {n}");
+        }
+        for b in &rep.backups {
+            println!("backup: {}", b.display());
+        }
+        if rep.is_unchanged() {
+            println!("ix package {}: nothing changed", pkg.pkg_path);
+        }
+        let cmd = kfit_ix::mut_command(pkg, a.name.as_deref());
+        println!("next: {}", kfit_ix::command_line(&cmd));
+        if a.apply && !a.dry_run {
+            kfit_ix::apply(&cmd)?;
+        }
+    }
     if let Some(out) = &a.output {
         write_atomic(out, &fit.config).with_context(|| format!("writing {}", out.display()))?;
     }
@@ -175,6 +244,7 @@ pub fn run_fit(a: FitArgs) -> anyhow::Result<ExitCode> {
         writeln!(o)?;
     } else {
         print_report(&mut o, &fit, a.verbose)?;
+        print_firmware(&mut o, &fw)?;
         match &a.output {
             Some(out) => writeln!(o, "wrote {}", out.display())?,
             None => writeln!(o, "(no -o OUT given: nothing written)")?,
@@ -188,8 +258,15 @@ pub fn run_fit(a: FitArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result<()> {
-    for w in &fit.warnings {
+    for w in fit.warnings.iter().take(5) {
         writeln!(o, "warning: {w}")?;
+    }
+    if fit.warnings.len() > 5 {
+        writeln!(
+            o,
+            "warning: ... and {} more (--json lists them all)",
+            fit.warnings.len() - 5
+        )?;
     }
     for m in &fit.machines {
         writeln!(o, "== {} (Linux {})", m.name, fit.kernel)?;
@@ -252,6 +329,40 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
         "time: listings {} ms, index {} ms, kconfig {} ms, resolve {} ms, solve {} ms",
         t.hw_ms, t.index_ms, t.kconfig_ms, t.resolve_ms, t.solve_ms
     )?;
+    Ok(())
+}
+
+fn print_firmware(o: &mut impl Write, fw: &kfit_fit::FirmwareOutcome) -> std::io::Result<()> {
+    if fw.sets.is_empty() {
+        return Ok(());
+    }
+    writeln!(o, "firmware:")?;
+    for s in &fw.sets {
+        writeln!(
+            o,
+            "  {} {}: {} file(s) ({})",
+            s.module,
+            s.device.label(),
+            s.files.len(),
+            s.narrowed_by
+        )?;
+        for f in &s.files {
+            writeln!(o, "      {}", f.name)?;
+        }
+    }
+    if let Some(r) = &fw.report {
+        writeln!(
+            o,
+            "  in {}: {} present, {} missing, {} in all",
+            r.fw_dir.display(),
+            r.present.len(),
+            r.missing.len(),
+            kfit_firmware::format_size(r.total)
+        )?;
+        for m in &r.missing {
+            writeln!(o, "  MISSING {} (for {} {})", m.name, m.module, m.device)?;
+        }
+    }
     Ok(())
 }
 
