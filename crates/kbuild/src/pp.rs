@@ -268,6 +268,12 @@ impl Global {
                 let mut local = Local::default();
                 let mut st = CondStack::default();
                 let mut defs = Vec::new();
+                // The include guard is not a macro anyone uses; recording it
+                // would make the header look already included.
+                let guard = match (parsed.dirs.first(), parsed.dirs.get(1)) {
+                    (Some((_, Dir::Ifndef(g))), Some((_, Dir::Define(d, _)))) if g == d => Some(g.clone()),
+                    _ => None,
+                };
                 for (line, d) in &parsed.dirs {
                     if st.handle(d, &local, &empty) {
                         continue;
@@ -278,7 +284,9 @@ impl Global {
                     match d {
                         Dir::Define(n, m) => {
                             local.define(n, *line as Pos, Some(m.clone()));
-                            defs.push((n.clone(), m.clone()));
+                            if guard.as_ref() != Some(n) {
+                                defs.push((n.clone(), m.clone()));
+                            }
                         }
                         Dir::Undef(n) => local.define(n, *line as Pos, None),
                         _ => {}
