@@ -733,7 +733,8 @@ impl Run<'_> {
                             self.local.define(n, dl, Some(m.clone()));
                         }
                     }
-                    let inside = p.depth_at.get(*line as usize).is_some_and(|d| *d > 0);
+                    // Inside braces, or nested in a header whose code is inlined.
+                    let inside = at.is_some() || p.depth_at.get(*line as usize).is_some_and(|d| *d > 0);
                     let want = want_code && (inside || self.inline_all);
                     let base = at.unwrap_or(dl);
                     let t = self.run(&h, &hdir, Some(base), depth + 1, want);
