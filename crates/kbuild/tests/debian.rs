@@ -172,6 +172,7 @@ fn debian_6_12() {
                     any_ok += 1;
                 } else if md.symbols.iter().flatten().any(|s| m_syms.contains(s.as_str())) {
                     any_ok += 1;
+                    println!("  via directory: {p} {:?} ({:?})", md.symbols, md.symbol_source);
                 } else {
                     bad.push(format!("{p}: {:?} ({:?})", md.symbols, md.symbol_source));
                 }
