@@ -182,12 +182,15 @@ const INTERNAL_BUSES: &[&str] = &[
     "dmi",
 ];
 
+/// Sources of one module that hold runtime facts: `(path, text)`.
+type Scanned = Vec<(String, std::sync::Arc<String>)>;
+
 struct Ctx<'a> {
     idx: &'a KernelIndex,
     tree: PathBuf,
     machine: &'a Machine,
     files: RefCell<HashMap<String, Option<std::rc::Rc<String>>>>,
-    scanned: RefCell<HashMap<String, Vec<(String, std::sync::Arc<String>)>>>,
+    scanned: RefCell<HashMap<String, Scanned>>,
     has_bus: BTreeSet<String>,
 }
 
@@ -205,14 +208,14 @@ impl<'a> Ctx<'a> {
 
     /// The module's sources that can hold a runtime companion fact
     /// (soft dependency or child device), read in parallel once per module.
-    fn scan_sources(&self, m: &Module) -> Vec<(String, std::sync::Arc<String>)> {
+    fn scan_sources(&self, m: &Module) -> Scanned {
         if let Some(v) = self.scanned.borrow().get(&m.path) {
             return v.clone();
         }
         use rayon::prelude::*;
         let tree = &self.tree;
         const KEYS: [&[u8]; 4] = [b"MODULE_SOFTDEP", b"platform_device", b"mfd_cell", b"MFD_CELL"];
-        let v: Vec<(String, std::sync::Arc<String>)> = m
+        let v: Scanned = m
             .sources
             .par_iter()
             .filter_map(|src| {

@@ -125,7 +125,7 @@ fn positive_conjuncts(expr: &str, line: usize) -> Vec<Found> {
             }
         }
         if let Some(n) = config_name(p) {
-            if !p.contains(|c: char| c == '=' || c == '<' || c == '>') {
+            if !p.contains(['=', '<', '>']) {
                 out.push(Found { name: n, line });
             }
         }

@@ -235,7 +235,7 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(out) = &a.output {
-        write_atomic(out, &fit.config).with_context(|| format!("writing {}", out.display()))?;
+        super::write_atomic(out, &fit.config, true).with_context(|| format!("writing {}", out.display()))?;
     }
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
@@ -363,35 +363,6 @@ fn print_firmware(o: &mut impl Write, fw: &kfit_fit::FirmwareOutcome) -> std::io
             writeln!(o, "  MISSING {} (for {} {})", m.name, m.module, m.device)?;
         }
     }
-    Ok(())
-}
-
-/// Write `data` to `path` via a temp file and rename, keeping the previous
-/// file as `path.old`; nothing is written when the content is unchanged.
-pub fn write_atomic(path: &Path, data: &str) -> anyhow::Result<()> {
-    if std::fs::read(path).is_ok_and(|old| old == data.as_bytes()) {
-        return Ok(());
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        f.write_all(data.as_bytes())?;
-        f.sync_all()?;
-    }
-    if path.exists() {
-        let old = dir.join(format!("{name}.old"));
-        std::fs::copy(path, &old).with_context(|| format!("backing up to {}", old.display()))?;
-    }
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! `kfit kconfig`: the Kconfig engine on its own (olddefconfig, show).
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -73,30 +73,6 @@ fn load(t: &TreeArgs) -> anyhow::Result<Kconfig> {
         .with_context(|| format!("loading Kconfig from {}", t.tree.display()))
 }
 
-/// Writes `data` to `path` atomically (temp file + rename); if `backup` is
-/// set and `path` exists, it is first renamed to `path.old`.
-fn write_atomic(path: &Path, data: &str, backup: bool) -> anyhow::Result<()> {
-    if std::fs::read(path).is_ok_and(|old| old == data.as_bytes()) {
-        return Ok(());
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, data).with_context(|| format!("writing {}", tmp.display()))?;
-    if backup && path.exists() {
-        let old = dir.join(format!("{name}.old"));
-        std::fs::rename(path, &old).with_context(|| format!("renaming to {}", old.display()))?;
-    }
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
-    Ok(())
-}
-
 pub fn run(c: KconfigCmd) -> anyhow::Result<ExitCode> {
     match c {
         KconfigCmd::Olddefconfig {
@@ -139,7 +115,7 @@ pub fn run(c: KconfigCmd) -> anyhow::Result<ExitCode> {
                 Some(o) => (o.clone(), false),
                 None => (config.clone(), true),
             };
-            write_atomic(&out, &text, backup)?;
+            super::write_atomic(&out, &text, backup)?;
             if timings {
                 let s = kc.stats();
                 writeln!(
