@@ -168,6 +168,8 @@ pub struct Timings {
     pub resolve_ms: u128,
     /// Solve.
     pub solve_ms: u128,
+    /// Firmware narrowing (set by the caller that runs [`firmware`]).
+    pub firmware_ms: u128,
 }
 
 /// The result of [`fit`].

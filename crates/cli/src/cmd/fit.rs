@@ -175,9 +175,13 @@ fn run_pipeline(c: &Common, base: &Path) -> anyhow::Result<Fit> {
     };
     // Index with a progress bar when it has to be built.
     let progress = kfit_kbuild::stderr_progress();
+    let t = std::time::Instant::now();
     let idx = kfit_kbuild::KernelIndex::load_or_build_with(&tree, &opts.index_cache, Some(&progress))
         .with_context(|| format!("indexing {}", tree.display()))?;
-    kfit_fit::fit(&opts, Some(&idx)).context("fit")
+    let index_ms = t.elapsed().as_millis();
+    let mut fit = kfit_fit::fit(&opts, Some(&idx)).context("fit")?;
+    fit.timings.index_ms = index_ms;
+    Ok(fit)
 }
 
 pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
@@ -207,7 +211,9 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     };
     let mut fit = run_pipeline(&a.c, &base)?;
     let tree = tree_of(&a.c)?;
+    let t = std::time::Instant::now();
     let fw = kfit_fit::firmware(&fit, &tree, a.firmware_dir.as_deref())?;
+    fit.timings.firmware_ms = t.elapsed().as_millis();
     if !fw.names.is_empty() {
         kfit_fit::set_extra_firmware(&mut fit, &fw.names);
     }
@@ -326,8 +332,8 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
     let t = &fit.timings;
     writeln!(
         o,
-        "time: listings {} ms, index {} ms, kconfig {} ms, resolve {} ms, solve {} ms",
-        t.hw_ms, t.index_ms, t.kconfig_ms, t.resolve_ms, t.solve_ms
+        "time: listings {} ms, index {} ms, kconfig {} ms, resolve {} ms, solve {} ms, firmware {} ms",
+        t.hw_ms, t.index_ms, t.kconfig_ms, t.resolve_ms, t.solve_ms, t.firmware_ms
     )?;
     Ok(())
 }
