@@ -40,7 +40,8 @@ else
     CACHE_STATE="page cache NOT dropped (drop_caches not permitted): tree files may be cached"
 fi
 
-echo "tree: $TREE ($KVER), $(nproc) CPUs on the machine, cold build on ${#PIN[@]:+$CORES pinned }CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ ${#PIN[@]} -gt 0 ]; then PINNED="pinned to $CORES CPUs"; else PINNED="not pinned"; fi
+echo "tree: $TREE ($KVER); $(nproc) CPUs, cold build $PINNED; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$CACHE_STATE"
 
 /usr/bin/time -v -o "$IDX/time.txt" "${PIN[@]}" "$BIN" index --tree "$TREE" --cache-dir "$IDX" --rebuild --json >"$IDX/cold.json"

@@ -526,7 +526,13 @@ impl HeaderCache {
         if let Some(v) = self.map.lock().unwrap().get(p) {
             return v.clone();
         }
-        let v = std::fs::read(p).ok().map(|s| Arc::new(parse_full(&s)));
+        // The code is dropped (memory): the rare header whose code is
+        // inlined is parsed again by `Run::run`.
+        let v = std::fs::read(p).ok().map(|s| {
+            let mut h = parse_full(&s);
+            h.code = Vec::new();
+            Arc::new(h)
+        });
         self.map.lock().unwrap().insert(p.to_path_buf(), v.clone());
         v
     }
@@ -737,6 +743,14 @@ impl Run<'_> {
                     let inside = at.is_some() || p.depth_at.get(*line as usize).is_some_and(|d| *d > 0);
                     let want = want_code && (inside || self.inline_all);
                     let base = at.unwrap_or(dl);
+                    let h = if want {
+                        match std::fs::read(&hp) {
+                            Ok(src) => Arc::new(parse_full(&src)),
+                            Err(_) => continue,
+                        }
+                    } else {
+                        h
+                    };
                     let t = self.run(&h, &hdir, Some(base), depth + 1, want);
                     if want {
                         inserts.push((dl, t));
