@@ -128,7 +128,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -141,7 +141,7 @@ pub struct KernelIndex {
     /// Constructs skipped while indexing (file: reason).
     pub diags: Vec<String>,
     #[serde(skip)]
-    maps: Maps,
+    maps: std::sync::OnceLock<Maps>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -712,14 +712,13 @@ impl KernelIndex {
                 }
             }
         }
-        let mut idx = KernelIndex {
+        let idx = KernelIndex {
             tree: tree.display().to_string(),
             version,
             modules,
             diags,
-            maps: Maps::default(),
+            maps: Default::default(),
         };
-        idx.build_maps();
         report("done", 1, 1);
         Ok(idx)
     }
@@ -751,10 +750,10 @@ impl KernelIndex {
         let t = std::time::Instant::now();
         let b = std::fs::read(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
         let t1 = t.elapsed();
-        let mut idx: KernelIndex =
+        let idx: KernelIndex =
             bincode::deserialize(&b).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
         let t2 = t.elapsed();
-        idx.build_maps();
+        idx.maps();
         if std::env::var_os("KFIT_TIMING").is_some() {
             eprintln!(
                 "load: read {t1:?}, decode {:?}, maps {:?}",
@@ -777,7 +776,12 @@ impl KernelIndex {
         Ok(())
     }
 
-    fn build_maps(&mut self) {
+    /// Lookup maps, built on first use (a few ms) and not stored.
+    fn maps(&self) -> &Maps {
+        self.maps.get_or_init(|| self.build_maps())
+    }
+
+    fn build_maps(&self) -> Maps {
         let mut m = Maps::default();
         m.by_name.reserve(self.modules.len());
         m.by_path.reserve(self.modules.len());
@@ -801,7 +805,7 @@ impl KernelIndex {
                 }
             }
         }
-        self.maps = m;
+        m
     }
 
     /// Modules by KBUILD_MODNAME (`-` and `_` are equivalent). A name can
@@ -815,7 +819,7 @@ impl KernelIndex {
     pub fn modules_named(&self, name: &str) -> Vec<&Module> {
         let n = name.replace('-', "_");
         let mut v: Vec<&Module> = self
-            .maps
+            .maps()
             .by_name
             .get(&hkey(&n))
             .map(|v| {
@@ -831,7 +835,7 @@ impl KernelIndex {
 
     /// Module by tree-relative object path (`drivers/usb/host/xhci-pci`).
     pub fn module_by_path(&self, path: &str) -> Option<&Module> {
-        self.maps
+        self.maps()
             .by_path
             .get(&hkey(path))?
             .iter()
@@ -842,7 +846,7 @@ impl KernelIndex {
     /// Modules that register a driver called `name` (as printed by lspci -k
     /// or in /sys/bus/*/drivers). Falls back to modules named so.
     pub fn module_by_driver_name(&self, name: &str) -> Vec<&Module> {
-        if let Some(v) = self.maps.by_driver.get(&hkey(name)) {
+        if let Some(v) = self.maps().by_driver.get(&hkey(name)) {
             let v: Vec<&Module> = v
                 .iter()
                 .map(|&i| &self.modules[i as usize])
@@ -876,10 +880,10 @@ impl KernelIndex {
                 }
             }
         };
-        if let Some(l) = self.maps.by_bus.get(pre) {
+        if let Some(l) = self.maps().by_bus.get(pre) {
             check(l);
         }
-        check(&self.maps.wild);
+        check(&self.maps().wild);
         out.sort_by(|a, b| {
             b.specificity
                 .cmp(&a.specificity)

@@ -306,6 +306,29 @@ fn scan_pass(
             i = close + 1;
             continue;
         }
+        if next_paren && t.s.starts_with(|c: char| c.is_ascii_uppercase()) {
+            // A macro whose body declares module info:
+            // DECLARE_USB_FUNCTION_INIT(acm, ...) → MODULE_ALIAS("usbfunc:acm").
+            let v = view_at(t.line);
+            let declares = crate::cpp::MacroSource::get(&v, &t.s, t.line).is_some_and(|m| {
+                m.body.iter().any(|b| {
+                    b.k == K::Ident
+                        && matches!(
+                            b.s.as_str(),
+                            "MODULE_ALIAS" | "MODULE_FIRMWARE" | "MODULE_INFO" | "__MODULE_INFO"
+                        )
+                })
+            });
+            if declares && !BLOCKED.contains(&t.s.as_str()) {
+                if let Some(close) = matching_close(toks, i + 1) {
+                    let mut ex = Expander::new(&v, BLOCKED);
+                    let out = ex.expand(&toks[i..=close]);
+                    module_info(&out, facts);
+                    i = close + 1;
+                    continue;
+                }
+            }
+        }
         if t.s == "struct"
             && toks
                 .get(i + 1)
