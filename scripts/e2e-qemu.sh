@@ -101,7 +101,7 @@ mkdir -p "$BUILD_DIR" "$KCONF_DIR"
 exec 9>"$CACHE/e2e/.lock"
 flock -n 9 || { echo "e2e-qemu: waiting for another run to finish"; flock 9; }
 
-BUILD_S=- CC_N=- FINAL_Y=-
+BUILD_S=- CC_N=- FINAL_Y=- FW_DROPPED=""
 if [ -z "$KERNEL_IN" ]; then
 # ------------------------------------------------------------ (2) base config
 if [ -z "$CONFIG_IN" ]; then
@@ -150,6 +150,29 @@ step "kernel's own olddefconfig on the config"
 cp "$OUTDIR/fitted.config" "$BUILD_DIR/.config"
 mk -s O="$BUILD_DIR" olddefconfig >/dev/null
 cp "$BUILD_DIR/.config" "$OUTDIR/final.config"
+# Firmware the config builds in (CONFIG_EXTRA_FIRMWARE) must exist under
+# CONFIG_EXTRA_FIRMWARE_DIR or the build stops. KFIT_E2E_FIRMWARE_DIR points
+# at a linux-firmware tree. Files found nowhere are left out, loudly: the
+# guest has no /lib/firmware either (Debian's reference run had none), so
+# binding never depended on them (e100's ucode is optional CPUSaver code).
+FW_DROPPED=""
+fw_list=$(sed -n 's/^CONFIG_EXTRA_FIRMWARE="\(.*\)"$/\1/p' "$OUTDIR/final.config")
+if [ -n "$fw_list" ]; then
+    fw_dir=${KFIT_E2E_FIRMWARE_DIR:-$(sed -n 's/^CONFIG_EXTRA_FIRMWARE_DIR="\(.*\)"$/\1/p' "$OUTDIR/final.config")}
+    fw_dir=${fw_dir:-/lib/firmware}
+    keep=() drop=()
+    for f in $fw_list; do
+        if [ -f "$fw_dir/$f" ]; then keep+=("$f"); else drop+=("$f"); fi
+    done
+    if [ ${#drop[@]} -gt 0 ] || [ -n "${KFIT_E2E_FIRMWARE_DIR:-}" ]; then
+        FW_DROPPED="${drop[*]}"
+        [ ${#drop[@]} -eq 0 ] || echo "WARNING: firmware not found under $fw_dir, left out of CONFIG_EXTRA_FIRMWARE: $FW_DROPPED"
+        "$TREE/scripts/config" --file "$BUILD_DIR/.config" \
+            --set-str EXTRA_FIRMWARE "${keep[*]}" --set-str EXTRA_FIRMWARE_DIR "$fw_dir"
+        mk -s O="$BUILD_DIR" olddefconfig >/dev/null
+        cp "$BUILD_DIR/.config" "$OUTDIR/final.config"
+    fi
+fi
 "$ROOT/scripts/e2e/config-diff.sh" "$OUTDIR/fitted.config" "$OUTDIR/final.config" \
     | tee "$OUTDIR/olddefconfig-diff.txt"
 grep -q '^# CONFIG_MODULES is not set' "$OUTDIR/final.config" \
@@ -231,6 +254,7 @@ TOTAL_S=$(( $(date +%s) - T_START ))
     echo "boot time:      ${BOOT_S} s QEMU wall (TCG; guest done at ${GUEST_DONE:-?}), collect.sh ${COLLECT_S} s"
     echo "devices bound:  ${TEST_BOUND} by this kernel vs ${REF_BOUND} by Debian (compare.sh keys: ${REF_KEYS} bound by Debian, ${KEYS_OK} bound here)"
     echo "compare.sh:     $(cat "$OUTDIR/compare-summary.txt") [exit $CMP_RC]"
+    [ -z "$FW_DROPPED" ] || echo "firmware:       left out of CONFIG_EXTRA_FIRMWARE (not on this host): $FW_DROPPED"
     echo "bus moves:      ${MOVED} key(s) Debian bound on one bus that this kernel binds with the same driver on another"
     echo "still missing:  ${MISSING_REAL}"
     echo "unbound here:   ${UNBOUND_BAD} key(s) Debian bound, ${UNBOUND_BOTH} Debian leaves unbound too, ${UNBOUND_NEW} not in Debian's listing"
