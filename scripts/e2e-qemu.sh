@@ -135,10 +135,10 @@ else
     (cd "$ROOT" && nice -n 10 cargo build --release -p kfit) || die "cargo build -p kfit failed"
     listing_files=()
     for f in $LISTINGS; do listing_files+=("$HW/$f"); done
-    echo "kfit fit ${listing_files[*]} --tree $TREE --base base.config -o fitted.config"
+    echo "kfit fit ${listing_files[*]} --tree $TREE --cc gcc --base base.config -o fitted.config"
     t0=$(date +%s.%N)
     rm -f "$OUTDIR/fitted.config"
-    "$TARGET/release/kfit" fit "${listing_files[@]}" --tree "$TREE" \
+    "$TARGET/release/kfit" fit "${listing_files[@]}" --tree "$TREE" --cc gcc \
         --base "$OUTDIR/base.config" -o "$OUTDIR/fitted.config" 2>&1 | tee "$OUTDIR/kfit-fit.log" \
         || die "kfit fit failed (log: $OUTDIR/kfit-fit.log)"
     [ -s "$OUTDIR/fitted.config" ] || die "kfit fit wrote no config"
