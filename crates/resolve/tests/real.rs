@@ -21,15 +21,32 @@ fn seed_resolves() {
     let (m, _) = kfit_hw::read_listings(&[PathBuf::from(seed)]).unwrap();
     let r = kfit_resolve::resolve(&m, &idx, &tree, &Default::default());
     for d in &r.devices {
-        eprintln!("{} {:?} {:?}", d.label, d.driver, d.status);
-        for mn in &d.modules {
-            eprintln!("   {} {:?}", mn.module, mn.how);
-            for rq in &mn.requires {
-                eprintln!("      {:?}  ({})", rq.any_of, rq.why);
-            }
-        }
-        for n in &d.notes {
-            eprintln!("   note: {n}");
+        // Every device the listing shows bound finds its module in 6.12.
+        if d.driver.is_some() {
+            assert_eq!(d.status, kfit_resolve::DeviceStatus::Resolved, "{}", d.label);
+            assert!(!d.modules.is_empty(), "{}", d.label);
         }
     }
+    let find = |label: &str| r.devices.iter().find(|d| d.label.contains(label)).unwrap();
+    // iwlwifi's op-mode comes from the #if around the AX200 ID entry.
+    let iwl = &find("8086:2723").modules[0];
+    assert_eq!(iwl.module, "iwlwifi");
+    assert!(
+        iwl.requires.iter().any(|q| q.any_of == ["IWLMVM"]),
+        "{:?}",
+        iwl.requires
+    );
+    // Unbound devices matched by alias.
+    assert_eq!(find("1022:7901").modules[0].module, "ahci");
+    assert_eq!(find("1022:166d").modules[0].module, "k10temp");
+    // Driver names that are not module names.
+    assert_eq!(find("1022:790b").modules[0].module, "i2c_piix4");
+    assert_eq!(find("1022:15e4").modules[0].module, "amd_sfh");
+    // Children the ACP driver registers (platform devices by name).
+    let acp: Vec<&str> = find("1022:15e2")
+        .modules
+        .iter()
+        .map(|m| m.module.as_str())
+        .collect();
+    assert!(acp.contains(&"snd_acp3x_rn"), "{acp:?}");
 }
