@@ -641,18 +641,25 @@ pub fn firmware(
     Ok(FirmwareOutcome { sets, report, names })
 }
 
-/// Set `CONFIG_EXTRA_FIRMWARE` to `names` in the fitted config (when the
-/// kernel has firmware loading built in) and re-render it.
-pub fn set_extra_firmware(fit: &mut Fit, names: &[String]) {
+/// Set `CONFIG_EXTRA_FIRMWARE` to `names` (and `CONFIG_EXTRA_FIRMWARE_DIR`
+/// to `dir`) in the fitted config and re-render it. Applied as assignments
+/// appended to the fitted config and read back, as `make olddefconfig` would.
+pub fn set_extra_firmware(fit: &mut Fit, names: &[String], dir: Option<&Path>) {
     let Some(kc) = fit.kconfig.as_deref_mut() else {
         return;
     };
-    let Some(id) = kc.lookup("EXTRA_FIRMWARE") else {
+    if kc.lookup("EXTRA_FIRMWARE").is_none() {
         return;
-    };
-    if kc.set_user_value(id, &kfit_firmware::extra_firmware_value(names)) {
-        fit.config = kc.write_config();
-        fit.changed = kfit_solve::config_diff(&fit.base_config, &fit.config);
-        fit.summary.symbols_changed = fit.changed.len();
     }
+    let mut text = fit.config.clone();
+    text.push_str(&kfit_firmware::extra_firmware_line(names));
+    text.push('\n');
+    if let Some(d) = dir {
+        text.push_str(&kfit_firmware::extra_firmware_dir_line(d));
+        text.push('\n');
+    }
+    kc.read_config_str(&text, "fitted config + firmware");
+    fit.config = kc.write_config();
+    fit.changed = kfit_solve::config_diff(&fit.base_config, &fit.config);
+    fit.summary.symbols_changed = fit.changed.len();
 }

@@ -214,8 +214,13 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     let t = std::time::Instant::now();
     let fw = kfit_fit::firmware(&fit, &tree, a.firmware_dir.as_deref())?;
     fit.timings.firmware_ms = t.elapsed().as_millis();
-    if !fw.names.is_empty() {
-        kfit_fit::set_extra_firmware(&mut fit, &fw.names);
+    // CONFIG_EXTRA_FIRMWARE only when a firmware dir says where the files
+    // are (it becomes CONFIG_EXTRA_FIRMWARE_DIR); a missing file stays
+    // listed so the build fails loudly, and the report names it. Without
+    // --firmware-dir the base's value is kept and the list is only printed
+    // (ix's template sets both from its own linux-firmware package).
+    if let (Some(dir), false) = (a.firmware_dir.as_deref(), fw.names.is_empty()) {
+        kfit_fit::set_extra_firmware(&mut fit, &fw.names, Some(dir));
     }
     if let Some(pkg) = &pkg {
         let opts = kfit_ix::WriteOptions {
