@@ -28,3 +28,10 @@ cargo clippy --workspace --all-targets --release -- -D warnings
 
 step "cargo test (release: the real-tree tests evaluate 17k-symbol Kconfigs many times)"
 cargo test --workspace --release
+
+# The QEMU end-to-end proof (issue 8) builds and boots a kernel: ~20 min cold
+# on 2 idle cores, so it runs only when asked for.
+if [ "${KFIT_E2E:-0}" = 1 ]; then
+    step "end to end: fit, build and boot the q35 machine (scripts/e2e-qemu.sh)"
+    scripts/e2e-qemu.sh
+fi
