@@ -31,7 +31,7 @@ CACHE=${KFIT_CACHE:-$HOME/.cache/kfit}
 SHARED=${KFIT_SHARED:-$ROOT/../shared}
 MACHINE=qemu-q35-debian61
 JOBS=${KFIT_E2E_JOBS:-2}
-LISTINGS=${KFIT_E2E_LISTINGS:-lspci-nnk.txt lsusb.txt modalias-uevent.txt drivers.txt}
+LISTINGS=${KFIT_E2E_LISTINGS:-lspci-nnk.txt lsusb.txt modalias-uevent.txt drivers.txt modules-loaded.txt}
 BUILD_DIR=$CACHE/e2e-build           # kept O= dir: reruns are incremental
 KCONF_DIR=$CACHE/e2e/kconfig          # O= dir used only to make the base config
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}

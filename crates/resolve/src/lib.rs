@@ -416,6 +416,27 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
             matches
         };
     let best = pick_matches(&matches, &hints);
+    // The listing's own kernel had every matching module loaded and still
+    // left the device unbound: those drivers decline it (nvdimm pfn/dax
+    // seeds under nd_pmem/dax_pmem, for instance). Nothing to add for it.
+    let loaded = &cx.machine.loaded_modules;
+    if !best.is_empty()
+        && d.driver.is_none()
+        && !loaded.is_empty()
+        && best
+            .iter()
+            .all(|m| loaded.iter().any(|l| l.replace('-', "_") == m.module.name))
+    {
+        out.status = DeviceStatus::NoDriverNeeded;
+        out.notes.push(format!(
+            "{} was loaded on the listed machine and left this device unbound",
+            best.iter()
+                .map(|m| m.module.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        return out;
+    }
     if best.is_empty() {
         out.status = if d.driver.is_some() || d.driver_module.is_some() {
             DeviceStatus::DriverNotInKernel
@@ -632,7 +653,6 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
             );
         }
     }
-    let _ = cx.machine;
     out
 }
 
