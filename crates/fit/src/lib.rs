@@ -297,14 +297,13 @@ pub fn fit(opts: &FitOptions, index: Option<&KernelIndex>) -> Result<Fit, Error>
     for (_, _, r) in &resolutions {
         for (_, m, req) in r.requirements() {
             let key = req.any_of.clone();
-            let gi = *goal_of.entry(key.clone()).or_insert_with(|| {
+            goal_of.entry(key.clone()).or_insert_with(|| {
                 goals.push(Goal {
                     any_of: key,
                     reason: format!("{} ({})", m.module, req.why),
                 });
                 goals.len() - 1
             });
-            let _ = gi;
         }
     }
     timings.resolve_ms = t.elapsed().as_millis();

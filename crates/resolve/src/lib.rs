@@ -88,6 +88,16 @@ pub enum How {
     },
 }
 
+impl How {
+    /// The evidence of an alias match: pattern and table location.
+    fn from_match(m: &kfit_kbuild::Match<'_>) -> How {
+        How::Alias {
+            pattern: m.alias.pattern.clone(),
+            at: format!("{}:{}", m.alias.file, m.alias.line),
+        }
+    }
+}
+
 /// One module a device needs.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModuleNeed {
@@ -455,11 +465,7 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         ));
     }
     for m in best {
-        let how = How::Alias {
-            pattern: m.alias.pattern.clone(),
-            at: format!("{}:{}", m.alias.file, m.alias.line),
-        };
-        out.modules.push(cx.need(m.module, how, d.device));
+        out.modules.push(cx.need(m.module, How::from_match(m), d.device));
     }
     out
 }
@@ -468,10 +474,7 @@ fn alias_of(matches: &[kfit_kbuild::Match<'_>], module: &str) -> Option<How> {
     matches
         .iter()
         .find(|m| m.module.name == module)
-        .map(|m| How::Alias {
-            pattern: m.alias.pattern.clone(),
-            at: format!("{}:{}", m.alias.file, m.alias.line),
-        })
+        .map(How::from_match)
 }
 
 /// The matches to use for an unbound device: the listing's module hints
