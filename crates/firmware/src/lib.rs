@@ -223,13 +223,15 @@ pub fn firmware_for_device(
     let m = module.replace('-', "_");
     match m.as_str() {
         "amdgpu" => {
-            // The family is chosen among declared names: add the tree's own
-            // declarations so a thinner index cannot drop a needed file.
-            let mut mf = scan_module_firmware(tree, &["drivers/gpu/drm/amd"]);
-            mf.extend(module_firmware.iter().cloned());
-            mf.sort();
-            mf.dedup();
-            amdgpu::narrow(tree, &mf, device)
+            // The family is chosen among declared names. The index's
+            // MODULE_FIRMWARE list covers every object of amdgpu.ko; only
+            // without one (no index) are the tree's declarations scanned.
+            if module_firmware.is_empty() {
+                let mf = scan_module_firmware(tree, &["drivers/gpu/drm/amd"]);
+                amdgpu::narrow(tree, &mf, device)
+            } else {
+                amdgpu::narrow(tree, module_firmware, device)
+            }
         }
         "iwlwifi" => iwlwifi::narrow(tree, module_firmware, device),
         "i915" => i915::narrow(tree, module_firmware, device),

@@ -244,8 +244,7 @@ pub fn read_machine(m: &MachineInput, sysfs_root: &Path) -> Result<(Machine, Vec
 
 /// Load the engine and read the base config.
 pub fn load_kconfig(tree: &Path, base: &Path, load: &LoadOptions) -> Result<(Kconfig, Vec<String>), Error> {
-    let mut kc = Kconfig::load(tree, load)?;
-    let w = kc.read_config(base)?;
+    let (kc, w) = Kconfig::load_with_config(tree, load, base)?;
     Ok((kc, w.iter().map(|w| w.to_string()).collect()))
 }
 
@@ -262,26 +261,49 @@ pub fn fit(opts: &FitOptions, index: Option<&KernelIndex>) -> Result<Fit, Error>
     }
     timings.hw_ms = t.elapsed().as_millis();
 
-    let t = Instant::now();
+    // The index and the Kconfig model are independent: load them side by
+    // side (each is tens of milliseconds when cached).
+    let (index_result, kconfig_result) = std::thread::scope(|s| {
+        let idx_job = s.spawn(|| {
+            let t = Instant::now();
+            let r = index
+                .is_none()
+                .then(|| KernelIndex::load_or_build(&opts.tree, &opts.index_cache));
+            (r, t.elapsed().as_millis())
+        });
+        let t = Instant::now();
+        let kc = load_kconfig(&opts.tree, &opts.base, &opts.load).and_then(|(kc, w)| {
+            let bytes =
+                std::fs::read(&opts.base).map_err(|e| Error::Io(opts.base.display().to_string(), e))?;
+            Ok((kc, w, String::from_utf8_lossy(&bytes).into_owned()))
+        });
+        let kconfig_ms = t.elapsed().as_millis();
+        let idx = idx_job.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (idx, (kc, kconfig_ms))
+    });
+    let (loaded, index_ms) = index_result;
+    timings.index_ms = index_ms;
     let owned;
-    let idx = match index {
-        Some(i) => i,
-        None => {
-            owned = KernelIndex::load_or_build(&opts.tree, &opts.index_cache)?;
-            &owned
+    let idx = match (index, loaded) {
+        (Some(i), _) => i,
+        (None, r) => {
+            owned = r.transpose()?;
+            match &owned {
+                Some(i) => i,
+                None => {
+                    return Err(Error::Io(
+                        opts.tree.display().to_string(),
+                        std::io::ErrorKind::NotFound.into(),
+                    ))
+                }
+            }
         }
     };
-    timings.index_ms = t.elapsed().as_millis();
-
-    let t = Instant::now();
-    let (mut kc, w) = load_kconfig(&opts.tree, &opts.base, &opts.load)?;
-    let base_text = String::from_utf8_lossy(
-        &std::fs::read(&opts.base).map_err(|e| Error::Io(opts.base.display().to_string(), e))?,
-    )
-    .into_owned();
+    let (kc_loaded, kconfig_ms) = kconfig_result;
+    let (mut kc, w, base_text) = kc_loaded?;
     warnings.extend(w.into_iter().map(|w| format!("base config: {w}")));
     let base_config = kc.write_config();
-    timings.kconfig_ms = t.elapsed().as_millis();
+    timings.kconfig_ms = kconfig_ms;
 
     let t = Instant::now();
     let resolutions: Vec<(String, Machine, Resolution)> = machines
