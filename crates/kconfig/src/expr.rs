@@ -70,7 +70,7 @@ impl std::fmt::Display for Tristate {
 }
 
 /// A relation between two symbols (`E_EQUAL`, `E_UNEQUAL`, `E_LTH`, ...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CmpOp {
     /// `=`
     Eq,

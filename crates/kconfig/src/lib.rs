@@ -148,6 +148,7 @@
 
 #![deny(missing_docs)]
 
+mod cache;
 mod dotconfig;
 mod error;
 mod eval;
@@ -189,6 +190,11 @@ pub struct LoadOptions {
     /// Directory for the probe cache (default `$XDG_CACHE_HOME/kfit/probes`
     /// or `~/.cache/kfit/probes`); `None` disables the on-disk cache.
     pub probe_cache_dir: Option<PathBuf>,
+    /// Directory for the parsed-model cache (default `$XDG_CACHE_HOME/kfit/kconfig`
+    /// or `~/.cache/kfit/kconfig`); `None` parses the tree on every load.
+    /// A cached model is used only while every Kconfig file it came from
+    /// keeps its size and mtime (see the `cache` module).
+    pub model_cache_dir: Option<PathBuf>,
     /// Extra variables for the preprocessor and the probes (override the
     /// defaults above).
     pub extra_env: Vec<(String, String)>,
@@ -209,6 +215,7 @@ impl Default for LoadOptions {
             ld: None,
             kernelversion: None,
             probe_cache_dir: default_cache_dir().map(|d| d.join("probes")),
+            model_cache_dir: default_cache_dir().map(|d| d.join("kconfig")),
             extra_env: Vec::new(),
             dialect: None,
             kconfig: "Kconfig".into(),
@@ -254,6 +261,8 @@ pub struct LoadStats {
     pub passes: usize,
     /// Probes executed (not served from the cache).
     pub probes_run: usize,
+    /// The parsed model came from the on-disk model cache (no file parsed).
+    pub cached: bool,
 }
 
 /// A loaded Kconfig tree plus the current configuration.
@@ -346,7 +355,7 @@ fn file_identity(p: &Option<PathBuf>) -> String {
     }
 }
 
-fn fnv(s: &str) -> u64 {
+pub(crate) fn fnv(s: &str) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in s.bytes() {
         h ^= b as u64;
@@ -536,6 +545,35 @@ impl Kconfig {
             used: Default::default(),
         };
         lap("environment");
+        let model_identity = format!(
+            "{identity}|{:?}|{}|{}",
+            dialect, opts.kconfig, opts.allow_shell
+        );
+        let model_cache = opts.model_cache_dir.as_deref().filter(|_| root_text.is_none());
+        if let Some(hit) = model_cache.and_then(|d| cache::load(d, &model_identity, &srctree)) {
+            lap("model cache");
+            let stats = LoadStats {
+                files: hit.model.files.len(),
+                passes: 0,
+                probes_run: 0,
+                cached: true,
+            };
+            let s = State::new(&hit.model);
+            let mut kc = Kconfig {
+                m: hit.model,
+                s,
+                srctree,
+                warnings: hit.warnings,
+                messages: hit.messages,
+                stats,
+            };
+            if evaluate {
+                dotconfig::clear_all_valid(&kc.m, &mut kc.s);
+                dotconfig::settle(&kc.m, &mut kc.s);
+                lap("evaluate defaults");
+            }
+            return Ok(kc);
+        }
         let mut pp = Preprocessor::new(env.into_iter().collect(), shell);
         let mut passes = 0;
         let (mut m, warnings) = loop {
@@ -605,10 +643,16 @@ impl Kconfig {
             .map(|i| eval::compute_choice_menu(&m, SymbolId(i as u32)))
             .collect();
         lap("finalize");
+        let messages = std::mem::take(&mut pp.messages);
+        if let Some(d) = model_cache {
+            cache::save(d, &model_identity, &srctree, &m, &warnings, &messages);
+            lap("model cache write");
+        }
         let stats = LoadStats {
             files: m.files.len(),
             passes,
             probes_run: pp.shell.executed,
+            cached: false,
         };
         let s = State::new(&m);
         let mut kc = Kconfig {
@@ -616,7 +660,7 @@ impl Kconfig {
             s,
             srctree,
             warnings,
-            messages: std::mem::take(&mut pp.messages),
+            messages,
             stats,
         };
         if evaluate {

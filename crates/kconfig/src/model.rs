@@ -28,12 +28,15 @@ impl Hasher for Fnv {
 }
 pub(crate) type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
+use serde::{Deserialize, Serialize};
+
+use crate::cache::expr_opt;
 use crate::expr::{Expr, ExprRef};
 
 macro_rules! id_type {
     ($(#[$m:meta])* $name:ident) => {
         $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub struct $name(pub u32);
         impl $name {
             /// The arena index.
@@ -73,7 +76,7 @@ pub const SYM_MOD: SymbolId = SymbolId(1);
 pub const SYM_YES: SymbolId = SymbolId(2);
 
 /// A file and line in the Kconfig sources.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Location {
     /// The file (see [`Kconfig::file_name`](crate::Kconfig::file_name)).
     pub file: FileId,
@@ -82,7 +85,7 @@ pub struct Location {
 }
 
 /// A symbol's type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SymbolType {
     /// Referenced but never given a type (undefined symbols, constants).
     Unknown,
@@ -117,7 +120,7 @@ impl SymbolType {
 }
 
 /// The kind of a [`Property`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PropKind {
     /// `prompt "text"` / `bool "text"` (`P_PROMPT`).
     Prompt,
@@ -136,13 +139,14 @@ pub enum PropKind {
 }
 
 /// One property line.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Property {
     /// What kind of line it is.
     pub kind: PropKind,
     /// Prompt text (prompts, menus, comments).
     pub text: Option<String>,
     /// The value of a `default` (for choices: the default member as a symbol expression).
+    #[serde(with = "expr_opt")]
     pub expr: Option<ExprRef>,
     /// Target of `select`/`imply`.
     pub target: Option<SymbolId>,
@@ -151,6 +155,7 @@ pub struct Property {
     /// The condition: the `if` part AND'ed with all dependencies of the
     /// enclosing entries (`prop->visible.expr` after `menu_finalize`).
     /// `None` means `y`.
+    #[serde(with = "expr_opt")]
     pub cond: Option<ExprRef>,
     /// The menu node (definition) the property belongs to.
     pub menu: MenuId,
@@ -159,15 +164,17 @@ pub struct Property {
 }
 
 /// A node of the menu tree (`struct menu`).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct MenuNode {
     /// The symbol of a `config`/`menuconfig`/`choice` entry.
     pub sym: Option<SymbolId>,
     /// The prompt property (a `menu`'s title, a `comment`'s text, a symbol's prompt).
     pub prompt: Option<PropId>,
     /// Dependencies of this entry (own `depends on` AND'ed with the parents').
+    #[serde(with = "expr_opt")]
     pub dep: Option<ExprRef>,
     /// `visible if` of a `menu`.
+    #[serde(with = "expr_opt")]
     pub visibility: Option<ExprRef>,
     /// Parent node.
     pub parent: Option<MenuId>,
@@ -184,7 +191,7 @@ pub struct MenuNode {
 }
 
 /// A symbol (`struct symbol`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Symbol {
     /// Name without `CONFIG_` (empty for choices).
     pub name: String,
@@ -201,10 +208,13 @@ pub struct Symbol {
     /// Menu nodes defining this symbol, in definition order.
     pub menus: Vec<MenuId>,
     /// Direct dependencies: OR of the dependencies of all definitions.
+    #[serde(with = "expr_opt")]
     pub dir_dep: Option<ExprRef>,
     /// Reverse dependencies: OR of `selector && cond` over every `select`.
+    #[serde(with = "expr_opt")]
     pub rev_dep: Option<ExprRef>,
     /// Weak reverse dependencies: OR of `implier && cond` over every `imply`.
+    #[serde(with = "expr_opt")]
     pub implied: Option<ExprRef>,
     /// Linux 6.1: choice declared `optional` (all other symbols are optional).
     pub optional: bool,
@@ -229,7 +239,7 @@ impl Symbol {
 }
 
 /// A `choice` block.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Choice {
     /// The nameless symbol carrying the choice's prompt/defaults/value.
     pub sym: SymbolId,
@@ -240,7 +250,7 @@ pub struct Choice {
 }
 
 /// Which `scripts/kconfig` generation the tree uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Dialect {
     /// Linux before 6.11: choices are tristate-capable symbols, `optional`
     /// choices, int/hex default to empty, out-of-range values read from
@@ -252,7 +262,7 @@ pub enum Dialect {
 }
 
 /// Everything parsed and finalized; immutable after load.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Model {
     pub dialect: Dialect,
     pub symbols: Vec<Symbol>,

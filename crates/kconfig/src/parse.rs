@@ -150,7 +150,7 @@ struct Lexer {
 }
 
 /// A warning found while parsing (ignored characters, redefinitions, ...).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ParseWarning {
     /// Kconfig file.
     pub file: String,

@@ -14,6 +14,7 @@ fn opts(dialect: Dialect) -> LoadOptions {
     LoadOptions {
         kernelversion: Some("1.0".into()),
         probe_cache_dir: None,
+        model_cache_dir: None,
         dialect: Some(dialect),
         cc: "gcc".into(),
         ..Default::default()
@@ -198,4 +199,51 @@ fn fuzz_inverted_range() {
     let second = kc.write_config();
     kc.read_config_str(&second, "second");
     assert_eq!(kc.string_value(i2), "1");
+}
+
+/// The parsed-model cache: a second load is served from it and gives the
+/// same configuration; touching a Kconfig file (new size) re-parses and the
+/// change is seen.
+#[test]
+fn model_cache_round_trip_and_invalidation() {
+    let base = std::env::temp_dir().join(format!("kfit-model-cache-{}", std::process::id()));
+    let tree = base.join("tree");
+    let cache = base.join("cache");
+    std::fs::create_dir_all(tree.join("sub")).expect("mkdir");
+    std::fs::write(
+        tree.join("Kconfig"),
+        "mainmenu \"t\"\nconfig A\n\tbool \"a\"\n\tdefault y\nconfig B\n\ttristate \"b\"\n\tdepends on A && !C\n\tselect D\nconfig D\n\ttristate\nsource \"sub/Kconfig\"\n",
+    )
+    .expect("write");
+    std::fs::write(tree.join("sub/Kconfig"), "config C\n\tbool \"c\"\n\tdepends on A || B\n")
+        .expect("write");
+    let opts = LoadOptions {
+        model_cache_dir: Some(cache.clone()),
+        ..opts(Dialect::Modern)
+    };
+    let cfg = "CONFIG_B=y\n";
+    let run = || {
+        let mut kc = Kconfig::load(&tree, &opts).expect("load");
+        kc.read_config_str(cfg, "in");
+        (kc.stats().cached, kc.write_config())
+    };
+    let (c1, out1) = run();
+    let (c2, out2) = run();
+    assert!(!c1, "first load parses");
+    assert!(c2, "second load comes from the cache");
+    assert_eq!(out1, out2);
+    assert!(out2.contains("CONFIG_D=y"), "{out2}");
+    // Same file, different size: the cache must not be used.
+    std::fs::write(
+        tree.join("sub/Kconfig"),
+        "config C\n\tbool \"c\"\n\tdefault y\n\tdepends on A || B\n",
+    )
+    .expect("write");
+    let (c3, out3) = run();
+    assert!(!c3, "a changed file invalidates the cache");
+    assert!(out3.contains("CONFIG_C=y"), "{out3}");
+    let (c4, out4) = run();
+    assert!(c4);
+    assert_eq!(out3, out4);
+    let _ = std::fs::remove_dir_all(&base);
 }

@@ -21,8 +21,9 @@ pub struct TreeArgs {
     /// ARCH (SRCARCH is derived).
     #[arg(long, default_value = "x86")]
     arch: String,
-    /// Do not use the on-disk probe cache.
-    #[arg(long)]
+    /// Do not use the on-disk caches (toolchain probes, parsed model):
+    /// parse the tree and run every probe.
+    #[arg(long, alias = "no-cache")]
     no_probe_cache: bool,
 }
 
@@ -64,6 +65,7 @@ fn load_opts(t: &TreeArgs) -> LoadOptions {
     };
     if t.no_probe_cache {
         opts.probe_cache_dir = None;
+        opts.model_cache_dir = None;
     }
     opts
 }
@@ -120,11 +122,14 @@ pub fn run(c: KconfigCmd) -> anyhow::Result<ExitCode> {
                 let s = kc.stats();
                 writeln!(
                     err,
-                    "load+read+evaluate {:.3}s ({} files, {} passes, {} probes run), write {:.3}s",
+                    "load+read+evaluate {:.3}s ({} files, {}), write {:.3}s",
                     (t1 - t0).as_secs_f64(),
                     s.files,
-                    s.passes,
-                    s.probes_run,
+                    if s.cached {
+                        "model cached".to_string()
+                    } else {
+                        format!("{} passes, {} probes run", s.passes, s.probes_run)
+                    },
                     (t2 - t1).as_secs_f64()
                 )?;
             }
