@@ -545,10 +545,7 @@ impl Kconfig {
             used: Default::default(),
         };
         lap("environment");
-        let model_identity = format!(
-            "{identity}|{:?}|{}|{}",
-            dialect, opts.kconfig, opts.allow_shell
-        );
+        let model_identity = format!("{identity}|{:?}|{}|{}", dialect, opts.kconfig, opts.allow_shell);
         let model_cache = opts.model_cache_dir.as_deref().filter(|_| root_text.is_none());
         if let Some(hit) = model_cache.and_then(|d| cache::load(d, &model_identity, &srctree)) {
             lap("model cache");

@@ -215,8 +215,11 @@ fn model_cache_round_trip_and_invalidation() {
         "mainmenu \"t\"\nconfig A\n\tbool \"a\"\n\tdefault y\nconfig B\n\ttristate \"b\"\n\tdepends on A && !C\n\tselect D\nconfig D\n\ttristate\nsource \"sub/Kconfig\"\n",
     )
     .expect("write");
-    std::fs::write(tree.join("sub/Kconfig"), "config C\n\tbool \"c\"\n\tdepends on A || B\n")
-        .expect("write");
+    std::fs::write(
+        tree.join("sub/Kconfig"),
+        "config C\n\tbool \"c\"\n\tdepends on A || B\n",
+    )
+    .expect("write");
     let opts = LoadOptions {
         model_cache_dir: Some(cache.clone()),
         ..opts(Dialect::Modern)
