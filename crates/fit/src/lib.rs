@@ -205,6 +205,9 @@ pub struct Fit {
     /// Firmware inputs per device: (machine, device label, module, vendor, device).
     #[serde(skip)]
     pub firmware_inputs: Vec<FirmwareInput>,
+    /// The kernel index [`fit_with`] loaded (`None` when the caller gave one).
+    #[serde(skip)]
+    pub index: Option<KernelIndex>,
 }
 
 /// What the firmware stage needs about one device's module.
@@ -250,6 +253,17 @@ pub fn load_kconfig(tree: &Path, base: &Path, load: &LoadOptions) -> Result<(Kco
 
 /// The whole pipeline. `index` may be given when the caller already has it.
 pub fn fit(opts: &FitOptions, index: Option<&KernelIndex>) -> Result<Fit, Error> {
+    fit_with(opts, index, None)
+}
+
+/// [`fit`] with a progress callback for the case where the index has to be
+/// built (minutes instead of milliseconds). The index is loaded on a second
+/// thread while the Kconfig model loads.
+pub fn fit_with(
+    opts: &FitOptions,
+    index: Option<&KernelIndex>,
+    progress: Option<kfit_kbuild::ProgressFn>,
+) -> Result<Fit, Error> {
     let mut timings = Timings::default();
     let mut warnings = Vec::new();
     let t = Instant::now();
@@ -268,7 +282,7 @@ pub fn fit(opts: &FitOptions, index: Option<&KernelIndex>) -> Result<Fit, Error>
             let t = Instant::now();
             let r = index
                 .is_none()
-                .then(|| KernelIndex::load_or_build(&opts.tree, &opts.index_cache));
+                .then(|| KernelIndex::load_or_build_with(&opts.tree, &opts.index_cache, progress));
             (r, t.elapsed().as_millis())
         });
         let t = Instant::now();
@@ -283,22 +297,12 @@ pub fn fit(opts: &FitOptions, index: Option<&KernelIndex>) -> Result<Fit, Error>
     });
     let (loaded, index_ms) = index_result;
     timings.index_ms = index_ms;
-    let owned;
-    let idx = match (index, loaded) {
-        (Some(i), _) => i,
-        (None, r) => {
-            owned = r.transpose()?;
-            match &owned {
-                Some(i) => i,
-                None => {
-                    return Err(Error::Io(
-                        opts.tree.display().to_string(),
-                        std::io::ErrorKind::NotFound.into(),
-                    ))
-                }
-            }
-        }
+    let owned: Option<KernelIndex> = loaded.transpose()?;
+    let Some(idx) = index.or(owned.as_ref()) else {
+        // Unreachable: the job loads an index exactly when none was given.
+        return Err(Error::Io(opts.tree.display().to_string(), std::io::ErrorKind::NotFound.into()));
     };
+
     let (kc_loaded, kconfig_ms) = kconfig_result;
     let (mut kc, w, base_text) = kc_loaded?;
     warnings.extend(w.into_iter().map(|w| format!("base config: {w}")));
@@ -442,6 +446,7 @@ pub fn fit(opts: &FitOptions, index: Option<&KernelIndex>) -> Result<Fit, Error>
         goals,
         kconfig: Some(Box::new(kc)),
         firmware_inputs,
+        index: owned,
     })
 }
 

@@ -175,12 +175,8 @@ fn run_pipeline(c: &Common, base: &Path) -> anyhow::Result<Fit> {
     };
     // Index with a progress bar when it has to be built.
     let progress = kfit_kbuild::stderr_progress();
-    let t = std::time::Instant::now();
-    let idx = kfit_kbuild::KernelIndex::load_or_build_with(&tree, &opts.index_cache, Some(&progress))
-        .with_context(|| format!("indexing {}", tree.display()))?;
-    let index_ms = t.elapsed().as_millis();
-    let mut fit = kfit_fit::fit(&opts, Some(&idx)).context("fit")?;
-    fit.timings.index_ms = index_ms;
+    let fit = kfit_fit::fit_with(&opts, None, Some(&progress))
+        .with_context(|| format!("fitting {}", tree.display()))?;
     Ok(fit)
 }
 
@@ -261,11 +257,15 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
             None => writeln!(o, "(no -o OUT given: nothing written)")?,
         }
     }
-    Ok(if fit.summary.blocked > 0 {
+    let code = if fit.summary.blocked > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    // The process exits next: freeing the index and the Kconfig model
+    // (hundreds of thousands of allocations) would only cost time.
+    std::mem::forget(fit);
+    Ok(code)
 }
 
 fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result<()> {
