@@ -4,8 +4,12 @@
 #
 #   scripts/e2e-qemu.sh                    fit with kfit, build, boot, compare
 #   scripts/e2e-qemu.sh --config FILE      skip kfit, use FILE as the config
+#   scripts/e2e-qemu.sh --version 6.1      the same on Linux 6.1 (Debian's
+#                                          reference kernel series)
 #
-# Options:  --config FILE   use FILE instead of running `kfit fit` (step 3)
+# Options:  --version V     kernel series from scripts/fetch-kernels.sh: 6.12
+#                           (default) or 6.1 (same as KFIT_E2E_VERSION=V)
+#           --config FILE   use FILE instead of running `kfit fit` (step 3)
 #           --kernel FILE   boot and compare this bzImage only (skips 2-5)
 #           --base FILE     base config for kfit (same as KFIT_E2E_BASE=FILE)
 #           --out DIR       where this run's files go
@@ -16,7 +20,7 @@
 #           files, relative to the machine dir)   KFIT_E2E_JOBS (default 2)
 #           CARGO_TARGET_DIR   QEMU_TIMEOUT (default 600)
 #
-# Steps: (1) packages + the 6.12 tree, (2) the MODULES=n base config,
+# Steps: (1) packages + the kernel tree, (2) the MODULES=n base config,
 # (3) `kfit fit` on the machine's listings, (4) the kernel's own olddefconfig
 # on the result (what it drops is printed), (5) `make -j2 bzImage` in a kept
 # O= dir with ccache, (6) boot it with collect.sh's KERNEL_IMAGE mode,
@@ -32,8 +36,7 @@ SHARED=${KFIT_SHARED:-$ROOT/../shared}
 MACHINE=qemu-q35-debian61
 JOBS=${KFIT_E2E_JOBS:-2}
 LISTINGS=${KFIT_E2E_LISTINGS:-lspci-nnk.txt lsusb.txt modalias-uevent.txt drivers.txt modules-loaded.txt}
-BUILD_DIR=$CACHE/e2e-build           # kept O= dir: reruns are incremental
-KCONF_DIR=$CACHE/e2e/kconfig          # O= dir used only to make the base config
+VERSION=${KFIT_E2E_VERSION:-6.12}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 CC_CMD="ccache gcc"
 
@@ -43,6 +46,7 @@ BASE_IN=${KFIT_E2E_BASE:-}
 OUTDIR=""
 while [ $# -gt 0 ]; do
     case $1 in
+        --version) VERSION=$2; shift 2;;
         --config) CONFIG_IN=$(realpath "$2"); shift 2;;
         --kernel) KERNEL_IN=$(realpath "$2"); shift 2;;
         --base) BASE_IN=$2; shift 2;;
@@ -52,6 +56,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -z "$BASE_IN" ] || BASE_IN=$(realpath "$BASE_IN")
+case $VERSION in
+    6.12) BUILD_DIR=$CACHE/e2e-build; KCONF_DIR=$CACHE/e2e/kconfig;;   # kept O= dirs:
+    *) BUILD_DIR=$CACHE/e2e-build-$VERSION; KCONF_DIR=$CACHE/e2e/kconfig-$VERSION;;  # reruns are incremental
+esac
 
 T_START=$(date +%s)
 step() { printf '\n==> [e2e %s] %s\n' "$(date -u +%T)" "$*"; }
@@ -88,17 +96,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 ccache -M 5G >/dev/null
 
-step "Linux 6.12 tree"
-"$ROOT/scripts/fetch-kernels.sh" 6.12
+step "Linux $VERSION tree"
+"$ROOT/scripts/fetch-kernels.sh" "$VERSION"
 # shellcheck disable=SC1090,SC1091
-. "$CACHE/env/6.12"
+. "$CACHE/env/$VERSION"
 [ -f "$TREE/Makefile" ] || die "no kernel tree at $TREE"
 echo "TREE=$TREE (Linux $KVER)"
 mk() { nice -n 10 make -C "$TREE" ARCH=x86 CC="$CC_CMD" "$@"; }
 
 # Only one run at a time may use the kept build dir.
 mkdir -p "$BUILD_DIR" "$KCONF_DIR"
-exec 9>"$CACHE/e2e/.lock"
+exec 9>"$CACHE/e2e/.lock-$VERSION"
 flock -n 9 || { echo "e2e-qemu: waiting for another run to finish"; flock 9; }
 
 BUILD_S=- CC_N=- FINAL_Y=- FW_DROPPED=""
