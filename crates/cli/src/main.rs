@@ -5,6 +5,10 @@
 
 mod cmd;
 
+/// See Cargo.toml: the cached index and model are many small allocations.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
