@@ -172,6 +172,30 @@ pub(crate) fn save(
     if ok.is_err() || std::fs::rename(&tmp, &dest).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    prune(dir, KEEP);
+}
+
+/// Models kept per cache directory: one per tree, toolchain and kfit build
+/// in use; older ones (another kfit version, a removed tree) are deleted.
+const KEEP: usize = 8;
+
+/// Delete all but the `keep` most recently written `.model` files.
+fn prune(dir: &Path, keep: usize) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut models: Vec<(std::time::SystemTime, PathBuf)> = rd
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".model")))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if models.len() <= keep {
+        return;
+    }
+    models.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, p) in models.into_iter().skip(keep) {
+        let _ = std::fs::remove_file(p);
+    }
 }
 
 /// One expression node; children are indices of earlier nodes.
