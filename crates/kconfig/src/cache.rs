@@ -192,7 +192,7 @@ fn prune(dir: &Path, keep: usize) {
     if models.len() <= keep {
         return;
     }
-    models.sort_by(|a, b| b.0.cmp(&a.0));
+    models.sort_by_key(|m| std::cmp::Reverse(m.0));
     for (_, p) in models.into_iter().skip(keep) {
         let _ = std::fs::remove_file(p);
     }
