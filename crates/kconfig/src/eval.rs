@@ -240,16 +240,23 @@ impl Ev<'_> {
                 self.calc_value(*s);
                 self.s.syms[s.index()].tri
             }
-            Expr::And(a, b) => {
-                let x = self.expr(a);
-                let y = self.expr(b);
-                x.and(y)
-            }
-            Expr::Or(a, b) => {
-                let x = self.expr(a);
-                let y = self.expr(b);
-                x.or(y)
-            }
+            // Short-circuit: `n && x` is n and `y || x` is y whatever x is.
+            // C's expr_calc_value evaluates both sides, but computing a
+            // symbol has no effect besides memoizing its value, and every
+            // symbol is computed by `settle` anyway, so only the order in
+            // which values get memoized differs. Kconfig trees have no
+            // dependency loops (conf rejects them), so values are the same;
+            // the conformance tests compare whole configs with conf's.
+            // Most of a MODULES=n tree sits behind a disabled menu, whose
+            // dependency is the leftmost conjunct of each condition inside.
+            Expr::And(a, b) => match self.expr(a) {
+                Tristate::No => Tristate::No,
+                x => x.and(self.expr(b)),
+            },
+            Expr::Or(a, b) => match self.expr(a) {
+                Tristate::Yes => Tristate::Yes,
+                x => x.or(self.expr(b)),
+            },
             Expr::Not(a) => self.expr(a).not(),
             Expr::Cmp(op, a, b) => {
                 self.calc_value(*a);
