@@ -1,16 +1,67 @@
 //! Directive handling: comment stripping, `#if` evaluation, local header
 //! inclusion, the per-file macro timeline and the global header macro map.
 
-use crate::cpp::{parse_define, tokenize, Eval, Expander, Macro, MacroSource, Pos, Tok, FALSE_CONFIGS, K};
+use crate::cpp::{
+    parse_define, tokenize, Eval, Expander, FxMap, Macro, MacroSource, Pos, Tok, FALSE_CONFIGS, K,
+};
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::hash::Hasher;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A `#define` whose body is parsed on first use: most of the tens of
+/// thousands of register macros a driver's headers define are never
+/// expanded.
+#[derive(Debug)]
+pub struct Def {
+    /// The text after `#define` (name, parameters, body).
+    rest: Box<str>,
+    m: OnceLock<Macro>,
+}
+
+impl Def {
+    /// `None` where [`parse_define`] would fail (the directive is dropped).
+    fn new(rest: &str) -> Option<(String, Def)> {
+        let b = rest.as_bytes();
+        let mut i = 0;
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        let s = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            i += 1;
+        }
+        if i == s || (i < b.len() && b[i] == b'(' && !rest[i..].contains(')')) {
+            return None;
+        }
+        Some((
+            rest[s..i].to_string(),
+            Def {
+                rest: rest.into(),
+                m: OnceLock::new(),
+            },
+        ))
+    }
+
+    /// An already parsed macro.
+    pub fn ready(m: Macro) -> Def {
+        Def {
+            rest: Box::default(),
+            m: OnceLock::from(m),
+        }
+    }
+
+    pub fn get(&self) -> &Macro {
+        self.m
+            .get_or_init(|| parse_define(&self.rest).expect("checked by Def::new").1)
+    }
+}
 
 /// A preprocessing directive.
 #[derive(Debug, Clone)]
 pub enum Dir {
-    Define(String, Arc<Macro>),
+    Define(String, Arc<Def>),
     Undef(String),
     Include { quoted: bool, path: String },
     If(Vec<Tok>),
@@ -30,9 +81,174 @@ pub struct Parsed {
     /// Brace depth at the start of each line (index = line).
     pub depth_at: Vec<u32>,
     /// enum constants defined in the file.
-    pub enums: Vec<(String, Arc<Macro>)>,
+    pub enums: Vec<(String, Arc<Def>)>,
     /// The file has a MODULE_DEVICE_TABLE.
     pub has_table: bool,
+    /// Set for a cached header that only defines (no conditional but its
+    /// include guard, no include): its definitions are looked up in place
+    /// instead of being copied into every unit that includes it.
+    pub simple: Option<Simple>,
+}
+
+/// A header that only defines (see [`Parsed::simple`]), kept compact: the
+/// text of its directives and a name index; macros are parsed on first use.
+#[derive(Debug)]
+pub struct Simple {
+    /// The include guard (directive 0 is `#ifndef` it, 1 defines it).
+    guard: Option<String>,
+    /// Texts after `#define` / names after `#undef`, concatenated.
+    text: String,
+    /// One per directive, as [`parse_file`] would list them.
+    recs: Vec<Rec>,
+    cells: Vec<OnceLock<Box<Macro>>>,
+    /// Name hash → first directive defining or undefining it.
+    first: FxMap<u64, u32>,
+    /// Directive → next one of the same name hash (`NONE`: none).
+    next: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Rec {
+    line: u32,
+    /// `rest` of a define, name of an undef, in `text`.
+    off: u32,
+    len: u32,
+    /// The name, in `text`.
+    name_off: u32,
+    name_len: u32,
+    kind: RecKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecKind {
+    Define,
+    Undef,
+    /// The guard's `#ifndef` and the final `#endif`.
+    Guard,
+}
+
+const NONE: u32 = u32::MAX;
+
+fn hash_name(n: &str) -> u64 {
+    let mut h = crate::cpp::Fx::default();
+    h.write(n.as_bytes());
+    h.finish()
+}
+
+impl Simple {
+    /// Headers with fewer directives go through the ordinary path.
+    const MIN_DIRS: usize = 32;
+
+    /// The compact form of comment-free `text`, if it only defines.
+    fn of(text: &[u8]) -> Option<Simple> {
+        let mut s = Simple {
+            guard: None,
+            text: String::new(),
+            recs: Vec::new(),
+            cells: Vec::new(),
+            first: FxMap::default(),
+            next: Vec::new(),
+        };
+        // Conditionals: (directive index, is `#ifndef`, its word) / `#endif`.
+        let mut conds: Vec<(usize, Option<String>)> = Vec::new();
+        let mut ok = true;
+        directives(text, None, |line, l| {
+            if !ok {
+                return;
+            }
+            let st = String::from_utf8_lossy(l);
+            let Some((kw, rest)) = split_directive(&st) else {
+                return;
+            };
+            let idx = s.recs.len();
+            let off = s.text.len() as u32;
+            match kw {
+                "define" => {
+                    let Some((name, _)) = Def::new(rest) else { return };
+                    let lead = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+                    s.text.push_str(rest);
+                    s.recs.push(Rec {
+                        line,
+                        off,
+                        len: rest.len() as u32,
+                        name_off: off + lead as u32,
+                        name_len: name.len() as u32,
+                        kind: RecKind::Define,
+                    });
+                }
+                "undef" => {
+                    let w = word(rest);
+                    s.text.push_str(w);
+                    s.recs.push(Rec {
+                        line,
+                        off,
+                        len: w.len() as u32,
+                        name_off: off,
+                        name_len: w.len() as u32,
+                        kind: RecKind::Undef,
+                    });
+                }
+                "ifndef" | "endif" => {
+                    conds.push((idx, (kw == "ifndef").then(|| word(rest).to_string())));
+                    s.recs.push(Rec {
+                        line,
+                        off,
+                        len: 0,
+                        name_off: off,
+                        name_len: 0,
+                        kind: RecKind::Guard,
+                    });
+                }
+                "include" if parse_directive(l).is_some() => ok = false,
+                "if" | "elif" | "ifdef" | "else" => ok = false,
+                _ => {}
+            }
+        });
+        let n = s.recs.len();
+        if !ok || n < Self::MIN_DIRS {
+            return None;
+        }
+        match conds.as_slice() {
+            [] => {}
+            [(0, Some(g)), (last, None)]
+                if *last == n - 1 && s.recs[1].kind == RecKind::Define && s.name(1) == g =>
+            {
+                s.guard = Some(g.clone());
+            }
+            _ => return None,
+        }
+        s.first.reserve(n);
+        s.next = vec![NONE; n];
+        for i in (0..n).rev() {
+            if s.recs[i].kind == RecKind::Guard {
+                continue;
+            }
+            if let Some(old) = s.first.insert(hash_name(s.name(i)), i as u32) {
+                s.next[i] = old;
+            }
+        }
+        s.cells = (0..n).map(|_| OnceLock::new()).collect();
+        s.text.shrink_to_fit();
+        Some(s)
+    }
+
+    fn name(&self, i: usize) -> &str {
+        let r = &self.recs[i];
+        &self.text[r.name_off as usize..(r.name_off + r.name_len) as usize]
+    }
+
+    fn ndirs(&self) -> usize {
+        self.recs.len()
+    }
+
+    /// The macro of define `i`, parsed on first use.
+    fn get(&self, i: usize) -> &Macro {
+        self.cells[i].get_or_init(|| {
+            let r = &self.recs[i];
+            let rest = &self.text[r.off as usize..(r.off + r.len) as usize];
+            Box::new(parse_define(rest).expect("checked by Def::new").1)
+        })
+    }
 }
 
 /// Replace comments by spaces (keeping newlines), respecting literals.
@@ -87,14 +303,13 @@ pub fn strip_comments(src: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Split a file into directives and code.
-pub fn parse_file(src: &[u8], keep_code: bool) -> Parsed {
-    let text = strip_comments(src);
-    let mut p = Parsed::default();
-    let mut code = if keep_code { text.clone() } else { Vec::new() };
+/// Call `f(line, logical line)` for every directive of comment-free
+/// `text` (continuations joined); blank directive lines in `code`.
+fn directives(text: &[u8], mut code: Option<&mut Vec<u8>>, mut f: impl FnMut(u32, &[u8])) {
     let mut pos = 0;
     let mut line: u32 = 1;
     let n = text.len();
+    let mut buf: Vec<u8> = Vec::new();
     while pos < n {
         let end = memchr::memchr(b'\n', &text[pos..]).map_or(n, |e| pos + e);
         let l = &text[pos..end];
@@ -103,28 +318,33 @@ pub fn parse_file(src: &[u8], keep_code: bool) -> Parsed {
             // Logical line with continuations.
             let mut e = end;
             let mut lines = 1u32;
-            let mut logical: Vec<u8> = l.to_vec();
-            while logical.last().is_some_and(|c| *c == b'\\' || *c == b'\r') && e < n {
-                while logical.last().is_some_and(|c| *c == b'\\' || *c == b'\r') {
-                    logical.pop();
+            let cont = |x: &[u8]| x.last().is_some_and(|c| *c == b'\\' || *c == b'\r');
+            let logical: &[u8] = if cont(l) && e < n {
+                buf.clear();
+                buf.extend_from_slice(l);
+                while cont(&buf) && e < n {
+                    while cont(&buf) {
+                        buf.pop();
+                    }
+                    buf.push(b' ');
+                    let s = e + 1;
+                    let ne = memchr::memchr(b'\n', &text[s..]).map_or(n, |x| s + x);
+                    buf.extend_from_slice(&text[s..ne]);
+                    e = ne;
+                    lines += 1;
                 }
-                logical.push(b' ');
-                let s = e + 1;
-                let ne = memchr::memchr(b'\n', &text[s..]).map_or(n, |x| s + x);
-                logical.extend_from_slice(&text[s..ne]);
-                e = ne;
-                lines += 1;
-            }
-            if keep_code {
+                &buf
+            } else {
+                l
+            };
+            if let Some(code) = code.as_deref_mut() {
                 for b in &mut code[pos..e] {
                     if *b != b'\n' {
                         *b = b' ';
                     }
                 }
             }
-            if let Some(d) = parse_directive(&logical) {
-                p.dirs.push((line, d));
-            }
+            f(line, logical);
             line += lines;
             pos = e + 1;
         } else {
@@ -132,28 +352,49 @@ pub fn parse_file(src: &[u8], keep_code: bool) -> Parsed {
             pos = end + 1;
         }
     }
+}
+
+/// Split a file into directives and code.
+pub fn parse_file(src: &[u8], keep_code: bool) -> Parsed {
+    parse_stripped(strip_comments(src), keep_code)
+}
+
+fn parse_stripped(text: Vec<u8>, keep_code: bool) -> Parsed {
+    let mut p = Parsed::default();
+    let mut code = if keep_code { text.clone() } else { Vec::new() };
+    directives(&text, keep_code.then_some(&mut code), |line, l| {
+        if let Some(d) = parse_directive(l) {
+            p.dirs.push((line, d));
+        }
+    });
     p.code = code;
     p
 }
 
-fn parse_directive(l: &[u8]) -> Option<Dir> {
-    let s = String::from_utf8_lossy(l);
+/// `(keyword, rest)` of a directive line.
+fn split_directive(s: &str) -> Option<(&str, &str)> {
     let s = s.trim_start();
     let s = s.strip_prefix('#')?.trim_start();
-    let (kw, rest) = match s.find(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
+    Some(match s.find(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, ""),
-    };
-    let word = |r: &str| {
-        r.trim()
-            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-            .next()
-            .unwrap_or("")
-            .to_string()
-    };
+    })
+}
+
+fn word(r: &str) -> &str {
+    r.trim()
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .next()
+        .unwrap_or("")
+}
+
+fn parse_directive(l: &[u8]) -> Option<Dir> {
+    let s = String::from_utf8_lossy(l);
+    let (kw, rest) = split_directive(&s)?;
+    let word = |r: &str| word(r).to_string();
     Some(match kw {
         "define" => {
-            let (n, m) = parse_define(rest)?;
+            let (n, m) = Def::new(rest)?;
             Dir::Define(n, Arc::new(m))
         }
         "undef" => Dir::Undef(word(rest)),
@@ -187,11 +428,11 @@ fn parse_directive(l: &[u8]) -> Option<Dir> {
 /// arch/x86/include), first definition wins in path order.
 #[derive(Default)]
 pub struct Global {
-    pub map: crate::cpp::MacroMap,
+    pub map: FxMap<String, Arc<Def>>,
 }
 
 /// Macros every translation unit starts with (compiler and kbuild).
-pub fn predefined() -> Vec<(String, Arc<Macro>)> {
+pub fn predefined() -> Vec<(String, Arc<Def>)> {
     [
         ("__KERNEL__", "1"),
         ("MODULE", "1"),
@@ -206,7 +447,7 @@ pub fn predefined() -> Vec<(String, Arc<Macro>)> {
     ]
     .iter()
     .filter_map(|(n, v)| parse_define(&format!("{n} {v}")))
-    .map(|(n, m)| (n, Arc::new(m)))
+    .map(|(n, m)| (n, Arc::new(Def::ready(m))))
     .collect()
 }
 
@@ -250,7 +491,7 @@ impl Global {
         let mut files = Vec::new();
         collect_headers(&tree.join("arch/x86/include"), &mut files);
         collect_headers(&tree.join("include"), &mut files);
-        let per: Vec<Vec<(String, Arc<Macro>)>> = files
+        let per: Vec<Vec<(String, Arc<Def>)>> = files
             .par_iter()
             .map(|f| {
                 let Ok(src) = std::fs::read(f) else {
@@ -299,12 +540,12 @@ impl Global {
                     crate::scan::enum_consts(&toks, &mut en);
                     let mut en: Vec<_> = en.into_iter().collect();
                     en.sort_by(|a, b| a.0.cmp(&b.0));
-                    defs.extend(en);
+                    defs.extend(en.into_iter().map(|(n, m)| (n, ready(m))));
                 }
                 defs
             })
             .collect();
-        let mut map = crate::cpp::MacroMap::default();
+        let mut map: FxMap<String, Arc<Def>> = FxMap::default();
         for defs in per {
             for (n, m) in defs {
                 map.entry(n).or_insert(m);
@@ -317,32 +558,127 @@ impl Global {
     }
 }
 
-/// Definitions (`Some`) and `#undef`s (`None`) of one name, in order.
-pub type Timeline = Vec<(Pos, Option<Arc<Macro>>)>;
+fn ready(m: Arc<Macro>) -> Arc<Def> {
+    Arc::new(Def::ready(Arc::unwrap_or_clone(m)))
+}
+
+/// Definitions (`Some`) and `#undef`s (`None`) of one name, in order, with
+/// their sequence number (order of processing).
+pub type Timeline = Vec<(Pos, u64, Option<Arc<Def>>)>;
+
+/// All the definitions of a [`Simple`] header, made at `base` + their line,
+/// as if defined one by one (sequence numbers `seq` + directive index);
+/// only the first `lim` directives were processed.
+struct Layer {
+    h: Arc<Parsed>,
+    base: Pos,
+    lim: u32,
+    seq: u64,
+}
 
 /// Timeline of the macros a translation unit defines.
 #[derive(Default)]
 pub struct Local {
-    pub map: crate::cpp::FxMap<String, Timeline>,
+    map: FxMap<String, Timeline>,
+    layers: Vec<Layer>,
+    seq: u64,
 }
 
 impl Local {
-    pub fn define(&mut self, name: &str, line: Pos, m: Option<Arc<Macro>>) {
-        self.map.entry(name.to_string()).or_default().push((line, m));
-    }
-    /// State of `name` for code at `line` (definitions on earlier lines).
-    /// `Some(None)`: explicitly undefined.
-    pub fn at(&self, name: &str, line: Pos) -> Option<Option<&Arc<Macro>>> {
-        let v = self.map.get(name)?;
-        let mut r = None;
-        for (l, m) in v {
-            if *l < line {
-                r = Some(m.as_ref());
-            } else {
-                break;
+    pub fn define(&mut self, name: &str, line: Pos, m: Option<Arc<Def>>) {
+        let e = (line, self.seq, m);
+        self.seq += 1;
+        match self.map.get_mut(name) {
+            Some(v) => v.push(e),
+            None => {
+                self.map.insert(name.to_string(), vec![e]);
             }
         }
-        r
+    }
+
+    /// Record the definitions of the first `lim` directives of a simple
+    /// header included at `base`.
+    fn layer(&mut self, h: Arc<Parsed>, base: Pos, lim: u32) {
+        let seq = self.seq;
+        self.seq += lim as u64;
+        self.layers.push(Layer { h, base, lim, seq });
+    }
+
+    /// State of `name` for code at `line` (definitions on earlier lines).
+    /// `Some(None)`: explicitly undefined.
+    pub fn at(&self, name: &str, line: Pos) -> Option<Option<&Macro>> {
+        let own = self.map.get(name);
+        // The state is that of the last definition before the first one
+        // (in processing order) at or after `line`.
+        fn scan<'x>(
+            it: impl Iterator<Item = (Pos, Option<MRef<'x>>)>,
+            line: Pos,
+        ) -> Option<Option<&'x Macro>> {
+            let mut r = None;
+            for (l, m) in it {
+                if l < line {
+                    r = Some(m);
+                } else {
+                    break;
+                }
+            }
+            r.map(|m| m.map(MRef::get))
+        }
+        let own_it = || {
+            own.into_iter()
+                .flatten()
+                .map(|(l, _, m)| (*l, m.as_ref().map(MRef::Def)))
+        };
+        if self.layers.is_empty() {
+            return scan(own_it(), line);
+        }
+        let h = hash_name(name);
+        let mut all: Vec<(u64, Pos, Option<MRef>)> = Vec::new();
+        let mut sources = 0;
+        for ly in &self.layers {
+            // Entries of one layer for `name`, in directive order.
+            let s = ly.h.simple.as_ref().unwrap();
+            let mut i = s.first.get(&h).copied().unwrap_or(NONE);
+            let before = all.len();
+            while i != NONE && i < ly.lim {
+                let r = &s.recs[i as usize];
+                if s.name(i as usize) == name {
+                    let m = (r.kind == RecKind::Define).then_some(MRef::Hdr(s, i));
+                    all.push((ly.seq + i as u64, ly.base + r.line as Pos, m));
+                }
+                i = s.next[i as usize];
+            }
+            if all.len() > before {
+                sources += 1;
+            }
+        }
+        if sources == 0 {
+            return scan(own_it(), line);
+        }
+        if let Some(o) = own {
+            sources += 1;
+            all.extend(o.iter().map(|(l, q, m)| (*q, *l, m.as_ref().map(MRef::Def))));
+        }
+        if sources > 1 {
+            all.sort_by_key(|e| e.0);
+        }
+        scan(all.into_iter().map(|(_, l, m)| (l, m)), line)
+    }
+}
+
+/// A definition in a [`Local`]: its own, or one of a layer's header.
+#[derive(Clone, Copy)]
+enum MRef<'a> {
+    Def(&'a Arc<Def>),
+    Hdr(&'a Simple, u32),
+}
+
+impl<'a> MRef<'a> {
+    fn get(self) -> &'a Macro {
+        match self {
+            MRef::Def(d) => d.get(),
+            MRef::Hdr(s, i) => s.get(i as usize),
+        }
     }
 }
 
@@ -363,7 +699,7 @@ impl MacroSource for View<'_> {
         match self.local.at(name, self.line.unwrap_or(line)) {
             Some(Some(m)) => Some(m),
             Some(None) => None,
-            None => self.global.map.get(name).map(|a| a.as_ref()),
+            None => self.global.map.get(name).map(|a| a.get()),
         }
     }
 }
@@ -497,6 +833,8 @@ pub fn eval_if(toks: &[Tok], local: &Local, global: &Global) -> bool {
 #[derive(Default)]
 pub struct HeaderCache {
     map: Mutex<HashMap<PathBuf, Option<Arc<Parsed>>>>,
+    /// `Path::is_file` of include candidates (the tree does not change).
+    files: Mutex<FxMap<PathBuf, bool>>,
     /// Top-level names under include/ and arch/x86/include (for `<...>`).
     pub global_roots: std::collections::HashSet<String>,
 }
@@ -518,8 +856,19 @@ impl HeaderCache {
         }
         HeaderCache {
             map: Mutex::default(),
+            files: Mutex::default(),
             global_roots: roots,
         }
+    }
+
+    /// `p.is_file()`, cached.
+    pub fn is_file(&self, p: &Path) -> bool {
+        if let Some(v) = self.files.lock().unwrap().get(p) {
+            return *v;
+        }
+        let v = p.is_file();
+        self.files.lock().unwrap().insert(p.to_path_buf(), v);
+        v
     }
 
     pub fn get(&self, p: &Path) -> Option<Arc<Parsed>> {
@@ -528,8 +877,23 @@ impl HeaderCache {
         }
         // The code is dropped (memory): the rare header whose code is
         // inlined is parsed again by `Run::run`.
-        let v = std::fs::read(p).ok().map(|s| {
-            let mut h = parse_full(&s);
+        let v = std::fs::read(p).ok().map(|src| {
+            let text = strip_comments(&src);
+            let has_table = memchr::memmem::find(&src, b"MODULE_DEVICE_TABLE").is_some();
+            if memchr::memmem::find(&src, b"enum").is_none() {
+                // Neither its code nor its brace depths are used: only its
+                // directives (and enum constants, none here).
+                let mut h = match Simple::of(&text) {
+                    Some(s) => Parsed {
+                        simple: Some(s),
+                        ..Parsed::default()
+                    },
+                    None => parse_stripped(text, false),
+                };
+                h.has_table = has_table;
+                return Arc::new(h);
+            }
+            let mut h = parse_full_stripped(&src, text);
             h.code = Vec::new();
             Arc::new(h)
         });
@@ -540,7 +904,12 @@ impl HeaderCache {
 
 /// Parse with code, brace depth per line and enum constants.
 pub fn parse_full(src: &[u8]) -> Parsed {
-    let mut p = parse_file(src, true);
+    parse_full_stripped(src, strip_comments(src))
+}
+
+/// [`parse_full`] of `src` whose comment-free text is `text`.
+fn parse_full_stripped(src: &[u8], text: Vec<u8>) -> Parsed {
+    let mut p = parse_stripped(text, true);
     // Brace depth at the start of each line (1-based; index 0 unused).
     let mut depth = vec![0u32; 1];
     let mut d: i64 = 0;
@@ -573,7 +942,7 @@ pub fn parse_full(src: &[u8]) -> Parsed {
         crate::scan::enum_consts(&toks, &mut en);
         let mut en: Vec<_> = en.into_iter().collect();
         en.sort_by(|a, b| a.0.cmp(&b.0));
-        p.enums = en;
+        p.enums = en.into_iter().map(|(n, m)| (n, ready(m))).collect();
     }
     p
 }
@@ -645,13 +1014,13 @@ impl Run<'_> {
     fn resolve(&self, dir: &Path, quoted: bool, path: &str) -> Option<PathBuf> {
         if quoted {
             let cands = [dir.join(path), self.tu_dir.join(path)];
-            if let Some(p) = cands.into_iter().find(|p| p.is_file()) {
+            if let Some(p) = cands.into_iter().find(|p| self.cache.is_file(p)) {
                 return Some(p);
             }
         }
         for i in &self.includes {
             let c = i.join(path);
-            if c.is_file() {
+            if self.cache.is_file(&c) {
                 return Some(c);
             }
         }
@@ -667,7 +1036,7 @@ impl Run<'_> {
                 break;
             }
             for c in [d.join(path), d.join("include").join(path)] {
-                if c.is_file() {
+                if self.cache.is_file(&c) {
                     return Some(c);
                 }
             }
@@ -743,6 +1112,21 @@ impl Run<'_> {
                     let inside = at.is_some() || p.depth_at.get(*line as usize).is_some_and(|d| *d > 0);
                     let want = want_code && (inside || self.inline_all);
                     let base = at.unwrap_or(dl);
+                    if let (false, Some(s)) = (want, &h.simple) {
+                        // What `run` would do, without copying the definitions:
+                        // each directive takes one unit of budget; the body is
+                        // active unless the guard is defined.
+                        let lim = s.ndirs().min(self.budget);
+                        self.budget -= lim;
+                        let active = match &s.guard {
+                            Some(g) => lim == 0 || !is_defined(g, &self.local, self.global),
+                            None => true,
+                        };
+                        if active && lim > 0 {
+                            self.local.layer(h.clone(), base, lim as u32);
+                        }
+                        continue;
+                    }
                     let h = if want {
                         match std::fs::read(&hp) {
                             Ok(src) => Arc::new(parse_full(&src)),
