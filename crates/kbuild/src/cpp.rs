@@ -73,15 +73,34 @@ pub const FALSE_CONFIGS: &[&str] = &[
     "CONFIG_MIPS",
 ];
 
-const PUNCTS3: &[&str] = &["...", "<<=", ">>="];
-const PUNCTS2: &[&str] = &[
-    "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=",
-    "^=", "|=", "##",
-];
+/// Length of the punctuator at the start of `rest` (1 if none of the
+/// multi-character ones): `...`, `<<=`, `>>=`, then `->`, `++`, `--`, `<<`,
+/// `>>`, `<=`, `>=`, `==`, `!=`, `&&`, `||`, `+=`, `-=`, `*=`, `/=`, `%=`,
+/// `&=`, `^=`, `|=`, `##`.
+fn punct_len(rest: &[u8]) -> usize {
+    let a = rest[0];
+    let b = rest.get(1).copied().unwrap_or(0);
+    let c = rest.get(2).copied().unwrap_or(0);
+    match (a, b, c) {
+        (b'.', b'.', b'.') | (b'<', b'<', b'=') | (b'>', b'>', b'=') => 3,
+        (b'-', b'>' | b'-' | b'=', _)
+        | (b'+', b'+' | b'=', _)
+        | (b'<', b'<' | b'=', _)
+        | (b'>', b'>' | b'=', _)
+        | (b'=' | b'!' | b'*' | b'/' | b'%' | b'^', b'=', _)
+        | (b'&', b'&' | b'=', _)
+        | (b'|', b'|' | b'=', _)
+        | (b'#', b'#', _) => 2,
+        _ => 1,
+    }
+}
 
 /// Tokenize `src` (comments already removed or not: both are handled).
 pub fn tokenize(src: &[u8], first_line: Pos) -> Vec<Tok> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(src.len() / 6);
+    // Token texts are slices of the whole text when it is valid UTF-8 (it
+    // nearly always is): one validation instead of one per token.
+    let whole = std::str::from_utf8(src).ok();
     let mut i = 0;
     let n = src.len();
     let mut line = first_line;
@@ -159,29 +178,19 @@ pub fn tokenize(src: &[u8], first_line: Pos) -> Vec<Tok> {
             i = (i + 1).min(n);
             k = if c == b'"' { K::Str } else { K::Char };
         } else {
-            let rest = &src[i..];
-            let mut len = 1;
-            for p in PUNCTS3 {
-                if rest.starts_with(p.as_bytes()) {
-                    len = 3;
-                    break;
-                }
-            }
-            if len == 1 {
-                for p in PUNCTS2 {
-                    if rest.starts_with(p.as_bytes()) {
-                        len = 2;
-                        break;
-                    }
-                }
-            }
-            i += len;
+            i += punct_len(&src[i..]);
             k = K::Punct;
         }
-        let bytes = &src[start..i.min(n)];
-        let s = match std::str::from_utf8(bytes) {
-            Ok(x) => CompactString::from(x),
-            Err(_) => CompactString::from(String::from_utf8_lossy(bytes).as_ref()),
+        let end = i.min(n);
+        let s = match whole.and_then(|w| w.get(start..end)) {
+            Some(x) => CompactString::from(x),
+            None => {
+                let bytes = &src[start..end];
+                match std::str::from_utf8(bytes) {
+                    Ok(x) => CompactString::from(x),
+                    Err(_) => CompactString::from(String::from_utf8_lossy(bytes).as_ref()),
+                }
+            }
         };
         out.push(Tok {
             k,

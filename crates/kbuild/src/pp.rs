@@ -84,6 +84,12 @@ pub struct Parsed {
     pub enums: Vec<(String, Arc<Def>)>,
     /// The file has a MODULE_DEVICE_TABLE.
     pub has_table: bool,
+    /// Tokens of all of `code` (inactive branches too), from [`parse_full`];
+    /// `run` drops those of inactive lines instead of tokenizing again.
+    pub toks: Vec<Tok>,
+    /// No token of `toks` runs into the next line (an unterminated quote
+    /// in inactive text would shift the lines of what follows).
+    pub toks_clean: bool,
     /// Set for a cached header that only defines (no conditional but its
     /// include guard, no include): its definitions are looked up in place
     /// instead of being copied into every unit that includes it.
@@ -296,8 +302,10 @@ pub fn strip_comments(src: &[u8]) -> Vec<u8> {
                 i += 1;
             }
         } else {
-            out.push(c);
-            i += 1;
+            // Up to the next byte that may start a comment or a literal.
+            let j = memchr::memchr3(b'/', b'"', b'\'', &src[i + 1..]).map_or(n, |j| i + 1 + j);
+            out.extend_from_slice(&src[i..j]);
+            i = j;
         }
     }
     out
@@ -895,6 +903,7 @@ impl HeaderCache {
             }
             let mut h = parse_full_stripped(&src, text);
             h.code = Vec::new();
+            h.toks = Vec::new();
             Arc::new(h)
         });
         self.map.lock().unwrap().insert(p.to_path_buf(), v.clone());
@@ -936,10 +945,14 @@ fn parse_full_stripped(src: &[u8], text: Vec<u8>) -> Parsed {
     }
     p.depth_at = depth;
     p.has_table = memchr::memmem::find(src, b"MODULE_DEVICE_TABLE").is_some();
+    p.toks = tokenize(&p.code, 1);
+    p.toks_clean = !p
+        .toks
+        .iter()
+        .any(|t| matches!(t.k, K::Str | K::Char) && t.s.ends_with('\n'));
     if memchr::memmem::find(src, b"enum").is_some() {
-        let toks = tokenize(&p.code, 1);
         let mut en = crate::cpp::MacroMap::default();
-        crate::scan::enum_consts(&toks, &mut en);
+        crate::scan::enum_consts(&p.toks, &mut en);
         let mut en: Vec<_> = en.into_iter().collect();
         en.sort_by(|a, b| a.0.cmp(&b.0));
         p.enums = en.into_iter().map(|(n, m)| (n, ready(m))).collect();
@@ -985,7 +998,8 @@ pub fn preprocess(
     inline_all: bool,
     want: &[String],
 ) -> Unit {
-    let parsed = parse_full(src);
+    let mut parsed = parse_full(src);
+    let pre = std::mem::take(&mut parsed.toks);
     let mut r = Run {
         global,
         cache,
@@ -1002,7 +1016,7 @@ pub fn preprocess(
     for (n, m) in &parsed.enums {
         r.local.define(n, 0, Some(m.clone()));
     }
-    let toks = r.run(&parsed, &dir, None, 0, true);
+    let toks = r.run(&parsed, Some(pre), &dir, None, 0, true);
     Unit {
         local: r.local,
         toks,
@@ -1048,9 +1062,17 @@ impl Run<'_> {
     /// Run one file's directives; return its active code tokens. With
     /// `at = Some(L)` (an inlined header) every token gets line L+1 and every
     /// definition line L.
-    fn run(&mut self, p: &Parsed, dir: &Path, at: Option<Pos>, depth: u32, want_code: bool) -> Vec<Tok> {
+    /// `pre`: the tokens of `p.code` when [`parse_full`] made them.
+    fn run(
+        &mut self,
+        p: &Parsed,
+        pre: Option<Vec<Tok>>,
+        dir: &Path,
+        at: Option<Pos>,
+        depth: u32,
+        want_code: bool,
+    ) -> Vec<Tok> {
         let mut st = CondStack::default();
-        let mut code = p.code.clone();
         let mut inactive_from: Option<u32> = None;
         let mut ranges: Vec<(u32, u32)> = Vec::new();
         let mut inserts: Vec<(Pos, Vec<Tok>)> = Vec::new();
@@ -1127,15 +1149,19 @@ impl Run<'_> {
                         }
                         continue;
                     }
-                    let h = if want {
+                    let (h, pre) = if want {
                         match std::fs::read(&hp) {
-                            Ok(src) => Arc::new(parse_full(&src)),
+                            Ok(src) => {
+                                let mut h = parse_full(&src);
+                                let pre = std::mem::take(&mut h.toks);
+                                (Arc::new(h), Some(pre))
+                            }
                             Err(_) => continue,
                         }
                     } else {
-                        h
+                        (h, None)
                     };
-                    let t = self.run(&h, &hdir, Some(base), depth + 1, want);
+                    let t = self.run(&h, pre, &hdir, Some(base), depth + 1, want);
                     if want {
                         inserts.push((dl, t));
                     }
@@ -1146,26 +1172,41 @@ impl Run<'_> {
         if let Some(f) = inactive_from {
             ranges.push((f, u32::MAX));
         }
-        if !ranges.is_empty() {
-            let mut line = 1u32;
-            let mut ri = 0;
-            for b in code.iter_mut() {
-                if *b == b'\n' {
-                    line += 1;
-                    continue;
-                }
-                while ri < ranges.len() && line > ranges[ri].1 {
-                    ri += 1;
-                }
-                if ri < ranges.len() && line > ranges[ri].0 && line < ranges[ri].1 {
-                    *b = b' ';
-                }
-            }
-        }
         if !want_code {
             return Vec::new();
         }
-        let mut toks = tokenize(&code, 1);
+        // Lines strictly inside a range are inactive.
+        let mut toks = match pre {
+            Some(mut toks) if p.toks_clean => {
+                let mut ri = 0;
+                toks.retain(|t| {
+                    let line = t.line as u32;
+                    while ri < ranges.len() && line > ranges[ri].1 {
+                        ri += 1;
+                    }
+                    !(ri < ranges.len() && line > ranges[ri].0 && line < ranges[ri].1)
+                });
+                toks
+            }
+            _ => {
+                let mut code = p.code.clone();
+                let mut line = 1u32;
+                let mut ri = 0;
+                for b in code.iter_mut() {
+                    if *b == b'\n' {
+                        line += 1;
+                        continue;
+                    }
+                    while ri < ranges.len() && line > ranges[ri].1 {
+                        ri += 1;
+                    }
+                    if ri < ranges.len() && line > ranges[ri].0 && line < ranges[ri].1 {
+                        *b = b' ';
+                    }
+                }
+                tokenize(&code, 1)
+            }
+        };
         for t in &mut toks {
             t.line = match at {
                 Some(b) => b + t.line,
