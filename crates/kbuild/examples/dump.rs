@@ -1,6 +1,6 @@
 //! Developer tool: dump every field of an index as text, to check that a
 //! change to the indexer keeps its output identical (diff two dumps).
-//!   cargo run --release -p kfit-kbuild --example dump -- build TREE OUT
+//!   cargo run --release -p kfit-kbuild --example dump -- build TREE OUT [SAVE_TO]
 //!   cargo run --release -p kfit-kbuild --example dump -- load CACHE_FILE OUT
 use kfit_kbuild::KernelIndex;
 use std::fmt::Write;
@@ -15,6 +15,9 @@ fn main() {
         x => panic!("unknown mode {x}"),
     };
     eprintln!("{} in {:?}: {} modules", a[1], t.elapsed(), idx.modules.len());
+    if let (Some(f), "build") = (a.get(4), a[1].as_str()) {
+        idx.save(Path::new(f)).unwrap();
+    }
     let mut o = String::new();
     writeln!(o, "version {}", idx.version).unwrap();
     for m in &idx.modules {

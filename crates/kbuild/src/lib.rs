@@ -128,7 +128,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 9;
+const FORMAT: u32 = 10;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -146,16 +146,36 @@ pub struct KernelIndex {
 
 #[derive(Debug, Clone, Default)]
 struct Maps {
-    /// Keyed by the Fx hash of the string (no key copies); lookups compare
-    /// the strings.
-    by_name: cpp::FxMap<u64, Vec<u32>>,
-    by_path: cpp::FxMap<u64, Vec<u32>>,
-    by_driver: cpp::FxMap<u64, Vec<u32>>,
+    /// (Fx hash of the string, module index), sorted: no key copies, a
+    /// binary search finds the modules whose string has that hash, in
+    /// index order; lookups compare the strings.
+    by_name: Vec<(u64, u32)>,
+    by_path: Vec<(u64, u32)>,
+    by_driver: Vec<(u64, u32)>,
     /// alias bus prefix (before ':') → (module, alias index)
     by_bus: cpp::FxMap<String, Vec<(u32, u32)>>,
     /// patterns whose prefix has wildcards (acpi*:, dmi*)
     wild: Vec<(u32, u32)>,
 }
+
+/// The module indices stored under hash `h` (ascending).
+fn hashed(v: &[(u64, u32)], h: u64) -> impl Iterator<Item = u32> + '_ {
+    let from = v.partition_point(|e| e.0 < h);
+    v[from..].iter().take_while(move |e| e.0 == h).map(|e| e.1)
+}
+
+/// [`Maps`] as stored in the cache file (the bus map as a sorted list).
+#[derive(Serialize, Deserialize)]
+struct StoredMaps {
+    by_name: Vec<(u64, u32)>,
+    by_path: Vec<(u64, u32)>,
+    by_driver: Vec<(u64, u32)>,
+    by_bus: Vec<(String, Vec<(u32, u32)>)>,
+    wild: Vec<(u32, u32)>,
+}
+
+/// Modules per section of the cache file: sections decode in parallel.
+const CHUNK: usize = 2048;
 
 fn read_version(tree: &Path) -> Result<String> {
     let mk =
@@ -712,6 +732,14 @@ impl KernelIndex {
                 }
             }
         }
+        if timing {
+            eprintln!("assemble {:?}", t0.elapsed());
+        }
+        // Hundreds of thousands of small allocations: free both at once.
+        rayon::join(|| drop(cache), || drop(global));
+        if timing {
+            eprintln!("freed {:?}", t0.elapsed());
+        }
         let idx = KernelIndex {
             tree: tree.display().to_string(),
             version,
@@ -746,30 +774,121 @@ impl KernelIndex {
     }
 
     /// Read a cached index file.
+    ///
+    /// Layout (all little-endian): `FORMAT` (u32), the number of sections
+    /// (u32), each section's length (u64), then the sections, each a
+    /// bincode value: (tree, version), the diagnostics, the lookup maps,
+    /// then the modules in runs of [`CHUNK`]. The sections are decoded in
+    /// parallel and the maps need no rebuilding.
     pub fn load(file: &Path) -> Result<KernelIndex> {
         let t = std::time::Instant::now();
         let b = std::fs::read(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
         let t1 = t.elapsed();
-        let idx: KernelIndex =
-            bincode::deserialize(&b).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
+        let bad = |e: String| Error::Cache(file.to_path_buf(), e);
+        let u32_at =
+            |o: usize| -> Option<u32> { Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?)) };
+        if u32_at(0) != Some(FORMAT) {
+            return Err(bad("not a cache file of this format".into()));
+        }
+        let n = u32_at(4).ok_or_else(|| bad("truncated".into()))? as usize;
+        if n < 3 {
+            return Err(bad("truncated".into()));
+        }
+        let mut secs: Vec<&[u8]> = Vec::with_capacity(n);
+        let mut off = 8 + 8 * n;
+        for i in 0..n {
+            let o = 8 + 8 * i;
+            let len = b
+                .get(o..o + 8)
+                .map(|x| u64::from_le_bytes(x.try_into().unwrap()) as usize)
+                .ok_or_else(|| bad("truncated".into()))?;
+            let s = b
+                .get(off..off.saturating_add(len))
+                .ok_or_else(|| bad("truncated".into()))?;
+            secs.push(s);
+            off += len;
+        }
+        let de = |e: bincode::Error| bad(e.to_string());
+        let ((head, diags), (maps, chunks)) = rayon::join(
+            || {
+                rayon::join(
+                    || bincode::deserialize::<(String, String)>(secs[0]).map_err(de),
+                    || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
+                )
+            },
+            || {
+                rayon::join(
+                    || bincode::deserialize::<StoredMaps>(secs[2]).map_err(de),
+                    || {
+                        secs[3..]
+                            .par_iter()
+                            .map(|s| bincode::deserialize::<Vec<Module>>(s).map_err(de))
+                            .collect::<Result<Vec<Vec<Module>>>>()
+                    },
+                )
+            },
+        );
+        let (tree, version) = head?;
+        let maps = maps?;
+        let mut modules = Vec::with_capacity(chunks.as_ref().map_or(0, |c| c.iter().map(Vec::len).sum()));
+        for c in chunks? {
+            modules.extend(c);
+        }
         let t2 = t.elapsed();
-        idx.maps();
+        let idx = KernelIndex {
+            tree,
+            version,
+            modules,
+            diags: diags?,
+            maps: std::sync::OnceLock::from(Maps {
+                by_name: maps.by_name,
+                by_path: maps.by_path,
+                by_driver: maps.by_driver,
+                by_bus: maps.by_bus.into_iter().collect(),
+                wild: maps.wild,
+            }),
+        };
         if std::env::var_os("KFIT_TIMING").is_some() {
-            eprintln!(
-                "load: read {t1:?}, decode {:?}, maps {:?}",
-                t2 - t1,
-                t.elapsed() - t2
-            );
+            eprintln!("load: read {t1:?}, decode {:?}", t2 - t1);
         }
         Ok(idx)
     }
 
-    /// Write the index to a file (atomically).
+    /// Write the index to a file (atomically), in the layout [`Self::load`] reads.
     pub fn save(&self, file: &Path) -> Result<()> {
         if let Some(d) = file.parent() {
             std::fs::create_dir_all(d).map_err(|e| Error::Io(d.to_path_buf(), e))?;
         }
-        let b = bincode::serialize(self).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
+        let enc =
+            |r: bincode::Result<Vec<u8>>| r.map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()));
+        let m = self.maps();
+        let mut by_bus: Vec<(String, Vec<(u32, u32)>)> =
+            m.by_bus.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        by_bus.sort();
+        let maps = StoredMaps {
+            by_name: m.by_name.clone(),
+            by_path: m.by_path.clone(),
+            by_driver: m.by_driver.clone(),
+            by_bus,
+            wild: m.wild.clone(),
+        };
+        let mut secs = vec![
+            enc(bincode::serialize(&(&self.tree, &self.version)))?,
+            enc(bincode::serialize(&self.diags))?,
+            enc(bincode::serialize(&maps))?,
+        ];
+        for c in self.modules.chunks(CHUNK) {
+            secs.push(enc(bincode::serialize(c))?);
+        }
+        let mut b = Vec::with_capacity(8 + 8 * secs.len() + secs.iter().map(Vec::len).sum::<usize>());
+        b.extend_from_slice(&FORMAT.to_le_bytes());
+        b.extend_from_slice(&(secs.len() as u32).to_le_bytes());
+        for s in &secs {
+            b.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        }
+        for s in &secs {
+            b.extend_from_slice(s);
+        }
         let tmp = file.with_extension(format!("tmp{}", std::process::id()));
         std::fs::write(&tmp, b).map_err(|e| Error::Io(tmp.clone(), e))?;
         std::fs::rename(&tmp, file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
@@ -786,10 +905,10 @@ impl KernelIndex {
         m.by_name.reserve(self.modules.len());
         m.by_path.reserve(self.modules.len());
         for (i, md) in self.modules.iter().enumerate() {
-            m.by_name.entry(hkey(&md.name)).or_default().push(i as u32);
-            m.by_path.entry(hkey(&md.path)).or_default().push(i as u32);
+            m.by_name.push((hkey(&md.name), i as u32));
+            m.by_path.push((hkey(&md.path), i as u32));
             for d in &md.driver_names {
-                m.by_driver.entry(hkey(d)).or_default().push(i as u32);
+                m.by_driver.push((hkey(d), i as u32));
             }
             for (j, a) in md.aliases.iter().enumerate() {
                 let pre = a.pattern.split(':').next().unwrap_or("");
@@ -805,6 +924,9 @@ impl KernelIndex {
                 }
             }
         }
+        m.by_name.sort_unstable();
+        m.by_path.sort_unstable();
+        m.by_driver.sort_unstable();
         m
     }
 
@@ -818,43 +940,30 @@ impl KernelIndex {
     /// All modules with that KBUILD_MODNAME.
     pub fn modules_named(&self, name: &str) -> Vec<&Module> {
         let n = name.replace('-', "_");
-        let mut v: Vec<&Module> = self
-            .maps()
-            .by_name
-            .get(&hkey(&n))
-            .map(|v| {
-                v.iter()
-                    .map(|&i| &self.modules[i as usize])
-                    .filter(|m| m.name == n)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut v: Vec<&Module> = hashed(&self.maps().by_name, hkey(&n))
+            .map(|i| &self.modules[i as usize])
+            .filter(|m| m.name == n)
+            .collect();
         v.sort_by_key(|m| (m.builtin_only, m.aliases.is_empty()));
         v
     }
 
     /// Module by tree-relative object path (`drivers/usb/host/xhci-pci`).
     pub fn module_by_path(&self, path: &str) -> Option<&Module> {
-        self.maps()
-            .by_path
-            .get(&hkey(path))?
-            .iter()
-            .map(|&i| &self.modules[i as usize])
+        hashed(&self.maps().by_path, hkey(path))
+            .map(|i| &self.modules[i as usize])
             .find(|m| m.path == path)
     }
 
     /// Modules that register a driver called `name` (as printed by lspci -k
     /// or in /sys/bus/*/drivers). Falls back to modules named so.
     pub fn module_by_driver_name(&self, name: &str) -> Vec<&Module> {
-        if let Some(v) = self.maps().by_driver.get(&hkey(name)) {
-            let v: Vec<&Module> = v
-                .iter()
-                .map(|&i| &self.modules[i as usize])
-                .filter(|m| m.driver_names.iter().any(|d| d == name))
-                .collect();
-            if !v.is_empty() {
-                return v;
-            }
+        let v: Vec<&Module> = hashed(&self.maps().by_driver, hkey(name))
+            .map(|i| &self.modules[i as usize])
+            .filter(|m| m.driver_names.iter().any(|d| d == name))
+            .collect();
+        if !v.is_empty() {
+            return v;
         }
         self.modules_named(name)
     }
