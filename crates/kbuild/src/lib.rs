@@ -570,6 +570,20 @@ impl KernelIndex {
     /// Index a kernel source tree (read-only). `progress` is called from
     /// worker threads with the current phase and counts.
     pub fn build(tree: &Path, progress: Option<ProgressFn>) -> Result<KernelIndex> {
+        // Twice as many workers as CPUs: with a cold page cache a worker
+        // often waits for the disk, and another one can use the CPU
+        // meanwhile (6.12 on 2 CPUs, page cache dropped: 19.5 s -> 14.5 s
+        // wall, same CPU time). RAYON_NUM_THREADS keeps its usual meaning.
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+        if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+            if let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                return pool.install(|| Self::build_in_pool(tree, progress));
+            }
+        }
+        Self::build_in_pool(tree, progress)
+    }
+
+    fn build_in_pool(tree: &Path, progress: Option<ProgressFn>) -> Result<KernelIndex> {
         let version = read_version(tree)?;
         let report = |phase: &'static str, done: usize, total: usize| {
             if let Some(p) = progress {
