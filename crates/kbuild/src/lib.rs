@@ -14,8 +14,9 @@
 //! [`KernelIndex::match_modalias`].
 //!
 //! The cache is serialized with `bincode` 1: serde-native, schema-less and
-//! a straight little-endian layout, so decoding the whole index is a single
-//! linear pass (a few ms) and needs no code generation.
+//! a straight little-endian layout, in sections (modules in runs, lookup
+//! maps, diagnostics) that decode in parallel; the maps are stored, not
+//! rebuilt (see [`KernelIndex::load`]).
 
 pub mod cpp;
 pub mod devtable;
