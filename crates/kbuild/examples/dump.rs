@@ -32,6 +32,7 @@ fn main() {
         writeln!(o, "  drivers {:?}", m.driver_names).unwrap();
         writeln!(o, "  firmware {:?}", m.firmware).unwrap();
         writeln!(o, "  sources {:?}", m.sources).unwrap();
+        writeln!(o, "  runtime_sources {:?}", m.runtime_sources).unwrap();
         writeln!(o, "  makefile {}", m.makefile).unwrap();
         for al in &m.aliases {
             writeln!(o, "  alias {} {}:{}", al.pattern, al.file, al.line).unwrap();

@@ -97,6 +97,11 @@ pub struct Module {
     pub firmware: Vec<String>,
     /// Source files (tree-relative) of its objects.
     pub sources: Vec<String>,
+    /// The `.c` files among `sources` that contain one of [`RUNTIME_KEYS`]:
+    /// the only ones where the module can name drivers it needs at run
+    /// time (soft dependencies, child devices), so a resolver reads these
+    /// instead of every source (amdgpu: 6 of 874 files).
+    pub runtime_sources: Vec<String>,
     /// Makefile and line that declare it.
     pub makefile: String,
 }
@@ -107,6 +112,12 @@ impl Module {
         self.symbols[..self.own].iter().flatten()
     }
 }
+
+/// Source constructs through which a module makes the kernel bind other
+/// drivers at run time: `MODULE_SOFTDEP` (modprobe loads the named modules
+/// first or after) and child devices it registers (`platform_device_*`,
+/// MFD cells). [`Module::runtime_sources`] lists the files containing any.
+pub const RUNTIME_KEYS: [&str; 4] = ["MODULE_SOFTDEP", "platform_device", "mfd_cell", "MFD_CELL"];
 
 /// A modalias that matched an alias pattern.
 #[derive(Debug, Clone)]
@@ -129,7 +140,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 12;
+const FORMAT: u32 = 13;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -670,7 +681,7 @@ impl KernelIndex {
             enums: &enums,
             tree,
         };
-        let facts: Vec<Option<scan::FileFacts>> = files
+        let scanned: Vec<(Option<scan::FileFacts>, bool)> = files
             .par_iter()
             .map(|(f, mods)| {
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -678,19 +689,26 @@ impl KernelIndex {
                     report("sources", n, total);
                 }
                 let p = tree.join(f);
-                let src = std::fs::read(&p).ok()?;
+                let Ok(src) = std::fs::read(&p) else {
+                    return (None, false);
+                };
+                let runtime = RUNTIME_KEYS
+                    .iter()
+                    .any(|k| memchr::memmem::find(&src, k.as_bytes()).is_some());
                 if !scan::interesting(&src) {
-                    return None;
+                    return (None, runtime);
                 }
                 let modname = modname_of(&defs[mods[0]].path);
                 let inc = &defs[mods[0]].includes;
                 // Never let one odd file take the whole index down.
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let fx = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     scan::scan_file(&ctx, &p, &src, &modname, inc)
                 }))
-                .ok()
+                .ok();
+                (fx, runtime)
             })
             .collect();
+        let (facts, runtime): (Vec<Option<scan::FileFacts>>, Vec<bool>) = scanned.into_iter().unzip();
         if timing {
             eprintln!("sources {:?}", t0.elapsed());
         }
@@ -726,6 +744,7 @@ impl KernelIndex {
                     aliases: Vec::new(),
                     firmware: Vec::new(),
                     sources: d.sources.clone(),
+                    runtime_sources: Vec::new(),
                     makefile: d.makefile.clone(),
                 }
             })
@@ -734,6 +753,11 @@ impl KernelIndex {
         for (dir, info) in &infos {
             for d in &info.diags {
                 diags.push(format!("{dir}: {d}"));
+            }
+        }
+        for ((f, mods), _) in files.iter().zip(&runtime).filter(|(_, r)| **r) {
+            for &m in mods {
+                modules[m].runtime_sources.push(f.to_string());
             }
         }
         for ((f, mods), fx) in files.iter().zip(facts) {

@@ -224,20 +224,21 @@ impl<'a> Ctx<'a> {
         }
         use rayon::prelude::*;
         let tree = &self.tree;
-        const KEYS: [&[u8]; 4] = [b"MODULE_SOFTDEP", b"platform_device", b"mfd_cell", b"MFD_CELL"];
+        // The index lists the few sources that contain a runtime key
+        // (kfit_kbuild::RUNTIME_KEYS); they are read in the order of
+        // `sources`.
         let v: Scanned = m
             .sources
+            .iter()
+            .filter(|s| m.runtime_sources.contains(s))
+            .collect::<Vec<_>>()
             .par_iter()
             .filter_map(|src| {
                 let bytes = std::fs::read(tree.join(src)).ok()?;
-                KEYS.iter()
-                    .any(|k| memchr::memmem::find(&bytes, k).is_some())
-                    .then(|| {
-                        (
-                            src.clone(),
-                            std::sync::Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
-                        )
-                    })
+                Some((
+                    (*src).clone(),
+                    std::sync::Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
+                ))
             })
             .collect();
         self.scanned.borrow_mut().insert(m.path.clone(), v.clone());
