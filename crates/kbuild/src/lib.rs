@@ -113,6 +113,26 @@ impl Module {
     }
 }
 
+/// Index files kept per cache directory (one per tree and kfit format in
+/// use); older ones are deleted after a new one is written.
+const CACHE_KEEP: usize = 6;
+
+/// Delete all but the `keep` most recently written `.bin` files of `dir`.
+fn prune_cache(dir: &Path, keep: usize) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut bins: Vec<(std::time::SystemTime, PathBuf)> = rd
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".bin")))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    bins.sort_by_key(|b| std::cmp::Reverse(b.0));
+    for (_, p) in bins.into_iter().skip(keep) {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
 /// Source constructs through which a module makes the kernel bind other
 /// drivers at run time: `MODULE_SOFTDEP` (modprobe loads the named modules
 /// first or after) and child devices it registers (`platform_device_*`,
@@ -826,6 +846,7 @@ impl KernelIndex {
         }
         let idx = Self::build(tree, progress)?;
         idx.save(&file)?;
+        prune_cache(cache_dir, CACHE_KEEP);
         Ok(idx)
     }
 
