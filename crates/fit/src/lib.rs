@@ -300,7 +300,10 @@ pub fn fit_with(
     let owned: Option<KernelIndex> = loaded.transpose()?;
     let Some(idx) = index.or(owned.as_ref()) else {
         // Unreachable: the job loads an index exactly when none was given.
-        return Err(Error::Io(opts.tree.display().to_string(), std::io::ErrorKind::NotFound.into()));
+        return Err(Error::Io(
+            opts.tree.display().to_string(),
+            std::io::ErrorKind::NotFound.into(),
+        ));
     };
 
     let (kc_loaded, kconfig_ms) = kconfig_result;
@@ -351,7 +354,26 @@ pub fn fit_with(
             let mut modules = Vec::new();
             let mut any_enabled = false;
             let mut any_blocked = false;
+            // An unbound device that several drivers match equally: the
+            // kernel binds whichever probes first, so one of them suffices
+            // (e.g. ACPI's button and tiny-power-button, which exclude
+            // each other). Companions and bound drivers are all needed.
+            let unbound = dev.driver.is_none() && dev.driver_module.is_none();
+            let alternatives = unbound
+                && d.modules
+                    .iter()
+                    .filter(|m| matches!(m.how, kfit_resolve::How::Alias { .. }))
+                    .count()
+                    > 1;
+            let mut alt_ok = false;
+            let mut alt_blocked = false;
             for m in &d.modules {
+                let is_alt = alternatives && matches!(m.how, kfit_resolve::How::Alias { .. });
+                let (enabled_before, blocked_before) = (any_enabled, any_blocked);
+                if is_alt {
+                    any_enabled = false;
+                    any_blocked = false;
+                }
                 let mut symbols = Vec::new();
                 for req in &m.requires {
                     let gi = goal_of[&req.any_of];
@@ -392,12 +414,22 @@ pub fn fit_with(
                         });
                     }
                 }
+                if is_alt {
+                    // This alternative's own result, folded into the device's.
+                    alt_ok |= !any_blocked;
+                    alt_blocked |= any_blocked;
+                    any_enabled |= enabled_before;
+                    any_blocked = blocked_before;
+                }
                 modules.push(ModuleReport {
                     module: m.module.clone(),
                     path: m.path.clone(),
                     how: m.how.clone(),
                     symbols,
                 });
+            }
+            if alt_blocked && !alt_ok {
+                any_blocked = true;
             }
             let verdict = match d.status {
                 DeviceStatus::NoDriverNeeded => Verdict::NoDriverNeeded,

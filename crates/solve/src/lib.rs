@@ -35,7 +35,7 @@
 //! reported as such.
 
 use kfit_kconfig::{CmpOp, Expr, ExprRef, Kconfig, PropKind, SymbolId, SymbolType, Tristate};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// One thing the caller wants: at least one of `any_of` at `y`.
@@ -202,7 +202,45 @@ impl Outcome {
 /// On return `kc` holds the new configuration: write it with
 /// [`Kconfig::write_config`].
 pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
+    // A goal whose plan was applied but that still ends up off (another
+    // change turned it off again) must not leave its changes behind: its
+    // user values could switch on things no wanted symbol needs (EXPERT, to
+    // show a driver that then conflicts). Such goals are dropped and the
+    // rest is planned again from the base, a few times at most.
+    let mut dropped: BTreeMap<usize, Vec<Blocker>> = BTreeMap::new();
+    let mut rounds_total = 0;
+    let mut attempts = 0;
+    loop {
+        let (mut outcome, failed_with_lines) = solve_once(kc, base_config, goals, &dropped);
+        rounds_total += outcome.rounds;
+        attempts += 1;
+        if failed_with_lines.is_empty() || attempts == 4 {
+            outcome.rounds = rounds_total;
+            return outcome;
+        }
+        for i in failed_with_lines {
+            let b = match &outcome.goals[i] {
+                GoalStatus::Blocked(b) => b.clone(),
+                _ => Vec::new(),
+            };
+            dropped.insert(i, b);
+        }
+        kc.read_config_str(base_config, "base config");
+    }
+}
+
+/// One planning run; goals in `dropped` are not planned and are reported
+/// blocked with the given blockers. Returns the outcome and the goals that
+/// ended blocked although user values were set for them.
+fn solve_once(
+    kc: &mut Kconfig,
+    base_config: &str,
+    goals: &[Goal],
+    dropped: &BTreeMap<usize, Vec<Blocker>>,
+) -> (Outcome, Vec<usize>) {
     let mut planned: Vec<Planned> = Vec::new();
+    // Which goals each user value was set for.
+    let mut line_goals: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     let mut status: Vec<Option<GoalStatus>> = vec![None; goals.len()];
     // Goals already satisfied by the base.
     for (i, g) in goals.iter().enumerate() {
@@ -214,16 +252,32 @@ pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
             status[i] = Some(GoalStatus::AlreadyOn(name.clone()));
         }
     }
-    let mut wanted_on: HashSet<SymbolId> = HashSet::new();
+    // Symbols that must stay on: those that already satisfy a goal in the
+    // base (a plan may not turn them off for another goal), plus every
+    // symbol a round plans on.
+    let mut wanted_on: HashSet<SymbolId> = status
+        .iter()
+        .filter_map(|st| match st {
+            Some(GoalStatus::AlreadyOn(name)) => kc.lookup(name),
+            _ => None,
+        })
+        .collect();
     let mut user_lines: BTreeMap<String, Tristate> = BTreeMap::new();
     let mut rounds = 0;
     let mut last_blockers: Vec<Vec<Blocker>> = vec![Vec::new(); goals.len()];
+    for (&i, b) in dropped {
+        if status[i].is_none() {
+            last_blockers[i] = b.clone();
+        }
+    }
+    let skip = |i: usize| dropped.contains_key(&i);
     for _ in 0..8 {
         rounds += 1;
         let mut plan = Plan::new(kc, &wanted_on);
         let mut any = false;
+        let mut owner: Vec<usize> = Vec::new();
         for (i, g) in goals.iter().enumerate() {
-            if status[i].is_some() {
+            if status[i].is_some() || skip(i) {
                 continue;
             }
             let mut errs = Vec::new();
@@ -252,6 +306,7 @@ pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
             if !done {
                 last_blockers[i] = errs;
             }
+            owner.resize(plan.steps.len(), i);
         }
         let steps = plan.steps;
         for s in &steps {
@@ -260,10 +315,11 @@ pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
             }
         }
         let mut changed = false;
-        for s in &steps {
+        for (k, s) in steps.iter().enumerate() {
             if s.via == Via::User {
                 let name = &kc.symbol(s.id).name;
                 changed |= user_lines.insert(name.clone(), s.value) != Some(s.value);
+                line_goals.entry(name.clone()).or_default().insert(owner[k]);
             }
             let name = kc.symbol(s.id).name.clone();
             if !planned.iter().any(|p| p.symbol == name && p.value == s.value) {
@@ -284,7 +340,7 @@ pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
         // Verify with the engine.
         let mut open = false;
         for (i, g) in goals.iter().enumerate() {
-            if status[i].is_some() {
+            if status[i].is_some() || skip(i) {
                 continue;
             }
             if let Some(name) = g
@@ -328,6 +384,11 @@ pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
             last_blockers[i] = because;
         }
     }
+    // Goals that end blocked although user values were set for them.
+    let failed_with_lines: Vec<usize> = (0..goals.len())
+        .filter(|&i| status[i].is_none() && !skip(i))
+        .filter(|i| line_goals.values().any(|g| g.contains(i)))
+        .collect();
     let goals = status
         .into_iter()
         .enumerate()
@@ -341,11 +402,14 @@ pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
             })
         })
         .collect();
-    Outcome {
-        goals,
-        planned,
-        rounds,
-    }
+    (
+        Outcome {
+            goals,
+            planned,
+            rounds,
+        },
+        failed_with_lines,
+    )
 }
 
 #[derive(Clone, Debug)]

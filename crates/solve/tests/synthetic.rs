@@ -1,0 +1,134 @@
+//! The solver on small in-memory Kconfig trees: each test one rule of how
+//! a wanted symbol is reached (or why not). Values are always read back
+//! from the engine, which `tests/conformance.rs` of kfit-kconfig checks
+//! against the kernel's own `conf`.
+
+use kfit_kconfig::{Kconfig, LoadOptions, Tristate};
+use kfit_solve::{solve, Goal, GoalStatus};
+
+fn load(text: &str, base: &str) -> Kconfig {
+    let opts = LoadOptions {
+        allow_shell: false,
+        probe_cache_dir: None,
+        model_cache_dir: None,
+        kernelversion: Some("1.0".into()),
+        ..Default::default()
+    };
+    let mut kc = Kconfig::from_text("/nonexistent".as_ref(), text, &opts).expect("parses");
+    kc.read_config_str(base, "base");
+    kc
+}
+
+fn goal(names: &[&str]) -> Goal {
+    Goal {
+        any_of: names.iter().map(|s| s.to_string()).collect(),
+        reason: "test".into(),
+    }
+}
+
+fn val(kc: &Kconfig, name: &str) -> Tristate {
+    kc.tristate(kc.lookup(name).expect("symbol"))
+}
+
+const MODULES: &str = "config MODULES\n\tbool \"modules\"\n\tmodules\n";
+
+#[test]
+fn depends_chain_is_enabled() {
+    let text = format!(
+        "{MODULES}config A\n\tbool \"a\"\nconfig B\n\tbool \"b\"\n\tdepends on A\nconfig C\n\ttristate \"c\"\n\tdepends on B\n"
+    );
+    let base = "# CONFIG_MODULES is not set\n";
+    let mut kc = load(&text, base);
+    let out = solve(&mut kc, base, &[goal(&["C"])]);
+    assert!(
+        matches!(out.goals[0], GoalStatus::Enabled(ref s) if s == "C"),
+        "{:?}",
+        out.goals
+    );
+    for s in ["A", "B", "C"] {
+        assert_eq!(val(&kc, s), Tristate::Yes, "{s}");
+    }
+}
+
+#[test]
+fn symbol_without_prompt_comes_from_a_selector() {
+    let text = "config LIB\n\tbool\nconfig USER\n\tbool \"user\"\n\tselect LIB\n";
+    let mut kc = load(text, "");
+    let out = solve(&mut kc, "", &[goal(&["LIB"])]);
+    assert!(matches!(out.goals[0], GoalStatus::Enabled(_)), "{:?}", out.goals);
+    assert_eq!(val(&kc, "USER"), Tristate::Yes);
+}
+
+#[test]
+fn choice_member_is_selected() {
+    let text =
+        "choice\n\tprompt \"pick\"\nconfig ONE\n\tbool \"one\"\nconfig TWO\n\tbool \"two\"\nendchoice\n";
+    let mut kc = load(text, "");
+    assert_eq!(val(&kc, "ONE"), Tristate::Yes);
+    let out = solve(&mut kc, "", &[goal(&["TWO"])]);
+    assert!(matches!(out.goals[0], GoalStatus::Enabled(_)), "{:?}", out.goals);
+    assert_eq!(val(&kc, "TWO"), Tristate::Yes);
+    assert_eq!(val(&kc, "ONE"), Tristate::No);
+}
+
+#[test]
+fn unreachable_goal_is_blocked_with_the_expression() {
+    let text = "config BROKEN\n\tbool\nconfig X\n\tbool \"x\"\n\tdepends on BROKEN\n";
+    let mut kc = load(text, "");
+    let before = kc.write_config();
+    let out = solve(&mut kc, "", &[goal(&["X"])]);
+    let GoalStatus::Blocked(b) = &out.goals[0] else {
+        panic!("{:?}", out.goals)
+    };
+    let msg = b.iter().map(|b| b.to_string()).collect::<Vec<_>>().join("\n");
+    assert!(msg.contains("BROKEN"), "{msg}");
+    assert_eq!(kc.write_config(), before, "a blocked goal changes nothing");
+}
+
+/// A symbol that already satisfies one goal is never turned off to make
+/// room for another goal's `depends on !A`.
+#[test]
+fn already_on_goal_is_not_turned_off_for_another() {
+    let text = "config A\n\tbool \"a\"\nconfig B\n\tbool \"b\"\n\tdepends on !A\n";
+    let base = "CONFIG_A=y\n";
+    let mut kc = load(text, base);
+    let out = solve(&mut kc, base, &[goal(&["A"]), goal(&["B"])]);
+    assert!(
+        matches!(out.goals[0], GoalStatus::AlreadyOn(_)),
+        "{:?}",
+        out.goals
+    );
+    assert!(matches!(out.goals[1], GoalStatus::Blocked(_)), "{:?}", out.goals);
+    assert_eq!(val(&kc, "A"), Tristate::Yes);
+}
+
+/// A goal whose plan is applied but then undone by another goal leaves
+/// none of its changes behind (here: EXPERT, which only it needed).
+#[test]
+fn a_goal_turned_off_again_leaves_no_changes() {
+    let text = "config EXPERT\n\tbool \"expert\"\nconfig H\n\tbool \"h\"\nconfig K\n\tbool \"k\"\n\tdepends on EXPERT && !H\n";
+    let mut kc = load(text, "");
+    let out = solve(&mut kc, "", &[goal(&["K"]), goal(&["H"])]);
+    assert!(matches!(out.goals[0], GoalStatus::Blocked(_)), "{:?}", out.goals);
+    assert!(matches!(out.goals[1], GoalStatus::Enabled(_)), "{:?}", out.goals);
+    assert_eq!(val(&kc, "H"), Tristate::Yes);
+    assert_eq!(
+        val(&kc, "EXPERT"),
+        Tristate::No,
+        "EXPERT was only for the blocked K"
+    );
+}
+
+#[test]
+fn alternatives_prefer_the_one_already_on() {
+    let text = "config P\n\tbool \"p\"\nconfig Q\n\tbool \"q\"\n";
+    let base = "CONFIG_Q=y\n";
+    let mut kc = load(text, base);
+    let out = solve(&mut kc, base, &[goal(&["P", "Q"])]);
+    assert!(
+        matches!(out.goals[0], GoalStatus::AlreadyOn(ref s) if s == "Q"),
+        "{:?}",
+        out.goals
+    );
+    assert_eq!(val(&kc, "P"), Tristate::No);
+}
