@@ -213,8 +213,9 @@ pub struct Macro {
     pub body: Vec<Tok>,
 }
 
-/// Parse the text after `#define`.
-pub fn parse_define(rest: &str) -> Option<(String, Macro)> {
+/// The macro name after `#define` (leading blanks skipped): its byte
+/// range in `rest`, `None` when there is no identifier.
+pub(crate) fn define_name(rest: &str) -> Option<(usize, usize)> {
     let b = rest.as_bytes();
     let mut i = 0;
     while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
@@ -224,9 +225,13 @@ pub fn parse_define(rest: &str) -> Option<(String, Macro)> {
     while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
         i += 1;
     }
-    if i == s {
-        return None;
-    }
+    (i > s).then_some((s, i))
+}
+
+/// Parse the text after `#define`.
+pub fn parse_define(rest: &str) -> Option<(String, Macro)> {
+    let b = rest.as_bytes();
+    let (s, mut i) = define_name(rest)?;
     let name = rest[s..i].to_string();
     let mut params = None;
     let mut variadic = false;

@@ -24,15 +24,8 @@ impl Def {
     /// `None` where [`parse_define`] would fail (the directive is dropped).
     fn new(rest: &str) -> Option<(String, Def)> {
         let b = rest.as_bytes();
-        let mut i = 0;
-        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
-            i += 1;
-        }
-        let s = i;
-        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-            i += 1;
-        }
-        if i == s || (i < b.len() && b[i] == b'(' && !rest[i..].contains(')')) {
+        let (s, i) = crate::cpp::define_name(rest)?;
+        if i < b.len() && b[i] == b'(' && !rest[i..].contains(')') {
             return None;
         }
         Some((
