@@ -711,6 +711,22 @@ impl<'t> Eval<'t> {
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos)
     }
+    /// Skip a balanced `( ... )` group starting at the current token.
+    fn skip_parens(&mut self) {
+        let mut d = 0;
+        while let Some(n) = self.peek() {
+            let (open, close) = (n.is("("), n.is(")"));
+            self.pos += 1;
+            if open {
+                d += 1;
+            } else if close {
+                d -= 1;
+                if d == 0 {
+                    break;
+                }
+            }
+        }
+    }
     fn eat(&mut self, p: &str) -> bool {
         if self.peek().is_some_and(|t| t.is(p)) {
             self.pos += 1;
@@ -892,19 +908,7 @@ impl<'t> Eval<'t> {
                         && self.toks.get(self.pos + 1).is_some_and(|n| n.s == "struct")
                         && self.toks.get(self.pos + 2).is_some_and(|n| n.is("{"))
                     {
-                        let mut d = 0;
-                        while let Some(n) = self.peek() {
-                            let (open, close) = (n.is("("), n.is(")"));
-                            self.pos += 1;
-                            if open {
-                                d += 1;
-                            } else if close {
-                                d -= 1;
-                                if d == 0 {
-                                    break;
-                                }
-                            }
-                        }
+                        self.skip_parens();
                         return Some(Val::Int(0));
                     }
                     return None;
@@ -912,19 +916,7 @@ impl<'t> Eval<'t> {
                 if self.ident_zero {
                     // Function-like call of an unknown macro in #if: 0.
                     if self.peek().is_some_and(|n| n.is("(")) {
-                        let mut d = 0;
-                        while let Some(n) = self.peek() {
-                            let (open, close) = (n.is("("), n.is(")"));
-                            self.pos += 1;
-                            if open {
-                                d += 1;
-                            } else if close {
-                                d -= 1;
-                                if d == 0 {
-                                    break;
-                                }
-                            }
-                        }
+                        self.skip_parens();
                     }
                     Some(Val::Int(0))
                 } else {
