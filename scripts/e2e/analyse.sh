@@ -56,7 +56,7 @@ out=$(awk -F'\t' -v CMP="$CMP" '
       else if (inref && rb[k] > tb[k] + 0) { bad++; s = "bound by Debian" }
       else if (inru) { both++; s = "unbound under Debian too" }
       else if (inref) { both++; s = "Debian bound this key as often as this kernel did" }
-      else { new++; s = "not in Debian listing (6.12-only device node)" }
+      else { new++; s = "not in Debian listing (a device node its kernel did not create)" }
       split(k, kk, "\t")
       printf "UNBOUND here (%dx)\t%s\t%s\t%s\t%s\n", tu[k], kk[1], tuk[k], kk[2], s
     }
