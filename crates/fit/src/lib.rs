@@ -338,7 +338,56 @@ pub fn fit_with(
     timings.resolve_ms = t.elapsed().as_millis();
 
     let t = Instant::now();
-    let outcome = kfit_solve::solve(&mut kc, &base_text, &goals);
+    let mut outcome = kfit_solve::solve(&mut kc, &base_text, &goals);
+    // An unbound device whose own (most specific) matches all stay blocked
+    // is driven by a less specific match the kernel would bind as well:
+    // one already on if there is one, else the first, solved again from
+    // the base together with everything else.
+    let mut fallback_of: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut added = false;
+    for (mi, (_, _, r)) in resolutions.iter().enumerate() {
+        for (di, d) in r.devices.iter().enumerate() {
+            let own: Vec<_> = d
+                .modules
+                .iter()
+                .filter(|m| matches!(m.how, How::Alias { .. }))
+                .collect();
+            let blocked = |m: &kfit_resolve::ModuleNeed| {
+                m.requires
+                    .iter()
+                    .any(|q| matches!(outcome.goals[goal_of[&q.any_of]], GoalStatus::Blocked(_)))
+            };
+            if d.fallbacks.is_empty() || own.is_empty() || !own.iter().all(|m| blocked(m)) {
+                continue;
+            }
+            let on = |q: &kfit_resolve::Requirement| {
+                q.any_of
+                    .iter()
+                    .any(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes))
+            };
+            let pick = d
+                .fallbacks
+                .iter()
+                .position(|f| f.requires.iter().all(on))
+                .unwrap_or(0);
+            fallback_of.insert((mi, di), pick);
+            let f = &d.fallbacks[pick];
+            for q in &f.requires {
+                goal_of.entry(q.any_of.clone()).or_insert_with(|| {
+                    added = true;
+                    goals.push(Goal {
+                        any_of: q.any_of.clone(),
+                        reason: format!("{} ({})", f.module, q.why),
+                    });
+                    goals.len() - 1
+                });
+            }
+        }
+    }
+    if added {
+        kc.read_config_str(&base_text, "base config");
+        outcome = kfit_solve::solve(&mut kc, &base_text, &goals);
+    }
     timings.solve_ms = t.elapsed().as_millis();
     let config = kc.write_config();
     let changed = kfit_solve::config_diff(&base_config, &config);
@@ -347,10 +396,19 @@ pub fn fit_with(
     let mut summary = Summary::default();
     let mut reports = Vec::new();
     let mut firmware_inputs = Vec::new();
-    for (name, machine, r) in &resolutions {
+    for (mi, (name, machine, r)) in resolutions.iter().enumerate() {
         let mut devices = Vec::new();
-        for d in &r.devices {
+        for (di, d) in r.devices.iter().enumerate() {
             let dev = &machine.devices[d.index];
+            let fallback = fallback_of.get(&(mi, di)).map(|&k| &d.fallbacks[k]);
+            let device_modules: Vec<&kfit_resolve::ModuleNeed> = d.modules.iter().chain(fallback).collect();
+            let mut notes = d.notes.clone();
+            if let Some(f) = fallback {
+                notes.push(format!(
+                    "the most specific match cannot be enabled; {} matches too (less specifically) and drives it",
+                    f.module
+                ));
+            }
             let mut modules = Vec::new();
             let mut any_enabled = false;
             let mut any_blocked = false;
@@ -360,14 +418,14 @@ pub fn fit_with(
             // each other). Companions and bound drivers are all needed.
             let unbound = dev.driver.is_none() && dev.driver_module.is_none();
             let alternatives = unbound
-                && d.modules
+                && device_modules
                     .iter()
                     .filter(|m| matches!(m.how, kfit_resolve::How::Alias { .. }))
                     .count()
                     > 1;
             let mut alt_ok = false;
             let mut alt_blocked = false;
-            for m in &d.modules {
+            for m in device_modules {
                 let is_alt = alternatives && matches!(m.how, kfit_resolve::How::Alias { .. });
                 let (enabled_before, blocked_before) = (any_enabled, any_blocked);
                 if is_alt {
@@ -451,7 +509,7 @@ pub fn fit_with(
                 driver: d.driver.clone(),
                 verdict,
                 modules,
-                notes: d.notes.clone(),
+                notes,
             });
         }
         reports.push(MachineReport {

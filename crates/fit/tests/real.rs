@@ -271,3 +271,46 @@ fn audit_of_ix_config_against_q35() {
         findings.len()
     );
 }
+
+/// From IDs alone (no bound drivers, no loaded modules: what `lspci -n`
+/// and a modalias list give): nothing is left blocked. Boot keyboards and
+/// mice match usbkbd/usbmouse most specifically, which exclude USB_HID;
+/// usbhid (a less specific match) drives them. No blocked goal leaves a
+/// change behind, so EXPERT (usbkbd's visibility) stays off.
+#[test]
+fn q35_from_ids_alone_blocks_nothing() {
+    let e = env();
+    let base = defconfig_nomodules(&e);
+    let listings = ["lspci-nnk.txt", "lsusb.txt", "modalias-uevent.txt"]
+        .iter()
+        .map(|f| q35(f))
+        .collect();
+    let fit = kfit_fit::fit(&opts(&e, base, listings), None).unwrap();
+    for d in &fit.machines[0].devices {
+        if d.verdict == Verdict::Blocked {
+            eprintln!("blocked: {} {:?}", d.label, d.notes);
+        }
+    }
+    assert_eq!(fit.summary.blocked, 0);
+    let v = values(&fit.config);
+    assert_eq!(v.get("USB_HID").map(String::as_str), Some("y"));
+    assert_ne!(v.get("EXPERT").map(String::as_str), Some("y"));
+    // Every requirement kfit met (alternatives it could not enable aside)
+    // stays y through the kernel's own olddefconfig.
+    let after = values(&kernel_olddefconfig(&e, &fit.config, "q35-ids"));
+    let mut bad = Vec::new();
+    for d in &fit.machines[0].devices {
+        for md in &d.modules {
+            for s in md.symbols.iter().filter(|s| s.status != "blocked") {
+                if !s
+                    .any_of
+                    .iter()
+                    .any(|a| after.get(a).map(String::as_str) == Some("y"))
+                {
+                    bad.push(format!("{} → {}: {:?}", d.label, md.module, s.any_of));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}

@@ -139,7 +139,17 @@ pub struct DeviceResolution {
     pub modules: Vec<ModuleNeed>,
     /// Notes for the report (ambiguities, hints ignored, ...).
     pub notes: Vec<String>,
+    /// For a device no driver is bound to: the less specific matches, most
+    /// specific first (at most [`MAX_FALLBACKS`]). The kernel binds any
+    /// matching driver that is built in, so these drive the device when
+    /// none of `modules` can be enabled (a boot keyboard matches usbkbd
+    /// before usbhid, but usbkbd `depends on USB_HID != y`). Not part of
+    /// [`Resolution::requirements`]: a caller falls back to them.
+    pub fallbacks: Vec<ModuleNeed>,
 }
+
+/// Fallback drivers kept per unbound device.
+pub const MAX_FALLBACKS: usize = 3;
 
 /// The resolution of a whole machine.
 #[derive(Debug, Clone, Serialize)]
@@ -345,6 +355,7 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         status: DeviceStatus::Resolved,
         modules: Vec::new(),
         notes: Vec::new(),
+        fallbacks: Vec::new(),
     };
     let idx = cx.idx;
     let modalias = d.modalias_or_synth();
@@ -465,8 +476,23 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
                 .join(", ")
         ));
     }
-    for m in best {
+    for m in &best {
         out.modules.push(cx.need(m.module, How::from_match(m), d.device));
+    }
+    // Less specific matches of an unbound device (never when the listing's
+    // hints chose the driver).
+    let hinted = best.iter().any(|m| hints.contains(&m.module.name));
+    if d.driver.is_none() && d.driver_module.is_none() && !hinted {
+        let mut seen: BTreeSet<&str> = best.iter().map(|m| m.module.name.as_str()).collect();
+        for m in &matches {
+            if out.fallbacks.len() == MAX_FALLBACKS {
+                break;
+            }
+            if seen.insert(m.module.name.as_str()) {
+                out.fallbacks
+                    .push(cx.need(m.module, How::from_match(m), d.device));
+            }
+        }
     }
     out
 }
