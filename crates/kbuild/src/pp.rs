@@ -250,6 +250,23 @@ impl Simple {
     }
 }
 
+/// Is the logical line at the end of `out` (backslash continuations
+/// joined) a preprocessor directive?
+fn in_directive(out: &[u8]) -> bool {
+    let mut end = out.len();
+    let start = loop {
+        match memchr::memrchr(b'\n', &out[..end]) {
+            Some(p) if p > 0 && out[p - 1] == b'\\' => end = p - 1,
+            Some(p) => break p + 1,
+            None => break 0,
+        }
+    };
+    out[start..]
+        .iter()
+        .find(|&&b| b != b' ' && b != b'\t')
+        .is_some_and(|&b| b == b'#')
+}
+
 /// Replace comments by spaces (keeping newlines), respecting literals.
 pub fn strip_comments(src: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(src.len());
@@ -270,10 +287,19 @@ pub fn strip_comments(src: &[u8]) -> Vec<u8> {
             }
             out.push(b' ');
         } else if c == b'/' && i + 1 < n && src[i + 1] == b'*' {
+            // A block comment is one space (C translation phase 3): in a
+            // directive, the newlines inside it do not end the directive
+            // (sound/usb/quirks-table.h's QUIRK_RME_DIGIFACE has one in its
+            // body), so they become continuations there; elsewhere plain
+            // newlines keep the line numbers.
+            let directive = in_directive(&out);
             i += 2;
             out.push(b' ');
             while i < n && !(src[i] == b'*' && i + 1 < n && src[i + 1] == b'/') {
                 if src[i] == b'\n' {
+                    if directive {
+                        out.push(b'\\');
+                    }
                     out.push(b'\n');
                 }
                 i += 1;
@@ -1223,5 +1249,19 @@ impl Run<'_> {
             ii += 1;
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod strip_tests {
+    use super::strip_comments;
+
+    #[test]
+    fn block_comment_inside_a_define_continues_it() {
+        let out = strip_comments(b"#define A 1 /* x\n y */ + 2\nint b; /* c\n d */ int e;\n");
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out.lines().count(), 4, "line count kept: {out:?}");
+        assert!(out.starts_with("#define A 1  \\\n + 2\n"), "{out:?}");
+        assert!(out.contains("int b;  \n int e;"), "{out:?}");
     }
 }
