@@ -295,6 +295,13 @@ fn q35_from_ids_alone_blocks_nothing() {
     let v = values(&fit.config);
     assert_eq!(v.get("USB_HID").map(String::as_str), Some("y"));
     assert_ne!(v.get("EXPERT").map(String::as_str), Some("y"));
+    // Found by booting this config: a USB audio class device (its alias sits
+    // after a multi-line comment inside a #define of quirks-table.h), HDA
+    // codecs no vendor driver claims (the generic parser), and a platform
+    // device bound by name only (reg-dummy → REGULATOR).
+    for s in ["SND_USB_AUDIO", "SND_HDA_GENERIC", "REGULATOR"] {
+        assert_eq!(v.get(s).map(String::as_str), Some("y"), "{s}");
+    }
     // Every requirement kfit met (alternatives it could not enable aside)
     // stays y through the kernel's own olddefconfig.
     let after = values(&kernel_olddefconfig(&e, &fit.config, "q35-ids"));

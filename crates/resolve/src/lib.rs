@@ -79,6 +79,12 @@ pub enum How {
         /// Where the table entry is (`file:line`).
         at: String,
     },
+    /// The platform bus binds a driver registered under the device's own
+    /// name (`platform_match`: no id table needed).
+    NameMatch {
+        /// The device (and driver) name.
+        name: String,
+    },
     /// Runtime companion of another module.
     Companion {
         /// The module that needs it.
@@ -459,6 +465,39 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         ));
         return out;
     }
+    if best.is_empty() && d.bus == Bus::HdAudio && d.driver.is_none() && d.driver_module.is_none() {
+        // A codec no vendor driver claims: the generic parser binds it.
+        if let Some((module, because)) = hda_generic_codecs(cx, true).into_iter().next() {
+            out.modules.push(cx.need(
+                module,
+                How::Companion {
+                    of: "snd_hda_codec".into(),
+                    because,
+                },
+                None,
+            ));
+            return out;
+        }
+    }
+    if best.is_empty() && d.bus == Bus::Platform && d.driver.is_none() && d.driver_module.is_none() {
+        // platform_match falls back to comparing names: a built-in driver
+        // without MODULE_ALIAS (reg-dummy) binds a device of its name.
+        if let Some(name) = modalias.as_deref().and_then(|m| m.strip_prefix("platform:")) {
+            let cands = idx.module_by_driver_name(name);
+            if !cands.is_empty() {
+                for module in cands {
+                    out.modules.push(cx.need(
+                        module,
+                        How::NameMatch {
+                            name: name.to_string(),
+                        },
+                        None,
+                    ));
+                }
+                return out;
+            }
+        }
+    }
     if best.is_empty() {
         out.status = if d.driver.is_some() || d.driver_module.is_some() {
             DeviceStatus::DriverNotInKernel
@@ -532,6 +571,55 @@ fn pick_matches<'a, 'b>(
     uniq.into_iter().filter(|m| m.specificity == top).collect()
 }
 
+/// The generic HDA codec drivers that `codec_bind_generic`
+/// (sound/pci/hda/hda_bind.c) binds every codec no vendor driver claims
+/// to: the `HDA_CODEC_ID_GENERIC*` ids of include/sound/hda_codec.h,
+/// resolved through the index like any codec modalias. `plain_only` keeps
+/// HDA_CODEC_ID_GENERIC alone (not the HDMI one).
+fn hda_generic_codecs<'a>(cx: &Ctx<'a>, plain_only: bool) -> Vec<(&'a Module, String)> {
+    let idx = cx.idx;
+    let mut out = Vec::new();
+    let bind = "sound/pci/hda/hda_bind.c";
+    let at = cx
+        .source(bind)
+        .and_then(|t| {
+            t.lines()
+                .position(|l| l.contains("static int codec_bind_generic"))
+                .map(|p| format!("{bind}:{}", p + 1))
+        })
+        .unwrap_or_else(|| bind.to_string());
+    let hdr = "include/sound/hda_codec.h";
+    let Some(text) = cx.source(hdr) else {
+        return out;
+    };
+    for (i, l) in text.lines().enumerate() {
+        let mut w = l.split_whitespace();
+        if w.next() != Some("#define") {
+            continue;
+        }
+        let (Some(name), Some(val)) = (w.next(), w.next()) else {
+            continue;
+        };
+        if !name.starts_with("HDA_CODEC_ID_GENERIC") || (plain_only && name != "HDA_CODEC_ID_GENERIC") {
+            continue;
+        }
+        let Ok(id) = u32::from_str_radix(val.trim_start_matches("0x"), 16) else {
+            continue;
+        };
+        let ma = format!("hdaudio:v{id:08X}r*a01*");
+        for mm in idx.match_modalias(&ma).into_iter().take(1) {
+            out.push((
+                mm.module,
+                format!(
+                    "codecs fall back to {name} ({hdr}:{}) in codec_bind_generic ({at})",
+                    i + 1
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// Companion modules of `m` for device `d`.
 fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
     let idx = cx.idx;
@@ -600,43 +688,8 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
         // codec modalias. Vendor codec drivers only add quirks; they are
         // found from hdaudio modaliases when the listing has them.
         if class == (Some(0x04), Some(0x03)) && !cx.has_bus.contains("hdaudio") {
-            let bind = "sound/pci/hda/hda_bind.c";
-            let at = cx
-                .source(bind)
-                .and_then(|t| {
-                    t.lines()
-                        .position(|l| l.contains("static int codec_bind_generic"))
-                        .map(|p| format!("{bind}:{}", p + 1))
-                })
-                .unwrap_or_else(|| bind.to_string());
-            let hdr = "include/sound/hda_codec.h";
-            if let Some(text) = cx.source(hdr) {
-                for (i, l) in text.lines().enumerate() {
-                    let mut w = l.split_whitespace();
-                    if w.next() != Some("#define") {
-                        continue;
-                    }
-                    let (Some(name), Some(val)) = (w.next(), w.next()) else {
-                        continue;
-                    };
-                    if !name.starts_with("HDA_CODEC_ID_GENERIC") {
-                        continue;
-                    }
-                    let Ok(id) = u32::from_str_radix(val.trim_start_matches("0x"), 16) else {
-                        continue;
-                    };
-                    let ma = format!("hdaudio:v{id:08X}r*a01*");
-                    for mm in idx.match_modalias(&ma).into_iter().take(1) {
-                        push(
-                            &mut out,
-                            mm.module,
-                            format!(
-                                "codecs fall back to {name} ({hdr}:{}) in codec_bind_generic ({at})",
-                                i + 1
-                            ),
-                        );
-                    }
-                }
+            for (module, because) in hda_generic_codecs(cx, false) {
+                push(&mut out, module, because);
             }
         }
         // Virtio PCI function: the virtio device behind it.
