@@ -206,6 +206,11 @@ impl Device {
         }
     }
 
+    /// The listing names a driver or driver module bound to the device.
+    pub fn is_bound(&self) -> bool {
+        self.driver.is_some() || self.driver_module.is_some()
+    }
+
     /// A USB interface (`1-2:1.0`), as opposed to a USB device (`1-2`, `usb1`).
     pub fn is_usb_interface(&self) -> bool {
         self.bus == Bus::Usb && self.address.contains(':')

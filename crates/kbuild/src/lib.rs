@@ -97,7 +97,7 @@ pub struct Module {
     pub firmware: Vec<String>,
     /// Source files (tree-relative) of its objects.
     pub sources: Vec<String>,
-    /// The `.c` files among `sources` that contain one of [`RUNTIME_KEYS`]:
+    /// The `.c` files among `sources` (in their order) that contain one of [`RUNTIME_KEYS`]:
     /// the only ones where the module can name drivers it needs at run
     /// time (soft dependencies, child devices), so a resolver reads these
     /// instead of every source (amdgpu: 6 of 874 files).
@@ -160,7 +160,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 14;
+const FORMAT: u32 = 15;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -775,10 +775,19 @@ impl KernelIndex {
                 diags.push(format!("{dir}: {d}"));
             }
         }
-        for ((f, mods), _) in files.iter().zip(&runtime).filter(|(_, r)| **r) {
-            for &m in mods {
-                modules[m].runtime_sources.push(f.to_string());
-            }
+        let runtime: HashSet<&str> = files
+            .iter()
+            .zip(&runtime)
+            .filter(|(_, r)| **r)
+            .map(|((f, _), _)| *f)
+            .collect();
+        for md in &mut modules {
+            md.runtime_sources = md
+                .sources
+                .iter()
+                .filter(|s| runtime.contains(s.as_str()))
+                .cloned()
+                .collect();
         }
         for ((f, mods), fx) in files.iter().zip(facts) {
             let Some(fx) = fx else { continue };

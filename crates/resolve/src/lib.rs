@@ -241,18 +241,14 @@ impl<'a> Ctx<'a> {
         use rayon::prelude::*;
         let tree = &self.tree;
         // The index lists the few sources that contain a runtime key
-        // (kfit_kbuild::RUNTIME_KEYS); they are read in the order of
-        // `sources`.
+        // (kfit_kbuild::RUNTIME_KEYS).
         let v: Scanned = m
-            .sources
-            .iter()
-            .filter(|s| m.runtime_sources.contains(s))
-            .collect::<Vec<_>>()
+            .runtime_sources
             .par_iter()
             .filter_map(|src| {
                 let bytes = std::fs::read(tree.join(src)).ok()?;
                 Some((
-                    (*src).clone(),
+                    src.clone(),
                     std::sync::Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
                 ))
             })
@@ -458,48 +454,40 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         out.status = DeviceStatus::NoDriverNeeded;
         out.notes.push(format!(
             "{} was loaded on the listed machine and left this device unbound",
-            best.iter()
-                .map(|m| m.module.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            module_names(&best)
         ));
         return out;
     }
-    if best.is_empty() && d.bus == Bus::HdAudio && d.driver.is_none() && d.driver_module.is_none() {
+    if best.is_empty() && !d.is_bound() {
         // A codec no vendor driver claims: the generic parser binds it.
-        if let Some((module, because)) = hda_generic_codecs(cx, true).into_iter().next() {
-            out.modules.push(cx.need(
-                module,
-                How::Companion {
+        if d.bus == Bus::HdAudio {
+            if let Some((module, because)) = hda_generic_codecs(cx, true).into_iter().next() {
+                let how = How::Companion {
                     of: "snd_hda_codec".into(),
                     because,
-                },
-                None,
-            ));
-            return out;
+                };
+                out.modules.push(cx.need(module, how, None));
+                return out;
+            }
         }
-    }
-    if best.is_empty() && d.bus == Bus::Platform && d.driver.is_none() && d.driver_module.is_none() {
         // platform_match falls back to comparing names: a built-in driver
         // without MODULE_ALIAS (reg-dummy) binds a device of its name.
-        if let Some(name) = modalias.as_deref().and_then(|m| m.strip_prefix("platform:")) {
+        let platform_name = modalias.as_deref().and_then(|m| m.strip_prefix("platform:"));
+        if let Some(name) = platform_name.filter(|_| d.bus == Bus::Platform) {
             let cands = idx.module_by_driver_name(name);
             if !cands.is_empty() {
                 for module in cands {
-                    out.modules.push(cx.need(
-                        module,
-                        How::NameMatch {
-                            name: name.to_string(),
-                        },
-                        None,
-                    ));
+                    let how = How::NameMatch {
+                        name: name.to_string(),
+                    };
+                    out.modules.push(cx.need(module, how, None));
                 }
                 return out;
             }
         }
     }
     if best.is_empty() {
-        out.status = if d.driver.is_some() || d.driver_module.is_some() {
+        out.status = if d.is_bound() {
             DeviceStatus::DriverNotInKernel
         } else {
             DeviceStatus::NoDriverNeeded
@@ -507,13 +495,8 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         return out;
     }
     if best.len() > 1 {
-        out.notes.push(format!(
-            "several drivers match equally: {}",
-            best.iter()
-                .map(|m| m.module.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        out.notes
+            .push(format!("several drivers match equally: {}", module_names(&best)));
     }
     for m in &best {
         out.modules.push(cx.need(m.module, How::from_match(m), d.device));
@@ -521,7 +504,7 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
     // Less specific matches of an unbound device (never when the listing's
     // hints chose the driver).
     let hinted = best.iter().any(|m| hints.contains(&m.module.name));
-    if d.driver.is_none() && d.driver_module.is_none() && !hinted {
+    if !d.is_bound() && !hinted {
         let mut seen: BTreeSet<&str> = best.iter().map(|m| m.module.name.as_str()).collect();
         for m in &matches {
             if out.fallbacks.len() == MAX_FALLBACKS {
@@ -534,6 +517,15 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         }
     }
     out
+}
+
+/// `a, b, c`: the modules of some matches.
+fn module_names(matches: &[&kfit_kbuild::Match<'_>]) -> String {
+    matches
+        .iter()
+        .map(|m| m.module.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn alias_of(matches: &[kfit_kbuild::Match<'_>], module: &str) -> Option<How> {
