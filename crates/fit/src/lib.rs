@@ -247,8 +247,15 @@ pub fn read_machine(m: &MachineInput, sysfs_root: &Path) -> Result<(Machine, Vec
 
 /// Load the engine and read the base config.
 pub fn load_kconfig(tree: &Path, base: &Path, load: &LoadOptions) -> Result<(Kconfig, Vec<String>), Error> {
-    let (kc, w) = Kconfig::load_with_config(tree, load, base)?;
-    Ok((kc, w.iter().map(|w| w.to_string()).collect()))
+    load_base(tree, base, load).map(|(kc, w, _)| (kc, w))
+}
+
+/// [`load_kconfig`], also giving the base config's text (read once).
+fn load_base(tree: &Path, base: &Path, load: &LoadOptions) -> Result<(Kconfig, Vec<String>, String), Error> {
+    let bytes = std::fs::read(base).map_err(|e| Error::Io(base.display().to_string(), e))?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (kc, w) = Kconfig::load_with_config_text(tree, load, &text, &base.display().to_string())?;
+    Ok((kc, w.iter().map(|w| w.to_string()).collect(), text))
 }
 
 /// The whole pipeline. `index` may be given when the caller already has it.
@@ -286,11 +293,7 @@ pub fn fit_with(
             (r, t.elapsed().as_millis())
         });
         let t = Instant::now();
-        let kc = load_kconfig(&opts.tree, &opts.base, &opts.load).and_then(|(kc, w)| {
-            let bytes =
-                std::fs::read(&opts.base).map_err(|e| Error::Io(opts.base.display().to_string(), e))?;
-            Ok((kc, w, String::from_utf8_lossy(&bytes).into_owned()))
-        });
+        let kc = load_base(&opts.tree, &opts.base, &opts.load);
         let kconfig_ms = t.elapsed().as_millis();
         let idx = idx_job.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         (idx, (kc, kconfig_ms))
@@ -352,12 +355,12 @@ pub fn fit_with(
                 .iter()
                 .filter(|m| matches!(m.how, How::Alias { .. }))
                 .collect();
-            let blocked = |m: &kfit_resolve::ModuleNeed| {
+            let blocked = |m: &&kfit_resolve::ModuleNeed| {
                 m.requires
                     .iter()
                     .any(|q| matches!(outcome.goals[goal_of[&q.any_of]], GoalStatus::Blocked(_)))
             };
-            if d.fallbacks.is_empty() || own.is_empty() || !own.iter().all(|m| blocked(m)) {
+            if d.fallbacks.is_empty() || own.is_empty() || !own.iter().all(blocked) {
                 continue;
             }
             let on = |q: &kfit_resolve::Requirement| {
@@ -416,8 +419,7 @@ pub fn fit_with(
             // kernel binds whichever probes first, so one of them suffices
             // (e.g. ACPI's button and tiny-power-button, which exclude
             // each other). Companions and bound drivers are all needed.
-            let unbound = dev.driver.is_none() && dev.driver_module.is_none();
-            let alternatives = unbound
+            let alternatives = !dev.is_bound()
                 && device_modules
                     .iter()
                     .filter(|m| matches!(m.how, kfit_resolve::How::Alias { .. }))
@@ -427,22 +429,18 @@ pub fn fit_with(
             let mut alt_blocked = false;
             for m in device_modules {
                 let is_alt = alternatives && matches!(m.how, kfit_resolve::How::Alias { .. });
-                let (enabled_before, blocked_before) = (any_enabled, any_blocked);
-                if is_alt {
-                    any_enabled = false;
-                    any_blocked = false;
-                }
+                let (mut m_enabled, mut m_blocked) = (false, false);
                 let mut symbols = Vec::new();
                 for req in &m.requires {
                     let gi = goal_of[&req.any_of];
                     let (status, on, blocked) = match &outcome.goals[gi] {
                         GoalStatus::AlreadyOn(s) => ("already_on", Some(s.clone()), Vec::new()),
                         GoalStatus::Enabled(s) => {
-                            any_enabled = true;
+                            m_enabled = true;
                             ("enabled", Some(s.clone()), Vec::new())
                         }
                         GoalStatus::Blocked(b) => {
-                            any_blocked = true;
+                            m_blocked = true;
                             ("blocked", None, b.iter().map(|b| b.to_string()).collect())
                         }
                     };
@@ -472,12 +470,13 @@ pub fn fit_with(
                         });
                     }
                 }
+                any_enabled |= m_enabled;
                 if is_alt {
-                    // This alternative's own result, folded into the device's.
-                    alt_ok |= !any_blocked;
-                    alt_blocked |= any_blocked;
-                    any_enabled |= enabled_before;
-                    any_blocked = blocked_before;
+                    // One alternative blocked does not block the device.
+                    alt_ok |= !m_blocked;
+                    alt_blocked |= m_blocked;
+                } else {
+                    any_blocked |= m_blocked;
                 }
                 modules.push(ModuleReport {
                     module: m.module.clone(),

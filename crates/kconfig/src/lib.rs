@@ -483,8 +483,24 @@ impl Kconfig {
         config: &Path,
     ) -> Result<(Kconfig, Vec<ConfigWarning>), Error> {
         let bytes = std::fs::read(config).map_err(|e| Error::io(config, e))?;
+        Self::load_with_config_text(
+            srctree,
+            opts,
+            &String::from_utf8_lossy(&bytes),
+            &config.display().to_string(),
+        )
+    }
+
+    /// [`load_with_config`](Self::load_with_config) with the `.config` text
+    /// already in memory (`name` is used in its warnings).
+    pub fn load_with_config_text(
+        srctree: &Path,
+        opts: &LoadOptions,
+        config: &str,
+        name: &str,
+    ) -> Result<(Kconfig, Vec<ConfigWarning>), Error> {
         let mut kc = Self::load_inner(srctree, opts, false, None)?;
-        let w = kc.read_config_str(&String::from_utf8_lossy(&bytes), &config.display().to_string());
+        let w = kc.read_config_str(config, name);
         Ok((kc, w))
     }
 
