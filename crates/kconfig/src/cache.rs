@@ -12,7 +12,8 @@
 //!   parser and model sources (`include_str!`), so a changed parser never
 //!   reads an old model.
 //! * **Validity**: the header lists every parsed file with its size and
-//!   mtime (nanoseconds); one differing `stat` and the tree is parsed again.
+//!   mtime (nanoseconds), checked before anything else is decoded; one
+//!   differing `stat` and the tree is parsed again.
 //!   Probe results are cached under the same identity, so this is exactly
 //!   as fresh as the probe cache.
 //! * **Format**: bincode 1 (already used by the kernel index) in three
@@ -61,18 +62,13 @@ pub(crate) fn file_name(identity: &str) -> String {
 #[derive(Serialize, Deserialize)]
 struct Header {
     identity: String,
-    /// (size, mtime in ns) of `model.files[i]`, relative to the tree.
-    stamps: Vec<(u64, u64)>,
+    /// Every parsed file (`model.files`, relative to the tree) with its
+    /// size and mtime in ns.
+    stamps: Vec<(String, u64, u64)>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Body {
-    model: Model,
-    warnings: Vec<ParseWarning>,
-    messages: Vec<String>,
-}
-
-/// What a cache hit gives back.
+/// What a cache hit gives back (the last part of the file).
+#[derive(Deserialize)]
 pub(crate) struct Cached {
     pub model: Model,
     pub warnings: Vec<ParseWarning>,
@@ -85,10 +81,6 @@ fn stamp(path: &Path) -> Option<(u64, u64)> {
     Some((md.len(), mtime.as_nanos() as u64))
 }
 
-fn file_path(srctree: &Path, name: &str) -> PathBuf {
-    srctree.join(name)
-}
-
 /// The cached model for `identity`, if present and every file is unchanged.
 pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached> {
     let bytes = std::fs::read(dir.join(file_name(identity))).ok()?;
@@ -97,25 +89,17 @@ pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached>
     if header.identity != identity {
         return None;
     }
-    let table: Vec<Node> = bincode::deserialize_from(&mut rd).ok()?;
-    let exprs = build_table(&table)?;
-    DECODE.with(|d| *d.borrow_mut() = exprs);
-    let body: Result<Body, _> = bincode::deserialize_from(&mut rd);
-    DECODE.with(|d| d.borrow_mut().clear());
-    let body = body.ok()?;
-    if body.model.files.len() != header.stamps.len() {
-        return None;
-    }
-    for (name, st) in body.model.files.iter().zip(&header.stamps) {
-        if stamp(&file_path(srctree, name)) != Some(*st) {
+    for (name, size, mtime) in &header.stamps {
+        if stamp(&srctree.join(name)) != Some((*size, *mtime)) {
             return None;
         }
     }
-    Some(Cached {
-        model: body.model,
-        warnings: body.warnings,
-        messages: body.messages,
-    })
+    let table: Vec<Node> = bincode::deserialize_from(&mut rd).ok()?;
+    let exprs = build_table(&table)?;
+    DECODE.with(|d| *d.borrow_mut() = exprs);
+    let body: Result<Cached, _> = bincode::deserialize_from(&mut rd);
+    DECODE.with(|d| d.borrow_mut().clear());
+    body.ok()
 }
 
 /// Store a model (best effort: failures are ignored, the next load parses).
@@ -130,7 +114,7 @@ pub(crate) fn save(
     let Some(stamps) = model
         .files
         .iter()
-        .map(|f| stamp(&file_path(srctree, f)))
+        .map(|f| stamp(&srctree.join(f)).map(|(size, mtime)| (f.clone(), size, mtime)))
         .collect::<Option<Vec<_>>>()
     else {
         return;
