@@ -242,7 +242,7 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(out) = &a.output {
-        super::write_atomic(out, &fit.config, true).with_context(|| format!("writing {}", out.display()))?;
+        super::write_atomic(out, &fit.config, true)?;
     }
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
