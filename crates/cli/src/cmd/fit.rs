@@ -172,6 +172,7 @@ fn run_pipeline(c: &Common, base: &Path) -> anyhow::Result<Fit> {
         load: c.load_options(),
         index_cache: c.index_cache(),
         sysfs_root: c.sysfs_root.clone(),
+        ..Default::default()
     };
     // Index with a progress bar when it has to be built.
     let progress = kfit_kbuild::stderr_progress();
