@@ -141,7 +141,10 @@ impl std::fmt::Display for Blocker {
         fn go(b: &Blocker, f: &mut std::fmt::Formatter<'_>, depth: usize) -> std::fmt::Result {
             let pad = "  ".repeat(depth);
             match b {
-                Blocker::NotInKernel(s) => write!(f, "{pad}{s} does not exist in this kernel"),
+                Blocker::NotInKernel(s) => write!(
+                    f,
+                    "{pad}{s} does not exist in this kernel (or not for this architecture)"
+                ),
                 Blocker::ModuleOnly(s) => write!(
                     f,
                     "{pad}{s} can only be built as a module (depends on m) and MODULES is off"
@@ -276,7 +279,7 @@ fn solve_once(
     values: &[ValueGoal],
     dropped: &BTreeMap<usize, Vec<Blocker>>,
 ) -> (Outcome, Vec<usize>) {
-    let value_done = |kc: &Kconfig, v: &ValueGoal| value_reached(kc, v);
+    let value_done = |kc: &Kconfig, v: &ValueGoal| value_met(kc, v);
     let mut vstatus: Vec<Option<GoalStatus>> = values
         .iter()
         .map(|v| value_done(kc, v).then(|| GoalStatus::AlreadyOn(v.symbol.clone())))
@@ -641,6 +644,10 @@ impl<'a> Plan<'a> {
         if sym.is_const {
             return Err(Blocker::NoWay(name));
         }
+        if sym.ty == SymbolType::Unknown {
+            // Referenced but never defined here (another architecture's).
+            return Err(Blocker::NotInKernel(name));
+        }
         if !sym.ty.is_tristate_like() {
             return Err(Blocker::Unsupported(format!("{name} is {}", sym.ty.name())));
         }
@@ -979,6 +986,9 @@ impl<'a> Plan<'a> {
                 let sym = self.kc.symbol(*id);
                 if sym.is_const {
                     out.push_str(&sym.name);
+                } else if sym.ty == SymbolType::Unknown {
+                    // Undefined in this kernel: conf shows it as n.
+                    let _ = write!(out, "{} [=n]", sym.name);
                 } else {
                     let _ = write!(out, "{} [={}]", sym.name, self.kc.string_value(*id));
                 }
@@ -1039,8 +1049,8 @@ fn escape(s: &str) -> String {
 }
 
 /// Does the engine's value of `v`'s symbol match what it wants? A symbol
-/// this kernel lacks is off.
-fn value_reached(kc: &Kconfig, v: &ValueGoal) -> bool {
+/// this kernel lacks is off; int and hex values compare as numbers.
+pub fn value_met(kc: &Kconfig, v: &ValueGoal) -> bool {
     let id = kc.lookup(&v.symbol);
     match (&v.want, id) {
         (Want::Off, None) => true,

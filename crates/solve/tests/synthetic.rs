@@ -267,3 +267,15 @@ fn value_goal_out_of_range_is_blocked_with_the_range() {
     let msg = blocked_text(&out.values[0]);
     assert!(msg.contains("range 1 64"), "{msg}");
 }
+
+/// A dependency on a symbol this tree never defines (another
+/// architecture's) is shown as `n`, like conf's warnings, and named.
+#[test]
+fn dependency_on_an_undefined_symbol_is_named() {
+    let text = "config HVC\n\tbool \"hvc\"\n\tdepends on PPC_ONLY\n";
+    let mut kc = load(text, "");
+    let out = solve(&mut kc, "", &[goal(&["HVC"])]);
+    let msg = blocked_text(&out.goals[0]);
+    assert!(msg.contains("HVC depends on PPC_ONLY [=n]"), "{msg}");
+    assert!(msg.contains("PPC_ONLY does not exist in this kernel"), "{msg}");
+}
