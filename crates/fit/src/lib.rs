@@ -50,7 +50,7 @@ pub struct MachineInput {
     pub listings: Vec<PathBuf>,
 }
 
-/// Inputs of [`fit`].
+/// Inputs of [`fit`]. Build with `..Default::default()`: fields get added.
 #[derive(Debug, Clone, Default)]
 pub struct FitOptions {
     /// Kernel source tree.
@@ -70,6 +70,29 @@ pub struct FitOptions {
     pub profiles: Vec<String>,
     /// User requirements (`--require`, `--fragment`), after the profiles.
     pub requirements: Vec<requirements::Requirement>,
+    /// Turn off every device driver of the base that no device of the
+    /// machines needs (`--trim`; the ix flow sets it when the base is the
+    /// package's stock config).
+    pub trim: bool,
+    /// Symbols trimming and the default-on cleanup never turn off
+    /// (`--keep`, a keep-list file; without `CONFIG_`).
+    pub keep: Vec<String>,
+    /// Which loaded modules of the listings become goals.
+    pub loaded_modules: LoadedModules,
+}
+
+/// Which modules of an lsmod, `/proc/modules` or module list are wanted
+/// built in ("loaded on the listed machine").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadedModules {
+    /// Every loaded module (what `make localyesconfig` keeps).
+    #[default]
+    All,
+    /// Only device drivers (modules with a device ID table).
+    DeviceDrivers,
+    /// None: loaded modules are only evidence.
+    Ignore,
 }
 
 /// Status of one device after the fit.
@@ -164,9 +187,15 @@ pub struct Summary {
     /// Symbols set by kfit (user values).
     pub symbols_set: usize,
     /// Requirements (profiles, --require, fragments, the system's own).
+    #[serde(skip_serializing_if = "is_zero")]
     pub requirements: usize,
     /// Requirements that cannot be met.
+    #[serde(skip_serializing_if = "is_zero")]
     pub requirements_blocked: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Timings in milliseconds.
@@ -194,7 +223,8 @@ pub struct Fit {
     /// Per machine.
     pub machines: Vec<MachineReport>,
     /// What the system needs beyond its devices, each requirement once with
-    /// its sources (see [`requirements`]).
+    /// its sources (see [`requirements`]); absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requirements: Vec<requirements::RequirementReport>,
     /// Summary.
     pub summary: Summary,

@@ -613,15 +613,26 @@ pub fn audit(kc: &mut Kconfig, base: &str, reqs: &[Requirement]) -> Vec<AuditMis
     misses
 }
 
+/// What [`audit_config`] found.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// The requirements checked (merged, one per symbol).
+    pub requirements: Vec<Requirement>,
+    /// Those the config misses.
+    pub missing: Vec<AuditMiss>,
+    /// Warnings (reading the config, overridden requirement values).
+    pub warnings: Vec<String>,
+}
+
 /// [`audit`] of the config at `config` against the profiles and user
-/// requirements: the requirements checked, the misses and the warnings.
+/// requirements.
 pub fn audit_config(
     tree: &Path,
     config: &Path,
     load: &kfit_kconfig::LoadOptions,
     profile_names: &[String],
     user: &[Requirement],
-) -> Result<(Vec<Requirement>, Vec<AuditMiss>, Vec<String>), crate::Error> {
+) -> Result<AuditReport, crate::Error> {
     let opts = crate::FitOptions {
         profiles: profile_names.to_vec(),
         requirements: user.to_vec(),
@@ -632,8 +643,12 @@ pub fn audit_config(
     warnings.extend(w);
     let text =
         std::fs::read_to_string(config).map_err(|e| crate::Error::Io(config.display().to_string(), e))?;
-    let misses = audit(&mut kc, &text, &reqs);
-    Ok((reqs, misses, warnings))
+    let missing = audit(&mut kc, &text, &reqs);
+    Ok(AuditReport {
+        requirements: reqs,
+        missing,
+        warnings,
+    })
 }
 
 /// Is the planned value `p` (the end of a reason chain) the goal for `symbol`?

@@ -290,8 +290,8 @@ fn audit_of_ix_config_against_the_ix_profile() {
         .map(PathBuf::from)
         .unwrap_or_else(|| repo("../shared/fixtures"));
     let cfg = fixtures.join("ix-current/pkgs/bin/kernel/configs/cfg_6_16");
-    let (reqs, misses, _) =
-        requirements::audit_config(&tree(), &cfg, &Default::default(), &["ix".into()], &[]).unwrap();
+    let rep = requirements::audit_config(&tree(), &cfg, &Default::default(), &["ix".into()], &[]).unwrap();
+    let (reqs, misses) = (rep.requirements, rep.missing);
     assert_eq!(
         reqs.len(),
         requirements::profile("ix").unwrap().requirements.len()

@@ -455,10 +455,8 @@ fn solve_once(
     // A value goal another change undid, or that the engine did not take
     // (an int out of its range), is blocked.
     for (k, v) in values.iter().enumerate() {
-        if !value_done(kc, v) {
-            if vstatus[k].take().is_some() || vblockers[k].is_empty() {
-                vblockers[k] = vec![value_blocker(kc, v, &wanted_on)];
-            }
+        if !value_done(kc, v) && (vstatus[k].take().is_some() || vblockers[k].is_empty()) {
+            vblockers[k] = vec![value_blocker(kc, v, &wanted_on)];
         }
     }
     let values_out: Vec<GoalStatus> = vstatus
@@ -1092,10 +1090,9 @@ fn value_blocker(kc: &Kconfig, v: &ValueGoal, wanted_on: &HashSet<SymbolId>) -> 
             };
         }
     }
-    let mut what = "ends as";
+    let what = "ends as";
     let mut annotated = have.clone();
     if let Some((lo, hi)) = kc.properties(id, PropKind::Range).find_map(|r| r.range) {
-        what = "ends as";
         annotated = format!("{have} (range {} {})", kc.string_value(lo), kc.string_value(hi));
     }
     Blocker::Expr {

@@ -217,6 +217,7 @@ fn run_pipeline(c: &Common, reqs: &Reqs, base: &Path) -> anyhow::Result<Fit> {
         sysfs_root: c.sysfs_root.clone(),
         profiles: reqs.profiles.clone(),
         requirements: reqs.requirements()?,
+        ..Default::default()
     };
     // Index with a progress bar when it has to be built.
     let progress = kfit_kbuild::stderr_progress();
@@ -290,7 +291,7 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(out) = &a.output {
-        super::write_atomic(out, &fit.config, true).with_context(|| format!("writing {}", out.display()))?;
+        super::write_atomic(out, &fit.config, true)?;
     }
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
@@ -493,13 +494,14 @@ pub fn run_explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
 /// `kfit audit --profile/--require/--fragment`: which requirements the
 /// config misses, each with the reason and what `kfit fit` would do.
 fn audit_requirements(a: &AuditArgs, tree: &Path) -> anyhow::Result<bool> {
-    let (reqs, misses, warnings) = kfit_fit::requirements::audit_config(
+    let rep = kfit_fit::requirements::audit_config(
         tree,
         &a.config,
         &a.c.load_options(),
         &a.reqs.profiles,
         &a.reqs.requirements()?,
     )?;
+    let (reqs, misses, warnings) = (&rep.requirements, &rep.missing, &rep.warnings);
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if a.json {
@@ -512,7 +514,7 @@ fn audit_requirements(a: &AuditArgs, tree: &Path) -> anyhow::Result<bool> {
         for w in warnings.iter().take(5) {
             writeln!(o, "warning: {w}")?;
         }
-        for m in &misses {
+        for m in misses {
             writeln!(o, "MISSING  CONFIG_{}={} (is {})", m.symbol, m.want, m.have)?;
             for s in &m.sources {
                 writeln!(o, "         from {s}")?;
