@@ -608,7 +608,7 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
             .collect(),
         None => matches,
     };
-    let pick = pick_matches(cx, d, &matches, &hints);
+    let pick = pick_matches(cx, &matches, &hints);
     let best = pick.chosen;
     // The listing's own kernel had every matching module loaded and still
     // left the device unbound: those drivers decline it (nvdimm pfn/dax
@@ -757,14 +757,14 @@ struct Pick<'b, 'a> {
 }
 
 /// The matches to use for an unbound device: the listing's module hints
-/// first, else the most specific match. When PCI drivers tie on one ID
-/// entry, their probes decide from what no ID shows (AMD's ACP drivers all
-/// claim 1022:15e2 and each accepts one revision; 8139too declines what
-/// 8139cp takes): all are kept. Other ties: the one the base already
-/// builds in, else the one the kernel registers first (link order).
+/// first, else the most specific match. When drivers tie on one ID entry,
+/// their probes decide from what no ID shows (AMD's ACP drivers all claim
+/// 1022:15e2 and each accepts one revision; 8139too declines what 8139cp
+/// takes; tpm_tis and tpm_crb both claim MSFT0101 and check the TPM2
+/// table's start method): all are kept. Other ties: the one the base
+/// already builds in, else the one the kernel registers first (link order).
 fn pick_matches<'b, 'a>(
     cx: &Ctx<'_>,
-    d: &Device,
     matches: &'b [kfit_kbuild::Match<'a>],
     hints: &[String],
 ) -> Pick<'b, 'a> {
@@ -800,7 +800,7 @@ fn pick_matches<'b, 'a>(
         return Pick { chosen: tied, ..none };
     }
     let one_entry = tied.iter().all(|m| m.alias.pattern == tied[0].alias.pattern);
-    if one_entry && d.bus == Bus::Pci {
+    if one_entry {
         let note = format!(
             "{} claim the same ID entry; their probes decide which binds (by what no ID shows, such as the revision): all built in",
             module_names(&tied)
