@@ -46,6 +46,13 @@ pub struct Common {
     /// Which loaded modules of the listings (lsmod, /proc/modules) to build in.
     #[arg(long, value_enum, default_value = "all")]
     pub loaded: LoadedArg,
+    /// pci.ids to turn device names into ids (listings without -n)
+    /// [default: /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids, ...].
+    #[arg(long, value_name = "FILE")]
+    pub pci_ids: Option<PathBuf>,
+    /// usb.ids for USB class names (lsusb -t) [default: /usr/share/misc/usb.ids, ...].
+    #[arg(long, value_name = "FILE")]
+    pub usb_ids: Option<PathBuf>,
 }
 
 /// `--loaded`.
@@ -61,6 +68,11 @@ pub enum LoadedArg {
 
 impl Common {
     fn machines(&self) -> Vec<MachineInput> {
+        // Every listing read after this looks names up in these databases.
+        kfit_hw::set_default_options(kfit_hw::Options {
+            pci_ids: self.pci_ids.clone(),
+            usb_ids: self.usb_ids.clone(),
+        });
         let mut v = vec![MachineInput {
             name: if self.listings.is_empty() {
                 "this machine".into()
