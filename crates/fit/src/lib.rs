@@ -45,8 +45,8 @@ pub struct MachineInput {
     pub listings: Vec<PathBuf>,
 }
 
-/// Inputs of [`fit`].
-#[derive(Debug, Clone)]
+/// Inputs of [`fit`]. Build with `..Default::default()`: fields get added.
+#[derive(Debug, Clone, Default)]
 pub struct FitOptions {
     /// Kernel source tree.
     pub tree: PathBuf,
@@ -60,6 +60,29 @@ pub struct FitOptions {
     pub index_cache: PathBuf,
     /// Root for reading the live machine (`/`).
     pub sysfs_root: PathBuf,
+    /// Turn off every device driver of the base that no device of the
+    /// machines needs (`--trim`; the ix flow sets it when the base is the
+    /// package's stock config).
+    pub trim: bool,
+    /// Symbols trimming and the default-on cleanup never turn off
+    /// (`--keep`, a keep-list file; without `CONFIG_`).
+    pub keep: Vec<String>,
+    /// Which loaded modules of the listings become goals.
+    pub loaded_modules: LoadedModules,
+}
+
+/// Which modules of an lsmod, `/proc/modules` or module list are wanted
+/// built in ("loaded on the listed machine").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadedModules {
+    /// Every loaded module (what `make localyesconfig` keeps).
+    #[default]
+    All,
+    /// Only device drivers (modules with a device ID table).
+    DeviceDrivers,
+    /// None: loaded modules are only evidence.
+    Ignore,
 }
 
 /// Status of one device after the fit.

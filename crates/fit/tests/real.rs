@@ -125,6 +125,7 @@ fn opts(e: &Env, base: PathBuf, listings: Vec<PathBuf>) -> FitOptions {
         },
         index_cache: kfit_kbuild::default_cache_dir(),
         sysfs_root: "/".into(),
+        ..Default::default()
     }
 }
 

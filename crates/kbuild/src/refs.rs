@@ -96,7 +96,7 @@ pub fn make_refs(tree: &Path) -> MakeRefs {
             }
         }
     }
-    let parsed: Vec<(Vec<(String, MakeRef)>, Vec<(String, Unguarded)>)> = files
+    let parsed: Vec<Scanned> = files
         .par_iter()
         .filter_map(|(dir, p)| {
             let text = std::fs::read(p).ok()?;
@@ -124,6 +124,9 @@ pub fn make_refs(tree: &Path) -> MakeRefs {
     out
 }
 
+/// One Makefile's (symbol, reference) pairs and its unguarded words.
+pub type Scanned = (Vec<(String, MakeRef)>, Vec<(String, Unguarded)>);
+
 /// One open conditional: the symbols it tests and their polarity.
 struct Frame {
     syms: Vec<(String, bool)>,
@@ -133,7 +136,7 @@ struct Frame {
 
 /// The references of one Makefile's text: (symbol, reference) pairs and
 /// unguarded words.
-pub fn scan(dir: &str, file: &str, text: &str) -> (Vec<(String, MakeRef)>, Vec<(String, Unguarded)>) {
+pub fn scan(dir: &str, file: &str, text: &str) -> Scanned {
     let mut refs: Vec<(String, MakeRef)> = Vec::new();
     // (symbol, frame line, positive) → index in refs, for ifdef blocks.
     let mut block: HashMap<(String, u32, bool), usize> = HashMap::new();

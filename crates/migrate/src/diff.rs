@@ -187,7 +187,8 @@ mod tests {
         let old = "CONFIG_A=y\nCONFIG_B=y\nCONFIG_GONE=m\n";
         let new = "# CONFIG_A is not set\nCONFIG_B=y\nCONFIG_TOP=y\nCONFIG_NET=y\n";
         let d = diff(old, new, &[&kc]);
-        let shape: Vec<(Vec<String>, Vec<(&str, Change)>)> = d
+        type Shape<'a> = Vec<(Vec<String>, Vec<(&'a str, Change)>)>;
+        let shape: Shape = d
             .groups
             .iter()
             .map(|g| {

@@ -416,10 +416,18 @@ pub fn migrate_loaded(l: &Loaded, new_kc: &mut Kconfig) -> Migration {
                     Status::Kept { default_changed }
                 } else {
                     sum.changed += 1;
-                    Status::Changed {
-                        why: why_not(new_kc, n, &old_value),
-                        new: new_value,
-                    }
+                    let (to, tn) = (old_kc.symbol(o).ty, new_kc.symbol(n).ty);
+                    let why = if to != tn {
+                        format!(
+                            "its type changed from {} to {}: {}",
+                            to.name(),
+                            tn.name(),
+                            why_not(new_kc, n, &old_value)
+                        )
+                    } else {
+                        why_not(new_kc, n, &old_value)
+                    };
+                    Status::Changed { why, new: new_value }
                 }
             }
             None => {
@@ -776,6 +784,7 @@ fn machine_migration(
             load: opts.load.clone(),
             index_cache: opts.index_cache.clone(),
             sysfs_root: opts.sysfs_root.clone(),
+            ..Default::default()
         },
         Some(old_idx),
     )?;
@@ -796,6 +805,7 @@ fn machine_migration(
             load: opts.load.clone(),
             index_cache: opts.index_cache.clone(),
             sysfs_root: opts.sysfs_root.clone(),
+            ..Default::default()
         },
         Some(new_idx),
     );

@@ -172,6 +172,7 @@ fn run_pipeline(c: &Common, base: &Path) -> anyhow::Result<Fit> {
         load: c.load_options(),
         index_cache: c.index_cache(),
         sysfs_root: c.sysfs_root.clone(),
+        ..Default::default()
     };
     // Index with a progress bar when it has to be built.
     let progress = kfit_kbuild::stderr_progress();
@@ -242,7 +243,7 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(out) = &a.output {
-        super::write_atomic(out, &fit.config, true).with_context(|| format!("writing {}", out.display()))?;
+        super::write_atomic(out, &fit.config, true)?;
     }
     let stdout = std::io::stdout();
     let mut o = stdout.lock();

@@ -1,0 +1,156 @@
+//! `kfit fit` reports frozen as insta snapshots, on the cached Debian 6.12
+//! tree (scripts/fetch-kernels.sh) and x86_64_defconfig without modules:
+//! the seed laptop, the full QEMU q35 listings and q35 from IDs alone.
+//!
+//! A change that moves any of these reports must say why when it accepts
+//! the new snapshot; a refactor must leave them byte-identical. The JSON
+//! report is snapshotted without `timings`, the text report (which carries
+//! the firmware lists the JSON lacks) without its `time:` line.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn cache() -> PathBuf {
+    std::env::var_os("KFIT_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+/// (tree, build) of the cached 6.12 environment, fetched when missing.
+fn env() -> (PathBuf, PathBuf) {
+    let f = cache().join("env/6.12");
+    if !f.exists() {
+        let st = Command::new("bash")
+            .arg(repo("scripts/fetch-kernels.sh"))
+            .arg("6.12")
+            .status()
+            .unwrap();
+        assert!(st.success(), "scripts/fetch-kernels.sh failed");
+    }
+    let text = std::fs::read_to_string(&f).unwrap();
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .map(PathBuf::from)
+            .unwrap()
+    };
+    (get("TREE"), get("BUILD"))
+}
+
+/// x86_64_defconfig with CONFIG_MODULES off, made by the kernel's own
+/// scripts/config and `make olddefconfig`; the same cached file as
+/// crates/fit/tests/real.rs uses.
+fn base(tree: &Path, build: &Path) -> PathBuf {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let out = cache().join("bases/6.12-x86_64_defconfig-nomodules.config");
+    if out.exists() {
+        return out;
+    }
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("kfit-snap-base-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(build.join("x86_64_defconfig.config"), dir.join(".config")).unwrap();
+    let st = Command::new(tree.join("scripts/config"))
+        .arg("--file")
+        .arg(dir.join(".config"))
+        .args(["--disable", "MODULES"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = Command::new("make")
+        .args(["-s", "-C"])
+        .arg(tree)
+        .arg(format!("O={}", dir.display()))
+        .args(["ARCH=x86", "olddefconfig"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::copy(dir.join(".config"), &tmp).unwrap();
+    std::fs::rename(&tmp, &out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+/// `kfit fit LISTINGS --json` and the text report, normalised. The
+/// listings (all in one directory) are named relative to it, so the reports
+/// name no path of this machine.
+fn fit(listings: &[PathBuf]) -> (String, String) {
+    let dir = listings[0].parent().unwrap();
+    let names: Vec<&std::ffi::OsStr> = listings.iter().map(|l| l.file_name().unwrap()).collect();
+    let (tree, build) = env();
+    let base = base(&tree, &build);
+    let run = |json: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kfit"));
+        c.current_dir(dir)
+            .arg("fit")
+            .args(&names)
+            .arg("--tree")
+            .arg(&tree)
+            .arg("--base")
+            .arg(&base);
+        c.args(["--cc", "gcc"]);
+        if json {
+            c.arg("--json");
+        }
+        let o = c.output().unwrap();
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let mut v: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+    v.as_object_mut().unwrap().remove("timings");
+    let json = serde_json::to_string_pretty(&v).unwrap();
+    let text: String = run(false)
+        .lines()
+        .filter(|l| !l.starts_with("time: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    (json, text)
+}
+
+/// The q35 reference listings in the project's `shared/` directory, a
+/// sibling of the repository (or of the worktree directory holding it).
+fn q35(names: &[&str]) -> Vec<PathBuf> {
+    let dir = ["../shared", "../../shared"]
+        .iter()
+        .map(|s| repo(s).join("hw/qemu-q35-debian61"))
+        .find(|d| d.is_dir())
+        .expect("shared/hw/qemu-q35-debian61 next to the repository");
+    names.iter().map(|n| dir.join(n)).collect()
+}
+
+#[test]
+fn seed_on_defconfig_without_modules() {
+    let (json, text) = fit(&[repo("examples/seed/lspci-k.txt")]);
+    insta::assert_snapshot!("seed_json", json);
+    insta::assert_snapshot!("seed_text", text);
+}
+
+#[test]
+fn q35_full_listings() {
+    let (json, text) = fit(&q35(&[
+        "lspci-nnk.txt",
+        "lsusb.txt",
+        "modalias-uevent.txt",
+        "drivers.txt",
+        "modules-loaded.txt",
+    ]));
+    insta::assert_snapshot!("q35_json", json);
+    insta::assert_snapshot!("q35_text", text);
+}
+
+#[test]
+fn q35_from_ids_alone() {
+    let (json, text) = fit(&q35(&["lspci-nnk.txt", "lsusb.txt", "modalias-uevent.txt"]));
+    insta::assert_snapshot!("q35_ids_json", json);
+    insta::assert_snapshot!("q35_ids_text", text);
+}
