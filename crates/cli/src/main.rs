@@ -47,6 +47,8 @@ enum Command {
     /// Carry a config (and a machine) to another kernel tree: renames,
     /// removals and changed values, each with its evidence.
     Migrate(cmd::migrate::MigrateArgs),
+    /// The requirement profiles (--profile NAME): list them, or show one.
+    Profiles(cmd::profiles::ProfilesArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => cmd::fit::run_audit(a),
         Command::Menuconfig(a) => cmd::fit::run_menuconfig(a),
         Command::Migrate(a) => cmd::migrate::run_migrate(a),
+        Command::Profiles(a) => cmd::profiles::run(a),
     };
     match res {
         Ok(code) => code,

@@ -4,6 +4,7 @@ pub mod hw;
 pub mod index;
 pub mod kconfig;
 pub mod migrate;
+pub mod profiles;
 
 use std::path::Path;
 
