@@ -23,6 +23,7 @@
 
 mod error;
 mod format;
+mod hex;
 mod machine;
 mod model;
 mod parse;
