@@ -51,6 +51,8 @@ enum Command {
     Audit(cmd::fit::AuditArgs),
     /// Print (or run) ix's menuconfig review step on a fitted config.
     Menuconfig(cmd::fit::MenuconfigArgs),
+    /// The requirement profiles (--profile NAME): list them, or show one.
+    Profiles(cmd::profiles::ProfilesArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -144,6 +146,7 @@ where
         Command::Explain(a) => cmd::fit::run_explain(a),
         Command::Audit(a) => cmd::fit::run_audit(a),
         Command::Menuconfig(a) => cmd::fit::run_menuconfig(a),
+        Command::Profiles(a) => cmd::profiles::run(a),
         Command::Completions { shell } => out::with_stdout(|o| {
             clap_complete::generate(shell, &mut command(), "kfit", o);
             Ok(())

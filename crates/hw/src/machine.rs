@@ -1,7 +1,7 @@
 //! A machine: the devices of all listings merged by identity, and the
 //! parent links between them.
 
-use crate::model::{glob_match, Bus, Device};
+use crate::model::{glob_match, Bus, Device, FirmwareEvidence};
 use crate::parse::pci_domain_bus;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -19,6 +19,11 @@ pub struct Machine {
     /// /proc/sys/kernel/osrelease).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_version: Option<String>,
+    /// Firmware files drivers loaded or failed to load, from kernel logs
+    /// (dmesg, `journalctl -k`, the live /dev/kmsg when readable), in log
+    /// order, one entry per (name, loaded, device).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub firmware_seen: Vec<FirmwareEvidence>,
     /// Each input with its detected format: `("lspci-nnk.txt", "lspci")`.
     #[serde(default)]
     pub inputs: Vec<(String, String)>,
@@ -141,9 +146,21 @@ impl Machine {
     }
 
     pub fn add_modules(&mut self, mods: Vec<String>) {
+        let mut seen: std::collections::HashSet<String> = self.loaded_modules.iter().cloned().collect();
         for m in mods {
-            if !self.loaded_modules.contains(&m) {
+            if seen.insert(m.clone()) {
                 self.loaded_modules.push(m);
+            }
+        }
+    }
+
+    /// Add firmware evidence, one entry per (name, loaded, device).
+    pub fn add_firmware(&mut self, fw: Vec<FirmwareEvidence>) {
+        let key = |f: &FirmwareEvidence| (f.name.clone(), f.loaded, f.device.clone());
+        let mut seen: std::collections::HashSet<_> = self.firmware_seen.iter().map(key).collect();
+        for f in fw {
+            if seen.insert(key(&f)) {
+                self.firmware_seen.push(f);
             }
         }
     }

@@ -93,3 +93,14 @@ pub fn render(m: &Machine, w: &[Warning]) -> String {
     }
     out
 }
+
+/// The name tests need Debian's pci.ids and usb.ids (scripts/fetch-kernels.sh
+/// installs them): without them names stay names and snapshots differ.
+pub fn require_ids() {
+    for p in ["/usr/share/misc/pci.ids", "/usr/share/misc/usb.ids"] {
+        assert!(
+            std::path::Path::new(p).exists(),
+            "{p} missing: apt-get install pci.ids usb.ids (scripts/fetch-kernels.sh does)"
+        );
+    }
+}

@@ -1,0 +1,778 @@
+//! kfit-util: the one write path for every file kfit writes, and the one
+//! cache-directory policy.
+//!
+//! # Writing ([`write_atomic`], [`Transaction`])
+//! * The target is checked before anything is written: a symlink is followed
+//!   only when it stays inside the target's *root* (the directory the caller
+//!   names: the ix checkout, or the output file's own directory); anything
+//!   but a regular file (a device, a FIFO, a directory) is refused with an
+//!   error naming it.
+//! * Data goes to a uniquely named temp file in the target's directory
+//!   (`tempfile`), is fsynced, gets the replaced file's mode and owner, and
+//!   is renamed over the target; the directory is fsynced. A reader sees the
+//!   old or the new file, never a mix. The temp file is removed on every
+//!   error path.
+//! * A backup of the replaced content is written the same way to its own
+//!   path; a failed backup write leaves the previous backup intact and
+//!   aborts before the target is touched.
+//! * A file whose content is already the new content is not touched.
+//! * [`Transaction`] applies several files (an ix package's config and
+//!   firmware list) so that a kill at any point leaves the old set or,
+//!   after [`Transaction::recover`] (run by the next write), the new set:
+//!   every new content is staged and synced first, then a journal naming the
+//!   staged files is committed (the commit point), then the renames run,
+//!   then the journal goes. Recovery rolls a committed journal forward and
+//!   removes staged files of an uncommitted one.
+//!
+//! # Caches ([`cache_dir`], [`prune`])
+//! `--cache-dir` if given, else `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
+//! else `~/.cache/kfit`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A write that was refused or failed; the message names the path once.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{path}: {msg}")]
+    Io { path: PathBuf, msg: String },
+    #[error("{path}: refusing to write through a symlink that leads out of {root} (to {target})")]
+    SymlinkOut {
+        path: PathBuf,
+        root: PathBuf,
+        target: PathBuf,
+    },
+    #[error("{path}: is {kind}, not a regular file; kfit replaces only regular files")]
+    NotRegular { path: PathBuf, kind: &'static str },
+}
+
+pub type Result<T> = std::result::Result<T, WriteError>;
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
+    move |e| WriteError::Io {
+        path: path.to_path_buf(),
+        msg: os_msg(&e),
+    }
+}
+
+/// An OS error as one phrase ("Permission denied (os error 13)").
+pub fn os_msg(e: &std::io::Error) -> String {
+    e.to_string()
+}
+
+// ---------------------------------------------------------------- caches
+
+/// The cache directory: `explicit` (`--cache-dir`), else `$KFIT_CACHE`,
+/// else `$XDG_CACHE_HOME/kfit`, else `$HOME/.cache/kfit`, else
+/// `./.kfit-cache`. Empty values count as unset.
+pub fn cache_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(d) = explicit.filter(|d| !d.as_os_str().is_empty()) {
+        return d.to_path_buf();
+    }
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(d) = var("KFIT_CACHE") {
+        return d;
+    }
+    if let Some(d) = var("XDG_CACHE_HOME") {
+        return d.join("kfit");
+    }
+    if let Some(h) = var("HOME") {
+        return h.join(".cache/kfit");
+    }
+    PathBuf::from(".kfit-cache")
+}
+
+/// Keep the `keep` most recently modified entries of `dir` that `select`
+/// accepts and remove the others (files, or directories with their
+/// content). Returns how many were removed. A missing `dir` is empty.
+pub fn prune(dir: &Path, keep: usize, select: impl Fn(&Path) -> bool) -> Result<usize> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let mut entries: Vec<(std::time::SystemTime, PathBuf, bool)> = rd
+        .flatten()
+        .filter(|e| select(&e.path()))
+        .filter_map(|e| {
+            let md = e.path().symlink_metadata().ok()?;
+            Some((md.modified().ok()?, e.path(), md.is_dir()))
+        })
+        .collect();
+    entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut removed = 0;
+    for (_, p, is_dir) in entries.into_iter().skip(keep) {
+        let r = if is_dir {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        r.map_err(io(&p))?;
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+// ---------------------------------------------------------------- targets
+
+/// What [`check_target`] found.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The file that will be replaced (the symlink's target when `path` is
+    /// a symlink inside the root).
+    pub path: PathBuf,
+    /// Its current content, `None` when it does not exist.
+    pub old: Option<Vec<u8>>,
+    /// Its mode and owner, when it exists.
+    pub meta: Option<Meta>,
+}
+
+/// Permission bits and owner of a replaced file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+fn kind_of(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_dir() {
+        "a directory"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The largest file [`check_target`] reads back to compare (a config or a
+/// firmware list is far smaller; anything bigger is not ours).
+pub const MAX_TARGET_SIZE: u64 = 64 << 20;
+
+/// Check `path` before replacing it: follow a symlink only when it resolves
+/// inside `root` (default: `path`'s own directory), refuse anything but a
+/// regular file, read its content (bounded) and metadata.
+pub fn check_target(path: &Path, root: Option<&Path>) -> Result<Target> {
+    use std::os::unix::fs::MetadataExt;
+    let parent = parent_of(path);
+    let root = root.unwrap_or(parent);
+    let lmd = match std::fs::symlink_metadata(path) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(path)(e)),
+    };
+    let mut real = path.to_path_buf();
+    if let Some(m) = &lmd {
+        if m.file_type().is_symlink() {
+            let root_c = std::fs::canonicalize(root).map_err(io(root))?;
+            // a dangling link resolves through its parent directory
+            let target = match std::fs::canonicalize(path) {
+                Ok(t) => t,
+                Err(_) => {
+                    let l = std::fs::read_link(path).map_err(io(path))?;
+                    let joined = parent.join(l);
+                    let pc = joined
+                        .parent()
+                        .and_then(|p| std::fs::canonicalize(p).ok())
+                        .unwrap_or_default();
+                    pc.join(joined.file_name().unwrap_or_default())
+                }
+            };
+            if !target.starts_with(&root_c) {
+                return Err(WriteError::SymlinkOut {
+                    path: path.to_path_buf(),
+                    root: root.to_path_buf(),
+                    target,
+                });
+            }
+            real = target;
+        }
+    }
+    let md = match std::fs::symlink_metadata(&real) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&real)(e)),
+    };
+    let Some(md) = md else {
+        return Ok(Target {
+            path: real,
+            old: None,
+            meta: None,
+        });
+    };
+    if !md.file_type().is_file() {
+        return Err(WriteError::NotRegular {
+            path: path.to_path_buf(),
+            kind: kind_of(&md.file_type()),
+        });
+    }
+    if md.len() > MAX_TARGET_SIZE {
+        return Err(WriteError::Io {
+            path: path.to_path_buf(),
+            msg: format!(
+                "is {} bytes, larger than any file kfit writes; not replaced",
+                md.len()
+            ),
+        });
+    }
+    let old = std::fs::read(&real).map_err(io(&real))?;
+    Ok(Target {
+        path: real,
+        old: Some(old),
+        meta: Some(Meta {
+            mode: md.mode() & 0o7777,
+            uid: md.uid(),
+            gid: md.gid(),
+        }),
+    })
+}
+
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// The process umask (from /proc/self/status; 022 where unreadable).
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// Write `data` into a new temp file next to `path`, with `meta`'s mode and
+/// owner (or 0666 & ~umask for a new file), fsynced. The temp file is
+/// removed when the returned value is dropped without being persisted.
+fn stage(path: &Path, data: &[u8], meta: Option<Meta>) -> Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = parent_of(path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".kfit-tmp")
+        .tempfile_in(dir)
+        .map_err(io(path))?;
+    let tp = tmp.path().to_path_buf();
+    let mode = meta.map_or(0o666 & !umask(), |m| m.mode);
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(io(&tp))?;
+    if let Some(m) = meta {
+        // Keep the owner; only root may give a file away, and a failure
+        // there is not worth losing the write for when it is ours already.
+        if let Err(e) = std::os::unix::fs::fchown(tmp.as_file(), Some(m.uid), Some(m.gid)) {
+            use std::os::unix::fs::MetadataExt;
+            let mine = tmp.as_file().metadata().map_err(io(&tp))?;
+            if mine.uid() != m.uid || mine.gid() != m.gid {
+                return Err(WriteError::Io {
+                    path: path.to_path_buf(),
+                    msg: format!("cannot keep owner {}:{}: {}", m.uid, m.gid, os_msg(&e)),
+                });
+            }
+        }
+        // chown clears setuid/setgid bits: set the mode again.
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(io(&tp))?;
+    }
+    tmp.write_all(data).map_err(io(&tp))?;
+    tmp.as_file().sync_all().map_err(io(&tp))?;
+    Ok(tmp)
+}
+
+fn sync_dir(dir: &Path) {
+    // Durability of the rename; not fatal where directories cannot be opened.
+    if let Ok(f) = std::fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+fn persist(tmp: tempfile::NamedTempFile, to: &Path) -> Result<()> {
+    tmp.persist(to).map_err(|e| WriteError::Io {
+        path: to.to_path_buf(),
+        msg: os_msg(&e.error),
+    })?;
+    sync_dir(parent_of(to));
+    Ok(())
+}
+
+/// Options of [`write_atomic`].
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Symlinks may be followed only inside this directory (default: the
+    /// target's own directory).
+    pub root: Option<PathBuf>,
+    /// Keep the replaced content at this path (written the same safe way,
+    /// with the same symlink rule relative to its own directory).
+    pub backup: Option<PathBuf>,
+}
+
+/// What [`write_atomic`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    /// False when the file already had this content (nothing touched).
+    pub changed: bool,
+    /// False when the file did not exist before.
+    pub existed: bool,
+    /// The backup written, if any.
+    pub backup: Option<PathBuf>,
+}
+
+/// Replace `path` with `data` safely (see the crate docs).
+pub fn write_atomic(path: &Path, data: &[u8], opts: &WriteOptions) -> Result<Written> {
+    let t = check_target(path, opts.root.as_deref())?;
+    if t.old.as_deref() == Some(data) {
+        return Ok(Written {
+            changed: false,
+            existed: true,
+            backup: None,
+        });
+    }
+    let tmp = stage(&t.path, data, t.meta)?;
+    let mut backup = None;
+    if let (Some(b), Some(old)) = (&opts.backup, &t.old) {
+        let bt = check_target(b, None)?;
+        let btmp = stage(&bt.path, old, t.meta)?;
+        persist(btmp, &bt.path)?;
+        backup = Some(b.clone());
+    }
+    persist(tmp, &t.path)?;
+    Ok(Written {
+        changed: true,
+        existed: t.old.is_some(),
+        backup,
+    })
+}
+
+// ---------------------------------------------------------------- transactions
+
+/// Test hook: with `KFIT_DEBUG_KILL_AT=N`, the process SIGKILLs itself at
+/// the N-th write step (counting from 1) of a [`Transaction`], so tests can
+/// check that a kill at every point leaves a consistent set that a rerun
+/// repairs. Steps are also printed to stderr with `KFIT_DEBUG_KILL_AT=0`.
+fn debug_step(what: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static STEP: AtomicUsize = AtomicUsize::new(0);
+    let Some(at) = std::env::var("KFIT_DEBUG_KILL_AT")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    else {
+        return;
+    };
+    let n = STEP.fetch_add(1, Ordering::SeqCst) + 1;
+    eprintln!("kfit-debug: write step {n}: {what}");
+    if n == at {
+        let pid = std::process::id().to_string();
+        let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+        // kill delivers SIGKILL before returning; never go on past the step
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    }
+}
+
+const JOURNAL_MAGIC: &str = "kfit-journal 1";
+const STAGED_SUFFIX: &str = ".kfit-staged";
+
+/// A set of files replaced together (see the crate docs). Paths are given
+/// relative to nothing in particular; the journal lives at `journal` (a
+/// file inside the tree being changed, e.g. `pkgs/bin/kernel/.kfit-journal`)
+/// and symlinks are followed only inside `root`.
+#[derive(Debug)]
+pub struct Transaction {
+    root: PathBuf,
+    journal: PathBuf,
+    files: Vec<(PathBuf, Vec<u8>)>,
+    backup_dir: Option<PathBuf>,
+}
+
+/// What [`Transaction::commit`] did, per file in the order added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// Files replaced or created (those whose content changed).
+    pub changed: Vec<PathBuf>,
+    /// The subset of `changed` that did not exist.
+    pub created: Vec<PathBuf>,
+    /// Backups written (one per replaced file).
+    pub backups: Vec<PathBuf>,
+    /// Directories created.
+    pub dirs: Vec<PathBuf>,
+    /// What [`Transaction::recover`] repaired first, if anything.
+    pub recovered: Vec<String>,
+}
+
+fn staged_path(p: &Path) -> PathBuf {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    p.with_file_name(format!(".{name}{STAGED_SUFFIX}"))
+}
+
+impl Transaction {
+    pub fn new(root: &Path, journal: &Path) -> Transaction {
+        Transaction {
+            root: root.to_path_buf(),
+            journal: journal.to_path_buf(),
+            files: Vec::new(),
+            backup_dir: None,
+        }
+    }
+
+    /// Keep replaced contents under `dir`, at their path relative to the
+    /// root (outside the tree being changed).
+    pub fn backups_in(mut self, dir: &Path) -> Transaction {
+        self.backup_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    pub fn add(&mut self, path: &Path, data: Vec<u8>) {
+        self.files.push((path.to_path_buf(), data));
+    }
+
+    /// Finish or undo what a killed earlier commit with this journal left:
+    /// a committed journal's staged files are renamed into place (roll
+    /// forward); staged files of an uncommitted one are removed. Returns
+    /// one line per action.
+    pub fn recover(journal: &Path) -> Result<Vec<String>> {
+        let mut done = Vec::new();
+        let text = match std::fs::read_to_string(journal) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(done),
+            Err(e) => return Err(io(journal)(e)),
+        };
+        let mut lines = text.lines();
+        let complete = lines.next() == Some(JOURNAL_MAGIC) && text.ends_with("end\n");
+        let targets: Vec<PathBuf> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("file "))
+            .map(PathBuf::from)
+            .collect();
+        for t in &targets {
+            let s = staged_path(t);
+            if !s.exists() {
+                continue;
+            }
+            if complete {
+                std::fs::rename(&s, t).map_err(io(t))?;
+                sync_dir(parent_of(t));
+                done.push(format!("finished the interrupted write of {}", t.display()));
+            } else {
+                std::fs::remove_file(&s).map_err(io(&s))?;
+                done.push(format!("removed {} of an interrupted write", s.display()));
+            }
+        }
+        std::fs::remove_file(journal).map_err(io(journal))?;
+        sync_dir(parent_of(journal));
+        Ok(done)
+    }
+
+    /// Plan without writing: per file, its checked target and whether it
+    /// changes.
+    pub fn plan(&self) -> Result<Vec<(Target, bool)>> {
+        self.files
+            .iter()
+            .map(|(p, d)| {
+                let t = check_target(p, Some(&self.root))?;
+                let ch = t.old.as_deref() != Some(&d[..]);
+                Ok((t, ch))
+            })
+            .collect()
+    }
+
+    /// Apply the set (see the crate docs).
+    pub fn commit(self) -> Result<Committed> {
+        let mut out = Committed {
+            recovered: Transaction::recover(&self.journal)?,
+            ..Committed::default()
+        };
+        let plan = self.plan()?;
+        let changes: Vec<(Target, &Vec<u8>)> = plan
+            .into_iter()
+            .zip(&self.files)
+            .filter(|((_, ch), _)| *ch)
+            .map(|((t, _), (_, d))| (t, d))
+            .collect();
+        if changes.is_empty() {
+            return Ok(out);
+        }
+        let res = self.apply(&changes, &mut out);
+        if res.is_err() {
+            // Before the commit point: nothing is replaced; undo what we made.
+            for (t, _) in &changes {
+                let _ = std::fs::remove_file(staged_path(&t.path));
+            }
+            for d in out.dirs.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
+        res.map(|()| out)
+    }
+
+    fn apply(&self, changes: &[(Target, &Vec<u8>)], out: &mut Committed) -> Result<()> {
+        // 1. directories
+        for (t, _) in changes {
+            let mut missing = Vec::new();
+            let mut p = parent_of(&t.path);
+            while !p.exists() {
+                missing.push(p.to_path_buf());
+                p = parent_of(p);
+            }
+            for d in missing.into_iter().rev() {
+                debug_step(&format!("mkdir {}", d.display()));
+                std::fs::create_dir(&d).map_err(io(&d))?;
+                out.dirs.push(d);
+            }
+        }
+        // 2. backups of the replaced contents (outside the tree)
+        if let Some(bdir) = &self.backup_dir {
+            for (t, _) in changes {
+                let Some(old) = &t.old else { continue };
+                let rel = t.path.strip_prefix(&self.root).unwrap_or(&t.path);
+                let rel = rel.strip_prefix("/").unwrap_or(rel);
+                let b = bdir.join(rel);
+                let bp = parent_of(&b);
+                std::fs::create_dir_all(bp).map_err(io(bp))?;
+                debug_step(&format!("backup {}", b.display()));
+                write_atomic(&b, old, &WriteOptions::default())?;
+                // keep the mode of what it backs up
+                if let Some(m) = t.meta {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&b, std::fs::Permissions::from_mode(m.mode)).map_err(io(&b))?;
+                }
+                out.backups.push(b);
+            }
+        }
+        // 3. stage every new content under a fixed name, synced
+        for (t, data) in changes {
+            debug_step(&format!("stage {}", t.path.display()));
+            let tmp = stage(&t.path, data, t.meta)?;
+            persist(tmp, &staged_path(&t.path))?;
+        }
+        // 4. the commit point: the journal
+        let mut j = format!("{JOURNAL_MAGIC}\n");
+        for (t, _) in changes {
+            j.push_str(&format!("file {}\n", t.path.display()));
+        }
+        j.push_str("end\n");
+        debug_step("journal");
+        let jt = check_target(&self.journal, Some(&self.root))?;
+        let jtmp = stage(&jt.path, j.as_bytes(), None)?;
+        persist(jtmp, &self.journal)?;
+        // 5. renames (a kill here is finished by the next recover)
+        for (t, _) in changes {
+            debug_step(&format!("rename {}", t.path.display()));
+            std::fs::rename(staged_path(&t.path), &t.path).map_err(io(&t.path))?;
+            out.changed.push(t.path.clone());
+            if t.old.is_none() {
+                out.created.push(t.path.clone());
+            }
+        }
+        sync_dirs(changes.iter().map(|(t, _)| parent_of(&t.path)));
+        debug_step("remove journal");
+        std::fs::remove_file(&self.journal).map_err(io(&self.journal))?;
+        sync_dir(parent_of(&self.journal));
+        Ok(())
+    }
+}
+
+fn sync_dirs<'a>(dirs: impl Iterator<Item = &'a Path>) {
+    let mut seen: Vec<&Path> = Vec::new();
+    for d in dirs {
+        if !seen.contains(&d) {
+            sync_dir(d);
+            seen.push(d);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("kfit-tmp") || n.contains(STAGED_SUFFIX))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn replaces_keeps_mode_and_backs_up() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("cfg");
+        std::fs::write(&f, "old\n").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let b = d.path().join("cfg.old");
+        let w = write_atomic(
+            &f,
+            b"new\n",
+            &WriteOptions {
+                backup: Some(b.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(w.changed && w.existed);
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "new\n");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "old\n");
+        assert_eq!(mode(&f), 0o640);
+        assert_eq!(mode(&b), 0o640);
+        // unchanged: nothing touched, backup kept
+        let w = write_atomic(&f, b"new\n", &WriteOptions::default()).unwrap();
+        assert!(!w.changed);
+        assert!(leftovers(d.path()).is_empty());
+    }
+
+    #[test]
+    fn new_file_gets_umask_mode() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("x");
+        write_atomic(&f, b"x", &WriteOptions::default()).unwrap();
+        assert_eq!(mode(&f), 0o666 & !umask());
+    }
+
+    #[test]
+    fn refuses_symlink_out_and_devices() {
+        let out = tempfile::tempdir().unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let victim = out.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let link = d.path().join("cfg");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let e = write_atomic(&link, b"evil", &WriteOptions::default()).unwrap_err();
+        assert!(matches!(e, WriteError::SymlinkOut { .. }), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        // backup path symlinked out: refused before the target is replaced
+        let f = d.path().join("real");
+        std::fs::write(&f, "old").unwrap();
+        let bl = d.path().join("real.old");
+        std::os::unix::fs::symlink(&victim, &bl).unwrap();
+        let e = write_atomic(
+            &f,
+            b"new",
+            &WriteOptions {
+                backup: Some(bl),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(e, WriteError::SymlinkOut { .. }), "{e}");
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "old");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        // a symlink inside the directory is followed, the link stays
+        let inner = d.path().join("inner");
+        std::fs::write(&inner, "a").unwrap();
+        let il = d.path().join("il");
+        std::os::unix::fs::symlink("inner", &il).unwrap();
+        write_atomic(&il, b"b", &WriteOptions::default()).unwrap();
+        assert_eq!(std::fs::read_to_string(&inner).unwrap(), "b");
+        assert!(il.symlink_metadata().unwrap().file_type().is_symlink());
+        // a directory and a character device are refused
+        let e = write_atomic(d.path(), b"x", &WriteOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
+        let e = write_atomic(Path::new("/dev/null"), b"x", &WriteOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
+        assert!(leftovers(d.path()).is_empty());
+    }
+
+    #[test]
+    fn failed_write_leaves_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let ro = d.path().join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let r = write_atomic(&ro.join("x"), b"x", &WriteOptions::default());
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
+        // root may write anyway; then it succeeded cleanly
+        if let Err(e) = r {
+            assert!(e.to_string().contains("ro/x"), "{e}");
+        }
+        assert!(leftovers(&ro).is_empty());
+    }
+
+    #[test]
+    fn transaction_commits_and_recovers() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        let a = root.join("a");
+        let b = root.join("sub/b");
+        std::fs::write(&a, "a0").unwrap();
+        let j = root.join(".journal");
+        let bk = tempfile::tempdir().unwrap();
+        let mut t = Transaction::new(root, &j).backups_in(bk.path());
+        t.add(&a, b"a1".to_vec());
+        t.add(&b, b"b1".to_vec());
+        let c = t.commit().unwrap();
+        assert_eq!(c.changed, vec![a.clone(), b.clone()]);
+        assert_eq!(c.created, vec![b.clone()]);
+        assert_eq!(std::fs::read_to_string(bk.path().join("a")).unwrap(), "a0");
+        assert!(!j.exists());
+        // a committed journal with staged files is rolled forward
+        std::fs::write(staged_path(&a), "a2").unwrap();
+        std::fs::write(&j, format!("{JOURNAL_MAGIC}\nfile {}\nend\n", a.display())).unwrap();
+        let r = Transaction::recover(&j).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "a2");
+        // an incomplete journal: staged files removed, targets untouched
+        std::fs::write(staged_path(&a), "a3").unwrap();
+        std::fs::write(&j, format!("{JOURNAL_MAGIC}\nfile {}\n", a.display())).unwrap();
+        Transaction::recover(&j).unwrap();
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "a2");
+        assert!(leftovers(root).is_empty());
+    }
+
+    #[test]
+    fn cache_dir_policy() {
+        let d = cache_dir(Some(Path::new("/x")));
+        assert_eq!(d, PathBuf::from("/x"));
+    }
+
+    #[test]
+    fn prune_keeps_newest() {
+        let d = tempfile::tempdir().unwrap();
+        for i in 0..4 {
+            let p = d.path().join(format!("f{i}"));
+            std::fs::write(&p, "x").unwrap();
+            let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000 + i);
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        }
+        std::fs::write(d.path().join("other"), "x").unwrap();
+        let n = prune(d.path(), 2, |p| {
+            p.file_name().unwrap().to_string_lossy().starts_with('f')
+        })
+        .unwrap();
+        assert_eq!(n, 2);
+        assert!(d.path().join("f3").exists() && d.path().join("f2").exists());
+        assert!(!d.path().join("f0").exists() && d.path().join("other").exists());
+    }
+}
