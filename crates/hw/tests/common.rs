@@ -91,6 +91,16 @@ pub fn render(m: &Machine, w: &[Warning]) -> String {
     if !m.loaded_modules.is_empty() {
         out += &format!("loaded: {}\n", m.loaded_modules.join(" "));
     }
+    for f in &m.firmware_seen {
+        out += &format!(
+            "firmware {} {} driver={} device={} at {}\n",
+            f.name,
+            if f.loaded { "loaded" } else { "failed" },
+            f.driver.as_deref().unwrap_or("-"),
+            f.device.as_deref().unwrap_or("-"),
+            f.source
+        );
+    }
     out
 }
 

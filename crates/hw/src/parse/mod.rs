@@ -1,6 +1,7 @@
 //! Listing parsers. Each takes the whole text and returns devices plus the
 //! lines it could not read; [`Parsed::finish`] turns those into warnings or an error.
 
+pub(crate) mod dmesg;
 pub(crate) mod lspci;
 pub(crate) mod lspci_mm;
 pub(crate) mod lspci_tree;
