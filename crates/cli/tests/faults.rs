@@ -265,15 +265,13 @@ fn closed_stdout_ends_quietly() {
         args(&[&"menuconfig", &"--config", &base, &"--tree", &t]),
     ];
     for a in runs {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kfit"))
+        let o = Command::new(env!("CARGO_BIN_EXE_kfit"))
             .args(&a)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(closed_pipe())
             .stderr(Stdio::piped())
-            .spawn()
+            .output()
             .unwrap();
-        drop(child.stdout.take());
-        let o = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.is_empty(), "{a:?}: {err}");
         assert_eq!(o.status.signal(), Some(libc_sigpipe()), "{a:?}: {:?}", o.status);
@@ -285,7 +283,20 @@ fn closed_stdout_ends_quietly() {
 }
 
 fn libc_sigpipe() -> i32 {
-    13
+    libc::SIGPIPE
+}
+
+/// The write end of a pipe whose read end is already closed.
+fn closed_pipe() -> Stdio {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) fills two new descriptors; each is owned exactly once
+    // below (the read end closed, the write end handed to the child).
+    unsafe {
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+        libc::close(fds[0]);
+        Stdio::from(std::os::fd::OwnedFd::from_raw_fd(fds[1]))
+    }
 }
 
 /// A corrupted probe cache (the compiler's version text, the probe
