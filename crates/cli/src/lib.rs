@@ -53,6 +53,9 @@ enum Command {
     Menuconfig(cmd::fit::MenuconfigArgs),
     /// The requirement profiles (--profile NAME): list them, or show one.
     Profiles(cmd::profiles::ProfilesArgs),
+    /// Carry a config (and a machine) to another kernel tree: renames,
+    /// removals and changed values, each with its evidence.
+    Migrate(cmd::migrate::MigrateArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -147,6 +150,7 @@ where
         Command::Audit(a) => cmd::fit::run_audit(a),
         Command::Menuconfig(a) => cmd::fit::run_menuconfig(a),
         Command::Profiles(a) => cmd::profiles::run(a),
+        Command::Migrate(a) => cmd::migrate::run_migrate(a),
         Command::Completions { shell } => out::with_stdout(|o| {
             clap_complete::generate(shell, &mut command(), "kfit", o);
             Ok(())
