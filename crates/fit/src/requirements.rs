@@ -349,10 +349,14 @@ pub fn merge(reqs: impl IntoIterator<Item = Requirement>) -> (Vec<Requirement>, 
     (out, warnings)
 }
 
-/// The requirements of a fit: its profiles, then its user requirements,
-/// merged (one per symbol) with warnings for overridden values.
-pub fn collect(opts: &crate::FitOptions) -> Result<(Vec<Requirement>, Vec<String>), ReqError> {
-    let mut all = Vec::new();
+/// The requirements of a fit: what its system needs, its profiles, then
+/// its user requirements, merged (one per symbol) with warnings for
+/// overridden values.
+pub fn collect(
+    opts: &crate::FitOptions,
+    system: Vec<Requirement>,
+) -> Result<(Vec<Requirement>, Vec<String>), ReqError> {
+    let mut all = system;
     for name in &opts.profiles {
         all.extend(profile(name)?.requirements);
     }
@@ -638,7 +642,7 @@ pub fn audit_config(
         requirements: user.to_vec(),
         ..Default::default()
     };
-    let (reqs, mut warnings) = collect(&opts)?;
+    let (reqs, mut warnings) = collect(&opts, Vec::new())?;
     let (mut kc, w) = crate::load_kconfig(tree, config, load)?;
     warnings.extend(w);
     let text =

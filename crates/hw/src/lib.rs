@@ -27,12 +27,14 @@ mod machine;
 mod model;
 mod parse;
 mod sysfs;
+mod system;
 
 pub use error::{Error, Warning};
 pub use format::Format;
 pub use machine::Machine;
 pub use model::{glob_match, Bus, Device};
 pub use sysfs::read_sysfs;
+pub use system::{read_live_system, BlockDev, Boot, Mount, System};
 
 use std::path::PathBuf;
 
@@ -83,6 +85,7 @@ fn add_parsed(m: &mut Machine, f: Format, text: &str, name: &str) -> Result<Vec<
     m.inputs.push((name.to_string(), f.name().to_string()));
     m.add_devices(p.devices);
     m.add_modules(p.loaded_modules);
+    m.system.merge(p.system);
     if m.kernel_version.is_none() {
         m.kernel_version = p.kernel_version;
     }

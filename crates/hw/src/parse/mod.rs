@@ -1,12 +1,14 @@
 //! Listing parsers. Each takes the whole text and returns devices plus the
 //! lines it could not read; [`Parsed::finish`] turns those into warnings or an error.
 
+pub(crate) mod lsblk;
 pub(crate) mod lspci;
 pub(crate) mod lspci_mm;
 pub(crate) mod lspci_tree;
 pub(crate) mod lsusb;
 pub(crate) mod lsusb_tree;
 pub(crate) mod modules;
+pub(crate) mod mounts;
 pub(crate) mod pci_classes;
 pub(crate) mod sysfs_lists;
 
@@ -23,6 +25,8 @@ pub(crate) struct Parsed {
     pub bad: Vec<(usize, String)>,
     /// Lines that carried content (for the garbage ratio).
     pub meaningful: usize,
+    /// Mounts, block devices, boot firmware (mount and lsblk listings).
+    pub system: crate::system::System,
 }
 
 impl Parsed {
@@ -38,7 +42,9 @@ impl Parsed {
             let count = self.bad.len();
             let total = self.meaningful.max(count);
             let tolerated = count <= 5 || count * 10 <= total;
-            if !tolerated || self.devices.is_empty() && self.loaded_modules.is_empty() {
+            if !tolerated
+                || self.devices.is_empty() && self.loaded_modules.is_empty() && self.system.is_empty()
+            {
                 return Err(Error::Garbage {
                     source_name: source.to_string(),
                     format: format.to_string(),
