@@ -36,6 +36,9 @@ pub enum Format {
     UeventList,
     /// drivers.txt: `bus TAB device TAB driver TAB module TAB modalias`.
     DriversTxt,
+    /// A kernel log: `dmesg` (any timestamp form), `journalctl -k`, syslog
+    /// `kern.log`, `/dev/kmsg` records.
+    Dmesg,
     /// `/proc/mounts` (`/etc/mtab`).
     ProcMounts,
     /// `mount` output.
@@ -47,7 +50,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 18] = [
+    pub const ALL: [Format; 19] = [
         Format::BusyboxLspci,
         Format::Lspci,
         Format::LspciMachine,
@@ -62,6 +65,7 @@ impl Format {
         Format::ModaliasList,
         Format::UeventList,
         Format::DriversTxt,
+        Format::Dmesg,
         Format::ProcMounts,
         Format::Mount,
         Format::Findmnt,
@@ -84,6 +88,7 @@ impl Format {
             Format::ModaliasList => "modalias list",
             Format::UeventList => "uevent list",
             Format::DriversTxt => "drivers.txt",
+            Format::Dmesg => "dmesg",
             Format::ProcMounts => "/proc/mounts",
             Format::Mount => "mount",
             Format::Findmnt => "findmnt",
@@ -93,7 +98,10 @@ impl Format {
 
     /// The format of one line, if the line alone says.
     fn of_line(line: &str) -> Option<Format> {
-        use crate::parse::{lspci, lsusb, modules, sysfs_lists};
+        use crate::parse::{dmesg, lspci, lsusb, modules, sysfs_lists};
+        if dmesg::is_log_line(line) {
+            return Some(Format::Dmesg);
+        }
         if let Some(f) = Format::of_system_line(line) {
             return Some(f);
         }
@@ -214,6 +222,7 @@ impl Format {
             Format::ModaliasList => parse::sysfs_lists::parse_modalias_list(text, src),
             Format::UeventList => parse::sysfs_lists::parse_uevent_list(text, src),
             Format::DriversTxt => parse::sysfs_lists::parse_drivers(text, src),
+            Format::Dmesg => parse::dmesg::parse(text, src),
             Format::ProcMounts => parse::mounts::parse_proc_mounts(text, src),
             Format::Mount => parse::mounts::parse_mount(text, src),
             Format::Findmnt => parse::mounts::parse_findmnt(text, src),
