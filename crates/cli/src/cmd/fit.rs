@@ -31,6 +31,10 @@ pub struct Common {
     /// Root of the live machine's filesystem (for /sys).
     #[arg(long, default_value = "/", hide = true)]
     pub sysfs_root: PathBuf,
+    /// Go on when some files of the tree cannot be read (the index lacks
+    /// them; they are listed and the exit status is at least 1).
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 impl Common {
@@ -217,6 +221,7 @@ fn run_pipeline(c: &Common, reqs: &Reqs, base: &Path) -> anyhow::Result<Fit> {
         sysfs_root: c.sysfs_root.clone(),
         profiles: reqs.profiles.clone(),
         requirements: reqs.requirements()?,
+        allow_partial: c.allow_partial,
         ..Default::default()
     };
     // Index with a progress bar when it has to be built.
@@ -306,11 +311,15 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
             None => writeln!(o, "(no -o OUT given: nothing written)")?,
         }
     }
-    let code = if fit.summary.blocked > 0 || fit.summary.requirements_blocked > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    };
+    for u in &fit.unreadable {
+        eprintln!("warning: could not read {u} (the index lacks it)");
+    }
+    let code =
+        if fit.summary.blocked > 0 || fit.summary.requirements_blocked > 0 || !fit.unreadable.is_empty() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        };
     // The process exits next: freeing the index and the Kconfig model
     // (hundreds of thousands of allocations) would only cost time.
     std::mem::forget(fit);
@@ -556,8 +565,17 @@ pub fn run_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
 fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let tree = tree_of(&a.c)?;
     let progress = kfit_kbuild::stderr_progress();
-    let idx = kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), Some(&progress))
-        .with_context(|| format!("indexing {}", tree.display()))?;
+    let idx = kfit_kbuild::allow_partial(
+        kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), Some(&progress)),
+        a.c.allow_partial,
+    )
+    .with_context(|| format!("indexing {}", tree.display()))?;
+    for (f, e) in &idx.unreadable {
+        eprintln!("warning: could not read {f}: {e} (the index lacks it)");
+    }
+    for n in &idx.notes {
+        eprintln!("warning: {n}");
+    }
     let (findings, total, warnings) = kfit_fit::audit(
         &tree,
         &a.config,
@@ -593,7 +611,7 @@ fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
             a.config.display()
         )?;
     }
-    Ok(if findings.is_empty() {
+    Ok(if findings.is_empty() && idx.unreadable.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
