@@ -48,6 +48,9 @@ need_pkgs() {
 
 # Host tools the kernel's own kconfig needs to build conf, and kmod for depmod.
 need_pkgs make gcc flex bison bc xz-utils kmod libc6-dev
+# pci.ids/usb.ids (names -> ids for listings without -n; kfit-hw's tests need
+# them) and pciutils (scripts/hw-variants.sh renders listings with lspci -F).
+need_pkgs pci.ids usb.ids pciutils usbutils
 
 for V in "${VERSIONS[@]}"; do
     TREE=$CACHE/trees/$V

@@ -35,10 +35,22 @@ pub struct Common {
     /// them; they are listed and the exit status is at least 1).
     #[arg(long)]
     pub allow_partial: bool,
+    /// pci.ids to turn device names into ids (listings without -n)
+    /// [default: /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids, ...].
+    #[arg(long, value_name = "FILE")]
+    pub pci_ids: Option<PathBuf>,
+    /// usb.ids for USB class names (lsusb -t) [default: /usr/share/misc/usb.ids, ...].
+    #[arg(long, value_name = "FILE")]
+    pub usb_ids: Option<PathBuf>,
 }
 
 impl Common {
     fn machines(&self) -> Vec<MachineInput> {
+        // Every listing read after this looks names up in these databases.
+        kfit_hw::set_default_options(kfit_hw::Options {
+            pci_ids: self.pci_ids.clone(),
+            usb_ids: self.usb_ids.clone(),
+        });
         let mut v = vec![MachineInput {
             name: if self.listings.is_empty() {
                 "this machine".into()
