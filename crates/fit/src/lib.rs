@@ -672,7 +672,9 @@ pub fn explain(fit: &Fit, symbol: &str) -> Vec<String> {
     out
 }
 
-fn annotate(kc: &Kconfig, e: &kfit_kconfig::Expr) -> String {
+/// An expression in Kconfig syntax followed by the values of its symbols:
+/// `A && B  [A=y B=n]`.
+pub fn annotate(kc: &Kconfig, e: &kfit_kconfig::Expr) -> String {
     let mut names = BTreeSet::new();
     e.for_each_symbol(&mut |s| {
         if !kc.symbol(s).is_const {

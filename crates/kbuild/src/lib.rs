@@ -24,6 +24,7 @@ pub mod fresh;
 pub mod glob;
 pub mod make;
 pub mod pp;
+pub mod refs;
 pub mod scan;
 
 use make::{Cond, DirInfo};
