@@ -51,6 +51,8 @@ need_pkgs make gcc flex bison bc xz-utils kmod libc6-dev
 # pci.ids/usb.ids (names -> ids for listings without -n; kfit-hw's tests need
 # them) and pciutils (scripts/hw-variants.sh renders listings with lspci -F).
 need_pkgs pci.ids usb.ids pciutils usbutils
+# man-db: crates/cli/tests/json.rs renders `kfit man` with `man -l`.
+need_pkgs man-db
 
 for V in "${VERSIONS[@]}"; do
     TREE=$CACHE/trees/$V
