@@ -95,7 +95,15 @@ fn hw_json() {
 
 #[test]
 fn explain_json() {
-    let v = json(&["explain", "IWLMVM", "lspci-k.txt", "--tree", "TREE", "--base", "BASE"]);
+    let v = json(&[
+        "explain",
+        "IWLMVM",
+        "lspci-k.txt",
+        "--tree",
+        "TREE",
+        "--base",
+        "BASE",
+    ]);
     assert_eq!(v["schema"], "kfit.explain/2");
     insta::assert_json_snapshot!("explain", v);
 }
@@ -109,7 +117,15 @@ fn audit_json() {
 
 #[test]
 fn kconfig_show_json() {
-    let v = json(&["kconfig", "show", "DRM_AMDGPU", "--tree", "TREE", "--config", "BASE"]);
+    let v = json(&[
+        "kconfig",
+        "show",
+        "DRM_AMDGPU",
+        "--tree",
+        "TREE",
+        "--config",
+        "BASE",
+    ]);
     assert_eq!(v["schema"], "kfit.kconfig-show/2");
     assert_eq!(v["defined_at"].as_array().unwrap().len(), 1);
     insta::assert_json_snapshot!("kconfig_show", v);
@@ -209,12 +225,23 @@ fn bash_completion_parses() {
 /// The man page renders with man-db (`man -l -`) or, without it, groff.
 #[test]
 fn man_page_renders() {
-    let o = Command::new(env!("CARGO_BIN_EXE_kfit")).arg("man").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_kfit"))
+        .arg("man")
+        .output()
+        .unwrap();
     assert!(o.status.success());
-    assert!(o.stdout.starts_with(b".ie") || o.stdout.starts_with(b".TH"), "not roff");
+    assert!(
+        o.stdout.starts_with(b".ie") || o.stdout.starts_with(b".TH"),
+        "not roff"
+    );
     let tmp = std::env::temp_dir().join(format!("kfit-man-{}.1", std::process::id()));
     std::fs::write(&tmp, &o.stdout).unwrap();
-    let have = |c: &str| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success());
+    let have = |c: &str| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     let r = if have("man") {
         Command::new("man")
             .args(["-l", "-P", "cat"])
