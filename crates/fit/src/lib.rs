@@ -9,7 +9,7 @@
 //! needs. [`audit`] runs resolve only and checks an existing config.
 //! Nothing here prints; the CLI renders the reports.
 
-use kfit_hw::Machine;
+use kfit_hw::{Bus, Machine};
 use kfit_kbuild::KernelIndex;
 use kfit_kconfig::{Kconfig, LoadOptions, Tristate};
 use kfit_resolve::{DeviceStatus, How, Resolution};
@@ -736,10 +736,10 @@ pub fn fit_with(
 /// Kconfig switched on as a side effect of a goal (the SOF platforms have
 /// `default SND_SOC_SOF_PCI`), and with [`FitOptions::trim`] every one of
 /// the base. A "device driver" is a module with a device ID table
-/// ([`kfit_resolve::is_device_driver`]) all of whose tables are on buses
-/// the machine is known on: PCI and USB, and any bus the listings show
-/// (without an ACPI or platform listing, nothing says the machine lacks a
-/// platform device). Needed are the modules of every device (companions
+/// ([`kfit_resolve::is_device_driver`]) for PCI or USB (a PCI chip's
+/// driver that also matches it on a platform bus is still its driver), or
+/// all of whose tables are on buses the listings show (without an ACPI or
+/// platform listing, nothing says the machine lacks a platform device). Needed are the modules of every device (companions
 /// and the fallback used included), of every loaded module wanted, and
 /// `keep` (symbols, module names, or tree paths like LMC_KEEP's).
 fn precision_pass(
@@ -785,7 +785,8 @@ fn precision_pass(
             !needed.contains(m.name.as_str())
                 && (opts.trim || !base_built_in.contains(&m.name))
                 && kfit_resolve::is_device_driver(m)
-                && kfit_resolve::device_buses(m).all(|b| buses.contains(b.as_str()))
+                && (kfit_resolve::device_buses(m).any(|b| matches!(b, Bus::Pci | Bus::Usb))
+                    || kfit_resolve::device_buses(m).all(|b| buses.contains(b.as_str())))
                 && builds_in(kc, m)
         })
         .collect();
