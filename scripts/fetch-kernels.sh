@@ -52,6 +52,9 @@ need_pkgs make gcc flex bison bc xz-utils kmod libc6-dev
 # `make LLVM=1` comparisons need them; curl fetches ver.sh sources,
 # python3-jinja2 renders ix templates (scripts/ix-render.py).
 need_pkgs clang lld llvm curl python3-jinja2
+# pci.ids/usb.ids (names -> ids for listings without -n; kfit-hw's tests need
+# them) and pciutils (scripts/hw-variants.sh renders listings with lspci -F).
+need_pkgs pci.ids usb.ids pciutils usbutils
 
 for V in "${VERSIONS[@]}"; do
     TREE=$CACHE/trees/$V

@@ -44,6 +44,8 @@ enum Command {
     Audit(cmd::fit::AuditArgs),
     /// Print (or run) ix's menuconfig review step on a fitted config.
     Menuconfig(cmd::fit::MenuconfigArgs),
+    /// The requirement profiles (--profile NAME): list them, or show one.
+    Profiles(cmd::profiles::ProfilesArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => cmd::fit::run_explain(a),
         Command::Audit(a) => cmd::fit::run_audit(a),
         Command::Menuconfig(a) => cmd::fit::run_menuconfig(a),
+        Command::Profiles(a) => cmd::profiles::run(a),
     };
     match res {
         Ok(code) => code,

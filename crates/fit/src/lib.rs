@@ -19,6 +19,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+pub mod requirements;
+
 /// Errors of the pipeline, each naming the input at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -34,6 +36,9 @@ pub enum Error {
     /// A file could not be read.
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
+    /// A profile, `--require` or fragment is malformed.
+    #[error(transparent)]
+    Requirements(#[from] requirements::ReqError),
 }
 
 /// One machine: a name and its listings (empty = the live machine's /sys).
@@ -60,6 +65,11 @@ pub struct FitOptions {
     pub index_cache: PathBuf,
     /// Root for reading the live machine (`/`).
     pub sysfs_root: PathBuf,
+    /// Requirement profiles to apply (`profiles/*.profile`: `ix`,
+    /// `containers`, ...); `--ix` adds `ix`.
+    pub profiles: Vec<String>,
+    /// User requirements (`--require`, `--fragment`), after the profiles.
+    pub requirements: Vec<requirements::Requirement>,
     /// Turn off every device driver of the base that no device of the
     /// machines needs (`--trim`; the ix flow sets it when the base is the
     /// package's stock config).
@@ -176,6 +186,16 @@ pub struct Summary {
     pub symbols_changed: usize,
     /// Symbols set by kfit (user values).
     pub symbols_set: usize,
+    /// Requirements (profiles, --require, fragments, the system's own).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub requirements: usize,
+    /// Requirements that cannot be met.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub requirements_blocked: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Timings in milliseconds.
@@ -202,6 +222,10 @@ pub struct Fit {
     pub kernel: String,
     /// Per machine.
     pub machines: Vec<MachineReport>,
+    /// What the system needs beyond its devices, each requirement once with
+    /// its sources (see [`requirements`]); absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<requirements::RequirementReport>,
     /// Summary.
     pub summary: Summary,
     /// `(symbol, before, after)` for every symbol whose value changed.
@@ -361,10 +385,14 @@ pub fn fit_with(
             });
         }
     }
+    // What the system needs beyond its devices, solved together with them.
+    let (reqs, w) = requirements::collect(opts)?;
+    warnings.extend(w);
+    let req_plan = requirements::Plan::new(&reqs, &mut goals);
     timings.resolve_ms = t.elapsed().as_millis();
 
     let t = Instant::now();
-    let mut outcome = kfit_solve::solve(&mut kc, &base_text, &goals);
+    let mut outcome = kfit_solve::solve_with_values(&mut kc, &base_text, &goals, &req_plan.values);
     // An unbound device whose own (most specific) matches all stay blocked
     // is driven by a less specific match the kernel would bind as well:
     // one already on if there is one, else the first, solved again from
@@ -412,11 +440,12 @@ pub fn fit_with(
     }
     if added {
         kc.read_config_str(&base_text, "base config");
-        outcome = kfit_solve::solve(&mut kc, &base_text, &goals);
+        outcome = kfit_solve::solve_with_values(&mut kc, &base_text, &goals, &req_plan.values);
     }
     timings.solve_ms = t.elapsed().as_millis();
     let config = kc.write_config();
     let changed = kfit_solve::config_diff(&base_config, &config);
+    let requirements = req_plan.report(&reqs, &outcome, &kc, &changed);
 
     // Reports.
     let mut summary = Summary::default();
@@ -540,6 +569,8 @@ pub fn fit_with(
         });
     }
     summary.symbols_changed = changed.len();
+    summary.requirements = requirements.len();
+    summary.requirements_blocked = requirements.iter().filter(|r| r.status == "blocked").count();
     summary.symbols_set = outcome
         .planned
         .iter()
@@ -548,6 +579,7 @@ pub fn fit_with(
     Ok(Fit {
         kernel: idx.version.clone(),
         machines: reports,
+        requirements,
         summary,
         changed,
         timings,

@@ -1,5 +1,6 @@
 //! Errors and warnings. Every message names `file:line` where it can.
 
+use crate::input::escape;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -28,6 +29,12 @@ pub enum Error {
         total: usize,
         text: String,
     },
+    /// Not something a listing can be read from (a device node, a directory).
+    #[error("{path}: is {what}, not a listing (give a file, a pipe, or - for stdin)")]
+    NotAListing { path: PathBuf, what: &'static str },
+    /// Over the size limit: not a listing.
+    #[error("{path}: larger than {} MiB: not a listing", limit >> 20)]
+    TooLarge { path: PathBuf, limit: u64 },
     /// The live sysfs tree could not be read.
     #[error("{path}: cannot read sysfs: {message}")]
     Sysfs { path: PathBuf, message: String },
@@ -47,10 +54,11 @@ pub struct Warning {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (src, msg) = (escape(&self.source), escape(&self.message));
         if self.line > 0 {
-            write!(f, "{}:{}: {}", self.source, self.line, self.message)
+            write!(f, "{src}:{}: {msg}", self.line)
         } else {
-            write!(f, "{}: {}", self.source, self.message)
+            write!(f, "{src}: {msg}")
         }
     }
 }

@@ -36,10 +36,13 @@ pub enum Format {
     UeventList,
     /// drivers.txt: `bus TAB device TAB driver TAB module TAB modalias`.
     DriversTxt,
+    /// A kernel log: `dmesg` (any timestamp form), `journalctl -k`, syslog
+    /// `kern.log`, `/dev/kmsg` records.
+    Dmesg,
 }
 
 impl Format {
-    pub const ALL: [Format; 14] = [
+    pub const ALL: [Format; 15] = [
         Format::BusyboxLspci,
         Format::Lspci,
         Format::LspciMachine,
@@ -54,6 +57,7 @@ impl Format {
         Format::ModaliasList,
         Format::UeventList,
         Format::DriversTxt,
+        Format::Dmesg,
     ];
 
     pub fn name(self) -> &'static str {
@@ -72,12 +76,16 @@ impl Format {
             Format::ModaliasList => "modalias list",
             Format::UeventList => "uevent list",
             Format::DriversTxt => "drivers.txt",
+            Format::Dmesg => "dmesg",
         }
     }
 
     /// The format of one line, if the line alone says.
     fn of_line(line: &str) -> Option<Format> {
-        use crate::parse::{lspci, lsusb, modules, sysfs_lists};
+        use crate::parse::{dmesg, lspci, lsusb, modules, sysfs_lists};
+        if dmesg::is_log_line(line) {
+            return Some(Format::Dmesg);
+        }
         if line.starts_with("Slot:\t") || line.starts_with("Slot: ") {
             return Some(Format::LspciMachineVerbose);
         }
@@ -174,6 +182,7 @@ impl Format {
             Format::ModaliasList => parse::sysfs_lists::parse_modalias_list(text, src),
             Format::UeventList => parse::sysfs_lists::parse_uevent_list(text, src),
             Format::DriversTxt => parse::sysfs_lists::parse_drivers(text, src),
+            Format::Dmesg => parse::dmesg::parse(text, src),
         }
     }
 }

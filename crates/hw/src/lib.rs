@@ -23,24 +23,58 @@
 
 mod error;
 mod format;
+pub mod ids;
+mod input;
 mod machine;
 mod model;
+mod names;
 mod parse;
 mod sysfs;
 
 pub use error::{Error, Warning};
 pub use format::Format;
+pub use input::{escape, MAX_LINE, MAX_LISTING_SIZE};
 pub use machine::Machine;
-pub use model::{glob_match, Bus, Device};
+pub use model::{glob_match, Bus, Device, FirmwareEvidence};
 pub use sysfs::read_sysfs;
 
+use input::Notes;
 use std::path::PathBuf;
+use std::sync::RwLock;
+
+/// How listings are read.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// pci.ids to turn names into ids (lspci without `-n`); default: the
+    /// first of [`ids::PCI_IDS_PATHS`] that exists.
+    pub pci_ids: Option<PathBuf>,
+    /// usb.ids for `lsusb -t` class names; default: [`ids::USB_IDS_PATHS`].
+    pub usb_ids: Option<PathBuf>,
+}
+
+static DEFAULT_OPTIONS: RwLock<Option<Options>> = RwLock::new(None);
+
+/// Set the options [`read_listings`], [`read_str`] and [`read_strs`] use
+/// (the CLI's `--pci-ids`); [`read_listings_with`] takes them explicitly.
+pub fn set_default_options(o: Options) {
+    if let Ok(mut g) = DEFAULT_OPTIONS.write() {
+        *g = Some(o);
+    }
+}
+
+fn default_options() -> Options {
+    DEFAULT_OPTIONS
+        .read()
+        .ok()
+        .and_then(|g| g.clone())
+        .unwrap_or_default()
+}
 
 /// Parse one listing, detecting its format. `name` is used in sources,
 /// warnings and errors (`name:line`).
 pub fn read_str(text: &str, name: &str) -> Result<(Machine, Vec<Warning>), Error> {
     let mut m = Machine::default();
-    let w = add_str(&mut m, text, name)?;
+    let w = add_str(&mut m, text, name, &default_options())?;
     m.finish();
     Ok((m, w))
 }
@@ -48,7 +82,10 @@ pub fn read_str(text: &str, name: &str) -> Result<(Machine, Vec<Warning>), Error
 /// Parse one listing as the given format (no detection).
 pub fn parse_as(format: Format, text: &str, name: &str) -> Result<(Machine, Vec<Warning>), Error> {
     let mut m = Machine::default();
-    let w = add_parsed(&mut m, format, text, name)?;
+    let mut notes = Notes::default();
+    let text = input::sanitize(text, &mut notes);
+    let mut w = notes.into_warnings(name);
+    w.extend(add_parsed(&mut m, format, &text, name, &default_options())?);
     m.finish();
     Ok((m, w))
 }
@@ -56,33 +93,48 @@ pub fn parse_as(format: Format, text: &str, name: &str) -> Result<(Machine, Vec<
 /// Detect the format of a listing (`Ok(None)` for an empty text).
 pub fn detect(text: &str, name: &str) -> Result<Option<Format>, Error> {
     Format::detect(text).map_err(|(line, text)| Error::UnknownFormat {
-        source_name: name.to_string(),
+        source_name: escape(name).into_owned(),
         line,
         text,
     })
 }
 
-fn add_str(m: &mut Machine, text: &str, name: &str) -> Result<Vec<Warning>, Error> {
-    let text = &*parse::dedent(text);
+fn add_str(m: &mut Machine, text: &str, name: &str, opts: &Options) -> Result<Vec<Warning>, Error> {
+    let mut notes = Notes::default();
+    let text = input::sanitize(text, &mut notes);
+    let text = &*parse::dedent(&text);
+    let mut warnings = notes.into_warnings(name);
     match detect(text, name)? {
         None => {
             m.inputs.push((name.to_string(), "empty".into()));
-            Ok(vec![Warning {
+            warnings.push(Warning {
                 source: name.to_string(),
                 line: 0,
                 count: 0,
                 message: "empty listing".into(),
-            }])
+            });
         }
-        Some(f) => add_parsed(m, f, text, name),
+        Some(f) => warnings.extend(add_parsed(m, f, text, name, opts)?),
     }
+    Ok(warnings)
 }
 
-fn add_parsed(m: &mut Machine, f: Format, text: &str, name: &str) -> Result<Vec<Warning>, Error> {
-    let (p, w) = f.parse(text, name).finish(name, f.name())?;
+fn add_parsed(
+    m: &mut Machine,
+    f: Format,
+    text: &str,
+    name: &str,
+    opts: &Options,
+) -> Result<Vec<Warning>, Error> {
+    let mut p = f.parse(text, name);
+    let mut notes = Notes::default();
+    names::resolve(&mut p, opts, &mut notes)?;
+    let (p, mut w) = p.finish(name, f.name())?;
+    w.extend(notes.into_warnings(name));
     m.inputs.push((name.to_string(), f.name().to_string()));
     m.add_devices(p.devices);
     m.add_modules(p.loaded_modules);
+    m.add_firmware(p.firmware);
     if m.kernel_version.is_none() {
         m.kernel_version = p.kernel_version;
     }
@@ -92,17 +144,28 @@ fn add_parsed(m: &mut Machine, f: Format, text: &str, name: &str) -> Result<Vec<
 /// Read listing files (format of each detected from its content) and merge
 /// them into one machine by device identity (see [`Machine::add_devices`]).
 /// Files are merged in the given order; an earlier file's facts win on
-/// conflicts.
+/// conflicts. `-` reads stdin. Each file must be a regular file or a pipe of
+/// at most [`MAX_LISTING_SIZE`] bytes.
 pub fn read_listings(paths: &[PathBuf]) -> Result<(Machine, Vec<Warning>), Error> {
+    read_listings_with(paths, &default_options())
+}
+
+/// [`read_listings`] with explicit [`Options`].
+pub fn read_listings_with(paths: &[PathBuf], opts: &Options) -> Result<(Machine, Vec<Warning>), Error> {
     let mut m = Machine::default();
     let mut warnings = Vec::new();
     for p in paths {
-        let bytes = std::fs::read(p).map_err(|e| Error::Io {
-            path: p.clone(),
-            source: e,
-        })?;
-        let text = String::from_utf8_lossy(&bytes);
-        warnings.extend(add_str(&mut m, &text, &p.display().to_string())?);
+        let text = input::read_listing(p)?;
+        let name = p.display().to_string();
+        warnings.extend(add_str(&mut m, &text, &name, opts)?);
+        if !text.is_empty() && !text.ends_with('\n') {
+            warnings.push(Warning {
+                source: name,
+                line: text.lines().count(),
+                count: 1,
+                message: "no newline at the end: the listing may be cut here".into(),
+            });
+        }
     }
     m.finish();
     Ok((m, warnings))
@@ -112,8 +175,9 @@ pub fn read_listings(paths: &[PathBuf]) -> Result<(Machine, Vec<Warning>), Error
 pub fn read_strs(inputs: &[(&str, &str)]) -> Result<(Machine, Vec<Warning>), Error> {
     let mut m = Machine::default();
     let mut warnings = Vec::new();
+    let opts = default_options();
     for (name, text) in inputs {
-        warnings.extend(add_str(&mut m, text, name)?);
+        warnings.extend(add_str(&mut m, text, name, &opts)?);
     }
     m.finish();
     Ok((m, warnings))

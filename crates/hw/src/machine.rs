@@ -1,7 +1,7 @@
 //! A machine: the devices of all listings merged by identity, and the
 //! parent links between them.
 
-use crate::model::{glob_match, Bus, Device};
+use crate::model::{glob_match, Bus, Device, FirmwareEvidence};
 use crate::parse::pci_domain_bus;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -19,6 +19,11 @@ pub struct Machine {
     /// /proc/sys/kernel/osrelease).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_version: Option<String>,
+    /// Firmware files drivers loaded or failed to load, from kernel logs
+    /// (dmesg, `journalctl -k`, the live /dev/kmsg when readable), in log
+    /// order, one entry per (name, loaded, device).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub firmware_seen: Vec<FirmwareEvidence>,
     /// Each input with its detected format: `("lspci-nnk.txt", "lspci")`.
     #[serde(default)]
     pub inputs: Vec<(String, String)>,
@@ -137,13 +142,86 @@ impl Machine {
                 }
             }
         }
+        self.fill_usb_interfaces();
         self.link_parents();
     }
 
+    /// A USB interface is matched like a live `usb:` modalias, which carries
+    /// its device's ids, bcdDevice and device class: copy them from the
+    /// device (same bus and device number, or the interface's device name)
+    /// where the listing that gave the interface lacks them (`lsusb -t`
+    /// knows interfaces but not ids; `lsusb` the ids but not interfaces).
+    fn fill_usb_interfaces(&mut self) {
+        let mut by_num: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut by_name: HashMap<&str, usize> = HashMap::new();
+        for (i, d) in self.devices.iter().enumerate() {
+            if d.bus != Bus::Usb || d.is_usb_interface() {
+                continue;
+            }
+            if let (Some(b), Some(n)) = (d.busnum, d.devnum) {
+                by_num.entry((b, n)).or_insert(i);
+            }
+            by_name.entry(d.address.as_str()).or_insert(i);
+        }
+        let mut fills: Vec<(usize, usize)> = Vec::new();
+        for (i, d) in self.devices.iter().enumerate() {
+            if !d.is_usb_interface() {
+                continue;
+            }
+            let by_addr = d.address.split_once(':').and_then(|(dev, _)| {
+                by_name
+                    .get(dev)
+                    .or_else(|| by_name.get(usb_parent_name(&d.address)?.as_str()))
+            });
+            let by_nums = match (d.busnum, d.devnum) {
+                (Some(b), Some(n)) => by_num.get(&(b, n)),
+                _ => None,
+            };
+            if let Some(&p) = by_nums.or(by_addr.copied().as_ref()) {
+                fills.push((i, p));
+            }
+        }
+        for (i, p) in fills {
+            let (vendor, device, revision) = {
+                let p = &self.devices[p];
+                (p.vendor, p.device, p.revision)
+            };
+            let dev_class: Vec<(&str, Option<u32>)> = {
+                let p = &self.devices[p];
+                vec![
+                    ("dev_class", p.class),
+                    ("dev_subclass", p.subclass),
+                    ("dev_protocol", p.prog_if),
+                ]
+            };
+            let f = &mut self.devices[i];
+            f.vendor = f.vendor.or(vendor);
+            f.device = f.device.or(device);
+            f.revision = f.revision.or(revision);
+            for (k, v) in dev_class {
+                if let Some(v) = v {
+                    f.attrs.entry(k.to_string()).or_insert(format!("{v:02x}"));
+                }
+            }
+        }
+    }
+
     pub fn add_modules(&mut self, mods: Vec<String>) {
+        let mut seen: std::collections::HashSet<String> = self.loaded_modules.iter().cloned().collect();
         for m in mods {
-            if !self.loaded_modules.contains(&m) {
+            if seen.insert(m.clone()) {
                 self.loaded_modules.push(m);
+            }
+        }
+    }
+
+    /// Add firmware evidence, one entry per (name, loaded, device).
+    pub fn add_firmware(&mut self, fw: Vec<FirmwareEvidence>) {
+        let key = |f: &FirmwareEvidence| (f.name.clone(), f.loaded, f.device.clone());
+        let mut seen: std::collections::HashSet<_> = self.firmware_seen.iter().map(key).collect();
+        for f in fw {
+            if seen.insert(key(&f)) {
+                self.firmware_seen.push(f);
             }
         }
     }

@@ -191,6 +191,28 @@ pub struct Device {
     pub sources: Vec<String>,
 }
 
+/// A firmware file a driver loaded or failed to load, as a kernel log
+/// (dmesg, `journalctl -k`, /dev/kmsg) says. Evidence for the firmware to
+/// include and the drivers to keep: a driver that tried several versions
+/// leaves failed entries for the newer ones and a loaded one for the
+/// version it uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirmwareEvidence {
+    /// The file as the driver asked for it, relative to /lib/firmware
+    /// (`iwlwifi-so-a0-gf-a0-86.ucode`, `i915/adls_dmc_ver2_01.bin`).
+    pub name: String,
+    /// True when the log says it was loaded; false when the load failed.
+    pub loaded: bool,
+    /// Driver named by the message prefix (`iwlwifi`, `amdgpu`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// Device the message is about (`0000:00:14.3`, `1-3:1.0`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// `file:line` of the log line.
+    pub source: String,
+}
+
 impl Default for Bus {
     fn default() -> Self {
         Bus::Other(String::new())

@@ -91,5 +91,26 @@ pub fn render(m: &Machine, w: &[Warning]) -> String {
     if !m.loaded_modules.is_empty() {
         out += &format!("loaded: {}\n", m.loaded_modules.join(" "));
     }
+    for f in &m.firmware_seen {
+        out += &format!(
+            "firmware {} {} driver={} device={} at {}\n",
+            f.name,
+            if f.loaded { "loaded" } else { "failed" },
+            f.driver.as_deref().unwrap_or("-"),
+            f.device.as_deref().unwrap_or("-"),
+            f.source
+        );
+    }
     out
+}
+
+/// The name tests need Debian's pci.ids and usb.ids (scripts/fetch-kernels.sh
+/// installs them): without them names stay names and snapshots differ.
+pub fn require_ids() {
+    for p in ["/usr/share/misc/pci.ids", "/usr/share/misc/usb.ids"] {
+        assert!(
+            std::path::Path::new(p).exists(),
+            "{p} missing: apt-get install pci.ids usb.ids (scripts/fetch-kernels.sh does)"
+        );
+    }
 }

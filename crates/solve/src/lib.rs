@@ -48,10 +48,32 @@ pub struct Goal {
     pub reason: String,
 }
 
+/// What a [`ValueGoal`] wants of its symbol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Want {
+    /// `n` (a fragment's `# CONFIG_X is not set`, `--require X=n`).
+    Off,
+    /// This value for a `string`, `int` or `hex` symbol (unquoted text).
+    Value(String),
+}
+
+/// A symbol to turn off or to give a value, solved together with the
+/// [`Goal`]s (which only ever turn symbols on).
+#[derive(Clone, Debug)]
+pub struct ValueGoal {
+    /// Symbol name without `CONFIG_`.
+    pub symbol: String,
+    /// What it must end as.
+    pub want: Want,
+    /// Why the caller wants it.
+    pub reason: String,
+}
+
 /// Why a planned user value was set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Why {
-    /// Directly wanted by goal number `n`.
+    /// Directly wanted by goal number `n` (value goal `k` is number
+    /// `goals.len() + k`).
     Goal(usize),
     /// Needed so that `by` can be enabled: `by`'s `how` (e.g. "depends on").
     Needed { by: String, how: &'static str },
@@ -119,7 +141,10 @@ impl std::fmt::Display for Blocker {
         fn go(b: &Blocker, f: &mut std::fmt::Formatter<'_>, depth: usize) -> std::fmt::Result {
             let pad = "  ".repeat(depth);
             match b {
-                Blocker::NotInKernel(s) => write!(f, "{pad}{s} does not exist in this kernel"),
+                Blocker::NotInKernel(s) => write!(
+                    f,
+                    "{pad}{s} does not exist in this kernel (or not for this architecture)"
+                ),
                 Blocker::ModuleOnly(s) => write!(
                     f,
                     "{pad}{s} can only be built as a module (depends on m) and MODULES is off"
@@ -153,7 +178,8 @@ impl std::fmt::Display for Blocker {
     }
 }
 
-/// What happened to one goal.
+/// What happened to one goal. For a [`ValueGoal`], `AlreadyOn` means the
+/// base already had the wanted value and `Enabled` that the solver set it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GoalStatus {
     /// One of the alternatives was already `y` in the base.
@@ -169,6 +195,8 @@ pub enum GoalStatus {
 pub struct Outcome {
     /// Per goal, in the caller's order.
     pub goals: Vec<GoalStatus>,
+    /// Per value goal ([`solve_with_values`]), in the caller's order.
+    pub values: Vec<GoalStatus>,
     /// The user values set, in order.
     pub planned: Vec<Planned>,
     /// Number of plan/evaluate rounds.
@@ -202,6 +230,18 @@ impl Outcome {
 /// On return `kc` holds the new configuration: write it with
 /// [`Kconfig::write_config`].
 pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
+    solve_with_values(kc, base_config, goals, &[])
+}
+
+/// [`solve`] with symbols to turn off or to set to a value as well: an off
+/// symbol is never turned on for a goal (that goal is blocked instead), and
+/// a value goal's prompt is made visible like a goal's.
+pub fn solve_with_values(
+    kc: &mut Kconfig,
+    base_config: &str,
+    goals: &[Goal],
+    values: &[ValueGoal],
+) -> Outcome {
     // A goal whose plan was applied but that still ends up off (another
     // change turned it off again) must not leave its changes behind: its
     // user values could switch on things no wanted symbol needs (EXPERT, to
@@ -211,7 +251,7 @@ pub fn solve(kc: &mut Kconfig, base_config: &str, goals: &[Goal]) -> Outcome {
     let mut rounds_total = 0;
     let mut attempts = 0;
     loop {
-        let (mut outcome, failed_with_lines) = solve_once(kc, base_config, goals, &dropped);
+        let (mut outcome, failed_with_lines) = solve_once(kc, base_config, goals, values, &dropped);
         rounds_total += outcome.rounds;
         attempts += 1;
         if failed_with_lines.is_empty() || attempts == 4 {
@@ -236,8 +276,23 @@ fn solve_once(
     kc: &mut Kconfig,
     base_config: &str,
     goals: &[Goal],
+    values: &[ValueGoal],
     dropped: &BTreeMap<usize, Vec<Blocker>>,
 ) -> (Outcome, Vec<usize>) {
+    let value_done = |kc: &Kconfig, v: &ValueGoal| value_met(kc, v);
+    let mut vstatus: Vec<Option<GoalStatus>> = values
+        .iter()
+        .map(|v| value_done(kc, v).then(|| GoalStatus::AlreadyOn(v.symbol.clone())))
+        .collect();
+    let mut vblockers: Vec<Vec<Blocker>> = vec![Vec::new(); values.len()];
+    // Symbols that must stay off: never turned on for a goal.
+    let wanted_off: HashSet<SymbolId> = values
+        .iter()
+        .filter(|v| v.want == Want::Off)
+        .filter_map(|v| kc.lookup(&v.symbol))
+        .collect();
+    // `CONFIG_X=value` lines for value goals.
+    let mut value_lines: BTreeMap<String, String> = BTreeMap::new();
     let mut planned: Vec<Planned> = Vec::new();
     // Which goals each user value was set for.
     let mut line_goals: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
@@ -263,6 +318,7 @@ fn solve_once(
         })
         .collect();
     let mut user_lines: BTreeMap<String, Tristate> = BTreeMap::new();
+    let mut applied_values: BTreeMap<String, String> = BTreeMap::new();
     let mut rounds = 0;
     let mut last_blockers: Vec<Vec<Blocker>> = vec![Vec::new(); goals.len()];
     for (&i, b) in dropped {
@@ -274,8 +330,30 @@ fn solve_once(
     for _ in 0..8 {
         rounds += 1;
         let mut plan = Plan::new(kc, &wanted_on);
+        plan.keep_off = &wanted_off;
         let mut any = false;
         let mut owner: Vec<usize> = Vec::new();
+        // Value goals first: what must be off is off before goals plan
+        // around it.
+        for (k, v) in values.iter().enumerate() {
+            if vstatus[k].is_some() {
+                continue;
+            }
+            let snap = plan.snapshot();
+            match plan.want_value(v, Why::Goal(goals.len() + k)) {
+                Ok(line) => {
+                    any = true;
+                    if let Some(line) = line {
+                        value_lines.insert(v.symbol.clone(), line);
+                    }
+                }
+                Err(b) => {
+                    plan.restore(snap);
+                    vblockers[k] = vec![b];
+                }
+            }
+            owner.resize(plan.steps.len(), usize::MAX);
+        }
         for (i, g) in goals.iter().enumerate() {
             if status[i].is_some() || skip(i) {
                 continue;
@@ -319,7 +397,9 @@ fn solve_once(
             if s.via == Via::User {
                 let name = &kc.symbol(s.id).name;
                 changed |= user_lines.insert(name.clone(), s.value) != Some(s.value);
-                line_goals.entry(name.clone()).or_default().insert(owner[k]);
+                if owner[k] != usize::MAX {
+                    line_goals.entry(name.clone()).or_default().insert(owner[k]);
+                }
             }
             let name = kc.symbol(s.id).name.clone();
             if !planned.iter().any(|p| p.symbol == name && p.value == s.value) {
@@ -331,11 +411,25 @@ fn solve_once(
                 });
             }
         }
+        for (name, line) in &value_lines {
+            changed |= !applied_values.contains_key(name) || applied_values[name] != *line;
+        }
         if changed {
             // Apply the plan the way `make olddefconfig` would see it: the
             // base config with our assignments appended (a later assignment
             // overrides an earlier one, as in conf_read). One evaluation.
-            kc.read_config_str(&with_assignments(base_config, &user_lines), "base config + kfit");
+            let mut text = with_assignments(base_config, &user_lines);
+            for line in value_lines.values() {
+                text.push_str(line);
+                text.push('\n');
+            }
+            kc.read_config_str(&text, "base config + kfit");
+            applied_values = value_lines.clone();
+        }
+        for (k, v) in values.iter().enumerate() {
+            if vstatus[k].is_none() && value_done(kc, v) {
+                vstatus[k] = Some(GoalStatus::Enabled(v.symbol.clone()));
+            }
         }
         // Verify with the engine.
         let mut open = false;
@@ -353,10 +447,23 @@ fn solve_once(
                 open = true;
             }
         }
+        open |= vstatus.iter().any(Option::is_none);
         if !open || !any || !changed {
             break;
         }
     }
+    // A value goal another change undid, or that the engine did not take
+    // (an int out of its range), is blocked.
+    for (k, v) in values.iter().enumerate() {
+        if !value_done(kc, v) && (vstatus[k].take().is_some() || vblockers[k].is_empty()) {
+            vblockers[k] = vec![value_blocker(kc, v, &wanted_on)];
+        }
+    }
+    let values_out: Vec<GoalStatus> = vstatus
+        .into_iter()
+        .zip(vblockers)
+        .map(|(s, b)| s.unwrap_or(GoalStatus::Blocked(b)))
+        .collect();
     // Final verification: a later change can turn an earlier goal off again
     // (e.g. `depends on !USB_HID` once USB_HID is on for another device).
     for (i, g) in goals.iter().enumerate() {
@@ -405,6 +512,7 @@ fn solve_once(
     (
         Outcome {
             goals,
+            values: values_out,
             planned,
             rounds,
         },
@@ -431,6 +539,8 @@ struct Plan<'a> {
     active: HashSet<SymbolId>,
     /// Symbols some earlier round or goal wanted on: never turned off.
     protected: &'a HashSet<SymbolId>,
+    /// Symbols a value goal wants off: never turned on.
+    keep_off: &'a HashSet<SymbolId>,
 }
 
 struct Snapshot(usize);
@@ -444,6 +554,7 @@ impl<'a> Plan<'a> {
             off: HashMap::new(),
             active: HashSet::new(),
             protected,
+            keep_off: empty_set(),
         }
     }
 
@@ -525,11 +636,15 @@ impl<'a> Plan<'a> {
         let kc = self.kc;
         let sym = kc.symbol(id);
         let name = sym.name.clone();
-        if self.off.contains_key(&id) {
+        if self.off.contains_key(&id) || self.keep_off.contains(&id) {
             return Err(Blocker::Conflict(name));
         }
         if sym.is_const {
             return Err(Blocker::NoWay(name));
+        }
+        if sym.ty == SymbolType::Unknown {
+            // Referenced but never defined here (another architecture's).
+            return Err(Blocker::NotInKernel(name));
         }
         if !sym.ty.is_tristate_like() {
             return Err(Blocker::Unsupported(format!("{name} is {}", sym.ty.name())));
@@ -635,6 +750,85 @@ impl<'a> Plan<'a> {
                 errs.swap_remove(0)
             }
         })
+    }
+
+    /// Plan a value goal: `Ok(Some(line))` is the `.config` line to add for
+    /// a string/int/hex value (its prompt made visible), `Ok(None)` when
+    /// the plan holds the change (a symbol turned off).
+    fn want_value(&mut self, v: &ValueGoal, why: Why) -> Result<Option<String>, Blocker> {
+        let kc = self.kc;
+        let Some(id) = kc.lookup(&v.symbol) else {
+            return Err(Blocker::NotInKernel(v.symbol.clone()));
+        };
+        let sym = kc.symbol(id);
+        let name = sym.name.clone();
+        match &v.want {
+            Want::Off => {
+                if !sym.ty.is_tristate_like() {
+                    return Err(Blocker::Unsupported(format!(
+                        "{name} is {}, not bool or tristate",
+                        sym.ty.name()
+                    )));
+                }
+                if self.value(&Expr::Symbol(id)) == Tristate::No {
+                    return Ok(None);
+                }
+                if self.protected.contains(&id) || self.on.contains_key(&id) {
+                    return Err(Blocker::Conflict(name));
+                }
+                if let Some(rev) = &sym.rev_dep {
+                    if self.value(rev) != Tristate::No {
+                        return Err(Blocker::Expr {
+                            symbol: name,
+                            what: "is selected by",
+                            annotated: self.annotate(rev),
+                            because: Vec::new(),
+                        });
+                    }
+                }
+                if kc.prompts(id).next().is_none() || kc.visibility(id) == Tristate::No {
+                    let dep = sym
+                        .dir_dep
+                        .as_ref()
+                        .map(|d| self.annotate(d))
+                        .unwrap_or_else(|| "y".into());
+                    return Err(Blocker::Expr {
+                        symbol: name,
+                        what: "has no visible prompt to turn it off; it is on by its default and depends on",
+                        annotated: dep,
+                        because: Vec::new(),
+                    });
+                }
+                self.push(id, Tristate::No, why, Via::User);
+                Ok(None)
+            }
+            Want::Value(val) => {
+                let rendered = match sym.ty {
+                    SymbolType::String => format!("CONFIG_{name}=\"{}\"", escape(val)),
+                    SymbolType::Int | SymbolType::Hex => format!("CONFIG_{name}={val}"),
+                    _ => {
+                        return Err(Blocker::Unsupported(format!(
+                            "{name} is {}: ask for y, m or n",
+                            sym.ty.name()
+                        )))
+                    }
+                };
+                let prompts: Vec<Option<ExprRef>> = kc.prompts(id).map(|p| p.cond.clone()).collect();
+                if prompts.is_empty() {
+                    return Err(Blocker::NoWay(name));
+                }
+                if prompts.iter().all(Option::is_some) {
+                    let mut cond: Option<ExprRef> = None;
+                    for c in prompts.into_iter().flatten() {
+                        cond = Expr::or(cond, Some(c));
+                    }
+                    if let Some(c) = cond {
+                        self.make_true(&c, &name, "depends on", 0)?;
+                    }
+                }
+                Ok(Some(rendered))
+            }
+        }
     }
 
     /// Make `e` evaluate to `y`; `owner` and `what` describe where it comes from.
@@ -790,6 +984,9 @@ impl<'a> Plan<'a> {
                 let sym = self.kc.symbol(*id);
                 if sym.is_const {
                     out.push_str(&sym.name);
+                } else if sym.ty == SymbolType::Unknown {
+                    // Undefined in this kernel: conf shows it as n.
+                    let _ = write!(out, "{} [=n]", sym.name);
                 } else {
                     let _ = write!(out, "{} [={}]", sym.name, self.kc.string_value(*id));
                 }
@@ -836,6 +1033,73 @@ impl<'a> Plan<'a> {
                 }
             }
         }
+    }
+}
+
+fn empty_set() -> &'static HashSet<SymbolId> {
+    static EMPTY: std::sync::OnceLock<HashSet<SymbolId>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(HashSet::new)
+}
+
+/// `"` and `\\` escaped as conf writes string values.
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Does the engine's value of `v`'s symbol match what it wants? A symbol
+/// this kernel lacks is off; int and hex values compare as numbers.
+pub fn value_met(kc: &Kconfig, v: &ValueGoal) -> bool {
+    let id = kc.lookup(&v.symbol);
+    match (&v.want, id) {
+        (Want::Off, None) => true,
+        (Want::Off, Some(id)) => kc.symbol(id).ty.is_tristate_like() && kc.tristate(id) == Tristate::No,
+        (Want::Value(_), None) => false,
+        (Want::Value(want), Some(id)) => {
+            let have = kc.string_value(id);
+            match kc.symbol(id).ty {
+                SymbolType::Hex => {
+                    let norm = |s: &str| {
+                        let t = s.trim();
+                        let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+                        t.trim_start_matches('0').to_ascii_lowercase()
+                    };
+                    norm(&have) == norm(want)
+                }
+                SymbolType::Int => have.trim().parse::<i64>().ok() == want.trim().parse::<i64>().ok(),
+                _ => have == *want,
+            }
+        }
+    }
+}
+
+/// Why a value goal did not end as wanted after the plan was applied.
+fn value_blocker(kc: &Kconfig, v: &ValueGoal, wanted_on: &HashSet<SymbolId>) -> Blocker {
+    let Some(id) = kc.lookup(&v.symbol) else {
+        return Blocker::NotInKernel(v.symbol.clone());
+    };
+    let plan = Plan::new(kc, wanted_on);
+    let sym = kc.symbol(id);
+    let have = kc.string_value(id);
+    if let (Want::Off, Some(rev)) = (&v.want, &sym.rev_dep) {
+        if kc.eval_expr(rev) != Tristate::No {
+            return Blocker::Expr {
+                symbol: sym.name.clone(),
+                what: "is selected by",
+                annotated: plan.annotate(rev),
+                because: Vec::new(),
+            };
+        }
+    }
+    let what = "ends as";
+    let mut annotated = have.clone();
+    if let Some((lo, hi)) = kc.properties(id, PropKind::Range).find_map(|r| r.range) {
+        annotated = format!("{have} (range {} {})", kc.string_value(lo), kc.string_value(hi));
+    }
+    Blocker::Expr {
+        symbol: sym.name.clone(),
+        what,
+        annotated,
+        because: Vec::new(),
     }
 }
 

@@ -4,7 +4,7 @@
 //! against the kernel's own `conf`.
 
 use kfit_kconfig::{Kconfig, LoadOptions, Tristate};
-use kfit_solve::{solve, Goal, GoalStatus};
+use kfit_solve::{solve, solve_with_values, Goal, GoalStatus, ValueGoal, Want};
 
 fn load(text: &str, base: &str) -> Kconfig {
     let opts = LoadOptions {
@@ -131,4 +131,151 @@ fn alternatives_prefer_the_one_already_on() {
         out.goals
     );
     assert_eq!(val(&kc, "P"), Tristate::No);
+}
+
+fn off(name: &str) -> ValueGoal {
+    ValueGoal {
+        symbol: name.into(),
+        want: Want::Off,
+        reason: "test".into(),
+    }
+}
+
+fn value(name: &str, v: &str) -> ValueGoal {
+    ValueGoal {
+        symbol: name.into(),
+        want: Want::Value(v.into()),
+        reason: "test".into(),
+    }
+}
+
+fn blocked_text(s: &GoalStatus) -> String {
+    match s {
+        GoalStatus::Blocked(b) => b.iter().map(|b| b.to_string()).collect::<Vec<_>>().join("\n"),
+        other => panic!("not blocked: {other:?}"),
+    }
+}
+
+/// `# CONFIG_A is not set` in a fragment: A goes off and what depends on
+/// it follows (the engine's own evaluation).
+#[test]
+fn off_goal_turns_the_symbol_and_its_dependents_off() {
+    let text = "config A\n\tbool \"a\"\n\tdefault y\nconfig B\n\tbool \"b\"\n\tdepends on A\n\tdefault y\n";
+    let mut kc = load(text, "");
+    assert_eq!(val(&kc, "B"), Tristate::Yes);
+    let out = solve_with_values(&mut kc, "", &[], &[off("A")]);
+    assert!(
+        matches!(out.values[0], GoalStatus::Enabled(_)),
+        "{:?}",
+        out.values
+    );
+    assert_eq!(val(&kc, "A"), Tristate::No);
+    assert_eq!(val(&kc, "B"), Tristate::No);
+    assert!(kc.write_config().contains("# CONFIG_A is not set"));
+}
+
+#[test]
+fn off_goal_already_off_or_absent_is_met() {
+    let text = "config A\n\tbool \"a\"\n";
+    let mut kc = load(text, "");
+    let out = solve_with_values(&mut kc, "", &[], &[off("A"), off("NOT_HERE")]);
+    assert!(
+        matches!(out.values[0], GoalStatus::AlreadyOn(_)),
+        "{:?}",
+        out.values
+    );
+    assert!(
+        matches!(out.values[1], GoalStatus::AlreadyOn(_)),
+        "{:?}",
+        out.values
+    );
+}
+
+/// A selected symbol cannot be turned off by a user value: the selector
+/// is named with its value.
+#[test]
+fn off_goal_of_a_selected_symbol_names_the_selector() {
+    let text = "config LIB\n\tbool \"lib\"\nconfig USER\n\tbool \"user\"\n\tselect LIB\n";
+    let base = "CONFIG_USER=y\n";
+    let mut kc = load(text, base);
+    let out = solve_with_values(&mut kc, base, &[], &[off("LIB")]);
+    let msg = blocked_text(&out.values[0]);
+    assert!(msg.contains("LIB is selected by USER [=y]"), "{msg}");
+    assert_eq!(val(&kc, "LIB"), Tristate::Yes);
+}
+
+/// A goal that needs a symbol another requirement wants off is blocked;
+/// the off requirement wins and is kept.
+#[test]
+fn goal_needing_a_symbol_wanted_off_is_blocked() {
+    let text = "config A\n\tbool \"a\"\nconfig B\n\tbool \"b\"\n\tdepends on A\n";
+    let mut kc = load(text, "");
+    let out = solve_with_values(&mut kc, "", &[goal(&["B"])], &[off("A")]);
+    let msg = blocked_text(&out.goals[0]);
+    assert!(msg.contains("B depends on A [=n]"), "{msg}");
+    assert!(
+        matches!(out.values[0], GoalStatus::AlreadyOn(_)),
+        "{:?}",
+        out.values
+    );
+    assert_eq!(val(&kc, "B"), Tristate::No);
+}
+
+/// Off and on together: a goal wanted on cannot also be turned off.
+#[test]
+fn off_goal_conflicting_with_a_goal_is_blocked() {
+    let text = "config A\n\tbool \"a\"\n";
+    let base = "CONFIG_A=y\n";
+    let mut kc = load(text, base);
+    let out = solve_with_values(&mut kc, base, &[goal(&["A"])], &[off("A")]);
+    assert!(
+        matches!(out.goals[0], GoalStatus::AlreadyOn(_)),
+        "{:?}",
+        out.goals
+    );
+    let msg = blocked_text(&out.values[0]);
+    assert!(msg.contains("wanted on by one goal and off by another"), "{msg}");
+}
+
+/// An int/string value: its prompt's dependencies are enabled first.
+#[test]
+fn value_goal_enables_the_prompt_and_sets_the_value() {
+    let text = "config A\n\tbool \"a\"\nconfig N\n\tint \"n\"\n\tdepends on A\n\trange 1 64\n\tdefault 8\nconfig S\n\tstring \"s\"\n\tdefault \"x\"\n";
+    let mut kc = load(text, "");
+    let out = solve_with_values(&mut kc, "", &[], &[value("N", "32"), value("S", "hello \"w\"")]);
+    assert!(
+        matches!(out.values[0], GoalStatus::Enabled(_)),
+        "{:?}",
+        out.values
+    );
+    assert!(
+        matches!(out.values[1], GoalStatus::Enabled(_)),
+        "{:?}",
+        out.values
+    );
+    assert_eq!(val(&kc, "A"), Tristate::Yes);
+    assert_eq!(kc.string_value(kc.lookup("N").unwrap()), "32");
+    assert_eq!(kc.string_value(kc.lookup("S").unwrap()), "hello \"w\"");
+}
+
+/// A value outside the symbol's range does not stick: blocked, with the range.
+#[test]
+fn value_goal_out_of_range_is_blocked_with_the_range() {
+    let text = "config N\n\tint \"n\"\n\trange 1 64\n\tdefault 8\n";
+    let mut kc = load(text, "");
+    let out = solve_with_values(&mut kc, "", &[], &[value("N", "100")]);
+    let msg = blocked_text(&out.values[0]);
+    assert!(msg.contains("range 1 64"), "{msg}");
+}
+
+/// A dependency on a symbol this tree never defines (another
+/// architecture's) is shown as `n`, like conf's warnings, and named.
+#[test]
+fn dependency_on_an_undefined_symbol_is_named() {
+    let text = "config HVC\n\tbool \"hvc\"\n\tdepends on PPC_ONLY\n";
+    let mut kc = load(text, "");
+    let out = solve(&mut kc, "", &[goal(&["HVC"])]);
+    let msg = blocked_text(&out.goals[0]);
+    assert!(msg.contains("HVC depends on PPC_ONLY [=n]"), "{msg}");
+    assert!(msg.contains("PPC_ONLY does not exist in this kernel"), "{msg}");
 }

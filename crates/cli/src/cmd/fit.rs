@@ -35,10 +35,22 @@ pub struct Common {
     /// Root of the live machine's filesystem (for /sys).
     #[arg(long, default_value = "/", hide = true)]
     pub sysfs_root: PathBuf,
+    /// pci.ids to turn device names into ids (listings without -n)
+    /// [default: /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids, ...].
+    #[arg(long, value_name = "FILE")]
+    pub pci_ids: Option<PathBuf>,
+    /// usb.ids for USB class names (lsusb -t) [default: /usr/share/misc/usb.ids, ...].
+    #[arg(long, value_name = "FILE")]
+    pub usb_ids: Option<PathBuf>,
 }
 
 impl Common {
     fn machines(&self) -> Vec<MachineInput> {
+        // Every listing read after this looks names up in these databases.
+        kfit_hw::set_default_options(kfit_hw::Options {
+            pci_ids: self.pci_ids.clone(),
+            usb_ids: self.usb_ids.clone(),
+        });
         let mut v = vec![MachineInput {
             name: if self.listings.is_empty() {
                 "this machine".into()
@@ -78,6 +90,41 @@ impl Common {
     }
 }
 
+/// What the system needs beyond its devices: profiles and user requirements.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Reqs {
+    /// A requirement profile (repeatable): ix, containers, kvm-host,
+    /// minimal-boot (`kfit profiles` lists them). --ix adds ix.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+    /// A symbol the kernel must have (repeatable): SYMBOL (=y), SYMBOL=n,
+    /// SYMBOL=m, SYMBOL=VALUE for string/int/hex.
+    #[arg(long = "require", value_name = "SYMBOL[=VALUE]")]
+    pub require: Vec<String>,
+    /// A merge_config.sh fragment (repeatable): `CONFIG_X=value` and
+    /// `# CONFIG_X is not set` lines, solved like --require.
+    #[arg(long = "fragment", value_name = "FILE")]
+    pub fragments: Vec<PathBuf>,
+}
+
+impl Reqs {
+    /// The user requirements, fragments first then --require, in order.
+    fn requirements(&self) -> anyhow::Result<Vec<kfit_fit::requirements::Requirement>> {
+        let mut v = Vec::new();
+        for f in &self.fragments {
+            v.extend(kfit_fit::requirements::read_fragment(f)?);
+        }
+        for r in &self.require {
+            v.push(kfit_fit::requirements::parse_require(r)?);
+        }
+        Ok(v)
+    }
+
+    fn any(&self) -> bool {
+        !(self.profiles.is_empty() && self.require.is_empty() && self.fragments.is_empty())
+    }
+}
+
 fn name_of(files: &[PathBuf]) -> String {
     files
         .iter()
@@ -90,6 +137,8 @@ fn name_of(files: &[PathBuf]) -> String {
 pub struct FitArgs {
     #[command(flatten)]
     pub c: Common,
+    #[command(flatten)]
+    pub reqs: Reqs,
     /// Base config to start from (its symbols are kept unless a device needs a change).
     #[arg(long, value_name = "CONFIG")]
     pub base: Option<PathBuf>,
@@ -174,6 +223,8 @@ pub struct ExplainArgs {
     pub symbol: String,
     #[command(flatten)]
     pub c: Common,
+    #[command(flatten)]
+    pub reqs: Reqs,
     /// Base config the fit starts from.
     #[arg(long, value_name = "CONFIG")]
     pub base: PathBuf,
@@ -186,6 +237,10 @@ pub struct AuditArgs {
     pub config: PathBuf,
     #[command(flatten)]
     pub c: Common,
+    /// Check these requirements instead of (without listings) or besides
+    /// the devices.
+    #[command(flatten)]
+    pub reqs: Reqs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -211,7 +266,7 @@ fn tree_of(c: &Common) -> anyhow::Result<PathBuf> {
     }
 }
 
-fn run_pipeline(c: &Common, base: &Path) -> anyhow::Result<Fit> {
+fn run_pipeline(c: &Common, reqs: &Reqs, base: &Path) -> anyhow::Result<Fit> {
     let tree = tree_of(c)?;
     if !tree.join("Kconfig").is_file() {
         bail!("{}: not a kernel source tree (no Kconfig)", tree.display());
@@ -223,6 +278,8 @@ fn run_pipeline(c: &Common, base: &Path) -> anyhow::Result<Fit> {
         load: c.load_options(),
         index_cache: c.index_cache(),
         sysfs_root: c.sysfs_root.clone(),
+        profiles: reqs.profiles.clone(),
+        requirements: reqs.requirements()?,
         ..Default::default()
     };
     // Index with a progress bar when it has to be built.
@@ -291,7 +348,10 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     let Some(base) = a.base.clone() else {
         bail!("--base CONFIG is required (the config to start from), or --ix with --kernel");
     };
-    let mut fit = run_pipeline(&a.c, &base)?;
+    if a.ix.is_some() && !a.reqs.profiles.iter().any(|p| p == "ix") {
+        a.reqs.profiles.push("ix".into());
+    }
+    let mut fit = run_pipeline(&a.c, &a.reqs, &base)?;
     let tree = tree_of(&a.c)?;
     let t = std::time::Instant::now();
     let fw = kfit_fit::firmware(&fit, &tree, a.firmware_dir.as_deref())?;
@@ -329,7 +389,7 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
             None => writeln!(o, "(no -o OUT given: nothing written)")?,
         }
     }
-    let code = if fit.summary.blocked > 0 {
+    let code = if fit.summary.blocked > 0 || fit.summary.requirements_blocked > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -486,7 +546,18 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
             }
         }
     }
+    print_requirements(o, &fit.requirements, verbose)?;
     let s = &fit.summary;
+    if s.requirements > 0 {
+        writeln!(
+            o,
+            "requirements: {} in all: {} already met, {} set, {} blocked",
+            s.requirements,
+            fit.requirements.iter().filter(|r| r.status == "already").count(),
+            fit.requirements.iter().filter(|r| r.status == "set").count(),
+            s.requirements_blocked
+        )?;
+    }
     writeln!(
         o,
         "summary: {} devices: {} already driven, {} enabled, {} blocked, {} with no driver in this kernel, {} need none; {} symbols set, {} values changed",
@@ -498,6 +569,49 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
         "time: listings {} ms, index {} ms, kconfig {} ms, resolve {} ms, solve {} ms, firmware {} ms",
         t.hw_ms, t.index_ms, t.kconfig_ms, t.resolve_ms, t.solve_ms, t.firmware_ms
     )?;
+    Ok(())
+}
+
+/// The system and requirement sections: every requirement once, with its
+/// sources; blocked ones with the blocking expression.
+fn print_requirements(
+    o: &mut impl Write,
+    reqs: &[kfit_fit::requirements::RequirementReport],
+    verbose: bool,
+) -> std::io::Result<()> {
+    for (section, title) in [
+        ("system", "== what the system runs on"),
+        ("requirement", "== requirements"),
+    ] {
+        let list: Vec<_> = reqs.iter().filter(|r| r.section == section).collect();
+        if list.is_empty() {
+            continue;
+        }
+        writeln!(o, "{title}")?;
+        for r in list {
+            let tag = match r.status {
+                "already" => "ok",
+                "set" => "SET",
+                _ => "BLOCKED",
+            };
+            writeln!(o, "{tag:>10}  CONFIG_{}={}", r.symbol, r.want)?;
+            if verbose || r.status != "already" || section == "system" {
+                for s in &r.sources {
+                    writeln!(o, "            from {s}")?;
+                }
+            } else if let Some(s) = r.sources.first() {
+                writeln!(o, "            from {s}")?;
+            }
+            for b in &r.blocked {
+                for l in b.lines() {
+                    writeln!(o, "                {l}")?;
+                }
+            }
+            if !r.forced_off.is_empty() {
+                writeln!(o, "            turned off with it: {}", r.forced_off.join(", "))?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -536,7 +650,7 @@ fn print_firmware(o: &mut impl Write, fw: &kfit_fit::FirmwareOutcome) -> std::io
 }
 
 pub fn run_explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let fit = run_pipeline(&a.c, &a.base)?;
+    let fit = run_pipeline(&a.c, &a.reqs, &a.base)?;
     let lines = kfit_fit::explain(&fit, &a.symbol);
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
@@ -546,7 +660,69 @@ pub fn run_explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `kfit audit --profile/--require/--fragment`: which requirements the
+/// config misses, each with the reason and what `kfit fit` would do.
+fn audit_requirements(a: &AuditArgs, tree: &Path) -> anyhow::Result<bool> {
+    let rep = kfit_fit::requirements::audit_config(
+        tree,
+        &a.config,
+        &a.c.load_options(),
+        &a.reqs.profiles,
+        &a.reqs.requirements()?,
+    )?;
+    let (reqs, misses, warnings) = (&rep.requirements, &rep.missing, &rep.warnings);
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    if a.json {
+        serde_json::to_writer_pretty(
+            &mut o,
+            &serde_json::json!({"requirements": reqs.len(), "missing": misses}),
+        )?;
+        writeln!(o)?;
+    } else {
+        for w in warnings.iter().take(5) {
+            writeln!(o, "warning: {w}")?;
+        }
+        for m in misses {
+            writeln!(o, "MISSING  CONFIG_{}={} (is {})", m.symbol, m.want, m.have)?;
+            for s in &m.sources {
+                writeln!(o, "         from {s}")?;
+            }
+            writeln!(o, "         why: {}", m.reason)?;
+            writeln!(o, "         fix: {}", m.fix)?;
+        }
+        writeln!(
+            o,
+            "audit: {} of {} requirements are not met by {}",
+            misses.len(),
+            reqs.len(),
+            a.config.display()
+        )?;
+    }
+    Ok(misses.is_empty())
+}
+
 pub fn run_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
+    let tree = tree_of(&a.c)?;
+    if a.reqs.any() {
+        let ok = audit_requirements(&a, &tree)?;
+        // Without listings only the requirements are audited (not /sys).
+        if a.c.listings.is_empty() && a.c.machines.is_empty() {
+            return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        if !ok {
+            let code = run_device_audit(a)?;
+            return Ok(if code == ExitCode::SUCCESS {
+                ExitCode::from(1)
+            } else {
+                code
+            });
+        }
+    }
+    run_device_audit(a)
+}
+
+fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let tree = tree_of(&a.c)?;
     let progress = kfit_kbuild::stderr_progress();
     let idx = kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), Some(&progress))

@@ -27,6 +27,13 @@ pub struct HwArgs {
     /// driver, ids or name: memory blocks, workqueues, clock events...).
     #[arg(long)]
     pub all: bool,
+    /// pci.ids to turn device names into ids (listings without -n)
+    /// [default: /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids, ...].
+    #[arg(long, value_name = "FILE")]
+    pub pci_ids: Option<PathBuf>,
+    /// usb.ids for USB class names (lsusb -t) [default: /usr/share/misc/usb.ids, ...].
+    #[arg(long, value_name = "FILE")]
+    pub usb_ids: Option<PathBuf>,
 }
 
 pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
@@ -36,7 +43,11 @@ pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
             kfit_hw::read_sysfs(&root).with_context(|| format!("reading sysfs under {}", root.display()))?;
         (m, Vec::new())
     } else {
-        kfit_hw::read_listings(&a.files)?
+        let opts = kfit_hw::Options {
+            pci_ids: a.pci_ids.clone(),
+            usb_ids: a.usb_ids.clone(),
+        };
+        kfit_hw::read_listings_with(&a.files, &opts)?
     };
     for w in &warnings {
         eprintln!("kfit: warning: {w}");

@@ -2,7 +2,7 @@
 //! busybox `lspci -m[k]`) and `-vmm` (`Slot:\t...` records), each with or without
 //! `-n`/`-nn`/`-k`.
 
-use super::{hex_n, is_noise, norm_pci_slot, numbered, trailing_bracket, Parsed};
+use super::{hex_n, is_noise, norm_pci_slot, numbered, trailing_bracket, Parsed, PciNames};
 use crate::model::{Bus, Device};
 
 /// A value that is a name, a number (`-n`), or both (`-nn`: `Name [8086]`).
@@ -27,16 +27,24 @@ fn name_num(v: &str, digits: usize) -> (Option<String>, Option<u32>) {
     (Some(v.to_string()), None)
 }
 
-fn set_class(d: &mut Device, v: &str) {
+fn set_class(d: &mut Device, v: &str, n: &mut PciNames) {
     let (name, num) = name_num(v, 4);
     if let Some(c) = num {
         d.class = Some(c >> 8);
         d.subclass = Some(c & 0xff);
-    } else if let Some((c, sc)) = name.as_deref().and_then(super::pci_classes::class_of_name) {
-        d.class = Some(c);
-        d.subclass = sc;
+    } else {
+        n.class = name.clone();
     }
     d.class_name = name;
+}
+
+/// Keep the names of fields that had no number, for the pci.ids lookup.
+fn keep_names(out: &mut Parsed, mut n: PciNames, line: usize) {
+    if n.class.is_some() || n.vendor.is_some() || n.device.is_some() || n.subvendor.is_some() {
+        n.dev = out.devices.len();
+        n.line = line;
+        out.pci_names.push(n);
+    }
 }
 
 /// Split a `-mm` line after the slot into tokens: quoted strings and options.
@@ -98,11 +106,16 @@ pub(crate) fn parse_mm(text: &str, src: &str) -> Parsed {
         }
         let mut d = Device::new(Bus::Pci, slot);
         d.sources.push(format!("{src}:{no}"));
-        set_class(&mut d, quoted[0]);
+        let mut names = PciNames::default();
+        set_class(&mut d, quoted[0], &mut names);
         let (vn, v) = name_num(quoted[1], 4);
         let (dn, dv) = name_num(quoted[2], 4);
         d.vendor = v;
         d.device = dv;
+        if v.is_none() || dv.is_none() {
+            names.vendor = vn.clone();
+            names.device = dn.clone();
+        }
         d.name = match (vn, dn) {
             (Some(a), Some(b)) => Some(format!("{a} {b}")),
             (a, b) => a.or(b),
@@ -119,6 +132,9 @@ pub(crate) fn parse_mm(text: &str, src: &str) -> Parsed {
             let (n, v) = name_num(sv, 4);
             d.subvendor = v;
             if let Some(n) = n {
+                if v.is_none() {
+                    names.subvendor = Some(n.clone());
+                }
                 d.attrs.insert("subsystem_vendor".into(), n);
             }
         }
@@ -126,6 +142,9 @@ pub(crate) fn parse_mm(text: &str, src: &str) -> Parsed {
             let (n, v) = name_num(sd, 4);
             d.subdevice = v;
             if let Some(n) = n {
+                if d.subvendor.is_none() {
+                    names.subdevice = Some(n.clone());
+                }
                 d.attrs.insert("subsystem".into(), n);
             }
         }
@@ -133,6 +152,7 @@ pub(crate) fn parse_mm(text: &str, src: &str) -> Parsed {
         if let Some(drv) = quoted.get(5).filter(|s| !s.is_empty()) {
             d.driver = Some(drv.to_string());
         }
+        keep_names(&mut out, names, no);
         out.devices.push(d);
     }
     out
@@ -142,15 +162,31 @@ pub(crate) fn parse_vmm(text: &str, src: &str) -> Parsed {
     let mut out = Parsed::default();
     let mut cur: Option<Device> = None;
     let mut names: (Option<String>, Option<String>) = (None, None);
-    let flush = |cur: &mut Option<Device>, names: &mut (Option<String>, Option<String>), out: &mut Parsed| {
+    let mut pn = PciNames::default();
+    let mut slot_no = 0;
+    let flush = |cur: &mut Option<Device>,
+                 names: &mut (Option<String>, Option<String>),
+                 pn: &mut PciNames,
+                 slot_no: usize,
+                 out: &mut Parsed| {
         if let Some(mut d) = cur.take() {
             d.name = match names.clone() {
                 (Some(a), Some(b)) => Some(format!("{a} {b}")),
                 (a, b) => a.or(b),
             };
+            if d.vendor.is_none() || d.device.is_none() {
+                pn.vendor = names.0.clone();
+                pn.device = names.1.clone();
+            }
+            if d.subvendor.is_some() {
+                pn.subvendor = None;
+                pn.subdevice = None;
+            }
+            keep_names(out, std::mem::take(pn), slot_no);
             out.devices.push(d);
         }
         *names = (None, None);
+        *pn = PciNames::default();
     };
     for (no, line) in numbered(text) {
         if is_noise(line) {
@@ -163,7 +199,8 @@ pub(crate) fn parse_vmm(text: &str, src: &str) -> Parsed {
         };
         let v = v.trim();
         if k == "Slot" {
-            flush(&mut cur, &mut names, &mut out);
+            flush(&mut cur, &mut names, &mut pn, slot_no, &mut out);
+            slot_no = no;
             match norm_pci_slot(v) {
                 Some(slot) => {
                     let mut d = Device::new(Bus::Pci, slot);
@@ -179,7 +216,7 @@ pub(crate) fn parse_vmm(text: &str, src: &str) -> Parsed {
             continue;
         };
         match k {
-            "Class" => set_class(d, v),
+            "Class" => set_class(d, v, &mut pn),
             "Vendor" => {
                 let (n, x) = name_num(v, 4);
                 d.vendor = x;
@@ -194,6 +231,7 @@ pub(crate) fn parse_vmm(text: &str, src: &str) -> Parsed {
                 let (n, x) = name_num(v, 4);
                 d.subvendor = x;
                 if let Some(n) = n {
+                    pn.subvendor = Some(n.clone());
                     d.attrs.insert("subsystem_vendor".into(), n);
                 }
             }
@@ -201,6 +239,7 @@ pub(crate) fn parse_vmm(text: &str, src: &str) -> Parsed {
                 let (n, x) = name_num(v, 4);
                 d.subdevice = x;
                 if let Some(n) = n {
+                    pn.subdevice = Some(n.clone());
                     d.attrs.insert("subsystem".into(), n);
                 }
             }
@@ -225,6 +264,6 @@ pub(crate) fn parse_vmm(text: &str, src: &str) -> Parsed {
             _ => out.bad_line(no, line),
         }
     }
-    flush(&mut cur, &mut names, &mut out);
+    flush(&mut cur, &mut names, &mut pn, slot_no, &mut out);
     out
 }

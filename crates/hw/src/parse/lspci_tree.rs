@@ -10,7 +10,7 @@
 //! A device token `dd.f` at column c sits on the bus that was opened for column
 //! c: by a root `[dddd:bb]` or a bridge's `-[bb]` / `-[bb-ss]`.
 
-use super::{hex_n, id_pair, is_noise, numbered, trailing_bracket, Parsed};
+use super::{hex_n, id_pair, is_noise, numbered, trailing_bracket, Parsed, PciNames};
 use crate::model::{Bus, Device};
 use std::collections::BTreeMap;
 
@@ -149,6 +149,14 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                         }
                         if !name.is_empty() {
                             d.name = Some(name.to_string());
+                            if d.vendor.is_none() {
+                                out.pci_names.push(PciNames {
+                                    dev: out.devices.len(),
+                                    line: no,
+                                    vendor_device: Some(name.to_string()),
+                                    ..PciNames::default()
+                                });
+                            }
                         }
                         i = b.len();
                     }

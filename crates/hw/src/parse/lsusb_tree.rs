@@ -203,6 +203,9 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                 if let Some(c) = l.class.filter(|c| !c.is_empty()) {
                     f.class_name = Some(c.to_string());
                     f.class = class_code(c);
+                    if f.class.is_none() {
+                        out.usb_class_names.push((out.devices.len(), no, c.to_string()));
+                    }
                 }
                 f.driver = l
                     .driver

@@ -1,6 +1,7 @@
 //! Listing parsers. Each takes the whole text and returns devices plus the
 //! lines it could not read; [`Parsed::finish`] turns those into warnings or an error.
 
+pub(crate) mod dmesg;
 pub(crate) mod lspci;
 pub(crate) mod lspci_mm;
 pub(crate) mod lspci_tree;
@@ -11,7 +12,32 @@ pub(crate) mod pci_classes;
 pub(crate) mod sysfs_lists;
 
 use crate::error::{Error, Warning};
-use crate::model::Device;
+use crate::input::Notes;
+use crate::model::{Device, FirmwareEvidence};
+
+/// Names a listing printed instead of numbers (lspci without `-n`), kept
+/// for the reverse lookup in pci.ids ([`crate::names`]). Only fields whose
+/// numbers the listing did not give are set.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PciNames {
+    /// Index into [`Parsed::devices`].
+    pub dev: usize,
+    pub line: usize,
+    /// `Vendor Device` in one string (lspci text forms, `-tv`).
+    pub vendor_device: Option<String>,
+    /// Separate fields (`-mm`, `-vmm`).
+    pub vendor: Option<String>,
+    pub device: Option<String>,
+    /// `Subvendor Subsystem` in one string (`-v`).
+    pub subsystem: Option<String>,
+    /// Separate fields (`-mm`, `-vmm`).
+    pub subvendor: Option<String>,
+    pub subdevice: Option<String>,
+    /// Class name (the subclass name when pci.ids has one).
+    pub class: Option<String>,
+    /// Programming interface name (`-vmm` without `-n`: `ProgIf:\tXHCI`).
+    pub prog_if: Option<String>,
+}
 
 /// What one parser read from one text.
 #[derive(Debug, Default)]
@@ -23,6 +49,15 @@ pub(crate) struct Parsed {
     pub bad: Vec<(usize, String)>,
     /// Lines that carried content (for the garbage ratio).
     pub meaningful: usize,
+    /// Lines read but with something wrong that is not garbage (a cut
+    /// `Kernel driver in use:`, malformed ids): warnings, by message.
+    pub notes: Notes,
+    /// Names to turn into ids (pci.ids).
+    pub pci_names: Vec<PciNames>,
+    /// USB interface class names to turn into codes: (device index, line, name).
+    pub usb_class_names: Vec<(usize, usize, String)>,
+    /// Firmware loads seen (dmesg).
+    pub firmware: Vec<FirmwareEvidence>,
 }
 
 impl Parsed {
@@ -32,13 +67,14 @@ impl Parsed {
 
     /// Garbage policy: a handful of unreadable lines (at most 5, or at most a
     /// tenth of the listing) become one warning; more is an error at the first.
-    pub fn finish(self, source: &str, format: &str) -> Result<(Parsed, Vec<Warning>), Error> {
-        let mut warnings = Vec::new();
+    pub fn finish(mut self, source: &str, format: &str) -> Result<(Parsed, Vec<Warning>), Error> {
+        let mut warnings = std::mem::take(&mut self.notes).into_warnings(source);
         if let Some((line, text)) = self.bad.first().cloned() {
             let count = self.bad.len();
             let total = self.meaningful.max(count);
             let tolerated = count <= 5 || count * 10 <= total;
-            if !tolerated || self.devices.is_empty() && self.loaded_modules.is_empty() {
+            let empty = self.devices.is_empty() && self.loaded_modules.is_empty() && self.firmware.is_empty();
+            if !tolerated || empty {
                 return Err(Error::Garbage {
                     source_name: source.to_string(),
                     format: format.to_string(),
@@ -48,15 +84,18 @@ impl Parsed {
                     text,
                 });
             }
-            warnings.push(Warning {
-                source: source.to_string(),
-                line,
-                count,
-                message: format!(
-                    "skipped {count} unreadable line{} in {format} listing (first: {text:?})",
-                    if count == 1 { "" } else { "s" }
-                ),
-            });
+            warnings.insert(
+                0,
+                Warning {
+                    source: source.to_string(),
+                    line,
+                    count,
+                    message: format!(
+                        "skipped {count} unreadable line{} in {format} listing (first: {text:?})",
+                        if count == 1 { "" } else { "s" }
+                    ),
+                },
+            );
         }
         Ok((self, warnings))
     }

@@ -1,0 +1,118 @@
+//! `kfit profiles`, `kfit fit --fragment/--require/--profile` and
+//! `kfit audit --profile` end to end (the real Debian 6.12 tree for the
+//! last two; scripts/fetch-kernels.sh caches it).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn repo(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+fn tree() -> Option<PathBuf> {
+    let cache = std::env::var_os("KFIT_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"));
+    let text = std::fs::read_to_string(cache.join("env/6.12")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("TREE="))
+        .map(PathBuf::from)
+}
+
+fn kfit(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kfit"))
+        .args(args)
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), s)
+}
+
+#[test]
+fn profiles_are_listed() {
+    let (code, s) = kfit(&["profiles"]);
+    assert_eq!(code, 0, "{s}");
+    for p in ["ix", "containers", "kvm-host", "minimal-boot"] {
+        assert!(s.lines().any(|l| l.starts_with(p)), "{s}");
+    }
+    let (code, s) = kfit(&["profiles", "containers"]);
+    assert_eq!(code, 0, "{s}");
+    assert!(
+        s.contains("CONFIG_POSIX_MQUEUE=y") && s.contains("check-config.sh:227"),
+        "{s}"
+    );
+    let (code, s) = kfit(&["profiles", "nope"]);
+    assert_eq!(code, 2, "{s}");
+    assert!(s.contains("unknown profile"), "{s}");
+}
+
+/// An unsatisfiable fragment (a symbol only powerpc can have): the report
+/// gives the blocking expression and kfit exits 1; a bad fragment line is
+/// an error (exit 2) naming file and line.
+#[test]
+fn fit_with_an_unsatisfiable_fragment_exits_1() {
+    let Some(t) = tree() else { return };
+    let dir = std::env::temp_dir().join(format!("kfit-cli-frag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let frag = dir.join("ppc.config");
+    std::fs::write(&frag, "CONFIG_HVC_RTAS=y\n").unwrap();
+    let base = t.join("arch/x86/configs/x86_64_defconfig");
+    let seed = repo("examples/seed/lspci-k.txt");
+    let args = [
+        "fit",
+        seed.to_str().unwrap(),
+        "--tree",
+        t.to_str().unwrap(),
+        "--base",
+        base.to_str().unwrap(),
+        "--fragment",
+        frag.to_str().unwrap(),
+        "--require",
+        "ZRAM",
+    ];
+    let (code, s) = kfit(&args);
+    assert_eq!(code, 1, "{s}");
+    assert!(s.contains("BLOCKED  CONFIG_HVC_RTAS=y"), "{s}");
+    assert!(s.contains("HVC_RTAS depends on PPC_RTAS [=n]"), "{s}");
+    assert!(
+        s.contains("SET  CONFIG_ZRAM=y") && s.contains("from --require ZRAM"),
+        "{s}"
+    );
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let (code, s) = kfit(&json_args);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&s[..s.rfind('}').unwrap() + 1]).unwrap();
+    assert_eq!(v["requirements"][0]["status"], "blocked");
+    assert_eq!(v["summary"]["requirements_blocked"], 1);
+    std::fs::write(&frag, "CONFIG_A=y\nnonsense\n").unwrap();
+    let (code, s) = kfit(&args);
+    assert_eq!(code, 2, "{s}");
+    assert!(s.contains("ppc.config:2"), "{s}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `kfit audit --profile ix --config cfg_6_16` on 6.12: what ix's own
+/// config lacks, each with a reason; no listings = no device audit.
+#[test]
+fn audit_of_ix_config_with_the_ix_profile() {
+    let Some(t) = tree() else { return };
+    let fixtures = std::env::var_os("KFIT_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo("../shared/fixtures"));
+    let cfg = fixtures.join("ix-current/pkgs/bin/kernel/configs/cfg_6_16");
+    let (code, s) = kfit(&[
+        "audit",
+        "--profile",
+        "ix",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--tree",
+        t.to_str().unwrap(),
+    ]);
+    println!("{s}");
+    assert!(s.contains("requirements are not met by"), "{s}");
+    let missing = s.lines().filter(|l| l.starts_with("MISSING")).count();
+    assert_eq!(code, if missing == 0 { 0 } else { 1 }, "{s}");
+    assert_eq!(s.matches("         why: ").count(), missing, "{s}");
+}

@@ -1,0 +1,307 @@
+//! What the system needs beyond its devices, on the real Debian 6.12 tree:
+//! profiles, `--require`, `merge_config.sh` fragments, solved with the device
+//! goals. Ground truth is the kernel's own `make olddefconfig` (and its
+//! `merge_config.sh`), run in a scratch `O=` directory, never in the tree.
+use kfit_fit::requirements::{self, Requirement, Wanted};
+use kfit_fit::{FitOptions, MachineInput};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+fn cache() -> PathBuf {
+    std::env::var_os("KFIT_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
+}
+
+fn tree() -> PathBuf {
+    let f = cache().join("env/6.12");
+    if !f.exists() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let st = Command::new("bash")
+            .arg(format!("{root}/scripts/fetch-kernels.sh"))
+            .arg("6.12")
+            .status()
+            .unwrap();
+        assert!(st.success(), "scripts/fetch-kernels.sh failed");
+    }
+    let text = std::fs::read_to_string(&f).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("TREE="))
+        .map(PathBuf::from)
+        .unwrap()
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+/// One scratch `O=` directory for the whole test binary (its `conf` is
+/// built once); every use holds the lock.
+static SCRATCH: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+fn make(dir: &Path, tree: &Path, args: &[&str]) {
+    let out = Command::new("make")
+        .args(["-s", "-C"])
+        .arg(tree)
+        .arg(format!("O={}", dir.display()))
+        .arg("ARCH=x86")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "make {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn with_scratch<T>(f: impl FnOnce(&Path, &Path) -> T) -> T {
+    let mut g = SCRATCH.lock().unwrap_or_else(|p| p.into_inner());
+    let t = tree();
+    let dir = g
+        .get_or_insert_with(|| {
+            let d = std::env::temp_dir().join(format!("kfit-req-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&d);
+            std::fs::create_dir_all(&d).unwrap();
+            d
+        })
+        .clone();
+    f(&dir, &t)
+}
+
+/// The kernel's own olddefconfig on `config`.
+fn kernel_olddefconfig(config: &str) -> String {
+    with_scratch(|dir, t| {
+        std::fs::write(dir.join(".config"), config).unwrap();
+        make(dir, t, &["olddefconfig"]);
+        std::fs::read_to_string(dir.join(".config")).unwrap()
+    })
+}
+
+/// The kernel's own `tinyconfig`, then `64BIT` on and `MODULES` off
+/// (appended, then the kernel's olddefconfig), cached.
+fn tiny64() -> PathBuf {
+    let out = cache().join("derived/6.12/tiny64.config");
+    if out.exists() {
+        return out;
+    }
+    with_scratch(|dir, t| {
+        make(dir, t, &["tinyconfig"]);
+        let mut c = std::fs::read_to_string(dir.join(".config")).unwrap();
+        c.push_str("CONFIG_64BIT=y\n# CONFIG_MODULES is not set\n");
+        std::fs::write(dir.join(".config"), c).unwrap();
+        make(dir, t, &["olddefconfig"]);
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        let tmp = out.with_extension("tmp");
+        std::fs::copy(dir.join(".config"), &tmp).unwrap();
+        std::fs::rename(&tmp, &out).unwrap();
+    });
+    out
+}
+
+fn values(config: &str) -> HashMap<String, String> {
+    let mut m = HashMap::new();
+    for l in config.lines() {
+        if let Some((k, v)) = l.strip_prefix("CONFIG_").and_then(|r| r.split_once('=')) {
+            m.insert(k.to_string(), v.trim_matches('"').to_string());
+        }
+    }
+    m
+}
+
+fn opts(base: PathBuf, listings: Vec<PathBuf>) -> FitOptions {
+    FitOptions {
+        tree: tree(),
+        base,
+        machines: vec![MachineInput {
+            name: "m".into(),
+            listings,
+        }],
+        index_cache: kfit_kbuild::default_cache_dir(),
+        sysfs_root: "/".into(),
+        ..Default::default()
+    }
+}
+
+/// `(symbol, wanted, value after olddefconfig)` of every requirement the
+/// kernel's olddefconfig does not keep.
+fn unmet(reqs: &[Requirement], after: &HashMap<String, String>) -> Vec<String> {
+    let mut bad = Vec::new();
+    for r in reqs {
+        let have = after.get(&r.symbol).map(String::as_str).unwrap_or("n");
+        let ok = match &r.want {
+            Wanted::Yes => have == "y",
+            Wanted::Module => have == "y" || have == "m",
+            Wanted::Off => have == "n",
+            Wanted::Value(v) => have == v,
+        };
+        if !ok {
+            bad.push(format!("{}={} is {have}", r.symbol, r.want));
+        }
+    }
+    bad
+}
+
+/// Done-when 1: the seed listing on the kernel's own tinyconfig (64-bit,
+/// no modules) with `--profile ix`: after the kernel's own olddefconfig
+/// every ix requirement has its value and every device goal is `y`; the
+/// report lists each requirement once with its source.
+#[test]
+fn seed_on_tinyconfig_with_the_ix_profile() {
+    let mut o = opts(tiny64(), vec![repo("examples/seed/lspci-k.txt")]);
+    o.profiles = vec!["ix".into()];
+    let fit = kfit_fit::fit(&o, None).unwrap();
+    let ix = requirements::profile("ix").unwrap().requirements;
+    // Each requirement once, with its source.
+    assert_eq!(fit.requirements.len(), ix.len());
+    for r in &ix {
+        let n = fit.requirements.iter().filter(|x| x.symbol == r.symbol).count();
+        assert_eq!(n, 1, "{}", r.symbol);
+    }
+    for r in &fit.requirements {
+        assert!(r.sources.iter().all(|s| s.starts_with("profile ix: ")), "{r:?}");
+        assert_ne!(r.status, "blocked", "{r:?}");
+    }
+    assert_eq!(fit.summary.blocked, 0, "every device driven");
+    assert_eq!(fit.summary.requirements_blocked, 0);
+    let after = values(&kernel_olddefconfig(&fit.config));
+    let bad = unmet(&ix, &after);
+    assert!(bad.is_empty(), "ix requirements lost by olddefconfig: {bad:?}");
+    let mut lost = Vec::new();
+    for g in &fit.goals {
+        if !g
+            .any_of
+            .iter()
+            .any(|s| after.get(s).map(String::as_str) == Some("y"))
+        {
+            lost.push(g.any_of.join("|"));
+        }
+    }
+    assert!(lost.is_empty(), "device goals not y after olddefconfig: {lost:?}");
+}
+
+/// A fragment symbol whose dependencies are off gets them turned on; its
+/// `# CONFIG_X is not set` turns X off and reports what went with it.
+/// Shown side by side with the kernel's `merge_config.sh` on the same base
+/// and fragment: every value merge_config.sh manages to set is the same in
+/// kfit's result; where it warns, kfit has the value.
+#[test]
+fn fragment_against_merge_config() {
+    let base = tiny64();
+    let frag = "# what a user adds\nCONFIG_ZRAM=y\nCONFIG_ZSWAP=y\nCONFIG_HZ_300=y\nCONFIG_NR_CPUS=4\nCONFIG_CMDLINE_BOOL=y\nCONFIG_CMDLINE=\"console=ttyS0 quiet\"\n# CONFIG_PRINTK is not set\nCONFIG_PROC_FS=y\n";
+    let dir = std::env::temp_dir().join(format!("kfit-frag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let frag_path = dir.join("user.config");
+    std::fs::write(&frag_path, frag).unwrap();
+    let reqs = requirements::read_fragment(&frag_path).unwrap();
+    let mut o = opts(base.clone(), vec![]);
+    o.machines.clear();
+    o.requirements = reqs.clone();
+    let fit = kfit_fit::fit(&o, None).unwrap();
+    for r in &fit.requirements {
+        assert_ne!(r.status, "blocked", "{r:?}");
+    }
+    let printk = fit.requirements.iter().find(|r| r.symbol == "PRINTK").unwrap();
+    let kfit_after = values(&kernel_olddefconfig(&fit.config));
+    assert!(
+        unmet(&reqs, &kfit_after).is_empty(),
+        "{:?}",
+        unmet(&reqs, &kfit_after)
+    );
+
+    // merge_config.sh, run in the scratch O= dir (its temp files go to the
+    // working directory; never the tree).
+    let (merged, log) = with_scratch(|scratch, t| {
+        // The scratch dir's Makefile forwards to the tree (made by make O=).
+        make(scratch, t, &["olddefconfig"]);
+        std::fs::copy(&base, scratch.join("base.config")).unwrap();
+        std::fs::copy(&frag_path, scratch.join("user.config")).unwrap();
+        let out = Command::new("sh")
+            .arg(t.join("scripts/kconfig/merge_config.sh"))
+            .args(["base.config", "user.config"])
+            .current_dir(scratch)
+            .env("ARCH", "x86")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (
+            std::fs::read_to_string(scratch.join(".config")).unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    });
+    let mc = values(&merged);
+    println!(
+        "{:<14} {:<24} {:<24} {:<24}",
+        "symbol", "fragment", "merge_config.sh", "kfit + olddefconfig"
+    );
+    let mut agree = 0;
+    let mut kfit_only = 0;
+    for r in &reqs {
+        let get = |m: &HashMap<String, String>| m.get(&r.symbol).cloned().unwrap_or_else(|| "n".into());
+        let (m, k) = (get(&mc), get(&kfit_after));
+        println!("{:<14} {:<24} {:<24} {:<24}", r.symbol, r.want.to_string(), m, k);
+        let wanted = unmet(std::slice::from_ref(r), &mc).is_empty();
+        if wanted {
+            assert_eq!(m, k, "{}: merge_config.sh set it, kfit must agree", r.symbol);
+            agree += 1;
+        } else {
+            assert!(
+                log.contains(&format!("CONFIG_{}", r.symbol)),
+                "merge_config.sh did not warn about {}: {log}",
+                r.symbol
+            );
+            kfit_only += 1;
+        }
+    }
+    println!("merge_config.sh: {agree} set as asked (kfit agrees), {kfit_only} not set (kfit sets them)");
+    assert!(
+        kfit_only >= 1,
+        "ZRAM's dependencies are off in tinyconfig: merge_config.sh cannot set it"
+    );
+    assert!(agree >= 1);
+    println!("PRINTK off took with it: {:?}", printk.forced_off);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fragment asking for a symbol another architecture owns: blocked with
+/// the blocking expression (the CLI exits 1 on it, see the CLI test).
+#[test]
+fn fragment_with_another_archs_symbol_is_blocked() {
+    let mut o = opts(tiny64(), vec![]);
+    o.machines.clear();
+    o.requirements =
+        requirements::parse_fragment("CONFIG_HVC_RTAS=y\nCONFIG_PROC_FS=y\n", "ppc.config").unwrap();
+    let fit = kfit_fit::fit(&o, None).unwrap();
+    let r = &fit.requirements[0];
+    assert_eq!(r.status, "blocked", "{r:?}");
+    let msg = r.blocked.join("\n");
+    assert!(msg.contains("HVC_RTAS depends on PPC_RTAS [=n]"), "{msg}");
+    assert_eq!(fit.summary.requirements_blocked, 1);
+    assert_eq!(fit.requirements[1].status, "set");
+}
+
+/// `kfit audit --profile ix --config cfg_6_16` on 6.12: what ix's own
+/// config lacks, each with a reason (and what kfit fit would do).
+#[test]
+fn audit_of_ix_config_against_the_ix_profile() {
+    let fixtures = std::env::var_os("KFIT_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo("../shared/fixtures"));
+    let cfg = fixtures.join("ix-current/pkgs/bin/kernel/configs/cfg_6_16");
+    let rep = requirements::audit_config(&tree(), &cfg, &Default::default(), &["ix".into()], &[]).unwrap();
+    let (reqs, misses) = (rep.requirements, rep.missing);
+    assert_eq!(
+        reqs.len(),
+        requirements::profile("ix").unwrap().requirements.len()
+    );
+    for m in &misses {
+        println!(
+            "{} want {} have {}: {} | {}",
+            m.symbol, m.want, m.have, m.reason, m.fix
+        );
+        assert!(!m.reason.is_empty() && !m.fix.is_empty(), "{m:?}");
+        assert!(!m.sources.is_empty());
+    }
+}
