@@ -458,7 +458,8 @@ o,
         rep.firmware_added,
         rep.firmware_removed
     )?;
-    if !rep.machine_package && !(rep.shared.config.is_empty() && rep.shared.firmware.is_empty()) {
+    let shared = !(rep.shared.config.is_empty() && rep.shared.firmware.is_empty());
+    if !rep.machine_package && shared {
         writeln!(
             o,
             "  in place: these packages share what changed: {}",
