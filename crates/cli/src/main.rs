@@ -44,6 +44,9 @@ enum Command {
     Audit(cmd::fit::AuditArgs),
     /// Print (or run) ix's menuconfig review step on a fitted config.
     Menuconfig(cmd::fit::MenuconfigArgs),
+    /// Carry a config (and a machine) to another kernel tree: renames,
+    /// removals and changed values, each with its evidence.
+    Migrate(cmd::migrate::MigrateArgs),
     /// The requirement profiles (--profile NAME): list them, or show one.
     Profiles(cmd::profiles::ProfilesArgs),
 }
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => cmd::fit::run_explain(a),
         Command::Audit(a) => cmd::fit::run_audit(a),
         Command::Menuconfig(a) => cmd::fit::run_menuconfig(a),
+        Command::Migrate(a) => cmd::migrate::run_migrate(a),
         Command::Profiles(a) => cmd::profiles::run(a),
     };
     match res {

@@ -83,17 +83,7 @@ pub struct FitOptions {
 
 /// Which modules of an lsmod, `/proc/modules` or module list are wanted
 /// built in ("loaded on the listed machine").
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LoadedModules {
-    /// Every loaded module (what `make localyesconfig` keeps).
-    #[default]
-    All,
-    /// Only device drivers (modules with a device ID table).
-    DeviceDrivers,
-    /// None: loaded modules are only evidence.
-    Ignore,
-}
+pub use kfit_resolve::LoadedModules;
 
 /// Status of one device after the fit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -109,6 +99,9 @@ pub enum Verdict {
     NoDriverInKernel,
     /// Nothing binds it (host bridges and the like), also in the listing.
     NoDriverNeeded,
+    /// The listing identifies it too little to tell its driver (no IDs,
+    /// and no driver this kernel has).
+    Unidentified,
 }
 
 /// One symbol a device needs and what happened to it.
@@ -156,6 +149,23 @@ pub struct DeviceReport {
     /// Notes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Drivers matching as well as the chosen one, not enabled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<String>,
+}
+
+/// One module the listing shows loaded ("loaded on the listed machine").
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadedReport {
+    /// The name in the listing.
+    pub listed: String,
+    /// Found, its successor, not in this kernel, skipped.
+    pub status: kfit_resolve::LoadedStatus,
+    /// Verdict (`no_driver_needed` when skipped).
+    pub verdict: Verdict,
+    /// The module built in and its symbols.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<ModuleReport>,
 }
 
 /// One machine.
@@ -165,6 +175,9 @@ pub struct MachineReport {
     pub name: String,
     /// Devices.
     pub devices: Vec<DeviceReport>,
+    /// Loaded modules of the listings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub loaded: Vec<LoadedReport>,
 }
 
 /// Counts for the summary line.
@@ -182,6 +195,22 @@ pub struct Summary {
     pub no_driver_in_kernel: usize,
     /// Nothing to do.
     pub no_driver_needed: usize,
+    /// Too little known to tell the driver.
+    pub unidentified: usize,
+    /// Loaded modules in the listings.
+    pub loaded: usize,
+    /// Of those, built in by the fit.
+    pub loaded_enabled: usize,
+    /// Of those, that cannot be built in.
+    pub loaded_blocked: usize,
+    /// Of those, that this kernel lacks.
+    pub loaded_not_in_kernel: usize,
+    /// Device drivers added beyond the devices' needs (still on).
+    pub extra_drivers: usize,
+    /// Device drivers switched on by defaults, turned off.
+    pub turned_off: usize,
+    /// Device drivers of the base trimmed.
+    pub trimmed: usize,
     /// Symbols whose value changed against the base.
     pub symbols_changed: usize,
     /// Symbols set by kfit (user values).
@@ -255,6 +284,50 @@ pub struct Fit {
     /// The kernel index [`fit_with`] loaded (`None` when the caller gave one).
     #[serde(skip)]
     pub index: Option<KernelIndex>,
+    /// Device drivers beyond the devices' needs: still on, turned off, trimmed.
+    pub precision: PrecisionReport,
+}
+
+/// A device driver the fitted config builds in although no device (nor
+/// loaded module) of the machines needs it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtraDriver {
+    /// KBUILD_MODNAME.
+    pub module: String,
+    /// Object path.
+    pub path: String,
+    /// Why it stays on.
+    pub reason: String,
+}
+
+/// A device driver kfit turned off, and the symbols it set to `n`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OffDriver {
+    /// KBUILD_MODNAME.
+    pub module: String,
+    /// Object path.
+    pub path: String,
+    /// Symbols set to `n` for it.
+    pub symbols: Vec<String>,
+}
+
+/// What a fit builds in beyond what the devices need, and what it turned
+/// off. "Device driver" is a module with a device ID table on a bus the
+/// machine's listings cover (PCI and USB always: see [`precision_pass`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PrecisionReport {
+    /// Drivers the fit added that no device needs, still on, with why
+    /// (selected by something a device needs, on by default without a prompt).
+    pub extra: Vec<ExtraDriver>,
+    /// Drivers Kconfig switched on as a side effect of a goal (family
+    /// defaults) that no device needs, turned off.
+    pub turned_off: Vec<OffDriver>,
+    /// With trimming: drivers of the base no device needs, turned off.
+    pub trimmed: Vec<OffDriver>,
+    /// Trimmed drivers per subsystem (the first three levels of the path).
+    pub trimmed_by_subsystem: BTreeMap<String, usize>,
+    /// With trimming: drivers of the base no device needs that stay on, with why.
+    pub untrimmed: Vec<ExtraDriver>,
 }
 
 /// What the firmware stage needs about one device's module.
@@ -363,28 +436,23 @@ pub fn fit_with(
     timings.kconfig_ms = kconfig_ms;
 
     let t = Instant::now();
+    let ropts = kfit_resolve::Options {
+        built_in: built_in_modules(idx, &kc),
+        loaded: opts.loaded_modules,
+        ..Default::default()
+    };
     let resolutions: Vec<(String, Machine, Resolution)> = machines
         .into_iter()
         .map(|(n, m)| {
-            let r = kfit_resolve::resolve(&m, idx, &opts.tree, &Default::default());
+            let r = kfit_resolve::resolve(&m, idx, &opts.tree, &ropts);
             (n, m, r)
         })
         .collect();
     // One goal per distinct requirement (same alternatives), reasons merged.
     let mut goals: Vec<Goal> = Vec::new();
     let mut goal_of: HashMap<Vec<String>, usize> = HashMap::new();
-    for (_, _, r) in &resolutions {
-        for (_, m, req) in r.requirements() {
-            let key = req.any_of.clone();
-            goal_of.entry(key.clone()).or_insert_with(|| {
-                goals.push(Goal {
-                    any_of: key,
-                    reason: format!("{} ({})", m.module, req.why),
-                });
-                goals.len() - 1
-            });
-        }
-    }
+    device_goals(&resolutions, &mut goals, &mut goal_of);
+    loaded_goals(&resolutions, &mut goals, &mut goal_of);
     // What the system needs beyond its devices, solved together with them.
     let (reqs, w) = requirements::collect(opts)?;
     warnings.extend(w);
@@ -442,6 +510,15 @@ pub fn fit_with(
         kc.read_config_str(&base_text, "base config");
         outcome = kfit_solve::solve_with_values(&mut kc, &base_text, &goals, &req_plan.values);
     }
+    let precision = precision_pass(
+        &mut kc,
+        idx,
+        opts,
+        &resolutions,
+        &fallback_of,
+        &goals,
+        &ropts.built_in,
+    );
     timings.solve_ms = t.elapsed().as_millis();
     let config = kc.write_config();
     let changed = kfit_solve::config_diff(&base_config, &config);
@@ -481,29 +558,7 @@ pub fn fit_with(
             let mut alt_blocked = false;
             for m in device_modules {
                 let is_alt = alternatives && matches!(m.how, kfit_resolve::How::Alias { .. });
-                let (mut m_enabled, mut m_blocked) = (false, false);
-                let mut symbols = Vec::new();
-                for req in &m.requires {
-                    let gi = goal_of[&req.any_of];
-                    let (status, on, blocked) = match &outcome.goals[gi] {
-                        GoalStatus::AlreadyOn(s) => ("already_on", Some(s.clone()), Vec::new()),
-                        GoalStatus::Enabled(s) => {
-                            m_enabled = true;
-                            ("enabled", Some(s.clone()), Vec::new())
-                        }
-                        GoalStatus::Blocked(b) => {
-                            m_blocked = true;
-                            ("blocked", None, b.iter().map(|b| b.to_string()).collect())
-                        }
-                    };
-                    symbols.push(SymbolReport {
-                        any_of: req.any_of.clone(),
-                        why: req.why.clone(),
-                        status,
-                        on,
-                        blocked,
-                    });
-                }
+                let (symbols, m_enabled, m_blocked) = symbol_reports(m, &outcome, &goal_of);
                 if let Some(module) = idx.module_by_path(&m.path) {
                     if !module.firmware.is_empty() {
                         firmware_inputs.push(FirmwareInput {
@@ -543,6 +598,7 @@ pub fn fit_with(
             let verdict = match d.status {
                 DeviceStatus::NoDriverNeeded => Verdict::NoDriverNeeded,
                 DeviceStatus::DriverNotInKernel => Verdict::NoDriverInKernel,
+                DeviceStatus::NoIdentity => Verdict::Unidentified,
                 DeviceStatus::Resolved if any_blocked => Verdict::Blocked,
                 DeviceStatus::Resolved if any_enabled => Verdict::Enabled,
                 DeviceStatus::Resolved => Verdict::AlreadyOn,
@@ -554,6 +610,7 @@ pub fn fit_with(
                 Verdict::Blocked => summary.blocked += 1,
                 Verdict::NoDriverInKernel => summary.no_driver_in_kernel += 1,
                 Verdict::NoDriverNeeded => summary.no_driver_needed += 1,
+                Verdict::Unidentified => summary.unidentified += 1,
             }
             devices.push(DeviceReport {
                 label: d.label.clone(),
@@ -561,13 +618,57 @@ pub fn fit_with(
                 verdict,
                 modules,
                 notes,
+                alternatives: d.alternatives.clone(),
+            });
+        }
+        let mut loaded = Vec::new();
+        for l in &r.loaded {
+            let (verdict, module) = match &l.need {
+                Some(m) => {
+                    let (symbols, enabled, blocked) = symbol_reports(m, &outcome, &goal_of);
+                    let verdict = if blocked {
+                        Verdict::Blocked
+                    } else if enabled {
+                        Verdict::Enabled
+                    } else {
+                        Verdict::AlreadyOn
+                    };
+                    let report = ModuleReport {
+                        module: m.module.clone(),
+                        path: m.path.clone(),
+                        how: m.how.clone(),
+                        symbols,
+                    };
+                    (verdict, Some(report))
+                }
+                None if l.status == kfit_resolve::LoadedStatus::NotInKernel => {
+                    (Verdict::NoDriverInKernel, None)
+                }
+                None => (Verdict::NoDriverNeeded, None),
+            };
+            summary.loaded += 1;
+            match verdict {
+                Verdict::Enabled => summary.loaded_enabled += 1,
+                Verdict::Blocked => summary.loaded_blocked += 1,
+                Verdict::NoDriverInKernel => summary.loaded_not_in_kernel += 1,
+                _ => {}
+            }
+            loaded.push(LoadedReport {
+                listed: l.listed.clone(),
+                status: l.status.clone(),
+                verdict,
+                module,
             });
         }
         reports.push(MachineReport {
             name: name.clone(),
             devices,
+            loaded,
         });
     }
+    summary.extra_drivers = precision.extra.len();
+    summary.turned_off = precision.turned_off.len();
+    summary.trimmed = precision.trimmed.len();
     summary.symbols_changed = changed.len();
     summary.requirements = requirements.len();
     summary.requirements_blocked = requirements.iter().filter(|r| r.status == "blocked").count();
@@ -591,7 +692,226 @@ pub fn fit_with(
         kconfig: Some(Box::new(kc)),
         firmware_inputs,
         index: owned,
+        precision,
     })
+}
+
+/// The device drivers no device needs, turned off where a user could: those
+/// Kconfig switched on as a side effect of a goal (the SOF platforms have
+/// `default SND_SOC_SOF_PCI`), and with [`FitOptions::trim`] every one of
+/// the base. A "device driver" is a module with a device ID table
+/// ([`kfit_resolve::is_device_driver`]) all of whose tables are on buses
+/// the machine is known on: PCI and USB, and any bus the listings show
+/// (without an ACPI or platform listing, nothing says the machine lacks a
+/// platform device). Needed are the modules of every device (companions
+/// and the fallback used included), of every loaded module wanted, and
+/// `keep` (symbols, module names, or tree paths like LMC_KEEP's).
+fn precision_pass(
+    kc: &mut Kconfig,
+    idx: &KernelIndex,
+    opts: &FitOptions,
+    resolutions: &[(String, Machine, Resolution)],
+    fallback_of: &HashMap<(usize, usize), usize>,
+    goals: &[Goal],
+    base_built_in: &BTreeSet<String>,
+) -> PrecisionReport {
+    let mut needed: BTreeSet<&str> = BTreeSet::new();
+    let mut buses: BTreeSet<String> = ["pci", "usb"].iter().map(|s| s.to_string()).collect();
+    for (mi, (_, machine, r)) in resolutions.iter().enumerate() {
+        buses.extend(machine.devices.iter().map(|d| d.bus.as_str().to_string()));
+        for (di, d) in r.devices.iter().enumerate() {
+            needed.extend(d.modules.iter().map(|m| m.module.as_str()));
+            if let Some(&k) = fallback_of.get(&(mi, di)) {
+                needed.insert(d.fallbacks[k].module.as_str());
+            }
+        }
+        needed.extend(
+            r.loaded
+                .iter()
+                .filter_map(|l| l.need.as_ref())
+                .map(|m| m.module.as_str()),
+        );
+    }
+    let (keep_paths, keep_syms): (Vec<&String>, Vec<&String>) =
+        opts.keep.iter().partition(|k| k.contains('/'));
+    let kept = |m: &kfit_kbuild::Module| {
+        keep_syms.iter().any(|k| {
+            k.trim_start_matches("CONFIG_") == m.name
+                || m.own_symbols().any(|s| s == k.trim_start_matches("CONFIG_"))
+        }) || keep_paths
+            .iter()
+            .any(|p| m.path.starts_with(p.trim_end_matches('/')))
+    };
+    let candidates: Vec<&kfit_kbuild::Module> = idx
+        .modules
+        .iter()
+        .filter(|m| {
+            !needed.contains(m.name.as_str())
+                && (opts.trim || !base_built_in.contains(&m.name))
+                && kfit_resolve::is_device_driver(m)
+                && kfit_resolve::device_buses(m).all(|b| buses.contains(b.as_str()))
+                && builds_in(kc, m)
+        })
+        .collect();
+    let mut report = PrecisionReport::default();
+    let extra = |m: &kfit_kbuild::Module, reason: String| ExtraDriver {
+        module: m.name.clone(),
+        path: m.path.clone(),
+        reason,
+    };
+    let mut targets = Vec::new();
+    for m in &candidates {
+        if kept(m) {
+            let e = extra(m, "kept (--keep)".into());
+            if base_built_in.contains(&m.name) {
+                report.untrimmed.push(e);
+            } else {
+                report.extra.push(e);
+            }
+            continue;
+        }
+        targets.push(kfit_solve::OffTarget {
+            label: m.path.clone(),
+            groups: m.symbols[..m.own].to_vec(),
+        });
+    }
+    if targets.is_empty() {
+        return report;
+    }
+    let keep: Vec<String> = keep_syms.iter().map(|s| s.to_string()).collect();
+    let out = kfit_solve::turn_off(kc, goals, &targets, &keep);
+    for o in out.off {
+        let Some(m) = idx.module_by_path(&o.label) else {
+            continue;
+        };
+        let d = OffDriver {
+            module: m.name.clone(),
+            path: m.path.clone(),
+            symbols: o.symbols,
+        };
+        if base_built_in.contains(&m.name) {
+            *report.trimmed_by_subsystem.entry(subsystem(&m.path)).or_default() += 1;
+            report.trimmed.push(d);
+        } else {
+            report.turned_off.push(d);
+        }
+    }
+    for l in out.left_on {
+        let Some(m) = idx.module_by_path(&l.label) else {
+            continue;
+        };
+        if base_built_in.contains(&m.name) {
+            report.untrimmed.push(extra(m, l.reason));
+        } else {
+            report.extra.push(extra(m, l.reason));
+        }
+    }
+    report
+}
+
+/// The subsystem a trimmed driver is counted under: the first three levels
+/// of its directory (`drivers/net/wireless`, `sound/soc/intel`).
+fn subsystem(path: &str) -> String {
+    let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or(path);
+    dir.split('/').take(3).collect::<Vec<_>>().join("/")
+}
+
+/// The report of each requirement of `m`, and whether any was enabled or
+/// is blocked.
+fn symbol_reports(
+    m: &kfit_resolve::ModuleNeed,
+    outcome: &Outcome,
+    goal_of: &HashMap<Vec<String>, usize>,
+) -> (Vec<SymbolReport>, bool, bool) {
+    let (mut enabled, mut blocked) = (false, false);
+    let mut symbols = Vec::new();
+    for req in &m.requires {
+        let (status, on, why_blocked) = match goal_of.get(&req.any_of).map(|&gi| &outcome.goals[gi]) {
+            Some(GoalStatus::AlreadyOn(s)) => ("already_on", Some(s.clone()), Vec::new()),
+            Some(GoalStatus::Enabled(s)) => {
+                enabled = true;
+                ("enabled", Some(s.clone()), Vec::new())
+            }
+            Some(GoalStatus::Blocked(b)) => {
+                blocked = true;
+                ("blocked", None, b.iter().map(|b| b.to_string()).collect())
+            }
+            None => ("blocked", None, Vec::new()),
+        };
+        symbols.push(SymbolReport {
+            any_of: req.any_of.clone(),
+            why: req.why.clone(),
+            status,
+            on,
+            blocked: why_blocked,
+        });
+    }
+    (symbols, enabled, blocked)
+}
+
+/// The goals of the devices' modules: one per distinct requirement.
+fn device_goals(
+    resolutions: &[(String, Machine, Resolution)],
+    goals: &mut Vec<Goal>,
+    goal_of: &mut HashMap<Vec<String>, usize>,
+) {
+    for (_, _, r) in resolutions {
+        for (_, m, req) in r.requirements() {
+            add_goal(goals, goal_of, &req.any_of, || {
+                format!("{} ({})", m.module, req.why)
+            });
+        }
+    }
+}
+
+/// The goals of the modules the listings show loaded ("loaded on the
+/// listed machine"), after the devices' own.
+fn loaded_goals(
+    resolutions: &[(String, Machine, Resolution)],
+    goals: &mut Vec<Goal>,
+    goal_of: &mut HashMap<Vec<String>, usize>,
+) {
+    for (_, _, r) in resolutions {
+        for (m, req) in r.loaded_requirements() {
+            add_goal(goals, goal_of, &req.any_of, || {
+                format!("{} loaded on the listed machine ({})", m.module, req.why)
+            });
+        }
+    }
+}
+
+/// Add a goal for `any_of` unless one exists; its index.
+fn add_goal(
+    goals: &mut Vec<Goal>,
+    goal_of: &mut HashMap<Vec<String>, usize>,
+    any_of: &[String],
+    reason: impl FnOnce() -> String,
+) -> usize {
+    *goal_of.entry(any_of.to_vec()).or_insert_with(|| {
+        goals.push(Goal {
+            any_of: any_of.to_vec(),
+            reason: reason(),
+        });
+        goals.len() - 1
+    })
+}
+
+/// Whether `kc`'s current values build module `m` in: every group of its
+/// Kbuild condition has a symbol at `y`.
+pub fn builds_in(kc: &Kconfig, m: &kfit_kbuild::Module) -> bool {
+    m.symbols.iter().all(|g| {
+        g.iter()
+            .any(|s| kc.lookup(s).is_some_and(|id| kc.tristate(id) == Tristate::Yes))
+    })
+}
+
+/// Names of the modules `kc`'s current values build in.
+fn built_in_modules(idx: &KernelIndex, kc: &Kconfig) -> BTreeSet<String> {
+    idx.modules
+        .iter()
+        .filter(|m| builds_in(kc, m))
+        .map(|m| m.name.clone())
+        .collect()
 }
 
 /// Why a symbol has its value after a fit, as lines of text.
@@ -659,7 +979,9 @@ pub fn explain(fit: &Fit, symbol: &str) -> Vec<String> {
     out
 }
 
-fn annotate(kc: &Kconfig, e: &kfit_kconfig::Expr) -> String {
+/// An expression in Kconfig syntax followed by the values of its symbols:
+/// `A && B  [A=y B=n]`.
+pub fn annotate(kc: &Kconfig, e: &kfit_kconfig::Expr) -> String {
     let mut names = BTreeSet::new();
     e.for_each_symbol(&mut |s| {
         if !kc.symbol(s).is_const {

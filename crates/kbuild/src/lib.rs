@@ -23,6 +23,7 @@ pub mod devtable;
 pub mod glob;
 pub mod make;
 pub mod pp;
+pub mod refs;
 pub mod scan;
 
 use make::{Cond, DirInfo};

@@ -104,7 +104,7 @@ pub fn parse_dir(tree: &Path, dir: &str, text: &str) -> DirInfo {
     p.info
 }
 
-fn logical_lines(text: &str) -> Vec<(u32, String)> {
+pub(crate) fn logical_lines(text: &str) -> Vec<(u32, String)> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut start = 0u32;
@@ -127,7 +127,7 @@ fn logical_lines(text: &str) -> Vec<(u32, String)> {
     out
 }
 
-fn strip_comment(l: &str) -> &str {
+pub(crate) fn strip_comment(l: &str) -> &str {
     let b = l.as_bytes();
     for i in 0..b.len() {
         if b[i] == b'#' && (i == 0 || b[i - 1] != b'\\') {

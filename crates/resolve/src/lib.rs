@@ -43,7 +43,9 @@
 //!   drivers/virtio/virtio_pci_modern_dev.c does); HID devices behind a USB
 //!   HID interface get their HID driver (`hid:b0003...` alias).
 
+pub mod linkorder;
 pub mod srcscan;
+pub mod support;
 
 use kfit_hw::{Bus, Device, Machine};
 use kfit_kbuild::{KernelIndex, Module};
@@ -85,6 +87,14 @@ pub enum How {
         /// The device (and driver) name.
         name: String,
     },
+    /// The listing shows it loaded (lsmod, /proc/modules, a module list).
+    Loaded {
+        /// The name the listing gives (when this tree renamed it, the old one).
+        listed: String,
+    },
+    /// The listing's `Kernel modules:` line names it (lspci matched the
+    /// device's real modalias), and the IDs to match are not in the listing.
+    Listed,
     /// Runtime companion of another module.
     Companion {
         /// The module that needs it.
@@ -128,6 +138,9 @@ pub enum DeviceStatus {
     NoDriverNeeded,
     /// The listing shows a driver but this kernel has no such driver or module.
     DriverNotInKernel,
+    /// The listing gives no IDs (or only ones that identify nothing) and no
+    /// driver this kernel has: which driver it needs cannot be told.
+    NoIdentity,
 }
 
 /// Resolution of one device.
@@ -152,6 +165,74 @@ pub struct DeviceResolution {
     /// before usbhid, but usbkbd `depends on USB_HID != y`). Not part of
     /// [`Resolution::requirements`]: a caller falls back to them.
     pub fallbacks: Vec<ModuleNeed>,
+    /// Drivers that match as well as the chosen one but that the kernel
+    /// would not bind first (link order): listed, not enabled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<String>,
+}
+
+/// Which loaded modules of a listing are wanted built in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadedModules {
+    /// Every loaded module (what `make localyesconfig` keeps).
+    #[default]
+    All,
+    /// Only device drivers (modules with a device ID table, see [`is_device_driver`]).
+    DeviceDrivers,
+    /// None: loaded modules are only evidence.
+    Ignore,
+}
+
+/// What became of one module the listing shows loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LoadedStatus {
+    /// This tree has it (under that name).
+    Found,
+    /// This tree has it under another name or object: the successor.
+    Successor {
+        /// The module of this tree.
+        module: String,
+        /// How it was found (driver name, MODULE_ALIAS, with its source).
+        because: String,
+    },
+    /// This tree has no such module.
+    NotInKernel,
+    /// Not a device driver, and only device drivers were asked for.
+    Skipped,
+}
+
+/// One module the listing shows loaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadedResolution {
+    /// The name in the listing.
+    pub listed: String,
+    /// What was found.
+    pub status: LoadedStatus,
+    /// The module to build in (none when not in this kernel or skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub need: Option<ModuleNeed>,
+}
+
+/// A module with a device ID table (an alias on a device bus: `pci:`,
+/// `usb:`, `acpi:`, `of:`, `platform:`, `hid:`, ... as file2alias and
+/// MODULE_ALIAS write them), as opposed to infrastructure (filesystems,
+/// protocols, crypto, libraries) whose aliases, if any, name no device.
+pub fn is_device_driver(m: &Module) -> bool {
+    device_buses(m).next().is_some()
+}
+
+/// The device buses of a module's aliases (`pci`, `usb`, `acpi`, `platform`
+/// for `of:`...), one per device alias.
+pub fn device_buses(m: &Module) -> impl Iterator<Item = Bus> + '_ {
+    m.aliases.iter().filter_map(|a| {
+        let (prefix, _) = a.pattern.split_once(':')?;
+        match Bus::from_modalias(&format!("{}:", prefix.trim_end_matches('*'))) {
+            Bus::Other(_) | Bus::Cpu => None,
+            b => Some(b),
+        }
+    })
 }
 
 /// Fallback drivers kept per unbound device.
@@ -162,6 +243,8 @@ pub const MAX_FALLBACKS: usize = 3;
 pub struct Resolution {
     /// One per device of the machine, in its order.
     pub devices: Vec<DeviceResolution>,
+    /// One per module the listings show loaded, in their order.
+    pub loaded: Vec<LoadedResolution>,
 }
 
 impl Resolution {
@@ -177,6 +260,15 @@ impl Resolution {
         }
         out
     }
+
+    /// The requirements of the loaded modules wanted built in.
+    pub fn loaded_requirements(&self) -> Vec<(&ModuleNeed, &Requirement)> {
+        self.loaded
+            .iter()
+            .filter_map(|l| l.need.as_ref())
+            .flat_map(|m| m.requires.iter().map(move |r| (m, r)))
+            .collect()
+    }
 }
 
 /// Options for [`resolve`].
@@ -184,6 +276,11 @@ impl Resolution {
 pub struct Options {
     /// Skip devices on these buses entirely (e.g. `cpu`, `workqueue`).
     pub ignore_buses: Vec<String>,
+    /// Modules the base config already builds in: among drivers matching a
+    /// device equally, one of these is kept (nothing to change).
+    pub built_in: BTreeSet<String>,
+    /// Which loaded modules become wishes.
+    pub loaded: LoadedModules,
 }
 
 /// Buses whose "devices" are kernel-internal objects, not hardware; a config
@@ -218,6 +315,7 @@ struct Ctx<'a> {
     files: RefCell<HashMap<String, Option<std::rc::Rc<String>>>>,
     scanned: RefCell<HashMap<String, Scanned>>,
     has_bus: BTreeSet<String>,
+    opts: &'a Options,
 }
 
 impl<'a> Ctx<'a> {
@@ -313,6 +411,7 @@ pub fn resolve(machine: &Machine, idx: &KernelIndex, tree: &Path, opts: &Options
         files: RefCell::new(HashMap::new()),
         scanned: RefCell::new(HashMap::new()),
         has_bus,
+        opts,
     };
     let mut devices = Vec::new();
     for (i, d) in machine.devices.iter().enumerate() {
@@ -336,7 +435,79 @@ pub fn resolve(machine: &Machine, idx: &KernelIndex, tree: &Path, opts: &Options
             }
         }
     }
-    Resolution { devices }
+    let loaded = resolve_loaded(&cx, opts.loaded);
+    Resolution { devices, loaded }
+}
+
+/// The loaded modules of the listings, each mapped through the index to the
+/// module of this tree (or its successor) that builds it.
+fn resolve_loaded(cx: &Ctx<'_>, scope: LoadedModules) -> Vec<LoadedResolution> {
+    if scope == LoadedModules::Ignore {
+        return Vec::new();
+    }
+    let idx = cx.idx;
+    let mut out = Vec::new();
+    for listed in &cx.machine.loaded_modules {
+        let (status, module) = match idx.module(listed) {
+            Some(m) => (LoadedStatus::Found, Some(m)),
+            None => match successor(idx, listed) {
+                Some((m, because)) => (
+                    LoadedStatus::Successor {
+                        module: m.name.clone(),
+                        because,
+                    },
+                    Some(m),
+                ),
+                None => (LoadedStatus::NotInKernel, None),
+            },
+        };
+        let (status, module) = match module {
+            Some(m) if scope == LoadedModules::DeviceDrivers && !is_device_driver(m) => {
+                (LoadedStatus::Skipped, None)
+            }
+            m => (status, m),
+        };
+        let need = module.map(|m| {
+            cx.need(
+                m,
+                How::Loaded {
+                    listed: listed.clone(),
+                },
+                None,
+            )
+        });
+        out.push(LoadedResolution {
+            listed: listed.clone(),
+            status,
+            need,
+        });
+    }
+    out
+}
+
+/// The module of this tree that took over a module name it lacks: one that
+/// registers a driver of that name (the object was renamed or merged, the
+/// driver kept its name), else one with `MODULE_ALIAS("name")`.
+fn successor<'a>(idx: &'a KernelIndex, name: &str) -> Option<(&'a Module, String)> {
+    let under = name.replace('-', "_");
+    let dash = name.replace('_', "-");
+    for n in [name, under.as_str(), dash.as_str()] {
+        if let Some(m) = idx
+            .module_by_driver_name(n)
+            .into_iter()
+            .find(|m| m.driver_names.iter().any(|d| d == n))
+        {
+            return Some((m, format!("registers the driver {n:?} ({})", m.path)));
+        }
+    }
+    idx.aliases()
+        .find(|(_, a)| a.pattern == name || a.pattern == under || a.pattern == dash)
+        .map(|(m, a)| {
+            (
+                m,
+                format!("MODULE_ALIAS(\"{}\") at {}:{}", a.pattern, a.file, a.line),
+            )
+        })
 }
 
 fn label(d: &Device) -> String {
@@ -358,6 +529,7 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         modules: Vec::new(),
         notes: Vec::new(),
         fallbacks: Vec::new(),
+        alternatives: Vec::new(),
     };
     let idx = cx.idx;
     let modalias = d.modalias_or_synth();
@@ -425,21 +597,19 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
             "no module of this kernel registers a driver named {drv:?}"
         ));
     }
-    // 3. alias match
+    // 3. alias match, on what the listing's IDs genuinely support (see
+    // support.rs: no vendor's table for a device without IDs, no interface
+    // class driver for a USB device seen without its interfaces).
     let hints: Vec<String> = d.modules.iter().map(|m| m.replace('-', "_")).collect();
-    // A USB device seen without its interfaces (plain lsusb): class-based
-    // interface drivers (usbhid, usb-storage, ...) cannot be inferred from
-    // it; only drivers that name its vendor can.
-    let matches: Vec<kfit_kbuild::Match<'_>> =
-        if d.bus == Bus::Usb && modalias.as_deref().is_some_and(|m| m.contains("ic*")) {
-            matches
-                .into_iter()
-                .filter(|m| !m.alias.pattern.starts_with("usb:v*"))
-                .collect()
-        } else {
-            matches
-        };
-    let best = pick_matches(&matches, &hints);
+    let matches: Vec<kfit_kbuild::Match<'_>> = match modalias.as_deref() {
+        Some(ma) => matches
+            .into_iter()
+            .filter(|m| support::support(&m.alias.pattern, ma).genuine())
+            .collect(),
+        None => matches,
+    };
+    let pick = pick_matches(cx, &matches, &hints);
+    let best = pick.chosen;
     // The listing's own kernel had every matching module loaded and still
     // left the device unbound: those drivers decline it (nvdimm pfn/dax
     // seeds under nd_pmem/dax_pmem, for instance). Nothing to add for it.
@@ -487,26 +657,55 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         }
     }
     if best.is_empty() {
-        out.status = if d.is_bound() {
+        // No IDs to match, but lspci's `Kernel modules:` line (computed
+        // from the real modalias) names the candidates.
+        let listed: Vec<&Module> = hints.iter().filter_map(|h| idx.module(h)).collect();
+        if let Some(first) = first_in_link_order(cx, &listed) {
+            out.modules.push(cx.need(first, How::Listed, d.device));
+            out.alternatives = listed
+                .iter()
+                .filter(|m| m.name != first.name)
+                .map(|m| m.name.clone())
+                .collect();
+            if !out.alternatives.is_empty() {
+                out.notes.push(format!(
+                    "Kernel modules: line also names {} (not enabled: {} comes first in link order)",
+                    out.alternatives.join(", "),
+                    first.name
+                ));
+            }
+            return out;
+        }
+        out.status = if !has_identity(d) {
+            match &d.driver {
+                Some(drv) => out.notes.push(format!(
+                    "bound to {drv}, which this kernel does not have, and the listing gives no IDs to find an in-tree driver by"
+                )),
+                None => out
+                    .notes
+                    .push("the listing gives no IDs and no driver: cannot tell which driver it needs".into()),
+            }
+            DeviceStatus::NoIdentity
+        } else if d.is_bound() {
             DeviceStatus::DriverNotInKernel
         } else {
             DeviceStatus::NoDriverNeeded
         };
         return out;
     }
-    if best.len() > 1 {
-        out.notes
-            .push(format!("several drivers match equally: {}", module_names(&best)));
+    if let Some(n) = pick.note {
+        out.notes.push(n);
     }
     for m in &best {
         out.modules.push(cx.need(m.module, How::from_match(m), d.device));
     }
+    out.alternatives = pick.alternatives.iter().map(|m| m.module.name.clone()).collect();
     // Less specific matches of an unbound device (never when the listing's
-    // hints chose the driver).
+    // hints chose the driver); the equally matching alternatives first.
     let hinted = best.iter().any(|m| hints.contains(&m.module.name));
     if !d.is_bound() && !hinted {
         let mut seen: BTreeSet<&str> = best.iter().map(|m| m.module.name.as_str()).collect();
-        for m in &matches {
+        for m in pick.alternatives.iter().copied().chain(&matches) {
             if out.fallbacks.len() == MAX_FALLBACKS {
                 break;
             }
@@ -517,6 +716,21 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         }
     }
     out
+}
+
+/// The device shows IDs that identify it (PCI/USB vendor and device, or
+/// for other buses any id or modalias at all).
+fn has_identity(d: &Device) -> bool {
+    match d.bus {
+        Bus::Pci | Bus::Usb => d.vendor.is_some() && d.device.is_some() || d.modalias.is_some(),
+        _ => true,
+    }
+}
+
+/// The module the kernel registers first (link order, see linkorder.rs).
+fn first_in_link_order<'m>(cx: &Ctx<'_>, mods: &[&'m Module]) -> Option<&'m Module> {
+    let read = |f: &str| cx.source(f);
+    mods.iter().copied().min_by_key(|m| linkorder::key(&read, m))
 }
 
 /// `a, b, c`: the modules of some matches.
@@ -535,17 +749,35 @@ fn alias_of(matches: &[kfit_kbuild::Match<'_>], module: &str) -> Option<How> {
         .map(How::from_match)
 }
 
+/// The matches chosen for a device, and the equally good ones left out.
+struct Pick<'b, 'a> {
+    chosen: Vec<&'b kfit_kbuild::Match<'a>>,
+    alternatives: Vec<&'b kfit_kbuild::Match<'a>>,
+    note: Option<String>,
+}
+
 /// The matches to use for an unbound device: the listing's module hints
-/// first, else every module tied at the highest specificity.
-fn pick_matches<'a, 'b>(
+/// first, else the most specific match. When drivers tie on one ID entry,
+/// their probes decide from what no ID shows (AMD's ACP drivers all claim
+/// 1022:15e2 and each accepts one revision; 8139too declines what 8139cp
+/// takes; tpm_tis and tpm_crb both claim MSFT0101 and check the TPM2
+/// table's start method): all are kept. Other ties: the one the base
+/// already builds in, else the one the kernel registers first (link order).
+fn pick_matches<'b, 'a>(
+    cx: &Ctx<'_>,
     matches: &'b [kfit_kbuild::Match<'a>],
     hints: &[String],
-) -> Vec<&'b kfit_kbuild::Match<'a>> {
+) -> Pick<'b, 'a> {
     let mut seen = BTreeSet::new();
     let uniq: Vec<&kfit_kbuild::Match<'a>> = matches
         .iter()
         .filter(|m| seen.insert(m.module.name.clone()))
         .collect();
+    let none = Pick {
+        chosen: Vec::new(),
+        alternatives: Vec::new(),
+        note: None,
+    };
     if !hints.is_empty() {
         let hinted: Vec<_> = uniq
             .iter()
@@ -554,13 +786,63 @@ fn pick_matches<'a, 'b>(
             .collect();
         if !hinted.is_empty() {
             // The first hint that matches (lspci lists them in kmod's order).
-            return hinted.into_iter().take(1).collect();
+            return Pick {
+                chosen: hinted.into_iter().take(1).collect(),
+                ..none
+            };
         }
     }
     let Some(top) = uniq.first().map(|m| m.specificity) else {
-        return Vec::new();
+        return none;
     };
-    uniq.into_iter().filter(|m| m.specificity == top).collect()
+    let tied: Vec<&kfit_kbuild::Match<'a>> = uniq.into_iter().filter(|m| m.specificity == top).collect();
+    if tied.len() == 1 {
+        return Pick { chosen: tied, ..none };
+    }
+    let one_entry = tied.iter().all(|m| m.alias.pattern == tied[0].alias.pattern);
+    if one_entry {
+        let note = format!(
+            "{} claim the same ID entry; their probes decide which binds (by what no ID shows, such as the revision): all built in",
+            module_names(&tied)
+        );
+        return Pick {
+            chosen: tied,
+            alternatives: Vec::new(),
+            note: Some(note),
+        };
+    }
+    let on: Vec<_> = tied
+        .iter()
+        .copied()
+        .filter(|m| cx.opts.built_in.contains(&m.module.name))
+        .collect();
+    if !on.is_empty() {
+        let alternatives = tied
+            .iter()
+            .copied()
+            .filter(|m| !on.iter().any(|o| o.module.name == m.module.name))
+            .collect();
+        return Pick {
+            chosen: on,
+            alternatives,
+            note: None,
+        };
+    }
+    let mods: Vec<&Module> = tied.iter().map(|m| m.module).collect();
+    let first = first_in_link_order(cx, &mods).map(|m| m.name.clone());
+    let (chosen, alternatives): (Vec<_>, Vec<_>) = tied
+        .into_iter()
+        .partition(|m| Some(&m.module.name) == first.as_ref());
+    let note = format!(
+        "{} match as well; not enabled: {} comes first in link order",
+        module_names(&alternatives),
+        module_names(&chosen)
+    );
+    Pick {
+        chosen,
+        alternatives,
+        note: Some(note),
+    }
 }
 
 /// The generic HDA codec drivers that `codec_bind_generic`

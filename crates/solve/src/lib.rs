@@ -34,6 +34,9 @@
 //! module-only (`depends on m`, rewritten to `m && MODULES` by menu.c) are
 //! reported as such.
 
+mod off;
+pub use off::{turn_off, LeftOn, OffOutcome, OffTarget, TurnedOff};
+
 use kfit_kconfig::{CmpOp, Expr, ExprRef, Kconfig, PropKind, SymbolId, SymbolType, Tristate};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;

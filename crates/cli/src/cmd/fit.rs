@@ -35,6 +35,21 @@ pub struct Common {
     /// Root of the live machine's filesystem (for /sys).
     #[arg(long, default_value = "/", hide = true)]
     pub sysfs_root: PathBuf,
+    /// Turn off every device driver of the base that no device of the
+    /// machines needs (what localmodconfig does for a distro config).
+    #[arg(long)]
+    pub trim: bool,
+    /// Never turn this off: a symbol, a module name or a tree path
+    /// (drivers/usb/serial); repeatable.
+    #[arg(long = "keep", value_name = "WHAT")]
+    pub keep: Vec<String>,
+    /// A file of --keep entries, one per line or separated by `:` like
+    /// LMC_KEEP (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub keep_file: Option<PathBuf>,
+    /// Which loaded modules of the listings (lsmod, /proc/modules) to build in.
+    #[arg(long, value_enum, default_value = "all")]
+    pub loaded: LoadedArg,
     /// pci.ids to turn device names into ids (listings without -n)
     /// [default: /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids, ...].
     #[arg(long, value_name = "FILE")]
@@ -42,6 +57,17 @@ pub struct Common {
     /// usb.ids for USB class names (lsusb -t) [default: /usr/share/misc/usb.ids, ...].
     #[arg(long, value_name = "FILE")]
     pub usb_ids: Option<PathBuf>,
+}
+
+/// `--loaded`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum LoadedArg {
+    /// Every loaded module.
+    All,
+    /// Only device drivers (modules with a device ID table).
+    DeviceDrivers,
+    /// None (loaded modules are only evidence).
+    None,
 }
 
 impl Common {
@@ -81,6 +107,23 @@ impl Common {
                 .unwrap_or_else(|| kfit_kconfig::make_cc(self.llvm).to_string()),
             ..Default::default()
         }
+    }
+
+    /// --keep and the entries of --keep-file.
+    fn keep_list(&self) -> anyhow::Result<Vec<String>> {
+        let mut v = self.keep.clone();
+        if let Some(f) = &self.keep_file {
+            let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            for l in text.lines() {
+                let l = l.split('#').next().unwrap_or("");
+                v.extend(
+                    l.split([':', ' ', '\t', ','])
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_string),
+                );
+            }
+        }
+        Ok(v)
     }
 
     fn index_cache(&self) -> PathBuf {
@@ -278,9 +321,15 @@ fn run_pipeline(c: &Common, reqs: &Reqs, base: &Path) -> anyhow::Result<Fit> {
         load: c.load_options(),
         index_cache: c.index_cache(),
         sysfs_root: c.sysfs_root.clone(),
+        trim: c.trim,
+        keep: c.keep_list()?,
+        loaded_modules: match c.loaded {
+            LoadedArg::All => kfit_fit::LoadedModules::All,
+            LoadedArg::DeviceDrivers => kfit_fit::LoadedModules::DeviceDrivers,
+            LoadedArg::None => kfit_fit::LoadedModules::Ignore,
+        },
         profiles: reqs.profiles.clone(),
         requirements: reqs.requirements()?,
-        ..Default::default()
     };
     // Index with a progress bar when it has to be built.
     let progress = kfit_kbuild::stderr_progress();
@@ -389,7 +438,10 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
             None => writeln!(o, "(no -o OUT given: nothing written)")?,
         }
     }
-    let code = if fit.summary.blocked > 0 || fit.summary.requirements_blocked > 0 {
+    let code = if fit.summary.blocked > 0
+        || fit.summary.loaded_blocked > 0
+        || fit.summary.requirements_blocked > 0
+    {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -507,6 +559,7 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
                 Verdict::Blocked => "BLOCKED",
                 Verdict::NoDriverInKernel => "NO DRIVER",
                 Verdict::NoDriverNeeded => "-",
+                Verdict::Unidentified => "NO IDS",
             };
             let interesting = !matches!(d.verdict, Verdict::AlreadyOn | Verdict::NoDriverNeeded);
             let drv = d.driver.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
@@ -548,7 +601,16 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
         }
     }
     print_requirements(o, &fit.requirements, verbose)?;
+    for m in &fit.machines {
+        print_loaded(o, m, verbose)?;
+    }
+    print_precision(o, &fit.precision, verbose)?;
     let s = &fit.summary;
+    let unidentified = if s.unidentified > 0 {
+        format!(", {} without IDs to tell", s.unidentified)
+    } else {
+        String::new()
+    };
     if s.requirements > 0 {
         writeln!(
             o,
@@ -561,15 +623,117 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
     }
     writeln!(
         o,
-        "summary: {} devices: {} already driven, {} enabled, {} blocked, {} with no driver in this kernel, {} need none; {} symbols set, {} values changed",
+        "summary: {} devices: {} already driven, {} enabled, {} blocked, {} with no driver in this kernel, {} need none{unidentified}; {} symbols set, {} values changed",
         s.devices, s.already_on, s.enabled, s.blocked, s.no_driver_in_kernel, s.no_driver_needed, s.symbols_set, s.symbols_changed
     )?;
+    if s.loaded > 0 {
+        writeln!(
+            o,
+            "loaded modules: {}: {} enabled, {} blocked, {} not in this kernel",
+            s.loaded, s.loaded_enabled, s.loaded_blocked, s.loaded_not_in_kernel
+        )?;
+    }
     let t = &fit.timings;
     writeln!(
         o,
         "time: listings {} ms, index {} ms, kconfig {} ms, resolve {} ms, solve {} ms, firmware {} ms",
         t.hw_ms, t.index_ms, t.kconfig_ms, t.resolve_ms, t.solve_ms, t.firmware_ms
     )?;
+    Ok(())
+}
+
+/// Drivers beyond the devices' needs: turned off, trimmed, still on.
+fn print_precision(o: &mut impl Write, p: &kfit_fit::PrecisionReport, verbose: bool) -> std::io::Result<()> {
+    let names = |v: &mut dyn Iterator<Item = &str>| v.collect::<Vec<_>>().join(", ");
+    if !p.turned_off.is_empty() {
+        writeln!(
+            o,
+            "turned off: {} drivers for hardware this machine lacks (switched on by Kconfig defaults): {}",
+            p.turned_off.len(),
+            names(&mut p.turned_off.iter().map(|d| d.module.as_str()))
+        )?;
+    }
+    if !p.trimmed.is_empty() {
+        let subs: Vec<String> = p
+            .trimmed_by_subsystem
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        writeln!(
+            o,
+            "trimmed: {} drivers of the base: {}",
+            p.trimmed.len(),
+            subs.join(", ")
+        )?;
+        if verbose {
+            writeln!(o, "  {}", names(&mut p.trimmed.iter().map(|d| d.module.as_str())))?;
+        }
+    }
+    for e in &p.extra {
+        writeln!(o, "     EXTRA  {} ({}): {}", e.module, e.path, e.reason)?;
+    }
+    if !p.untrimmed.is_empty() {
+        writeln!(
+            o,
+            "kept from the base: {} drivers no device needs",
+            p.untrimmed.len()
+        )?;
+        for e in p.untrimmed.iter().filter(|_| verbose) {
+            writeln!(o, "  {} ({}): {}", e.module, e.path, e.reason)?;
+        }
+    }
+    Ok(())
+}
+
+/// The modules the listing shows loaded: one line each that needed
+/// something (all with --verbose), then a count.
+fn print_loaded(o: &mut impl Write, m: &kfit_fit::MachineReport, verbose: bool) -> std::io::Result<()> {
+    if m.loaded.is_empty() {
+        return Ok(());
+    }
+    for l in &m.loaded {
+        let tag = match l.verdict {
+            Verdict::AlreadyOn => "ok",
+            Verdict::Enabled => "ENABLED",
+            Verdict::Blocked => "BLOCKED",
+            Verdict::NoDriverInKernel => "NOT IN KERNEL",
+            _ => "-",
+        };
+        let successor = match &l.status {
+            kfit_resolve::LoadedStatus::Successor { module, because } => format!(" → {module} ({because})"),
+            kfit_resolve::LoadedStatus::Skipped => " (not a device driver)".into(),
+            _ => String::new(),
+        };
+        // A module a device already names was reported with the device.
+        let with_device = l.module.as_ref().is_some_and(|md| {
+            m.devices
+                .iter()
+                .any(|d| d.modules.iter().any(|x| x.module == md.module))
+        });
+        let interesting = !matches!(l.verdict, Verdict::AlreadyOn | Verdict::NoDriverNeeded) && !with_device
+            || l.verdict == Verdict::Blocked
+            || !successor.is_empty();
+        if !(verbose || interesting) {
+            continue;
+        }
+        writeln!(
+            o,
+            "{tag:>10}  module {} loaded on the listed machine{successor}",
+            l.listed
+        )?;
+        for s in l.module.iter().flat_map(|md| &md.symbols) {
+            if s.status == "already_on" && !verbose {
+                continue;
+            }
+            let name = s.on.clone().unwrap_or_else(|| s.any_of.join(" | "));
+            writeln!(o, "            {:<10} CONFIG_{name}  [{}]", s.status, s.why)?;
+            for b in &s.blocked {
+                for l in b.lines() {
+                    writeln!(o, "                {l}")?;
+                }
+            }
+        }
+    }
     Ok(())
 }
 

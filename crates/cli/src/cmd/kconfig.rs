@@ -48,6 +48,9 @@ pub enum KconfigCmd {
         #[arg(long)]
         timings: bool,
     },
+    /// Compare two configs, grouped by the menus of a tree (colored on a
+    /// terminal; NO_COLOR turns it off).
+    Diff(super::migrate::DiffArgs),
     /// Show what Kconfig knows about a symbol: type, value, prompts, where it
     /// is defined, dependencies, visibility, who selects/implies it.
     Show {
@@ -144,6 +147,7 @@ pub fn run(c: KconfigCmd) -> anyhow::Result<ExitCode> {
             std::mem::forget(kc);
             Ok(ExitCode::SUCCESS)
         }
+        KconfigCmd::Diff(a) => super::migrate::run_diff(a),
         KconfigCmd::Show { symbol, tree, config } => {
             let mut kc = load(&tree)?;
             if let Some(c) = &config {

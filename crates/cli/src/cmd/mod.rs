@@ -3,6 +3,7 @@ pub mod fit;
 pub mod hw;
 pub mod index;
 pub mod kconfig;
+pub mod migrate;
 pub mod profiles;
 
 use std::path::Path;

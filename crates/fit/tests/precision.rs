@@ -1,0 +1,435 @@
+//! Precision (#21, #13): a fit builds in the drivers the machine's devices
+//! need and nothing else, from every form of listing a user may have.
+//!
+//! Ground truth is independent of kfit's resolver: Debian's own
+//! `modules.alias` for 6.12 (which modules are PCI/USB device drivers, which
+//! of them match a device's IDs) and the drivers the listing shows bound.
+//! The fits run on the real Debian 6.12 tree (scripts/fetch-kernels.sh).
+mod common;
+use common::*;
+use kfit_fit::Fit;
+use kfit_kbuild::{Alias, KernelIndex, Module};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Debian's PCI/USB device drivers and their aliases, as a matcher.
+struct Truth {
+    /// Module names (KBUILD_MODNAME) with a pci: or usb: alias.
+    drivers: BTreeSet<String>,
+    /// The same aliases in an index of their own (only for matching).
+    aliases: KernelIndex,
+}
+
+fn truth(e: &Env) -> Truth {
+    let file = e.debian.join(format!("lib/modules/{}/modules.alias", e.abi));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut by_module: BTreeMap<String, Vec<Alias>> = BTreeMap::new();
+    for (i, l) in text.lines().enumerate() {
+        let mut w = l.split_whitespace();
+        let (Some("alias"), Some(pat), Some(module)) = (w.next(), w.next(), w.next()) else {
+            continue;
+        };
+        if pat.starts_with("pci:") || pat.starts_with("usb:") {
+            by_module.entry(module.to_string()).or_default().push(Alias {
+                pattern: pat.to_string(),
+                file: "modules.alias".into(),
+                line: i as u32 + 1,
+            });
+        }
+    }
+    let drivers = by_module.keys().cloned().collect();
+    let mut aliases = KernelIndex::default();
+    aliases.modules = by_module
+        .into_iter()
+        .map(|(name, aliases)| Module {
+            path: name.clone(),
+            name,
+            symbols: Vec::new(),
+            own: 0,
+            symbol_source: kfit_kbuild::SymbolSource::Makefile,
+            builtin_only: false,
+            driver_names: Vec::new(),
+            aliases,
+            firmware: Vec::new(),
+            sources: Vec::new(),
+            runtime_sources: Vec::new(),
+            makefile: String::new(),
+        })
+        .collect();
+    Truth { drivers, aliases }
+}
+
+/// The Debian PCI/USB device drivers `config` builds in (every symbol
+/// group of the module's Kbuild condition has a `y`).
+fn built_in(idx: &KernelIndex, t: &Truth, config: &str) -> BTreeSet<String> {
+    let v = values(config);
+    let y = |s: &String| v.get(s).map(String::as_str) == Some("y");
+    t.drivers
+        .iter()
+        .filter(|name| {
+            idx.modules_named(name)
+                .iter()
+                .any(|m| m.symbols.iter().all(|g| g.iter().any(y)))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The PCI/USB drivers the devices of a (full) listing need: the module
+/// each bound device's driver belongs to, and for unbound devices with IDs
+/// the modules Debian's aliases match most specifically.
+fn needed(idx: &KernelIndex, t: &Truth, listings: &[PathBuf]) -> BTreeSet<String> {
+    needed_by_device(idx, t, listings)
+        .into_values()
+        .flatten()
+        .collect()
+}
+
+/// [`needed`] per device (`bus address`).
+fn needed_by_device(
+    idx: &KernelIndex,
+    t: &Truth,
+    listings: &[PathBuf],
+) -> BTreeMap<String, BTreeSet<String>> {
+    let (m, _) = kfit_hw::read_listings(listings).unwrap();
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for d in &m.devices {
+        let mut names: Vec<String> = Vec::new();
+        if let Some(dm) = d.driver_module.as_deref().filter(|m| !m.starts_with('-')) {
+            names.push(dm.replace('-', "_"));
+        } else if let Some(drv) = &d.driver {
+            names.extend(idx.module_by_driver_name(drv).iter().map(|m| m.name.clone()));
+        } else if let Some(ma) = d.modalias_or_synth() {
+            // Only what the known IDs support (a USB device seen by plain
+            // lsusb has no interface class to match class drivers with).
+            let ms: Vec<_> = t
+                .aliases
+                .match_modalias(&ma)
+                .into_iter()
+                .filter(|m| kfit_resolve::support::support(&m.alias.pattern, &ma).genuine())
+                .collect();
+            if let Some(top) = ms.first().map(|m| m.specificity) {
+                names.extend(
+                    ms.iter()
+                        .filter(|m| m.specificity == top)
+                        .map(|m| m.module.name.clone()),
+                );
+            }
+        }
+        out.entry(format!("{} {}", d.bus, d.address))
+            .or_default()
+            .extend(names.into_iter().filter(|n| t.drivers.contains(n)));
+    }
+    out
+}
+
+/// A listing variant written to a scratch directory.
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kfit-precision-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// lspci without the driver lines (`Kernel driver in use`, `Kernel
+/// modules`); for busybox's one-line form, without the trailing driver.
+fn strip_drivers(text: &str) -> String {
+    let mut out = String::new();
+    for l in text.lines() {
+        let t = l.trim_start();
+        if t.starts_with("Kernel driver in use:") || t.starts_with("Kernel modules:") {
+            continue;
+        }
+        let w: Vec<&str> = l.split_whitespace().collect();
+        if w.len() == 5 && w[1] == "Class" {
+            out.push_str(&w[..4].join(" "));
+        } else {
+            out.push_str(l);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// What plain `lspci` prints: the `-nn` listing without its bracketed
+/// codes and without driver lines.
+fn strip_codes(text: &str) -> String {
+    let mut out = String::new();
+    for l in strip_drivers(text).lines() {
+        let mut s = String::new();
+        let mut rest = l;
+        while let Some(i) = rest.find(" [") {
+            let after = &rest[i + 2..];
+            match after.find(']') {
+                Some(j) if after[..j].chars().all(|c| c.is_ascii_hexdigit() || c == ':') => {
+                    s.push_str(&rest[..i]);
+                    rest = &after[j + 1..];
+                }
+                _ => {
+                    s.push_str(&rest[..i + 2]);
+                    rest = after;
+                }
+            }
+        }
+        s.push_str(rest);
+        out.push_str(&s);
+        out.push('\n');
+    }
+    out
+}
+
+struct Variant {
+    name: &'static str,
+    listings: Vec<PathBuf>,
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn seed_variants(need: &BTreeSet<String>) -> Vec<Variant> {
+    let seed = repo("examples/seed/lspci-k.txt");
+    let text = std::fs::read_to_string(&seed).unwrap();
+    let dir = scratch("seed");
+    // What lsmod would show: udev loads the module of every device (the
+    // drivers the full listing binds and the aliases of unbound devices).
+    let mut lsmod = String::from("Module                  Size  Used by\n");
+    for m in need {
+        lsmod.push_str(&format!("{m:<24}16384  0\n"));
+    }
+    vec![
+        Variant {
+            name: "seed full",
+            listings: vec![seed.clone()],
+        },
+        Variant {
+            name: "seed IDs only",
+            listings: vec![write(&dir, "lspci-ids.txt", &strip_drivers(&text))],
+        },
+        Variant {
+            name: "seed lsmod only",
+            listings: vec![write(&dir, "lsmod.txt", &lsmod)],
+        },
+    ]
+}
+
+fn q35_full() -> Vec<PathBuf> {
+    [
+        "lspci-nnk.txt",
+        "lsusb.txt",
+        "modalias-uevent.txt",
+        "drivers.txt",
+        "modules-loaded.txt",
+    ]
+    .iter()
+    .map(|f| q35(f))
+    .collect()
+}
+
+fn q35_variants(full: &[PathBuf]) -> Vec<Variant> {
+    let nnk = std::fs::read_to_string(q35("lspci-nnk.txt")).unwrap();
+    let dir = scratch("q35");
+    let variants = vec![
+        Variant {
+            name: "q35 full",
+            listings: full.to_vec(),
+        },
+        Variant {
+            name: "q35 IDs only",
+            listings: vec![
+                write(&dir, "lspci-nn.txt", &strip_drivers(&nnk)),
+                q35("lsusb.txt"),
+                q35("modalias-uevent.txt"),
+            ],
+        },
+        Variant {
+            name: "q35 names only",
+            listings: vec![write(&dir, "lspci.txt", &strip_codes(&nnk)), q35("lsusb.txt")],
+        },
+        Variant {
+            name: "q35 lsmod only",
+            listings: vec![q35("modules-loaded.txt")],
+        },
+    ];
+    variants
+}
+
+/// One variant's fit, measured against the full listing's needs.
+struct Measured {
+    name: &'static str,
+    fit: Fit,
+    /// Device drivers built in beyond the base that no device needs.
+    extra: BTreeSet<String>,
+    /// Needed device drivers left out.
+    missing: BTreeSet<String>,
+}
+
+fn measure(
+    e: &Env,
+    base: &Path,
+    idx: &KernelIndex,
+    t: &Truth,
+    need: &BTreeSet<String>,
+    v: &Variant,
+) -> Measured {
+    let fit = kfit_fit::fit(&opts(e, base.to_path_buf(), v.listings.clone()), Some(idx)).unwrap();
+    let before = built_in(idx, t, &fit.base_config);
+    let after = built_in(idx, t, &fit.config);
+    let extra = after
+        .difference(&before)
+        .filter(|m| !need.contains(*m))
+        .cloned()
+        .collect();
+    let missing = need.difference(&after).cloned().collect();
+    Measured {
+        name: v.name,
+        fit,
+        extra,
+        missing,
+    }
+}
+
+/// The Debian modules whose aliases the device's known IDs genuinely
+/// support (see kfit_resolve::support), all specificities.
+fn genuine(t: &Truth, d: &kfit_hw::Device) -> BTreeSet<String> {
+    let Some(ma) = d.modalias_or_synth() else {
+        return BTreeSet::new();
+    };
+    t.aliases
+        .match_modalias(&ma)
+        .into_iter()
+        .filter(|m| kfit_resolve::support::support(&m.alias.pattern, &ma).genuine())
+        .map(|m| m.module.name.clone())
+        .collect()
+}
+
+/// The device a report line is about (`bus address ...`).
+fn device_of<'m>(machine: &'m kfit_hw::Machine, label: &str) -> Option<&'m kfit_hw::Device> {
+    machine.devices.iter().find(|x| {
+        let head = format!("{} {}", x.bus, x.address);
+        label == head || label.starts_with(&format!("{head} "))
+    })
+}
+
+/// Why a driver built in beyond the devices' needs is there, if the test
+/// accepts it: loaded on the listed machine (a wish), reported by kfit as
+/// extra with a reason (Kconfig forces it), or genuinely matching a
+/// device's IDs as well as its driver (the probe decides).
+fn exception(m: &Measured, t: &Truth, machine: &kfit_hw::Machine, module: &str) -> Option<String> {
+    if machine
+        .loaded_modules
+        .iter()
+        .any(|l| l.replace('-', "_") == module)
+    {
+        return Some("loaded on the listed machine".into());
+    }
+    if let Some(e) = m.fit.precision.extra.iter().find(|e| e.module == module) {
+        return Some(format!("kfit reports it: {}", e.reason));
+    }
+    let dev = m.fit.machines[0].devices.iter().find(|d| {
+        d.modules
+            .iter()
+            .any(|x| x.module == module && matches!(x.how, kfit_resolve::How::Alias { .. }))
+    })?;
+    let md = device_of(machine, &dev.label)?;
+    genuine(t, md)
+        .contains(module)
+        .then(|| format!("matches {} as well as its driver: {:?}", dev.label, dev.notes))
+}
+
+#[test]
+fn listing_variants_build_in_only_what_devices_need() {
+    let e = env();
+    let base = defconfig_nomodules(&e);
+    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let t = truth(&e);
+    let seed_full = vec![repo("examples/seed/lspci-k.txt")];
+    let seed_need = needed(&idx, &t, &seed_full);
+    let q35_full = q35_full();
+    let q35_need = needed(&idx, &t, &q35_full);
+    let mut failures = Vec::new();
+    for (need, by_device, variants) in [
+        (
+            &seed_need,
+            needed_by_device(&idx, &t, &seed_full),
+            seed_variants(&seed_need),
+        ),
+        (
+            &q35_need,
+            needed_by_device(&idx, &t, &q35_full),
+            q35_variants(&q35_full),
+        ),
+    ] {
+        for v in &variants {
+            let m = measure(&e, &base, &idx, &t, need, v);
+            let (machine, _) = kfit_hw::read_listings(&v.listings).unwrap();
+            eprintln!(
+                "{}: {} extra, {} missing, {:?}",
+                m.name,
+                m.extra.len(),
+                m.missing.len(),
+                m.fit.summary
+            );
+            for x in &m.extra {
+                match exception(&m, &t, &machine, x) {
+                    Some(why) => eprintln!("  extra {x}: {why}"),
+                    None => failures.push(format!("{}: {x} built in, no device needs it", m.name)),
+                }
+            }
+            // A driver is only asked of a variant whose listing shows a
+            // device needing it with IDs (plain lspci shows no ACPI device;
+            // pci.ids names some devices ambiguously or not at all).
+            for x in &m.missing {
+                let shown: Vec<&String> = by_device
+                    .iter()
+                    .filter(|(_, mods)| mods.contains(x))
+                    .map(|(dev, _)| dev)
+                    .filter(|dev| {
+                        machine.devices.iter().any(|d| {
+                            &format!("{} {}", d.bus, d.address) == *dev
+                                && (d.ids().is_some() || d.modalias.is_some())
+                        })
+                    })
+                    .collect();
+                if shown.is_empty() {
+                    eprintln!("  missing {x}: no device needing it has IDs in this listing");
+                } else {
+                    failures.push(format!("{}: {x} missing (for {shown:?})", m.name));
+                }
+            }
+            // No device has more candidates than its IDs genuinely match.
+            for d in &m.fit.machines[0].devices {
+                let own: BTreeSet<&str> = d
+                    .modules
+                    .iter()
+                    .filter(|x| matches!(x.how, kfit_resolve::How::Alias { .. }))
+                    .map(|x| x.module.as_str())
+                    // Compared where Debian builds the module (usbkbd and
+                    // PowerMac's macio_asic, tried before a fallback, are not).
+                    .filter(|x| t.drivers.contains(*x))
+                    .collect();
+                if own.len() <= 1 {
+                    continue;
+                }
+                let Some(md) = device_of(&machine, &d.label) else {
+                    continue;
+                };
+                if !matches!(md.bus, kfit_hw::Bus::Pci | kfit_hw::Bus::Usb) {
+                    continue;
+                }
+                let g = genuine(&t, md);
+                if own.iter().any(|o| !g.contains(*o)) && own.len() > g.len().max(1) {
+                    failures.push(format!(
+                        "{}: {} has {} candidates, its IDs match {}",
+                        m.name,
+                        d.label,
+                        own.len(),
+                        g.len()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
