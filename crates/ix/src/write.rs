@@ -337,9 +337,10 @@ pub fn write_package(
         if !ch {
             continue;
         }
-        report
-            .diff
-            .push_str(&unified(pkg, path, t.old.is_some(), &old_s, &new_s));
+        // a new file's diff would be all of it: the report names it instead
+        if t.old.is_some() {
+            report.diff.push_str(&unified(pkg, path, &old_s, &new_s));
+        }
         report.changed.push(path.clone());
         if t.old.is_none() {
             report.created.push(path.clone());
@@ -378,17 +379,12 @@ fn render_list(names: &[String]) -> String {
     s
 }
 
-fn unified(pkg: &KernelPackage, path: &Path, existed: bool, old: &str, new: &str) -> String {
+fn unified(pkg: &KernelPackage, path: &Path, old: &str, new: &str) -> String {
     let r = rel(pkg, path);
-    let a = if existed {
-        format!("a/{r}")
-    } else {
-        "/dev/null".into()
-    };
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&a, &format!("b/{r}"))
+        .header(&format!("a/{r}"), &format!("b/{r}"))
         .to_string()
 }
 
