@@ -54,7 +54,8 @@ fn json_of_merged_q35_listings() {
     let xhci = devs.iter().find(|d| d["address"] == "0000:03:00.0").unwrap();
     assert_eq!(xhci["bus"], "pci");
     assert_eq!(xhci["driver"], "xhci_hcd");
-    assert_eq!(xhci["vendor"], 0x1b36);
+    assert_eq!(xhci["vendor"], "1b36");
+    assert_eq!(v["schema"], "kfit.hw/2");
     assert_eq!(v["loaded_modules"].as_array().unwrap().len(), 147);
 }
 

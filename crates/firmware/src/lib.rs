@@ -68,13 +68,37 @@ pub enum FwError {
 pub struct DeviceIds {
     /// `pci`, `usb`, ... (informational)
     pub bus: Option<String>,
+    /// IDs are JSON strings in lowercase hex, as lspci prints them (and as
+    /// kfit-hw's `Device` serialises them): `"1002"`, class `"030000"`.
+    #[serde(serialize_with = "hex4")]
     pub vendor: Option<u16>,
+    #[serde(serialize_with = "hex4")]
     pub device: Option<u16>,
+    #[serde(serialize_with = "hex4")]
     pub subvendor: Option<u16>,
+    #[serde(serialize_with = "hex4")]
     pub subdevice: Option<u16>,
     /// 24-bit class (class, subclass, prog-if) or the 16-bit class<<8.
+    #[serde(serialize_with = "hex6")]
     pub class: Option<u32>,
+    #[serde(serialize_with = "hex2")]
     pub revision: Option<u8>,
+}
+
+fn hex<S: serde::Serializer>(v: Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(&v),
+        None => s.serialize_none(),
+    }
+}
+fn hex4<S: serde::Serializer>(v: &Option<u16>, s: S) -> Result<S::Ok, S::Error> {
+    hex(v.map(|v| format!("{v:04x}")), s)
+}
+fn hex6<S: serde::Serializer>(v: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    hex(v.map(|v| format!("{v:06x}")), s)
+}
+fn hex2<S: serde::Serializer>(v: &Option<u8>, s: S) -> Result<S::Ok, S::Error> {
+    hex(v.map(|v| format!("{v:02x}")), s)
 }
 
 impl DeviceIds {

@@ -36,6 +36,26 @@ pub enum Error {
     /// A file could not be read.
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
+    /// The listings of a machine name no device at all.
+    #[error("{0}: no devices in this listing")]
+    EmptyListing(String),
+    /// The base config was made for another architecture.
+    #[error("{config}:{line}: CONFIG_{symbol}=y: this config is for arch/{arch}, not arch/{tree_arch} of this tree")]
+    ForeignArch {
+        /// The config file.
+        config: String,
+        /// Line of the symbol.
+        line: usize,
+        /// The symbol that shows it.
+        symbol: String,
+        /// Its architecture.
+        arch: String,
+        /// The tree's architecture (SRCARCH).
+        tree_arch: String,
+    },
+    /// `explain` of a symbol the tree does not define.
+    #[error("CONFIG_{0} is not defined in Linux {1}")]
+    UnknownSymbol(String, String),
     /// A profile, `--require` or fragment is malformed.
     #[error(transparent)]
     Requirements(#[from] requirements::ReqError),
@@ -362,6 +382,9 @@ pub fn read_machine(m: &MachineInput, sysfs_root: &Path) -> Result<(Machine, Vec
         return Ok((machine, Vec::new()));
     }
     let (machine, warnings) = kfit_hw::read_listings(&m.listings)?;
+    if machine.devices.is_empty() {
+        return Err(Error::EmptyListing(m.name.clone()));
+    }
     Ok((machine, warnings.iter().map(|w| w.to_string()).collect()))
 }
 
@@ -375,6 +398,19 @@ fn load_base(tree: &Path, base: &Path, load: &LoadOptions) -> Result<(Kconfig, V
     let bytes = std::fs::read(base).map_err(|e| Error::Io(base.display().to_string(), e))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let (kc, w) = Kconfig::load_with_config_text(tree, load, &text, &base.display().to_string())?;
+    let tree_arch = kfit_kconfig::srcarch(&load.arch);
+    if let Some(f) = kfit_kconfig::foreign_arch_symbol(tree, tree_arch, &text, |s| {
+        kc.lookup(s)
+            .is_some_and(|id| kc.symbol(id).ty != kfit_kconfig::SymbolType::Unknown)
+    }) {
+        return Err(Error::ForeignArch {
+            config: base.display().to_string(),
+            line: f.line,
+            symbol: f.symbol,
+            arch: f.arch,
+            tree_arch: tree_arch.to_string(),
+        });
+    }
     Ok((kc, w.iter().map(|w| w.to_string()).collect(), text))
 }
 
@@ -914,69 +950,167 @@ fn built_in_modules(idx: &KernelIndex, kc: &Kconfig) -> BTreeSet<String> {
         .collect()
 }
 
-/// Why a symbol has its value after a fit, as lines of text.
-pub fn explain(fit: &Fit, symbol: &str) -> Vec<String> {
+/// Why a symbol has its value after a fit ([`explain`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The symbol, without `CONFIG_`.
+    pub symbol: String,
+    /// Its value after the fit (`y`, `n`, a string...).
+    pub value: String,
+    /// Its value in the base config when the fit changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_value: Option<String>,
+    /// From each device that needs it, directly or through the solver.
+    pub chains: Vec<Chain>,
+    /// Symbols that are on and `select` it (`NAME [=y]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub selected_by: Vec<String>,
+    /// Its `depends on`, with the values of the symbols in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<String>,
+}
+
+/// One reason, from a device to the symbol.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chain {
+    /// Machine name (absent when the reason is a goal no device names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
+    /// Device label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The module the device needs and why (`iwlwifi (Kbuild ...)`).
+    pub module: String,
+    /// Symbols from the one the device needs to the explained one; each
+    /// after the first says how the previous one needs it.
+    pub steps: Vec<Step>,
+}
+
+/// One symbol of a [`Chain`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Symbol, without `CONFIG_`.
+    pub symbol: String,
+    /// Its value.
+    pub value: String,
+    /// How the previous step needs it (`depends on`, `select`...); `wanted`
+    /// for the first.
+    pub how: String,
+}
+
+/// Why a symbol has its value after a fit. A symbol the tree does not
+/// define is an error.
+pub fn explain(fit: &Fit, symbol: &str) -> Result<Explanation, Error> {
     let sym = symbol.trim_start_matches("CONFIG_");
-    let mut out = Vec::new();
-    let Some(kc) = fit.kconfig.as_deref() else {
-        return out;
+    let unknown = || Error::UnknownSymbol(sym.to_string(), fit.kernel.clone());
+    let kc = fit.kconfig.as_deref().ok_or_else(unknown)?;
+    let id = kc
+        .lookup(sym)
+        .filter(|&id| kc.symbol(id).ty != kfit_kconfig::SymbolType::Unknown)
+        .ok_or_else(unknown)?;
+    let value_of = |name: &str| {
+        kc.lookup(name)
+            .map(|i| kc.string_value(i).to_string())
+            .unwrap_or_default()
     };
-    let Some(id) = kc.lookup(sym) else {
-        out.push(format!("{sym} does not exist in Linux {}", fit.kernel));
-        return out;
-    };
-    let v = kc.string_value(id);
-    let before = fit
+    let base_value = fit
         .changed
         .iter()
         .find(|(n, _, _)| n == sym)
         .map(|(_, b, _)| b.clone());
-    match &before {
-        Some(b) => out.push(format!("CONFIG_{sym}={v} (was {b} in the base config)")),
-        None => out.push(format!("CONFIG_{sym}={v} (unchanged from the base config)")),
-    }
-    // Devices that need it directly.
-    for m in &fit.machines {
-        for d in &m.devices {
-            for mr in &d.modules {
-                for s in &mr.symbols {
-                    if s.any_of.iter().any(|a| a == sym) {
-                        out.push(format!(
-                            "  needed by {} {} → module {} ({})",
-                            m.name, d.label, mr.module, s.why
-                        ));
+    // Devices that need `first` (a symbol of one of their modules).
+    let devices_needing = |first: &str| {
+        let mut v = Vec::new();
+        for m in &fit.machines {
+            for d in &m.devices {
+                for mr in &d.modules {
+                    for s in &mr.symbols {
+                        if s.any_of.iter().any(|a| a == first) {
+                            v.push((
+                                m.name.clone(),
+                                d.label.clone(),
+                                format!("{} ({})", mr.module, s.why),
+                            ));
+                        }
                     }
                 }
             }
         }
-    }
-    // The solver's chain.
-    let chain = fit.outcome.chain(sym);
-    for p in &chain {
+        v
+    };
+    let mut chains = Vec::new();
+    // The solver's chain, from the symbol up to the goal, reversed.
+    let planned = fit.outcome.chain(sym);
+    let mut steps: Vec<Step> = Vec::new();
+    let mut goal = None;
+    for p in planned.iter().rev() {
         let how = match &p.why {
-            kfit_solve::Why::Goal(g) => format!(
-                "wanted: {}",
-                fit.goals.get(*g).map(|g| g.reason.as_str()).unwrap_or("?")
-            ),
-            kfit_solve::Why::Needed { by, how } => format!("{by} {how} {}", p.symbol),
-            kfit_solve::Why::Conflict { by } => format!("turned off because {by} depends on !{}", p.symbol),
+            kfit_solve::Why::Goal(g) => {
+                goal = Some(*g);
+                "wanted".to_string()
+            }
+            kfit_solve::Why::Needed { how, .. } => how.to_string(),
+            kfit_solve::Why::Conflict { by } => format!("turned off: {by} depends on !{}", p.symbol),
         };
-        out.push(format!("  {} = {} ({:?}): {how}", p.symbol, p.value, p.via));
+        steps.push(Step {
+            symbol: p.symbol.clone(),
+            value: p.value.to_string(),
+            how,
+        });
     }
-    // Selected by?
-    let mut sel = Vec::new();
-    for (s, cond) in kc.selected_by(id) {
-        if kc.tristate(s) != Tristate::No && kc.eval_cond(cond.as_ref()) != Tristate::No {
-            sel.push(format!("{} [={}]", kc.symbol(s).name, kc.tristate(s)));
+    if let Some(first) = steps.first().map(|s| s.symbol.clone()) {
+        let devs = devices_needing(&first);
+        if devs.is_empty() {
+            let reason = goal
+                .and_then(|g| fit.goals.get(g))
+                .map(|g| g.reason.clone())
+                .unwrap_or_default();
+            chains.push(Chain {
+                machine: None,
+                label: None,
+                module: reason,
+                steps: steps.clone(),
+            });
+        }
+        for (machine, label, module) in devs {
+            chains.push(Chain {
+                machine: Some(machine),
+                label: Some(label),
+                module,
+                steps: steps.clone(),
+            });
         }
     }
-    if !sel.is_empty() {
-        out.push(format!("  selected by: {}", sel.join(", ")));
+    // Devices that need it directly when the solver did not set it (it was
+    // already on).
+    if steps.is_empty() {
+        for (machine, label, module) in devices_needing(sym) {
+            chains.push(Chain {
+                machine: Some(machine),
+                label: Some(label),
+                module,
+                steps: vec![Step {
+                    symbol: sym.to_string(),
+                    value: value_of(sym),
+                    how: "wanted".into(),
+                }],
+            });
+        }
     }
-    if let Some(dep) = &kc.symbol(id).dir_dep {
-        out.push(format!("  depends on: {}", annotate(kc, dep)));
+    let mut selected_by = Vec::new();
+    for (s, cond) in kc.selected_by(id) {
+        if kc.tristate(s) != Tristate::No && kc.eval_cond(cond.as_ref()) != Tristate::No {
+            selected_by.push(format!("{} [={}]", kc.symbol(s).name, kc.tristate(s)));
+        }
     }
-    out
+    Ok(Explanation {
+        symbol: sym.to_string(),
+        value: kc.string_value(id).to_string(),
+        base_value,
+        chains,
+        selected_by,
+        depends_on: kc.symbol(id).dir_dep.as_ref().map(|d| annotate(kc, d)),
+    })
 }
 
 /// An expression in Kconfig syntax followed by the values of its symbols:
@@ -1004,9 +1138,10 @@ pub fn annotate(kc: &Kconfig, e: &kfit_kconfig::Expr) -> String {
 pub struct AuditFinding {
     /// Machine name.
     pub machine: String,
-    /// Device label.
-    pub device: String,
+    /// Device label (named `label` as in the fit report).
+    pub label: String,
     /// Driver in the listing.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
     /// Module(s) that would drive it.
     pub modules: Vec<String>,
@@ -1055,7 +1190,7 @@ pub fn audit(
             if !missing.is_empty() {
                 findings.push(AuditFinding {
                     machine: mi.name.clone(),
-                    device: d.label.clone(),
+                    label: d.label.clone(),
                     driver: d.driver.clone(),
                     modules: d
                         .modules

@@ -140,7 +140,7 @@ fn audit_of_ix_config_against_q35() {
     )
     .unwrap();
     for f in &findings {
-        eprintln!("{} {:?} → {:?}: {:?}", f.device, f.driver, f.modules, f.missing);
+        eprintln!("{} {:?} → {:?}: {:?}", f.label, f.driver, f.modules, f.missing);
     }
     // ix's config is for a laptop: most of QEMU's emulated devices lack drivers.
     assert!(

@@ -69,6 +69,8 @@ pub struct IdsDb {
     class_by_name: HashMap<String, Vec<u8>>,
     subclass_by_name: HashMap<String, Vec<(u8, u8)>>,
     progif_by_name: HashMap<(u8, u8, String), Vec<u8>>,
+    /// Longest vendor name: prefixes longer than it are not tried.
+    max_vendor_len: usize,
 }
 
 fn hex(s: &str, n: usize) -> Option<u16> {
@@ -193,6 +195,7 @@ impl IdsDb {
                     ..Vendor::default()
                 });
                 push(&mut db.vendor_by_name, name.to_string(), id);
+                db.max_vendor_len = db.max_vendor_len.max(name.len());
                 continue;
             }
             sec = Sec::Other;
@@ -253,7 +256,10 @@ impl IdsDb {
     pub fn split_vendor_product(&self, s: &str) -> Vec<(u16, Option<u16>)> {
         let mut full: Vec<(u16, Option<u16>)> = Vec::new();
         let mut vendor_only: Vec<(usize, u16)> = Vec::new();
-        for (i, _) in s.match_indices(' ') {
+        for (i, _) in s
+            .match_indices(' ')
+            .take_while(|(i, _)| *i <= self.max_vendor_len)
+        {
             let (prefix, rest) = (&s[..i], &s[i + 1..]);
             let vids = self.vendors_named(prefix);
             for &v in vids {
@@ -332,7 +338,10 @@ impl IdsDb {
                 }
             }
             let mut vendor_only: Vec<(usize, u16)> = Vec::new();
-            for (i, _) in s.match_indices(' ') {
+            for (i, _) in s
+                .match_indices(' ')
+                .take_while(|(i, _)| *i <= self.max_vendor_len)
+            {
                 for &sv in self.vendors_named(&s[..i]) {
                     if !try_pair(sv, &s[i + 1..], &mut out) {
                         vendor_only.push((i, sv));

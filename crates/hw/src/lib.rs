@@ -23,6 +23,7 @@
 
 mod error;
 mod format;
+mod hex;
 pub mod ids;
 mod input;
 mod machine;

@@ -32,6 +32,9 @@ pub struct Machine {
     pending: Vec<Device>,
 }
 
+/// How far up a sysfs path parents are looked for.
+const MAX_PATH_DEPTH: usize = 64;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
     Addr(String, String),
@@ -110,6 +113,18 @@ impl Machine {
                 by_alias.entry(m.to_ascii_uppercase()).or_default().push_back(i);
             }
         }
+        // Devices a pattern may claim, by (bus, vendor): a bare modalias
+        // carries its vendor, so only those are tried (no scan of the
+        // machine per modalias), and at most CANDIDATES_TRIED of them.
+        const CANDIDATES_TRIED: usize = 64;
+        let mut by_vendor: HashMap<(Bus, u32), Vec<usize>> = HashMap::new();
+        for (i, x) in self.devices.iter().enumerate() {
+            if x.modalias.is_none() && (x.bus != Bus::Usb || x.is_usb_interface()) {
+                if let Some(v) = x.vendor {
+                    by_vendor.entry((x.bus.clone(), v)).or_default().push(i);
+                }
+            }
+        }
         for d in std::mem::take(&mut self.pending) {
             let Some(m) = d.modalias.clone() else {
                 self.devices.push(d);
@@ -119,16 +134,14 @@ impl Machine {
             let exact = by_alias
                 .get_mut(&m.to_ascii_uppercase())
                 .and_then(|q| q.pop_front());
+            let upper = m.to_ascii_uppercase();
             let found = exact.or_else(|| {
-                (0..self.devices.len()).find(|&i| {
-                    let x = &self.devices[i];
-                    !claimed[i]
-                        && x.modalias.is_none()
-                        && x.bus == d.bus
-                        && (x.bus != Bus::Usb || x.is_usb_interface())
-                        && x.vendor.is_some()
-                        && x.synth_modalias()
-                            .is_some_and(|p| glob_match(&p.to_ascii_uppercase(), &m.to_ascii_uppercase()))
+                let list = by_vendor.get_mut(&(d.bus.clone(), d.vendor?))?;
+                list.retain(|&i| !claimed[i]);
+                list.iter().take(CANDIDATES_TRIED).copied().find(|&i| {
+                    self.devices[i]
+                        .synth_modalias()
+                        .is_some_and(|p| glob_match(&p.to_ascii_uppercase(), &upper))
                 })
             });
             match found {
@@ -246,7 +259,13 @@ impl Machine {
             for d in &self.devices {
                 let Some(path) = &d.sysfs_path else { continue };
                 let mut cur = path.as_str();
-                while let Some((up, _)) = cur.rsplit_once('/') {
+                // sysfs paths are < 30 levels deep; the bound keeps a hostile
+                // path from costing its length squared.
+                let mut depth = 0;
+                while let Some((up, _)) = cur.rsplit_once('/').filter(|_| {
+                    depth += 1;
+                    depth <= MAX_PATH_DEPTH
+                }) {
                     let base = up.rsplit('/').next().unwrap_or("");
                     if let Some(Some(i)) = pathless.get(base) {
                         found.push((*i, up.to_string()));
@@ -271,17 +290,25 @@ impl Machine {
                 by_name.entry(d.address.as_str()).or_insert(i);
             }
         }
-        let bridges: Vec<(u32, u32, u32, String)> = self
-            .devices
-            .iter()
-            .filter(|d| d.bus == Bus::Pci)
-            .filter_map(|d| {
+        // (domain, bus) -> the two narrowest bridges whose range holds it
+        // (the second when the first is the device itself); bus numbers are
+        // 0..=255, so this is linear in the number of bridges.
+        let mut bridge_of: HashMap<(u32, u32), Vec<(u32, String)>> = HashMap::new();
+        for d in self.devices.iter().filter(|d| d.bus == Bus::Pci) {
+            let range = || -> Option<(u32, u32, u32)> {
                 let sec = u32::from_str_radix(d.attrs.get("secondary")?, 16).ok()?;
                 let sub = u32::from_str_radix(d.attrs.get("subordinate")?, 16).ok()?;
                 let (dom, _) = pci_domain_bus(&d.address)?;
-                Some((dom, sec, sub, d.address.clone()))
-            })
-            .collect();
+                Some((dom, sec, sub))
+            };
+            let Some((dom, sec, sub)) = range() else { continue };
+            for bus in sec..=sub.min(255) {
+                let e = bridge_of.entry((dom, bus)).or_default();
+                e.push((sub - sec, d.address.clone()));
+                e.sort_by_key(|b| b.0);
+                e.truncate(2);
+            }
+        }
         let mut parents = Vec::with_capacity(self.devices.len());
         for d in &self.devices {
             if d.parent.is_some() {
@@ -291,7 +318,13 @@ impl Machine {
             let mut p = None;
             if let Some(path) = &d.sysfs_path {
                 let mut cur = path.as_str();
-                while let Some((up, _)) = cur.rsplit_once('/') {
+                // sysfs paths are < 30 levels deep; the bound keeps a hostile
+                // path from costing its length squared.
+                let mut depth = 0;
+                while let Some((up, _)) = cur.rsplit_once('/').filter(|_| {
+                    depth += 1;
+                    depth <= MAX_PATH_DEPTH
+                }) {
                     let base = up.rsplit('/').next().unwrap_or("");
                     if let Some(&i) = by_path.get(up).or_else(|| by_name.get(base)) {
                         p = Some(self.devices[i].address.clone());
@@ -304,12 +337,11 @@ impl Machine {
                 p = usb_parent_name(&d.address);
             }
             if p.is_none() && d.bus == Bus::Pci {
-                if let Some((dom, bus)) = pci_domain_bus(&d.address) {
-                    p = bridges
-                        .iter()
-                        .filter(|b| b.0 == dom && b.1 <= bus && bus <= b.2 && b.3 != d.address)
-                        .min_by_key(|b| b.2 - b.1)
-                        .map(|b| b.3.clone());
+                if let Some(key) = pci_domain_bus(&d.address) {
+                    p = bridge_of
+                        .get(&key)
+                        .and_then(|bs| bs.iter().find(|b| b.1 != d.address))
+                        .map(|b| b.1.clone());
                 }
             }
             parents.push(p);

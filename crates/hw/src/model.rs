@@ -140,21 +140,21 @@ pub struct Device {
     /// [`Device::modalias_or_synth`] for a pattern when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modalias: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::hex::hex4")]
     pub vendor: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::hex::hex4")]
     pub device: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::hex::hex4")]
     pub subvendor: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::hex::hex4")]
     pub subdevice: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::hex::hex2")]
     pub class: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::hex::hex2")]
     pub subclass: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::hex::hex2")]
     pub prog_if: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::hex::hex2")]
     pub revision: Option<u32>,
     /// The bound driver's name (`xhci_hcd`, `bochs-drm`), not the module.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -142,3 +142,133 @@ fn markdown_code_block_paste() {
         Some("i801_smbus")
     );
 }
+
+fn write(dir: &std::path::Path, name: &str, text: &[u8]) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// #18 "Bounded input": a device node, a directory and a file over 64 MiB
+/// are errors naming the file, before anything big is read.
+#[test]
+fn bounded_input() {
+    let e = kfit_hw::read_listings(&["/dev/zero".into()]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "/dev/zero: is a character device, not a listing (give a file, a pipe, or - for stdin)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let e = kfit_hw::read_listings(&[dir.path().to_path_buf()]).unwrap_err();
+    assert!(e.to_string().contains("is a directory"), "{e}");
+    let big = dir.path().join("big.txt");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(kfit_hw::MAX_LISTING_SIZE + 1).unwrap(); // sparse
+    let e = kfit_hw::read_listings(std::slice::from_ref(&big)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("{}: larger than 64 MiB: not a listing", big.display())
+    );
+}
+
+/// #18 "Malformed listing lines lose data": every case is a warning with
+/// file:line, and the rest of the listing is read.
+#[test]
+fn malformed_lines_are_warnings_with_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let nnk = read("q35/lspci-nnk.txt");
+    let case = |name: &str, text: String| {
+        let p = write(dir.path(), name, text.as_bytes());
+        let (m, w) = kfit_hw::read_listings(&[p]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let w: Vec<String> = w.iter().map(|w| w.to_string()).collect();
+        (m, w)
+    };
+    // A cut "Kernel driver in use" line: the device's driver is unknown, said so.
+    let (m, w) = case(
+        "cut-driver.txt",
+        nnk.replacen("\tKernel driver in use: bochs-drm", "\tKernel driver in u", 1),
+    );
+    assert!(m
+        .find(&kfit_hw::Bus::Pci, "0000:00:01.0")
+        .unwrap()
+        .driver
+        .is_none());
+    assert!(
+        w.iter()
+            .any(|w| w.contains("cut-driver.txt:5: cut line \"Kernel driver in u\"")),
+        "{w:?}"
+    );
+    let (_, w) = case(
+        "empty-driver.txt",
+        nnk.replacen("\tKernel driver in use: bochs-drm", "\tKernel driver in use:", 1),
+    );
+    assert!(
+        w.iter()
+            .any(|w| w.contains("empty-driver.txt:5: empty \"Kernel driver in use:\"")),
+        "{w:?}"
+    );
+    // [zzzz:1234]
+    let (m, w) = case("zzzz.txt", nnk.replacen("[1234:1111]", "[zzzz:1234]", 1));
+    assert!(m
+        .find(&kfit_hw::Bus::Pci, "0000:00:01.0")
+        .unwrap()
+        .vendor
+        .is_none());
+    assert!(
+        w.iter()
+            .any(|w| w.contains("zzzz.txt:3: malformed ids [zzzz:1234]")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter()
+            .any(|w| w.contains("zzzz.txt:3: device line without [vendor:device] ids")),
+        "{w:?}"
+    );
+    // A device line cut mid-way: reported, its detail lines too.
+    let (m, w) = case(
+        "cut-line.txt",
+        nnk.replacen(
+            "00:02.0 Display controller [0380]: Red Hat, Inc. Virtio 1.0 GPU [1af4:1050] (rev 01)",
+            "00:02.0 Display contr",
+            1,
+        ),
+    );
+    assert!(m.find(&kfit_hw::Bus::Pci, "0000:00:02.0").is_none());
+    assert_eq!(m.devices.len(), 50);
+    assert!(
+        w.iter()
+            .any(|w| w.contains("/cut-line.txt:7: skipped 1 unreadable line")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|w| w
+            .contains("cut-line.txt:8: detail line of an unreadable device line skipped (lines 8, 9, 10)")),
+        "{w:?}"
+    );
+    // NUL bytes and control bytes; a file cut without its final newline.
+    let mut t = nnk
+        .replacen("Kernel modules: bochs", "Kernel modules: bo\0chs", 1)
+        .into_bytes();
+    t.extend_from_slice(b"00:1f.7 Audio device [0403]: Intel \x1b[2J");
+    let p = write(dir.path(), "nul.txt", &t);
+    let (m, w) = kfit_hw::read_listings(&[p]).unwrap();
+    let w: Vec<String> = w.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        m.find(&kfit_hw::Bus::Pci, "0000:00:01.0").unwrap().modules,
+        ["bochs"]
+    );
+    assert!(
+        w.iter().any(|w| w.ends_with("/nul.txt:6: NUL bytes removed")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter()
+            .any(|w| w.ends_with("/nul.txt:190: control bytes replaced by U+FFFD")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|w| w.contains("nul.txt:190: no newline at the end")),
+        "{w:?}"
+    );
+    assert!(w.iter().all(|w| !w.contains('\x1b')), "{w:?}");
+}

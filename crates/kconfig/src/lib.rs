@@ -148,6 +148,7 @@
 
 #![deny(missing_docs)]
 
+mod arch;
 mod cache;
 mod dotconfig;
 mod error;
@@ -162,6 +163,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use arch::{foreign_arch_symbol, srcarch, ForeignArch};
 pub use dotconfig::{ConfigWarning, ConfigWarningKind};
 pub use error::Error;
 pub use expr::{CmpOp, Expr, ExprRef, Tristate};
@@ -390,31 +392,67 @@ fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)])
         .probe_cache_dir
         .as_ref()
         .map(|d| d.join(format!("ccver-{:016x}", fnv(&key))));
-    if let Some(Ok(v)) = file.as_ref().map(std::fs::read_to_string) {
-        return v;
+    // The file holds the key it was made for, then the text; anything else
+    // (another key, more lines, control bytes: a corrupted or edited file)
+    // means probing again.
+    if let Some(Ok(cached)) = file.as_ref().map(std::fs::read_to_string) {
+        if let Some(v) = cached
+            .strip_prefix(&key)
+            .and_then(|r| r.strip_prefix('\n'))
+            .and_then(|r| r.strip_suffix('\n'))
+            .filter(|v| is_version_text(v))
+        {
+            return v.to_string();
+        }
     }
     let v = preprocess::exec_shell(&cmd, scratch, env).replace('#', "");
     if let Some(f) = file {
         if let Some(d) = f.parent() {
             let _ = std::fs::create_dir_all(d);
         }
-        let _ = std::fs::write(f, &v);
+        let tmp = f.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, format!("{key}\n{v}\n")).is_err() || std::fs::rename(&tmp, &f).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
     v
 }
 
+/// What `$(CC) --version | head -n 1` with `#` removed can give (see
+/// `exec_shell`): one line of printable text without `#` (it becomes
+/// `CONFIG_CC_VERSION_TEXT`).
+fn is_version_text(v: &str) -> bool {
+    v.len() <= 4095 && !v.chars().any(|c| c.is_control() || c == '#')
+}
+
+/// `$(srctree)` as the probes see it. Kconfig pastes it unquoted into shell
+/// commands (`$(shell,$(srctree)/scripts/cc-version.sh $(CC))`,
+/// scripts/Kconfig.include:44), so a tree path with spaces or shell
+/// metacharacters would split or run; such a tree is probed from inside, as
+/// an in-tree kernel build does (`srctree := .`, Makefile), with `.` and the
+/// tree as working directory. Other paths keep the absolute path and a
+/// scratch directory (nothing runs inside the tree).
+fn probe_srctree(srctree: &Path, scratch: &Path) -> (String, PathBuf) {
+    let s = srctree.display().to_string();
+    let plain = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._+-,@".contains(&b));
+    if plain {
+        (s, scratch.to_path_buf())
+    } else {
+        (".".into(), srctree.to_path_buf())
+    }
+}
+
 fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> Vec<(String, String)> {
     let clang = opts.cc.contains("clang");
-    let srcarch = match opts.arch.as_str() {
-        "x86_64" | "i386" | "x86" => "x86".to_string(),
-        a => a.to_string(),
-    };
+    let srcarch = srcarch(&opts.arch).to_string();
     let ld = opts
         .ld
         .clone()
         .unwrap_or_else(|| if clang { "ld.lld".into() } else { "ld".into() });
     let mut env: Vec<(String, String)> = vec![
-        ("srctree".into(), srctree.display().to_string()),
+        ("srctree".into(), probe_srctree(srctree, scratch).0),
         ("ARCH".into(), opts.arch.clone()),
         ("SRCARCH".into(), srcarch.clone()),
         ("KERNELVERSION".into(), kver.to_string()),
@@ -566,7 +604,7 @@ impl Kconfig {
             .as_ref()
             .map(|d| d.join(format!("{:016x}.probes", fnv(&identity))));
         let shell = ShellRunner {
-            cwd: scratch,
+            cwd: probe_srctree(&srctree, &scratch).1,
             env: env.clone(),
             cache: ProbeCache::open(cache_file),
             speculative: true,
@@ -1292,4 +1330,43 @@ pub fn parse_values(text: &str) -> HashMap<String, String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod probe_tests {
+    use super::*;
+
+    #[test]
+    fn version_text_is_one_printable_line() {
+        assert!(is_version_text("gcc (Debian 12.2.0-14) 12.2.0"));
+        assert!(!is_version_text("garbage\n\"more"));
+        assert!(!is_version_text("a\x1b[31mred"));
+    }
+
+    #[test]
+    fn a_tree_path_the_shell_would_split_is_probed_from_inside() {
+        let scratch = Path::new("/tmp");
+        assert_eq!(
+            probe_srctree(Path::new("/src/linux-6.12"), scratch),
+            ("/src/linux-6.12".to_string(), scratch.to_path_buf())
+        );
+        let odd = Path::new("/src/my linux;x");
+        assert_eq!(probe_srctree(odd, scratch), (".".to_string(), odd.to_path_buf()));
+    }
+
+    #[test]
+    fn corrupted_cached_version_text_is_probed_again() {
+        let dir = std::env::temp_dir().join(format!("kfit-ccver-test-{}", std::process::id()));
+        let opts = LoadOptions {
+            cc: "sh -c 'echo fake-cc 1.0' --".into(),
+            probe_cache_dir: Some(dir.clone()),
+            ..Default::default()
+        };
+        let first = cc_version_text(&opts, Path::new("/"), &[]);
+        assert_eq!(first, "fake-cc 1.0");
+        let f = std::fs::read_dir(&dir).unwrap().flatten().next().unwrap().path();
+        std::fs::write(&f, "garbage\n\"").unwrap();
+        assert_eq!(cc_version_text(&opts, Path::new("/"), &[]), "fake-cc 1.0");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -44,7 +44,11 @@ impl ProbeCache {
         let mut map = HashMap::new();
         if let Some(f) = &file {
             if let Ok(bytes) = std::fs::read(f) {
-                parse_cache(&bytes, &mut map);
+                // A file that does not check out (truncated, edited, another
+                // format) is ignored as a whole: every probe runs again.
+                if parse_cache(&bytes, &mut map).is_none() {
+                    map.clear();
+                }
             }
         }
         ProbeCache {
@@ -73,16 +77,18 @@ impl ProbeCache {
             return;
         }
         let Some(f) = &self.file else { return };
-        let mut buf = Vec::new();
+        let mut body = Vec::new();
         let mut keys: Vec<_> = self.map.keys().collect();
         keys.sort();
         for k in keys {
             let v = &self.map[k];
-            buf.extend_from_slice(format!("{} {}\n", k.len(), v.len()).as_bytes());
-            buf.extend_from_slice(k.as_bytes());
-            buf.extend_from_slice(v.as_bytes());
-            buf.push(b'\n');
+            body.extend_from_slice(format!("{} {}\n", k.len(), v.len()).as_bytes());
+            body.extend_from_slice(k.as_bytes());
+            body.extend_from_slice(v.as_bytes());
+            body.push(b'\n');
         }
+        let mut buf = format!("{CACHE_MAGIC} {} {:016x}\n", body.len(), fnv_bytes(&body)).into_bytes();
+        buf.extend_from_slice(&body);
         if let Some(dir) = f.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -94,34 +100,56 @@ impl ProbeCache {
     }
 }
 
-fn parse_cache(bytes: &[u8], map: &mut HashMap<String, String>) {
+/// First line of a probe cache file: magic, body length and FNV-1a hash of
+/// the body, so that a truncated or edited file is detected as a whole.
+const CACHE_MAGIC: &str = "kfit-probes-v2";
+
+fn fnv_bytes(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &x in b {
+        h ^= x as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// Reads a probe cache file into `map`; `None` when it does not check out
+/// (header, length, hash, or an entry that is not `klen vlen\nKV\n`).
+fn parse_cache(bytes: &[u8], map: &mut HashMap<String, String>) -> Option<()> {
+    let nl = bytes.iter().position(|&b| b == b'\n')?;
+    let head = std::str::from_utf8(&bytes[..nl]).ok()?;
+    let mut it = head.split(' ');
+    if it.next()? != CACHE_MAGIC {
+        return None;
+    }
+    let len: usize = it.next()?.parse().ok()?;
+    let hash = u64::from_str_radix(it.next()?, 16).ok()?;
+    let body = &bytes[nl + 1..];
+    if body.len() != len || fnv_bytes(body) != hash {
+        return None;
+    }
     let mut pos = 0;
-    while pos < bytes.len() {
-        let Some(nl) = bytes[pos..].iter().position(|&b| b == b'\n') else {
-            return;
-        };
-        let Ok(header) = std::str::from_utf8(&bytes[pos..pos + nl]) else {
-            return;
-        };
+    while pos < body.len() {
+        let nl = body[pos..].iter().position(|&b| b == b'\n')?;
+        let header = std::str::from_utf8(&body[pos..pos + nl]).ok()?;
         let mut it = header.split(' ');
-        let (Some(Ok(kl)), Some(Ok(vl))) = (
-            it.next().map(str::parse::<usize>),
-            it.next().map(str::parse::<usize>),
-        ) else {
-            return;
-        };
+        let kl: usize = it.next()?.parse().ok()?;
+        let vl: usize = it.next()?.parse().ok()?;
         let start = pos + nl + 1;
-        let Some(end) = start.checked_add(kl).and_then(|x| x.checked_add(vl)) else {
-            return;
-        };
-        if end + 1 > bytes.len() {
-            return;
+        let end = start.checked_add(kl)?.checked_add(vl)?;
+        if end >= body.len() || body[end] != b'\n' {
+            return None;
         }
-        let k = String::from_utf8_lossy(&bytes[start..start + kl]).into_owned();
-        let v = String::from_utf8_lossy(&bytes[start + kl..end]).into_owned();
-        map.insert(k, v);
+        let k = std::str::from_utf8(&body[start..start + kl]).ok()?;
+        let v = std::str::from_utf8(&body[start + kl..end]).ok()?;
+        // A probe result is what `do_shell` keeps: one line, at most 4095 bytes.
+        if v.len() > 4095 || v.contains('\n') {
+            return None;
+        }
+        map.insert(k.to_string(), v.to_string());
         pos = end + 1;
     }
+    Some(())
 }
 
 /// Runs `$(shell,...)` commands: from the cache, or with `/bin/sh -c` in a
@@ -488,5 +516,57 @@ impl Preprocessor {
             _ => self.shell.run(&args[0]),
         };
         Ok(Some(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(entries: &[(&str, &str)]) -> Vec<u8> {
+        let dir = std::env::temp_dir().join(format!(
+            "kfit-probe-test-{}-{}",
+            std::process::id(),
+            entries.len()
+        ));
+        let f = dir.join("x.probes");
+        let mut c = ProbeCache::open(Some(f.clone()));
+        for (k, v) in entries {
+            c.insert(k.to_string(), v.to_string());
+        }
+        c.save();
+        let b = std::fs::read(&f).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        b
+    }
+
+    #[test]
+    fn probe_cache_round_trips() {
+        let b = saved(&[("echo a", "a"), ("gcc --version", "gcc 12")]);
+        let mut m = HashMap::new();
+        assert!(parse_cache(&b, &mut m).is_some());
+        assert_eq!(m["gcc --version"], "gcc 12");
+        assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn corrupted_probe_cache_is_rejected_whole() {
+        let b = saved(&[("echo a", "a"), ("echo b", "b")]);
+        // One byte of a value changed: same lengths, other hash.
+        let mut edited = b.clone();
+        let at = edited.len() - 2;
+        edited[at] = b'X';
+        assert!(parse_cache(&edited, &mut HashMap::new()).is_none());
+        // Truncated.
+        assert!(parse_cache(&b[..b.len() - 3], &mut HashMap::new()).is_none());
+        // The previous format (no header).
+        assert!(parse_cache(b"6 1\necho aa\n", &mut HashMap::new()).is_none());
+        // Opening such a file gives an empty cache: everything is probed again.
+        let dir = std::env::temp_dir().join(format!("kfit-probe-test-c-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("x.probes");
+        std::fs::write(&f, &edited).unwrap();
+        assert!(ProbeCache::open(Some(f)).get("echo a").is_none());
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -250,3 +250,27 @@ fn model_cache_round_trip_and_invalidation() {
     assert_eq!(out3, out4);
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// Kconfig pastes `$(srctree)` unquoted into its probes
+/// (scripts/Kconfig.include:44); a tree whose path has spaces must still
+/// run them (issue 18: "Sorry, this C compiler is not supported.").
+#[test]
+fn probes_of_a_tree_path_with_spaces() {
+    let dir = write_tree(
+        "has spaces; and more",
+        &[
+            (
+                "Kconfig",
+                "config PROBED\n\tdef_bool $(shell,$(srctree)/scripts/probe.sh)\n",
+            ),
+            ("scripts/probe.sh", "#!/bin/sh\necho y\n"),
+        ],
+    );
+    let script = dir.join("scripts/probe.sh");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let kc = Kconfig::load(&dir, &opts(Dialect::Modern)).expect("loads");
+    let id = kc.lookup("PROBED").expect("sym");
+    assert_eq!(kc.string_value(id), "y");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,27 +13,27 @@ use std::process::ExitCode;
 pub struct Common {
     /// Hardware listings of one machine (lspci, lsusb, lsmod, modalias lists,
     /// drivers.txt...), merged. None: the running machine's /sys.
-    #[arg(value_name = "LISTING")]
+    #[arg(value_name = "LISTING", value_parser = crate::path_arg())]
     pub listings: Vec<PathBuf>,
     /// Another machine's listings, comma-separated (repeatable): one kernel
     /// for all machines, reported per machine.
-    #[arg(long = "machine", value_name = "FILE[,FILE...]")]
+    #[arg(long = "machine", value_name = "FILE[,FILE...]", value_parser = machine_arg())]
     pub machines: Vec<String>,
     /// Kernel source tree.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub tree: Option<PathBuf>,
     /// C compiler for Kconfig's toolchain probes [default: what make uses,
     /// gcc; clang with --llvm; with --ix, ix's clang + ld.lld].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::text_arg())]
     pub cc: Option<String>,
     /// The LLVM toolchain, like `make LLVM=1` (clang, ld.lld).
     #[arg(long)]
     pub llvm: bool,
     /// Index cache directory [default: ~/.cache/kfit/index].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub cache_dir: Option<PathBuf>,
     /// Root of the live machine's filesystem (for /sys).
-    #[arg(long, default_value = "/", hide = true)]
+    #[arg(long, default_value = "/", hide = true, value_parser = crate::path_arg())]
     pub sysfs_root: PathBuf,
     /// Turn off every device driver of the base that no device of the
     /// machines needs (what localmodconfig does for a distro config).
@@ -52,11 +52,27 @@ pub struct Common {
     pub loaded: LoadedArg,
     /// pci.ids to turn device names into ids (listings without -n)
     /// [default: /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids, ...].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::path_arg())]
     pub pci_ids: Option<PathBuf>,
     /// usb.ids for USB class names (lsusb -t) [default: /usr/share/misc/usb.ids, ...].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::path_arg())]
     pub usb_ids: Option<PathBuf>,
+}
+
+/// `--machine a.txt,b.txt`: one or more files, none empty. `--machine ''`
+/// or `--machine ,` (an unset variable) is an error: it would otherwise
+/// fit the build host's own /sys as a machine.
+fn machine_arg() -> impl clap::builder::TypedValueParser<Value = String> {
+    use clap::builder::TypedValueParser;
+    clap::builder::StringValueParser::new().try_map(|s| {
+        if s.split(',').any(|f| f.trim().is_empty()) {
+            Err(format!(
+                "{s:?} names an empty file (an unset variable?); give FILE[,FILE...]"
+            ))
+        } else {
+            Ok(s)
+        }
+    })
 }
 
 /// `--loaded`.
@@ -99,6 +115,14 @@ impl Common {
         v
     }
 
+    /// Options that apply to no machine are ignored, with a warning.
+    pub(crate) fn check(&self, warnings: &mut Vec<String>) -> Result<(), clap::Error> {
+        if self.sysfs_root != Path::new("/") && !self.listings.is_empty() {
+            warnings.push("--sysfs-root is ignored: every machine is given by listings".into());
+        }
+        Ok(())
+    }
+
     fn load_options(&self) -> LoadOptions {
         LoadOptions {
             cc: self
@@ -138,15 +162,15 @@ impl Common {
 pub struct Reqs {
     /// A requirement profile (repeatable): ix, containers, kvm-host,
     /// minimal-boot (`kfit profiles` lists them). --ix adds ix.
-    #[arg(long = "profile", value_name = "NAME")]
+    #[arg(long = "profile", value_name = "NAME", value_parser = crate::text_arg())]
     pub profiles: Vec<String>,
     /// A symbol the kernel must have (repeatable): SYMBOL (=y), SYMBOL=n,
     /// SYMBOL=m, SYMBOL=VALUE for string/int/hex.
-    #[arg(long = "require", value_name = "SYMBOL[=VALUE]")]
+    #[arg(long = "require", value_name = "SYMBOL[=VALUE]", value_parser = crate::text_arg())]
     pub require: Vec<String>,
     /// A merge_config.sh fragment (repeatable): `CONFIG_X=value` and
     /// `# CONFIG_X is not set` lines, solved like --require.
-    #[arg(long = "fragment", value_name = "FILE")]
+    #[arg(long = "fragment", value_name = "FILE", value_parser = crate::path_arg())]
     pub fragments: Vec<PathBuf>,
 }
 
@@ -183,10 +207,10 @@ pub struct FitArgs {
     #[command(flatten)]
     pub reqs: Reqs,
     /// Base config to start from (its symbols are kept unless a device needs a change).
-    #[arg(long, value_name = "CONFIG")]
+    #[arg(long, value_name = "CONFIG", value_parser = crate::path_arg())]
     pub base: Option<PathBuf>,
     /// Where to write the fitted config (existing file kept as OUT.old).
-    #[arg(short = 'o', long, value_name = "OUT")]
+    #[arg(short = 'o', long, value_name = "OUT", value_parser = crate::path_arg())]
     pub output: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
@@ -196,7 +220,7 @@ pub struct FitArgs {
     pub verbose: bool,
     /// A linux-firmware tree: check every firmware file the devices load
     /// (compressed variants too), sum sizes, list what is missing.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub firmware_dir: Option<PathBuf>,
     /// Write an ix kernel package: the ix checkout DIR, or without DIR the
     /// checkout of the `ix` on PATH. The base config and the kernel source
@@ -206,11 +230,11 @@ pub struct FitArgs {
     #[arg(long, value_name = "DIR", num_args = 0..=1)]
     pub ix: Option<Option<PathBuf>>,
     /// Kernel package for --ix (7.1 or 7/1) [default: the newest].
-    #[arg(long, value_name = "M.m", requires = "ix")]
+    #[arg(long, value_name = "M.m", requires = "ix", value_parser = crate::text_arg())]
     pub kernel: Option<String>,
     /// Name of the machine package (--ix) [default: from the first listing's
     /// file name, or the host name].
-    #[arg(long, value_name = "NAME", requires = "ix", conflicts_with = "in_place")]
+    #[arg(long, value_name = "NAME", requires = "ix", conflicts_with = "in_place", value_parser = crate::text_arg())]
     pub name: Option<String>,
     /// Edit the stock package's own files in place (--ix), as the ix guide
     /// does by hand; every other package sharing them is listed.
@@ -260,23 +284,37 @@ fn ix_toolchain(c: &Common) -> anyhow::Result<String> {
     Ok(kfit_kconfig::make_cc(true).to_string())
 }
 
+impl FitArgs {
+    pub(crate) fn check(&self, warnings: &mut Vec<String>) -> Result<(), clap::Error> {
+        self.c.check(warnings)?;
+        if self.verbose && self.json {
+            warnings.push("--verbose is ignored with --json (the JSON report lists every device)".into());
+        }
+        Ok(())
+    }
+}
+
 #[derive(Args)]
 pub struct ExplainArgs {
     /// The symbol (with or without CONFIG_).
+    #[arg(value_parser = crate::text_arg())]
     pub symbol: String,
     #[command(flatten)]
     pub c: Common,
     #[command(flatten)]
     pub reqs: Reqs,
     /// Base config the fit starts from.
-    #[arg(long, value_name = "CONFIG")]
+    #[arg(long, value_name = "CONFIG", value_parser = crate::path_arg())]
     pub base: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
 pub struct AuditArgs {
     /// The config to audit.
-    #[arg(long, value_name = "CONFIG")]
+    #[arg(long, value_name = "CONFIG", value_parser = crate::path_arg())]
     pub config: PathBuf,
     #[command(flatten)]
     pub c: Common,
@@ -292,10 +330,10 @@ pub struct AuditArgs {
 #[derive(Args)]
 pub struct MenuconfigArgs {
     /// The config to review.
-    #[arg(long, value_name = "CONFIG")]
+    #[arg(long, value_name = "CONFIG", value_parser = crate::path_arg())]
     pub config: PathBuf,
     /// Kernel source tree.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub tree: PathBuf,
     /// Run it (needs ix on PATH) instead of printing it.
     #[arg(long)]
@@ -332,13 +370,26 @@ fn run_pipeline(c: &Common, reqs: &Reqs, base: &Path) -> anyhow::Result<Fit> {
         requirements: reqs.requirements()?,
     };
     // Index with a progress bar when it has to be built.
-    let progress = kfit_kbuild::stderr_progress();
-    let fit = kfit_fit::fit_with(&opts, None, Some(&progress))
-        .with_context(|| format!("fitting {}", tree.display()))?;
+    let progress = crate::out::index_progress();
+    let fit = kfit_fit::fit_with(&opts, None, progress.as_deref())?;
     Ok(fit)
 }
 
-pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
+/// What the user asked for, to start every error message with.
+fn fitting(c: &Common) -> String {
+    let names: Vec<String> = c.machines().into_iter().map(|m| m.name).collect();
+    match &c.tree {
+        Some(t) => format!("fitting {} to {}", names.join(", "), t.display()),
+        None => format!("fitting {}", names.join(", ")),
+    }
+}
+
+pub fn run_fit(a: FitArgs) -> anyhow::Result<ExitCode> {
+    let what = fitting(&a.c);
+    fit_cmd(a).with_context(|| what)
+}
+
+fn fit_cmd(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     // ix: the package gives the base config, the source and the toolchain.
     let mut first_line = None;
     let pkg = match a.ix.clone() {
@@ -383,6 +434,8 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
                         "kfit: source of Linux {} from {} (sha256 verified, cached)",
                         ver.version, ver.url
                     );
+                    let _spin =
+                        crate::out::Spinner::new(format!("fetching and unpacking Linux {}", ver.version));
                     a.c.tree = Some(kfit_ix::source_tree(&pkg, &kfit_ix::SourceChoice::VerSh, None)?);
                 }
             }
@@ -392,7 +445,7 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     if let Some(l) = &first_line {
-        println!("{l}");
+        writeln!(std::io::stdout().lock(), "{l}")?;
     }
     let Some(base) = a.base.clone() else {
         bail!("--base CONFIG is required (the config to start from), or --ix with --kernel");
@@ -408,28 +461,42 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     // CONFIG_EXTRA_FIRMWARE only when a firmware dir says where the files
     // are (it becomes CONFIG_EXTRA_FIRMWARE_DIR); a missing file stays
     // listed so the build fails loudly, and the report names it. Without
-    // --firmware-dir the base's value is kept and the list is only printed.
+    // --firmware-dir the base's value is kept and the list is only printed
     // With --ix never: ix's template owns both (t/1/ix.sh's kconfig_flags)
     // and the names go into the package's firmware list.
     if let (Some(dir), false, None) = (a.firmware_dir.as_deref(), fw.names.is_empty(), &pkg) {
         kfit_fit::set_extra_firmware(&mut fit, &fw.names, Some(dir));
     }
-    if let Some(pkg) = &pkg {
-        // with --json, stdout is the JSON document: the ix lines go to stderr
-        if a.json {
-            write_ix(&mut std::io::stderr().lock(), &a, pkg, &fit.config, &fw.names)?;
-        } else {
-            write_ix(&mut std::io::stdout().lock(), &a, pkg, &fit.config, &fw.names)?;
-        }
-    }
+    // Every file is written before anything is printed: a closed stdout
+    // (`| head`) ends kfit at its first write, never between two files.
     if let Some(out) = &a.output {
         super::write_atomic(out, &fit.config, true)?;
     }
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
+    if let Some(pkg) = &pkg {
+        // with --json, stdout is the JSON document: the ix lines go to stderr
+        if a.json {
+            write_ix(&mut std::io::stderr().lock(), &a, pkg, &fit.config, &fw.names)?;
+        } else {
+            write_ix(&mut o, &a, pkg, &fit.config, &fw.names)?;
+        }
+    }
     if a.json {
-        serde_json::to_writer_pretty(&mut o, &fit)?;
-        writeln!(o)?;
+        #[derive(serde::Serialize)]
+        struct FitDoc<'a> {
+            #[serde(flatten)]
+            fit: &'a Fit,
+            firmware: &'a kfit_fit::FirmwareOutcome,
+        }
+        crate::out::json(
+            &mut o,
+            "fit",
+            &FitDoc {
+                fit: &fit,
+                firmware: &fw,
+            },
+        )?;
     } else {
         print_report(&mut o, &fit, a.verbose)?;
         print_firmware(&mut o, &fw)?;
@@ -438,6 +505,7 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
             None => writeln!(o, "(no -o OUT given: nothing written)")?,
         }
     }
+    o.flush()?;
     let code = if fit.summary.blocked > 0
         || fit.summary.loaded_blocked > 0
         || fit.summary.requirements_blocked > 0
@@ -451,6 +519,16 @@ pub fn run_fit(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     std::mem::forget(fit);
     Ok(code)
 }
+
+/// The report's groups, in the order they are printed: what kfit did first.
+const GROUPS: [(Verdict, &str); 6] = [
+    (Verdict::Enabled, "enabled"),
+    (Verdict::AlreadyOn, "already driven"),
+    (Verdict::Blocked, "BLOCKED"),
+    (Verdict::NoDriverInKernel, "no driver in this kernel"),
+    (Verdict::Unidentified, "no IDs to tell the driver"),
+    (Verdict::NoDriverNeeded, "needs no driver"),
+];
 
 /// Write the ix package (machine package by default) and print what changed.
 fn write_ix(
@@ -540,8 +618,9 @@ o,
 }
 
 fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result<()> {
+    use crate::out::escape;
     for w in fit.warnings.iter().take(5) {
-        writeln!(o, "warning: {w}")?;
+        writeln!(o, "warning: {}", escape(w))?;
     }
     if fit.warnings.len() > 5 {
         writeln!(
@@ -551,52 +630,58 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
         )?;
     }
     for m in &fit.machines {
-        writeln!(o, "== {} (Linux {})", m.name, fit.kernel)?;
-        for d in &m.devices {
-            let tag = match d.verdict {
-                Verdict::AlreadyOn => "ok",
-                Verdict::Enabled => "ENABLED",
-                Verdict::Blocked => "BLOCKED",
-                Verdict::NoDriverInKernel => "NO DRIVER",
-                Verdict::NoDriverNeeded => "-",
-                Verdict::Unidentified => "NO IDS",
-            };
-            let interesting = !matches!(d.verdict, Verdict::AlreadyOn | Verdict::NoDriverNeeded);
-            let drv = d.driver.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
-            let mods: Vec<&str> = d.modules.iter().map(|m| m.module.as_str()).collect();
-            writeln!(
-                o,
-                "{tag:>10}  {}{drv}{}",
-                d.label,
-                if mods.is_empty() {
-                    String::new()
-                } else {
-                    format!(" → {}", mods.join(", "))
-                }
-            )?;
-            if !(verbose || interesting) {
+        writeln!(
+            o,
+            "== {} (Linux {}): {} devices",
+            escape(&m.name),
+            fit.kernel,
+            m.devices.len()
+        )?;
+        for (verdict, title) in &GROUPS {
+            let devs: Vec<_> = m.devices.iter().filter(|d| &d.verdict == verdict).collect();
+            if devs.is_empty() {
                 continue;
             }
-            for m in &d.modules {
-                for s in &m.symbols {
-                    if s.status == "already_on" && !verbose {
-                        continue;
+            writeln!(o, "{title} ({}):", devs.len())?;
+            let detail = verbose || !matches!(verdict, Verdict::AlreadyOn | Verdict::NoDriverNeeded);
+            for d in devs {
+                let drv = d.driver.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+                let mods: Vec<&str> = d.modules.iter().map(|m| m.module.as_str()).collect();
+                writeln!(
+                    o,
+                    "  {}{}{}",
+                    escape(&d.label),
+                    escape(&drv),
+                    if mods.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" → {}", mods.join(", "))
                     }
-                    let name = s.on.clone().unwrap_or_else(|| s.any_of.join(" | "));
-                    writeln!(
-                        o,
-                        "            {:<10} CONFIG_{name}  [{}: {}]",
-                        s.status, m.module, s.why
-                    )?;
-                    for b in &s.blocked {
-                        for l in b.lines() {
-                            writeln!(o, "                {l}")?;
+                )?;
+                if !detail {
+                    continue;
+                }
+                for m in &d.modules {
+                    for s in &m.symbols {
+                        if s.status == "already_on" && !verbose {
+                            continue;
+                        }
+                        let name = s.on.clone().unwrap_or_else(|| s.any_of.join(" | "));
+                        writeln!(
+                            o,
+                            "      {:<10} CONFIG_{name}  [{}: {}]",
+                            s.status, m.module, s.why
+                        )?;
+                        for b in &s.blocked {
+                            for l in b.lines() {
+                                writeln!(o, "          {l}")?;
+                            }
                         }
                     }
                 }
-            }
-            for n in &d.notes {
-                writeln!(o, "            note: {n}")?;
+                for n in &d.notes {
+                    writeln!(o, "      note: {}", escape(n))?;
+                }
             }
         }
     }
@@ -815,14 +900,58 @@ fn print_firmware(o: &mut impl Write, fw: &kfit_fit::FirmwareOutcome) -> std::io
 }
 
 pub fn run_explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let what = format!("explaining {} ({})", a.symbol, fitting(&a.c));
+    explain_cmd(a).with_context(|| what)
+}
+
+fn explain_cmd(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     let fit = run_pipeline(&a.c, &a.reqs, &a.base)?;
-    let lines = kfit_fit::explain(&fit, &a.symbol);
+    let e = kfit_fit::explain(&fit, &a.symbol)?;
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
-    for l in lines {
-        writeln!(o, "{l}")?;
+    if a.json {
+        crate::out::json(&mut o, "explain", &e)?;
+    } else {
+        print_explanation(&mut o, &e)?;
     }
+    o.flush()?;
+    std::mem::forget(fit);
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line for the value, then one chain per line: device → module →
+/// symbol → ... → the explained symbol.
+fn print_explanation(o: &mut impl Write, e: &kfit_fit::Explanation) -> std::io::Result<()> {
+    use crate::out::escape;
+    match &e.base_value {
+        Some(b) => writeln!(o, "CONFIG_{}={} (was {b} in the base config)", e.symbol, e.value)?,
+        None => writeln!(o, "CONFIG_{}={} (as in the base config)", e.symbol, e.value)?,
+    }
+    for c in &e.chains {
+        let mut line = String::from("  ");
+        if let (Some(m), Some(l)) = (&c.machine, &c.label) {
+            line.push_str(&format!("{m}: {l} → "));
+        }
+        line.push_str(&c.module);
+        for s in &c.steps {
+            if s.how == "wanted" {
+                line.push_str(&format!(" → CONFIG_{}={}", s.symbol, s.value));
+            } else {
+                line.push_str(&format!(" →({}) CONFIG_{}={}", s.how, s.symbol, s.value));
+            }
+        }
+        writeln!(o, "{}", escape(&line))?;
+    }
+    if e.chains.is_empty() {
+        writeln!(o, "  no device of these machines needs it")?;
+    }
+    if !e.selected_by.is_empty() {
+        writeln!(o, "  selected by: {}", e.selected_by.join(", "))?;
+    }
+    if let Some(d) = &e.depends_on {
+        writeln!(o, "  depends on: {d}")?;
+    }
+    Ok(())
 }
 
 /// `kfit audit --profile/--require/--fragment`: which requirements the
@@ -839,14 +968,14 @@ fn audit_requirements(a: &AuditArgs, tree: &Path) -> anyhow::Result<bool> {
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if a.json {
-        serde_json::to_writer_pretty(
+        crate::out::json(
             &mut o,
-            &serde_json::json!({"requirements": reqs.len(), "missing": misses}),
+            "audit-requirements",
+            &serde_json::json!({"requirements": reqs.len(), "missing": misses, "warnings": warnings}),
         )?;
-        writeln!(o)?;
     } else {
         for w in warnings.iter().take(5) {
-            writeln!(o, "warning: {w}")?;
+            writeln!(o, "warning: {}", crate::out::escape(w))?;
         }
         for m in misses {
             writeln!(o, "MISSING  CONFIG_{}={} (is {})", m.symbol, m.want, m.have)?;
@@ -868,6 +997,11 @@ fn audit_requirements(a: &AuditArgs, tree: &Path) -> anyhow::Result<bool> {
 }
 
 pub fn run_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
+    let what = format!("auditing {}", a.config.display());
+    audit_cmd(a).with_context(|| what)
+}
+
+fn audit_cmd(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let tree = tree_of(&a.c)?;
     if a.reqs.any() {
         let ok = audit_requirements(&a, &tree)?;
@@ -889,8 +1023,8 @@ pub fn run_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
 
 fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let tree = tree_of(&a.c)?;
-    let progress = kfit_kbuild::stderr_progress();
-    let idx = kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), Some(&progress))
+    let progress = crate::out::index_progress();
+    let idx = kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), progress.as_deref())
         .with_context(|| format!("indexing {}", tree.display()))?;
     let (findings, total, warnings) = kfit_fit::audit(
         &tree,
@@ -903,11 +1037,23 @@ fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if a.json {
-        serde_json::to_writer_pretty(&mut o, &findings)?;
-        writeln!(o)?;
+        #[derive(serde::Serialize)]
+        struct AuditDoc<'a> {
+            config: String,
+            devices: usize,
+            findings: &'a [kfit_fit::AuditFinding],
+            warnings: &'a [String],
+        }
+        let doc = AuditDoc {
+            config: a.config.display().to_string(),
+            devices: total,
+            findings: &findings,
+            warnings: &warnings,
+        };
+        crate::out::json(&mut o, "audit", &doc)?;
     } else {
         for w in &warnings {
-            writeln!(o, "warning: {w}")?;
+            writeln!(o, "warning: {}", crate::out::escape(w))?;
         }
         for f in &findings {
             let drv = f.driver.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
@@ -915,7 +1061,7 @@ fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
                 o,
                 "{}: {}{drv} → {}: missing CONFIG_{}",
                 f.machine,
-                f.device,
+                crate::out::escape(&f.label),
                 f.modules.join(", "),
                 f.missing.join(", CONFIG_")
             )?;
@@ -927,6 +1073,7 @@ fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
             a.config.display()
         )?;
     }
+    o.flush()?;
     Ok(if findings.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -960,7 +1107,9 @@ pub fn run_menuconfig(a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
         .join("menuconfig")
         .join(format!("{h:016x}"));
     if !a.run {
-        print!("{}", kfit_ix::menuconfig_script(&a.config, &a.tree, &work));
+        let mut o = std::io::stdout().lock();
+        write!(o, "{}", kfit_ix::menuconfig_script(&a.config, &a.tree, &work))?;
+        o.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     let text =
@@ -971,7 +1120,8 @@ pub fn run_menuconfig(a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
         reviewed.as_bytes(),
         &kfit_util::WriteOptions::default(),
     )?;
-    println!(
+    writeln!(
+        std::io::stdout().lock(),
         "{}: {}",
         a.config.display(),
         if w.changed {
@@ -979,6 +1129,6 @@ pub fn run_menuconfig(a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
         } else {
             "unchanged"
         }
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

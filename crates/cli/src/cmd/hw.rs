@@ -13,15 +13,16 @@ pub struct HwArgs {
     /// Listings to read and merge: lspci (busybox or pciutils, any of -k -nn
     /// -v -vmm -mm -t), lsusb (-v, -t), lsmod, /proc/modules, modalias lists,
     /// `path<TAB>MODALIAS` uevent lists, drivers.txt. Without files: /sys.
+    #[arg(value_parser = crate::path_arg())]
     pub files: Vec<PathBuf>,
     /// Print the machine as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
     /// Read sysfs under this root instead of / (expects DIR/sys/bus/...).
-    #[arg(long, value_name = "DIR", conflicts_with = "files")]
+    #[arg(long, value_name = "DIR", conflicts_with = "files", value_parser = crate::path_arg())]
     pub sysfs_root: Option<PathBuf>,
     /// Only these buses (comma-separated: pci,usb,virtio,...).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = crate::text_arg())]
     pub bus: Vec<String>,
     /// Table: also show entries with nothing to fit a kernel to (no modalias,
     /// driver, ids or name: memory blocks, workqueues, clock events...).
@@ -29,11 +30,19 @@ pub struct HwArgs {
     pub all: bool,
     /// pci.ids to turn device names into ids (listings without -n)
     /// [default: /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids, ...].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::path_arg())]
     pub pci_ids: Option<PathBuf>,
     /// usb.ids for USB class names (lsusb -t) [default: /usr/share/misc/usb.ids, ...].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::path_arg())]
     pub usb_ids: Option<PathBuf>,
+}
+
+impl HwArgs {
+    pub(crate) fn check(&self, warnings: &mut Vec<String>) {
+        if self.all && self.json {
+            warnings.push("--all is ignored with --json (the JSON lists every entry)".into());
+        }
+    }
 }
 
 pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
@@ -49,10 +58,21 @@ pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
         };
         kfit_hw::read_listings_with(&a.files, &opts)?
     };
-    for w in &warnings {
-        eprintln!("kfit: warning: {w}");
+    let warnings: Vec<String> = warnings.iter().map(|w| w.to_string()).collect();
+    if !a.json {
+        for w in &warnings {
+            crate::out::warn(w);
+        }
     }
     if !a.bus.is_empty() {
+        let present: std::collections::BTreeSet<&str> =
+            machine.devices.iter().map(|d| d.bus.as_str()).collect();
+        if let Some(b) = a.bus.iter().find(|b| !present.contains(b.as_str())) {
+            anyhow::bail!(
+                "--bus {b}: no device on that bus (buses here: {})",
+                present.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
         machine
             .devices
             .retain(|d| a.bus.iter().any(|b| b == d.bus.as_str()));
@@ -60,8 +80,20 @@ pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
     let out = std::io::stdout();
     let mut out = out.lock();
     if a.json {
-        serde_json::to_writer_pretty(&mut out, &machine)?;
-        writeln!(out)?;
+        #[derive(serde::Serialize)]
+        struct HwDoc<'a> {
+            #[serde(flatten)]
+            machine: &'a Machine,
+            warnings: &'a [String],
+        }
+        crate::out::json(
+            &mut out,
+            "hw",
+            &HwDoc {
+                machine: &machine,
+                warnings: &warnings,
+            },
+        )?;
     } else {
         let total = machine.devices.len();
         if !a.all {
@@ -83,6 +115,7 @@ pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
             )?;
         }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -149,10 +182,13 @@ fn print_table(out: &mut impl Write, m: &Machine) -> std::io::Result<()> {
                 d.driver.clone().unwrap_or_else(|| "-".into()),
                 if mods.is_empty() { "-".into() } else { mods },
                 cap(
-                    d.name
-                        .clone()
-                        .or_else(|| d.modalias_or_synth())
-                        .unwrap_or_default(),
+                    crate::out::escape(
+                        &d.name
+                            .clone()
+                            .or_else(|| d.modalias_or_synth())
+                            .unwrap_or_default(),
+                    )
+                    .into_owned(),
                     100,
                 ),
             ]

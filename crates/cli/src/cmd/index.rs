@@ -11,10 +11,10 @@ use std::process::ExitCode;
 #[derive(Args, Clone)]
 pub struct TreeArgs {
     /// Kernel source tree (read-only).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub tree: PathBuf,
     /// Index cache directory [default: ~/.cache/kfit/index].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub cache_dir: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
@@ -27,8 +27,8 @@ impl TreeArgs {
             .cache_dir
             .clone()
             .unwrap_or_else(kfit_kbuild::default_cache_dir);
-        let progress = kfit_kbuild::stderr_progress();
-        KernelIndex::load_or_build_with(&self.tree, &cache, Some(&progress))
+        let progress = crate::out::index_progress();
+        KernelIndex::load_or_build_with(&self.tree, &cache, progress.as_deref())
             .with_context(|| format!("indexing {}", self.tree.display()))
     }
 }
@@ -46,6 +46,7 @@ pub struct IndexArgs {
 pub struct ModinfoArgs {
     /// Module name (KBUILD_MODNAME, `-` or `_`), object path
     /// (drivers/usb/host/xhci-pci) or driver name (xhci_hcd).
+    #[arg(value_parser = crate::text_arg())]
     pub module: String,
     #[command(flatten)]
     pub t: TreeArgs,
@@ -55,7 +56,7 @@ pub struct ModinfoArgs {
 pub struct MatchArgs {
     /// Device modaliases (`pci:v00008086d00002723sv*sd*bc02sc80i*`); a `*`
     /// marks a field as unknown.
-    #[arg(required = true)]
+    #[arg(required = true, value_parser = crate::text_arg())]
     pub modalias: Vec<String>,
     #[command(flatten)]
     pub t: TreeArgs,
@@ -71,8 +72,9 @@ pub fn run_index(a: IndexArgs) -> anyhow::Result<ExitCode> {
             a.t.cache_dir
                 .clone()
                 .unwrap_or_else(kfit_kbuild::default_cache_dir);
-        let progress = kfit_kbuild::stderr_progress();
-        let idx = KernelIndex::build(&a.t.tree, Some(&progress))?;
+        let progress = crate::out::index_progress();
+        let idx = KernelIndex::build(&a.t.tree, progress.as_deref())
+            .with_context(|| format!("indexing {}", a.t.tree.display()))?;
         let key = kfit_kbuild::cache_key(&a.t.tree)?;
         idx.save(&cache.join(format!("{key}.bin")))?;
         idx
@@ -84,8 +86,9 @@ pub fn run_index(a: IndexArgs) -> anyhow::Result<ExitCode> {
     let n_drv: usize = idx.modules.iter().map(|m| m.driver_names.len()).sum();
     let mut out = std::io::stdout().lock();
     if a.t.json {
-        serde_json::to_writer(
+        crate::out::json(
             &mut out,
+            "index",
             &serde_json::json!({
                 "tree": idx.tree, "version": idx.version,
                 "modules": idx.modules.len(), "aliases": n_alias,
@@ -94,7 +97,6 @@ pub fn run_index(a: IndexArgs) -> anyhow::Result<ExitCode> {
                 "seconds": start.elapsed().as_secs_f64(),
             }),
         )?;
-        writeln!(out)?;
     } else {
         writeln!(
             out,
@@ -161,15 +163,15 @@ pub fn run_modinfo(a: ModinfoArgs) -> anyhow::Result<ExitCode> {
     }
     if mods.is_empty() {
         eprintln!(
-            "kfit: no module, object or driver named {:?} in {}",
-            a.module, idx.tree
+            "kfit: no module, object or driver named {} in {}",
+            crate::out::escape(&format!("{:?}", a.module)),
+            idx.tree
         );
         return Ok(ExitCode::from(1));
     }
     let mut out = std::io::stdout().lock();
     if a.t.json {
-        serde_json::to_writer_pretty(&mut out, &mods)?;
-        writeln!(out)?;
+        crate::out::json(&mut out, "modinfo", &serde_json::json!({ "modules": mods }))?;
     } else {
         for (i, m) in mods.iter().enumerate() {
             if i > 0 {
@@ -205,7 +207,7 @@ pub fn run_match(a: MatchArgs) -> anyhow::Result<ExitCode> {
                         "module": m.module.name, "path": m.module.path,
                         "symbols": m.module.symbols, "own": m.module.own,
                         "pattern": m.alias.pattern,
-                        "source": format!("{}:{}", m.alias.file, m.alias.line),
+                        "file": m.alias.file, "line": m.alias.line,
                         "specificity": m.specificity,
                     })
                 })
@@ -234,8 +236,8 @@ pub fn run_match(a: MatchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if a.t.json {
-        serde_json::to_writer_pretty(&mut out, &json)?;
-        writeln!(out)?;
+        crate::out::json(&mut out, "match", &serde_json::json!({ "modaliases": json }))?;
     }
+    out.flush()?;
     Ok(if any { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

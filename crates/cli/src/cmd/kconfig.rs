@@ -12,18 +12,18 @@ use kfit_kconfig::{Kconfig, LoadOptions, PropKind, SymbolType, Tristate};
 #[derive(Args, Clone, Debug)]
 pub struct TreeArgs {
     /// Kernel source tree (contains the top-level Kconfig).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     tree: PathBuf,
     /// C compiler used for the toolchain probes ($(cc-option) etc.); a clang
     /// compiler behaves like `make LLVM=1` [default: gcc, as make; clang
     /// with --llvm].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::text_arg())]
     cc: Option<String>,
     /// Use the LLVM toolchain, like `make LLVM=1` (clang, ld.lld).
     #[arg(long)]
     llvm: bool,
     /// ARCH (SRCARCH is derived).
-    #[arg(long, default_value = "x86")]
+    #[arg(long, default_value = "x86", value_parser = crate::text_arg())]
     arch: String,
     /// Do not use the on-disk caches (toolchain probes, parsed model):
     /// parse the tree and run every probe.
@@ -39,10 +39,10 @@ pub enum KconfigCmd {
         #[command(flatten)]
         tree: TreeArgs,
         /// Input .config.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::path_arg())]
         config: PathBuf,
         /// Output file (default: overwrite the input, keeping IN.old).
-        #[arg(short = 'o', long)]
+        #[arg(short = 'o', long, value_parser = crate::path_arg())]
         output: Option<PathBuf>,
         /// Print timing information on stderr.
         #[arg(long)]
@@ -55,12 +55,16 @@ pub enum KconfigCmd {
     /// is defined, dependencies, visibility, who selects/implies it.
     Show {
         /// Symbol name (with or without CONFIG_).
+        #[arg(value_parser = crate::text_arg())]
         symbol: String,
         #[command(flatten)]
         tree: TreeArgs,
         /// Evaluate against this .config (default: all defaults).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::path_arg())]
         config: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -100,7 +104,7 @@ pub fn run(c: KconfigCmd) -> anyhow::Result<ExitCode> {
             let mut err = std::io::stderr().lock();
             for w in &warnings {
                 if !matches!(w.kind, kfit_kconfig::ConfigWarningKind::UnknownSymbol(_)) {
-                    writeln!(err, "{w}")?;
+                    writeln!(err, "{}", crate::out::escape(&w.to_string()))?;
                 }
             }
             for &id in kc.unmet_dependencies() {
@@ -148,107 +152,223 @@ pub fn run(c: KconfigCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         KconfigCmd::Diff(a) => super::migrate::run_diff(a),
-        KconfigCmd::Show { symbol, tree, config } => {
-            let mut kc = load(&tree)?;
-            if let Some(c) = &config {
-                kc.read_config(c)?;
-            }
-            let name = symbol.strip_prefix("CONFIG_").unwrap_or(&symbol);
-            let Some(id) = kc.lookup(name) else {
-                anyhow::bail!("symbol {name} is not defined in {}", tree.tree.display());
-            };
-            print_show(&kc, id);
-            Ok(ExitCode::SUCCESS)
+        KconfigCmd::Show {
+            symbol,
+            tree,
+            config,
+            json,
+        } => {
+            let name = symbol.strip_prefix("CONFIG_").unwrap_or(&symbol).to_string();
+            let what = format!("showing {name} of {}", tree.tree.display());
+            (|| {
+                let mut kc = load(&tree)?;
+                if let Some(c) = &config {
+                    kc.read_config(c)?;
+                }
+                // A name only referenced (`depends on FOO` with no `config
+                // FOO`) is not a symbol of this tree either.
+                let Some(id) = kc
+                    .lookup(&name)
+                    .filter(|&id| kc.symbol(id).ty != SymbolType::Unknown)
+                else {
+                    anyhow::bail!("CONFIG_{name} is not defined in this tree");
+                };
+                let shown = show(&kc, id);
+                crate::out::with_stdout(|o| {
+                    if json {
+                        crate::out::json(o, "kconfig-show", &shown).map_err(std::io::Error::other)
+                    } else {
+                        print_show(o, &shown)
+                    }
+                })
+            })()
+            .with_context(|| what)
         }
     }
 }
 
-fn print_show(kc: &Kconfig, id: kfit_kconfig::SymbolId) {
+/// What `kfit kconfig show` prints (text or JSON), in conf's order.
+#[derive(serde::Serialize)]
+struct Shown {
+    symbol: String,
+    value: String,
+    #[serde(rename = "type")]
+    ty: String,
+    prompts: Vec<ShownPrompt>,
+    /// One `file:line` per `config` entry.
+    defined_at: Vec<String>,
+    depends_on: String,
+    visibility: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assignable: Option<String>,
+    user_value: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    choice_members: Vec<String>,
+    defaults: Vec<String>,
+    ranges: Vec<String>,
+    selects: Vec<String>,
+    implies: Vec<String>,
+    selected_by: Vec<Reverse>,
+    implied_by: Vec<Reverse>,
+    help: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+struct ShownPrompt {
+    text: String,
+    visible_if: String,
+}
+
+/// A symbol that selects or implies the shown one.
+#[derive(serde::Serialize)]
+struct Reverse {
+    symbol: String,
+    value: String,
+    condition: String,
+    /// What it gives the shown symbol: `y`, `m` or `n`.
+    level: String,
+}
+
+fn show(kc: &Kconfig, id: kfit_kconfig::SymbolId) -> Shown {
     let sym = kc.symbol(id);
     let cond = |e: Option<&kfit_kconfig::ExprRef>| match e {
         Some(e) => format!("{} [={}]", kc.expr_to_string(e), kc.eval_expr(e)),
         None => "y".to_string(),
     };
-    println!("Symbol: {} [={}]", sym.name, kc.string_value(id));
-    println!("Type  : {}", sym.ty.name());
-    if sym.ty == SymbolType::Unknown {
-        println!("(referenced but never defined)");
-    }
-    for p in kc.prompts(id) {
-        println!("Prompt: {}", p.text.as_deref().unwrap_or(""));
-        println!("  Visible if: {}", cond(p.cond.as_ref()));
-        println!("  Defined at {}", kc.location_string(p.loc));
-    }
-    for l in kc.locations(id) {
-        println!("Defined at {}", kc.location_string(l));
-    }
-    println!("Depends on: {}", cond(sym.dir_dep.as_ref()));
-    println!("Visibility: {}", kc.visibility(id));
-    if let Some((lo, hi)) = kc.assignable(id) {
-        println!("Assignable: {lo}..{hi}");
-    }
-    if kc.has_user_value(id) {
-        println!("User value: set");
-    }
-    if let Some(c) = kc.choice_of(id) {
-        let ch = kc.choice(c);
-        let names: Vec<_> = ch.members.iter().map(|m| kc.symbol(*m).name.clone()).collect();
-        println!("Choice member of: {}", names.join(", "));
-    }
-    for p in kc.properties(id, PropKind::Default) {
-        let v = p.expr.as_ref().map(|e| kc.expr_to_string(e)).unwrap_or_default();
-        println!("Default: {v} if {}", cond(p.cond.as_ref()));
-    }
-    for p in kc.properties(id, PropKind::Range) {
-        if let Some((a, b)) = p.range {
-            println!(
-                "Range: {} {} if {}",
-                kc.symbol(a).name,
-                kc.symbol(b).name,
-                cond(p.cond.as_ref())
-            );
-        }
-    }
-    for (kind, what) in [(PropKind::Select, "Selects"), (PropKind::Imply, "Implies")] {
+    let rev = |v: Vec<(kfit_kconfig::SymbolId, Option<kfit_kconfig::ExprRef>)>| {
+        let mut out: Vec<Reverse> = v
+            .into_iter()
+            .map(|(s, c)| Reverse {
+                symbol: kc.symbol(s).name.clone(),
+                value: kc.string_value(s).to_string(),
+                condition: cond(c.as_ref()),
+                level: kc.tristate(s).and(kc.eval_cond(c.as_ref())).to_string(),
+            })
+            .collect();
+        let rank = |l: &str| match l {
+            "y" => 0,
+            "m" => 1,
+            _ => 2,
+        };
+        out.sort_by_key(|r| rank(&r.level));
+        out
+    };
+    let mut selects = Vec::new();
+    let mut implies = Vec::new();
+    for (kind, list) in [(PropKind::Select, &mut selects), (PropKind::Imply, &mut implies)] {
         for p in kc.properties(id, kind) {
             if let Some(t) = p.target {
-                println!("{what}: {} if {}", kc.symbol(t).name, cond(p.cond.as_ref()));
+                list.push(format!("{} if {}", kc.symbol(t).name, cond(p.cond.as_ref())));
             }
         }
     }
-    let by = |v: Vec<(kfit_kconfig::SymbolId, Option<kfit_kconfig::ExprRef>)>, what: &str| {
-        let mut y = Vec::new();
-        let mut m = Vec::new();
-        let mut n = Vec::new();
-        for (s, c) in v {
-            let val = kc.tristate(s).and(kc.eval_cond(c.as_ref()));
-            let line = format!(
-                "  - {} [={}] if {}",
-                kc.symbol(s).name,
-                kc.string_value(s),
-                cond(c.as_ref())
-            );
-            match val {
-                Tristate::Yes => y.push(line),
-                Tristate::Mod => m.push(line),
-                Tristate::No => n.push(line),
+    Shown {
+        symbol: sym.name.clone(),
+        value: kc.string_value(id).to_string(),
+        ty: sym.ty.name().to_string(),
+        prompts: kc
+            .prompts(id)
+            .map(|p| ShownPrompt {
+                text: p.text.clone().unwrap_or_default(),
+                visible_if: cond(p.cond.as_ref()),
+            })
+            .collect(),
+        defined_at: kc
+            .locations(id)
+            .into_iter()
+            .map(|l| kc.location_string(l))
+            .collect(),
+        depends_on: cond(sym.dir_dep.as_ref()),
+        visibility: kc.visibility(id).to_string(),
+        assignable: kc.assignable(id).map(|(lo, hi)| format!("{lo}..{hi}")),
+        user_value: kc.has_user_value(id),
+        choice_members: kc
+            .choice_of(id)
+            .map(|c| {
+                kc.choice(c)
+                    .members
+                    .iter()
+                    .map(|m| kc.symbol(*m).name.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        defaults: kc
+            .properties(id, PropKind::Default)
+            .map(|p| {
+                let v = p.expr.as_ref().map(|e| kc.expr_to_string(e)).unwrap_or_default();
+                format!("{v} if {}", cond(p.cond.as_ref()))
+            })
+            .collect(),
+        ranges: kc
+            .properties(id, PropKind::Range)
+            .filter_map(|p| {
+                let (a, b) = p.range?;
+                Some(format!(
+                    "{} {} if {}",
+                    kc.symbol(a).name,
+                    kc.symbol(b).name,
+                    cond(p.cond.as_ref())
+                ))
+            })
+            .collect(),
+        selects,
+        implies,
+        selected_by: rev(kc.selected_by(id)),
+        implied_by: rev(kc.implied_by(id)),
+        help: kc.help(id).into_iter().map(str::to_string).collect(),
+    }
+}
+
+fn print_show(o: &mut dyn Write, s: &Shown) -> std::io::Result<()> {
+    writeln!(o, "Symbol: {} [={}]", s.symbol, s.value)?;
+    writeln!(o, "Type  : {}", s.ty)?;
+    for p in &s.prompts {
+        writeln!(o, "Prompt: {}", p.text)?;
+        writeln!(o, "  Visible if: {}", p.visible_if)?;
+    }
+    for l in &s.defined_at {
+        writeln!(o, "Defined at {l}")?;
+    }
+    writeln!(o, "Depends on: {}", s.depends_on)?;
+    writeln!(o, "Visibility: {}", s.visibility)?;
+    if let Some(a) = &s.assignable {
+        writeln!(o, "Assignable: {a}")?;
+    }
+    if s.user_value {
+        writeln!(o, "User value: set")?;
+    }
+    if !s.choice_members.is_empty() {
+        writeln!(o, "Choice member of: {}", s.choice_members.join(", "))?;
+    }
+    for d in &s.defaults {
+        writeln!(o, "Default: {d}")?;
+    }
+    for r in &s.ranges {
+        writeln!(o, "Range: {r}")?;
+    }
+    for x in &s.selects {
+        writeln!(o, "Selects: {x}")?;
+    }
+    for x in &s.implies {
+        writeln!(o, "Implies: {x}")?;
+    }
+    for (what, list) in [("Selected by", &s.selected_by), ("Implied by", &s.implied_by)] {
+        for lvl in ["y", "m", "n"] {
+            let rows: Vec<&Reverse> = list.iter().filter(|r| r.level == lvl).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            writeln!(o, "{what} [{lvl}]:")?;
+            for r in rows {
+                writeln!(o, "  - {} [={}] if {}", r.symbol, r.value, r.condition)?;
             }
         }
-        for (lvl, v) in [("y", y), ("m", m), ("n", n)] {
-            if !v.is_empty() {
-                println!("{what} [{lvl}]:");
-                for l in v {
-                    println!("{l}");
-                }
-            }
-        }
-    };
-    by(kc.selected_by(id), "Selected by");
-    by(kc.implied_by(id), "Implied by");
-    for h in kc.help(id) {
-        println!("Help:");
+    }
+    for h in &s.help {
+        writeln!(o, "Help:")?;
         for l in h.lines() {
-            println!("  {l}");
+            writeln!(o, "  {l}")?;
         }
     }
+    Ok(())
 }

@@ -12,20 +12,20 @@ use std::process::ExitCode;
 #[derive(Args)]
 pub struct MigrateArgs {
     /// The config to carry over (made for --from-tree).
-    #[arg(long, value_name = "OLD.config")]
+    #[arg(long, value_name = "OLD.config", value_parser = crate::path_arg())]
     pub config: PathBuf,
     /// The kernel tree the config is for.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub from_tree: PathBuf,
     /// The kernel tree to carry it to (newer or older).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub to_tree: PathBuf,
     /// Hardware listings of a machine the config drives: re-resolved on the
     /// new tree, every device checked (none: the config alone).
-    #[arg(value_name = "LISTING")]
+    #[arg(value_name = "LISTING", value_parser = crate::path_arg())]
     pub listings: Vec<PathBuf>,
     /// Where to write the new config (existing file kept as OUT.old).
-    #[arg(short = 'o', long, value_name = "NEW.config")]
+    #[arg(short = 'o', long, value_name = "NEW.config", value_parser = crate::path_arg())]
     pub output: Option<PathBuf>,
     /// Print the report as JSON (every symbol, kept ones included).
     #[arg(long)]
@@ -37,7 +37,7 @@ pub struct MigrateArgs {
     #[arg(long, default_value = "cc")]
     pub cc: String,
     /// Index cache directory [default: ~/.cache/kfit/index].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -86,8 +86,7 @@ pub fn run_migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if a.json {
-        serde_json::to_writer_pretty(&mut o, &m)?;
-        writeln!(o)?;
+        crate::out::json(&mut o, "migrate", &m)?;
     } else {
         print_migration(&mut o, &m, a.verbose)?;
         match &a.output {
@@ -262,11 +261,11 @@ pub struct DiffArgs {
     /// The new config.
     pub new: PathBuf,
     /// Kernel tree whose menus group the symbols (the new config's tree).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub tree: Option<PathBuf>,
     /// The old config's tree, when it differs (symbols it alone defines
     /// are placed by its menus).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub old_tree: Option<PathBuf>,
     /// C compiler for Kconfig's toolchain probes.
     #[arg(long, default_value = "cc")]
@@ -302,8 +301,7 @@ pub fn run_diff(a: DiffArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if a.json {
-        serde_json::to_writer_pretty(&mut o, &d)?;
-        writeln!(o)?;
+        crate::out::json(&mut o, "kconfig-diff", &d)?;
     } else {
         let color = match a.color {
             ColorWhen::Always => true,

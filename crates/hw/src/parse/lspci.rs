@@ -267,8 +267,9 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                         notes.add(no, "empty \"Kernel driver in use:\" line (cut?): driver unknown")
                     }
                     "Kernel modules" => {
+                        let mut seen: std::collections::HashSet<String> = d.modules.iter().cloned().collect();
                         for m in v.split(',').map(str::trim).filter(|m| !m.is_empty()) {
-                            if !d.modules.iter().any(|x| x == m) {
+                            if seen.insert(m.to_string()) {
                                 d.modules.push(m.to_string());
                             }
                         }

@@ -89,14 +89,14 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                     // Which bus: one opened on this line, else the column's.
                     let here = match pending.take() {
                         Some(p) => {
-                            ctx.retain(|&k, _| k < i);
+                            drop(ctx.split_off(&i));
                             ctx.insert(i, p.clone());
                             p
                         }
                         None => match ctx.get(&i) {
                             Some(p) => {
                                 let p = p.clone();
-                                ctx.retain(|&k, _| k <= i);
+                                drop(ctx.split_off(&(i + 1)));
                                 p
                             }
                             None => {

@@ -130,17 +130,20 @@ pub(crate) fn parse_verbose(text: &str, src: &str) -> Parsed {
             ifaces.clear();
             return;
         };
-        let pos = out.devices.len();
+        let base = match d.address.strip_prefix("usb") {
+            Some(b) => format!("{b}-0"),
+            None => d.address.clone(),
+        };
+        let dev = d.clone();
+        // The device itself goes before its interfaces.
+        out.devices.push(d);
+        let d = dev;
         for i in ifaces.drain(..) {
             if i.alt.unwrap_or(0) != 0 {
                 continue;
             }
             let Some(n) = i.number else { continue };
             let c = i.config.unwrap_or(1);
-            let base = match d.address.strip_prefix("usb") {
-                Some(b) => format!("{b}-0"),
-                None => d.address.clone(),
-            };
             let mut f = Device::new(Bus::Usb, format!("{base}:{c}.{n}"));
             f.busnum = d.busnum;
             f.devnum = d.devnum;
@@ -164,8 +167,6 @@ pub(crate) fn parse_verbose(text: &str, src: &str) -> Parsed {
             f.sources.push(format!("{src}:{}", i.line));
             out.devices.push(f);
         }
-        // The device itself goes before its interfaces.
-        out.devices.insert(pos, d);
     }
 
     for (no, line) in numbered(text) {

@@ -109,6 +109,9 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
     let mut path: Vec<String> = Vec::new();
     // Index of the last device/interface entries, for `ID`/sysfs lines.
     let mut last_dev: Option<usize> = None;
+    // Device name -> index, and a device's interface indexes (no scans).
+    let mut by_name: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut ifaces_of: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
     for (no, line) in numbered(text) {
         if is_noise(line) {
             continue;
@@ -187,10 +190,11 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                 d.attrs.insert("speed".into(), s.to_string());
             }
             d.sources.push(format!("{src}:{no}"));
-            let idx = match out.devices.iter().position(|x| x.address == name) {
-                Some(i) => i,
+            let idx = match by_name.get(&name) {
+                Some(&i) => i,
                 None => {
                     out.devices.push(d);
+                    by_name.insert(name.clone(), out.devices.len() - 1);
                     out.devices.len() - 1
                 }
             };
@@ -218,6 +222,7 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                 }
                 f.sources.push(format!("{src}:{no}"));
                 out.devices.push(f);
+                ifaces_of.entry(idx).or_default().push(out.devices.len() - 1);
             }
             continue;
         }
@@ -233,14 +238,10 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
                     if !name.is_empty() {
                         d.name = Some(name.to_string());
                     }
-                    let (addr, v, p) = (d.address.clone(), d.vendor, d.device);
-                    for f in out
-                        .devices
-                        .iter_mut()
-                        .filter(|f| f.address.starts_with(&format!("{addr}:")))
-                    {
-                        f.vendor = v;
-                        f.device = p;
+                    let (v, p) = (d.vendor, d.device);
+                    for &f in ifaces_of.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
+                        out.devices[f].vendor = v;
+                        out.devices[f].device = p;
                     }
                 }
                 _ => out.bad_line(no, line),

@@ -10,10 +10,10 @@ pub(crate) fn is_module_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
+/// Module names in first-seen order, duplicates dropped (Machine::add_modules
+/// drops them too; this keeps a parser's own output small).
 fn push(out: &mut Parsed, m: &str) {
-    if !out.loaded_modules.iter().any(|x| x == m) {
-        out.loaded_modules.push(m.to_string());
-    }
+    out.loaded_modules.push(m.to_string());
 }
 
 /// `lsmod`: header `Module  Size  Used by`, then `name size count [users]`.
