@@ -433,3 +433,74 @@ fn listing_variants_build_in_only_what_devices_need() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// `--trim` on Debian's own 6.12 config with MODULES off (every `=m` built
+/// in): every device still driven, the PCI/USB drivers down from thousands
+/// to the machine's own plus a listed handful, and the kernel's own
+/// olddefconfig keeps the result.
+#[test]
+fn trim_debian_config_to_the_machine() {
+    let e = env();
+    let base = debian_nomodules(&e);
+    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let t = truth(&e);
+    let mut failures = Vec::new();
+    for (name, listings) in [
+        ("seed", vec![repo("examples/seed/lspci-k.txt")]),
+        ("q35", q35_full()),
+    ] {
+        let need = needed(&idx, &t, &listings);
+        let mut o = opts(&e, base.clone(), listings.clone());
+        o.trim = true;
+        let fit = kfit_fit::fit(&o, Some(&idx)).unwrap();
+        let before = built_in(&idx, &t, &fit.base_config);
+        let after = built_in(&idx, &t, &fit.config);
+        let left: Vec<&String> = after.iter().filter(|m| !need.contains(*m)).collect();
+        eprintln!(
+            "{name}: PCI/USB drivers built in {} -> {} ({} needed); trimmed {}, left {}: {left:?}",
+            before.len(),
+            after.len(),
+            need.len(),
+            fit.precision.trimmed.len(),
+            left.len()
+        );
+        for u in &fit.precision.untrimmed {
+            eprintln!("  kept {} ({}): {}", u.module, u.path, u.reason);
+        }
+        if fit.summary.blocked > 0 {
+            failures.push(format!("{name}: {} devices blocked", fit.summary.blocked));
+        }
+        for m in need.iter().filter(|m| before.contains(*m) && !after.contains(*m)) {
+            failures.push(format!("{name}: needed {m} trimmed"));
+        }
+        // The kernel keeps what kfit wrote, and every device's requirement.
+        let kept = kernel_olddefconfig(&e, &fit.config, "trim");
+        if values(&kept) != values(&fit.config) {
+            failures.push(format!("{name}: olddefconfig changes the trimmed config"));
+        }
+        let v = values(&kept);
+        for d in &fit.machines[0].devices {
+            for md in &d.modules {
+                for s in &md.symbols {
+                    if !s.any_of.iter().any(|a| v.get(a).map(String::as_str) == Some("y")) {
+                        failures.push(format!(
+                            "{name}: {} -> {}: {:?} not y",
+                            d.label, md.module, s.any_of
+                        ));
+                    }
+                }
+            }
+        }
+        // Measured: seed 968 -> 15 (11 needed; ehci_pci and spi_pxa2xx_pci
+        // are `default y` without a prompt, usbcore and pci are cores the
+        // needed drivers depend on), q35 968 -> 42 (38 needed; 8139too and
+        // cdc_ether were loaded on the machine, r8153_ecm has no prompt).
+        if left.len() > 10 {
+            failures.push(format!(
+                "{name}: {} PCI/USB drivers no device needs stay built in",
+                left.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

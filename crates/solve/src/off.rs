@@ -86,14 +86,15 @@ pub fn turn_off(kc: &mut Kconfig, goals: &[Goal], targets: &[OffTarget], keep: &
             continue;
         }
         if let Some(&id) = on.first() {
-            protect(kc, &selectors, id, &goals[i].reason, &mut protected);
+            protect(kc, id, &goals[i].reason, &mut protected);
         }
     }
     for n in keep {
         if let Some(id) = kc.lookup(n.trim_start_matches("CONFIG_")) {
-            protect(kc, &selectors, id, &format!("kept ({n})"), &mut protected);
+            protect(kc, id, &format!("kept ({n})"), &mut protected);
         }
     }
+    protect_witnesses(kc, &selectors, &mut protected);
     // Plan every target against the current values.
     let mut plans: Vec<(usize, Vec<SymbolId>)> = Vec::new();
     for (ti, t) in targets.iter().enumerate() {
@@ -179,8 +180,11 @@ fn on_in(kc: &Kconfig, e: &Expr, out: &mut Vec<SymbolId>) {
     });
 }
 
-/// Protect `id` and what keeps it on, recording `why` for each.
-fn protect(kc: &Kconfig, sel: &Selectors, id: SymbolId, why: &str, p: &mut HashMap<SymbolId, String>) {
+/// Protect `id` and what its value depends on (its dependencies and prompt
+/// conditions), recording `why` for each. What keeps a symbol without a
+/// visible prompt on (a selector, a default) is protected afterwards by
+/// [`protect_witnesses`], one witness each.
+fn protect(kc: &Kconfig, id: SymbolId, why: &str, p: &mut HashMap<SymbolId, String>) {
     let mut work = vec![id];
     while let Some(s) = work.pop() {
         if p.contains_key(&s) {
@@ -197,30 +201,76 @@ fn protect(kc: &Kconfig, sel: &Selectors, id: SymbolId, why: &str, p: &mut HashM
                 on_in(kc, c, &mut next);
             }
         }
-        // Without a visible prompt its value comes from selectors or
-        // defaults; a visible one keeps its value as a user value.
-        if kc.visibility(s) == Tristate::No {
-            for (by, cond) in sel.get(&s).into_iter().flatten() {
-                if kc.tristate(*by) != Tristate::No && kc.eval_cond(cond.as_ref()) != Tristate::No {
-                    next.push(*by);
-                    if let Some(c) = cond {
-                        on_in(kc, c, &mut next);
-                    }
-                }
+        work.extend(next);
+    }
+}
+
+/// Every protected symbol without a visible prompt (its value comes from a
+/// selector or a default) keeps one thing that holds it on: an active
+/// selector or default already protected, else the first active default,
+/// else the first active selector. Protecting every selector instead would
+/// keep every DRM driver because one needed module selects DRM_KMS_HELPER.
+fn protect_witnesses(kc: &Kconfig, sel: &Selectors, p: &mut HashMap<SymbolId, String>) {
+    loop {
+        let mut todo: Vec<(SymbolId, Vec<SymbolId>)> = Vec::new();
+        for (&s, _) in p.iter() {
+            if kc.visibility(s) != Tristate::No || kc.tristate(s) == Tristate::No {
+                continue;
             }
-            for d in kc.properties(s, PropKind::Default) {
-                if kc.eval_cond(d.cond.as_ref()) == Tristate::No {
-                    continue;
-                }
-                if let Some(e) = &d.expr {
-                    on_in(kc, e, &mut next);
-                }
-                if let Some(c) = &d.cond {
-                    on_in(kc, c, &mut next);
-                }
+            let selectors: Vec<(SymbolId, Vec<SymbolId>)> = sel
+                .get(&s)
+                .into_iter()
+                .flatten()
+                .filter(|(by, c)| {
+                    kc.tristate(*by) != Tristate::No && kc.eval_cond(c.as_ref()) != Tristate::No
+                })
+                .map(|(by, c)| {
+                    let mut v = vec![*by];
+                    if let Some(c) = c {
+                        on_in(kc, c, &mut v);
+                    }
+                    (*by, v)
+                })
+                .collect();
+            let defaults: Vec<Vec<SymbolId>> = kc
+                .properties(s, PropKind::Default)
+                .filter(|d| {
+                    kc.eval_cond(d.cond.as_ref()) != Tristate::No
+                        && d.expr.as_ref().is_some_and(|e| kc.eval_expr(e) != Tristate::No)
+                })
+                .map(|d| {
+                    let mut v = Vec::new();
+                    if let Some(e) = &d.expr {
+                        on_in(kc, e, &mut v);
+                    }
+                    if let Some(c) = &d.cond {
+                        on_in(kc, c, &mut v);
+                    }
+                    v
+                })
+                .collect();
+            let held = selectors.iter().any(|(by, _)| p.contains_key(by))
+                || defaults.iter().any(|v| v.iter().all(|x| p.contains_key(x)));
+            if held {
+                continue;
+            }
+            if let Some(w) = defaults
+                .into_iter()
+                .next()
+                .or_else(|| selectors.into_iter().next().map(|x| x.1))
+            {
+                todo.push((s, w));
             }
         }
-        work.extend(next);
+        if todo.is_empty() {
+            return;
+        }
+        for (s, w) in todo {
+            let why = p.get(&s).cloned().unwrap_or_default();
+            for x in w {
+                protect(kc, x, &why, p);
+            }
+        }
     }
 }
 

@@ -35,6 +35,10 @@ pub struct Common {
     /// Root of the live machine's filesystem (for /sys).
     #[arg(long, default_value = "/", hide = true, value_parser = crate::path_arg())]
     pub sysfs_root: PathBuf,
+    /// Go on when some files of the tree cannot be read (the index lacks
+    /// them; they are listed and the exit status is at least 1).
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Turn off every device driver of the base that no device of the
     /// machines needs (what localmodconfig does for a distro config).
     #[arg(long)]
@@ -368,6 +372,7 @@ fn run_pipeline(c: &Common, reqs: &Reqs, base: &Path) -> anyhow::Result<Fit> {
         },
         profiles: reqs.profiles.clone(),
         requirements: reqs.requirements()?,
+        allow_partial: c.allow_partial,
     };
     // Index with a progress bar when it has to be built.
     let progress = crate::out::index_progress();
@@ -505,10 +510,14 @@ fn fit_cmd(mut a: FitArgs) -> anyhow::Result<ExitCode> {
             None => writeln!(o, "(no -o OUT given: nothing written)")?,
         }
     }
+    for u in &fit.unreadable {
+        eprintln!("warning: could not read {u} (the index lacks it)");
+    }
     o.flush()?;
     let code = if fit.summary.blocked > 0
         || fit.summary.loaded_blocked > 0
         || fit.summary.requirements_blocked > 0
+        || !fit.unreadable.is_empty()
     {
         ExitCode::from(1)
     } else {
@@ -1024,8 +1033,20 @@ fn audit_cmd(a: AuditArgs) -> anyhow::Result<ExitCode> {
 fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let tree = tree_of(&a.c)?;
     let progress = crate::out::index_progress();
-    let idx = kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), progress.as_deref())
-        .with_context(|| format!("indexing {}", tree.display()))?;
+    let idx = kfit_kbuild::allow_partial(
+        kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), progress.as_deref()),
+        a.c.allow_partial,
+    )
+    .with_context(|| format!("indexing {}", tree.display()))?;
+    for (f, e) in &idx.unreadable {
+        eprintln!(
+            "warning: could not read {}: {e} (the index lacks it)",
+            crate::out::escape(f)
+        );
+    }
+    for n in &idx.notes {
+        eprintln!("warning: {}", crate::out::escape(n));
+    }
     let (findings, total, warnings) = kfit_fit::audit(
         &tree,
         &a.config,
@@ -1074,7 +1095,7 @@ fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     o.flush()?;
-    Ok(if findings.is_empty() {
+    Ok(if findings.is_empty() && idx.unreadable.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
