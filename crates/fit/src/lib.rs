@@ -99,6 +99,9 @@ pub struct FitOptions {
     pub keep: Vec<String>,
     /// Which loaded modules of the listings become goals.
     pub loaded_modules: LoadedModules,
+    /// Go on with an incomplete index (some tree files could not be
+    /// read): [`Fit::unreadable`] lists them. Without it that is an error.
+    pub allow_partial: bool,
 }
 
 /// Which modules of an lsmod, `/proc/modules` or module list are wanted
@@ -281,8 +284,12 @@ pub struct Fit {
     pub changed: Vec<(String, String, String)>,
     /// Timings.
     pub timings: Timings,
-    /// Warnings (listings, base config).
+    /// Warnings (listings, base config, index cache).
     pub warnings: Vec<String>,
+    /// Tree files that could not be read (`--allow-partial`): the index,
+    /// and so this fit, lacks what they hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
     /// The new `.config` text.
     #[serde(skip)]
     pub config: String,
@@ -456,7 +463,9 @@ pub fn fit_with(
     });
     let (loaded, index_ms) = index_result;
     timings.index_ms = index_ms;
-    let owned: Option<KernelIndex> = loaded.transpose()?;
+    let owned: Option<KernelIndex> = loaded
+        .map(|r| kfit_kbuild::allow_partial(r, opts.allow_partial))
+        .transpose()?;
     let Some(idx) = index.or(owned.as_ref()) else {
         // Unreachable: the job loads an index exactly when none was given.
         return Err(Error::Io(
@@ -464,6 +473,9 @@ pub fn fit_with(
             std::io::ErrorKind::NotFound.into(),
         ));
     };
+
+    warnings.extend(idx.notes.iter().cloned());
+    let unreadable: Vec<String> = idx.unreadable.iter().map(|(f, e)| format!("{f}: {e}")).collect();
 
     let (kc_loaded, kconfig_ms) = kconfig_result;
     let (mut kc, w, base_text) = kc_loaded?;
@@ -721,6 +733,7 @@ pub fn fit_with(
         changed,
         timings,
         warnings,
+        unreadable,
         config,
         base_config,
         outcome,
