@@ -48,9 +48,15 @@ need_pkgs() {
 
 # Host tools the kernel's own kconfig needs to build conf, and kmod for depmod.
 need_pkgs make gcc flex bison bc xz-utils kmod libc6-dev
+# ix builds its kernels with clang + ld.lld (LLVM=1): the --ix tests and
+# `make LLVM=1` comparisons need them; curl fetches ver.sh sources,
+# python3-jinja2 renders ix templates (scripts/ix-render.py).
+need_pkgs clang lld llvm curl python3-jinja2
 # pci.ids/usb.ids (names -> ids for listings without -n; kfit-hw's tests need
 # them) and pciutils (scripts/hw-variants.sh renders listings with lspci -F).
 need_pkgs pci.ids usb.ids pciutils usbutils
+# man-db: crates/cli/tests/json.rs renders `kfit man` with `man -l`.
+need_pkgs man-db
 
 for V in "${VERSIONS[@]}"; do
     TREE=$CACHE/trees/$V

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub mod requirements;
+pub mod system;
 
 /// Errors of the pipeline, each naming the input at fault.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +100,9 @@ pub struct FitOptions {
     pub keep: Vec<String>,
     /// Which loaded modules of the listings become goals.
     pub loaded_modules: LoadedModules,
+    /// Go on with an incomplete index (some tree files could not be
+    /// read): [`Fit::unreadable`] lists them. Without it that is an error.
+    pub allow_partial: bool,
 }
 
 /// Which modules of an lsmod, `/proc/modules` or module list are wanted
@@ -281,8 +285,12 @@ pub struct Fit {
     pub changed: Vec<(String, String, String)>,
     /// Timings.
     pub timings: Timings,
-    /// Warnings (listings, base config).
+    /// Warnings (listings, base config, index cache).
     pub warnings: Vec<String>,
+    /// Tree files that could not be read (`--allow-partial`): the index,
+    /// and so this fit, lacks what they hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
     /// The new `.config` text.
     #[serde(skip)]
     pub config: String,
@@ -381,7 +389,8 @@ pub struct FirmwareInput {
 /// Read one machine's listings (or the live /sys).
 pub fn read_machine(m: &MachineInput, sysfs_root: &Path) -> Result<(Machine, Vec<String>), Error> {
     if m.listings.is_empty() {
-        let machine = kfit_hw::read_sysfs(sysfs_root)?;
+        let mut machine = kfit_hw::read_sysfs(sysfs_root)?;
+        machine.system = kfit_hw::read_live_system(sysfs_root);
         return Ok((machine, Vec::new()));
     }
     let (machine, warnings) = kfit_hw::read_listings(&m.listings)?;
@@ -460,7 +469,9 @@ pub fn fit_with(
     });
     let (loaded, index_ms) = index_result;
     timings.index_ms = index_ms;
-    let owned: Option<KernelIndex> = loaded.transpose()?;
+    let owned: Option<KernelIndex> = loaded
+        .map(|r| kfit_kbuild::allow_partial(r, opts.allow_partial))
+        .transpose()?;
     let Some(idx) = index.or(owned.as_ref()) else {
         // Unreachable: the job loads an index exactly when none was given.
         return Err(Error::Io(
@@ -468,6 +479,9 @@ pub fn fit_with(
             std::io::ErrorKind::NotFound.into(),
         ));
     };
+
+    warnings.extend(idx.notes.iter().cloned());
+    let unreadable: Vec<String> = idx.unreadable.iter().map(|(f, e)| format!("{f}: {e}")).collect();
 
     let (kc_loaded, kconfig_ms) = kconfig_result;
     let (mut kc, w, base_text) = kc_loaded?;
@@ -494,7 +508,18 @@ pub fn fit_with(
     device_goals(&resolutions, &mut goals, &mut goal_of);
     loaded_goals(&resolutions, &mut goals, &mut goal_of);
     // What the system needs beyond its devices, solved together with them.
-    let (reqs, w) = requirements::collect(opts)?;
+    let systems: Vec<(&str, &kfit_hw::System)> = resolutions
+        .iter()
+        .map(|(n, m, _)| (n.as_str(), &m.system))
+        .collect();
+    let display = resolutions.iter().any(|(_, m, _)| {
+        m.devices
+            .iter()
+            .any(|d| d.bus == kfit_hw::Bus::Pci && d.class == Some(3))
+    });
+    let (system_reqs, notes) = system::requirements(&systems, display, idx, &opts.tree, &opts.index_cache);
+    warnings.extend(notes.into_iter().map(|n| format!("system: {n}")));
+    let (reqs, w) = requirements::collect(opts, system_reqs)?;
     warnings.extend(w);
     let req_plan = requirements::Plan::new(&reqs, &mut goals);
     timings.resolve_ms = t.elapsed().as_millis();
@@ -730,6 +755,7 @@ pub fn fit_with(
         changed,
         timings,
         warnings,
+        unreadable,
         config,
         base_config,
         outcome,

@@ -8,9 +8,11 @@ use crate::model::{parse_hex, Bus, Device};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+/// Largest sysfs attribute read (they are a page at most).
+const MAX_ATTR: u64 = 1 << 20;
+
 fn read_trim(p: &Path) -> Option<String> {
-    let s = fs::read(p).ok()?;
-    let s = String::from_utf8_lossy(&s);
+    let s = crate::input::read_file_limited(p, MAX_ATTR).ok()?;
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_string())
 }
@@ -153,6 +155,73 @@ pub fn read_sysfs(root: &Path) -> Result<Machine, Error> {
     m.kernel_version = read_trim(&root.join("proc/sys/kernel/osrelease"));
     m.inputs
         .push((root.join("sys").to_string_lossy().into_owned(), "sysfs".into()));
+    // The kernel log, when this user may read it: firmware loaded or missing.
+    let kmsg = root.join("dev/kmsg");
+    if let Some(text) = read_kmsg(&kmsg) {
+        let name = kmsg.to_string_lossy().into_owned();
+        let p = crate::parse::dmesg::parse(&text, &name);
+        m.add_firmware(p.firmware);
+        m.inputs.push((name, "kernel log".into()));
+    }
     m.finish();
     Ok(m)
+}
+
+/// Records of /dev/kmsg (a live one is read without blocking until its end;
+/// a regular file, as in test trees, is read whole), at most 16 MiB. `None`
+/// when it cannot be opened (kernel.dmesg_restrict for non-root users).
+fn read_kmsg(path: &Path) -> Option<String> {
+    use std::io::Read;
+    const MAX: usize = 16 << 20;
+    let meta = fs::metadata(path).ok()?;
+    if meta.is_file() {
+        return crate::input::read_file_limited(path, MAX as u64).ok();
+    }
+    #[cfg(any(
+        target_arch = "x86_64",
+        target_arch = "x86",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64",
+        target_arch = "powerpc64",
+        target_arch = "s390x",
+        target_arch = "loongarch64"
+    ))]
+    {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        const O_NONBLOCK: i32 = 0o4000; // asm-generic/fcntl.h
+        if !meta.file_type().is_char_device() {
+            return None;
+        }
+        let mut f = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(path)
+            .ok()?;
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 16 << 10]; // one record per read; records are < 8 KiB
+        let mut reads = 0;
+        while out.len() < MAX && reads < 1 << 20 {
+            reads += 1;
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                // EPIPE: records overwritten while reading; go on.
+                Err(e) if e.raw_os_error() == Some(32) => continue,
+                Err(_) => break, // WouldBlock: the end of the log
+            }
+        }
+        Some(String::from_utf8_lossy(&out).into_owned())
+    }
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        target_arch = "x86",
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "riscv64",
+        target_arch = "powerpc64",
+        target_arch = "s390x",
+        target_arch = "loongarch64"
+    )))]
+    None
 }

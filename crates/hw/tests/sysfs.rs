@@ -147,6 +147,40 @@ fn fake_sysfs_tree() {
     assert_eq!(mmc.parent.as_deref(), Some("0000:02:00.0"));
     assert_eq!(m.loaded_modules, ["btusb", "nvme"]);
     assert_eq!(m.kernel_version.as_deref(), Some("6.12.0-test"));
+    assert!(m.firmware_seen.is_empty());
+}
+
+/// The kernel log (`dev/kmsg` records) adds the firmware drivers asked for.
+#[test]
+fn kmsg_gives_firmware_evidence() {
+    let tmp = tempfile::tempdir().unwrap();
+    fake_tree(tmp.path());
+    write(
+        &tmp.path().join("dev/kmsg"),
+        "6,812,5140900,-;btusb 1-10:1.0: hello\n\
+         3,813,5141000,-;Bluetooth: hci0: Failed to load Intel firmware file intel/ibt-19-0-4.sfi (-2)\n\
+         6,814,5141100,-;nvme 0000:02:00.0: firmware: direct-loading firmware nvme/x.bin\n \
+         SUBSYSTEM=pci\n DEVICE=+pci:0000:02:00.0\n",
+    );
+    let m = read_sysfs(tmp.path()).unwrap();
+    let fw: Vec<(&str, bool, Option<&str>)> = m
+        .firmware_seen
+        .iter()
+        .map(|f| (f.name.as_str(), f.loaded, f.device.as_deref()))
+        .collect();
+    assert_eq!(
+        fw,
+        [
+            ("intel/ibt-19-0-4.sfi", false, None),
+            ("nvme/x.bin", true, Some("0000:02:00.0"))
+        ]
+    );
+    // The log's devices do not add to or change the live ones.
+    assert_eq!(m.devices.len(), 7);
+    assert_eq!(
+        m.find(&Bus::Usb, "1-10:1.0").unwrap().driver.as_deref(),
+        Some("btusb")
+    );
 }
 
 #[test]
@@ -167,6 +201,7 @@ fn live_sysfs_has_every_pci_device() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     let m = read_sysfs(Path::new("/")).unwrap();
+    eprintln!("live kernel log: {} firmware entries", m.firmware_seen.len());
     let missing: Vec<&String> = want.iter().filter(|a| m.find(&Bus::Pci, a).is_none()).collect();
     eprintln!(
         "live /sys: {}/{} pci devices found, {} devices on {} buses",

@@ -44,8 +44,9 @@ pub use source::{
 };
 pub use template::Template;
 pub use write::{
-    apply, command_line, menuconfig_command, menuconfig_script, mut_command, mut_command_in, run_menuconfig,
-    which_ix, write_package, write_package_with, FsOps, RealFs, WriteOptions, WriteReport,
+    apply, command_line, config_assignments, config_delta, journal_path, menuconfig_command,
+    menuconfig_script, mut_command, mut_command_in, run_menuconfig, which_ix, write_package, ConfigDelta,
+    WriteOptions, WriteReport,
 };
 
 use std::path::{Path, PathBuf};
@@ -67,11 +68,16 @@ pub enum IxError {
     },
     #[error("{path}: {msg}")]
     Template { path: PathBuf, msg: String },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
+    #[error("{path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
+    #[error("{0}")]
+    Write(String),
+    #[error("the package {package} builds Linux {wanted} (its ver.sh), but {tree} is Linux {found}; fit on the source the package builds (leave out --tree: kfit fetches it from ver.sh), or pass --allow-version-mismatch; nothing was written")]
+    VersionMismatch {
+        package: String,
+        wanted: String,
+        tree: PathBuf,
+        found: String,
     },
     #[error("{path}: cannot read ver.sh: {msg}")]
     BadVerSh { path: PathBuf, msg: String },
@@ -96,9 +102,9 @@ pub enum IxError {
 pub type Result<T> = std::result::Result<T, IxError>;
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IxError + '_ {
-    move |source| IxError::Io {
+    move |err| IxError::Io {
         path: path.to_path_buf(),
-        source,
+        err,
     }
 }
 
@@ -250,7 +256,8 @@ impl IxTree {
     }
 
     /// The kernel package of `version` (`6.16`, `6/16`, `6.16.11`, or
-    /// `latest` where the tree has a `latest` file), in either layout.
+    /// `latest`: the tree's `latest` file, else the newest package), in
+    /// either layout.
     pub fn kernel_package(&self, version: &str) -> Result<KernelPackage> {
         self.kernel_package_variant(version, None)
     }
@@ -331,12 +338,24 @@ impl IxTree {
         out
     }
 
+    /// The newest kernel version with a package (`M.m`).
+    pub fn newest_version(&self) -> Result<String> {
+        self.kernel_versions().pop().ok_or_else(|| IxError::NoKernel {
+            version: "any version".into(),
+            dir: self.kernel_dir(),
+            available: "none".into(),
+        })
+    }
+
     fn parse_version(&self, version: &str) -> Result<(u32, u32)> {
         let v = version.trim();
         if v == "latest" {
+            // the 2023 layout's `latest` file, else the newest package
             let p = self.kernel_dir().join("latest");
-            let t = std::fs::read_to_string(&p).map_err(io_err(&p))?;
-            return self.parse_version(t.trim());
+            return match std::fs::read_to_string(&p) {
+                Ok(t) => self.parse_version(t.trim()),
+                Err(_) => self.parse_version(&self.newest_version()?),
+            };
         }
         let v = v.trim_start_matches('v');
         let parts: Vec<&str> = v.split(['.', '/']).collect();
@@ -569,10 +588,8 @@ impl KernelPackage {
         if let Some(v) = self.variant(n)? {
             return Ok(v.config);
         }
-        Ok(match self.layout {
-            Layout::Current => self.pkgs.join("bin/kernel/configs").join(format!("cfg_{n}")),
-            Layout::Slots2023 => self.variant_dir(n).join("cfg"),
-        })
+        // a machine package keeps its config next to its ix.sh
+        Ok(self.variant_dir(n).join("cfg"))
     }
 
     /// The config to start a fit from: the named variant's, if it exists,
@@ -635,4 +652,57 @@ impl KernelPackage {
             msg: "no ver.sh included in the extends chain".into(),
         })
     }
+}
+
+/// A package name for a machine from a hint (a listing's file name, a host
+/// name): letters, digits, `_` and `-`, at most 40 characters, never a
+/// layout word; `machine` when nothing is left.
+pub fn machine_name(hint: &str) -> String {
+    let stem = Path::new(hint)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| hint.to_string());
+    let stem = stem.split('.').next().unwrap_or("").to_string();
+    let mut s: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    s = s.trim_matches(['_', '-']).to_string();
+    s.truncate(40);
+    if s.is_empty() || check_name(&s).is_err() {
+        s = format!("machine_{s}").trim_end_matches('_').to_string();
+        if check_name(&s).is_err() {
+            s = "machine".into();
+        }
+    }
+    s
+}
+
+/// Kernel versions are the same release: equal `M.m.p` numbers (a missing
+/// patch level is 0; anything after the numbers, like Debian's
+/// EXTRAVERSION, is ignored).
+pub fn same_version(a: &str, b: &str) -> bool {
+    fn nums(v: &str) -> Vec<u32> {
+        let mut n: Vec<u32> = v
+            .trim()
+            .trim_start_matches('v')
+            .split('.')
+            .take(3)
+            .map_while(|p| {
+                let d: String = p.chars().take_while(char::is_ascii_digit).collect();
+                d.parse().ok()
+            })
+            .collect();
+        while n.len() < 3 {
+            n.push(0);
+        }
+        n
+    }
+    nums(a) == nums(b)
 }

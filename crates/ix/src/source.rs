@@ -100,13 +100,9 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// `$KFIT_CACHE/src` (default `~/.cache/kfit/src`).
+/// `<kfit cache>/src` (see [`kfit_util::cache_dir`]).
 pub fn default_cache_dir() -> PathBuf {
-    let base = std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kfit")))
-        .unwrap_or_else(|| PathBuf::from(".kfit-cache"));
-    base.join("src")
+    kfit_util::cache_dir(None).join("src")
 }
 
 /// The tarball `ver` names, in `cache_dir`, downloaded if needed, its sha256
@@ -141,10 +137,27 @@ pub fn fetch_source(ver: &VerSh, cache_dir: &Path) -> Result<PathBuf> {
         }
         return Ok(dest);
     }
+    // Directories made here are removed again when the fetch fails, so a
+    // refused download leaves nothing in the cache.
+    let mut made = Vec::new();
+    let mut d = cache_dir;
+    while !d.exists() {
+        made.push(d.to_path_buf());
+        match d.parent() {
+            Some(p) if !p.as_os_str().is_empty() => d = p,
+            _ => break,
+        }
+    }
     std::fs::create_dir_all(cache_dir).map_err(io_err(cache_dir))?;
-    let part = cache_dir.join(format!(".{file}.kfit-part-{}", std::process::id()));
-    let res = download(&ver.url, &part).and_then(|()| {
-        let got = sha256_file(&part)?;
+    let res = (|| {
+        // removed on drop: every error path, and a panic
+        let part = tempfile::Builder::new()
+            .prefix(&format!(".{file}."))
+            .suffix(".kfit-part")
+            .tempfile_in(cache_dir)
+            .map_err(io_err(cache_dir))?;
+        download(&ver.url, part.path())?;
+        let got = sha256_file(part.path())?;
         if got != ver.sha256 {
             return Err(IxError::ShaMismatch {
                 what: ver.url.clone(),
@@ -152,12 +165,18 @@ pub fn fetch_source(ver: &VerSh, cache_dir: &Path) -> Result<PathBuf> {
                 actual: got,
             });
         }
-        std::fs::rename(&part, &dest).map_err(io_err(&dest))
-    });
+        part.persist(&dest).map_err(|e| IxError::Io {
+            path: dest.clone(),
+            err: e.error,
+        })?;
+        Ok(dest)
+    })();
     if res.is_err() {
-        let _ = std::fs::remove_file(&part);
+        for d in &made {
+            let _ = std::fs::remove_dir(d);
+        }
     }
-    res.map(|()| dest)
+    res
 }
 
 fn download(url: &str, to: &Path) -> Result<()> {

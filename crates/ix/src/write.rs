@@ -1,94 +1,83 @@
-//! Writing a fitted config and firmware list into an ix tree, atomically and
-//! with backups, plus the `ix` commands around it.
+//! Writing a fitted config and firmware list into an ix tree, plus the `ix`
+//! commands around it.
 //!
-//! Guarantees of [`write_package`]:
-//! * every file is replaced by write-to-temp (`.<name>.kfit-tmp` in the same
-//!   directory, fsynced) + `rename`, so a reader sees the old or the new
-//!   file, never a mix;
-//! * a file whose new content equals the old is not touched (a second run
-//!   with the same input changes nothing, not even backups);
-//! * with `backup`, the replaced content of each changed file is kept in
-//!   `<file>.kfit.bak` (overwritten by later changing runs: it always holds
-//!   the state before the latest kfit write);
-//! * any failure rolls back: renamed files get their old content back, new
-//!   files, temps, new backups and new directories are removed; the error
-//!   names the path. The tree is then byte-identical to before.
+//! Every file goes through kfit's one write path (`kfit_util`): the files of
+//! one write form a [`kfit_util::Transaction`] (staged and synced, a journal
+//! `pkgs/bin/kernel/.kfit-journal` as the commit point, then renames), so a
+//! kill leaves the old set or a set the next run completes; symlinks are
+//! followed only inside the ix checkout; modes and owners are kept; a file
+//! whose content is already right is not touched (a second run changes
+//! nothing); backups of replaced files go to a directory outside the
+//! checkout that the caller names.
 
 use crate::template::Template;
-use crate::{check_name, io_err, FirmwareLocation, IxError, KernelPackage, Layout, Result};
-use std::io::Write;
+use crate::{check_name, io_err, FirmwareLocation, IxError, KernelPackage, Result, Sharing};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The filesystem operations a write uses, so tests can inject failures.
-pub trait FsOps {
-    /// Create/truncate `path`, write `data`, fsync.
-    fn write(&self, path: &Path, data: &[u8]) -> std::io::Result<()>;
-    fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()>;
-    fn remove_file(&self, path: &Path) -> std::io::Result<()>;
-    fn create_dir(&self, path: &Path) -> std::io::Result<()>;
-    fn remove_dir(&self, path: &Path) -> std::io::Result<()>;
-}
-
-/// The real filesystem.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RealFs;
-
-impl FsOps for RealFs {
-    fn write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
-        let mut f = std::fs::File::create(path)?;
-        f.write_all(data)?;
-        f.sync_all()
-    }
-    fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
-        std::fs::rename(from, to)?;
-        if let Some(d) = to.parent() {
-            // make the rename durable; not fatal where dirs cannot be opened
-            if let Ok(f) = std::fs::File::open(d) {
-                let _ = f.sync_all();
-            }
-        }
-        Ok(())
-    }
-    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
-        std::fs::remove_file(path)
-    }
-    fn create_dir(&self, path: &Path) -> std::io::Result<()> {
-        std::fs::create_dir(path)
-    }
-    fn remove_dir(&self, path: &Path) -> std::io::Result<()> {
-        std::fs::remove_dir(path)
-    }
-}
 
 /// Options of [`write_package`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteOptions {
-    /// Write a new package `name` next to the original (which stays
-    /// untouched) instead of updating the package in place.
+    /// Write the machine package `name` next to the original (which stays
+    /// untouched); `None` edits the package in place.
     pub new_name: Option<String>,
-    /// Keep `<file>.kfit.bak` of every replaced file.
-    pub backup: bool,
+    /// Keep the replaced content of every changed file under this directory
+    /// (at its path relative to the ix checkout). Must be outside the
+    /// checkout.
+    pub backup_dir: Option<PathBuf>,
     /// Compute the changes and the diff, write nothing.
     pub dry_run: bool,
+}
+
+/// Symbol-level difference between the config that was there (for a new
+/// package: the config it starts from) and the config written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ConfigDelta {
+    /// Symbols the old file did not mention.
+    pub added: usize,
+    /// Symbols the new file does not mention.
+    pub removed: usize,
+    /// Symbols whose value differs (`# ... is not set` counts as `n`).
+    pub changed: usize,
+    /// Up to 40 of them, `CONFIG_X: old -> new`.
+    pub examples: Vec<String>,
+}
+
+impl ConfigDelta {
+    pub fn total(&self) -> usize {
+        self.added + self.removed + self.changed
+    }
 }
 
 /// What [`write_package`] did (or would do, with `dry_run`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct WriteReport {
-    /// Package path for `ix mut` (`bin/kernel/6/16`, `bin/kernel/6/0/slot/1`).
+    /// Package path for `ix mut` (`bin/kernel/6/16`, `bin/kernel/6/16/mybox`).
     pub package_path: String,
+    /// True when a machine package was written next to the stock one.
+    pub machine_package: bool,
     pub config_path: PathBuf,
     /// The firmware list file, or the template holding the inline block.
     pub firmware_path: Option<PathBuf>,
-    /// Files modified or created.
+    /// Files modified or created (to be, with `dry_run`).
     pub changed: Vec<PathBuf>,
     /// The subset of `changed` that did not exist before.
     pub created: Vec<PathBuf>,
+    /// Backups written (none with `dry_run`).
     pub backups: Vec<PathBuf>,
+    /// The config: old (or base) file against the new one.
+    pub config_delta: ConfigDelta,
+    /// Firmware names added to and removed from the package's list.
+    pub firmware_added: usize,
+    pub firmware_removed: usize,
+    /// In place: the other packages that share the changed files.
+    pub shared: Sharing,
     /// Unified diff of all changes (paths relative to the ix checkout).
     pub diff: String,
     pub notes: Vec<String>,
+    /// What an interrupted earlier write left and this one repaired.
+    pub recovered: Vec<String>,
     pub dry_run: bool,
 }
 
@@ -98,26 +87,72 @@ impl WriteReport {
     }
 }
 
-struct Change {
-    path: PathBuf,
-    old: Option<Vec<u8>>,
-    new: Vec<u8>,
+/// `CONFIG_X` → value (`n` for `# CONFIG_X is not set`).
+pub fn config_assignments(text: &str) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for l in text.lines() {
+        if let Some(rest) = l.strip_prefix("# CONFIG_") {
+            if let Some(name) = rest.strip_suffix(" is not set") {
+                m.insert(name.to_string(), "n".to_string());
+            }
+        } else if let Some(rest) = l.strip_prefix("CONFIG_") {
+            if let Some((k, v)) = rest.split_once('=') {
+                m.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    m
 }
 
-/// Write `new_config_text` and `firmware_list` into the package, see the
-/// module docs for the guarantees and [`crate`] docs for which files.
+/// Symbol-level difference of two config texts.
+pub fn config_delta(old: &str, new: &str) -> ConfigDelta {
+    let (a, b) = (config_assignments(old), config_assignments(new));
+    let mut d = ConfigDelta::default();
+    let mut ex = |s: String| {
+        if d.examples.len() < 40 {
+            d.examples.push(s);
+        }
+    };
+    let mut added = 0;
+    let mut changed = 0;
+    for (k, v) in &b {
+        match a.get(k) {
+            None => {
+                added += 1;
+                ex(format!("CONFIG_{k}: (none) -> {v}"));
+            }
+            Some(o) if o != v => {
+                changed += 1;
+                ex(format!("CONFIG_{k}: {o} -> {v}"));
+            }
+            _ => {}
+        }
+    }
+    let mut removed = 0;
+    for (k, v) in &a {
+        if !b.contains_key(k) {
+            removed += 1;
+            ex(format!("CONFIG_{k}: {v} -> (none)"));
+        }
+    }
+    d.added = added;
+    d.changed = changed;
+    d.removed = removed;
+    d
+}
+
+fn list_names(text: &str) -> std::collections::BTreeSet<String> {
+    crate::template::literal_lines(text).into_iter().collect()
+}
+
+/// The journal of [`write_package`]'s transaction in `pkgs`.
+pub fn journal_path(pkgs: &Path) -> PathBuf {
+    pkgs.join("bin/kernel/.kfit-journal")
+}
+
+/// Write `new_config_text` and `firmware_list` into the package (see the
+/// module docs for the guarantees and [`crate`] docs for which files).
 pub fn write_package(
-    pkg: &KernelPackage,
-    new_config_text: &str,
-    firmware_list: &[String],
-    opts: &WriteOptions,
-) -> Result<WriteReport> {
-    write_package_with(&RealFs, pkg, new_config_text, firmware_list, opts)
-}
-
-/// [`write_package`] over an explicit [`FsOps`] (failure injection).
-pub fn write_package_with(
-    fs: &dyn FsOps,
     pkg: &KernelPackage,
     new_config_text: &str,
     firmware_list: &[String],
@@ -125,13 +160,38 @@ pub fn write_package_with(
 ) -> Result<WriteReport> {
     let mut report = WriteReport {
         dry_run: opts.dry_run,
+        machine_package: opts.new_name.is_some(),
         ..WriteReport::default()
     };
     let mut cfg_text = new_config_text.to_string();
     if !cfg_text.is_empty() && !cfg_text.ends_with('\n') {
         cfg_text.push('\n');
     }
+    if let Some(b) = &opts.backup_dir {
+        if b.starts_with(&pkg.ix_root) {
+            return Err(IxError::Template {
+                path: b.clone(),
+                msg: "backups must live outside the ix checkout".into(),
+            });
+        }
+    }
+    // First finish (or undo) what a killed earlier write left, so the
+    // package is read in a consistent state.
+    let journal = journal_path(&pkg.pkgs);
+    if opts.dry_run {
+        if journal.exists() {
+            report.notes.push(format!(
+                "{} holds an interrupted write; the next run without --dry-run completes it",
+                rel(pkg, &journal)
+            ));
+        }
+    } else {
+        report.recovered = kfit_util::Transaction::recover(&journal).map_err(util_err)?;
+    }
     let mut wanted: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    // the config the new one is compared with when its file is new
+    let mut delta_base: Option<String> = None;
+    let mut fw_old = String::new();
 
     let target = match &opts.new_name {
         None => Some(pkg.clone()),
@@ -141,20 +201,22 @@ pub fn write_package_with(
         }
     };
     if let Some(t) = &target {
-        let sh = t.shared_with();
-        if !sh.config.is_empty() {
-            report.notes.push(format!(
-                "{} is also the config of {}; use a new config name to change only {}",
-                rel(pkg, &t.config),
-                sh.config.join(", "),
-                t.pkg_path
-            ));
-        }
-        if !sh.firmware.is_empty() {
-            report.notes.push(format!(
-                "the firmware list is shared with {}",
-                sh.firmware.join(", ")
-            ));
+        if opts.new_name.is_none() {
+            let sh = t.shared_with();
+            if !sh.config.is_empty() {
+                report.notes.push(format!(
+                    "{} is also the config of {}",
+                    rel(pkg, &t.config),
+                    sh.config.join(", ")
+                ));
+            }
+            if !sh.firmware.is_empty() {
+                report.notes.push(format!(
+                    "the firmware list is also used by {}",
+                    sh.firmware.join(", ")
+                ));
+            }
+            report.shared = sh;
         }
         report.package_path = t.pkg_path.clone();
         report.config_path = t.config.clone();
@@ -178,6 +240,7 @@ pub fn write_package_with(
                         rel(pkg, block_in)
                     ));
                 }
+                fw_old = std::fs::read_to_string(path).unwrap_or_default();
                 report.firmware_path = Some(path.clone());
                 wanted.push((path.clone(), render_list(&names).into_bytes()));
             }
@@ -187,6 +250,7 @@ pub fn write_package_with(
                     path: template.clone(),
                     msg: "firmware block vanished".into(),
                 })?;
+                fw_old = t.text[span.body_start..span.body_end].to_string();
                 let mut text = String::new();
                 text.push_str(&t.text[..span.body_start]);
                 text.push('\n');
@@ -203,74 +267,96 @@ pub fn write_package_with(
     } else if let Some(n) = &opts.new_name {
         let dir = pkg.variant_dir(n);
         let cfg = pkg.config_path(Some(n))?;
-        // Never adopt files that are not ours (configs/cfg_6_14 is 6.14's).
+        // Never adopt files that are not ours; an empty directory (or one
+        // holding only what a killed kfit staged there) is ours to finish.
+        let foreign = |p: &Path| match std::fs::read_dir(p) {
+            Ok(rd) => rd.flatten().any(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                !(n.starts_with('.') && (n.ends_with(".kfit-staged") || n.ends_with(".kfit-tmp")))
+            }),
+            Err(_) => p.exists(),
+        };
         for p in [&cfg, &dir] {
-            if p.exists() {
+            if foreign(p) {
                 return Err(IxError::Template {
                     path: p.clone(),
-                    msg: format!("exists but is not part of a package {n}; choose another config name"),
+                    msg: format!("exists but is not part of a package {n}; choose another name"),
                 });
             }
         }
+        delta_base = std::fs::read_to_string(&pkg.config).ok();
+        let template_names = match &pkg.firmware {
+            Some(FirmwareLocation::IncludeFile { template_names, .. }) => template_names.clone(),
+            _ => Vec::new(),
+        };
+        let names: Vec<String> = firmware_list
+            .iter()
+            .filter(|n| !template_names.contains(&n.trim().to_string()))
+            .cloned()
+            .collect();
         let fw = dir.join("fw.sh");
         report.package_path = pkg.package_path(Some(n));
         report.config_path = cfg.clone();
         report.firmware_path = Some(fw.clone());
         wanted.push((cfg.clone(), cfg_text.into_bytes()));
-        wanted.push((fw, render_list(firmware_list).into_bytes()));
-        wanted.push((dir.join("ix.sh"), new_package_ix_sh(pkg, n, &cfg)?.into_bytes()));
+        wanted.push((fw, render_list(&names).into_bytes()));
+        wanted.push((
+            dir.join("ix.sh"),
+            new_package_ix_sh(pkg, n, &cfg, &template_names)?.into_bytes(),
+        ));
     }
 
-    // Plan: compare with what is on disk. A symlinked file is written
-    // through (its target is replaced, the link stays).
-    let mut changes = Vec::new();
-    for (path, new) in wanted {
-        let path = match std::fs::symlink_metadata(&path) {
-            Ok(md) if md.file_type().is_symlink() => std::fs::canonicalize(&path).map_err(io_err(&path))?,
-            _ => path,
-        };
-        let old = match std::fs::read(&path) {
-            Ok(b) => Some(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(IxError::Io { path, source: e }),
-        };
-        if old.as_deref() == Some(&new[..]) {
+    let mut tx = kfit_util::Transaction::new(&pkg.ix_root, &journal);
+    if let Some(b) = &opts.backup_dir {
+        tx = tx.backups_in(b);
+    }
+    for (p, d) in &wanted {
+        tx.add(p, d.clone());
+    }
+    let plan = tx.plan().map_err(util_err)?;
+    for (i, ((t, ch), (path, new))) in plan.iter().zip(&wanted).enumerate() {
+        let new_s = String::from_utf8_lossy(new);
+        let old_s = t.old.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        if i == 0 {
+            let base = match (&t.old, &delta_base) {
+                (None, Some(b)) => b.as_str(),
+                _ => old_s.as_ref(),
+            };
+            report.config_delta = config_delta(base, &new_s);
+        } else if report.firmware_path.as_ref() == Some(path) {
+            let inline =
+                target.is_some() && matches!(pkg.firmware, Some(FirmwareLocation::InlineBlock { .. }));
+            let (o, n) = if inline {
+                (list_names(&fw_old), list_names(&render_list(firmware_list)))
+            } else {
+                (list_names(&old_s), list_names(&new_s))
+            };
+            report.firmware_added = n.difference(&o).count();
+            report.firmware_removed = o.difference(&n).count();
+        }
+        if !ch {
             continue;
         }
-        changes.push(Change { path, old, new });
-    }
-    for c in &changes {
-        report.diff.push_str(&unified(pkg, c));
-        report.changed.push(c.path.clone());
-        if c.old.is_none() {
-            report.created.push(c.path.clone());
-        } else if opts.backup {
-            report.backups.push(backup_path(&c.path));
+        // a new file's diff would be all of it: the report names it instead
+        if t.old.is_some() {
+            report.diff.push_str(&unified(pkg, path, &old_s, &new_s));
+        }
+        report.changed.push(path.clone());
+        if t.old.is_none() {
+            report.created.push(path.clone());
         }
     }
-    if opts.dry_run || changes.is_empty() {
-        if !opts.dry_run {
-            report.backups.clear();
-        }
+    if opts.dry_run {
         return Ok(report);
     }
-    commit(fs, &changes, opts.backup)?;
+    let done = tx.commit().map_err(util_err)?;
+    report.backups = done.backups;
+    report.recovered.extend(done.recovered);
     Ok(report)
 }
 
-/// `<file>.kfit.bak`
-fn backup_path(p: &Path) -> PathBuf {
-    let mut s = p.as_os_str().to_owned();
-    s.push(".kfit.bak");
-    PathBuf::from(s)
-}
-
-fn temp_path(p: &Path) -> PathBuf {
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    p.with_file_name(format!(".{name}.kfit-tmp-{}", std::process::id()))
+fn util_err(e: kfit_util::WriteError) -> IxError {
+    IxError::Write(e.to_string())
 }
 
 fn rel(pkg: &KernelPackage, p: &Path) -> String {
@@ -293,32 +379,33 @@ fn render_list(names: &[String]) -> String {
     s
 }
 
-fn unified(pkg: &KernelPackage, c: &Change) -> String {
-    let old = c.old.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
-    let new = String::from_utf8_lossy(&c.new);
-    let r = rel(pkg, &c.path);
-    let a = if c.old.is_some() {
-        format!("a/{r}")
-    } else {
-        "/dev/null".into()
-    };
-    similar::TextDiff::from_lines(old.as_ref(), new.as_ref())
+fn unified(pkg: &KernelPackage, path: &Path, old: &str, new: &str) -> String {
+    let r = rel(pkg, path);
+    similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&a, &format!("b/{r}"))
+        .header(&format!("a/{r}"), &format!("b/{r}"))
         .to_string()
 }
 
-/// The ix.sh of a new package `name` next to `pkg` (see crate docs).
-fn new_package_ix_sh(pkg: &KernelPackage, name: &str, cfg: &Path) -> Result<String> {
+/// The ix.sh of a machine package `name` next to `pkg` (see crate docs).
+/// `template_names` are the names the stock firmware block adds itself
+/// (`regulatory.*`); the machine package's block keeps them.
+fn new_package_ix_sh(
+    pkg: &KernelPackage,
+    name: &str,
+    cfg: &Path,
+    template_names: &[String],
+) -> Result<String> {
     let base = Template::read(&pkg.dir.join("ix.sh")).map_err(io_err(&pkg.dir.join("ix.sh")))?;
     let mut s = format!("{{% extends '//{}/ix.sh' %}}\n", pkg.pkg_path);
     if base.block("slot").is_some() {
         s.push_str(&format!("\n{{% block slot %}}{name}{{% endblock %}}\n"));
     }
-    let cfg_ref = match pkg.layout {
-        Layout::Slots2023 => "cfg".to_string(),
-        Layout::Current => {
+    let dir = pkg.variant_dir(name);
+    let cfg_ref = match cfg.strip_prefix(&dir) {
+        Ok(r) => r.to_string_lossy().into_owned(),
+        Err(_) => {
             let r = cfg.strip_prefix(&pkg.pkgs).map_err(|_| IxError::Template {
                 path: cfg.to_path_buf(),
                 msg: "config outside pkgs/".into(),
@@ -329,103 +416,13 @@ fn new_package_ix_sh(pkg: &KernelPackage, name: &str, cfg: &Path) -> Result<Stri
     s.push_str(&format!(
         "\n{{% block kernel_flags %}}\n{{% include '{cfg_ref}' %}}\n{{% endblock %}}\n"
     ));
-    s.push_str("\n{% block firmware %}\n{% include 'fw.sh' %}\n{% endblock %}\n");
-    Ok(s)
-}
-
-/// Apply the changes; on any error roll everything back.
-fn commit(fs: &dyn FsOps, changes: &[Change], backup: bool) -> Result<()> {
-    let mut made_dirs: Vec<PathBuf> = Vec::new();
-    let mut temps: Vec<PathBuf> = Vec::new();
-    // (backup path, previous backup content)
-    let mut backups: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
-    let mut renamed: Vec<&Change> = Vec::new();
-
-    let res = (|| -> Result<()> {
-        for c in changes {
-            let Some(parent) = c.path.parent() else {
-                continue;
-            };
-            let mut missing = Vec::new();
-            let mut p = parent;
-            while !p.exists() {
-                missing.push(p.to_path_buf());
-                match p.parent() {
-                    Some(pp) => p = pp,
-                    None => break,
-                }
-            }
-            for d in missing.into_iter().rev() {
-                fs.create_dir(&d).map_err(io_err(&d))?;
-                made_dirs.push(d);
-            }
-        }
-        for c in changes {
-            let t = temp_path(&c.path);
-            temps.push(t.clone());
-            fs.write(&t, &c.new).map_err(io_err(&t))?;
-        }
-        if backup {
-            for c in changes {
-                let Some(old) = &c.old else { continue };
-                let b = backup_path(&c.path);
-                let prev = std::fs::read(&b).ok();
-                let bt = temp_path(&b);
-                temps.push(bt.clone());
-                fs.write(&bt, old).map_err(io_err(&bt))?;
-                backups.push((b.clone(), prev));
-                fs.rename(&bt, &b).map_err(io_err(&b))?;
-                temps.pop();
-            }
-        }
-        for c in changes {
-            let t = temp_path(&c.path);
-            fs.rename(&t, &c.path).map_err(io_err(&c.path))?;
-            temps.retain(|x| *x != t);
-            renamed.push(c);
-        }
-        Ok(())
-    })();
-
-    if res.is_err() {
-        for c in renamed.iter().rev() {
-            match &c.old {
-                Some(old) => {
-                    let t = temp_path(&c.path);
-                    if fs.write(&t, old).is_ok() {
-                        let _ = fs.rename(&t, &c.path);
-                    }
-                    let _ = std::fs::remove_file(&t);
-                }
-                None => {
-                    let _ = fs.remove_file(&c.path);
-                }
-            }
-        }
-        for t in &temps {
-            if t.exists() {
-                let _ = fs.remove_file(t);
-            }
-        }
-        for (b, prev) in backups.iter().rev() {
-            match prev {
-                Some(content) => {
-                    let t = temp_path(b);
-                    if fs.write(&t, content).is_ok() {
-                        let _ = fs.rename(&t, b);
-                    }
-                    let _ = std::fs::remove_file(&t);
-                }
-                None => {
-                    let _ = fs.remove_file(b);
-                }
-            }
-        }
-        for d in made_dirs.iter().rev() {
-            let _ = fs.remove_dir(d);
-        }
+    s.push_str("\n{% block firmware %}\n{% include 'fw.sh' %}\n");
+    for n in template_names {
+        s.push_str(n);
+        s.push('\n');
     }
-    res
+    s.push_str("{% endblock %}\n");
+    Ok(s)
 }
 
 /// `ix` on PATH.
@@ -455,32 +452,45 @@ pub fn command_line(cmd: &[String]) -> String {
     cmd.iter().map(|a| sh_quote(a)).collect::<Vec<_>>().join(" ")
 }
 
-/// `ix mut system <package>` for the package (or its new variant `name`).
+/// The `ix mut` command that puts the package in the `system` realm: the
+/// package itself, or for a machine package `name`, in place of the stock
+/// one (`ix mut system -bin/kernel/6/16 +bin/kernel/6/16/name`).
 pub fn mut_command(pkg: &KernelPackage, new_name: Option<&str>) -> Vec<String> {
     mut_command_in("system", pkg, new_name)
 }
 
-/// `ix mut <realm> <package>`.
+/// [`mut_command`] for another realm.
 pub fn mut_command_in(realm: &str, pkg: &KernelPackage, new_name: Option<&str>) -> Vec<String> {
-    vec![
-        "ix".into(),
-        "mut".into(),
-        realm.into(),
-        pkg.package_path(new_name),
-    ]
+    let mut v = vec!["ix".to_string(), "mut".into(), realm.into()];
+    match new_name {
+        None => v.push(pkg.package_path(None)),
+        Some(_) => {
+            v.push(format!("-{}", pkg.package_path(None)));
+            v.push(format!("+{}", pkg.package_path(new_name)));
+        }
+    }
+    v
 }
 
-/// The seed guide's review step: `ix run set/menuconfig -- make HOSTCC=cc
-/// menuconfig`, with `O=<build_dir>` when the tree should stay untouched.
-pub fn menuconfig_command(build_dir: Option<&Path>) -> Vec<String> {
-    let mut v: Vec<String> = ["ix", "run", "set/menuconfig", "--", "make", "HOSTCC=cc"]
+/// ix's review step as its guide writes it today (`ix run set/menuconfig --
+/// make HOSTCC=cc CC=cc LD=ld.lld menuconfig`, the clang realm's `cc`),
+/// with `-C <tree> O=<build_dir>` when given so the source tree is never
+/// written.
+pub fn menuconfig_command(tree: Option<&Path>, build_dir: Option<&Path>) -> Vec<String> {
+    let mut v: Vec<String> = ["ix", "run", "set/menuconfig", "--", "make"]
         .iter()
         .map(|s| s.to_string())
         .collect();
+    if let Some(t) = tree {
+        v.push("-C".into());
+        v.push(t.display().to_string());
+    }
     if let Some(b) = build_dir {
         v.push(format!("O={}", b.display()));
     }
-    v.push("menuconfig".into());
+    for a in ["HOSTCC=cc", "CC=cc", "LD=ld.lld", "menuconfig"] {
+        v.push(a.into());
+    }
     v
 }
 
@@ -495,39 +505,43 @@ fn sh_quote(s: &str) -> String {
     }
 }
 
-/// The review step as shell lines (the seed guide's cp / menuconfig / cp),
-/// for the package's config (or variant `new_name`'s) in kernel `tree`.
-pub fn menuconfig_script(pkg: &KernelPackage, new_name: Option<&str>, tree: &Path) -> Result<String> {
-    let cfg = pkg.config_path(new_name)?;
-    let cfg = sh_quote(&cfg.to_string_lossy());
-    let cmd: Vec<String> = menuconfig_command(None).iter().map(|a| sh_quote(a)).collect();
-    Ok(format!(
-        "cd {}\ncp {cfg} .config\n{}\ncp .config {cfg}\n",
-        sh_quote(&tree.to_string_lossy()),
-        cmd.join(" ")
-    ))
+/// The review step as shell lines to print: copy the config into a build
+/// directory (never the source tree), run ix's menuconfig there, copy it
+/// back. `ix tool reconf <cfg>` is the one-step alternative, run inside a
+/// scratch copy of the tree (it writes `.config` into the current directory).
+pub fn menuconfig_script(config: &Path, tree: &Path, build_dir: &Path) -> String {
+    let cfg = sh_quote(&config.to_string_lossy());
+    let b = sh_quote(&build_dir.to_string_lossy());
+    let cmd = command_line(&menuconfig_command(Some(tree), Some(build_dir)));
+    format!("mkdir -p {b}\ncp {cfg} {b}/.config\n{cmd}\ncp {b}/.config {cfg}\n")
 }
 
-/// Run the review step interactively on `config_text` without touching the
-/// source tree (`O=work_dir`) and return the reviewed config; write it back
-/// with [`write_package`] (backup, diff). Needs `ix` on PATH.
+/// Run the review step interactively on `config_text` in `work_dir` (an O=
+/// build directory; the source tree is never written) and return the
+/// reviewed config. Runs `ix` with an argument vector, no shell.
 pub fn run_menuconfig(config_text: &str, tree: &Path, work_dir: &Path) -> Result<String> {
     let ix = which_ix().ok_or(IxError::IxNotOnPath)?;
+    if !tree.join("Makefile").is_file() || !tree.join("Kconfig").is_file() {
+        return Err(IxError::Template {
+            path: tree.to_path_buf(),
+            msg: "not a kernel source tree (no Makefile and Kconfig)".into(),
+        });
+    }
     std::fs::create_dir_all(work_dir).map_err(io_err(work_dir))?;
     let dot = work_dir.join(".config");
-    std::fs::write(&dot, config_text).map_err(io_err(&dot))?;
-    let cmd = menuconfig_command(Some(work_dir));
+    kfit_util::write_atomic(&dot, config_text.as_bytes(), &kfit_util::WriteOptions::default())
+        .map_err(util_err)?;
+    let cmd = menuconfig_command(Some(tree), Some(work_dir));
     let st = Command::new(&ix)
         .args(&cmd[1..])
-        .current_dir(tree)
         .status()
         .map_err(|e| IxError::Command {
-            cmd: cmd.join(" "),
+            cmd: command_line(&cmd),
             msg: e.to_string(),
         })?;
     if !st.success() {
         return Err(IxError::Command {
-            cmd: cmd.join(" "),
+            cmd: command_line(&cmd),
             msg: format!("exited with {st}"),
         });
     }
@@ -541,14 +555,14 @@ pub fn apply(cmd: &[String]) -> Result<()> {
         .args(cmd.iter().skip(1))
         .status()
         .map_err(|e| IxError::Command {
-            cmd: cmd.join(" "),
+            cmd: command_line(cmd),
             msg: e.to_string(),
         })?;
     if st.success() {
         Ok(())
     } else {
         Err(IxError::Command {
-            cmd: cmd.join(" "),
+            cmd: command_line(cmd),
             msg: format!("exited with {st}"),
         })
     }

@@ -4,7 +4,6 @@
 //! injection, sha256 refusal.
 
 use kfit_ix::*;
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -154,12 +153,25 @@ fn fit_and_check(ix: &IxTree, pkg: &KernelPackage, opts: &WriteOptions, expect_c
     let mut want: Vec<String> = expect_changed.iter().map(|s| s.to_string()).collect();
     want.sort();
     assert_eq!(changed, want);
-    assert!(r.diff.contains("+CONFIG_KFIT_TEST_MARK=y"), "diff: {}", r.diff);
+    if r.created.is_empty() {
+        assert!(r.diff.contains("+CONFIG_KFIT_TEST_MARK=y"), "diff: {}", r.diff);
+    } else {
+        // new files are named, not diffed; the delta counts against the base
+        assert!(!r.diff.contains("/dev/null"), "diff: {}", r.diff);
+        assert!(r.config_delta.added >= 1, "{:?}", r.config_delta);
+    }
 
     let after = snapshot(&ix.root);
-    let backups: Vec<String> = r.backups.iter().map(|p| rel(ix, p)).collect();
+    // backups live outside the checkout
+    for b in &r.backups {
+        assert!(
+            !b.starts_with(&ix.root),
+            "backup inside the checkout: {}",
+            b.display()
+        );
+    }
     for (k, v) in &after {
-        if changed.contains(k) || backups.contains(k) || k.ends_with('/') {
+        if changed.contains(k) || k.ends_with('/') {
             continue;
         }
         assert_eq!(before.get(k), Some(v), "{k} changed or appeared");
@@ -169,16 +181,21 @@ fn fit_and_check(ix: &IxTree, pkg: &KernelPackage, opts: &WriteOptions, expect_c
     }
     for c in &r.changed {
         let k = rel(ix, c);
-        if let Some(old) = before.get(&k) {
-            if opts.backup {
-                let b = format!("{k}.kfit.bak");
-                assert_eq!(after.get(&b), Some(old), "backup {b}");
-            }
+        if let (Some(old), Some(bdir)) = (before.get(&k), &opts.backup_dir) {
+            let b = bdir.join(&k);
+            assert_eq!(
+                std::fs::read(&b).ok().as_ref(),
+                Some(old),
+                "backup {}",
+                b.display()
+            );
         }
     }
     // the written config is exactly the fitted text
     assert_eq!(std::fs::read_to_string(&r.config_path).unwrap(), cfg);
-    assert!(!after.keys().any(|k| k.contains(".kfit-tmp")));
+    assert!(!after
+        .keys()
+        .any(|k| k.contains(".kfit-tmp") || k.contains(".kfit-staged") || k.contains(".kfit-journal")));
 
     // second run: nothing changes, not even backups
     let r2 = write_package(pkg, &cfg, &fw, opts).unwrap();
@@ -224,8 +241,11 @@ fn current_layout_package_discovery() {
     );
     assert_eq!(
         mut_command(&p, Some("mybox")),
-        vec!["ix", "mut", "system", "bin/kernel/7/1/mybox"]
+        vec!["ix", "mut", "system", "-bin/kernel/7/1", "+bin/kernel/7/1/mybox"]
     );
+    // no `latest` file: the newest package
+    assert_eq!(ix.newest_version().unwrap(), "7.1");
+    assert_eq!(ix.kernel_package("latest").unwrap(), p);
     let same = ix.kernel_package("7/1").unwrap();
     assert_eq!(same, p);
     assert_eq!(ix.kernel_package("7.1.3").unwrap(), p);
@@ -283,7 +303,13 @@ fn slots_2023_package_discovery() {
     assert_eq!(rel(&ix, &slot0.config), "pkgs/bin/kernel/6/0/slot/1/cfg");
     assert_eq!(
         mut_command(&p, Some("mybox")),
-        vec!["ix", "mut", "system", "bin/kernel/6/0/slot/mybox"]
+        vec![
+            "ix",
+            "mut",
+            "system",
+            "-bin/kernel/6/0/slot/1",
+            "+bin/kernel/6/0/slot/mybox"
+        ]
     );
 }
 
@@ -291,8 +317,9 @@ fn slots_2023_package_discovery() {
 fn current_layout_fit_in_place() {
     let (_t, ix) = copy_fixture("ix-current");
     let p = ix.kernel_package("6.16").unwrap();
+    let bk = tempfile::tempdir().unwrap();
     let opts = WriteOptions {
-        backup: true,
+        backup_dir: Some(bk.path().join("b")),
         ..WriteOptions::default()
     };
     fit_and_check(
@@ -318,7 +345,7 @@ fn current_layout_fit_in_place() {
         "{notes}"
     );
     assert!(
-        notes.contains("firmware list is shared with bin/kernel/6/14"),
+        notes.contains("firmware list is also used by bin/kernel/6/14"),
         "{notes}"
     );
     // fw.sh holds the list minus what t/1's block adds itself
@@ -334,8 +361,9 @@ fn slots_2023_fit_in_place() {
     let p = ix.kernel_package("6.0").unwrap();
     let t1 = ix.pkgs().join("bin/kernel/t/1/ix.sh");
     let old = std::fs::read_to_string(&t1).unwrap();
+    let bk = tempfile::tempdir().unwrap();
     let opts = WriteOptions {
-        backup: true,
+        backup_dir: Some(bk.path().join("b")),
         ..WriteOptions::default()
     };
     fit_and_check(
@@ -359,9 +387,10 @@ fn slots_2023_fit_in_place() {
 fn new_config_name_keeps_the_original_current() {
     let (_t, ix) = copy_fixture("ix-current");
     let p = ix.kernel_package("6.16").unwrap();
+    let bk = tempfile::tempdir().unwrap();
     let opts = WriteOptions {
         new_name: Some("mybox".into()),
-        backup: true,
+        backup_dir: Some(bk.path().join("b")),
         dry_run: false,
     };
     fit_and_check(
@@ -369,7 +398,7 @@ fn new_config_name_keeps_the_original_current() {
         &p,
         &opts,
         &[
-            "pkgs/bin/kernel/configs/cfg_mybox",
+            "pkgs/bin/kernel/6/16/mybox/cfg",
             "pkgs/bin/kernel/6/16/mybox/fw.sh",
             "pkgs/bin/kernel/6/16/mybox/ix.sh",
         ],
@@ -377,20 +406,24 @@ fn new_config_name_keeps_the_original_current() {
     // the new package resolves like any other
     let v = ix.kernel_package_variant("6.16", Some("mybox")).unwrap();
     assert_eq!(v.pkg_path, "bin/kernel/6/16/mybox");
-    assert_eq!(rel(&ix, &v.config), "pkgs/bin/kernel/configs/cfg_mybox");
+    assert_eq!(rel(&ix, &v.config), "pkgs/bin/kernel/6/16/mybox/cfg");
     assert_eq!(v.ver, p.ver);
     match &v.firmware {
         Some(FirmwareLocation::IncludeFile {
             path, template_names, ..
         }) => {
             assert_eq!(rel(&ix, path), "pkgs/bin/kernel/6/16/mybox/fw.sh");
-            assert!(template_names.is_empty());
+            // the machine package's block keeps what the stock block adds
+            assert_eq!(
+                template_names,
+                &["regulatory.db", "regulatory.bin", "regulatory.db.p7s"]
+            );
         }
         other => panic!("{other:?}"),
     }
     let fw = std::fs::read_to_string(ix.pkgs().join("bin/kernel/6/16/mybox/fw.sh")).unwrap();
-    assert!(fw.lines().any(|l| l == "regulatory.db"));
-    assert_eq!(mut_command(&p, Some("mybox"))[3], "bin/kernel/6/16/mybox");
+    assert!(!fw.lines().any(|l| l == "regulatory.db"));
+    assert_eq!(mut_command(&p, Some("mybox"))[4], "+bin/kernel/6/16/mybox");
     // a bad name is refused before anything is written
     let before = snapshot(&ix.root);
     for bad in ["t", "../x", "", "a b", "configs"] {
@@ -404,13 +437,16 @@ fn new_config_name_keeps_the_original_current() {
         );
     }
     assert_eq!(snapshot(&ix.root), before);
-    // a name whose config file belongs to another package is refused
+    // a directory that is not a package is not adopted
+    std::fs::create_dir(ix.pkgs().join("bin/kernel/6/16/stray")).unwrap();
+    std::fs::write(ix.pkgs().join("bin/kernel/6/16/stray/notes.txt"), "mine").unwrap();
+    let before = snapshot(&ix.root);
     let o = WriteOptions {
-        new_name: Some("6_14".into()),
+        new_name: Some("stray".into()),
         ..WriteOptions::default()
     };
     let e = write_package(&p, "x\n", &[], &o).unwrap_err();
-    assert!(e.to_string().contains("cfg_6_14"), "{e}");
+    assert!(e.to_string().contains("stray"), "{e}");
     assert_eq!(snapshot(&ix.root), before);
 }
 
@@ -418,9 +454,10 @@ fn new_config_name_keeps_the_original_current() {
 fn new_config_name_keeps_the_original_2023() {
     let (_t, ix) = copy_fixture("ix-slots-2023");
     let p = ix.kernel_package("6.0").unwrap();
+    let bk = tempfile::tempdir().unwrap();
     let opts = WriteOptions {
         new_name: Some("mybox".into()),
-        backup: true,
+        backup_dir: Some(bk.path().join("b")),
         dry_run: false,
     };
     fit_and_check(
@@ -453,117 +490,16 @@ fn dry_run_writes_nothing() {
         &["a.bin".into()],
         &WriteOptions {
             dry_run: true,
-            backup: true,
+            backup_dir: Some(std::env::temp_dir().join("kfit-never-written")),
             ..WriteOptions::default()
         },
     )
     .unwrap();
     assert_eq!(r.changed.len(), 2);
     assert!(r.diff.contains("+CONFIG_X=y"));
+    assert!(r.backups.is_empty());
     assert_eq!(snapshot(&ix.root), before);
-}
-
-/// Counts operations; fails the `fail_at`-th one (a write fails halfway:
-/// half the bytes land, then an error).
-struct FaultyFs {
-    n: Cell<usize>,
-    fail_at: Option<usize>,
-}
-
-impl FaultyFs {
-    fn tick(&self) -> bool {
-        let i = self.n.get();
-        self.n.set(i + 1);
-        Some(i) == self.fail_at
-    }
-}
-
-fn injected() -> std::io::Error {
-    std::io::Error::other("injected fault")
-}
-
-impl FsOps for FaultyFs {
-    fn write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
-        if self.tick() {
-            std::fs::write(path, &data[..data.len() / 2])?;
-            return Err(injected());
-        }
-        RealFs.write(path, data)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
-        if self.tick() {
-            return Err(injected());
-        }
-        RealFs.rename(from, to)
-    }
-    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
-        RealFs.remove_file(path)
-    }
-    fn create_dir(&self, path: &Path) -> std::io::Result<()> {
-        if self.tick() {
-            return Err(injected());
-        }
-        RealFs.create_dir(path)
-    }
-    fn remove_dir(&self, path: &Path) -> std::io::Result<()> {
-        RealFs.remove_dir(path)
-    }
-}
-
-fn failure_at_every_step(fixture: &str, version: &str, new_name: Option<&str>) {
-    let fw = vec!["amdgpu/green_sardine_me.bin".to_string(), "regulatory.db".into()];
-    let opts = WriteOptions {
-        new_name: new_name.map(str::to_string),
-        backup: true,
-        dry_run: false,
-    };
-    // count the operations of a clean run
-    let steps = {
-        let (_t, ix) = copy_fixture(fixture);
-        let p = ix.kernel_package(version).unwrap();
-        let fs = FaultyFs {
-            n: Cell::new(0),
-            fail_at: None,
-        };
-        write_package_with(&fs, &p, "CONFIG_NEW=y\n", &fw, &opts).unwrap();
-        fs.n.get()
-    };
-    assert!(steps >= 4, "{steps}");
-    for k in 0..steps {
-        let (_t, ix) = copy_fixture(fixture);
-        let p = ix.kernel_package(version).unwrap();
-        let before = snapshot(&ix.root);
-        let old_cfg = std::fs::read(&p.config).unwrap();
-        let fs = FaultyFs {
-            n: Cell::new(0),
-            fail_at: Some(k),
-        };
-        let err = write_package_with(&fs, &p, "CONFIG_NEW=y\n", &fw, &opts).unwrap_err();
-        assert!(err.to_string().contains("injected fault"), "{err}");
-        assert!(err.to_string().contains('/'), "error names a path: {err}");
-        assert_eq!(std::fs::read(&p.config).unwrap(), old_cfg, "step {k}");
-        assert_eq!(
-            snapshot(&ix.root),
-            before,
-            "tree differs after failure at step {k}"
-        );
-    }
-}
-
-#[test]
-fn failed_write_leaves_everything_intact_current() {
-    failure_at_every_step("ix-current", "6.16", None);
-}
-
-#[test]
-fn failed_write_leaves_everything_intact_2023() {
-    failure_at_every_step("ix-slots-2023", "6.0", None);
-}
-
-#[test]
-fn failed_write_of_new_name_leaves_nothing_behind() {
-    failure_at_every_step("ix-current", "6.16", Some("mybox"));
-    failure_at_every_step("ix-slots-2023", "6.0", Some("mybox"));
+    assert!(!std::env::temp_dir().join("kfit-never-written").exists());
 }
 
 fn have(cmd: &str) -> bool {
@@ -664,33 +600,44 @@ fn unpack_and_source_choices() {
 
 #[test]
 fn menuconfig_commands() {
-    let (_t, ix) = copy_fixture("ix-slots-2023");
-    let p = ix.kernel_package("6.0").unwrap();
     assert_eq!(
-        menuconfig_command(None),
-        vec![
-            "ix",
-            "run",
-            "set/menuconfig",
-            "--",
-            "make",
-            "HOSTCC=cc",
-            "menuconfig"
-        ]
+        command_line(&menuconfig_command(None, None)),
+        "ix run set/menuconfig -- make HOSTCC=cc CC=cc LD=ld.lld menuconfig"
     );
-    assert_eq!(menuconfig_command(Some(Path::new("/tmp/o")))[6], "O=/tmp/o");
     assert_eq!(
-        command_line(&menuconfig_command(None)),
-        "ix run set/menuconfig -- make HOSTCC=cc menuconfig"
+        command_line(&menuconfig_command(
+            Some(Path::new("/src/linux")),
+            Some(Path::new("/tmp/o"))
+        )),
+        "ix run set/menuconfig -- make -C /src/linux O=/tmp/o HOSTCC=cc CC=cc LD=ld.lld menuconfig"
     );
     assert_eq!(
         command_line(&["ix".into(), "a b".into(), "it's".into()]),
         "ix 'a b' 'it'\\''s'"
     );
-    let s = menuconfig_script(&p, None, Path::new("/src/linux-6.0.19")).unwrap();
-    let cfg = p.config.display().to_string();
-    assert!(s.starts_with("cd /src/linux-6.0.19\n"));
-    assert!(s.contains(&format!("cp {cfg} .config\n")));
-    assert!(s.contains("\nix run set/menuconfig -- make HOSTCC=cc menuconfig\n"));
-    assert!(s.ends_with(&format!("cp .config {cfg}\n")));
+    let s = menuconfig_script(
+        Path::new("/ix/cfg x"),
+        Path::new("/src/linux-6.0.19"),
+        Path::new("/c/m"),
+    );
+    assert_eq!(
+        s,
+        "mkdir -p /c/m\ncp '/ix/cfg x' /c/m/.config\nix run set/menuconfig -- make -C /src/linux-6.0.19 O=/c/m HOSTCC=cc CC=cc LD=ld.lld menuconfig\ncp /c/m/.config '/ix/cfg x'\n"
+    );
+}
+
+#[test]
+fn names_versions_and_deltas() {
+    assert_eq!(machine_name("/x/seed-lspci-k.txt"), "seed-lspci-k");
+    assert_eq!(machine_name("My Laptop.txt"), "my_laptop");
+    assert_eq!(machine_name("t"), "machine_t");
+    assert_eq!(machine_name(""), "machine");
+    assert!(same_version("6.12.118", "6.12.118"));
+    assert!(same_version("6.1", "6.1.0"));
+    assert!(!same_version("7.1.3", "6.12.118"));
+    let d = config_delta(
+        "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=1\n",
+        "CONFIG_A=y\nCONFIG_B=y\nCONFIG_D=m\n",
+    );
+    assert_eq!((d.added, d.removed, d.changed), (1, 1, 1));
 }

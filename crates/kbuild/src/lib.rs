@@ -20,6 +20,7 @@
 
 pub mod cpp;
 pub mod devtable;
+pub mod fresh;
 pub mod glob;
 pub mod make;
 pub mod pp;
@@ -42,6 +43,10 @@ pub enum Error {
     Io(PathBuf, std::io::Error),
     #[error("cache {0}: {1}")]
     Cache(PathBuf, String),
+    /// The index was built, but some files could not be read: it lacks
+    /// what they hold, and is not cached.
+    #[error("{} file(s) of the tree could not be read, the index is incomplete: {}", .0.unreadable.len(), .0.unreadable.iter().map(|(f, e)| format!("{f}: {e}")).collect::<Vec<_>>().join("; "))]
+    Partial(Box<KernelIndex>),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -161,7 +166,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 15;
+const FORMAT: u32 = 16;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -173,6 +178,24 @@ pub struct KernelIndex {
     pub modules: Vec<Module>,
     /// Constructs skipped while indexing (file: reason).
     pub diags: Vec<String>,
+    /// The files and directories it was built from, with their stamps.
+    #[serde(skip)]
+    pub inputs: fresh::Inputs,
+    /// Per-file facts (after a build; not decoded on a plain load).
+    #[serde(skip)]
+    records: Option<Records>,
+    /// Files that exist but could not be read (path, error); an index
+    /// with any is incomplete and never cached.
+    #[serde(skip)]
+    pub unreadable: Vec<(String, String)>,
+    /// Source files the build that made it scanned: every one on a cold
+    /// build, the changed ones on an incremental rebuild, 0 if loaded.
+    #[serde(skip)]
+    pub rescanned: usize,
+    /// What the caller should tell the user (a cache that could not be
+    /// written).
+    #[serde(skip)]
+    pub notes: Vec<String>,
     #[serde(skip)]
     maps: std::sync::OnceLock<Maps>,
 }
@@ -227,6 +250,98 @@ struct StoredMaps {
 /// Modules per section of the cache file: sections decode in parallel.
 const CHUNK: usize = 2048;
 
+/// Index of the first module section of the cache file (the per-file
+/// records are the last section).
+const FIRST_MODULES: usize = 4;
+
+/// Files that exist but could not be read while indexing (path, error).
+#[derive(Default)]
+struct Unreadable(std::sync::Mutex<Vec<(String, String)>>);
+
+impl Unreadable {
+    fn add(&self, p: &Path, e: &std::io::Error) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push((p.display().to_string(), e.to_string()));
+        }
+    }
+}
+
+/// What the index keeps of each scanned `.c` file, so that an incremental
+/// rebuild re-scans only the files that changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FileRecord {
+    /// Tree-relative path.
+    path: String,
+    /// `None`: nothing to extract (or the scan failed).
+    facts: Option<scan::FileFacts>,
+    /// Contains one of [`RUNTIME_KEYS`].
+    runtime: bool,
+    /// Tree-relative files it includes.
+    deps: Vec<String>,
+    /// Tree-relative local include candidates that did not exist.
+    missing: Vec<String>,
+}
+
+/// The per-file part of an index (a cache section of its own, decoded only
+/// when the tree changed).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Records {
+    /// Sorted by path.
+    files: Vec<FileRecord>,
+    /// The names in each walked directory (sorted): what a changed
+    /// directory gained.
+    listings: Vec<(String, Vec<String>)>,
+}
+
+/// An earlier index of the tree and what changed since.
+struct Prev<'a> {
+    records: &'a Records,
+    /// Changed, added or removed files (tree-relative).
+    changed: HashSet<String>,
+    /// Files that appeared in a changed directory.
+    gained: HashSet<String>,
+}
+
+impl<'a> Prev<'a> {
+    fn new(records: &'a Records, changes: &fresh::Changes, tree: &Path) -> Prev<'a> {
+        let mut gained = HashSet::new();
+        for d in &changes.dirs {
+            let old = records
+                .listings
+                .binary_search_by(|(x, _)| x.as_str().cmp(d))
+                .ok()
+                .map(|i| &records.listings[i].1);
+            let Ok(rd) = std::fs::read_dir(tree.join(d)) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if old.is_none_or(|o| o.binary_search(&n).is_err()) {
+                    gained.insert(if d.is_empty() { n } else { format!("{d}/{n}") });
+                }
+            }
+        }
+        let changed = changes
+            .files
+            .iter()
+            .cloned()
+            .chain(gained.iter().cloned())
+            .collect();
+        Prev {
+            records,
+            changed,
+            gained,
+        }
+    }
+}
+
+/// A cached index checked against its tree.
+enum Checked {
+    Fresh(Box<KernelIndex>),
+    /// With its per-file records, and what changed.
+    Stale(Box<KernelIndex>, fresh::Changes),
+}
+
 fn read_version(tree: &Path) -> Result<String> {
     let mk =
         std::fs::read_to_string(tree.join("Makefile")).map_err(|e| Error::Io(tree.join("Makefile"), e))?;
@@ -253,6 +368,8 @@ fn skip_dir(rel: &str) -> bool {
 struct Walk {
     makefiles: Vec<(String, PathBuf)>,
     kconfigs: Vec<PathBuf>,
+    /// Every directory walked (tree-relative) with the names in it, sorted.
+    dirs: Vec<(String, Vec<String>)>,
 }
 
 fn walk(tree: &Path) -> Walk {
@@ -269,8 +386,10 @@ fn walk(tree: &Path) -> Walk {
         let mut has_kbuild = false;
         let mut has_make = false;
         let mut kc = Vec::new();
+        let mut names = Vec::new();
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
+            names.push(name.clone());
             let Ok(ft) = e.file_type() else { continue };
             if ft.is_dir() {
                 let r = if rel.is_empty() {
@@ -301,17 +420,21 @@ fn walk(tree: &Path) -> Walk {
                 w.makefiles.push((String::new(), dir.join("Kbuild")));
             }
             w.kconfigs.extend(kc);
+            names.sort_unstable();
+            w.dirs.push((rel.clone(), names));
         }
         subs.par_iter().for_each(|s| rec(tree, s.clone(), out));
     }
     let out = std::sync::Mutex::new(Walk {
         makefiles: Vec::new(),
         kconfigs: Vec::new(),
+        dirs: Vec::new(),
     });
     rec(tree, String::new(), &out);
     let mut w = out.into_inner().unwrap();
     w.makefiles.sort();
     w.kconfigs.sort();
+    w.dirs.sort();
     w
 }
 
@@ -359,13 +482,25 @@ fn combine(alts: &[Cond]) -> Cond {
     out
 }
 
-/// Kconfig help fallback: "module will be called X" → symbols.
-fn kconfig_help(files: &[PathBuf]) -> HashMap<String, Vec<String>> {
+/// Kconfig help fallback: "module will be called X" → symbols. Files that
+/// exist but cannot be read are added to `unreadable`.
+fn kconfig_help(files: &[PathBuf], unreadable: &Unreadable) -> HashMap<String, Vec<String>> {
     let per: Vec<Vec<(String, String)>> = files
         .par_iter()
         .map(|f| {
-            let Ok(t) = std::fs::read_to_string(f) else {
-                return Vec::new();
+            let t = match std::fs::read_to_string(f) {
+                Ok(t) => t,
+                Err(e) => {
+                    // Not UTF-8 is not a Kconfig file kfit reads; vanished is
+                    // not a read error.
+                    if !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData
+                    ) {
+                        unreadable.add(f, &e);
+                    }
+                    return Vec::new();
+                }
             };
             let mut out = Vec::new();
             let mut cur: Option<String> = None;
@@ -518,7 +653,13 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
         for s in stems {
             for ext in ["c", "S", "rs"] {
                 let f = format!("{s}.{ext}");
-                if tree.join(&f).is_file() {
+                // A file that exists but cannot even be stat'ed is a source
+                // too: reading it fails and is reported.
+                let exists = match std::fs::metadata(tree.join(&f)) {
+                    Ok(m) => m.is_file(),
+                    Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+                };
+                if exists {
                     sources.push(f);
                     break;
                 }
@@ -550,8 +691,10 @@ fn fnv(h: &mut u64, b: &[u8]) {
     }
 }
 
-/// Cache key of a tree: its path, version and the size/mtime of its
-/// top-level entries (cheap; any untar or git checkout changes them).
+/// Cache key of a tree: its version and a hash of its canonical path and
+/// kfit's cache format. One file per tree; whether it still describes the
+/// tree is decided by the stamps of every file it read
+/// ([`fresh::Inputs`]), not by the key.
 pub fn cache_key(tree: &Path) -> Result<String> {
     let version = read_version(tree)?;
     let canon = tree.canonicalize().unwrap_or_else(|_| tree.to_path_buf());
@@ -560,23 +703,17 @@ pub fn cache_key(tree: &Path) -> Result<String> {
     fnv(&mut h, version.as_bytes());
     fnv(&mut h, &FORMAT.to_le_bytes());
     fnv(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
-    let mut ents: Vec<_> = std::fs::read_dir(tree)
-        .map_err(|e| Error::Io(tree.to_path_buf(), e))?
-        .flatten()
-        .collect();
-    ents.sort_by_key(|e| e.file_name());
-    for e in ents {
-        fnv(&mut h, e.file_name().as_encoded_bytes());
-        if let Ok(m) = e.metadata() {
-            fnv(&mut h, &m.len().to_le_bytes());
-            if let Ok(t) = m.modified() {
-                if let Ok(d) = t.duration_since(std::time::UNIX_EPOCH) {
-                    fnv(&mut h, &d.as_nanos().to_le_bytes());
-                }
-            }
-        }
-    }
     Ok(format!("{version}-{h:016x}"))
+}
+
+/// Use an incomplete index when `allow` (`--allow-partial`): its unreadable
+/// files stay in [`KernelIndex::unreadable`] for the caller to report (and
+/// exit 1 on); without `allow` it stays the [`Error::Partial`] it was.
+pub fn allow_partial(r: Result<KernelIndex>, allow: bool) -> Result<KernelIndex> {
+    match r {
+        Err(Error::Partial(idx)) if allow => Ok(*idx),
+        r => r,
+    }
 }
 
 /// Default cache directory: `~/.cache/kfit/index`.
@@ -624,16 +761,21 @@ impl KernelIndex {
         // often waits for the disk, and another one can use the CPU
         // meanwhile (6.12 on 2 CPUs, page cache dropped: 19.5 s -> 14.5 s
         // wall, same CPU time). RAYON_NUM_THREADS keeps its usual meaning.
+        Self::build_with(tree, progress, None)
+    }
+
+    /// [`Self::build`], re-using what `prev` says is unchanged.
+    fn build_with(tree: &Path, progress: Option<ProgressFn>, prev: Option<Prev>) -> Result<KernelIndex> {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
         if std::env::var_os("RAYON_NUM_THREADS").is_none() {
             if let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-                return pool.install(|| Self::build_in_pool(tree, progress));
+                return pool.install(|| Self::build_in_pool(tree, progress, prev));
             }
         }
-        Self::build_in_pool(tree, progress)
+        Self::build_in_pool(tree, progress, prev)
     }
 
-    fn build_in_pool(tree: &Path, progress: Option<ProgressFn>) -> Result<KernelIndex> {
+    fn build_in_pool(tree: &Path, progress: Option<ProgressFn>, prev: Option<Prev>) -> Result<KernelIndex> {
         let version = read_version(tree)?;
         let report = |phase: &'static str, done: usize, total: usize| {
             if let Some(p) = progress {
@@ -643,6 +785,7 @@ impl KernelIndex {
         report("walk", 0, 1);
         let timing = std::env::var_os("KFIT_TIMING").is_some();
         let t0 = std::time::Instant::now();
+        let unreadable = Unreadable::default();
         let (w, global) = rayon::join(
             || {
                 let w = walk(tree);
@@ -664,13 +807,19 @@ impl KernelIndex {
             .makefiles
             .par_iter()
             .filter_map(|(rel, p)| {
-                let t = std::fs::read(p).ok()?;
+                let t = std::fs::read(p)
+                    .map_err(|e| {
+                        if e.kind() != std::io::ErrorKind::NotFound {
+                            unreadable.add(p, &e);
+                        }
+                    })
+                    .ok()?;
                 let t = String::from_utf8_lossy(&t);
                 Some((rel.clone(), make::parse_dir(tree, rel, &t)))
             })
             .collect();
         let defs = resolve_modules(tree, &infos);
-        let help = kconfig_help(&w.kconfigs);
+        let help = kconfig_help(&w.kconfigs, &unreadable);
         if timing {
             eprintln!("makefiles+kconfig {:?}", t0.elapsed());
         }
@@ -692,8 +841,28 @@ impl KernelIndex {
             }
         }
         let files: Vec<(&str, Vec<usize>)> = file_mods.into_iter().collect();
+
+        // What an earlier index of this tree saw and still holds: a file is
+        // scanned again when it changed, is new, one of its includes
+        // changed, or a file appeared where one of its includes was looked
+        // for.
+        let reusable = |f: &str| -> Option<&FileRecord> {
+            let p = prev.as_ref()?;
+            let i = p
+                .records
+                .files
+                .binary_search_by(|r| r.path.as_str().cmp(f))
+                .ok()?;
+            let r = &p.records.files[i];
+            let changed = |x: &str| p.changed.contains(x);
+            (!changed(f)
+                && !r.deps.iter().any(|d| changed(d))
+                && !r.missing.iter().any(|m| p.gained.contains(m)))
+            .then_some(r)
+        };
         let total = files.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
+        let rescanned = std::sync::atomic::AtomicUsize::new(0);
         let cache = pp::HeaderCache::new(tree);
         let ctx = scan::Ctx {
             global: &global,
@@ -702,36 +871,58 @@ impl KernelIndex {
             enums: &enums,
             tree,
         };
-        let scanned: Vec<(Option<scan::FileFacts>, bool)> = files
+        let rel = |p: &Path| p.strip_prefix(tree).unwrap_or(p).to_string_lossy().into_owned();
+        let records: Vec<FileRecord> = files
             .par_iter()
             .map(|(f, mods)| {
+                if let Some(r) = reusable(f) {
+                    return r.clone();
+                }
+                rescanned.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if n & 255 == 0 {
                     report("sources", n, total);
                 }
-                let p = tree.join(f);
-                let Ok(src) = std::fs::read(&p) else {
-                    return (None, false);
+                let mut rec = FileRecord {
+                    path: f.to_string(),
+                    facts: None,
+                    runtime: false,
+                    deps: Vec::new(),
+                    missing: Vec::new(),
                 };
-                let runtime = RUNTIME_KEYS
+                let p = tree.join(f);
+                let src = match std::fs::read(&p) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        if e.kind() != std::io::ErrorKind::NotFound {
+                            unreadable.add(&p, &e);
+                        }
+                        return rec;
+                    }
+                };
+                rec.runtime = RUNTIME_KEYS
                     .iter()
                     .any(|k| memchr::memmem::find(&src, k.as_bytes()).is_some());
                 if !scan::interesting(&src) {
-                    return (None, runtime);
+                    return rec;
                 }
                 let modname = modname_of(&defs[mods[0]].path);
                 let inc = &defs[mods[0]].includes;
                 // Never let one odd file take the whole index down.
-                let fx = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                rec.facts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     scan::scan_file(&ctx, &p, &src, &modname, inc)
                 }))
                 .ok();
-                (fx, runtime)
+                if let Some(fx) = &rec.facts {
+                    rec.deps = fx.deps.iter().map(|d| rel(d)).collect();
+                    rec.missing = fx.missing.iter().map(|d| rel(d)).collect();
+                }
+                rec
             })
             .collect();
-        let (facts, runtime): (Vec<Option<scan::FileFacts>>, Vec<bool>) = scanned.into_iter().unzip();
+        let rescanned = rescanned.into_inner();
         if timing {
-            eprintln!("sources {:?}", t0.elapsed());
+            eprintln!("sources {:?} ({rescanned} scanned)", t0.elapsed());
         }
         report("assemble", 0, 1);
         let mut modules: Vec<Module> = defs
@@ -776,11 +967,10 @@ impl KernelIndex {
                 diags.push(format!("{dir}: {d}"));
             }
         }
-        let runtime: HashSet<&str> = files
+        let runtime: HashSet<&str> = records
             .iter()
-            .zip(&runtime)
-            .filter(|(_, r)| **r)
-            .map(|((f, _), _)| *f)
+            .filter(|r| r.runtime)
+            .map(|r| r.path.as_str())
             .collect();
         for md in &mut modules {
             md.runtime_sources = md
@@ -790,8 +980,8 @@ impl KernelIndex {
                 .cloned()
                 .collect();
         }
-        for ((f, mods), fx) in files.iter().zip(facts) {
-            let Some(fx) = fx else { continue };
+        for ((f, mods), rec) in files.iter().zip(&records) {
+            let Some(fx) = &rec.facts else { continue };
             for d in &fx.diags {
                 diags.push(format!("{f}:{d}"));
             }
@@ -821,6 +1011,34 @@ impl KernelIndex {
         if timing {
             eprintln!("assemble {:?}", t0.elapsed());
         }
+        // Every file read, and every directory walked, with its stamp.
+        let mut read: Vec<String> = vec!["Makefile".to_string()];
+        read.extend(w.makefiles.iter().map(|(_, p)| rel(p)));
+        read.extend(w.kconfigs.iter().map(|p| rel(p)));
+        read.extend(global.files.iter().map(|p| rel(p)));
+        for r in &records {
+            read.push(r.path.clone());
+            read.extend(r.deps.iter().cloned());
+        }
+        let inputs = fresh::Inputs::stamp(tree, read, w.dirs.iter().map(|(d, _)| d.clone()).collect());
+        let mut unreadable = unreadable.0.into_inner().unwrap();
+        unreadable.extend(global.unreadable.iter().map(|(p, e)| (rel(p), e.clone())));
+        unreadable.extend(
+            cache
+                .unreadable
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(p, e)| (rel(p), e.clone())),
+        );
+        for u in &mut unreadable {
+            u.0 = rel(Path::new(&u.0));
+        }
+        unreadable.sort();
+        unreadable.dedup();
+        if timing {
+            eprintln!("stamps {:?}", t0.elapsed());
+        }
         // Hundreds of thousands of small allocations: free both at once.
         rayon::join(|| drop(cache), || drop(global));
         if timing {
@@ -831,6 +1049,14 @@ impl KernelIndex {
             version,
             modules,
             diags,
+            inputs,
+            records: Some(Records {
+                files: records,
+                listings: w.dirs,
+            }),
+            unreadable,
+            rescanned,
+            notes: Vec::new(),
             maps: Default::default(),
         };
         report("done", 1, 1);
@@ -839,6 +1065,17 @@ impl KernelIndex {
 
     /// Load the index of `tree` from `cache_dir` (`<cache_dir>/<key>.bin`),
     /// or build and store it.
+    ///
+    /// A cached index is used only if every file it was built from is
+    /// unchanged (size and mtime) and no directory it walked changed; else
+    /// the changed, added and removed files are scanned again, alone (a
+    /// change under `include/` or `arch/x86/include/`, whose macros every
+    /// file sees, scans everything), and the result replaces the cache.
+    ///
+    /// An index built while some files could not be read is not cached and
+    /// comes back as [`Error::Partial`] (it holds the index, for callers
+    /// that accept an incomplete one). A cache that cannot be written is a
+    /// note in [`KernelIndex::notes`], not an error.
     pub fn load_or_build(tree: &Path, cache_dir: &Path) -> Result<KernelIndex> {
         Self::load_or_build_with(tree, cache_dir, None)
     }
@@ -851,66 +1088,198 @@ impl KernelIndex {
     ) -> Result<KernelIndex> {
         let key = cache_key(tree)?;
         let file = cache_dir.join(format!("{key}.bin"));
-        if let Ok(idx) = Self::load(&file) {
-            return Ok(idx);
-        }
-        let idx = Self::build(tree, progress)?;
-        idx.save(&file)?;
-        prune_cache(cache_dir, CACHE_KEEP);
-        Ok(idx)
+        let idx = match Self::load_checked(&file, tree) {
+            Ok(Checked::Fresh(idx)) => return Ok(*idx),
+            Ok(Checked::Stale(old, changes)) => {
+                let global = changes
+                    .files
+                    .iter()
+                    .chain(&changes.dirs)
+                    .any(|p| fresh::is_global(p));
+                match old.records.as_ref().filter(|_| !global) {
+                    Some(records) => {
+                        let prev = Prev::new(records, &changes, tree);
+                        Self::build_with(tree, progress, Some(prev))?
+                    }
+                    None => Self::build_with(tree, progress, None)?,
+                }
+            }
+            Err(_) => Self::build_with(tree, progress, None)?,
+        };
+        idx.finish(&file, cache_dir)
     }
 
-    /// Read a cached index file.
+    /// Build the index of `tree` from scratch and cache it as
+    /// [`Self::load_or_build`] would.
+    pub fn rebuild_with(tree: &Path, cache_dir: &Path, progress: Option<ProgressFn>) -> Result<KernelIndex> {
+        let file = cache_dir.join(format!("{}.bin", cache_key(tree)?));
+        Self::build(tree, progress)?.finish(&file, cache_dir)
+    }
+
+    /// Cache a freshly built index, unless it is incomplete.
+    fn finish(mut self, file: &Path, cache_dir: &Path) -> Result<KernelIndex> {
+        if !self.unreadable.is_empty() {
+            return Err(Error::Partial(Box::new(self)));
+        }
+        match self.save(file) {
+            Ok(()) => prune_cache(cache_dir, CACHE_KEEP),
+            Err(e) => self
+                .notes
+                .push(format!("the index was built but not cached: {e}")),
+        }
+        Ok(self)
+    }
+
+    /// Read a cached index and check it against `tree`.
+    fn load_checked(file: &Path, tree: &Path) -> Result<Checked> {
+        let (idx, changes) = Self::load_sections(file, Some(tree))?;
+        match changes {
+            Some(c) if !c.is_empty() => {
+                let mut idx = idx;
+                idx.records = Some(Self::load_records(file)?);
+                Ok(Checked::Stale(Box::new(idx), c))
+            }
+            _ => Ok(Checked::Fresh(Box::new(idx))),
+        }
+    }
+
+    /// Read a cached index file (without checking it against the tree).
     ///
     /// Layout (all little-endian): `FORMAT` (u32), the number of sections
     /// (u32), each section's length (u64), then the sections, each a
-    /// bincode value: (tree, version), the diagnostics, the lookup maps,
-    /// then the modules in runs of [`CHUNK`]. The sections are decoded in
-    /// parallel and the maps need no rebuilding.
+    /// bincode value: (tree, version), the diagnostics, the lookup maps, the
+    /// [`fresh::Inputs`], the per-file records (decoded only for an
+    /// incremental rebuild), then the modules in runs of [`CHUNK`]. The
+    /// sections are decoded in parallel and the maps need no rebuilding.
     pub fn load(file: &Path) -> Result<KernelIndex> {
-        let t = std::time::Instant::now();
-        let b = std::fs::read(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
-        let t1 = t.elapsed();
-        let bad = |e: String| Error::Cache(file.to_path_buf(), e);
+        Ok(Self::load_sections(file, None)?.0)
+    }
+
+    /// The section table of a cache file's bytes (`b` may stop before
+    /// the last section: it is then left out).
+    fn sections<'b>(file: &Path, b: &'b [u8]) -> Result<Vec<&'b [u8]>> {
+        let bad = |e: &str| Error::Cache(file.to_path_buf(), e.to_string());
         let u32_at =
             |o: usize| -> Option<u32> { Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?)) };
         if u32_at(0) != Some(FORMAT) {
-            return Err(bad("not a cache file of this format".into()));
+            return Err(bad("not a cache file of this format"));
         }
-        let n = u32_at(4).ok_or_else(|| bad("truncated".into()))? as usize;
-        if n < 3 {
-            return Err(bad("truncated".into()));
+        let n = u32_at(4).ok_or_else(|| bad("truncated"))? as usize;
+        if n <= FIRST_MODULES {
+            return Err(bad("truncated"));
         }
-        let mut secs: Vec<&[u8]> = Vec::with_capacity(n);
-        let mut off = 8 + 8 * n;
+        let mut secs: Vec<&[u8]> = Vec::with_capacity(n.min(1 << 16));
+        let mut off = 8usize.saturating_add(8usize.saturating_mul(n));
         for i in 0..n {
             let o = 8 + 8 * i;
             let len = b
                 .get(o..o + 8)
-                .map(|x| u64::from_le_bytes(x.try_into().unwrap()) as usize)
-                .ok_or_else(|| bad("truncated".into()))?;
-            let s = b
-                .get(off..off.saturating_add(len))
-                .ok_or_else(|| bad("truncated".into()))?;
-            secs.push(s);
-            off += len;
+                .and_then(|x| x.try_into().ok())
+                .map(|x| u64::from_le_bytes(x) as usize)
+                .ok_or_else(|| bad("truncated"))?;
+            match b.get(off..off.saturating_add(len)) {
+                Some(s) => secs.push(s),
+                None if i + 1 == n && off <= b.len() => break,
+                None => return Err(bad("truncated")),
+            }
+            off = off.saturating_add(len);
+        }
+        Ok(secs)
+    }
+
+    /// The per-file records of a cache file.
+    fn load_records(file: &Path) -> Result<Records> {
+        let b = std::fs::read(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
+        let secs = Self::sections(file, &b)?;
+        let n = u32::from_le_bytes(b[4..8].try_into().unwrap_or_default()) as usize;
+        let last = secs
+            .last()
+            .filter(|_| secs.len() == n)
+            .ok_or_else(|| Error::Cache(file.to_path_buf(), "truncated".into()))?;
+        bincode::deserialize(last).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))
+    }
+
+    /// A cache file's bytes up to its last section (the per-file records,
+    /// a large part that only an incremental rebuild needs).
+    fn read_without_records(file: &Path) -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut f = std::fs::File::open(file)?;
+        let mut head = [0u8; 8];
+        f.read_exact(&mut head)?;
+        let n = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let invalid = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad section table");
+        if n == 0 || n > 1 << 20 {
+            return Err(invalid());
+        }
+        let mut table = vec![0u8; 8 * n];
+        f.read_exact(&mut table)?;
+        let lens: Vec<u64> = table
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+            .collect();
+        let body = lens[..n - 1]
+            .iter()
+            .try_fold(0u64, |a, l| a.checked_add(*l))
+            .ok_or_else(invalid)?;
+        let size = f.metadata()?.len();
+        if body > size {
+            return Err(invalid());
+        }
+        let mut b = Vec::with_capacity(8 + table.len() + body as usize);
+        b.extend_from_slice(&head);
+        b.extend_from_slice(&table);
+        f.take(body).read_to_end(&mut b)?;
+        Ok(b)
+    }
+
+    /// Decode a cache file; with `tree`, check its inputs against the tree
+    /// meanwhile.
+    fn load_sections(file: &Path, tree: Option<&Path>) -> Result<(KernelIndex, Option<fresh::Changes>)> {
+        let t = std::time::Instant::now();
+        let b = Self::read_without_records(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
+        let t1 = t.elapsed();
+        let bad = |e: String| Error::Cache(file.to_path_buf(), e);
+        let mut secs = Self::sections(file, &b)?;
+        // The records (the last section) are not read here.
+        let n = u32::from_le_bytes(b[4..8].try_into().unwrap_or_default()) as usize;
+        if secs.len() == n {
+            secs.pop();
         }
         let de = |e: bincode::Error| bad(e.to_string());
-        let ((head, diags), (maps, chunks)) = rayon::join(
+        // The stamps first: the check runs beside the decoding.
+        let inputs: fresh::Inputs = bincode::deserialize(secs[3]).map_err(de)?;
+        let (changes, ((head, diags), (maps, chunks))) = rayon::join(
             || {
-                rayon::join(
-                    || bincode::deserialize::<(String, String)>(secs[0]).map_err(de),
-                    || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
-                )
+                let t = std::time::Instant::now();
+                let c = tree.map(|tr| inputs.changes(tr));
+                if std::env::var_os("KFIT_TIMING").is_some() {
+                    eprintln!(
+                        "check: {} files, {} directories stat'ed in {:?}",
+                        inputs.files.len(),
+                        inputs.dirs.len(),
+                        t.elapsed()
+                    );
+                }
+                c
             },
             || {
                 rayon::join(
-                    || bincode::deserialize::<StoredMaps>(secs[2]).map_err(de),
                     || {
-                        secs[3..]
-                            .par_iter()
-                            .map(|s| bincode::deserialize::<Vec<Module>>(s).map_err(de))
-                            .collect::<Result<Vec<Vec<Module>>>>()
+                        rayon::join(
+                            || bincode::deserialize::<(String, String)>(secs[0]).map_err(de),
+                            || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
+                        )
+                    },
+                    || {
+                        rayon::join(
+                            || bincode::deserialize::<StoredMaps>(secs[2]).map_err(de),
+                            || {
+                                secs[FIRST_MODULES.min(secs.len())..]
+                                    .par_iter()
+                                    .map(|s| bincode::deserialize::<Vec<Module>>(s).map_err(de))
+                                    .collect::<Result<Vec<Vec<Module>>>>()
+                            },
+                        )
                     },
                 )
             },
@@ -927,6 +1296,11 @@ impl KernelIndex {
             version,
             modules,
             diags: diags?,
+            inputs,
+            records: None,
+            unreadable: Vec::new(),
+            rescanned: 0,
+            notes: Vec::new(),
             maps: std::sync::OnceLock::from(Maps {
                 by_name: maps.by_name,
                 by_path: maps.by_path,
@@ -935,9 +1309,9 @@ impl KernelIndex {
             }),
         };
         if std::env::var_os("KFIT_TIMING").is_some() {
-            eprintln!("load: read {t1:?}, decode {:?}", t2 - t1);
+            eprintln!("load: read {t1:?}, decode and check {:?}", t2 - t1);
         }
-        Ok(idx)
+        Ok((idx, changes))
     }
 
     /// Write the index to a file (atomically), in the layout [`Self::load`] reads.
@@ -954,14 +1328,17 @@ impl KernelIndex {
             by_driver: m.by_driver.clone(),
             by_prefix: m.by_prefix.clone(),
         };
+        let empty = Records::default();
         let mut secs = vec![
             enc(bincode::serialize(&(&self.tree, &self.version)))?,
             enc(bincode::serialize(&self.diags))?,
             enc(bincode::serialize(&maps))?,
+            enc(bincode::serialize(&self.inputs))?,
         ];
         for c in self.modules.chunks(CHUNK) {
             secs.push(enc(bincode::serialize(c))?);
         }
+        secs.push(enc(bincode::serialize(self.records.as_ref().unwrap_or(&empty)))?);
         let mut b = Vec::with_capacity(8 + 8 * secs.len() + secs.iter().map(Vec::len).sum::<usize>());
         b.extend_from_slice(&FORMAT.to_le_bytes());
         b.extend_from_slice(&(secs.len() as u32).to_le_bytes());
@@ -972,8 +1349,14 @@ impl KernelIndex {
             b.extend_from_slice(s);
         }
         let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, b).map_err(|e| Error::Io(tmp.clone(), e))?;
-        std::fs::rename(&tmp, file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
+        std::fs::write(&tmp, b).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::Io(tmp.clone(), e)
+        })?;
+        std::fs::rename(&tmp, file).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::Io(file.to_path_buf(), e)
+        })?;
         Ok(())
     }
 

@@ -456,6 +456,10 @@ fn parse_directive(l: &[u8]) -> Option<Dir> {
 #[derive(Default)]
 pub struct Global {
     pub map: FxMap<String, Arc<Def>>,
+    /// Every header read (the index's inputs).
+    pub files: Vec<PathBuf>,
+    /// Headers that could not be read (other than vanished ones).
+    pub unreadable: Vec<(PathBuf, String)>,
 }
 
 /// Macros every translation unit starts with (compiler and kbuild).
@@ -518,11 +522,18 @@ impl Global {
         let mut files = Vec::new();
         collect_headers(&tree.join("arch/x86/include"), &mut files);
         collect_headers(&tree.join("include"), &mut files);
+        let unreadable = Mutex::new(Vec::new());
         let per: Vec<Vec<(String, Arc<Def>)>> = files
             .par_iter()
             .map(|f| {
-                let Ok(src) = std::fs::read(f) else {
-                    return Vec::new();
+                let src = match std::fs::read(f) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        if e.kind() != std::io::ErrorKind::NotFound {
+                            unreadable.lock().unwrap().push((f.clone(), e.to_string()));
+                        }
+                        return Vec::new();
+                    }
                 };
                 if memchr::memmem::find(&src, b"define").is_none() {
                     return Vec::new();
@@ -581,7 +592,13 @@ impl Global {
         for (n, m) in predefined() {
             map.insert(n, m);
         }
-        Global { map }
+        let mut unreadable = unreadable.into_inner().unwrap();
+        unreadable.sort();
+        Global {
+            map,
+            files,
+            unreadable,
+        }
     }
 }
 
@@ -864,6 +881,8 @@ pub struct HeaderCache {
     files: Mutex<FxMap<PathBuf, bool>>,
     /// Top-level names under include/ and arch/x86/include (for `<...>`).
     pub global_roots: std::collections::HashSet<String>,
+    /// Headers that exist but could not be read.
+    pub unreadable: Mutex<Vec<(PathBuf, String)>>,
 }
 
 impl HeaderCache {
@@ -885,6 +904,7 @@ impl HeaderCache {
             map: Mutex::default(),
             files: Mutex::default(),
             global_roots: roots,
+            unreadable: Mutex::default(),
         }
     }
 
@@ -904,7 +924,16 @@ impl HeaderCache {
         }
         // The code is dropped (memory): the rare header whose code is
         // inlined is parsed again by `Run::run`.
-        let v = std::fs::read(p).ok().map(|src| {
+        let read = std::fs::read(p);
+        if let Err(e) = &read {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                self.unreadable
+                    .lock()
+                    .unwrap()
+                    .push((p.to_path_buf(), e.to_string()));
+            }
+        }
+        let v = read.ok().map(|src| {
             let text = strip_comments(&src);
             let has_table = memchr::memmem::find(&src, b"MODULE_DEVICE_TABLE").is_some();
             if memchr::memmem::find(&src, b"enum").is_none() {
@@ -986,6 +1015,11 @@ pub struct Unit {
     pub toks: Vec<Tok>,
     /// A local header it includes has a MODULE_DEVICE_TABLE.
     pub header_table: bool,
+    /// Every file it included (the unit's inputs besides itself and the
+    /// global headers).
+    pub deps: Vec<PathBuf>,
+    /// Local include candidates that did not exist.
+    pub missing: Vec<PathBuf>,
 }
 
 struct Run<'a> {
@@ -1000,6 +1034,8 @@ struct Run<'a> {
     header_table: bool,
     /// Tables not found in a first pass (their names).
     want: Vec<String>,
+    deps: Vec<PathBuf>,
+    missing: Vec<PathBuf>,
 }
 
 /// Preprocess a C file: run its directives (descending into local includes,
@@ -1030,36 +1066,51 @@ pub fn preprocess(
         includes: includes.iter().map(PathBuf::from).collect(),
         header_table: false,
         want: want.to_vec(),
+        deps: Vec::new(),
+        missing: Vec::new(),
     };
     let dir = r.tu_dir.clone();
     for (n, m) in &parsed.enums {
         r.local.define(n, 0, Some(m.clone()));
     }
     let toks = r.run(&parsed, Some(pre), &dir, None, 0, true);
+    for v in [&mut r.deps, &mut r.missing] {
+        v.sort_unstable();
+        v.dedup();
+    }
     Unit {
         local: r.local,
         toks,
         header_table: r.header_table,
+        deps: r.deps,
+        missing: r.missing,
     }
 }
 
 impl Run<'_> {
-    fn resolve(&self, dir: &Path, quoted: bool, path: &str) -> Option<PathBuf> {
+    /// The file an `#include` names, or the candidates tried next to the
+    /// including file for a quoted include (a file created there later
+    /// changes what the unit sees; new files in `-I` directories that
+    /// would shadow a header are not tracked).
+    fn resolve(&self, dir: &Path, quoted: bool, path: &str) -> Result<PathBuf, Vec<PathBuf>> {
+        let mut tried = Vec::new();
         if quoted {
-            let cands = [dir.join(path), self.tu_dir.join(path)];
-            if let Some(p) = cands.into_iter().find(|p| self.cache.is_file(p)) {
-                return Some(p);
+            for p in [dir.join(path), self.tu_dir.join(path)] {
+                if self.cache.is_file(&p) {
+                    return Ok(p);
+                }
+                tried.push(p);
             }
         }
         for i in &self.includes {
             let c = i.join(path);
             if self.cache.is_file(&c) {
-                return Some(c);
+                return Ok(c);
             }
         }
         let first = path.split('/').next().unwrap_or("");
         if self.cache.global_roots.contains(first) {
-            return None;
+            return Err(tried);
         }
         // <foo.h> from a driver's own -I directory: look up the ancestors.
         let mut a = Some(self.tu_dir.as_path());
@@ -1070,12 +1121,12 @@ impl Run<'_> {
             }
             for c in [d.join(path), d.join("include").join(path)] {
                 if self.cache.is_file(&c) {
-                    return Some(c);
+                    return Ok(c);
                 }
             }
             a = d.parent();
         }
-        None
+        Err(tried)
     }
 
     /// Run one file's directives; return its active code tokens. With
@@ -1126,7 +1177,14 @@ impl Run<'_> {
                     if depth > 12 {
                         continue;
                     }
-                    let Some(hp) = self.resolve(dir, *quoted, path).or_else(|| {
+                    let found = match self.resolve(dir, *quoted, path) {
+                        Ok(p) => Some(p),
+                        Err(tried) => {
+                            self.missing.extend(tried);
+                            None
+                        }
+                    };
+                    let Some(hp) = found.or_else(|| {
                         // Full pass: a global header defining a wanted table
                         // (include/linux/input/elan-i2c-ids.h).
                         if *quoted || self.want.is_empty() {
@@ -1141,6 +1199,7 @@ impl Run<'_> {
                     }) else {
                         continue;
                     };
+                    self.deps.push(hp.clone());
                     let Some(h) = self.cache.get(&hp) else { continue };
                     let hdir = hp.parent().unwrap_or(dir).to_path_buf();
                     self.header_table |= h.has_table;

@@ -363,4 +363,16 @@ mod tests {
             )]
         );
     }
+
+    proptest::proptest! {
+        /// Any text: no panic, every reference names a line of the text.
+        #[test]
+        fn never_panics(text in "(ifdef CONFIG_[A-C]\n|ifeq \\(\\$\\(CONFIG_[A-C]\\),[ym]?\\)\n|else\n|endif\n|obj-\\$\\(CONFIG_[A-C]\\) \\+= [a-z./]{1,6}\n|[a-z-]{1,5} [:+?]?= [a-z.$() -]{0,12}\\\\?\n|[\\PC]{0,10}\n){0,12}") {
+            let (refs, _) = scan("d", "d/Makefile", &text);
+            let lines = text.lines().count() as u32;
+            for (_, r) in refs {
+                proptest::prop_assert!(r.line >= 1 && r.line <= lines.max(1));
+            }
+        }
+    }
 }

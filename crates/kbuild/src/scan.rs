@@ -7,13 +7,19 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// What one source file contributes.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     /// (alias pattern, line of the table)
     pub aliases: Vec<(String, u32)>,
     pub driver_names: Vec<String>,
     pub firmware: Vec<String>,
     pub diags: Vec<String>,
+    /// Files it includes (absolute), whatever pass read them.
+    #[serde(skip)]
+    pub deps: Vec<std::path::PathBuf>,
+    /// Local include candidates that did not exist.
+    #[serde(skip)]
+    pub missing: Vec<std::path::PathBuf>,
 }
 
 /// Cheap pre-filter: does the file contain anything we extract?
@@ -223,6 +229,12 @@ pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str, includes: &[
             }
         }
         facts.diags.extend(f2.diags);
+        facts.deps.extend(f2.deps);
+        facts.missing.extend(f2.missing);
+        for v in [&mut facts.deps, &mut facts.missing] {
+            v.sort_unstable();
+            v.dedup();
+        }
     }
     facts
 }
@@ -242,7 +254,9 @@ fn scan_pass(
     let full = !want.is_empty();
     let want: Vec<String> = want.iter().filter(|w| !w.is_empty()).cloned().collect();
     let mut missing = Vec::new();
-    let unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, includes, full, &want);
+    let mut unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, includes, full, &want);
+    facts.deps.append(&mut unit.deps);
+    facts.missing.append(&mut unit.missing);
     let mut extra: crate::cpp::MacroMap = ctx.enums.clone();
     enum_consts(&unit.toks, &mut extra);
     let mut strs = crate::cpp::MacroMap::default();

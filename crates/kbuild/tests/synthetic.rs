@@ -390,3 +390,49 @@ fn cache_roundtrip() {
         .is_empty());
     let _ = Path::new("");
 }
+
+#[test]
+fn a_cache_that_cannot_be_written_is_a_note() {
+    let t = tree(
+        "cache-ro",
+        &[
+            ("drivers/Makefile", "obj-$(CONFIG_DEMO) += demo.o\n"),
+            ("drivers/demo.c", DRV_C),
+            ("drivers/local.h", ""),
+        ],
+    );
+    // A regular file where the cache directory should be.
+    let cache = t.0.join("not-a-dir");
+    std::fs::write(&cache, "").unwrap();
+    let i = KernelIndex::load_or_build(&t.0, &cache).unwrap();
+    assert!(i.module("demo").is_some());
+    assert_eq!(i.notes.len(), 1, "{:?}", i.notes);
+    assert!(i.notes[0].contains("not cached"), "{:?}", i.notes);
+}
+
+#[test]
+fn an_edited_source_is_rescanned_alone() {
+    let t = tree(
+        "incremental",
+        &[
+            (
+                "drivers/Makefile",
+                "obj-$(CONFIG_DEMO) += demo.o\nobj-$(CONFIG_OTHER) += other.o\n",
+            ),
+            ("drivers/demo.c", DRV_C),
+            ("drivers/other.c", "MODULE_ALIAS(\"other:a\");\n"),
+            ("drivers/local.h", ""),
+        ],
+    );
+    let cache = t.0.join("cache");
+    let a = KernelIndex::load_or_build(&t.0, &cache).unwrap();
+    assert_eq!(a.rescanned, 2);
+    assert_eq!(KernelIndex::load_or_build(&t.0, &cache).unwrap().rescanned, 0);
+    // A longer file (the size changes whatever the mtime granularity).
+    std::fs::write(t.0.join("drivers/other.c"), "MODULE_ALIAS(\"other:b\");\n\n").unwrap();
+    let b = KernelIndex::load_or_build(&t.0, &cache).unwrap();
+    assert_eq!(b.rescanned, 1);
+    let o = b.module("other").unwrap();
+    assert_eq!(o.aliases.len(), 1);
+    assert_eq!(o.aliases[0].pattern, "other:b");
+}

@@ -182,8 +182,9 @@ use preprocess::{Preprocessor, ProbeCache, ShellRunner};
 pub struct LoadOptions {
     /// `ARCH` (default `x86`); `SRCARCH` is derived (`x86_64`/`i386` → `x86`).
     pub arch: String,
-    /// C compiler command for the probes (default `cc`). A command whose
-    /// name contains `clang` selects the LLVM toolchain like `make LLVM=1`.
+    /// C compiler command for the probes (default: what `make` uses, see
+    /// [`make_cc`]: `gcc`). A command whose name contains `clang` selects
+    /// the LLVM toolchain like `make LLVM=1`.
     pub cc: String,
     /// Linker; default `ld`, or `ld.lld` for clang.
     pub ld: Option<String>,
@@ -213,7 +214,7 @@ impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             arch: "x86".into(),
-            cc: "cc".into(),
+            cc: make_cc(false).into(),
             ld: None,
             kernelversion: None,
             probe_cache_dir: default_cache_dir().map(|d| d.join("probes")),
@@ -223,6 +224,20 @@ impl Default for LoadOptions {
             kconfig: "Kconfig".into(),
             allow_shell: true,
         }
+    }
+}
+
+/// The compiler the top Makefile uses when none is given: `gcc`
+/// (`CC = $(CROSS_COMPILE)gcc`), or `clang` with `LLVM=1`
+/// (`ifneq ($(LLVM),) CC = $(LLVM_PREFIX)clang$(LLVM_SUFFIX)`), Makefile
+/// lines 468-478 in 6.12. Its `--version` line is `CC_VERSION_TEXT`, so
+/// only this default makes the written config byte-identical to what
+/// `make olddefconfig` writes.
+pub fn make_cc(llvm: bool) -> &'static str {
+    if llvm {
+        "clang"
+    } else {
+        "gcc"
     }
 }
 

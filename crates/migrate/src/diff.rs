@@ -29,7 +29,8 @@ pub enum Change {
 pub struct Entry {
     /// Name without `CONFIG_`.
     pub name: String,
-    /// Old value (`n` for `is not set`), absent when not in the old config.
+    /// Old value as written (`n` for `is not set`, strings quoted),
+    /// absent when not in the old config.
     pub old: Option<String>,
     /// New value.
     pub new: Option<String>,
@@ -137,8 +138,8 @@ pub fn diff(old: &str, new: &str, trees: &[&Kconfig]) -> ConfigDiff {
                 path,
                 Entry {
                     name,
-                    old: o.map(unquote),
-                    new: n.map(unquote),
+                    old: o,
+                    new: n,
                     change,
                 },
             )
@@ -163,13 +164,6 @@ pub fn diff(old: &str, new: &str, trees: &[&Kconfig]) -> ConfigDiff {
         out.groups[g].entries.push(e);
     }
     out
-}
-
-fn unquote(v: String) -> String {
-    match v.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
-        Some(x) => x.to_string(),
-        None => v,
-    }
 }
 
 #[cfg(test)]

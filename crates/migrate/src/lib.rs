@@ -200,12 +200,13 @@ pub struct DeviceMigration {
 }
 
 /// A symbol the machine needs on the new tree that the migrated config
-/// did not have.
+/// did not have, or that the old tree did not define.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewlyRequired {
     /// Symbol.
     pub symbol: String,
-    /// Value after migration, before the fit.
+    /// Value after migration, before the fit (the same as `after` for a
+    /// new symbol the migrated config already had on).
     pub before: String,
     /// Value after the fit.
     pub after: String,
@@ -229,6 +230,17 @@ pub struct MachineMigration {
     pub newly_required: Vec<NewlyRequired>,
 }
 
+/// Timings in milliseconds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// Both trees' Kconfig models, Makefile references and indexes.
+    pub load_ms: u128,
+    /// Successors, the new config, the classification.
+    pub migrate_ms: u128,
+    /// The fits on both trees (with machines).
+    pub machine_ms: u128,
+}
+
 /// The result of [`migrate`].
 #[derive(Debug, Clone, Serialize)]
 pub struct Migration {
@@ -245,6 +257,9 @@ pub struct Migration {
     pub machine: Option<MachineMigration>,
     /// Warnings (config lines, listings).
     pub warnings: Vec<String>,
+    /// Milliseconds: loading both trees (Kconfig, Makefiles, index, side
+    /// by side), the config migration, the fits of the machines.
+    pub timings: Timings,
     /// The new `.config`.
     #[serde(skip)]
     pub config: String,
@@ -271,6 +286,7 @@ fn read(p: &Path) -> Result<String, Error> {
 pub fn migrate(opts: &MigrateOptions) -> Result<Migration, Error> {
     let old_text = read(&opts.config)?;
     let cfg_name = opts.config.display().to_string();
+    let t = std::time::Instant::now();
     // Both trees' Kconfig models, Makefile references and indexes are
     // independent: load them side by side.
     let (old_kc, new_kc, old_refs, new_refs, old_idx, new_idx) = std::thread::scope(|s| {
@@ -287,6 +303,8 @@ pub fn migrate(opts: &MigrateOptions) -> Result<Migration, Error> {
     let mut warnings: Vec<String> = w.iter().map(|w| format!("old config: {w}")).collect();
     let mut new_kc = new_kc?;
     let (old_idx, new_idx) = (old_idx?, new_idx?);
+    let load_ms = t.elapsed().as_millis();
+    let t = std::time::Instant::now();
     let mut m = migrate_loaded(
         &Loaded {
             old_kc: &old_kc,
@@ -300,8 +318,12 @@ pub fn migrate(opts: &MigrateOptions) -> Result<Migration, Error> {
     );
     warnings.append(&mut m.warnings);
     m.warnings = warnings;
+    m.timings.load_ms = load_ms;
+    m.timings.migrate_ms = t.elapsed().as_millis();
     if !opts.machines.is_empty() {
+        let t = std::time::Instant::now();
         machine_migration(opts, &old_kc, &old_idx, &new_idx, &mut m)?;
+        m.timings.machine_ms = t.elapsed().as_millis();
     }
     Ok(m)
 }
@@ -479,6 +501,7 @@ pub fn migrate_loaded(l: &Loaded, new_kc: &mut Kconfig) -> Migration {
         symbols,
         machine: None,
         warnings,
+        timings: Timings::default(),
         config: new_kc.write_config(),
     }
 }
@@ -602,6 +625,8 @@ struct RemovedCtx<'a> {
     new_by_word: HashMap<&'a str, Vec<&'a str>>,
     /// File name → tree-relative sources of the new index (built lazily).
     new_files: Option<HashMap<String, Vec<String>>>,
+    /// Symbol → old modules whose own Makefile line names it alone (lazily).
+    old_modules: Option<HashMap<String, Vec<usize>>>,
 }
 
 impl<'a> RemovedCtx<'a> {
@@ -611,6 +636,7 @@ impl<'a> RemovedCtx<'a> {
             new_kc,
             new_by_word: l.new_refs.by_word(),
             new_files: None,
+            old_modules: None,
         }
     }
 
@@ -643,11 +669,29 @@ impl<'a> RemovedCtx<'a> {
             }
         }
         // Modules built under it that the Makefile scan keys differently.
-        if let Some(idx) = self.l.old_idx {
-            for m in &idx.modules {
-                if m.symbols[..m.own].iter().any(|g| g == &[name.to_string()]) {
-                    words.entry(m.path.clone()).or_insert_with(|| m.makefile.clone());
+        let idx = self.l.old_idx;
+        let by_symbol = self.old_modules.get_or_insert_with(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, md) in idx
+                .map(|x| x.modules.as_slice())
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                for g in &md.symbols[..md.own] {
+                    if let [one] = g.as_slice() {
+                        m.entry(one.clone()).or_default().push(i);
+                    }
                 }
+            }
+            m
+        });
+        if let (Some(idx), Some(v)) = (idx, by_symbol.get(name)) {
+            for &i in v {
+                let md = &idx.modules[i];
+                words
+                    .entry(md.path.clone())
+                    .or_insert_with(|| md.makefile.clone());
             }
         }
         let total = words.len();
@@ -889,6 +933,48 @@ fn machine_migration(
             new_symbol: old_kc.lookup(sym).is_none_or(|id| !defined(old_kc, id)),
             needed_by,
         });
+    }
+    // Requirements the old tree could not even express (a new core or
+    // glue module, a new bus layer), also when the migrated config already
+    // has them on.
+    let kc_new = new_fit.kconfig.as_deref();
+    for mr in &new_fit.machines {
+        for d in &mr.devices {
+            for md in &d.modules {
+                for s in &md.symbols {
+                    let new_only = s
+                        .any_of
+                        .iter()
+                        .all(|a| old_kc.lookup(a).is_none_or(|id| !defined(old_kc, id)));
+                    let Some(sym) = s.on.as_ref().or(s.any_of.first()) else {
+                        continue;
+                    };
+                    if !new_only {
+                        continue;
+                    }
+                    let t = format!("{} ({})", d.label, md.module);
+                    match newly_required.iter_mut().find(|n| &n.symbol == sym) {
+                        Some(n) => {
+                            if !n.needed_by.contains(&t) {
+                                n.needed_by.push(t);
+                            }
+                        }
+                        None => {
+                            let v = kc_new
+                                .and_then(|k| k.lookup(sym).map(|id| k.string_value(id)))
+                                .unwrap_or_default();
+                            newly_required.push(NewlyRequired {
+                                symbol: sym.clone(),
+                                before: v.clone(),
+                                after: v,
+                                new_symbol: true,
+                                needed_by: vec![t],
+                            });
+                        }
+                    }
+                }
+            }
+        }
     }
     m.config = new_fit.config.clone();
     m.machine = Some(MachineMigration {

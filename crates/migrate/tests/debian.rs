@@ -271,6 +271,40 @@ fn debian_61_config_to_612() {
     // The report serialises.
     let j = serde_json::to_value(&m).unwrap();
     assert_eq!(j["summary"]["vanished_set"], vanished.len());
+    // Every vanished symbol's verdict, for review when the rules change.
+    let lines: Vec<String> = m
+        .symbols
+        .iter()
+        .filter_map(|s| match &s.status {
+            Status::Renamed {
+                to,
+                merged,
+                evidence,
+                carried,
+                ..
+            } => Some(format!(
+                "{}={} {} {to} {:?} carried={}",
+                s.name,
+                s.old,
+                if *merged { "merged into" } else { "->" },
+                evidence.iter().map(|e| e.kind).collect::<Vec<_>>(),
+                carried.as_deref().unwrap_or("-")
+            )),
+            Status::Removed { internal, built, .. } => Some(format!(
+                "{}={} removed{}: {}",
+                s.name,
+                s.old,
+                if *internal { " (internal)" } else { "" },
+                built
+                    .iter()
+                    .map(|b| format!("{} -> {}", b.what, b.now))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            _ => None,
+        })
+        .collect();
+    insta::assert_snapshot!("debian_61_to_612_vanished", lines.join("\n"));
 }
 
 /// The other direction: Debian's 6.12 config carried back to 6.1.
@@ -354,6 +388,18 @@ fn q35_fit_on_61_migrated_to_612() {
     .map(|f| q35(f))
     .collect();
     let (m, b) = fit_then_migrate(listings.clone());
+    // 6.2 put HID drivers behind a new HID_SUPPORT menu symbol: the USB
+    // tablet and keyboards need it, and the report says so.
+    let mm = m.machine.as_ref().unwrap();
+    let hid = mm
+        .newly_required
+        .iter()
+        .find(|n| n.symbol == "HID_SUPPORT")
+        .unwrap();
+    assert!(
+        hid.new_symbol && hid.after == "y" && !hid.needed_by.is_empty(),
+        "{hid:?}"
+    );
     // The same check as the 6.12 fit test: a fit of the migrated config on
     // 6.12 blocks nothing and changes nothing.
     let dir = std::env::temp_dir().join(format!("kfit-migrate-q35-{}", std::process::id()));

@@ -558,7 +558,11 @@ impl Transaction {
                 out.backups.push(b);
             }
         }
-        // 3. stage every new content under a fixed name, synced
+        // 3. stage every new content under a fixed name, synced (temp files
+        //    a killed run left next to the targets go first)
+        for (t, _) in changes {
+            remove_stale_temps(&t.path);
+        }
         for (t, data) in changes {
             debug_step(&format!("stage {}", t.path.display()));
             let tmp = stage(&t.path, data, t.meta)?;
@@ -588,6 +592,23 @@ impl Transaction {
         std::fs::remove_file(&self.journal).map_err(io(&self.journal))?;
         sync_dir(parent_of(&self.journal));
         Ok(())
+    }
+}
+
+/// Remove `.<name>.*.kfit-tmp` files next to `path` (what [`stage`] makes;
+/// only a killed process leaves them).
+fn remove_stale_temps(path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    if let Ok(rd) = std::fs::read_dir(parent_of(path)) {
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with(&prefix) && n.ends_with(".kfit-tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 }
 

@@ -22,15 +22,23 @@ pub struct Common {
     /// Kernel source tree.
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub tree: Option<PathBuf>,
-    /// C compiler for Kconfig's toolchain probes (ix builds with clang).
-    #[arg(long, default_value = "cc", value_parser = crate::text_arg())]
-    pub cc: String,
+    /// C compiler for Kconfig's toolchain probes [default: what make uses,
+    /// gcc; clang with --llvm; with --ix, ix's clang + ld.lld].
+    #[arg(long, value_parser = crate::text_arg())]
+    pub cc: Option<String>,
+    /// The LLVM toolchain, like `make LLVM=1` (clang, ld.lld).
+    #[arg(long)]
+    pub llvm: bool,
     /// Index cache directory [default: ~/.cache/kfit/index].
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub cache_dir: Option<PathBuf>,
     /// Root of the live machine's filesystem (for /sys).
     #[arg(long, default_value = "/", hide = true, value_parser = crate::path_arg())]
     pub sysfs_root: PathBuf,
+    /// Go on when some files of the tree cannot be read (the index lacks
+    /// them; they are listed and the exit status is at least 1).
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Turn off every device driver of the base that no device of the
     /// machines needs (what localmodconfig does for a distro config).
     #[arg(long)]
@@ -121,7 +129,10 @@ impl Common {
 
     fn load_options(&self) -> LoadOptions {
         LoadOptions {
-            cc: self.cc.clone(),
+            cc: self
+                .cc
+                .clone()
+                .unwrap_or_else(|| kfit_kconfig::make_cc(self.llvm).to_string()),
             ..Default::default()
         }
     }
@@ -215,22 +226,66 @@ pub struct FitArgs {
     /// (compressed variants too), sum sizes, list what is missing.
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub firmware_dir: Option<PathBuf>,
-    /// Write into an ix checkout's kernel package (default: the directory of
-    /// `ix` on PATH). The base config comes from the package unless --base.
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
-    pub ix: Option<PathBuf>,
-    /// Kernel package version for --ix (6.16, 6/16, latest).
+    /// Write an ix kernel package: the ix checkout DIR, or without DIR the
+    /// checkout of the `ix` on PATH. The base config and the kernel source
+    /// come from the package (source: its ver.sh, fetched, sha256-verified
+    /// and cached), and by default a machine package is written next to it
+    /// (the stock package and the files it shares stay untouched).
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub ix: Option<Option<PathBuf>>,
+    /// Kernel package for --ix (7.1 or 7/1) [default: the newest].
     #[arg(long, value_name = "M.m", requires = "ix", value_parser = crate::text_arg())]
     pub kernel: Option<String>,
-    /// Write a new config under this name, keeping the original (--ix).
-    #[arg(long, value_name = "NAME", requires = "ix", value_parser = crate::text_arg())]
+    /// Name of the machine package (--ix) [default: from the first listing's
+    /// file name, or the host name].
+    #[arg(long, value_name = "NAME", requires = "ix", conflicts_with = "in_place", value_parser = crate::text_arg())]
     pub name: Option<String>,
+    /// Edit the stock package's own files in place (--ix), as the ix guide
+    /// does by hand; every other package sharing them is listed.
+    #[arg(long, requires = "ix")]
+    pub in_place: bool,
+    /// Fit with a --tree of another version than the package's ver.sh
+    /// (experts; the report says so on its first line).
+    #[arg(long, requires = "ix")]
+    pub allow_version_mismatch: bool,
     /// Run the printed `ix mut` command (needs ix on PATH).
     #[arg(long, requires = "ix")]
     pub apply: bool,
-    /// Show what would change in the ix tree without writing (--ix only).
+    /// Show what would change in the ix tree without writing.
     #[arg(long, requires = "ix")]
     pub dry_run: bool,
+}
+
+/// The machine package's name: --name, else from the first listing, else
+/// the host name.
+fn machine_package_name(a: &FitArgs) -> String {
+    if let Some(n) = &a.name {
+        return n.clone();
+    }
+    if let Some(l) = a.c.listings.first() {
+        return kfit_ix::machine_name(&l.to_string_lossy());
+    }
+    let host = std::fs::read_to_string(a.c.sysfs_root.join("proc/sys/kernel/hostname")).unwrap_or_default();
+    kfit_ix::machine_name(host.trim())
+}
+
+/// ix builds its kernels with clang and ld.lld (`t/0/ix.sh`: CC=clang,
+/// LD=ld.lld, LLVM tools): the probes run with them, or the fit stops.
+fn ix_toolchain(c: &Common) -> anyhow::Result<String> {
+    if let Some(cc) = &c.cc {
+        return Ok(cc.clone());
+    }
+    let on_path = |t: &str| {
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(t).is_file()))
+    };
+    let missing: Vec<&str> = ["clang", "ld.lld"].into_iter().filter(|t| !on_path(t)).collect();
+    if !missing.is_empty() {
+        bail!(
+            "ix builds its kernels with clang and ld.lld (LLVM=1), and {} not on PATH: the config's toolchain lines (CC_IS_CLANG, LD_IS_LLD, CLANG_VERSION and what depends on them) would describe another compiler. Install them (Debian: apt-get install clang lld), or pass --cc to choose the compiler the config describes",
+            missing.join(" and ") + if missing.len() > 1 { " are" } else { " is" }
+        );
+    }
+    Ok(kfit_kconfig::make_cc(true).to_string())
 }
 
 impl FitArgs {
@@ -317,6 +372,7 @@ fn run_pipeline(c: &Common, reqs: &Reqs, base: &Path) -> anyhow::Result<Fit> {
         },
         profiles: reqs.profiles.clone(),
         requirements: reqs.requirements()?,
+        allow_partial: c.allow_partial,
     };
     // Index with a progress bar when it has to be built.
     let progress = crate::out::index_progress();
@@ -339,28 +395,63 @@ pub fn run_fit(a: FitArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn fit_cmd(mut a: FitArgs) -> anyhow::Result<ExitCode> {
-    // ix: the package gives the base config and, without --tree, the source.
-    let pkg = match &a.ix {
+    // ix: the package gives the base config, the source and the toolchain.
+    let mut first_line = None;
+    let pkg = match a.ix.clone() {
         Some(dir) => {
-            let explicit = (!dir.as_os_str().is_empty()).then_some(dir.as_path());
-            let ix = kfit_ix::IxTree::find(explicit)?;
-            let version = a.kernel.clone().unwrap_or_else(|| "latest".into());
+            let ix = kfit_ix::IxTree::find(dir.as_deref())?;
+            let version = match &a.kernel {
+                Some(v) => v.clone(),
+                None => ix.newest_version()?,
+            };
             let pkg = ix.kernel_package(&version)?;
+            let ver = pkg.ver_sh()?.clone();
+            if !a.in_place {
+                a.name = Some(machine_package_name(&a));
+            }
             if a.base.is_none() {
                 a.base = Some(pkg.base_config_path(a.name.as_deref())?);
             }
-            if a.c.tree.is_none() {
-                let choice = match kfit_ix::debian_source_tarball(&pkg.version) {
-                    Some(t) => kfit_ix::SourceChoice::Tarball(t),
-                    None => kfit_ix::SourceChoice::VerSh,
-                };
-                let _spin = crate::out::Spinner::new(format!("fetching and unpacking Linux {}", pkg.version));
-                a.c.tree = Some(kfit_ix::source_tree(&pkg, &choice, None)?);
+            match &a.c.tree {
+                Some(t) => {
+                    let found = kfit_kconfig::kernel_version(t)
+                        .with_context(|| format!("{}: not a kernel source tree", t.display()))?;
+                    if !kfit_ix::same_version(&found, &ver.version) {
+                        if !a.allow_version_mismatch {
+                            return Err(kfit_ix::IxError::VersionMismatch {
+                                package: pkg.pkg_path.clone(),
+                                wanted: ver.version.clone(),
+                                tree: t.clone(),
+                                found,
+                            }
+                            .into());
+                        }
+                        first_line = Some(format!(
+                            "warning: --allow-version-mismatch: {} builds Linux {} (ver.sh) but is fitted on the source of Linux {found} ({})",
+                            pkg.pkg_path,
+                            ver.version,
+                            t.display()
+                        ));
+                    }
+                }
+                None => {
+                    eprintln!(
+                        "kfit: source of Linux {} from {} (sha256 verified, cached)",
+                        ver.version, ver.url
+                    );
+                    let _spin =
+                        crate::out::Spinner::new(format!("fetching and unpacking Linux {}", ver.version));
+                    a.c.tree = Some(kfit_ix::source_tree(&pkg, &kfit_ix::SourceChoice::VerSh, None)?);
+                }
             }
+            a.c.cc = Some(ix_toolchain(&a.c)?);
             Some(pkg)
         }
         None => None,
     };
+    if let Some(l) = &first_line {
+        writeln!(std::io::stdout().lock(), "{l}")?;
+    }
     let Some(base) = a.base.clone() else {
         bail!("--base CONFIG is required (the config to start from), or --ix with --kernel");
     };
@@ -376,8 +467,9 @@ fn fit_cmd(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     // are (it becomes CONFIG_EXTRA_FIRMWARE_DIR); a missing file stays
     // listed so the build fails loudly, and the report names it. Without
     // --firmware-dir the base's value is kept and the list is only printed
-    // (ix's template sets both from its own linux-firmware package).
-    if let (Some(dir), false) = (a.firmware_dir.as_deref(), fw.names.is_empty()) {
+    // With --ix never: ix's template owns both (t/1/ix.sh's kconfig_flags)
+    // and the names go into the package's firmware list.
+    if let (Some(dir), false, None) = (a.firmware_dir.as_deref(), fw.names.is_empty(), &pkg) {
         kfit_fit::set_extra_firmware(&mut fit, &fw.names, Some(dir));
     }
     // Every file is written before anything is printed: a closed stdout
@@ -388,26 +480,11 @@ fn fit_cmd(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
     if let Some(pkg) = &pkg {
-        let opts = kfit_ix::WriteOptions {
-            new_name: a.name.clone(),
-            backup: true,
-            dry_run: a.dry_run,
-        };
-        let rep = kfit_ix::write_package(pkg, &fit.config, &fw.names, &opts)?;
-        write!(o, "{}", rep.diff)?;
-        for n in &rep.notes {
-            writeln!(o, "note: {n}")?;
-        }
-        for b in &rep.backups {
-            writeln!(o, "backup: {}", b.display())?;
-        }
-        if rep.is_unchanged() {
-            writeln!(o, "ix package {}: nothing changed", pkg.pkg_path)?;
-        }
-        let cmd = kfit_ix::mut_command(pkg, a.name.as_deref());
-        writeln!(o, "next: {}", kfit_ix::command_line(&cmd))?;
-        if a.apply && !a.dry_run {
-            kfit_ix::apply(&cmd)?;
+        // with --json, stdout is the JSON document: the ix lines go to stderr
+        if a.json {
+            write_ix(&mut std::io::stderr().lock(), &a, pkg, &fit.config, &fw.names)?;
+        } else {
+            write_ix(&mut o, &a, pkg, &fit.config, &fw.names)?;
         }
     }
     if a.json {
@@ -433,10 +510,14 @@ fn fit_cmd(mut a: FitArgs) -> anyhow::Result<ExitCode> {
             None => writeln!(o, "(no -o OUT given: nothing written)")?,
         }
     }
+    for u in &fit.unreadable {
+        eprintln!("warning: could not read {u} (the index lacks it)");
+    }
     o.flush()?;
     let code = if fit.summary.blocked > 0
         || fit.summary.loaded_blocked > 0
         || fit.summary.requirements_blocked > 0
+        || !fit.unreadable.is_empty()
     {
         ExitCode::from(1)
     } else {
@@ -457,6 +538,93 @@ const GROUPS: [(Verdict, &str); 6] = [
     (Verdict::Unidentified, "no IDs to tell the driver"),
     (Verdict::NoDriverNeeded, "needs no driver"),
 ];
+
+/// Write the ix package (machine package by default) and print what changed.
+fn write_ix(
+    o: &mut dyn Write,
+    a: &FitArgs,
+    pkg: &kfit_ix::KernelPackage,
+    config: &str,
+    fw: &[String],
+) -> anyhow::Result<()> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let backups = kfit_util::cache_dir(None).join("backups");
+    let opts = kfit_ix::WriteOptions {
+        new_name: a.name.clone(),
+        backup_dir: Some(backups.join(format!("{stamp}-{}", std::process::id()))),
+        dry_run: a.dry_run,
+    };
+    let rep = kfit_ix::write_package(pkg, config, fw, &opts)?;
+    for r in &rep.recovered {
+        writeln!(o, "repaired: {r}")?;
+    }
+    write!(o, "{}", rep.diff)?;
+    for n in &rep.notes {
+        writeln!(o, "note: {n}")?;
+    }
+    let rel = |p: &Path| p.strip_prefix(&pkg.ix_root).unwrap_or(p).display().to_string();
+    let verb = if a.dry_run { "would write" } else { "wrote" };
+    let what = if rep.machine_package {
+        format!(
+            "machine package {} (next to {}, which is untouched)",
+            rep.package_path, pkg.pkg_path
+        )
+    } else {
+        format!("package {} in place", rep.package_path)
+    };
+    if rep.is_unchanged() {
+        writeln!(o, "ix {what}: nothing changed")?;
+    } else {
+        writeln!(
+            o,
+            "ix {what}: {verb} {}",
+            rep.changed.iter().map(|p| rel(p)).collect::<Vec<_>>().join(", ")
+        )?;
+    }
+    let d = &rep.config_delta;
+    writeln!(
+o,
+        "  config {}: {} symbols differ from {} ({} new, {} gone, {} changed); firmware list: {} added, {} removed",
+        rel(&rep.config_path),
+        d.total(),
+        if rep.created.contains(&rep.config_path) { rel(&pkg.config) } else { "the file that was there".into() },
+        d.added,
+        d.removed,
+        d.changed,
+        rep.firmware_added,
+        rep.firmware_removed
+    )?;
+    let shared = !(rep.shared.config.is_empty() && rep.shared.firmware.is_empty());
+    if !rep.machine_package && shared {
+        writeln!(
+            o,
+            "  in place: these packages share what changed: {}",
+            rep.shared
+                .config
+                .iter()
+                .chain(&rep.shared.firmware)
+                .cloned()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
+    if let Some(b) = rep.backups.first() {
+        let dir = opts.backup_dir.as_deref().unwrap_or(b);
+        writeln!(o, "backup of the replaced files: {}", dir.display())?;
+    }
+    let cmd = kfit_ix::mut_command(pkg, a.name.as_deref());
+    writeln!(o, "next: {}", kfit_ix::command_line(&cmd))?;
+    if a.apply && !a.dry_run {
+        kfit_ix::apply(&cmd)?;
+    }
+    let _ = kfit_util::prune(&backups, 20, |_| true);
+    Ok(())
+}
 
 fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result<()> {
     use crate::out::escape;
@@ -865,8 +1033,20 @@ fn audit_cmd(a: AuditArgs) -> anyhow::Result<ExitCode> {
 fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let tree = tree_of(&a.c)?;
     let progress = crate::out::index_progress();
-    let idx = kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), progress.as_deref())
-        .with_context(|| format!("indexing {}", tree.display()))?;
+    let idx = kfit_kbuild::allow_partial(
+        kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), progress.as_deref()),
+        a.c.allow_partial,
+    )
+    .with_context(|| format!("indexing {}", tree.display()))?;
+    for (f, e) in &idx.unreadable {
+        eprintln!(
+            "warning: could not read {}: {e} (the index lacks it)",
+            crate::out::escape(f)
+        );
+    }
+    for n in &idx.notes {
+        eprintln!("warning: {}", crate::out::escape(n));
+    }
     let (findings, total, warnings) = kfit_fit::audit(
         &tree,
         &a.config,
@@ -915,7 +1095,7 @@ fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     o.flush()?;
-    Ok(if findings.is_empty() {
+    Ok(if findings.is_empty() && idx.unreadable.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -923,37 +1103,53 @@ fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_menuconfig(a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
-    // The seed guide's review step: copy the config into the tree's build
-    // dir and run menuconfig in ix's ephemeral realm.
+    // ix's review step as its guide gives it today, in a build directory
+    // under the cache (O=): the kernel tree is never written.
     if !a.config.is_file() {
-        bail!("menuconfig: {}: no such config file", a.config.display());
+        bail!("{}: no such config file", a.config.display());
     }
-    if !a.tree.join("Kconfig").is_file() {
+    if !a.tree.join("Kconfig").is_file() || !a.tree.join("Makefile").is_file() {
         bail!(
-            "menuconfig: {}: not a kernel source tree (no Kconfig)",
+            "{}: not a kernel source tree (no Makefile and Kconfig)",
             a.tree.display()
         );
     }
-    let cmd = format!(
-        "cp {} {}/.config && cd {} && ix run set/menuconfig -- make HOSTCC=cc menuconfig",
-        a.config.display(),
-        a.tree.display(),
-        a.tree.display()
+    let key = format!(
+        "{}",
+        a.config
+            .canonicalize()
+            .unwrap_or_else(|_| a.config.clone())
+            .display()
     );
+    let h = key.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
+    let work = kfit_util::cache_dir(None)
+        .join("menuconfig")
+        .join(format!("{h:016x}"));
     if !a.run {
         let mut o = std::io::stdout().lock();
-        writeln!(o, "{cmd}")?;
+        write!(o, "{}", kfit_ix::menuconfig_script(&a.config, &a.tree, &work))?;
         o.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(&cmd)
-        .status()
-        .context("running menuconfig")?;
-    Ok(if status.success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    let text =
+        std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
+    let reviewed = kfit_ix::run_menuconfig(&text, &a.tree, &work)?;
+    let w = kfit_util::write_atomic(
+        &a.config,
+        reviewed.as_bytes(),
+        &kfit_util::WriteOptions::default(),
+    )?;
+    writeln!(
+        std::io::stdout().lock(),
+        "{}: {}",
+        a.config.display(),
+        if w.changed {
+            "updated from menuconfig"
+        } else {
+            "unchanged"
+        }
+    )?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -232,6 +232,20 @@ fn print_table(out: &mut impl Write, m: &Machine) -> std::io::Result<()> {
             m.loaded_modules.join(" ")
         )?;
     }
+    if !m.firmware_seen.is_empty() {
+        writeln!(out, "\nfirmware in the kernel log ({}):", m.firmware_seen.len())?;
+        for f in &m.firmware_seen {
+            writeln!(
+                out,
+                "  {:<40} {:<7} {} {}  ({})",
+                f.name,
+                if f.loaded { "loaded" } else { "failed" },
+                f.driver.as_deref().unwrap_or("-"),
+                f.device.as_deref().unwrap_or("-"),
+                f.source
+            )?;
+        }
+    }
     writeln!(out, "\n{} devices", m.devices.len())?;
     Ok(())
 }

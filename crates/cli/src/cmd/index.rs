@@ -19,6 +19,10 @@ pub struct TreeArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Use the index even when some files of the tree cannot be read
+    /// (they are listed; without it that is an error).
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 impl TreeArgs {
@@ -28,8 +32,21 @@ impl TreeArgs {
             .clone()
             .unwrap_or_else(kfit_kbuild::default_cache_dir);
         let progress = crate::out::index_progress();
-        KernelIndex::load_or_build_with(&self.tree, &cache, progress.as_deref())
-            .with_context(|| format!("indexing {}", self.tree.display()))
+        let idx = kfit_kbuild::allow_partial(
+            KernelIndex::load_or_build_with(&self.tree, &cache, progress.as_deref()),
+            self.allow_partial,
+        )
+        .with_context(|| format!("indexing {}", self.tree.display()))?;
+        for (f, e) in &idx.unreadable {
+            eprintln!(
+                "warning: could not read {}: {e} (the index lacks it)",
+                crate::out::escape(f)
+            );
+        }
+        for n in &idx.notes {
+            eprintln!("warning: {}", crate::out::escape(n));
+        }
+        Ok(idx)
     }
 }
 
@@ -73,10 +90,13 @@ pub fn run_index(a: IndexArgs) -> anyhow::Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(kfit_kbuild::default_cache_dir);
         let progress = crate::out::index_progress();
-        let idx = KernelIndex::build(&a.t.tree, progress.as_deref())
-            .with_context(|| format!("indexing {}", a.t.tree.display()))?;
-        let key = kfit_kbuild::cache_key(&a.t.tree)?;
-        idx.save(&cache.join(format!("{key}.bin")))?;
+        let idx = kfit_kbuild::allow_partial(
+            KernelIndex::rebuild_with(&a.t.tree, &cache, progress.as_deref()),
+            a.t.allow_partial,
+        )?;
+        for n in &idx.notes {
+            eprintln!("warning: {}", crate::out::escape(n));
+        }
         idx
     } else {
         a.t.load()?

@@ -15,9 +15,13 @@ pub struct TreeArgs {
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     tree: PathBuf,
     /// C compiler used for the toolchain probes ($(cc-option) etc.); a clang
-    /// compiler behaves like `make LLVM=1`.
-    #[arg(long, default_value = "cc", value_parser = crate::text_arg())]
-    cc: String,
+    /// compiler behaves like `make LLVM=1` [default: gcc, as make; clang
+    /// with --llvm].
+    #[arg(long, value_parser = crate::text_arg())]
+    cc: Option<String>,
+    /// Use the LLVM toolchain, like `make LLVM=1` (clang, ld.lld).
+    #[arg(long)]
+    llvm: bool,
     /// ARCH (SRCARCH is derived).
     #[arg(long, default_value = "x86", value_parser = crate::text_arg())]
     arch: String,
@@ -66,7 +70,10 @@ pub enum KconfigCmd {
 
 fn load_opts(t: &TreeArgs) -> LoadOptions {
     let mut opts = LoadOptions {
-        cc: t.cc.clone(),
+        cc: t
+            .cc
+            .clone()
+            .unwrap_or_else(|| kfit_kconfig::make_cc(t.llvm).to_string()),
         arch: t.arch.clone(),
         ..Default::default()
     };

@@ -89,6 +89,12 @@ pub fn run_migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
         crate::out::json(&mut o, "migrate", &m)?;
     } else {
         print_migration(&mut o, &m, a.verbose)?;
+        let t = &m.timings;
+        writeln!(
+            o,
+            "time: load {} ms, migrate {} ms, machine {} ms",
+            t.load_ms, t.migrate_ms, t.machine_ms
+        )?;
         match &a.output {
             Some(out) => writeln!(o, "wrote {}", out.display())?,
             None => writeln!(o, "(no -o NEW.config given: nothing written)")?,

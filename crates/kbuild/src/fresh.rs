@@ -1,0 +1,135 @@
+//! What an index was built from, and whether it still describes the tree.
+//!
+//! Every file the indexer read is recorded with its size and mtime (as the
+//! Kconfig model cache does for Kconfig files), and every directory it
+//! walked with its mtime: a file added, removed or replaced by a new one
+//! (`patch`, `git checkout`, an editor's rename) changes its directory's
+//! mtime. On load every stamp is checked (in parallel); what changed is
+//! re-scanned alone (see [`crate::KernelIndex::load_or_build`]).
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Size and mtime (ns since the epoch) of a file, or `None` if it is gone.
+pub(crate) fn stamp(path: &Path) -> Option<(u64, u64)> {
+    let md = std::fs::metadata(path).ok()?;
+    let mtime = md.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some((md.len(), mtime.as_nanos() as u64))
+}
+
+/// The inputs of an index, tree-relative.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Inputs {
+    /// (path, size, mtime ns) of every file read, sorted by path.
+    pub files: Vec<(String, u64, u64)>,
+    /// (path, mtime ns) of every directory walked, sorted by path (the
+    /// tree's top is `""`).
+    pub dirs: Vec<(String, u64)>,
+}
+
+/// What changed since an index was built.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Files whose size or mtime differ, or that are gone.
+    pub files: Vec<String>,
+    /// Directories whose mtime differs (an entry was added, removed or
+    /// replaced), or that are gone.
+    pub dirs: Vec<String>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.dirs.is_empty()
+    }
+}
+
+impl Inputs {
+    /// Stamp `files` and `dirs` (tree-relative) now; files that cannot be
+    /// stat'ed are left out (they were not read either).
+    pub(crate) fn stamp(tree: &Path, mut files: Vec<String>, mut dirs: Vec<String>) -> Inputs {
+        files.sort_unstable();
+        files.dedup();
+        dirs.sort_unstable();
+        dirs.dedup();
+        let files = files
+            .into_par_iter()
+            .filter_map(|f| {
+                let (size, mtime) = stamp(&tree.join(&f))?;
+                Some((f, size, mtime))
+            })
+            .collect();
+        let dirs = dirs
+            .into_par_iter()
+            .filter_map(|d| {
+                let (_, mtime) = stamp(&tree.join(&d))?;
+                Some((d, mtime))
+            })
+            .collect();
+        Inputs { files, dirs }
+    }
+
+    /// Compare every stamp with the tree (one `stat` per entry, in
+    /// parallel).
+    pub fn changes(&self, tree: &Path) -> Changes {
+        let files = self
+            .files
+            .par_iter()
+            .filter(|(f, size, mtime)| stamp(&tree.join(f)) != Some((*size, *mtime)))
+            .map(|(f, _, _)| f.clone())
+            .collect();
+        let dirs = self
+            .dirs
+            .par_iter()
+            .filter(|(d, mtime)| stamp(&tree.join(d)).map(|s| s.1) != Some(*mtime))
+            .map(|(d, _)| d.clone())
+            .collect();
+        Changes { files, dirs }
+    }
+}
+
+/// True if `path` is a global header root (`include/`, `arch/x86/include/`)
+/// or below it: the macros of every translation unit come from there, so a
+/// change there re-scans everything.
+pub(crate) fn is_global(path: &str) -> bool {
+    ["include", "arch/x86/include"]
+        .iter()
+        .any(|r| path == *r || path.strip_prefix(r).is_some_and(|rest| rest.starts_with('/')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_see_edits_additions_and_removals() {
+        let d = std::env::temp_dir().join(format!("kfit-fresh-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("a")).unwrap();
+        std::fs::write(d.join("a/x.c"), "x").unwrap();
+        std::fs::write(d.join("a/y.c"), "y").unwrap();
+        let inp = Inputs::stamp(
+            &d,
+            vec!["a/x.c".into(), "a/y.c".into(), "a/gone.c".into()],
+            vec!["a".into()],
+        );
+        assert_eq!(inp.files.len(), 2);
+        assert!(inp.changes(&d).is_empty());
+        // Give the directory a different mtime for sure.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(d.join("a/x.c"), "longer").unwrap();
+        std::fs::remove_file(d.join("a/y.c")).unwrap();
+        let c = inp.changes(&d);
+        assert_eq!(c.files, ["a/x.c", "a/y.c"]);
+        assert_eq!(c.dirs, ["a"]);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn global_roots() {
+        assert!(is_global("include/linux/pci.h"));
+        assert!(is_global("arch/x86/include"));
+        assert!(!is_global("includes/x.h"));
+        assert!(!is_global("drivers/include/x.h"));
+    }
+}
