@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub mod requirements;
+pub mod system;
 
 /// Errors of the pipeline, each naming the input at fault.
 #[derive(Debug, thiserror::Error)]
@@ -385,7 +386,8 @@ pub struct FirmwareInput {
 /// Read one machine's listings (or the live /sys).
 pub fn read_machine(m: &MachineInput, sysfs_root: &Path) -> Result<(Machine, Vec<String>), Error> {
     if m.listings.is_empty() {
-        let machine = kfit_hw::read_sysfs(sysfs_root)?;
+        let mut machine = kfit_hw::read_sysfs(sysfs_root)?;
+        machine.system = kfit_hw::read_live_system(sysfs_root);
         return Ok((machine, Vec::new()));
     }
     let (machine, warnings) = kfit_hw::read_listings(&m.listings)?;
@@ -502,7 +504,18 @@ pub fn fit_with(
     device_goals(&resolutions, &mut goals, &mut goal_of);
     loaded_goals(&resolutions, &mut goals, &mut goal_of);
     // What the system needs beyond its devices, solved together with them.
-    let (reqs, w) = requirements::collect(opts)?;
+    let systems: Vec<(&str, &kfit_hw::System)> = resolutions
+        .iter()
+        .map(|(n, m, _)| (n.as_str(), &m.system))
+        .collect();
+    let display = resolutions.iter().any(|(_, m, _)| {
+        m.devices
+            .iter()
+            .any(|d| d.bus == kfit_hw::Bus::Pci && d.class == Some(3))
+    });
+    let (system_reqs, notes) = system::requirements(&systems, display, idx, &opts.tree, &opts.index_cache);
+    warnings.extend(notes.into_iter().map(|n| format!("system: {n}")));
+    let (reqs, w) = requirements::collect(opts, system_reqs)?;
     warnings.extend(w);
     let req_plan = requirements::Plan::new(&reqs, &mut goals);
     timings.resolve_ms = t.elapsed().as_millis();
