@@ -309,6 +309,19 @@ pub fn requirements(
             let ev = format!("{machine}{} on {} ({})", m.source, m.target, m.evidence);
             add("filesystem", fstype, &ev, table("file_system_type").get(fstype));
         }
+        // Registered on the listed machine's kernel (/proc/filesystems):
+        // built in or loaded there, so wanted here too.
+        for f in &s.filesystems {
+            if fs_seen.insert(f.name.clone()) {
+                let ev = format!("{machine}registered in {}", f.evidence);
+                add(
+                    "filesystem",
+                    &f.name,
+                    &ev,
+                    table("file_system_type").get(f.name.as_str()),
+                );
+            }
+        }
         let mut block_seen = BTreeSet::new();
         for b in &s.block {
             let ev = format!("{machine}{} ({})", b.name, b.evidence);

@@ -41,6 +41,8 @@ pub enum Format {
     Dmesg,
     /// `/proc/mounts` (`/etc/mtab`).
     ProcMounts,
+    /// `/proc/filesystems`.
+    ProcFilesystems,
     /// `mount` output.
     Mount,
     /// `findmnt` (tree, `-l`, `-r`, `-P`).
@@ -50,7 +52,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 19] = [
+    pub const ALL: [Format; 20] = [
         Format::BusyboxLspci,
         Format::Lspci,
         Format::LspciMachine,
@@ -67,6 +69,7 @@ impl Format {
         Format::DriversTxt,
         Format::Dmesg,
         Format::ProcMounts,
+        Format::ProcFilesystems,
         Format::Mount,
         Format::Findmnt,
         Format::Lsblk,
@@ -90,6 +93,7 @@ impl Format {
             Format::DriversTxt => "drivers.txt",
             Format::Dmesg => "dmesg",
             Format::ProcMounts => "/proc/mounts",
+            Format::ProcFilesystems => "/proc/filesystems",
             Format::Mount => "mount",
             Format::Findmnt => "findmnt",
             Format::Lsblk => "lsblk",
@@ -154,6 +158,9 @@ impl Format {
         use crate::parse::{lsblk, mounts};
         if mounts::proc_mounts_line(line).is_some() {
             return Some(Format::ProcMounts);
+        }
+        if line.starts_with("nodev\t") && mounts::proc_filesystems_line(line).is_some() {
+            return Some(Format::ProcFilesystems);
         }
         if mounts::mount_line(line).is_some() {
             return Some(Format::Mount);
@@ -224,6 +231,7 @@ impl Format {
             Format::DriversTxt => parse::sysfs_lists::parse_drivers(text, src),
             Format::Dmesg => parse::dmesg::parse(text, src),
             Format::ProcMounts => parse::mounts::parse_proc_mounts(text, src),
+            Format::ProcFilesystems => parse::mounts::parse_proc_filesystems(text, src),
             Format::Mount => parse::mounts::parse_mount(text, src),
             Format::Findmnt => parse::mounts::parse_findmnt(text, src),
             Format::Lsblk => parse::lsblk::parse(text, src),

@@ -39,7 +39,7 @@ pub use input::{escape, MAX_LINE, MAX_LISTING_SIZE};
 pub use machine::Machine;
 pub use model::{glob_match, Bus, Device, FirmwareEvidence};
 pub use sysfs::read_sysfs;
-pub use system::{read_live_system, BlockDev, Boot, Mount, System};
+pub use system::{read_live_system, BlockDev, Boot, FsType, Mount, System};
 
 use input::Notes;
 use std::path::PathBuf;

@@ -19,6 +19,18 @@ pub struct Mount {
     pub evidence: String,
 }
 
+/// A filesystem type the kernel of the listed machine has registered
+/// (`/proc/filesystems`): built in or loaded as a module there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FsType {
+    /// The kernel's name (`ext4`, `tmpfs`).
+    pub name: String,
+    /// `nodev`: needs no block device.
+    pub nodev: bool,
+    /// The listing line.
+    pub evidence: String,
+}
+
 /// One block device of an `lsblk` listing or `/sys/block`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockDev {
@@ -62,6 +74,9 @@ pub struct System {
     /// Mounted filesystems.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<Mount>,
+    /// Filesystem types registered (`/proc/filesystems`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filesystems: Vec<FsType>,
     /// Block devices.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub block: Vec<BlockDev>,
@@ -73,7 +88,7 @@ pub struct System {
 impl System {
     /// Nothing known.
     pub fn is_empty(&self) -> bool {
-        self.mounts.is_empty() && self.block.is_empty() && self.boot.is_none()
+        self.mounts.is_empty() && self.filesystems.is_empty() && self.block.is_empty() && self.boot.is_none()
     }
 
     /// Add another listing's facts (mounts and devices already known by
@@ -86,6 +101,11 @@ impl System {
                 .any(|x| x.target == m.target && x.fstype == m.fstype)
             {
                 self.mounts.push(m);
+            }
+        }
+        for f in o.filesystems {
+            if !self.filesystems.iter().any(|x| x.name == f.name) {
+                self.filesystems.push(f);
             }
         }
         for b in o.block {
@@ -137,7 +157,7 @@ impl System {
     }
 }
 
-/// The live machine under `root`: `/proc/mounts`, `/sys/block` (dm uuid
+/// The live machine under `root`: `/proc/mounts`, `/proc/filesystems`, `/sys/block` (dm uuid
 /// prefixes CRYPT-/LVM-, md levels, partitions) and `/sys/firmware/efi`.
 /// Unreadable parts are skipped.
 pub fn read_live_system(root: &Path) -> System {
@@ -145,6 +165,11 @@ pub fn read_live_system(root: &Path) -> System {
     let mounts = root.join("proc/mounts");
     if let Ok(text) = std::fs::read_to_string(&mounts) {
         let p = crate::parse::mounts::parse_proc_mounts(&text, &mounts.display().to_string());
+        s.merge(p.system);
+    }
+    let filesystems = root.join("proc/filesystems");
+    if let Ok(text) = std::fs::read_to_string(&filesystems) {
+        let p = crate::parse::mounts::parse_proc_filesystems(&text, &filesystems.display().to_string());
         s.merge(p.system);
     }
     let efi = root.join("sys/firmware/efi");

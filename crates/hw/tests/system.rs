@@ -35,6 +35,10 @@ fn mount_tables() {
         .mounts
         .iter()
         .any(|m| m.target == "/boot/efi" && m.source == "/dev/nvme0n1p1"));
+    let s = snap("proc-filesystems.txt", Format::ProcFilesystems);
+    assert_eq!(s.filesystems.len(), 32);
+    assert!(s.filesystems.iter().any(|f| f.name == "ext4" && !f.nodev));
+    assert!(s.filesystems.iter().any(|f| f.name == "overlay" && f.nodev));
     let s = snap("findmnt-P.txt", Format::Findmnt);
     assert_eq!(s.mounts[1].target, "/mnt/usb stick");
 }

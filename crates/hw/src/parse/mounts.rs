@@ -1,8 +1,41 @@
 //! Mount tables: `/proc/mounts` (= `/proc/self/mounts`, `/etc/mtab`),
-//! `mount` output and `findmnt` (tree, `-l`, `-r`, `-P`).
+//! `mount` output and `findmnt` (tree, `-l`, `-r`, `-P`); and
+//! `/proc/filesystems`, the filesystem types a kernel has registered.
 
 use super::{is_noise, numbered, Parsed};
-use crate::system::Mount;
+use crate::system::{FsType, Mount};
+
+/// A `/proc/filesystems` line: `nodev<TAB>name` or `<TAB>name`.
+pub(crate) fn proc_filesystems_line(line: &str) -> Option<(bool, &str)> {
+    let (flag, name) = line.split_once('\t')?;
+    let nodev = match flag {
+        "nodev" => true,
+        "" => false,
+        _ => return None,
+    };
+    let name = name.trim_end();
+    is_fstype(name).then_some((nodev, name))
+}
+
+/// `/proc/filesystems`.
+pub(crate) fn parse_proc_filesystems(text: &str, src: &str) -> Parsed {
+    let mut p = Parsed::default();
+    for (no, line) in numbered(text) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        p.meaningful += 1;
+        match proc_filesystems_line(line) {
+            Some((nodev, name)) => p.system.filesystems.push(FsType {
+                name: name.to_string(),
+                nodev,
+                evidence: format!("{src}:{no}"),
+            }),
+            None => p.bad_line(no, line),
+        }
+    }
+    p
+}
 
 /// `/proc/mounts`: `SOURCE TARGET FSTYPE OPTIONS FREQ PASSNO`, spaces in
 /// paths as `\040`.
@@ -227,5 +260,8 @@ mod tests {
             ])
         );
         assert_eq!(unescape_hex("a\\x20b"), "a b");
+        assert_eq!(proc_filesystems_line("nodev\tsysfs"), Some((true, "sysfs")));
+        assert_eq!(proc_filesystems_line("\text4"), Some((false, "ext4")));
+        assert_eq!(proc_filesystems_line("ext4"), None);
     }
 }
