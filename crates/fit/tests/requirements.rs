@@ -286,9 +286,7 @@ fn fragment_with_another_archs_symbol_is_blocked() {
 /// config lacks, each with a reason (and what kfit fit would do).
 #[test]
 fn audit_of_ix_config_against_the_ix_profile() {
-    let fixtures = std::env::var_os("KFIT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo("../shared/fixtures"));
+    let fixtures = fixtures();
     let cfg = fixtures.join("ix-current/pkgs/bin/kernel/configs/cfg_6_16");
     let rep = requirements::audit_config(&tree(), &cfg, &Default::default(), &["ix".into()], &[]).unwrap();
     let (reqs, misses) = (rep.requirements, rep.missing);
@@ -304,6 +302,27 @@ fn audit_of_ix_config_against_the_ix_profile() {
         assert!(!m.reason.is_empty() && !m.fix.is_empty(), "{m:?}");
         assert!(!m.sources.is_empty());
     }
+    // Ground truth: the kernel's own olddefconfig on the same config says
+    // which requirements it misses; the audit lists exactly those.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let truth = unmet(&reqs, &values(&kernel_olddefconfig(&text)));
+    let truth: Vec<&str> = truth.iter().map(|t| t.split('=').next().unwrap()).collect();
+    let listed: Vec<&str> = misses.iter().map(|m| m.symbol.as_str()).collect();
+    assert_eq!(listed, truth, "audit vs the kernel's olddefconfig");
+    println!(
+        "cfg_6_16 on 6.12 misses {} of {} ix requirements: {listed:?}",
+        listed.len(),
+        reqs.len()
+    );
+    // And the fix it names works: kfit fit with the ix profile on that
+    // config, then the kernel's olddefconfig, meets every requirement.
+    let mut o = opts(cfg.clone(), vec![]);
+    o.machines.clear();
+    o.profiles = vec!["ix".into()];
+    let fit = kfit_fit::fit(&o, None).unwrap();
+    assert_eq!(fit.summary.requirements_blocked, 0, "{:#?}", fit.requirements);
+    let after = values(&kernel_olddefconfig(&fit.config));
+    assert!(unmet(&reqs, &after).is_empty(), "{:?}", unmet(&reqs, &after));
 }
 
 /// What the machine runs on: the seed with a mounts and an lsblk listing
@@ -321,6 +340,7 @@ fn mounts_and_block_stack_become_requirements() {
             data.join("proc-mounts.txt"),
             data.join("lsblk.txt"),
             data.join("lsblk-P.txt"),
+            data.join("lsblk-zram.txt"),
         ],
     );
     o.profiles = vec!["ix".into()];
@@ -345,7 +365,25 @@ fn mounts_and_block_stack_become_requirements() {
             "lsblk-P.txt:4",
             "block/partitions/msdos.c parses it",
         ),
-        ("EFI_STUB", "proc-mounts.txt:9", "arch/x86/Kconfig"),
+        ("EFI_STUB", "proc-mounts.txt:9", "arch/x86/Kconfig:"),
+        (
+            "EFI",
+            "proc-mounts.txt:9",
+            "config EFI \"EFI runtime service support\"",
+        ),
+        ("BLK_DEV_MD", "lsblk.txt:11", "drivers/md/md.c:"),
+        ("BLK_DEV_LOOP", "lsblk-zram.txt:2", "drivers/block/loop.c:"),
+        ("ZRAM", "lsblk-zram.txt:6", "drivers/block/zram/zram_drv.c:"),
+        (
+            "FRAMEBUFFER_CONSOLE",
+            "pci 0000:03:00.0 [1002:1638] class 0300, driver amdgpu",
+            "drivers/video/console/Kconfig:",
+        ),
+        (
+            "DRM_FBDEV_EMULATION",
+            "pci 0000:03:00.0 [1002:1638] class 0300, driver amdgpu",
+            "CONFIG_DRM_AMDGPU depends on DRM",
+        ),
     ] {
         let r = find(sym).unwrap_or_else(|| panic!("no requirement {sym}: {:#?}", fit.requirements));
         assert_eq!(r.section, "system", "{r:?}");
@@ -377,4 +415,18 @@ fn mounts_and_block_stack_become_requirements() {
         .map(|r| r.symbol.as_str())
         .collect();
     assert!(lost.is_empty(), "lost by olddefconfig: {lost:?}");
+}
+
+/// The shared fixtures: `$KFIT_FIXTURES`, else `shared/` next to the
+/// repository (a checkout at `/work/main`), else `/work/shared` (a worktree).
+fn fixtures() -> PathBuf {
+    if let Some(p) = std::env::var_os("KFIT_FIXTURES") {
+        return PathBuf::from(p);
+    }
+    let rel = repo("../shared/fixtures");
+    if rel.is_dir() {
+        rel
+    } else {
+        PathBuf::from("/work/shared/fixtures")
+    }
 }
