@@ -6,10 +6,19 @@
 #   scripts/e2e-qemu.sh --config FILE      skip kfit, use FILE as the config
 #   scripts/e2e-qemu.sh --version 6.1      the same on Linux 6.1 (Debian's
 #                                          reference kernel series)
+#   scripts/e2e-qemu.sh --ix               the config of an ix machine package:
+#                                          `kfit fit --ix` into a copy of
+#                                          shared/fixtures/ix-current with a
+#                                          <V> package (ver.sh: the cached
+#                                          tree repacked), rendered as ix
+#                                          renders it (scripts/ix-render.py),
+#                                          built like ix's t/0 (clang, ld.lld,
+#                                          LLVM tools)
 #
 # Options:  --version V     kernel series from scripts/fetch-kernels.sh: 6.12
 #                           (default) or 6.1 (same as KFIT_E2E_VERSION=V)
 #           --config FILE   use FILE instead of running `kfit fit` (step 3)
+#           --ix            ix mode (above); needs clang, lld, llvm, python3-jinja2
 #           --kernel FILE   boot and compare this bzImage only (skips 2-5)
 #           --base FILE     base config for kfit (same as KFIT_E2E_BASE=FILE)
 #           --out DIR       where this run's files go
@@ -19,6 +28,7 @@
 #           next to the clone)   KFIT_E2E_BASE   KFIT_E2E_LISTINGS (listing
 #           files, relative to the machine dir)   KFIT_E2E_JOBS (default 2)
 #           CARGO_TARGET_DIR   QEMU_TIMEOUT (default 600)
+#           KFIT_E2E_CONFIG_ONLY=1 (stop after step 4: the config, no build)
 #
 # Steps: (1) packages + the kernel tree, (2) the MODULES=n base config,
 # (3) `kfit fit` on the machine's listings, (4) the kernel's own olddefconfig
@@ -39,6 +49,7 @@ LISTINGS=${KFIT_E2E_LISTINGS:-lspci-nnk.txt lsusb.txt modalias-uevent.txt driver
 VERSION=${KFIT_E2E_VERSION:-6.12}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 CC_CMD="ccache gcc"
+IX=0
 
 CONFIG_IN=""
 KERNEL_IN=""
@@ -48,6 +59,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --version) VERSION=$2; shift 2;;
         --config) CONFIG_IN=$(realpath "$2"); shift 2;;
+        --ix) IX=1; shift;;
         --kernel) KERNEL_IN=$(realpath "$2"); shift 2;;
         --base) BASE_IN=$2; shift 2;;
         --out) OUTDIR=$2; shift 2;;
@@ -60,6 +72,16 @@ case $VERSION in
     6.12) BUILD_DIR=$CACHE/e2e-build; KCONF_DIR=$CACHE/e2e/kconfig;;   # kept O= dirs:
     *) BUILD_DIR=$CACHE/e2e-build-$VERSION; KCONF_DIR=$CACHE/e2e/kconfig-$VERSION;;  # reruns are incremental
 esac
+# ix's t/0/ix.sh `mk_flags`: clang and the LLVM tools (its own O= dir: no
+# gcc objects mixed in).
+MK_TOOLS=()
+if [ "$IX" = 1 ]; then
+    BUILD_DIR=$CACHE/e2e-build-ix-$VERSION
+    CC_CMD="ccache clang"
+    MK_TOOLS=(LD=ld.lld AR=llvm-ar NM=llvm-nm STRIP=llvm-strip OBJCOPY=llvm-objcopy
+              OBJDUMP=llvm-objdump READELF=llvm-readelf HOSTCC=clang HOSTCXX=clang++
+              HOSTAR=llvm-ar HOSTLD=ld.lld)
+fi
 
 T_START=$(date +%s)
 step() { printf '\n==> [e2e %s] %s\n' "$(date -u +%T)" "$*"; }
@@ -84,8 +106,13 @@ echo "e2e-qemu: run directory $OUTDIR"
 step "host packages"
 PKGS=(make gcc libc6-dev flex bison bc libelf-dev libssl-dev xz-utils ccache
       qemu-system-x86 swtpm busybox-static pciutils pci.ids usbutils kmod cpio zstd file)
+[ "$IX" = 0 ] || PKGS+=(clang lld llvm python3-jinja2 curl)
+if [ "${KFIT_E2E_CONFIG_ONLY:-0}" = 1 ]; then   # no boot: no QEMU
+    PKGS=("${PKGS[@]/qemu-system-x86}"); PKGS=("${PKGS[@]/swtpm}"); PKGS=("${PKGS[@]/busybox-static}")
+fi
 missing=()
 for p in "${PKGS[@]}"; do
+    [ -n "$p" ] || continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -102,7 +129,7 @@ step "Linux $VERSION tree"
 . "$CACHE/env/$VERSION"
 [ -f "$TREE/Makefile" ] || die "no kernel tree at $TREE"
 echo "TREE=$TREE (Linux $KVER)"
-mk() { nice -n 10 make -C "$TREE" ARCH=x86 CC="$CC_CMD" "$@"; }
+mk() { nice -n 10 make -C "$TREE" ARCH=x86 CC="$CC_CMD" "${MK_TOOLS[@]}" "$@"; }
 
 # Only one run at a time may use the kept build dir.
 mkdir -p "$BUILD_DIR" "$KCONF_DIR"
@@ -112,7 +139,7 @@ flock -n 9 || { echo "e2e-qemu: waiting for another run to finish"; flock 9; }
 BUILD_S=- CC_N=- FINAL_Y=- FW_DROPPED=""
 if [ -z "$KERNEL_IN" ]; then
 # ------------------------------------------------------------ (2) base config
-if [ -z "$CONFIG_IN" ]; then
+if [ -z "$CONFIG_IN" ] && [ "$IX" = 0 ]; then
     step "MODULES=n base config"
     if [ -n "$BASE_IN" ]; then
         echo "base: $BASE_IN (KFIT_E2E_BASE), with MODULES forced off"
@@ -133,7 +160,34 @@ if [ -z "$CONFIG_IN" ]; then
 fi
 
 # ------------------------------------------------------------ (3) kfit fit
-if [ -n "$CONFIG_IN" ]; then
+if [ "$IX" = 1 ] && [ -z "$CONFIG_IN" ]; then
+    step "ix machine package: kfit fit --ix, rendered as ix renders it"
+    TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+    (cd "$ROOT" && nice -n 10 cargo build --release -p kfit) || die "cargo build -p kfit failed"
+    read -r TB SHA < <("$ROOT/scripts/ix-source-tarball.sh" "$VERSION")
+    IXD=$OUTDIR/ix
+    rm -rf "$IXD"; mkdir -p "$IXD"
+    cp -r "$SHARED/fixtures/ix-current/pkgs" "$IXD/"
+    K=$IXD/pkgs/bin/kernel; MM=${VERSION/./\/}
+    mkdir -p "$K/$MM"
+    cp "$K/7/1/ix.sh" "$K/$MM/ix.sh"     # like 7/1: the shared cfg_6_16
+    printf '{%% block kernel_version %%}\n%s\n{%% endblock %%}\n\n{%% block kernel_sha %%}\n%s\n{%% endblock %%}\n\n{%% block kernel_url %%}\nfile://%s\n{%% endblock %%}\n' \
+        "$KVER" "$SHA" "$TB" > "$K/$MM/ver.sh"
+    printf '#!/bin/sh\n# stub: kfit only finds the checkout through it\nexit 0\n' > "$IXD/ix"
+    chmod +x "$IXD/ix"
+    listing_files=()
+    for f in $LISTINGS; do listing_files+=("$HW/$f"); done
+    echo "kfit fit ${listing_files[*]} --ix --kernel $VERSION --name q35"
+    PATH=$IXD:$PATH "$TARGET/release/kfit" fit "${listing_files[@]}" --ix --kernel "$VERSION" --name q35 \
+        2>&1 | tee "$OUTDIR/kfit-fit.log" && rc=0 || rc=$?
+    [ "$rc" -le 1 ] || die "kfit fit --ix failed (exit $rc, log: $OUTDIR/kfit-fit.log)"
+    # t/0 writes the rendered text with an unquoted heredoc: the shell
+    # expands ${LINUX_FIRMWARE} (the firmware package) there.
+    python3 "$ROOT/scripts/ix-render.py" "$IXD" "bin/kernel/$MM/q35" \
+        | sed "s|\${LINUX_FIRMWARE}|${KFIT_E2E_FIRMWARE_DIR:-/lib/firmware}|" > "$OUTDIR/fitted.config"
+    [ -s "$OUTDIR/fitted.config" ] || die "rendering the ix package gave no config"
+    echo "rendered: bin/kernel/$MM/q35 -> fitted.config ($(grep -c '=y$' "$OUTDIR/fitted.config") symbols =y)"
+elif [ -n "$CONFIG_IN" ]; then
     step "config given with --config (kfit fit skipped)"
     cp "$CONFIG_IN" "$OUTDIR/fitted.config"
     echo "config: $CONFIG_IN"
@@ -198,6 +252,10 @@ for s in 64BIT BLK_DEV_INITRD RD_ZSTD DEVTMPFS PROC_FS SYSFS TTY PRINTK BINFMT_E
     grep -q "^CONFIG_$s=y" "$OUTDIR/final.config" || lacking+=("$s")
 done
 [ ${#lacking[@]} -eq 0 ] || die "the config cannot run collect.sh's initramfs; not =y: ${lacking[*]}"
+if [ "${KFIT_E2E_CONFIG_ONLY:-0}" = 1 ]; then
+    echo "KFIT_E2E_CONFIG_ONLY=1: stopping before the build; final config: $OUTDIR/final.config"
+    exit 0
+fi
 
 # ------------------------------------------------------------ (5) bzImage
 step "make -j$JOBS bzImage (O=$BUILD_DIR, ccache $CCACHE_DIR)"
@@ -260,7 +318,11 @@ TOTAL_S=$(( $(date +%s) - T_START ))
         echo "kernel:         $KERNEL_IN (given with --kernel, not built here)"
     else
         echo "kernel:         Linux $KVER bzImage, $FINAL_Y symbols =y, MODULES=n"
-        echo "config:         ${CONFIG_IN:-kfit fit} (base: ${BASE_IN:-x86_64_defconfig without MODULES, i915, Wi-Fi})"
+        if [ "$IX" = 1 ]; then
+            echo "config:         ix machine package bin/kernel/${VERSION/./\/}/q35 (kfit fit --ix on cfg_6_16), rendered; built with clang + ld.lld + LLVM tools (ix's t/0)"
+        else
+            echo "config:         ${CONFIG_IN:-kfit fit} (base: ${BASE_IN:-x86_64_defconfig without MODULES, i915, Wi-Fi})"
+        fi
     fi
     echo "build time:     ${BUILD_S} s (make -j$JOBS bzImage, $CC_N objects compiled)"
     echo "boot time:      ${BOOT_S} s QEMU wall (TCG; guest done at ${GUEST_DONE:-?}), collect.sh ${COLLECT_S} s"

@@ -55,6 +55,8 @@ need_pkgs clang lld llvm curl python3-jinja2
 # pci.ids/usb.ids (names -> ids for listings without -n; kfit-hw's tests need
 # them) and pciutils (scripts/hw-variants.sh renders listings with lspci -F).
 need_pkgs pci.ids usb.ids pciutils usbutils
+# man-db: crates/cli/tests/json.rs renders `kfit man` with `man -l`.
+need_pkgs man-db
 
 for V in "${VERSIONS[@]}"; do
     TREE=$CACHE/trees/$V

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub mod requirements;
+pub mod system;
 
 /// Errors of the pipeline, each naming the input at fault.
 #[derive(Debug, thiserror::Error)]
@@ -355,6 +356,9 @@ pub struct PrecisionReport {
     pub trimmed_by_subsystem: BTreeMap<String, usize>,
     /// With trimming: drivers of the base no device needs that stay on, with why.
     pub untrimmed: Vec<ExtraDriver>,
+    /// Device drivers (modules with a device ID table) the fitted config
+    /// builds in, all buses (the benchmark's count).
+    pub device_drivers_built_in: usize,
 }
 
 /// What the firmware stage needs about one device's module.
@@ -385,11 +389,13 @@ pub struct FirmwareInput {
 /// Read one machine's listings (or the live /sys).
 pub fn read_machine(m: &MachineInput, sysfs_root: &Path) -> Result<(Machine, Vec<String>), Error> {
     if m.listings.is_empty() {
-        let machine = kfit_hw::read_sysfs(sysfs_root)?;
+        let mut machine = kfit_hw::read_sysfs(sysfs_root)?;
+        machine.system = kfit_hw::read_live_system(sysfs_root);
         return Ok((machine, Vec::new()));
     }
     let (machine, warnings) = kfit_hw::read_listings(&m.listings)?;
-    if machine.devices.is_empty() {
+    // An lsmod alone is a listing: its modules are wishes.
+    if machine.devices.is_empty() && machine.loaded_modules.is_empty() {
         return Err(Error::EmptyListing(m.name.clone()));
     }
     Ok((machine, warnings.iter().map(|w| w.to_string()).collect()))
@@ -502,7 +508,18 @@ pub fn fit_with(
     device_goals(&resolutions, &mut goals, &mut goal_of);
     loaded_goals(&resolutions, &mut goals, &mut goal_of);
     // What the system needs beyond its devices, solved together with them.
-    let (reqs, w) = requirements::collect(opts)?;
+    let systems: Vec<(&str, &kfit_hw::System)> = resolutions
+        .iter()
+        .map(|(n, m, _)| (n.as_str(), &m.system))
+        .collect();
+    let display = resolutions.iter().any(|(_, m, _)| {
+        m.devices
+            .iter()
+            .any(|d| d.bus == kfit_hw::Bus::Pci && d.class == Some(3))
+    });
+    let (system_reqs, notes) = system::requirements(&systems, display, idx, &opts.tree, &opts.index_cache);
+    warnings.extend(notes.into_iter().map(|n| format!("system: {n}")));
+    let (reqs, w) = requirements::collect(opts, system_reqs)?;
     warnings.extend(w);
     let req_plan = requirements::Plan::new(&reqs, &mut goals);
     timings.resolve_ms = t.elapsed().as_millis();
@@ -558,7 +575,7 @@ pub fn fit_with(
         kc.read_config_str(&base_text, "base config");
         outcome = kfit_solve::solve_with_values(&mut kc, &base_text, &goals, &req_plan.values);
     }
-    let precision = precision_pass(
+    let mut precision = precision_pass(
         &mut kc,
         idx,
         opts,
@@ -567,6 +584,11 @@ pub fn fit_with(
         &goals,
         &ropts.built_in,
     );
+    precision.device_drivers_built_in = idx
+        .modules
+        .iter()
+        .filter(|m| kfit_resolve::is_device_driver(m) && builds_in(&kc, m))
+        .count();
     timings.solve_ms = t.elapsed().as_millis();
     let config = kc.write_config();
     let changed = kfit_solve::config_diff(&base_config, &config);
@@ -752,7 +774,8 @@ pub fn fit_with(
 /// ([`kfit_resolve::is_device_driver`]) for PCI or USB (a PCI chip's
 /// driver that also matches it on a platform bus is still its driver), or
 /// all of whose tables are on buses the listings show (without an ACPI or
-/// platform listing, nothing says the machine lacks a platform device). Needed are the modules of every device (companions
+/// platform listing, nothing says the machine lacks a platform device; an
+/// lsmod module on a bus shows that bus's drivers are modules there). Needed are the modules of every device (companions
 /// and the fallback used included), of every loaded module wanted, and
 /// `keep` (symbols, module names, or tree paths like LMC_KEEP's).
 fn precision_pass(
@@ -768,6 +791,14 @@ fn precision_pass(
     let mut buses: BTreeSet<String> = ["pci", "usb"].iter().map(|s| s.to_string()).collect();
     for (mi, (_, machine, r)) in resolutions.iter().enumerate() {
         buses.extend(machine.devices.iter().map(|d| d.bus.as_str().to_string()));
+        // An lsmod shows the drivers the machine loaded: a bus one of them
+        // drives is a bus whose drivers are modules there (what
+        // localmodconfig relies on), so its other drivers are not needed.
+        for l in r.loaded.iter().filter_map(|l| l.need.as_ref()) {
+            if let Some(m) = idx.module_by_path(&l.path) {
+                buses.extend(kfit_resolve::device_buses(m).map(|b| b.as_str().to_string()));
+            }
+        }
         for (di, d) in r.devices.iter().enumerate() {
             needed.extend(d.modules.iter().map(|m| m.module.as_str()));
             if let Some(&k) = fallback_of.get(&(mi, di)) {

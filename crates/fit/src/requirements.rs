@@ -349,10 +349,14 @@ pub fn merge(reqs: impl IntoIterator<Item = Requirement>) -> (Vec<Requirement>, 
     (out, warnings)
 }
 
-/// The requirements of a fit: its profiles, then its user requirements,
-/// merged (one per symbol) with warnings for overridden values.
-pub fn collect(opts: &crate::FitOptions) -> Result<(Vec<Requirement>, Vec<String>), ReqError> {
-    let mut all = Vec::new();
+/// The requirements of a fit: what its system needs, its profiles, then
+/// its user requirements, merged (one per symbol) with warnings for
+/// overridden values.
+pub fn collect(
+    opts: &crate::FitOptions,
+    system: Vec<Requirement>,
+) -> Result<(Vec<Requirement>, Vec<String>), ReqError> {
+    let mut all = system;
     for name in &opts.profiles {
         all.extend(profile(name)?.requirements);
     }
@@ -427,6 +431,19 @@ impl Plan {
                 Some(GoalStatus::Blocked(b)) => ("blocked", b.iter().map(|b| b.to_string()).collect()),
                 None => ("blocked", vec!["not solved".to_string()]),
             };
+            // Checked against the final configuration: a later pass (the
+            // cleanup of default-on drivers, trimming) must not have undone it.
+            let (status, blocked) = if status != "blocked" && !met(kc, r) {
+                (
+                    "blocked",
+                    vec![format!(
+                        "CONFIG_{} was reached, then changed again by a later pass",
+                        r.symbol
+                    )],
+                )
+            } else {
+                (status, blocked)
+            };
             let value = kc
                 .lookup(&r.symbol)
                 .map(|id| kc.string_value(id))
@@ -463,6 +480,25 @@ impl Plan {
             });
         }
         out
+    }
+}
+
+/// Does the configuration in `kc` have what `r` wants? (A symbol this
+/// kernel lacks is off.)
+fn met(kc: &Kconfig, r: &Requirement) -> bool {
+    let tri = kc.lookup(&r.symbol).map(|id| kc.tristate(id));
+    match &r.want {
+        Wanted::Yes => tri == Some(Tristate::Yes),
+        Wanted::Module => tri.is_some_and(|t| t != Tristate::No),
+        Wanted::Off => tri.is_none_or(|t| t == Tristate::No),
+        Wanted::Value(v) => kfit_solve::value_met(
+            kc,
+            &ValueGoal {
+                symbol: r.symbol.clone(),
+                want: Want::Value(v.clone()),
+                reason: String::new(),
+            },
+        ),
     }
 }
 
@@ -529,20 +565,7 @@ pub fn audit(kc: &mut Kconfig, base: &str, reqs: &[Requirement]) -> Vec<AuditMis
             continue;
         };
         let have = kc.string_value(id);
-        let met = match &r.want {
-            Wanted::Yes => kc.tristate(id) == Tristate::Yes,
-            Wanted::Module => kc.tristate(id) != Tristate::No,
-            Wanted::Off => kc.tristate(id) == Tristate::No,
-            Wanted::Value(v) => {
-                let probe = ValueGoal {
-                    symbol: r.symbol.clone(),
-                    want: Want::Value(v.clone()),
-                    reason: String::new(),
-                };
-                kfit_solve::value_met(kc, &probe)
-            }
-        };
-        if met {
+        if met(kc, r) {
             continue;
         }
         let s = kc.symbol(id);
@@ -638,7 +661,7 @@ pub fn audit_config(
         requirements: user.to_vec(),
         ..Default::default()
     };
-    let (reqs, mut warnings) = collect(&opts)?;
+    let (reqs, mut warnings) = collect(&opts, Vec::new())?;
     let (mut kc, w) = crate::load_kconfig(tree, config, load)?;
     warnings.extend(w);
     let text =

@@ -305,3 +305,76 @@ fn audit_of_ix_config_against_the_ix_profile() {
         assert!(!m.sources.is_empty());
     }
 }
+
+/// What the machine runs on: the seed with a mounts and an lsblk listing
+/// (tests/data/system of kfit-hw) on tinyconfig. Each filesystem, dm
+/// target, md personality and partition table becomes a requirement on the
+/// symbol of the file that registers its name, with the listing line as
+/// evidence; all are kept by the kernel's olddefconfig.
+#[test]
+fn mounts_and_block_stack_become_requirements() {
+    let data = repo("crates/hw/tests/data/system");
+    let mut o = opts(
+        tiny64(),
+        vec![
+            repo("examples/seed/lspci-k.txt"),
+            data.join("proc-mounts.txt"),
+            data.join("lsblk.txt"),
+            data.join("lsblk-P.txt"),
+        ],
+    );
+    o.profiles = vec!["ix".into()];
+    let fit = kfit_fit::fit(&o, None).unwrap();
+    let find = |s: &str| fit.requirements.iter().find(|r| r.symbol == s);
+    for (sym, evidence, source) in [
+        ("EXT4_FS", "proc-mounts.txt:6", "fs/ext4/super.c:"),
+        ("BTRFS_FS", "proc-mounts.txt:14", "fs/btrfs/super.c:"),
+        ("XFS_FS", "proc-mounts.txt:16", "fs/xfs/xfs_super.c:"),
+        ("VFAT_FS", "proc-mounts.txt:13", "fs/fat/namei_vfat.c:"),
+        ("EFIVAR_FS", "proc-mounts.txt:9", "fs/efivarfs/super.c:"),
+        ("DM_CRYPT", "lsblk.txt:6", "drivers/md/dm-crypt.c:"),
+        ("BLK_DEV_DM", "lsblk.txt:7", "drivers/md/dm-linear.c:"),
+        ("MD_RAID1", "lsblk.txt:11", "drivers/md/raid1.c:"),
+        (
+            "EFI_PARTITION",
+            "lsblk-P.txt:1",
+            "block/partitions/efi.c parses it",
+        ),
+        (
+            "MSDOS_PARTITION",
+            "lsblk-P.txt:4",
+            "block/partitions/msdos.c parses it",
+        ),
+        ("EFI_STUB", "proc-mounts.txt:9", "arch/x86/Kconfig"),
+    ] {
+        let r = find(sym).unwrap_or_else(|| panic!("no requirement {sym}: {:#?}", fit.requirements));
+        assert_eq!(r.section, "system", "{r:?}");
+        let all = r.sources.join(" | ");
+        assert!(all.contains(evidence) && all.contains(source), "{sym}: {all}");
+        assert_ne!(r.status, "blocked", "{r:?}");
+    }
+    // A requirement both the system and the ix profile have is listed once,
+    // with both sources.
+    let debugfs = find("DEBUG_FS").unwrap();
+    assert!(
+        debugfs.sources.iter().any(|s| s.starts_with("profile ix")),
+        "{debugfs:?}"
+    );
+    assert!(
+        debugfs
+            .sources
+            .iter()
+            .any(|s| s.starts_with("filesystem debugfs")),
+        "{debugfs:?}"
+    );
+    assert_eq!(fit.summary.blocked, 0);
+    assert_eq!(fit.summary.requirements_blocked, 0, "{:#?}", fit.requirements);
+    let after = values(&kernel_olddefconfig(&fit.config));
+    let lost: Vec<&str> = fit
+        .requirements
+        .iter()
+        .filter(|r| after.get(&r.symbol).map(String::as_str) != Some(r.want.as_str()) && r.want != "n")
+        .map(|r| r.symbol.as_str())
+        .collect();
+    assert!(lost.is_empty(), "lost by olddefconfig: {lost:?}");
+}

@@ -39,10 +39,20 @@ pub enum Format {
     /// A kernel log: `dmesg` (any timestamp form), `journalctl -k`, syslog
     /// `kern.log`, `/dev/kmsg` records.
     Dmesg,
+    /// `/proc/mounts` (`/etc/mtab`).
+    ProcMounts,
+    /// `/proc/filesystems`.
+    ProcFilesystems,
+    /// `mount` output.
+    Mount,
+    /// `findmnt` (tree, `-l`, `-r`, `-P`).
+    Findmnt,
+    /// `lsblk` (default, `-f`, `-o ...`, `-l`, `-P`).
+    Lsblk,
 }
 
 impl Format {
-    pub const ALL: [Format; 15] = [
+    pub const ALL: [Format; 20] = [
         Format::BusyboxLspci,
         Format::Lspci,
         Format::LspciMachine,
@@ -58,6 +68,11 @@ impl Format {
         Format::UeventList,
         Format::DriversTxt,
         Format::Dmesg,
+        Format::ProcMounts,
+        Format::ProcFilesystems,
+        Format::Mount,
+        Format::Findmnt,
+        Format::Lsblk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,6 +92,11 @@ impl Format {
             Format::UeventList => "uevent list",
             Format::DriversTxt => "drivers.txt",
             Format::Dmesg => "dmesg",
+            Format::ProcMounts => "/proc/mounts",
+            Format::ProcFilesystems => "/proc/filesystems",
+            Format::Mount => "mount",
+            Format::Findmnt => "findmnt",
+            Format::Lsblk => "lsblk",
         }
     }
 
@@ -85,6 +105,9 @@ impl Format {
         use crate::parse::{dmesg, lspci, lsusb, modules, sysfs_lists};
         if dmesg::is_log_line(line) {
             return Some(Format::Dmesg);
+        }
+        if let Some(f) = Format::of_system_line(line) {
+            return Some(f);
         }
         if line.starts_with("Slot:\t") || line.starts_with("Slot: ") {
             return Some(Format::LspciMachineVerbose);
@@ -127,6 +150,30 @@ impl Format {
             return Some(Format::ModuleList);
         }
         None
+    }
+
+    /// Mount tables and block listings (checked first: their lines are
+    /// specific, and a mount line could pass for other formats' loose rules).
+    fn of_system_line(line: &str) -> Option<Format> {
+        use crate::parse::{lsblk, mounts};
+        if mounts::proc_mounts_line(line).is_some() {
+            return Some(Format::ProcMounts);
+        }
+        if line.starts_with("nodev\t") && mounts::proc_filesystems_line(line).is_some() {
+            return Some(Format::ProcFilesystems);
+        }
+        if mounts::mount_line(line).is_some() {
+            return Some(Format::Mount);
+        }
+        if mounts::findmnt_header(line).is_some() {
+            return Some(Format::Findmnt);
+        }
+        if lsblk::header(line).is_some() || lsblk::pairs_line(line).is_some() {
+            return Some(Format::Lsblk);
+        }
+        mounts::pairs(line)
+            .filter(|kv| kv.iter().any(|(k, _)| k == "TARGET") && kv.iter().any(|(k, _)| k == "FSTYPE"))
+            .map(|_| Format::Findmnt)
     }
 
     /// Detect the format from the first lines that say. `Err(line number)`
@@ -183,6 +230,11 @@ impl Format {
             Format::UeventList => parse::sysfs_lists::parse_uevent_list(text, src),
             Format::DriversTxt => parse::sysfs_lists::parse_drivers(text, src),
             Format::Dmesg => parse::dmesg::parse(text, src),
+            Format::ProcMounts => parse::mounts::parse_proc_mounts(text, src),
+            Format::ProcFilesystems => parse::mounts::parse_proc_filesystems(text, src),
+            Format::Mount => parse::mounts::parse_mount(text, src),
+            Format::Findmnt => parse::mounts::parse_findmnt(text, src),
+            Format::Lsblk => parse::lsblk::parse(text, src),
         }
     }
 }

@@ -31,6 +31,7 @@ mod model;
 mod names;
 mod parse;
 mod sysfs;
+mod system;
 
 pub use error::{Error, Warning};
 pub use format::Format;
@@ -38,6 +39,7 @@ pub use input::{escape, MAX_LINE, MAX_LISTING_SIZE};
 pub use machine::Machine;
 pub use model::{glob_match, Bus, Device, FirmwareEvidence};
 pub use sysfs::read_sysfs;
+pub use system::{read_live_system, BlockDev, Boot, FsType, Mount, System};
 
 use input::Notes;
 use std::path::PathBuf;
@@ -136,6 +138,7 @@ fn add_parsed(
     m.add_devices(p.devices);
     m.add_modules(p.loaded_modules);
     m.add_firmware(p.firmware);
+    m.system.merge(p.system);
     if m.kernel_version.is_none() {
         m.kernel_version = p.kernel_version;
     }

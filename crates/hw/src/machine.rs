@@ -27,6 +27,9 @@ pub struct Machine {
     /// Each input with its detected format: `("lspci-nnk.txt", "lspci")`.
     #[serde(default)]
     pub inputs: Vec<(String, String)>,
+    /// Mounts, block devices and boot firmware (mount and lsblk listings).
+    #[serde(default, skip_serializing_if = "crate::system::System::is_empty")]
+    pub system: crate::system::System,
     /// Devices with neither address nor path, matched by modalias in [`Machine::finish`].
     #[serde(skip)]
     pending: Vec<Device>,

@@ -223,6 +223,13 @@ fn resolve_pci(p: &mut Parsed, db: Option<&IdsDb>, notes: &mut Notes) {
                     if many.iter().all(|c| c.0 == v0) {
                         d.subvendor = Some(v0 as u32);
                     }
+                    // "Red Hat, Inc. Device 0005": the vendor name is 1af4's,
+                    // 1b36's and 6900's, but the subsystem id is 0005 in
+                    // every case (virtio-pci reads the device type there).
+                    let s0 = many[0].1;
+                    if s0.is_some() && many.iter().all(|c| c.1 == s0) {
+                        d.subdevice = s0.map(u32::from);
+                    }
                     notes.add(
                         n.line,
                         format!("subsystem {sname:?} is ambiguous, candidates {}", list(many)),

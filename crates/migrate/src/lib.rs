@@ -200,12 +200,13 @@ pub struct DeviceMigration {
 }
 
 /// A symbol the machine needs on the new tree that the migrated config
-/// did not have.
+/// did not have, or that the old tree did not define.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewlyRequired {
     /// Symbol.
     pub symbol: String,
-    /// Value after migration, before the fit.
+    /// Value after migration, before the fit (the same as `after` for a
+    /// new symbol the migrated config already had on).
     pub before: String,
     /// Value after the fit.
     pub after: String,
@@ -932,6 +933,48 @@ fn machine_migration(
             new_symbol: old_kc.lookup(sym).is_none_or(|id| !defined(old_kc, id)),
             needed_by,
         });
+    }
+    // Requirements the old tree could not even express (a new core or
+    // glue module, a new bus layer), also when the migrated config already
+    // has them on.
+    let kc_new = new_fit.kconfig.as_deref();
+    for mr in &new_fit.machines {
+        for d in &mr.devices {
+            for md in &d.modules {
+                for s in &md.symbols {
+                    let new_only = s
+                        .any_of
+                        .iter()
+                        .all(|a| old_kc.lookup(a).is_none_or(|id| !defined(old_kc, id)));
+                    let Some(sym) = s.on.as_ref().or(s.any_of.first()) else {
+                        continue;
+                    };
+                    if !new_only {
+                        continue;
+                    }
+                    let t = format!("{} ({})", d.label, md.module);
+                    match newly_required.iter_mut().find(|n| &n.symbol == sym) {
+                        Some(n) => {
+                            if !n.needed_by.contains(&t) {
+                                n.needed_by.push(t);
+                            }
+                        }
+                        None => {
+                            let v = kc_new
+                                .and_then(|k| k.lookup(sym).map(|id| k.string_value(id)))
+                                .unwrap_or_default();
+                            newly_required.push(NewlyRequired {
+                                symbol: sym.clone(),
+                                before: v.clone(),
+                                after: v,
+                                new_symbol: true,
+                                needed_by: vec![t],
+                            });
+                        }
+                    }
+                }
+            }
+        }
     }
     m.config = new_fit.config.clone();
     m.machine = Some(MachineMigration {

@@ -388,6 +388,18 @@ fn q35_fit_on_61_migrated_to_612() {
     .map(|f| q35(f))
     .collect();
     let (m, b) = fit_then_migrate(listings.clone());
+    // 6.2 put HID drivers behind a new HID_SUPPORT menu symbol: the USB
+    // tablet and keyboards need it, and the report says so.
+    let mm = m.machine.as_ref().unwrap();
+    let hid = mm
+        .newly_required
+        .iter()
+        .find(|n| n.symbol == "HID_SUPPORT")
+        .unwrap();
+    assert!(
+        hid.new_symbol && hid.after == "y" && !hid.needed_by.is_empty(),
+        "{hid:?}"
+    );
     // The same check as the 6.12 fit test: a fit of the migrated config on
     // 6.12 blocks nothing and changes nothing.
     let dir = std::env::temp_dir().join(format!("kfit-migrate-q35-{}", std::process::id()));

@@ -62,9 +62,9 @@ fn syslog_stamp(s: &str) -> Option<usize> {
     if s.len() < 16 || !MONTHS.iter().any(|m| s.starts_with(m)) || !s.is_char_boundary(16) {
         return None;
     }
-    let t = &s[4..15];
-    let b = t.as_bytes();
-    (b[2] == b' ' && b[5] == b':' && b[8] == b':').then_some(16)
+    // Bytes, not a str slice: the text may be anything (found by fuzzing).
+    let b = s.as_bytes();
+    (b[6] == b' ' && b[9] == b':' && b[12] == b':' && b[15] == b' ').then_some(16)
 }
 
 /// The kernel message of one log line, if the line has a log prefix.
@@ -428,6 +428,11 @@ mod tests {
             assert_eq!(message(l), Some(m), "{l}");
         }
         assert_eq!(message("Dec 03 17:51:00 host systemd[1]: Started"), None);
+        // Multi-byte characters where the time should be (fuzz crash 315b923e).
+        assert_eq!(
+            message("Dec \u{fffd}\u{fffd}\u{fffd}:57 thinkpad kernel: x"),
+            None
+        );
         assert_eq!(message("00:00.0 Host bridge: x"), None);
         assert_eq!(message("[0000:00]-+-00.0"), None);
     }

@@ -2,12 +2,14 @@
 //! lines it could not read; [`Parsed::finish`] turns those into warnings or an error.
 
 pub(crate) mod dmesg;
+pub(crate) mod lsblk;
 pub(crate) mod lspci;
 pub(crate) mod lspci_mm;
 pub(crate) mod lspci_tree;
 pub(crate) mod lsusb;
 pub(crate) mod lsusb_tree;
 pub(crate) mod modules;
+pub(crate) mod mounts;
 pub(crate) mod pci_classes;
 pub(crate) mod sysfs_lists;
 
@@ -49,6 +51,8 @@ pub(crate) struct Parsed {
     pub bad: Vec<(usize, String)>,
     /// Lines that carried content (for the garbage ratio).
     pub meaningful: usize,
+    /// Mounts, block devices, boot firmware (mount and lsblk listings).
+    pub system: crate::system::System,
     /// Lines read but with something wrong that is not garbage (a cut
     /// `Kernel driver in use:`, malformed ids): warnings, by message.
     pub notes: Notes,
@@ -73,7 +77,10 @@ impl Parsed {
             let count = self.bad.len();
             let total = self.meaningful.max(count);
             let tolerated = count <= 5 || count * 10 <= total;
-            let empty = self.devices.is_empty() && self.loaded_modules.is_empty() && self.firmware.is_empty();
+            let empty = self.devices.is_empty()
+                && self.loaded_modules.is_empty()
+                && self.firmware.is_empty()
+                && self.system.is_empty();
             if !tolerated || empty {
                 return Err(Error::Garbage {
                     source_name: source.to_string(),
