@@ -198,7 +198,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 17;
+const FORMAT: u32 = 18;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -210,6 +210,9 @@ pub struct KernelIndex {
     pub modules: Vec<Module>,
     /// Constructs skipped while indexing (file: reason).
     pub diags: Vec<String>,
+    /// Facts of the whole tree the fit-time stages need (firmware
+    /// narrowing sources, generic HDA codecs).
+    pub facts: srcfacts::TreeFacts,
     /// The files and directories it was built from, with their stamps.
     #[serde(skip)]
     pub inputs: fresh::Inputs,
@@ -820,13 +823,18 @@ impl KernelIndex {
         let timing = std::env::var_os("KFIT_TIMING").is_some();
         let t0 = std::time::Instant::now();
         let unreadable = Unreadable::default();
-        let (w, global) = rayon::join(
+        let ((w, tree_facts), global) = rayon::join(
             || {
-                let w = walk(tree);
-                if timing {
-                    eprintln!("walk {:?}", t0.elapsed());
-                }
-                w
+                rayon::join(
+                    || {
+                        let w = walk(tree);
+                        if timing {
+                            eprintln!("walk {:?}", t0.elapsed());
+                        }
+                        w
+                    },
+                    || srcfacts::TreeFacts::extract(tree),
+                )
             },
             || {
                 let g = pp::Global::build(tree);
@@ -1063,7 +1071,8 @@ impl KernelIndex {
                 let md = &mut modules[m];
                 for (k, (a, line)) in fx.aliases.iter().enumerate() {
                     if !md.aliases.iter().any(|x| x.pattern == *a) {
-                        let (entry_line, conditions) = fx.alias_at.get(k).cloned().unwrap_or((*line, Vec::new()));
+                        let (entry_line, conditions) =
+                            fx.alias_at.get(k).cloned().unwrap_or((*line, Vec::new()));
                         md.aliases.push(Alias {
                             pattern: a.clone(),
                             file: f.to_string(),
@@ -1093,6 +1102,8 @@ impl KernelIndex {
         read.extend(w.makefiles.iter().map(|(_, p)| rel(p)));
         read.extend(w.kconfigs.iter().map(|p| rel(p)));
         read.extend(global.files.iter().map(|p| rel(p)));
+        let (facts, facts_read, facts_unreadable) = tree_facts;
+        read.extend(facts_read);
         for r in &records {
             read.push(r.path.clone());
             read.extend(r.deps.iter().cloned());
@@ -1100,6 +1111,7 @@ impl KernelIndex {
         let inputs = fresh::Inputs::stamp(tree, read, w.dirs.iter().map(|(d, _)| d.clone()).collect());
         let mut unreadable = unreadable.0.into_inner().unwrap();
         unreadable.extend(global.unreadable.iter().map(|(p, e)| (rel(p), e.clone())));
+        unreadable.extend(facts_unreadable);
         unreadable.extend(
             cache
                 .unreadable
@@ -1126,6 +1138,7 @@ impl KernelIndex {
             version,
             modules,
             diags,
+            facts,
             inputs,
             records: Some(Records {
                 files: records,
@@ -1343,7 +1356,10 @@ impl KernelIndex {
                 rayon::join(
                     || {
                         rayon::join(
-                            || bincode::deserialize::<(String, String)>(secs[0]).map_err(de),
+                            || {
+                                bincode::deserialize::<(String, String, srcfacts::TreeFacts)>(secs[0])
+                                    .map_err(de)
+                            },
                             || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
                         )
                     },
@@ -1361,7 +1377,7 @@ impl KernelIndex {
                 )
             },
         );
-        let (tree, version) = head?;
+        let (tree, version, facts) = head?;
         let maps = maps?;
         let mut modules = Vec::with_capacity(chunks.as_ref().map_or(0, |c| c.iter().map(Vec::len).sum()));
         for c in chunks? {
@@ -1373,6 +1389,7 @@ impl KernelIndex {
             version,
             modules,
             diags: diags?,
+            facts,
             inputs,
             records: None,
             unreadable: Vec::new(),
@@ -1407,7 +1424,7 @@ impl KernelIndex {
         };
         let empty = Records::default();
         let mut secs = vec![
-            enc(bincode::serialize(&(&self.tree, &self.version)))?,
+            enc(bincode::serialize(&(&self.tree, &self.version, &self.facts)))?,
             enc(bincode::serialize(&self.diags))?,
             enc(bincode::serialize(&maps))?,
             enc(bincode::serialize(&self.inputs))?,

@@ -20,6 +20,80 @@
 //!   modprobe together with the module.
 //! * [`requested_modules`]: `request_module("literal")` calls.
 
+/// Facts of the whole tree (not of one module) that the fit-time stages
+/// need, so that they read no source file.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct TreeFacts {
+    /// The texts the firmware narrowers read ([`kfit_firmware::Snapshot`]).
+    pub firmware_sources: kfit_firmware::Snapshot,
+    /// The `HDA_CODEC_ID_GENERIC*` defines of [`HDA_CODEC_H`]: (name, id,
+    /// line), the codec ids `codec_bind_generic` falls back to.
+    pub hda_generic_ids: Vec<(String, u32, u32)>,
+    /// The line of `static int codec_bind_generic` in [`HDA_BIND_C`].
+    pub hda_bind_generic: Option<u32>,
+}
+
+/// The header defining the generic HDA codec ids.
+pub const HDA_CODEC_H: &str = "include/sound/hda_codec.h";
+/// The HDA bus code that binds codecs no vendor driver claims.
+pub const HDA_BIND_C: &str = "sound/pci/hda/hda_bind.c";
+
+impl TreeFacts {
+    /// Read the facts from `tree`. Returns them, every file read, and the
+    /// files that could not be read (path, error).
+    pub fn extract(tree: &std::path::Path) -> (TreeFacts, Vec<String>, Vec<(String, String)>) {
+        let taken = kfit_firmware::Snapshot::take(&kfit_firmware::Tree(tree));
+        let mut read = taken.read;
+        let mut unreadable = taken.unreadable;
+        let mut facts = TreeFacts {
+            firmware_sources: taken.snapshot,
+            ..TreeFacts::default()
+        };
+        let mut text = |rel: &str| match std::fs::read(tree.join(rel)) {
+            Ok(b) => {
+                read.push(rel.to_string());
+                Some(String::from_utf8_lossy(&b).into_owned())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                unreadable.push((rel.to_string(), e.to_string()));
+                None
+            }
+        };
+        if let Some(t) = text(HDA_CODEC_H) {
+            facts.hda_generic_ids = hda_generic_ids(&t);
+        }
+        if let Some(t) = text(HDA_BIND_C) {
+            facts.hda_bind_generic = t
+                .lines()
+                .position(|l| l.contains("static int codec_bind_generic"))
+                .map(|p| p as u32 + 1);
+        }
+        (facts, read, unreadable)
+    }
+}
+
+/// `#define HDA_CODEC_ID_GENERIC* 0x...` lines: (name, id, line).
+fn hda_generic_ids(text: &str) -> Vec<(String, u32, u32)> {
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let mut w = l.split_whitespace();
+        if w.next() != Some("#define") {
+            continue;
+        }
+        let (Some(name), Some(val)) = (w.next(), w.next()) else {
+            continue;
+        };
+        if !name.starts_with("HDA_CODEC_ID_GENERIC") {
+            continue;
+        }
+        if let Ok(id) = u32::from_str_radix(val.trim_start_matches("0x"), 16) {
+            out.push((name.to_string(), id, i as u32 + 1));
+        }
+    }
+    out
+}
+
 /// A fact found in a source file, with its 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Found {
@@ -372,11 +446,15 @@ static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
 
     #[test]
     fn entry_lines_and_pattern_devices() {
-        let src = "static const struct pci_device_id t[] = {\n\t{ PCI_VDEVICE(INTEL, 0x2723) },\n};\n0x2724\n";
+        let src =
+            "static const struct pci_device_id t[] = {\n\t{ PCI_VDEVICE(INTEL, 0x2723) },\n};\n0x2724\n";
         assert_eq!(entry_line(src, 1, Some(0x2723)), Some(2));
         assert_eq!(entry_line(src, 1, Some(0x2724)), None);
         assert_eq!(entry_line(src, 1, None), None);
-        assert_eq!(pattern_device("pci:v00008086d00002723sv*sd*bc*sc*i*"), Some(0x2723));
+        assert_eq!(
+            pattern_device("pci:v00008086d00002723sv*sd*bc*sc*i*"),
+            Some(0x2723)
+        );
         assert_eq!(pattern_device("pci:v00008086d*sv*sd*bc*sc*i*"), None);
         assert_eq!(pattern_device("usb:v046Dp0A8Fd*"), Some(0x0a8f));
         assert_eq!(pattern_device("acpi*:PNP0A03:*"), None);

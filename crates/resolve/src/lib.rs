@@ -304,8 +304,6 @@ const INTERNAL_BUSES: &[&str] = &[
     "dmi",
 ];
 
-/// Sources of one module that hold runtime facts: `(path, text)`.
-
 struct Ctx<'a> {
     idx: &'a KernelIndex,
     tree: PathBuf,
@@ -820,41 +818,22 @@ fn pick_matches<'b, 'a>(
 fn hda_generic_codecs<'a>(cx: &Ctx<'a>, plain_only: bool) -> Vec<(&'a Module, String)> {
     let idx = cx.idx;
     let mut out = Vec::new();
-    let bind = "sound/pci/hda/hda_bind.c";
-    let at = cx
-        .source(bind)
-        .and_then(|t| {
-            t.lines()
-                .position(|l| l.contains("static int codec_bind_generic"))
-                .map(|p| format!("{bind}:{}", p + 1))
-        })
-        .unwrap_or_else(|| bind.to_string());
-    let hdr = "include/sound/hda_codec.h";
-    let Some(text) = cx.source(hdr) else {
-        return out;
+    let facts = &idx.facts;
+    let bind = kfit_kbuild::srcfacts::HDA_BIND_C;
+    let at = match facts.hda_bind_generic {
+        Some(l) => format!("{bind}:{l}"),
+        None => bind.to_string(),
     };
-    for (i, l) in text.lines().enumerate() {
-        let mut w = l.split_whitespace();
-        if w.next() != Some("#define") {
+    let hdr = kfit_kbuild::srcfacts::HDA_CODEC_H;
+    for (name, id, line) in &facts.hda_generic_ids {
+        if plain_only && name != "HDA_CODEC_ID_GENERIC" {
             continue;
         }
-        let (Some(name), Some(val)) = (w.next(), w.next()) else {
-            continue;
-        };
-        if !name.starts_with("HDA_CODEC_ID_GENERIC") || (plain_only && name != "HDA_CODEC_ID_GENERIC") {
-            continue;
-        }
-        let Ok(id) = u32::from_str_radix(val.trim_start_matches("0x"), 16) else {
-            continue;
-        };
         let ma = format!("hdaudio:v{id:08X}r*a01*");
         for mm in idx.match_modalias(&ma).into_iter().take(1) {
             out.push((
                 mm.module,
-                format!(
-                    "codecs fall back to {name} ({hdr}:{}) in codec_bind_generic ({at})",
-                    i + 1
-                ),
+                format!("codecs fall back to {name} ({hdr}:{line}) in codec_bind_generic ({at})"),
             ));
         }
     }
