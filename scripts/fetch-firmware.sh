@@ -42,8 +42,10 @@ fi
 if [ -z "$URI" ] && [ -f /etc/apt/sources.list ]; then
     read -r URI SUITE < <(awk '$1=="deb" && $2 !~ /^\[/ {print $2, $3; exit}' /etc/apt/sources.list) || true
 fi
-URI=${URI:-http://deb.debian.org/debian}
-SUITE=${SUITE:-bookworm}
+if [ -z "$URI" ] || [ -z "$SUITE" ]; then
+    log "no Debian source found in /etc/apt/sources.list(.d): cannot download firmware packages"
+    exit 2
+fi
 
 cat > "$OUT/apt/etc/sources.list" <<EOF
 deb $URI $SUITE non-free-firmware

@@ -49,10 +49,14 @@ pub enum Format {
     Findmnt,
     /// `lsblk` (default, `-f`, `-o ...`, `-l`, `-P`).
     Lsblk,
+    /// `/proc/bus/pci/devices`.
+    ProcBusPci,
+    /// `hwinfo` (full entries; `--pci`, `--usb`, ...).
+    Hwinfo,
 }
 
 impl Format {
-    pub const ALL: [Format; 20] = [
+    pub const ALL: [Format; 22] = [
         Format::BusyboxLspci,
         Format::Lspci,
         Format::LspciMachine,
@@ -73,6 +77,8 @@ impl Format {
         Format::Mount,
         Format::Findmnt,
         Format::Lsblk,
+        Format::ProcBusPci,
+        Format::Hwinfo,
     ];
 
     pub fn name(self) -> &'static str {
@@ -97,6 +103,8 @@ impl Format {
             Format::Mount => "mount",
             Format::Findmnt => "findmnt",
             Format::Lsblk => "lsblk",
+            Format::ProcBusPci => "/proc/bus/pci/devices",
+            Format::Hwinfo => "hwinfo",
         }
     }
 
@@ -107,6 +115,9 @@ impl Format {
             return Some(Format::Dmesg);
         }
         if let Some(f) = Format::of_system_line(line) {
+            return Some(f);
+        }
+        if let Some(f) = Format::of_proc_or_hwinfo(line) {
             return Some(f);
         }
         if line.starts_with("Slot:\t") || line.starts_with("Slot: ") {
@@ -150,6 +161,68 @@ impl Format {
             return Some(Format::ModuleList);
         }
         None
+    }
+
+    /// The format a line starts unmistakably: the first line of a command's
+    /// output that no other listing has (an lsusb device line, the `lsusb -t`
+    /// root, the lsmod header, a pciutils or busybox slot line, an `lspci -t`
+    /// root, a `-vmm` record, a kernel log line, a `/proc/bus/pci/devices`
+    /// row, an hwinfo entry). [`sections`] splits pasted texts there.
+    fn starting(line: &str) -> Option<Format> {
+        use crate::parse::{dmesg, lspci, lsusb};
+        if line.starts_with([' ', '\t']) {
+            return None;
+        }
+        if lsusb::bus_line(line).is_some() {
+            return Some(Format::Lsusb);
+        }
+        if line.starts_with("/:  Bus ") || line.starts_with("/: Bus ") {
+            return Some(Format::LsusbTree);
+        }
+        if line.starts_with("Module ") && line.contains("Used by") {
+            return Some(Format::Lsmod);
+        }
+        if line.starts_with("Slot:\t") || line.starts_with("Slot: ") {
+            return Some(Format::LspciMachineVerbose);
+        }
+        if let Some(f) = Format::of_proc_or_hwinfo(line) {
+            return Some(f);
+        }
+        if (line.starts_with("-[") || line.starts_with("-+-[")) && line.contains(']') {
+            return Some(Format::LspciTree);
+        }
+        if let Some((_, rest)) = lspci::slot_line(line) {
+            return Some(if rest.starts_with('"') {
+                Format::LspciMachine
+            } else {
+                Format::Lspci
+            });
+        }
+        if dmesg::is_log_line(line) {
+            return Some(Format::Dmesg);
+        }
+        None
+    }
+
+    fn of_proc_or_hwinfo(line: &str) -> Option<Format> {
+        use crate::parse::proc_pci;
+        if proc_pci::proc_pci_line(line).is_some() {
+            return Some(Format::ProcBusPci);
+        }
+        if proc_pci::hwinfo_entry(line).is_some() || proc_pci::is_hwinfo_debug_start(line) {
+            return Some(Format::Hwinfo);
+        }
+        None
+    }
+
+    /// Formats one command's output may show (`lsusb -v` repeats the plain
+    /// lsusb device line; busybox and pciutils lspci lines mix).
+    fn family(self) -> Format {
+        match self {
+            Format::BusyboxLspci => Format::Lspci,
+            Format::LsusbVerbose => Format::Lsusb,
+            f => f,
+        }
     }
 
     /// Mount tables and block listings (checked first: their lines are
@@ -235,8 +308,49 @@ impl Format {
             Format::Mount => parse::mounts::parse_mount(text, src),
             Format::Findmnt => parse::mounts::parse_findmnt(text, src),
             Format::Lsblk => parse::lsblk::parse(text, src),
+            Format::ProcBusPci => parse::proc_pci::parse_proc_pci(text, src),
+            Format::Hwinfo => parse::proc_pci::parse_hwinfo(text, src),
         }
     }
+}
+
+/// Where a text pasted from several commands (`lspci -nnk; lsusb; lsusb
+/// -t; lsmod` in one file) changes listing: the line ranges of each
+/// command's output, each a listing of its own. Splits only at a line that
+/// starts another format unmistakably ([`Format::starting`]), so one
+/// command's output is never cut. A text of one listing is one range.
+pub(crate) fn sections(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut current) = (0, None::<Format>);
+    for (i, line) in text.lines().enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let Some(f) = Format::starting(line).map(Format::family) else {
+            continue;
+        };
+        match current {
+            Some(c) if c != f => {
+                out.push(start..i);
+                start = i;
+            }
+            _ => {}
+        }
+        current = Some(f);
+    }
+    out.push(start..text.lines().count().max(start));
+    out
+}
+
+/// `text` with every line outside `range` blanked (line numbers kept).
+pub(crate) fn only_lines(text: &str, range: &std::ops::Range<usize>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if range.contains(&i) {
+            out.push_str(l);
+        } else if l.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 impl fmt::Display for Format {

@@ -18,8 +18,11 @@
 //! Formats: busybox `lspci [-k]`; pciutils `lspci` plain/`-n`/`-nn`/`-k`/`-q`/
 //! `-v`..`-vvv`/`-x`, `-mm`, `-vmm[n][k]`, `-t[v]`; `lsusb`, `lsusb -v`, `lsusb -t`
 //! (old and new); `lsmod`, `/proc/modules`, module name lists; modalias lists;
-//! `path TAB MODALIAS` uevent lists (and `grep` of uevent files); drivers.txt.
-//! See [`Format`].
+//! `path TAB MODALIAS` uevent lists (and `grep` of uevent files); drivers.txt;
+//! `/proc/bus/pci/devices`; `hwinfo`; kernel logs. Several commands' output
+//! pasted into one file (`lspci -nnk`, `lsusb`, `lsmod`, with or without
+//! their prompts) is split where a line starts another format and read as
+//! separate listings. See [`Format`].
 
 mod error;
 mod format;
@@ -117,7 +120,20 @@ fn add_str(m: &mut Machine, text: &str, name: &str, opts: &Options) -> Result<Ve
                 message: "empty listing".into(),
             });
         }
-        Some(f) => warnings.extend(add_parsed(m, f, text, name, opts)?),
+        Some(f) => {
+            let parts = format::sections(text);
+            if parts.len() <= 1 {
+                warnings.extend(add_parsed(m, f, text, name, opts)?);
+            } else {
+                // Several commands' output in one file: each its own listing.
+                for r in &parts {
+                    let part = format::only_lines(text, r);
+                    if let Some(f) = detect(&part, name)? {
+                        warnings.extend(add_parsed(m, f, &part, name, opts)?);
+                    }
+                }
+            }
+        }
     }
     Ok(warnings)
 }

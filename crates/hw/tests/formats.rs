@@ -303,3 +303,68 @@ fn kernel_logs() {
         Some("snd_hda_codec_realtek")
     );
 }
+
+/// `/proc/bus/pci/devices` (drivers/pci/proc.c): ids and bound driver
+/// names, no class; the same devices as lspci -nnk of that machine.
+#[test]
+fn proc_bus_pci_devices() {
+    let m = snap("proc-bus-pci-devices.txt", Format::ProcBusPci);
+    assert_eq!(m.devices.len(), 9);
+    let d = pci(&m, "0000:00:1f.3");
+    assert_eq!(d.ids().as_deref(), Some("8086:02c8"));
+    assert_eq!(d.driver.as_deref(), Some("sof-audio-pci-intel-cnl"));
+    assert_eq!(pci(&m, "0000:04:00.0").driver.as_deref(), Some("nvme"));
+    assert_eq!(pci(&m, "0000:02:00.0").driver, None);
+    // Merged with lspci -nnk of the same machine: one device per slot.
+    let (both, _) = kfit_hw::read_listings(&[
+        data("formats/lspci-nnk.txt"),
+        data("formats/proc-bus-pci-devices.txt"),
+    ])
+    .unwrap();
+    assert_eq!(both.devices.len(), 12);
+}
+
+/// hwinfo: each entry's own modalias, sysfs name, driver and module;
+/// entries without a bus device (BIOS, monitor) and the debug block skipped.
+#[test]
+fn hwinfo() {
+    let m = snap("hwinfo.txt", Format::Hwinfo);
+    assert_eq!(m.devices.len(), 6, "{:#?}", m.devices);
+    let d = pci(&m, "0000:00:1f.3");
+    assert_eq!(
+        d.modalias.as_deref(),
+        Some("pci:v00008086d000002C8sv000017AAsd00005089bc04sc03i80")
+    );
+    assert_eq!(d.driver.as_deref(), Some("sof-audio-pci-intel-cnl"));
+    assert_eq!(d.driver_module.as_deref(), Some("snd_sof_pci_intel_cnl"));
+    // No modalias (no driver bound): the ids of its Vendor/Device lines.
+    let r = pci(&m, "0000:02:00.0");
+    assert_eq!(r.ids().as_deref(), Some("10ec:525a"));
+    assert_eq!(
+        r.modalias_or_synth().as_deref(),
+        Some("pci:v000010ECd0000525Asv000017AAsd00005089bcFFsc00i*")
+    );
+    let cam = m.find(&Bus::Usb, "1-4:1.0").unwrap();
+    assert_eq!(cam.class, Some(0x0e));
+    assert_eq!(cam.driver, None);
+    let bt = m.find(&Bus::Usb, "1-10:1.0").unwrap();
+    assert_eq!(bt.driver.as_deref(), Some("btusb"));
+}
+
+/// Several commands' output pasted into one file (with their prompts):
+/// each part read as its own listing, the same as separate files.
+#[test]
+fn several_listings_in_one_file() {
+    common::require_ids();
+    let text = read("formats/pasted-several.txt");
+    let (m, w) = read_str(&text, "pasted-several.txt").unwrap_or_else(|e| panic!("{e}"));
+    assert!(w.is_empty(), "{w:?}");
+    let formats: Vec<&str> = m.inputs.iter().map(|(_, f)| f.as_str()).collect();
+    assert_eq!(formats, ["lspci", "lsusb", "lsusb -t", "lsmod"]);
+    assert_eq!(m.loaded_modules.len(), 5);
+    let hid = m.find(&Bus::Usb, "1-2.3:1.1").unwrap();
+    assert_eq!(hid.ids().as_deref(), Some("046d:c52b"));
+    assert_eq!(hid.driver.as_deref(), Some("usbhid"));
+    assert_eq!(pci(&m, "0000:00:14.3").driver.as_deref(), Some("iwlwifi"));
+    insta::assert_snapshot!("pasted-several", common::render(&m, &w));
+}

@@ -11,6 +11,7 @@ pub(crate) mod lsusb_tree;
 pub(crate) mod modules;
 pub(crate) mod mounts;
 pub(crate) mod pci_classes;
+pub(crate) mod proc_pci;
 pub(crate) mod sysfs_lists;
 
 use crate::error::{Error, Warning};
@@ -127,6 +128,23 @@ pub(crate) fn is_noise(line: &str) -> bool {
         || t.starts_with("lsusb: ")
         || t.starts_with("sudo ")
         || t.starts_with("```")
+        || is_prompt(t)
+}
+
+/// A shell prompt with a command: `user@host:~$ lsusb`, `[root@host ~]# lspci -k`.
+fn is_prompt(t: &str) -> bool {
+    let Some(i) = t.find("$ ").or_else(|| t.find("# ")) else {
+        return false;
+    };
+    let (prompt, cmd) = (&t[..i], t[i + 2..].trim_start());
+    prompt.contains('@')
+        && prompt.len() <= 80
+        && !prompt.contains('\t')
+        && !prompt.contains(": ")
+        && cmd
+            .bytes()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == b'/' || c == b'.')
 }
 
 /// Text pasted from a Markdown code block or a mail quote: strip the indentation

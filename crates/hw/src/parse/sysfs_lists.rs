@@ -105,7 +105,12 @@ fn locate(path: &str) -> Option<(Option<Bus>, String, Option<String>)> {
     None
 }
 
-fn new_dev(bus: Option<Bus>, name: String, path: Option<String>, modalias: Option<&str>) -> Device {
+pub(crate) fn new_dev(
+    bus: Option<Bus>,
+    name: String,
+    path: Option<String>,
+    modalias: Option<&str>,
+) -> Device {
     let bus = bus.unwrap_or_else(|| guess_bus(modalias, path.as_deref(), &name));
     let address = if bus == Bus::Pci {
         norm_pci_slot(&name).unwrap_or(name)
