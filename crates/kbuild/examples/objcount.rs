@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             *dirs.entry(d.join("/")).or_default() += m.sources.len();
         }
         let mut dirs: Vec<_> = dirs.into_iter().collect();
-        dirs.sort_by(|a, b| b.1.cmp(&a.1));
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.1));
         for (d, n) in dirs.iter().take(top) {
             println!("  {n:5} {d}");
         }
