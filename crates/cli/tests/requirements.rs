@@ -99,7 +99,15 @@ fn audit_of_ix_config_with_the_ix_profile() {
     let Some(t) = tree() else { return };
     let fixtures = std::env::var_os("KFIT_FIXTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo("../shared/fixtures"));
+        .unwrap_or_else(|| {
+            // ../shared next to the checkout, one level further up from a worktree.
+            let near = repo("../shared/fixtures");
+            if near.exists() {
+                near
+            } else {
+                repo("../../shared/fixtures")
+            }
+        });
     let cfg = fixtures.join("ix-current/pkgs/bin/kernel/configs/cfg_6_16");
     let (code, s) = kfit(&[
         "audit",
