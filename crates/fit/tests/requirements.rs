@@ -288,7 +288,15 @@ fn fragment_with_another_archs_symbol_is_blocked() {
 fn audit_of_ix_config_against_the_ix_profile() {
     let fixtures = std::env::var_os("KFIT_FIXTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo("../shared/fixtures"));
+        .unwrap_or_else(|| {
+            // ../shared next to the checkout, one level further up from a worktree.
+            let near = repo("../shared/fixtures");
+            if near.exists() {
+                near
+            } else {
+                repo("../../shared/fixtures")
+            }
+        });
     let cfg = fixtures.join("ix-current/pkgs/bin/kernel/configs/cfg_6_16");
     let rep = requirements::audit_config(&tree(), &cfg, &Default::default(), &["ix".into()], &[]).unwrap();
     let (reqs, misses) = (rep.requirements, rep.missing);
