@@ -97,17 +97,7 @@ fn fit_with_an_unsatisfiable_fragment_exits_1() {
 #[test]
 fn audit_of_ix_config_with_the_ix_profile() {
     let Some(t) = tree() else { return };
-    let fixtures = std::env::var_os("KFIT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            // ../shared next to the checkout, one level further up from a worktree.
-            let near = repo("../shared/fixtures");
-            if near.exists() {
-                near
-            } else {
-                repo("../../shared/fixtures")
-            }
-        });
+    let fixtures = fixtures();
     let cfg = fixtures.join("ix-current/pkgs/bin/kernel/configs/cfg_6_16");
     let (code, s) = kfit(&[
         "audit",
@@ -123,4 +113,90 @@ fn audit_of_ix_config_with_the_ix_profile() {
     let missing = s.lines().filter(|l| l.starts_with("MISSING")).count();
     assert_eq!(code, if missing == 0 { 0 } else { 1 }, "{s}");
     assert_eq!(s.matches("         why: ").count(), missing, "{s}");
+}
+
+/// The shared fixtures: `$KFIT_FIXTURES`, else `shared/` next to the
+/// repository (a checkout at `/work/main`), else `/work/shared` (a worktree).
+fn fixtures() -> PathBuf {
+    if let Some(p) = std::env::var_os("KFIT_FIXTURES") {
+        return PathBuf::from(p);
+    }
+    let rel = repo("../shared/fixtures");
+    if rel.is_dir() {
+        rel
+    } else {
+        PathBuf::from("/work/shared/fixtures")
+    }
+}
+
+/// What the machine runs on, end to end: the seed with a mounts listing,
+/// an lsblk listing and /proc/filesystems. The text report has its own
+/// section, each requirement once with the listing line it comes from and
+/// the tree line it maps through; `--json` carries the facts
+/// (`machines[].system`) and the requirements with their section.
+#[test]
+fn fit_reports_what_the_system_runs_on() {
+    let Some(t) = tree() else { return };
+    let data = repo("crates/hw/tests/data/system");
+    let base = t.join("arch/x86/configs/x86_64_defconfig");
+    let seed = repo("examples/seed/lspci-k.txt");
+    let (mounts, lsblk, fss) = (
+        data.join("proc-mounts.txt"),
+        data.join("lsblk.txt"),
+        data.join("proc-filesystems.txt"),
+    );
+    let args = [
+        "fit",
+        seed.to_str().unwrap(),
+        mounts.to_str().unwrap(),
+        lsblk.to_str().unwrap(),
+        fss.to_str().unwrap(),
+        "--tree",
+        t.to_str().unwrap(),
+        "--base",
+        base.to_str().unwrap(),
+    ];
+    let (code, s) = kfit(&args);
+    assert_eq!(code, 0, "{s}");
+    let section = s
+        .split("== what the system runs on\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no system section: {s}"));
+    let section = section.split("\n==").next().unwrap();
+    for (sym, evidence) in [
+        ("EXT4_FS", "proc-mounts.txt:6"),
+        ("DM_CRYPT", "lsblk.txt:6"),
+        ("MD_RAID1", "lsblk.txt:11"),
+        ("EFI_STUB", "proc-mounts.txt:9"),
+        (
+            "FRAMEBUFFER_CONSOLE",
+            "pci 0000:03:00.0 [1002:1638] class 0300, driver amdgpu",
+        ),
+        ("OVERLAY_FS", "proc-filesystems.txt:32"),
+    ] {
+        let head = format!("  CONFIG_{sym}=y\n");
+        assert_eq!(section.matches(&head).count(), 1, "{sym} once: {section}");
+        let entry = section.split(&head).nth(1).unwrap();
+        let from = entry.lines().next().unwrap();
+        assert!(from.contains("from ") && from.contains(evidence), "{sym}: {from}");
+    }
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let (code, s) = kfit(&json_args);
+    assert_eq!(code, 0, "{s}");
+    let v: serde_json::Value =
+        serde_json::from_str(&s[s.find('{').unwrap()..s.rfind('}').unwrap() + 1]).unwrap();
+    let sys = &v["machines"][0]["system"];
+    assert_eq!(sys["mounts"].as_array().unwrap().len(), 16, "{sys}");
+    assert_eq!(sys["block"].as_array().unwrap().len(), 11, "{sys}");
+    assert_eq!(sys["filesystems"].as_array().unwrap().len(), 32, "{sys}");
+    assert_eq!(sys["boot"]["firmware"], "efi");
+    assert!(sys["boot"]["evidence"]
+        .as_str()
+        .unwrap()
+        .contains("proc-mounts.txt:9"));
+    let reqs = v["requirements"].as_array().unwrap();
+    let ext4 = reqs.iter().find(|r| r["symbol"] == "EXT4_FS").unwrap();
+    assert_eq!(ext4["section"], "system");
+    assert!(ext4["sources"][0].as_str().unwrap().contains("fs/ext4/super.c:"));
 }

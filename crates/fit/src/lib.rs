@@ -202,6 +202,10 @@ pub struct MachineReport {
     /// Loaded modules of the listings.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub loaded: Vec<LoadedReport>,
+    /// What it runs on (mounts, filesystems, block devices, boot firmware),
+    /// each fact with its evidence; absent when no listing says.
+    #[serde(skip_serializing_if = "kfit_hw::System::is_empty")]
+    pub system: kfit_hw::System,
 }
 
 /// Counts for the summary line.
@@ -386,6 +390,51 @@ pub struct FirmwareInput {
     pub revision: Option<u32>,
 }
 
+/// The display controllers (PCI class 03) of the machines, with the
+/// symbols their drivers need.
+fn display_controllers(resolutions: &[(String, Machine, Resolution)]) -> Vec<system::Display> {
+    let several = resolutions.len() > 1;
+    let mut out = Vec::new();
+    for (name, m, r) in resolutions {
+        for d in &r.devices {
+            let Some(dev) = m.devices.get(d.index) else {
+                continue;
+            };
+            if dev.bus != kfit_hw::Bus::Pci || dev.class != Some(3) {
+                continue;
+            }
+            let mut symbols: Vec<String> = Vec::new();
+            for q in d.modules.iter().flat_map(|n| &n.requires) {
+                for s in &q.any_of {
+                    if !symbols.contains(s) {
+                        symbols.push(s.clone());
+                    }
+                }
+            }
+            let driver = d
+                .driver
+                .as_deref()
+                .map(|x| format!(", driver {x}"))
+                .unwrap_or_default();
+            out.push(system::Display {
+                evidence: format!(
+                    "{}{} class {:02x}{:02x}{driver}",
+                    if several {
+                        format!("{name}: ")
+                    } else {
+                        String::new()
+                    },
+                    d.label,
+                    dev.class.unwrap_or(0),
+                    dev.subclass.unwrap_or(0),
+                ),
+                symbols,
+            });
+        }
+    }
+    out
+}
+
 /// Read one machine's listings (or the live /sys).
 pub fn read_machine(m: &MachineInput, sysfs_root: &Path) -> Result<(Machine, Vec<String>), Error> {
     if m.listings.is_empty() {
@@ -512,12 +561,9 @@ pub fn fit_with(
         .iter()
         .map(|(n, m, _)| (n.as_str(), &m.system))
         .collect();
-    let display = resolutions.iter().any(|(_, m, _)| {
-        m.devices
-            .iter()
-            .any(|d| d.bus == kfit_hw::Bus::Pci && d.class == Some(3))
-    });
-    let (system_reqs, notes) = system::requirements(&systems, display, idx, &opts.tree, &opts.index_cache);
+    let displays = display_controllers(&resolutions);
+    let (system_reqs, notes) =
+        system::requirements(&systems, &displays, &kc, idx, &opts.tree, &opts.index_cache);
     warnings.extend(notes.into_iter().map(|n| format!("system: {n}")));
     let (reqs, w) = requirements::collect(opts, system_reqs)?;
     warnings.extend(w);
@@ -734,6 +780,7 @@ pub fn fit_with(
             name: name.clone(),
             devices,
             loaded,
+            system: machine.system.clone(),
         });
     }
     summary.extra_drivers = precision.extra.len();

@@ -11,13 +11,14 @@
 use crate::requirements::{Requirement, Wanted};
 use kfit_hw::{Boot, System};
 use kfit_kbuild::KernelIndex;
+use kfit_kconfig::Kconfig;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 /// Directories scanned for registrations (a `struct file_system_type` is
 /// defined under these in every kernel since 2.6; drivers/ and arch/ hold
 /// only special-purpose ones: binderfs, functionfs, xenfs, s390's hypfs).
-const SCAN_DIRS: [&str; 13] = [
+const SCAN_DIRS: [&str; 14] = [
     "fs",
     "mm",
     "kernel",
@@ -27,6 +28,7 @@ const SCAN_DIRS: [&str; 13] = [
     "block",
     "net",
     "drivers/md",
+    "drivers/block",
     "drivers/base",
     "drivers/android",
     "drivers/usb/gadget",
@@ -43,6 +45,9 @@ struct Registration {
 /// The struct kinds whose `.name` registers something userspace names.
 const KINDS: [&str; 3] = ["file_system_type", "target_type", "md_personality"];
 
+/// The table key of block-major names (`register_blkdev` calls).
+const BLKDEV: &str = "register_blkdev";
+
 type Table = HashMap<String, BTreeMap<String, Vec<Registration>>>;
 
 /// `{ struct kind → { name → registrations } }` of [`KINDS`], cached per
@@ -50,7 +55,7 @@ type Table = HashMap<String, BTreeMap<String, Vec<Registration>>>;
 fn scan_cached(tree: &Path, cache_dir: &Path) -> Table {
     let file = kfit_kbuild::cache_key(tree)
         .ok()
-        .map(|k| cache_dir.join(format!("registrations-{k}.tsv")));
+        .map(|k| cache_dir.join(format!("registrations-v2-{k}.tsv")));
     if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
         let mut t: Table = HashMap::new();
         for l in text.lines() {
@@ -119,6 +124,21 @@ fn scan(tree: &Path) -> Table {
                     for p in part {
                         let Ok(bytes) = std::fs::read(p) else { continue };
                         let text = String::from_utf8_lossy(&bytes);
+                        // Block majors: `register_blkdev(MAJOR, "zram")`;
+                        // the disks are that name and a number (zram0).
+                        if text.contains("register_blkdev(") {
+                            let rel = p.strip_prefix(tree).unwrap_or(p).display().to_string();
+                            for (name, line) in call_names(&text, "register_blkdev(") {
+                                out.push((
+                                    BLKDEV.to_string(),
+                                    name,
+                                    Registration {
+                                        file: rel.clone(),
+                                        line,
+                                    },
+                                ));
+                            }
+                        }
                         for kind in KINDS {
                             let key = format!("struct {kind} ");
                             if !text.contains(&key) {
@@ -148,6 +168,29 @@ fn scan(tree: &Path) -> Table {
         t.entry(kind).or_default().entry(name).or_default().push(r);
     }
     t
+}
+
+/// The string literal argument of each `FUNC(..., "name")` call (also
+/// `__FUNC(`): (name, 1-based line). The call's arguments are on one line
+/// in every caller of the kernels we read.
+fn call_names(text: &str, func: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(pos) = line.find(func) else { continue };
+        // Not `unregister_blkdev(`: the match must start a word (or `__`).
+        let before = line[..pos].trim_end_matches('_');
+        if before.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let args = &line[pos + func.len()..];
+        let args = &args[..args.find(')').unwrap_or(args.len())];
+        if let Some(q) = args.find('"') {
+            if let Some(end) = args[q + 1..].find('"') {
+                out.push((args[q + 1..q + 1 + end].to_string(), i + 1));
+            }
+        }
+    }
+    out
 }
 
 /// `.name = "x"` inside `struct KIND ident = { ... };` initializers:
@@ -241,16 +284,22 @@ fn symbols_of(
 /// plus notes for names the tree does not register (or that need nothing).
 pub fn requirements(
     systems: &[(&str, &System)],
-    has_display: bool,
+    displays: &[Display],
+    kc: &Kconfig,
     idx: &KernelIndex,
     tree: &Path,
     cache_dir: &Path,
 ) -> (Vec<Requirement>, Vec<String>) {
     let mut reqs = Vec::new();
     let mut notes = Vec::new();
+    // Only when the listings say what the machine runs on (or it is read
+    // live): a fit of device listings alone stays about devices.
     if systems.iter().all(|(_, s)| s.is_empty()) {
         return (reqs, notes);
     }
+    // The boot console on the machine's GPU.
+    let mut boot_notes = Vec::new();
+    let mut boot = display_requirements(displays, kc, &mut boot_notes);
     let found = scan_cached(tree, cache_dir);
     let empty = BTreeMap::new();
     let table = |k: &str| found.get(k).unwrap_or(&empty);
@@ -260,7 +309,6 @@ pub fn requirements(
             by_source.entry(s.as_str()).or_insert(m);
         }
     }
-    let mut boot = Vec::new();
     let mut add = |kind: &str, name: &str, evidence: &str, regs: Option<&Vec<Registration>>| {
         let Some(regs) = regs else {
             notes.push(format!(
@@ -330,6 +378,16 @@ pub fn requirements(
                     add("filesystem", fs, &ev, table("file_system_type").get(fs.as_str()));
                 }
             }
+            // A virtual block device is named after its driver's major
+            // (zram0, loop3, nbd0, md127): the name without its number.
+            if b.kind.as_deref() != Some("part") {
+                let major = b.name.trim_end_matches(|c: char| c.is_ascii_digit());
+                if major.len() < b.name.len() && block_seen.insert(format!("major {major}")) {
+                    if let Some(regs) = table(BLKDEV).get(major) {
+                        add("block device", major, &ev, Some(regs));
+                    }
+                }
+            }
             let Some(kind) = b.kind.as_deref() else { continue };
             if !block_seen.insert(kind.to_string()) {
                 continue;
@@ -365,33 +423,105 @@ pub fn requirements(
             }];
             add("partition table", pt, &ev, Some(&regs));
         }
-        // The boot path.
-        if let Some(Boot::Efi { evidence }) = &s.boot {
-            for (sym, why) in [
-                ("EFI", "arch/x86/Kconfig: config EFI \"EFI runtime service support\""),
-                ("EFI_STUB", "arch/x86/Kconfig: config EFI_STUB \"EFI stub support\" (the firmware starts the kernel image directly)"),
-            ] {
-                boot.push(Requirement {
-                    symbol: sym.into(),
-                    want: Wanted::Yes,
-                    sources: vec![format!("boot: EFI ({machine}{evidence}): {why}")],
-                    section: "system",
-                });
+        // The boot path: the firmware starts the kernel image itself.
+        match &s.boot {
+            Some(Boot::Efi { evidence }) => {
+                for sym in ["EFI", "EFI_STUB"] {
+                    let why = match defined_at(kc, sym) {
+                        Some(w) => w,
+                        None => {
+                            boot_notes.push(format!(
+                                "boot: EFI ({machine}{evidence}): CONFIG_{sym} is not in this kernel"
+                            ));
+                            continue;
+                        }
+                    };
+                    boot.push(Requirement {
+                        symbol: sym.into(),
+                        want: Wanted::Yes,
+                        sources: vec![format!("boot: EFI ({machine}{evidence}): {why}")],
+                        section: "system",
+                    });
+                }
             }
+            Some(Boot::Bios { evidence }) => {
+                boot_notes.push(format!("boot: BIOS ({machine}{evidence}): no EFI requirements"))
+            }
+            None => {}
         }
-        if has_display {
-            boot.push(Requirement {
-                symbol: "FRAMEBUFFER_CONSOLE".into(),
+    }
+    reqs.extend(boot);
+    notes.extend(boot_notes);
+    (reqs, notes)
+}
+
+/// A display controller of a machine (PCI class 03), as resolved.
+#[derive(Debug, Clone)]
+pub struct Display {
+    /// Which device, in which listing (`m: PCI 0000:03:00.0 class 0300 ...`).
+    pub evidence: String,
+    /// The symbols its driver needs (from the resolution).
+    pub symbols: Vec<String>,
+}
+
+/// `"prompt" (file:line)` of a symbol's definition in this tree.
+fn defined_at(kc: &Kconfig, sym: &str) -> Option<String> {
+    let id = kc.lookup(sym)?;
+    let loc = kc.locations(id).into_iter().next()?;
+    let prompt = kc
+        .prompts(id)
+        .find_map(|p| p.text.clone())
+        .map(|t| format!("config {sym} \"{t}\""))
+        .unwrap_or_else(|| format!("config {sym}"));
+    Some(format!("{prompt} ({})", kc.location_string(loc)))
+}
+
+/// A console on each GPU: `FRAMEBUFFER_CONSOLE`, and when the GPU's
+/// driver is a DRM driver (its symbol depends on `DRM`) the fbdev
+/// emulation that gives a DRM driver its framebuffer
+/// (`DRM_FBDEV_EMULATION`: "also provides the linux console support on
+/// top of your modesetting driver", its help in drivers/gpu/drm/Kconfig).
+fn display_requirements(displays: &[Display], kc: &Kconfig, notes: &mut Vec<String>) -> Vec<Requirement> {
+    let mut out = Vec::new();
+    let drm = kc.lookup("DRM");
+    for d in displays {
+        let Some(fbcon) = defined_at(kc, "FRAMEBUFFER_CONSOLE") else {
+            notes.push(format!(
+                "console on {}: CONFIG_FRAMEBUFFER_CONSOLE is not in this kernel",
+                d.evidence
+            ));
+            return out;
+        };
+        out.push(Requirement {
+            symbol: "FRAMEBUFFER_CONSOLE".into(),
+            want: Wanted::Yes,
+            sources: vec![format!("console on the GPU ({}): {fbcon}", d.evidence)],
+            section: "system",
+        });
+        let drm_driver = d.symbols.iter().find(|s| {
+            let (Some(drm), Some(id)) = (drm, kc.lookup(s)) else {
+                return false;
+            };
+            id != drm
+                && kc
+                    .symbol(id)
+                    .dir_dep
+                    .as_ref()
+                    .is_some_and(|e| e.contains_symbol(drm))
+        });
+        if let (Some(sym), Some(emu)) = (drm_driver, defined_at(kc, "DRM_FBDEV_EMULATION")) {
+            out.push(Requirement {
+                symbol: "DRM_FBDEV_EMULATION".into(),
                 want: Wanted::Yes,
                 sources: vec![format!(
-                    "boot: {machine}display controller present (PCI class 03): a console on its framebuffer (drivers/video/console/Kconfig: config FRAMEBUFFER_CONSOLE)"
+                    "console on the GPU ({}): its driver CONFIG_{sym} depends on DRM; a DRM driver has a framebuffer console through {emu}",
+                    d.evidence
                 )],
                 section: "system",
             });
         }
     }
-    reqs.extend(boot);
-    (reqs, notes)
+    out
 }
 
 #[cfg(test)]
@@ -408,6 +538,11 @@ mod tests {
         assert_eq!(
             initializer_names(t, "struct target_type "),
             [("crypt".to_string(), 7)]
+        );
+        let c = "\tzram_major = register_blkdev(0, \"zram\");\n\tunregister_blkdev(zram_major, \"zram\");\n\tif (__register_blkdev(LOOP_MAJOR, \"loop\", loop_probe)) {\n";
+        assert_eq!(
+            call_names(c, "register_blkdev("),
+            [("zram".to_string(), 1), ("loop".to_string(), 3)]
         );
     }
 }

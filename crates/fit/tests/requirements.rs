@@ -286,17 +286,7 @@ fn fragment_with_another_archs_symbol_is_blocked() {
 /// config lacks, each with a reason (and what kfit fit would do).
 #[test]
 fn audit_of_ix_config_against_the_ix_profile() {
-    let fixtures = std::env::var_os("KFIT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            // ../shared next to the checkout, one level further up from a worktree.
-            let near = repo("../shared/fixtures");
-            if near.exists() {
-                near
-            } else {
-                repo("../../shared/fixtures")
-            }
-        });
+    let fixtures = fixtures();
     let cfg = fixtures.join("ix-current/pkgs/bin/kernel/configs/cfg_6_16");
     let rep = requirements::audit_config(&tree(), &cfg, &Default::default(), &["ix".into()], &[]).unwrap();
     let (reqs, misses) = (rep.requirements, rep.missing);
@@ -312,6 +302,27 @@ fn audit_of_ix_config_against_the_ix_profile() {
         assert!(!m.reason.is_empty() && !m.fix.is_empty(), "{m:?}");
         assert!(!m.sources.is_empty());
     }
+    // Ground truth: the kernel's own olddefconfig on the same config says
+    // which requirements it misses; the audit lists exactly those.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let truth = unmet(&reqs, &values(&kernel_olddefconfig(&text)));
+    let truth: Vec<&str> = truth.iter().map(|t| t.split('=').next().unwrap()).collect();
+    let listed: Vec<&str> = misses.iter().map(|m| m.symbol.as_str()).collect();
+    assert_eq!(listed, truth, "audit vs the kernel's olddefconfig");
+    println!(
+        "cfg_6_16 on 6.12 misses {} of {} ix requirements: {listed:?}",
+        listed.len(),
+        reqs.len()
+    );
+    // And the fix it names works: kfit fit with the ix profile on that
+    // config, then the kernel's olddefconfig, meets every requirement.
+    let mut o = opts(cfg.clone(), vec![]);
+    o.machines.clear();
+    o.profiles = vec!["ix".into()];
+    let fit = kfit_fit::fit(&o, None).unwrap();
+    assert_eq!(fit.summary.requirements_blocked, 0, "{:#?}", fit.requirements);
+    let after = values(&kernel_olddefconfig(&fit.config));
+    assert!(unmet(&reqs, &after).is_empty(), "{:?}", unmet(&reqs, &after));
 }
 
 /// What the machine runs on: the seed with a mounts and an lsblk listing
@@ -329,6 +340,7 @@ fn mounts_and_block_stack_become_requirements() {
             data.join("proc-mounts.txt"),
             data.join("lsblk.txt"),
             data.join("lsblk-P.txt"),
+            data.join("lsblk-zram.txt"),
         ],
     );
     o.profiles = vec!["ix".into()];
@@ -353,7 +365,25 @@ fn mounts_and_block_stack_become_requirements() {
             "lsblk-P.txt:4",
             "block/partitions/msdos.c parses it",
         ),
-        ("EFI_STUB", "proc-mounts.txt:9", "arch/x86/Kconfig"),
+        ("EFI_STUB", "proc-mounts.txt:9", "arch/x86/Kconfig:"),
+        (
+            "EFI",
+            "proc-mounts.txt:9",
+            "config EFI \"EFI runtime service support\"",
+        ),
+        ("BLK_DEV_MD", "lsblk.txt:11", "drivers/md/md.c:"),
+        ("BLK_DEV_LOOP", "lsblk-zram.txt:2", "drivers/block/loop.c:"),
+        ("ZRAM", "lsblk-zram.txt:6", "drivers/block/zram/zram_drv.c:"),
+        (
+            "FRAMEBUFFER_CONSOLE",
+            "pci 0000:03:00.0 [1002:1638] class 0300, driver amdgpu",
+            "drivers/video/console/Kconfig:",
+        ),
+        (
+            "DRM_FBDEV_EMULATION",
+            "pci 0000:03:00.0 [1002:1638] class 0300, driver amdgpu",
+            "CONFIG_DRM_AMDGPU depends on DRM",
+        ),
     ] {
         let r = find(sym).unwrap_or_else(|| panic!("no requirement {sym}: {:#?}", fit.requirements));
         assert_eq!(r.section, "system", "{r:?}");
@@ -383,6 +413,131 @@ fn mounts_and_block_stack_become_requirements() {
         .iter()
         .filter(|r| after.get(&r.symbol).map(String::as_str) != Some(r.want.as_str()) && r.want != "n")
         .map(|r| r.symbol.as_str())
+        .collect();
+    assert!(lost.is_empty(), "lost by olddefconfig: {lost:?}");
+}
+
+/// The shared fixtures: `$KFIT_FIXTURES`, else `shared/` next to the
+/// repository (a checkout at `/work/main`), else `/work/shared` (a worktree).
+fn fixtures() -> PathBuf {
+    if let Some(p) = std::env::var_os("KFIT_FIXTURES") {
+        return PathBuf::from(p);
+    }
+    let rel = repo("../shared/fixtures");
+    if rel.is_dir() {
+        rel
+    } else {
+        PathBuf::from("/work/shared/fixtures")
+    }
+}
+
+/// What the machine runs on, read live (no listings): a made-up root laid
+/// out as the kernel and udev lay it out, with a bochs display controller
+/// bound to bochs-drm, the root filesystem on a GPT disk (udev's database
+/// says gpt and ext4), swap on zram and `/sys/firmware/efi`. Every fact
+/// becomes a requirement whose source names the file it was read from, and
+/// the kernel's olddefconfig keeps them all on tinyconfig.
+#[test]
+fn live_machine_becomes_requirements() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let w = |rel: &str, text: &str| {
+        let p = r.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    let gpu = "sys/devices/pci0000:00/0000:00:01.0";
+    w(&format!("{gpu}/vendor"), "0x1234\n");
+    w(&format!("{gpu}/device"), "0x1111\n");
+    w(&format!("{gpu}/subsystem_vendor"), "0x1af4\n");
+    w(&format!("{gpu}/subsystem_device"), "0x1100\n");
+    w(&format!("{gpu}/class"), "0x030000\n");
+    w(
+        &format!("{gpu}/modalias"),
+        "pci:v00001234d00001111sv00001AF4sd00001100bc03sc00i00\n",
+    );
+    w(&format!("{gpu}/uevent"), "DRIVER=bochs-drm\n");
+    std::fs::create_dir_all(r.join("sys/bus/pci/drivers/bochs-drm")).unwrap();
+    std::fs::create_dir_all(r.join("sys/module/bochs")).unwrap();
+    symlink(
+        "../../../../module/bochs",
+        r.join("sys/bus/pci/drivers/bochs-drm/module"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(r.join("sys/bus/pci/devices")).unwrap();
+    symlink(
+        "../../../devices/pci0000:00/0000:00:01.0",
+        r.join("sys/bus/pci/devices/0000:00:01.0"),
+    )
+    .unwrap();
+    symlink("../../../bus/pci/drivers/bochs-drm", r.join(gpu).join("driver")).unwrap();
+    w("proc/sys/kernel/osrelease", "6.12.0-test\n");
+    w(
+        "proc/mounts",
+        "/dev/vda2 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n/dev/vda1 /boot/efi vfat rw 0 0\n",
+    );
+    w("proc/filesystems", "nodev\tproc\n\text4\n\tvfat\n");
+    w("sys/block/vda/dev", "253:0\n");
+    w("sys/block/vda/vda1/partition", "1\n");
+    w("sys/block/vda/vda1/dev", "253:1\n");
+    w("sys/block/vda/vda2/partition", "2\n");
+    w("sys/block/vda/vda2/dev", "253:2\n");
+    w("sys/block/zram0/dev", "252:0\n");
+    w("run/udev/data/b253:0", "E:ID_PART_TABLE_TYPE=gpt\n");
+    w("run/udev/data/b253:2", "E:ID_FS_TYPE=ext4\n");
+    std::fs::create_dir_all(r.join("sys/firmware/efi")).unwrap();
+
+    let mut o = opts(tiny64(), vec![]);
+    o.sysfs_root = r.to_path_buf();
+    let fit = kfit_fit::fit(&o, None).unwrap();
+    let root = r.display().to_string();
+    for (sym, evidence, source) in [
+        ("EXT4_FS", "/proc/mounts:1", "fs/ext4/super.c:"),
+        ("VFAT_FS", "/proc/mounts:3", "fs/fat/namei_vfat.c:"),
+        (
+            "EFI_PARTITION",
+            "/run/udev/data/b253:0:1",
+            "block/partitions/efi.c parses it",
+        ),
+        ("ZRAM", "/sys/block/zram0", "drivers/block/zram/zram_drv.c:"),
+        ("EFI_STUB", "/sys/firmware/efi exists", "arch/x86/Kconfig:"),
+        (
+            "FRAMEBUFFER_CONSOLE",
+            "pci 0000:00:01.0",
+            "drivers/video/console/Kconfig:",
+        ),
+        (
+            "DRM_FBDEV_EMULATION",
+            "driver bochs-drm",
+            "CONFIG_DRM_BOCHS depends on DRM",
+        ),
+    ] {
+        let req = fit
+            .requirements
+            .iter()
+            .find(|x| x.symbol == sym)
+            .unwrap_or_else(|| panic!("no requirement {sym}: {:#?}", fit.requirements));
+        assert_eq!(req.section, "system");
+        let all = req.sources.join(" | ");
+        // A file read under the root, or the device.
+        let evidence = match evidence.starts_with('/') {
+            true => format!("{root}{evidence}"),
+            false => evidence.to_string(),
+        };
+        assert!(all.contains(&evidence), "{sym}: {all}");
+        println!("{sym}: {all}");
+        assert!(all.contains(source), "{sym}: {all}");
+        assert_ne!(req.status, "blocked", "{req:?}");
+    }
+    assert_eq!(fit.summary.blocked, 0, "the GPU is driven");
+    assert_eq!(fit.summary.requirements_blocked, 0, "{:#?}", fit.requirements);
+    let after = values(&kernel_olddefconfig(&fit.config));
+    let lost: Vec<&str> = fit
+        .requirements
+        .iter()
+        .filter(|x| after.get(&x.symbol).map(String::as_str) != Some(x.want.as_str()))
+        .map(|x| x.symbol.as_str())
         .collect();
     assert!(lost.is_empty(), "lost by olddefconfig: {lost:?}");
 }

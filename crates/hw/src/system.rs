@@ -158,8 +158,9 @@ impl System {
 }
 
 /// The live machine under `root`: `/proc/mounts`, `/proc/filesystems`, `/sys/block` (dm uuid
-/// prefixes CRYPT-/LVM-, md levels, partitions) and `/sys/firmware/efi`.
-/// Unreadable parts are skipped.
+/// prefixes CRYPT-/LVM-, md levels, partitions; filesystem and partition-table types from
+/// udev's database under `/run/udev/data`, mount points from the mounts) and
+/// `/sys/firmware/efi`. Unreadable parts are skipped.
 pub fn read_live_system(root: &Path) -> System {
     let mut s = System::default();
     let mounts = root.join("proc/mounts");
@@ -226,24 +227,72 @@ pub fn read_live_system(root: &Path) -> System {
             }
         }
         parts.sort();
-        s.block.push(BlockDev {
+        let mut disk = BlockDev {
             name: name.clone(),
             kind,
             fstype: None,
             pttype: None,
             mountpoints: Vec::new(),
             evidence,
-        });
+        };
+        udev_facts(root, &dir, &mut disk);
+        s.block.push(disk);
         for p in parts {
-            s.block.push(BlockDev {
+            let mut part = BlockDev {
                 name: p.clone(),
                 kind: Some("part".into()),
                 fstype: None,
                 pttype: None,
                 mountpoints: Vec::new(),
                 evidence: format!("{}/{p}/partition", dir.display()),
-            });
+            };
+            udev_facts(root, &dir.join(&p), &mut part);
+            s.block.push(part);
+        }
+    }
+    // Where each is mounted: a mount's source `/dev/NAME`, or
+    // `/dev/mapper/NAME` of a device-mapper device (`dm/name`).
+    for b in &mut s.block {
+        let dm_name = std::fs::read_to_string(block.join(&b.name).join("dm/name"))
+            .ok()
+            .map(|n| n.trim().to_string());
+        for m in &s.mounts {
+            let hit = m.source.strip_prefix("/dev/") == Some(b.name.as_str())
+                || (dm_name.is_some() && m.source.strip_prefix("/dev/mapper/") == dm_name.as_deref());
+            if hit && !b.mountpoints.contains(&m.target) {
+                b.mountpoints.push(m.target.clone());
+                if b.fstype.is_none() {
+                    b.fstype = Some(m.fstype.clone());
+                }
+            }
         }
     }
     s
+}
+
+/// What udev's blkid probe recorded for the block device at `dir`
+/// (`/run/udev/data/b<MAJ>:<MIN>`, `E:ID_FS_TYPE=` and
+/// `E:ID_PART_TABLE_TYPE=`, the names lsblk shows as FSTYPE and PTTYPE).
+fn udev_facts(root: &Path, dir: &Path, b: &mut BlockDev) {
+    let Ok(dev) = std::fs::read_to_string(dir.join("dev")) else {
+        return;
+    };
+    let file = root.join(format!("run/udev/data/b{}", dev.trim()));
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return;
+    };
+    for (i, line) in text.lines().enumerate() {
+        let Some(kv) = line.strip_prefix("E:") else {
+            continue;
+        };
+        let slot = match kv.split_once('=') {
+            Some(("ID_FS_TYPE", v)) if !v.is_empty() => (&mut b.fstype, v),
+            Some(("ID_PART_TABLE_TYPE", v)) if !v.is_empty() => (&mut b.pttype, v),
+            _ => continue,
+        };
+        if slot.0.is_none() {
+            *slot.0 = Some(slot.1.to_string());
+            b.evidence = format!("{}, {}:{}", b.evidence, file.display(), i + 1);
+        }
+    }
 }

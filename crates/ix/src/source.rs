@@ -258,9 +258,24 @@ pub fn unpack_source(tarball: &Path, dest_parent: &Path) -> Result<PathBuf> {
                 msg: String::from_utf8_lossy(&st.stderr).trim().to_string(),
             });
         }
-        let _ = std::fs::remove_dir_all(&out);
-        std::fs::rename(&tmp, &out).map_err(io_err(&out))?;
-        std::fs::write(&stamp, name).map_err(io_err(&stamp))?;
+        // The stamp goes in before the rename, so `out` exists only complete:
+        // a concurrent kfit that finds it stamped uses it, and one that loses
+        // the rename race drops its own copy instead of deleting the winner's.
+        let tmp_stamp = tmp.join(".kfit-unpacked");
+        if let Err(e) = std::fs::write(&tmp_stamp, name) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(io_err(&tmp_stamp)(e));
+        }
+        if out.exists() && !stamp.is_file() {
+            // left by a kfit before this protocol, or not ours: incomplete
+            let _ = std::fs::remove_dir_all(&out);
+        }
+        if let Err(e) = std::fs::rename(&tmp, &out) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            if !stamp.is_file() {
+                return Err(io_err(&out)(e));
+            }
+        }
     }
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&out)
         .map_err(io_err(&out))?
