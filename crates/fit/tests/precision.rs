@@ -477,3 +477,53 @@ fn trim_debian_config_to_the_machine() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// #13: a device with no usable IDs bound to a driver this tree does not
+/// have (the real case: an `lspci -k` without numbers, a MEI controller
+/// bound to ndiswrapper, became "blocked" with ~100 candidate modules),
+/// and one with neither IDs nor a driver, each get one clear report line
+/// and no module; a device whose name pci.ids knows is still resolved.
+#[test]
+fn device_without_ids_and_unknown_driver_is_one_line() {
+    let e = env();
+    let base = defconfig_nomodules(&e);
+    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let dir = scratch("noid");
+    let listing = dir.join("lspci-k.txt");
+    std::fs::write(
+        &listing,
+        "00:00.0 Host bridge: Frobnitz Systems Frob-9000 Root Complex\n\
+         00:16.0 Communication controller: Frobnitz Systems Management Engine Interface\n\
+         \tKernel driver in use: ndiswrapper\n\
+         00:1f.0 Network controller: Frobnitz Systems Wireless 9000\n\
+         \tKernel driver in use: wl\n\
+         00:14.3 Network controller: Intel Corporation Wi-Fi 6 AX201\n\
+         \tKernel driver in use: wl\n",
+    )
+    .unwrap();
+    let fit = kfit_fit::fit(&opts(&e, base, vec![listing]), Some(&idx)).unwrap();
+    let devs = &fit.machines[0].devices;
+    let by = |a: &str| {
+        devs.iter()
+            .find(|d| d.label.contains(a))
+            .unwrap_or_else(|| panic!("{a}: {devs:#?}"))
+    };
+    for a in ["00:00.0", "00:16.0", "00:1f.0"] {
+        let d = by(a);
+        eprintln!("{} {:?} {:?}", d.label, d.verdict, d.notes);
+        assert!(d.modules.is_empty(), "{a}: {:?}", d.modules);
+        assert!(d.alternatives.is_empty(), "{a}: {:?}", d.alternatives);
+        assert_eq!(d.notes.len(), 1, "{a}: {:?}", d.notes);
+        assert!(
+            matches!(d.verdict, kfit_fit::Verdict::Unidentified),
+            "{a}: {:?}",
+            d.verdict
+        );
+    }
+    assert!(by("00:16.0").notes[0].contains("ndiswrapper"));
+    // Its name in pci.ids gives 8086:a0f0: iwlwifi, not wl's candidates.
+    let wifi = by("00:14.3");
+    eprintln!("{} {:?} {:?}", wifi.label, wifi.verdict, wifi.notes);
+    let mods: Vec<&str> = wifi.modules.iter().map(|m| m.module.as_str()).collect();
+    assert_eq!(mods, ["iwlwifi"], "{wifi:#?}");
+}

@@ -707,9 +707,14 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         }
         out.status = if !has_identity(d) {
             match &d.driver {
-                Some(drv) => out.notes.push(format!(
+                Some(drv) => {
+                    // One line says it all (not also "no module registers ...").
+                    out.notes
+                        .retain(|n| !n.starts_with("no module of this kernel registers a driver named"));
+                    out.notes.push(format!(
                     "bound to {drv}, which this kernel does not have, and the listing gives no IDs to find an in-tree driver by"
-                )),
+                ))
+                }
                 None => out
                     .notes
                     .push("the listing gives no IDs and no driver: cannot tell which driver it needs".into()),
