@@ -527,3 +527,31 @@ fn device_without_ids_and_unknown_driver_is_one_line() {
     let mods: Vec<&str> = wifi.modules.iter().map(|m| m.module.as_str()).collect();
     assert_eq!(mods, ["iwlwifi"], "{wifi:#?}");
 }
+
+/// #21: drivers that claim one ID entry and let the probe decide by the
+/// revision (AMD's six ACP drivers for 1022:15e2): when the listing prints
+/// `(rev xx)`, only those whose source accepts it are built in.
+#[test]
+fn revision_picks_among_drivers_of_one_id_entry() {
+    let e = env();
+    let base = defconfig_nomodules(&e);
+    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let t = truth(&e);
+    let listing = scratch("rev").join("lspci-nn.txt");
+    // The seed's ACP (Renoir/Cezanne, bound to snd_rn_pci_acp3x there) as
+    // `lspci -nn` prints it with its revision.
+    std::fs::write(
+        &listing,
+        "03:00.5 Multimedia controller [0480]: Advanced Micro Devices, Inc. [AMD] ACP/ACP3X/ACP6x Audio Coprocessor [1022:15e2] (rev 01)\n",
+    )
+    .unwrap();
+    let fit = kfit_fit::fit(&opts(&e, base, vec![listing]), Some(&idx)).unwrap();
+    let before = built_in(&idx, &t, &fit.base_config);
+    let added: Vec<String> = built_in(&idx, &t, &fit.config)
+        .difference(&before)
+        .cloned()
+        .collect();
+    let d = &fit.machines[0].devices[0];
+    eprintln!("{added:?} {:?}", d.notes);
+    assert_eq!(added, ["snd_rn_pci_acp3x"], "{d:#?}");
+}
