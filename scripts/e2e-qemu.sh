@@ -20,7 +20,19 @@
 #           --config FILE   use FILE instead of running `kfit fit` (step 3)
 #           --ix            ix mode (above); needs clang, lld, llvm, python3-jinja2
 #           --kernel FILE   boot and compare this bzImage only (skips 2-5)
-#           --base FILE     base config for kfit (same as KFIT_E2E_BASE=FILE)
+#           --base FILE     base config for kfit (same as KFIT_E2E_BASE=FILE);
+#                           MODULES and debug info are forced off
+#           --base tinyconfig  the tree's tinyconfig with 64BIT, SMP and
+#                           collect.sh's initramfs (BLK_DEV_INITRD, RD_ZSTD):
+#                           everything else comes from kfit (and --profile)
+#           --profile NAME  `kfit fit --profile NAME` (repeatable), e.g.
+#                           minimal-boot
+#           --trim          `kfit fit --trim`: turn off the base's device
+#                           drivers no device of the machine needs (for a
+#                           distro base, e.g. Debian's config)
+#           --migrate-from V  fit on Linux V (or take --config FILE as V's
+#                           config), carry it to --version with
+#                           `kfit migrate ... <listings>`, build that
 #           --out DIR       where this run's files go
 #                           (default $KFIT_CACHE/e2e/runs/<UTC time>, and
 #                           $KFIT_CACHE/e2e/latest points at it)
@@ -50,6 +62,9 @@ VERSION=${KFIT_E2E_VERSION:-6.12}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 CC_CMD="ccache gcc"
 IX=0
+TRIM=0
+MIGRATE_FROM=""
+PROFILES=()
 
 CONFIG_IN=""
 KERNEL_IN=""
@@ -60,6 +75,9 @@ while [ $# -gt 0 ]; do
         --version) VERSION=$2; shift 2;;
         --config) CONFIG_IN=$(realpath "$2"); shift 2;;
         --ix) IX=1; shift;;
+        --trim) TRIM=1; shift;;
+        --profile) PROFILES+=(--profile "$2"); shift 2;;
+        --migrate-from) MIGRATE_FROM=$2; shift 2;;
         --kernel) KERNEL_IN=$(realpath "$2"); shift 2;;
         --base) BASE_IN=$2; shift 2;;
         --out) OUTDIR=$2; shift 2;;
@@ -67,7 +85,7 @@ while [ $# -gt 0 ]; do
         *) echo "e2e-qemu: unknown argument $1 (see --help)" >&2; exit 2;;
     esac
 done
-[ -z "$BASE_IN" ] || BASE_IN=$(realpath "$BASE_IN")
+[ -z "$BASE_IN" ] || [ "$BASE_IN" = tinyconfig ] || BASE_IN=$(realpath "$BASE_IN")
 case $VERSION in
     6.12) BUILD_DIR=$CACHE/e2e-build; KCONF_DIR=$CACHE/e2e/kconfig;;   # kept O= dirs:
     *) BUILD_DIR=$CACHE/e2e-build-$VERSION; KCONF_DIR=$CACHE/e2e/kconfig-$VERSION;;  # reruns are incremental
@@ -129,7 +147,23 @@ step "Linux $VERSION tree"
 . "$CACHE/env/$VERSION"
 [ -f "$TREE/Makefile" ] || die "no kernel tree at $TREE"
 echo "TREE=$TREE (Linux $KVER)"
-mk() { nice -n 10 make -C "$TREE" ARCH=x86 CC="$CC_CMD" "${MK_TOOLS[@]}" "$@"; }
+mkt() { local t=$1; shift; nice -n 10 make -C "$t" ARCH=x86 CC="$CC_CMD" "${MK_TOOLS[@]}" "$@"; }
+mk() { mkt "$TREE" "$@"; }
+# --migrate-from V: the base and the fit (or --config) belong to Linux V;
+# `kfit migrate` carries the config to $VERSION's tree.
+FIT_TREE=$TREE FIT_VER=$VERSION
+if [ -n "$MIGRATE_FROM" ]; then
+    [ "$IX" = 0 ] || die "--migrate-from and --ix do not go together"
+    [ "$MIGRATE_FROM" != "$VERSION" ] || die "--migrate-from $MIGRATE_FROM is the --version itself"
+    "$ROOT/scripts/fetch-kernels.sh" "$MIGRATE_FROM"
+    FIT_TREE=$(. "$CACHE/env/$MIGRATE_FROM" && echo "$TREE") FIT_VER=$MIGRATE_FROM
+    [ -f "$FIT_TREE/Makefile" ] || die "no kernel tree at $FIT_TREE"
+    echo "migrating from Linux $MIGRATE_FROM: $FIT_TREE"
+    case $MIGRATE_FROM in
+        6.12) KCONF_DIR=$CACHE/e2e/kconfig;;
+        *) KCONF_DIR=$CACHE/e2e/kconfig-$MIGRATE_FROM;;
+    esac
+fi
 
 # Only one run at a time may use the kept build dir.
 mkdir -p "$BUILD_DIR" "$KCONF_DIR"
@@ -140,20 +174,33 @@ BUILD_S=- CC_N=- FINAL_Y=- FW_DROPPED=""
 if [ -z "$KERNEL_IN" ]; then
 # ------------------------------------------------------------ (2) base config
 if [ -z "$CONFIG_IN" ] && [ "$IX" = 0 ]; then
-    step "MODULES=n base config"
-    if [ -n "$BASE_IN" ]; then
-        echo "base: $BASE_IN (KFIT_E2E_BASE), with MODULES forced off"
+    step "MODULES=n base config${MIGRATE_FROM:+ (Linux $MIGRATE_FROM)}"
+    if [ "$BASE_IN" = tinyconfig ]; then
+        # The smallest start: what the guest's CPUs and collect.sh's
+        # initramfs need and nothing else; kfit adds the buses, the drivers
+        # and (with --profile minimal-boot) what userspace needs.
+        echo "base: tinyconfig of Linux $FIT_VER + 64BIT SMP BLK_DEV_INITRD RD_ZSTD, MODULES off"
+        mkt "$FIT_TREE" -s O="$KCONF_DIR" tinyconfig >/dev/null
+        "$FIT_TREE/scripts/config" --file "$KCONF_DIR/.config" \
+            --enable 64BIT --enable SMP --enable BLK_DEV_INITRD --enable RD_ZSTD
+    elif [ -n "$BASE_IN" ]; then
+        echo "base: $BASE_IN (KFIT_E2E_BASE), with MODULES and debug info forced off"
         cp "$BASE_IN" "$KCONF_DIR/.config"
+        # A distro base builds DWARF (and BTF) for every object: no device
+        # binds because of it, and it costs a large part of the build.
+        "$FIT_TREE/scripts/config" --file "$KCONF_DIR/.config" \
+            --enable DEBUG_INFO_NONE --disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT \
+            --disable DEBUG_INFO_DWARF4 --disable DEBUG_INFO_DWARF5 --disable DEBUG_INFO
     else
-        echo "base: x86_64_defconfig of $KVER without MODULES, i915 and Wi-Fi (scripts/config + olddefconfig)"
-        mk -s O="$KCONF_DIR" x86_64_defconfig >/dev/null
+        echo "base: x86_64_defconfig of Linux $FIT_VER without MODULES, i915 and Wi-Fi (scripts/config + olddefconfig)"
+        mkt "$FIT_TREE" -s O="$KCONF_DIR" x86_64_defconfig >/dev/null
         # The two largest subsystems in defconfig that no QEMU machine has
         # hardware for (~500 of ~3000 objects): see docs/e2e.md.
-        "$TREE/scripts/config" --file "$KCONF_DIR/.config" \
+        "$FIT_TREE/scripts/config" --file "$KCONF_DIR/.config" \
             --disable DRM_I915 --disable CFG80211 --disable MAC80211
     fi
-    "$TREE/scripts/config" --file "$KCONF_DIR/.config" --disable MODULES
-    mk -s O="$KCONF_DIR" olddefconfig >/dev/null
+    "$FIT_TREE/scripts/config" --file "$KCONF_DIR/.config" --disable MODULES
+    mkt "$FIT_TREE" -s O="$KCONF_DIR" olddefconfig >/dev/null
     cp "$KCONF_DIR/.config" "$OUTDIR/base.config"
     grep -q '^# CONFIG_MODULES is not set' "$OUTDIR/base.config" || die "base still has MODULES"
     echo "base.config: $(grep -c '=y$' "$OUTDIR/base.config") symbols =y"
@@ -187,28 +234,51 @@ if [ "$IX" = 1 ] && [ -z "$CONFIG_IN" ]; then
         | sed "s|\${LINUX_FIRMWARE}|${KFIT_E2E_FIRMWARE_DIR:-/lib/firmware}|" > "$OUTDIR/fitted.config"
     [ -s "$OUTDIR/fitted.config" ] || die "rendering the ix package gave no config"
     echo "rendered: bin/kernel/$MM/q35 -> fitted.config ($(grep -c '=y$' "$OUTDIR/fitted.config") symbols =y)"
-elif [ -n "$CONFIG_IN" ]; then
+elif [ -n "$CONFIG_IN" ] && [ -z "$MIGRATE_FROM" ]; then
     step "config given with --config (kfit fit skipped)"
     cp "$CONFIG_IN" "$OUTDIR/fitted.config"
     echo "config: $CONFIG_IN"
 else
-    step "kfit fit"
     TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
     (cd "$ROOT" && nice -n 10 cargo build --release -p kfit) || die "cargo build -p kfit failed"
     listing_files=()
     for f in $LISTINGS; do listing_files+=("$HW/$f"); done
-    echo "kfit fit ${listing_files[*]} --tree $TREE --cc gcc --base base.config -o fitted.config"
-    t0=$(date +%s.%N)
-    rm -f "$OUTDIR/fitted.config"
-    "$TARGET/release/kfit" fit "${listing_files[@]}" --tree "$TREE" --cc gcc \
-        --base "$OUTDIR/base.config" -o "$OUTDIR/fitted.config" 2>&1 | tee "$OUTDIR/kfit-fit.log" \
-        && rc=0 || rc=$?
-    # kfit exits 1 when some device cannot be driven; the config is still
-    # written and the boot below is the judge. 2 is an error.
-    [ "$rc" -le 1 ] || die "kfit fit failed (exit $rc, log: $OUTDIR/kfit-fit.log)"
-    [ "$rc" -eq 0 ] || echo "WARNING: kfit reports devices it cannot drive (exit 1); building anyway"
-    [ -s "$OUTDIR/fitted.config" ] || die "kfit fit wrote no config"
-    echo "kfit fit: $(secs "$t0" "$(date +%s.%N)") s"
+    FIT_OUT=$OUTDIR/fitted.config
+    [ -z "$MIGRATE_FROM" ] || FIT_OUT=$OUTDIR/fitted-$MIGRATE_FROM.config
+    if [ -n "$CONFIG_IN" ]; then
+        step "config of Linux $MIGRATE_FROM given with --config (kfit fit skipped)"
+        cp "$CONFIG_IN" "$FIT_OUT"
+        echo "config: $CONFIG_IN"
+    else
+        step "kfit fit${MIGRATE_FROM:+ on Linux $MIGRATE_FROM}"
+        fit_args=(--tree "$FIT_TREE" --cc gcc --base "$OUTDIR/base.config")
+        [ "$TRIM" = 0 ] || fit_args+=(--trim)
+        fit_args+=("${PROFILES[@]}")
+        echo "kfit fit ${listing_files[*]} ${fit_args[*]} -o $(basename "$FIT_OUT")"
+        t0=$(date +%s.%N)
+        rm -f "$FIT_OUT"
+        "$TARGET/release/kfit" fit "${listing_files[@]}" "${fit_args[@]}" -o "$FIT_OUT" 2>&1 \
+            | tee "$OUTDIR/kfit-fit.log" && rc=0 || rc=$?
+        # kfit exits 1 when some device cannot be driven; the config is still
+        # written and the boot below is the judge. 2 is an error.
+        [ "$rc" -le 1 ] || die "kfit fit failed (exit $rc, log: $OUTDIR/kfit-fit.log)"
+        [ "$rc" -eq 0 ] || echo "WARNING: kfit reports devices it cannot drive (exit 1); building anyway"
+        [ -s "$FIT_OUT" ] || die "kfit fit wrote no config"
+        echo "kfit fit: $(secs "$t0" "$(date +%s.%N)") s"
+    fi
+    if [ -n "$MIGRATE_FROM" ]; then
+        step "kfit migrate: Linux $MIGRATE_FROM -> $VERSION, with the listings"
+        echo "kfit migrate --config $(basename "$FIT_OUT") --from-tree $FIT_TREE --to-tree $TREE ${listing_files[*]} --cc gcc -o fitted.config"
+        t0=$(date +%s.%N)
+        rm -f "$OUTDIR/fitted.config"
+        "$TARGET/release/kfit" migrate --config "$FIT_OUT" --from-tree "$FIT_TREE" --to-tree "$TREE" \
+            "${listing_files[@]}" --cc gcc -o "$OUTDIR/fitted.config" 2>&1 \
+            | tee "$OUTDIR/kfit-migrate.log" && rc=0 || rc=$?
+        [ "$rc" -le 1 ] || die "kfit migrate failed (exit $rc, log: $OUTDIR/kfit-migrate.log)"
+        [ "$rc" -eq 0 ] || echo "WARNING: kfit migrate reports devices not driven (exit 1); building anyway"
+        [ -s "$OUTDIR/fitted.config" ] || die "kfit migrate wrote no config"
+        echo "kfit migrate: $(secs "$t0" "$(date +%s.%N)") s"
+    fi
 fi
 
 # ------------------------------------------------------------ (4) olddefconfig
@@ -321,7 +391,10 @@ TOTAL_S=$(( $(date +%s) - T_START ))
         if [ "$IX" = 1 ]; then
             echo "config:         ix machine package bin/kernel/${VERSION/./\/}/q35 (kfit fit --ix on cfg_6_16), rendered; built with clang + ld.lld + LLVM tools (ix's t/0)"
         else
-            echo "config:         ${CONFIG_IN:-kfit fit} (base: ${BASE_IN:-x86_64_defconfig without MODULES, i915, Wi-Fi})"
+            how=${CONFIG_IN:-kfit fit}; [ "$TRIM" = 0 ] || how="$how --trim"
+            [ ${#PROFILES[@]} = 0 ] || how="$how ${PROFILES[*]}"
+            [ -z "$MIGRATE_FROM" ] || how="$how on Linux $MIGRATE_FROM, kfit migrate to $VERSION"
+            echo "config:         $how (base: ${BASE_IN:-x86_64_defconfig without MODULES, i915, Wi-Fi}${BASE_IN:+, MODULES and debug info off})"
         fi
     fi
     echo "build time:     ${BUILD_S} s (make -j$JOBS bzImage, $CC_N objects compiled)"
