@@ -264,7 +264,7 @@ fn symbols_of(
             )
         };
         if let (true, Ok(text)) = (r.line > 0, std::fs::read_to_string(tree.join(&r.file))) {
-            for f in kfit_resolve::srcscan::enclosing_conditions(&text, r.line) {
+            for f in kfit_kbuild::srcfacts::enclosing_conditions(&text, r.line) {
                 if !groups.iter().any(|g| g.len() == 1 && g[0] == f.name) {
                     why.push_str(&format!(
                         ", inside #if on CONFIG_{} ({}:{})",

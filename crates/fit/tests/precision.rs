@@ -34,6 +34,8 @@ fn truth(e: &Env) -> Truth {
                 pattern: pat.to_string(),
                 file: "modules.alias".into(),
                 line: i as u32 + 1,
+                entry_line: i as u32 + 1,
+                conditions: Vec::new(),
             });
         }
     }
@@ -53,6 +55,7 @@ fn truth(e: &Env) -> Truth {
             firmware: Vec::new(),
             sources: Vec::new(),
             runtime_sources: Vec::new(),
+            companions: Vec::new(),
             makefile: String::new(),
         })
         .collect();

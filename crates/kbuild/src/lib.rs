@@ -26,6 +26,7 @@ pub mod make;
 pub mod pp;
 pub mod refs;
 pub mod scan;
+pub mod srcfacts;
 
 use make::{Cond, DirInfo};
 use rayon::prelude::*;
@@ -59,6 +60,34 @@ pub struct Alias {
     /// Source file (tree-relative) and line of the table or MODULE_ALIAS.
     pub file: String,
     pub line: u32,
+    /// Line of the entry: for a pattern that names one device ID, the
+    /// first line of the table with that ID as a `0x` literal; else the
+    /// table's line ([`srcfacts::entry_line`]).
+    pub entry_line: u32,
+    /// The `CONFIG_` symbols of the `#if` blocks around the entry, with the
+    /// line of each `#if` ([`srcfacts::enclosing_conditions`]): the entry
+    /// exists only when they are on.
+    pub conditions: Vec<srcfacts::Found>,
+}
+
+/// A driver the kernel binds at run time because of a module's source.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Companion {
+    pub kind: CompanionKind,
+    /// Module name (soft dependency) or device name (child device).
+    pub name: String,
+    /// Source file (tree-relative) and line.
+    pub file: String,
+    pub line: u32,
+}
+
+/// How a module brings a [`Companion`] in.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum CompanionKind {
+    /// `MODULE_SOFTDEP`: modprobe loads it too.
+    Softdep,
+    /// A child platform/MFD device it registers by name.
+    Spawns,
 }
 
 /// Where a module's symbols come from.
@@ -105,9 +134,12 @@ pub struct Module {
     pub sources: Vec<String>,
     /// The `.c` files among `sources` (in their order) that contain one of [`RUNTIME_KEYS`]:
     /// the only ones where the module can name drivers it needs at run
-    /// time (soft dependencies, child devices), so a resolver reads these
-    /// instead of every source (amdgpu: 6 of 874 files).
+    /// time (soft dependencies, child devices).
     pub runtime_sources: Vec<String>,
+    /// What those files name, per file in their order, soft dependencies
+    /// before child devices ([`srcfacts::softdeps`],
+    /// [`srcfacts::spawned_devices`]).
+    pub companions: Vec<Companion>,
     /// Makefile and line that declare it.
     pub makefile: String,
 }
@@ -166,7 +198,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 16;
+const FORMAT: u32 = 18;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -178,6 +210,9 @@ pub struct KernelIndex {
     pub modules: Vec<Module>,
     /// Constructs skipped while indexing (file: reason).
     pub diags: Vec<String>,
+    /// Facts of the whole tree the fit-time stages need (firmware
+    /// narrowing sources, generic HDA codecs).
+    pub facts: srcfacts::TreeFacts,
     /// The files and directories it was built from, with their stamps.
     #[serde(skip)]
     pub inputs: fresh::Inputs,
@@ -280,6 +315,8 @@ struct FileRecord {
     deps: Vec<String>,
     /// Tree-relative local include candidates that did not exist.
     missing: Vec<String>,
+    /// Soft dependencies and child devices it names (if `runtime`).
+    companions: Vec<(CompanionKind, String, u32)>,
 }
 
 /// The per-file part of an index (a cache section of its own, decoded only
@@ -786,13 +823,18 @@ impl KernelIndex {
         let timing = std::env::var_os("KFIT_TIMING").is_some();
         let t0 = std::time::Instant::now();
         let unreadable = Unreadable::default();
-        let (w, global) = rayon::join(
+        let ((w, tree_facts), global) = rayon::join(
             || {
-                let w = walk(tree);
-                if timing {
-                    eprintln!("walk {:?}", t0.elapsed());
-                }
-                w
+                rayon::join(
+                    || {
+                        let w = walk(tree);
+                        if timing {
+                            eprintln!("walk {:?}", t0.elapsed());
+                        }
+                        w
+                    },
+                    || srcfacts::TreeFacts::extract(tree),
+                )
             },
             || {
                 let g = pp::Global::build(tree);
@@ -889,6 +931,7 @@ impl KernelIndex {
                     runtime: false,
                     deps: Vec::new(),
                     missing: Vec::new(),
+                    companions: Vec::new(),
                 };
                 let p = tree.join(f);
                 let src = match std::fs::read(&p) {
@@ -903,7 +946,25 @@ impl KernelIndex {
                 rec.runtime = RUNTIME_KEYS
                     .iter()
                     .any(|k| memchr::memmem::find(&src, k.as_bytes()).is_some());
-                if !scan::interesting(&src) {
+                let interesting = scan::interesting(&src);
+                if !interesting && !rec.runtime {
+                    return rec;
+                }
+                let text = String::from_utf8_lossy(&src);
+                if rec.runtime {
+                    let line = |l: usize| l as u32;
+                    rec.companions.extend(
+                        srcfacts::softdeps(&text)
+                            .into_iter()
+                            .map(|f| (CompanionKind::Softdep, f.name, line(f.line))),
+                    );
+                    rec.companions.extend(
+                        srcfacts::spawned_devices(&text)
+                            .into_iter()
+                            .map(|f| (CompanionKind::Spawns, f.name, line(f.line))),
+                    );
+                }
+                if !interesting {
                     return rec;
                 }
                 let modname = modname_of(&defs[mods[0]].path);
@@ -913,9 +974,19 @@ impl KernelIndex {
                     scan::scan_file(&ctx, &p, &src, &modname, inc)
                 }))
                 .ok();
-                if let Some(fx) = &rec.facts {
+                if let Some(fx) = &mut rec.facts {
                     rec.deps = fx.deps.iter().map(|d| rel(d)).collect();
                     rec.missing = fx.missing.iter().map(|d| rel(d)).collect();
+                    let lines: Vec<usize> = fx
+                        .aliases
+                        .iter()
+                        .map(|(p, l)| {
+                            srcfacts::entry_line(&text, *l as usize, srcfacts::pattern_device(p))
+                                .unwrap_or(*l as usize)
+                        })
+                        .collect();
+                    let conds = srcfacts::conditions_at(&text, &lines);
+                    fx.alias_at = lines.into_iter().map(|l| l as u32).zip(conds).collect();
                 }
                 rec
             })
@@ -957,6 +1028,7 @@ impl KernelIndex {
                     firmware: Vec::new(),
                     sources: d.sources.clone(),
                     runtime_sources: Vec::new(),
+                    companions: Vec::new(),
                     makefile: d.makefile.clone(),
                 }
             })
@@ -967,18 +1039,28 @@ impl KernelIndex {
                 diags.push(format!("{dir}: {d}"));
             }
         }
-        let runtime: HashSet<&str> = records
+        let runtime: HashMap<&str, &FileRecord> = records
             .iter()
             .filter(|r| r.runtime)
-            .map(|r| r.path.as_str())
+            .map(|r| (r.path.as_str(), r))
             .collect();
         for md in &mut modules {
             md.runtime_sources = md
                 .sources
                 .iter()
-                .filter(|s| runtime.contains(s.as_str()))
+                .filter(|s| runtime.contains_key(s.as_str()))
                 .cloned()
                 .collect();
+            for s in &md.runtime_sources {
+                for (kind, name, line) in &runtime[s.as_str()].companions {
+                    md.companions.push(Companion {
+                        kind: *kind,
+                        name: name.clone(),
+                        file: s.clone(),
+                        line: *line,
+                    });
+                }
+            }
         }
         for ((f, mods), rec) in files.iter().zip(&records) {
             let Some(fx) = &rec.facts else { continue };
@@ -987,12 +1069,16 @@ impl KernelIndex {
             }
             for &m in mods {
                 let md = &mut modules[m];
-                for (a, line) in &fx.aliases {
+                for (k, (a, line)) in fx.aliases.iter().enumerate() {
                     if !md.aliases.iter().any(|x| x.pattern == *a) {
+                        let (entry_line, conditions) =
+                            fx.alias_at.get(k).cloned().unwrap_or((*line, Vec::new()));
                         md.aliases.push(Alias {
                             pattern: a.clone(),
                             file: f.to_string(),
                             line: *line,
+                            entry_line,
+                            conditions,
                         });
                     }
                 }
@@ -1016,6 +1102,8 @@ impl KernelIndex {
         read.extend(w.makefiles.iter().map(|(_, p)| rel(p)));
         read.extend(w.kconfigs.iter().map(|p| rel(p)));
         read.extend(global.files.iter().map(|p| rel(p)));
+        let (facts, facts_read, facts_unreadable) = tree_facts;
+        read.extend(facts_read);
         for r in &records {
             read.push(r.path.clone());
             read.extend(r.deps.iter().cloned());
@@ -1023,6 +1111,7 @@ impl KernelIndex {
         let inputs = fresh::Inputs::stamp(tree, read, w.dirs.iter().map(|(d, _)| d.clone()).collect());
         let mut unreadable = unreadable.0.into_inner().unwrap();
         unreadable.extend(global.unreadable.iter().map(|(p, e)| (rel(p), e.clone())));
+        unreadable.extend(facts_unreadable);
         unreadable.extend(
             cache
                 .unreadable
@@ -1049,6 +1138,7 @@ impl KernelIndex {
             version,
             modules,
             diags,
+            facts,
             inputs,
             records: Some(Records {
                 files: records,
@@ -1266,7 +1356,10 @@ impl KernelIndex {
                 rayon::join(
                     || {
                         rayon::join(
-                            || bincode::deserialize::<(String, String)>(secs[0]).map_err(de),
+                            || {
+                                bincode::deserialize::<(String, String, srcfacts::TreeFacts)>(secs[0])
+                                    .map_err(de)
+                            },
                             || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
                         )
                     },
@@ -1284,7 +1377,7 @@ impl KernelIndex {
                 )
             },
         );
-        let (tree, version) = head?;
+        let (tree, version, facts) = head?;
         let maps = maps?;
         let mut modules = Vec::with_capacity(chunks.as_ref().map_or(0, |c| c.iter().map(Vec::len).sum()));
         for c in chunks? {
@@ -1296,6 +1389,7 @@ impl KernelIndex {
             version,
             modules,
             diags: diags?,
+            facts,
             inputs,
             records: None,
             unreadable: Vec::new(),
@@ -1330,7 +1424,7 @@ impl KernelIndex {
         };
         let empty = Records::default();
         let mut secs = vec![
-            enc(bincode::serialize(&(&self.tree, &self.version)))?,
+            enc(bincode::serialize(&(&self.tree, &self.version, &self.facts)))?,
             enc(bincode::serialize(&self.diags))?,
             enc(bincode::serialize(&maps))?,
             enc(bincode::serialize(&self.inputs))?,

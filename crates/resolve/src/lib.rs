@@ -44,11 +44,10 @@
 //!   HID interface get their HID driver (`hid:b0003...` alias).
 
 pub mod linkorder;
-pub mod srcscan;
 pub mod support;
 
 use kfit_hw::{Bus, Device, Machine};
-use kfit_kbuild::{KernelIndex, Module};
+use kfit_kbuild::{CompanionKind, KernelIndex, Module};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -305,15 +304,11 @@ const INTERNAL_BUSES: &[&str] = &[
     "dmi",
 ];
 
-/// Sources of one module that hold runtime facts: `(path, text)`.
-type Scanned = Vec<(String, std::sync::Arc<String>)>;
-
 struct Ctx<'a> {
     idx: &'a KernelIndex,
     tree: PathBuf,
     machine: &'a Machine,
     files: RefCell<HashMap<String, Option<std::rc::Rc<String>>>>,
-    scanned: RefCell<HashMap<String, Scanned>>,
     has_bus: BTreeSet<String>,
     opts: &'a Options,
 }
@@ -330,31 +325,6 @@ impl<'a> Ctx<'a> {
         text
     }
 
-    /// The module's sources that can hold a runtime companion fact
-    /// (soft dependency or child device), read in parallel once per module.
-    fn scan_sources(&self, m: &Module) -> Scanned {
-        if let Some(v) = self.scanned.borrow().get(&m.path) {
-            return v.clone();
-        }
-        use rayon::prelude::*;
-        let tree = &self.tree;
-        // The index lists the few sources that contain a runtime key
-        // (kfit_kbuild::RUNTIME_KEYS).
-        let v: Scanned = m
-            .runtime_sources
-            .par_iter()
-            .filter_map(|src| {
-                let bytes = std::fs::read(tree.join(src)).ok()?;
-                Some((
-                    src.clone(),
-                    std::sync::Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
-                ))
-            })
-            .collect();
-        self.scanned.borrow_mut().insert(m.path.clone(), v.clone());
-        v
-    }
-
     fn need(&self, m: &Module, how: How, dev_id: Option<u32>) -> ModuleNeed {
         let mut requires: Vec<Requirement> = m
             .symbols
@@ -369,21 +339,17 @@ impl<'a> Ctx<'a> {
                 },
             })
             .collect();
-        if let How::Alias { at, .. } = &how {
-            if let Some((file, line)) = at.rsplit_once(':') {
-                if let (Some(text), Ok(line)) = (self.source(file), line.parse::<usize>()) {
-                    let line = entry_line(&text, line, dev_id).unwrap_or(line);
-                    for f in srcscan::enclosing_conditions(&text, line) {
-                        if !requires.iter().any(|r| r.any_of == [f.name.clone()]) {
-                            requires.push(Requirement {
-                                any_of: vec![f.name.clone()],
-                                why: format!(
-                                    "ID entry at {file}:{line} is inside #if on CONFIG_{} ({file}:{})",
-                                    f.name, f.line
-                                ),
-                            });
-                        }
-                    }
+        if let Some(a) = entry_alias(m, &how, dev_id) {
+            let (file, line) = (&a.file, a.entry_line);
+            for f in &a.conditions {
+                if !requires.iter().any(|r| r.any_of == [f.name.clone()]) {
+                    requires.push(Requirement {
+                        any_of: vec![f.name.clone()],
+                        why: format!(
+                            "ID entry at {file}:{line} is inside #if on CONFIG_{} ({file}:{})",
+                            f.name, f.line
+                        ),
+                    });
                 }
             }
         }
@@ -409,7 +375,6 @@ pub fn resolve(machine: &Machine, idx: &KernelIndex, tree: &Path, opts: &Options
         tree: tree.to_path_buf(),
         machine,
         files: RefCell::new(HashMap::new()),
-        scanned: RefCell::new(HashMap::new()),
         has_bus,
         opts,
     };
@@ -853,41 +818,22 @@ fn pick_matches<'b, 'a>(
 fn hda_generic_codecs<'a>(cx: &Ctx<'a>, plain_only: bool) -> Vec<(&'a Module, String)> {
     let idx = cx.idx;
     let mut out = Vec::new();
-    let bind = "sound/pci/hda/hda_bind.c";
-    let at = cx
-        .source(bind)
-        .and_then(|t| {
-            t.lines()
-                .position(|l| l.contains("static int codec_bind_generic"))
-                .map(|p| format!("{bind}:{}", p + 1))
-        })
-        .unwrap_or_else(|| bind.to_string());
-    let hdr = "include/sound/hda_codec.h";
-    let Some(text) = cx.source(hdr) else {
-        return out;
+    let facts = &idx.facts;
+    let bind = kfit_kbuild::srcfacts::HDA_BIND_C;
+    let at = match facts.hda_bind_generic {
+        Some(l) => format!("{bind}:{l}"),
+        None => bind.to_string(),
     };
-    for (i, l) in text.lines().enumerate() {
-        let mut w = l.split_whitespace();
-        if w.next() != Some("#define") {
+    let hdr = kfit_kbuild::srcfacts::HDA_CODEC_H;
+    for (name, id, line) in &facts.hda_generic_ids {
+        if plain_only && name != "HDA_CODEC_ID_GENERIC" {
             continue;
         }
-        let (Some(name), Some(val)) = (w.next(), w.next()) else {
-            continue;
-        };
-        if !name.starts_with("HDA_CODEC_ID_GENERIC") || (plain_only && name != "HDA_CODEC_ID_GENERIC") {
-            continue;
-        }
-        let Ok(id) = u32::from_str_radix(val.trim_start_matches("0x"), 16) else {
-            continue;
-        };
         let ma = format!("hdaudio:v{id:08X}r*a01*");
         for mm in idx.match_modalias(&ma).into_iter().take(1) {
             out.push((
                 mm.module,
-                format!(
-                    "codecs fall back to {name} ({hdr}:{}) in codec_bind_generic ({at})",
-                    i + 1
-                ),
+                format!("codecs fall back to {name} ({hdr}:{line}) in codec_bind_generic ({at})"),
             ));
         }
     }
@@ -913,14 +859,17 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
             ));
         }
     };
-    for (src, text) in cx.scan_sources(module) {
-        for f in srcscan::softdeps(&text) {
-            if let Some(t) = idx.module(&f.name) {
-                push(&mut out, t, format!("MODULE_SOFTDEP at {src}:{}", f.line));
+    // Soft dependencies and child devices, found in the module's sources
+    // at index time.
+    for f in &module.companions {
+        let src = &f.file;
+        match f.kind {
+            CompanionKind::Softdep => {
+                if let Some(t) = idx.module(&f.name) {
+                    push(&mut out, t, format!("MODULE_SOFTDEP at {src}:{}", f.line));
+                }
             }
-        }
-        if !cx.has_bus.contains("platform") {
-            for f in srcscan::spawned_devices(&text) {
+            CompanionKind::Spawns if !cx.has_bus.contains("platform") => {
                 for t in idx.module_by_driver_name(&f.name) {
                     if t.driver_names.iter().any(|n| n == &f.name)
                         && t.aliases
@@ -935,6 +884,7 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
                     }
                 }
             }
+            CompanionKind::Spawns => {}
         }
     }
     // Second-level buses the listing does not show.
@@ -1013,22 +963,22 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
     out
 }
 
-/// The line of the ID-table entry for device id `dev` in a table that starts
-/// at `table_line` (aliases point at the table; the `#if` around one entry
-/// matters). Looks for the id as a hex literal (`0x2723`) before the table's
-/// closing `};`.
-fn entry_line(text: &str, table_line: usize, dev: Option<u32>) -> Option<usize> {
-    let dev = dev?;
-    let needle = format!("0x{dev:04x}");
-    for (i, l) in text.lines().enumerate().skip(table_line.saturating_sub(1)) {
-        if l.to_ascii_lowercase().contains(&needle) {
-            return Some(i + 1);
-        }
-        if l.trim_start().starts_with("};") {
-            break;
-        }
+/// The alias of `m` whose entry an alias match stands for: the matched
+/// alias itself, or, when its pattern names no device ID (a class or
+/// wildcard match), the alias of the same table that names the device's
+/// own ID, whose entry the kernel's table lists for it.
+fn entry_alias<'m>(m: &'m Module, how: &How, dev_id: Option<u32>) -> Option<&'m kfit_kbuild::Alias> {
+    let How::Alias { pattern, .. } = how else {
+        return None;
+    };
+    let a = m.aliases.iter().find(|a| &a.pattern == pattern)?;
+    if kfit_kbuild::srcfacts::pattern_device(&a.pattern).is_some() || dev_id.is_none() {
+        return Some(a);
     }
-    None
+    let same_table = m.aliases.iter().find(|b| {
+        b.file == a.file && b.line == a.line && kfit_kbuild::srcfacts::pattern_device(&b.pattern) == dev_id
+    });
+    Some(same_table.unwrap_or(a))
 }
 
 /// The virtio device id of a virtio PCI function, as
