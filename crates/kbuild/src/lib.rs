@@ -753,11 +753,16 @@ pub fn allow_partial(r: Result<KernelIndex>, allow: bool) -> Result<KernelIndex>
     }
 }
 
-/// Default cache directory: `~/.cache/kfit/index`.
+/// Default cache directory: `index` under kfit's cache (`$KFIT_CACHE`, else
+/// `$XDG_CACHE_HOME/kfit`, else `~/.cache/kfit`; the policy of
+/// `kfit_util::cache_dir`, which every other cache follows).
 pub fn default_cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(d) = var("KFIT_CACHE") {
+        return d.join("index");
+    }
+    let base = var("XDG_CACHE_HOME")
+        .or_else(|| var("HOME").map(|h| h.join(".cache")))
         .unwrap_or_else(|| PathBuf::from("/tmp"));
     base.join("kfit").join("index")
 }
@@ -1382,6 +1387,22 @@ impl KernelIndex {
         let mut modules = Vec::with_capacity(chunks.as_ref().map_or(0, |c| c.iter().map(Vec::len).sum()));
         for c in chunks? {
             modules.extend(c);
+        }
+        // The maps point into the modules: an index out of range is a
+        // damaged file (a cache miss), never a panic at lookup.
+        let n_mod = modules.len();
+        let in_range = |v: &[(u64, u32)]| v.iter().all(|&(_, i)| (i as usize) < n_mod);
+        let prefixes_ok = maps.by_prefix.iter().all(|g| {
+            g.entries.iter().all(|&(i, j)| {
+                modules
+                    .get(i as usize)
+                    .is_some_and(|m| (j as usize) < m.aliases.len())
+            })
+        });
+        let ok =
+            in_range(&maps.by_name) && in_range(&maps.by_path) && in_range(&maps.by_driver) && prefixes_ok;
+        if !ok {
+            return Err(bad("a lookup map points past the modules".into()));
         }
         let t2 = t.elapsed();
         let idx = KernelIndex {
