@@ -26,8 +26,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -142,19 +141,13 @@ pub(crate) fn save(
     let (Ok(h), Ok(t)) = (bincode::serialize(&header), bincode::serialize(&table)) else {
         return;
     };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
     let dest = dir.join(file_name(identity));
-    let tmp = dir.join(format!(".{}.{}.tmp", file_name(identity), std::process::id()));
-    let ok = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(&h)?;
-        f.write_all(&t)?;
-        f.write_all(&body)?;
-        f.sync_all()
-    });
-    if ok.is_err() || std::fs::rename(&tmp, &dest).is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut all = Vec::with_capacity(h.len() + t.len() + body.len());
+    for part in [&h, &t, &body] {
+        all.extend_from_slice(part);
+    }
+    if kfit_util::write_cache(&dest, &all).is_err() {
+        return;
     }
     prune(dir, KEEP);
 }
@@ -163,23 +156,10 @@ pub(crate) fn save(
 /// in use; older ones (another kfit version, a removed tree) are deleted.
 const KEEP: usize = 8;
 
-/// Delete all but the `keep` most recently written `.model` files.
+/// Delete all but the `keep` most recently written `.model` files (best
+/// effort).
 fn prune(dir: &Path, keep: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut models: Vec<(std::time::SystemTime, PathBuf)> = rd
-        .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".model")))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    if models.len() <= keep {
-        return;
-    }
-    models.sort_by_key(|m| std::cmp::Reverse(m.0));
-    for (_, p) in models.into_iter().skip(keep) {
-        let _ = std::fs::remove_file(p);
-    }
+    let _ = kfit_util::prune(dir, keep, |p| p.extension().is_some_and(|x| x == "model"));
 }
 
 /// One expression node; children are indices of earlier nodes.
