@@ -1367,6 +1367,22 @@ impl KernelIndex {
         for c in chunks? {
             modules.extend(c);
         }
+        // The maps point into the modules: an index out of range is a
+        // damaged file (a cache miss), never a panic at lookup.
+        let n_mod = modules.len();
+        let in_range = |v: &[(u64, u32)]| v.iter().all(|&(_, i)| (i as usize) < n_mod);
+        let prefixes_ok = maps.by_prefix.iter().all(|g| {
+            g.entries.iter().all(|&(i, j)| {
+                modules
+                    .get(i as usize)
+                    .is_some_and(|m| (j as usize) < m.aliases.len())
+            })
+        });
+        let ok =
+            in_range(&maps.by_name) && in_range(&maps.by_path) && in_range(&maps.by_driver) && prefixes_ok;
+        if !ok {
+            return Err(bad("a lookup map points past the modules".into()));
+        }
         let t2 = t.elapsed();
         let idx = KernelIndex {
             tree,

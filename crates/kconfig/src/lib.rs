@@ -1321,6 +1321,28 @@ pub fn parse_values(text: &str) -> HashMap<String, String> {
     out
 }
 
+/// Fuzzing hooks (crates/kconfig/fuzz): not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Decode arbitrary bytes as a model cache file (header checks aside);
+    /// `sum`: append the right checksum first. True when a model came out.
+    pub fn decode_model_cache(bytes: &[u8], sum: bool) -> bool {
+        crate::cache::fuzz_decode(bytes, sum)
+    }
+
+    /// A valid model cache file of the model parsed from `text` (a seed).
+    pub fn model_cache_seed(text: &str) -> Option<Vec<u8>> {
+        let opts = crate::LoadOptions {
+            kernelversion: Some("6.12.0".into()),
+            probe_cache_dir: None,
+            allow_shell: false,
+            ..Default::default()
+        };
+        let kc = crate::Kconfig::from_text("/nonexistent-kfit-fuzz".as_ref(), text, &opts).ok()?;
+        crate::cache::fuzz_encode(&kc.m)
+    }
+}
+
 #[cfg(test)]
 mod probe_tests {
     use super::*;

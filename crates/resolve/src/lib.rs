@@ -573,7 +573,71 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
             .collect(),
         None => matches,
     };
-    let pick = pick_matches(cx, &matches, &hints);
+    // A name that fits several ids (plain lspci, pci.ids): what each
+    // candidate would bind, all of them when they differ (few, listed).
+    let candidates = candidate_modaliases(d);
+    let mut by_candidate: Vec<kfit_kbuild::Match<'_>> = Vec::new();
+    let pick = if candidates.is_empty() {
+        pick_matches(cx, &matches, &hints)
+    } else {
+        let mut per = Vec::new();
+        for (ids, ma) in &candidates {
+            let ms: Vec<kfit_kbuild::Match<'_>> = idx
+                .match_modalias(ma)
+                .into_iter()
+                .filter(|m| support::support(&m.alias.pattern, ma).genuine())
+                .collect();
+            let p = pick_matches(cx, &ms, &hints);
+            per.push(format!(
+                "{ids} → {}",
+                if p.chosen.is_empty() {
+                    "no driver".to_string()
+                } else {
+                    module_names(&p.chosen)
+                }
+            ));
+            for m in p.chosen {
+                if !by_candidate.iter().any(|b| b.module.name == m.module.name) {
+                    by_candidate.push(m.clone());
+                }
+            }
+        }
+        let same = per
+            .iter()
+            .all(|p| p.split(" → ").nth(1) == per[0].split(" → ").nth(1));
+        let names = match by_candidate.len() {
+            0 => None,
+            // Only the subsystem was ambiguous and it changes nothing.
+            _ if same && !d.attrs.contains_key("id_candidates") => None,
+            _ if same => Some(format!(
+                "its name fits several ids, each driven by {}: {}",
+                module_names(&by_candidate.iter().collect::<Vec<_>>()),
+                per.join("; ")
+            )),
+            1 => Some(format!(
+                "its name fits several ids; {} is the only driver among them: {}",
+                by_candidate[0].module.name,
+                per.join("; ")
+            )),
+            n if n <= MAX_CANDIDATE_DRIVERS => Some(format!(
+                "its name fits several ids with different drivers, all built in: {}",
+                per.join("; ")
+            )),
+            _ => {
+                by_candidate.clear();
+                out.notes.push(format!(
+                    "its name fits too many ids with different drivers to build them in: {}",
+                    per.join("; ")
+                ));
+                None
+            }
+        };
+        Pick {
+            chosen: by_candidate.iter().collect(),
+            alternatives: Vec::new(),
+            note: names,
+        }
+    };
     let best = pick.chosen;
     // The listing's own kernel had every matching module loaded and still
     // left the device unbound: those drivers decline it (nvdimm pfn/dax
@@ -677,6 +741,59 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
             if seen.insert(m.module.name.as_str()) {
                 out.fallbacks
                     .push(cx.need(m.module, How::from_match(m), d.device));
+            }
+        }
+    }
+    out
+}
+
+/// At most this many different drivers are built in for a device whose
+/// name fits several ids (more is no identity: reported, not enabled).
+const MAX_CANDIDATE_DRIVERS: usize = 3;
+
+/// The modaliases of the ids a device's name fits (`id_candidates`,
+/// `subsystem_candidates` of kfit-hw's pci.ids lookup), each with its ids;
+/// empty when the device has its own modalias or no candidates.
+pub fn candidate_modaliases(d: &Device) -> Vec<(String, String)> {
+    if d.modalias.is_some() {
+        return Vec::new();
+    }
+    let pairs = |k: &str| -> Vec<Option<(u32, u32)>> {
+        d.attrs
+            .get(k)
+            .map(|s| {
+                s.split(' ')
+                    .filter_map(|x| {
+                        let (a, b) = x.split_once(':')?;
+                        Some(Some((
+                            u32::from_str_radix(a, 16).ok()?,
+                            u32::from_str_radix(b, 16).ok()?,
+                        )))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (ids, subs) = (pairs("id_candidates"), pairs("subsystem_candidates"));
+    if ids.is_empty() && subs.is_empty() {
+        return Vec::new();
+    }
+    let or_none = |v: Vec<Option<(u32, u32)>>| if v.is_empty() { vec![None] } else { v };
+    let mut out = Vec::new();
+    for id in or_none(ids) {
+        for sub in or_none(subs.clone()) {
+            let mut c = d.clone();
+            let mut label = Vec::new();
+            if let Some((v, x)) = id {
+                (c.vendor, c.device) = (Some(v), Some(x));
+                label.push(format!("{v:04x}:{x:04x}"));
+            }
+            if let Some((v, x)) = sub {
+                (c.subvendor, c.subdevice) = (Some(v), Some(x));
+                label.push(format!("subsystem {v:04x}:{x:04x}"));
+            }
+            if let Some(ma) = c.synth_modalias() {
+                out.push((label.join(" "), ma));
             }
         }
     }

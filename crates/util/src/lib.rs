@@ -349,8 +349,10 @@ fn stage(path: &Path, data: &[u8], meta: Option<Meta>) -> Result<tempfile::Named
             .set_permissions(std::fs::Permissions::from_mode(mode))
             .map_err(io(&tp))?;
     }
-    tmp.write_all(data).map_err(io(&tp))?;
-    tmp.as_file().sync_all().map_err(io(&tp))?;
+    // Through the plain File: its errors are the OS's, named once, and
+    // for the file being written (not the temp name).
+    tmp.as_file_mut().write_all(data).map_err(io(path))?;
+    tmp.as_file().sync_all().map_err(io(path))?;
     Ok(tmp)
 }
 

@@ -12,7 +12,9 @@ use std::process::ExitCode;
 #[derive(Args, Clone, Debug)]
 pub struct Common {
     /// Hardware listings of one machine (lspci, lsusb, lsmod, modalias lists,
-    /// drivers.txt...), merged. None: the running machine's /sys.
+    /// drivers.txt..., and what it runs on: /proc/mounts, mount, findmnt,
+    /// /proc/filesystems, lsblk), merged. None: the running machine's /sys
+    /// and /proc.
     #[arg(value_name = "LISTING", value_parser = crate::path_arg())]
     pub listings: Vec<PathBuf>,
     /// Another machine's listings, comma-separated (repeatable): one kernel
