@@ -514,10 +514,12 @@ mod tests {
     use super::*;
 
     fn saved(entries: &[(&str, &str)]) -> Vec<u8> {
+        // One directory per call: the tests run in parallel.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "kfit-probe-test-{}-{}",
             std::process::id(),
-            entries.len()
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let f = dir.join("x.probes");
         let mut c = ProbeCache::open(Some(f.clone()));
