@@ -477,3 +477,81 @@ fn trim_debian_config_to_the_machine() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// #13: a device with no usable IDs bound to a driver this tree does not
+/// have (the real case: an `lspci -k` without numbers, a MEI controller
+/// bound to ndiswrapper, became "blocked" with ~100 candidate modules),
+/// and one with neither IDs nor a driver, each get one clear report line
+/// and no module; a device whose name pci.ids knows is still resolved.
+#[test]
+fn device_without_ids_and_unknown_driver_is_one_line() {
+    let e = env();
+    let base = defconfig_nomodules(&e);
+    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let dir = scratch("noid");
+    let listing = dir.join("lspci-k.txt");
+    std::fs::write(
+        &listing,
+        "00:00.0 Host bridge: Frobnitz Systems Frob-9000 Root Complex\n\
+         00:16.0 Communication controller: Frobnitz Systems Management Engine Interface\n\
+         \tKernel driver in use: ndiswrapper\n\
+         00:1f.0 Network controller: Frobnitz Systems Wireless 9000\n\
+         \tKernel driver in use: wl\n\
+         00:14.3 Network controller: Intel Corporation Wi-Fi 6 AX201\n\
+         \tKernel driver in use: wl\n",
+    )
+    .unwrap();
+    let fit = kfit_fit::fit(&opts(&e, base, vec![listing]), Some(&idx)).unwrap();
+    let devs = &fit.machines[0].devices;
+    let by = |a: &str| {
+        devs.iter()
+            .find(|d| d.label.contains(a))
+            .unwrap_or_else(|| panic!("{a}: {devs:#?}"))
+    };
+    for a in ["00:00.0", "00:16.0", "00:1f.0"] {
+        let d = by(a);
+        eprintln!("{} {:?} {:?}", d.label, d.verdict, d.notes);
+        assert!(d.modules.is_empty(), "{a}: {:?}", d.modules);
+        assert!(d.alternatives.is_empty(), "{a}: {:?}", d.alternatives);
+        assert_eq!(d.notes.len(), 1, "{a}: {:?}", d.notes);
+        assert!(
+            matches!(d.verdict, kfit_fit::Verdict::Unidentified),
+            "{a}: {:?}",
+            d.verdict
+        );
+    }
+    assert!(by("00:16.0").notes[0].contains("ndiswrapper"));
+    // Its name in pci.ids gives 8086:a0f0: iwlwifi, not wl's candidates.
+    let wifi = by("00:14.3");
+    eprintln!("{} {:?} {:?}", wifi.label, wifi.verdict, wifi.notes);
+    let mods: Vec<&str> = wifi.modules.iter().map(|m| m.module.as_str()).collect();
+    assert_eq!(mods, ["iwlwifi"], "{wifi:#?}");
+}
+
+/// #21: drivers that claim one ID entry and let the probe decide by the
+/// revision (AMD's six ACP drivers for 1022:15e2): when the listing prints
+/// `(rev xx)`, only those whose source accepts it are built in.
+#[test]
+fn revision_picks_among_drivers_of_one_id_entry() {
+    let e = env();
+    let base = defconfig_nomodules(&e);
+    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let t = truth(&e);
+    let listing = scratch("rev").join("lspci-nn.txt");
+    // The seed's ACP (Renoir/Cezanne, bound to snd_rn_pci_acp3x there) as
+    // `lspci -nn` prints it with its revision.
+    std::fs::write(
+        &listing,
+        "03:00.5 Multimedia controller [0480]: Advanced Micro Devices, Inc. [AMD] ACP/ACP3X/ACP6x Audio Coprocessor [1022:15e2] (rev 01)\n",
+    )
+    .unwrap();
+    let fit = kfit_fit::fit(&opts(&e, base, vec![listing]), Some(&idx)).unwrap();
+    let before = built_in(&idx, &t, &fit.base_config);
+    let added: Vec<String> = built_in(&idx, &t, &fit.config)
+        .difference(&before)
+        .cloned()
+        .collect();
+    let d = &fit.machines[0].devices[0];
+    eprintln!("{added:?} {:?}", d.notes);
+    assert_eq!(added, ["snd_rn_pci_acp3x"], "{d:#?}");
+}

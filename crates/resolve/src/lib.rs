@@ -44,6 +44,7 @@
 //!   HID interface get their HID driver (`hid:b0003...` alias).
 
 pub mod linkorder;
+pub mod revision;
 pub mod support;
 
 use kfit_hw::{Bus, Device, Machine};
@@ -578,7 +579,7 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
     let candidates = candidate_modaliases(d);
     let mut by_candidate: Vec<kfit_kbuild::Match<'_>> = Vec::new();
     let pick = if candidates.is_empty() {
-        pick_matches(cx, &matches, &hints)
+        pick_matches(cx, &matches, &hints, d.revision)
     } else {
         let mut per = Vec::new();
         for (ids, ma) in &candidates {
@@ -587,7 +588,7 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
                 .into_iter()
                 .filter(|m| support::support(&m.alias.pattern, ma).genuine())
                 .collect();
-            let p = pick_matches(cx, &ms, &hints);
+            let p = pick_matches(cx, &ms, &hints, d.revision);
             per.push(format!(
                 "{ids} → {}",
                 if p.chosen.is_empty() {
@@ -707,9 +708,14 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         }
         out.status = if !has_identity(d) {
             match &d.driver {
-                Some(drv) => out.notes.push(format!(
+                Some(drv) => {
+                    // One line says it all (not also "no module registers ...").
+                    out.notes
+                        .retain(|n| !n.starts_with("no module of this kernel registers a driver named"));
+                    out.notes.push(format!(
                     "bound to {drv}, which this kernel does not have, and the listing gives no IDs to find an in-tree driver by"
-                )),
+                ))
+                }
                 None => out
                     .notes
                     .push("the listing gives no IDs and no driver: cannot tell which driver it needs".into()),
@@ -849,6 +855,7 @@ fn pick_matches<'b, 'a>(
     cx: &Ctx<'_>,
     matches: &'b [kfit_kbuild::Match<'a>],
     hints: &[String],
+    revision: Option<u32>,
 ) -> Pick<'b, 'a> {
     let mut seen = BTreeSet::new();
     let uniq: Vec<&kfit_kbuild::Match<'a>> = matches
@@ -883,6 +890,37 @@ fn pick_matches<'b, 'a>(
     }
     let one_entry = tied.iter().all(|m| m.alias.pattern == tied[0].alias.pattern);
     if one_entry {
+        // The listing shows the revision: the probes that check it decide.
+        if let Some(rev) = revision {
+            let checks: Vec<Option<(BTreeSet<u32>, String)>> =
+                tied.iter().map(|m| revision_check(cx, m.module)).collect();
+            let (fit, other): (Vec<_>, Vec<_>) = tied
+                .iter()
+                .zip(&checks)
+                .partition(|(_, c)| c.as_ref().is_none_or(|(set, _)| set.contains(&rev)));
+            if !fit.is_empty() && !other.is_empty() {
+                let chosen: Vec<_> = fit.iter().map(|(m, _)| **m).collect();
+                let said: Vec<String> = other
+                    .iter()
+                    .filter_map(|(m, c)| {
+                        let (set, at) = c.as_ref()?;
+                        let revs: Vec<String> = set.iter().map(|r| format!("{r:02x}")).collect();
+                        Some(format!("{} takes rev {} ({at})", m.module.name, revs.join("/")))
+                    })
+                    .collect();
+                let note = format!(
+                    "{} claim the same ID entry; their probes check the revision ({rev:02x}): {} kept; not the others: {}",
+                    module_names(&tied),
+                    module_names(&chosen),
+                    said.join(", ")
+                );
+                return Pick {
+                    chosen,
+                    alternatives: other.iter().map(|(m, _)| **m).collect(),
+                    note: Some(note),
+                };
+            }
+        }
         let note = format!(
             "{} claim the same ID entry; their probes decide which binds (by what no ID shows, such as the revision): all built in",
             module_names(&tied)
@@ -925,6 +963,32 @@ fn pick_matches<'b, 'a>(
         alternatives,
         note: Some(note),
     }
+}
+
+/// The revisions `m`'s probe accepts (see [`revision::accepted`]), read
+/// from its C sources and the headers beside them.
+fn revision_check(cx: &Ctx<'_>, m: &Module) -> Option<(BTreeSet<u32>, String)> {
+    let files: Vec<(String, String)> = m
+        .sources
+        .iter()
+        .filter_map(|f| Some((f.clone(), cx.source(f)?.to_string())))
+        .collect();
+    let headers = |path: &str| -> Vec<String> {
+        let dir = path.rsplit_once('/').map_or("", |x| x.0);
+        let Ok(rd) = std::fs::read_dir(cx.tree.join(dir)) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = rd
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".h"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .filter_map(|n| cx.source(&format!("{dir}/{n}")).map(|t| t.to_string()))
+            .collect()
+    };
+    revision::accepted(&files, &headers)
 }
 
 /// The generic HDA codec drivers that `codec_bind_generic`
