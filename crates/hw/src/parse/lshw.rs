@@ -109,8 +109,9 @@ pub(crate) fn parse(text: &str, src: &str) -> Parsed {
         let Some(n) = cur.as_mut() else {
             // A whole `lshw` starts with the host: its name alone, then
             // its own `key: value` lines.
-            let host_line = line.starts_with([' ', '\t']) && line.contains(": ");
-            if !host_line && !(out.meaningful == 1 && !line.contains(' ')) {
+            let host_detail = line.starts_with([' ', '\t']) && line.contains(": ");
+            let host_name = out.meaningful == 1 && !line.contains(' ');
+            if !(host_detail || host_name) {
                 out.bad_line(no, line);
             }
             continue;
