@@ -20,7 +20,7 @@ CACHE=${KFIT_CACHE:-$HOME/.cache/kfit}
 . "$CACHE/env/6.12"
 SHARED=$HERE/../shared
 [ -d "$SHARED" ] || SHARED=$HERE/../../shared
-KFIT=$HERE/target/release/kfit
+KFIT=${KFIT:-$HERE/target/release/kfit}
 [ -x "$KFIT" ] || (cd "$HERE" && cargo build --release -p kfit >&2)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -13,9 +13,12 @@ if ! command -v cargo >/dev/null; then
 fi
 scripts/fetch-kernels.sh 6.12 >&2
 . "${KFIT_CACHE:-$HOME/.cache/kfit}/env/6.12"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-cargo build --release -q -p kfit
-KFIT=$CARGO_TARGET_DIR/release/kfit
+# KFIT=<binary>: use that kfit instead of building one (tests/readme.rs).
+if [ -z "${KFIT:-}" ]; then
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+    cargo build --release -q -p kfit
+    KFIT=$CARGO_TARGET_DIR/release/kfit
+fi
 OUT=${KFIT_OUT:-target/quickstart}
 mkdir -p "$OUT"
 

@@ -154,3 +154,73 @@ fn q35_from_ids_alone() {
     insta::assert_snapshot!("q35_ids_json", json);
     insta::assert_snapshot!("q35_ids_text", text);
 }
+
+/// A warm `kfit fit` reads every source fact from the index: run under
+/// `strace -f -e trace=open,openat` (skipped, with a message, when strace
+/// is not installed), it opens no `.c` or `.h` file of the tree, on the
+/// seed (amdgpu firmware narrowing, HDA) and the full q35 listings.
+#[test]
+fn warm_fit_opens_no_source_file() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!("skipped: strace is not installed");
+        return;
+    }
+    let (tree, build) = env();
+    let base = base(&tree, &build);
+    let cases = [
+        vec![repo("examples/seed/lspci-k.txt")],
+        q35(&["lspci-nnk.txt", "lsusb.txt", "modalias-uevent.txt", "drivers.txt"]),
+    ];
+    let tree_s = format!("{}/", tree.display());
+    for listings in cases {
+        let run = |trace: Option<&Path>| {
+            let mut c = match trace {
+                Some(t) => {
+                    let mut c = Command::new("strace");
+                    c.args(["-f", "-qq", "-e", "trace=open,openat", "-o"])
+                        .arg(t)
+                        .arg(env!("CARGO_BIN_EXE_kfit"));
+                    c
+                }
+                None => Command::new(env!("CARGO_BIN_EXE_kfit")),
+            };
+            c.arg("fit")
+                .args(&listings)
+                .arg("--tree")
+                .arg(&tree)
+                .arg("--base")
+                .arg(&base)
+                .args(["--cc", "gcc"]);
+            let o = c.output().unwrap();
+            assert!(
+                matches!(o.status.code(), Some(0 | 1)),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        };
+        // Warm the caches, then trace.
+        run(None);
+        let trace = std::env::temp_dir().join(format!("kfit-strace-{}.txt", std::process::id()));
+        run(Some(&trace));
+        let log = std::fs::read_to_string(&trace).unwrap();
+        let _ = std::fs::remove_file(&trace);
+        let opened: Vec<&str> = log
+            .lines()
+            .filter_map(|l| l.split('"').nth(1))
+            .filter(|p| p.starts_with(&tree_s))
+            .collect();
+        assert!(
+            !opened.is_empty(),
+            "strace saw no open of the tree at all:\n{log}"
+        );
+        let sources: Vec<&&str> = opened
+            .iter()
+            .filter(|p| p.ends_with(".c") || p.ends_with(".h"))
+            .collect();
+        assert!(
+            sources.is_empty(),
+            "a warm fit of {listings:?} opened {} source files: {sources:?}",
+            sources.len()
+        );
+    }
+}

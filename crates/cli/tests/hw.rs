@@ -85,3 +85,40 @@ fn live_sysfs() {
         .unwrap_or(0);
     assert!(s.contains(&format!("\n{n} devices")), "{s}");
 }
+
+/// Mount, filesystem and lsblk listings: `kfit hw` prints what the machine
+/// runs on, each fact with its listing line; `--json` carries `system`.
+#[test]
+fn what_the_machine_runs_on() {
+    let files: Vec<PathBuf> = ["proc-mounts.txt", "lsblk-P.txt", "proc-filesystems.txt"]
+        .iter()
+        .map(|f| data(&format!("system/{f}")))
+        .collect();
+    let args: Vec<&std::ffi::OsStr> = files.iter().map(|f| f.as_os_str()).collect();
+    let out = kfit(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = String::from_utf8(out.stdout).unwrap();
+    let section = s
+        .split("\nwhat it runs on:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{s}"));
+    for want in [
+        "mount       /                        ext4       /dev/mapper/vg-root  (",
+        "proc-mounts.txt:6)",
+        "block       sda                      disk pt=gpt  (",
+        "lsblk-P.txt:1)",
+        "block       sda2                     part fs=ext4 pt=gpt /  (",
+        "registered  32 filesystem types: sysfs tmpfs",
+        "boot        EFI  (efivarfs mounted at /sys/firmware/efi/efivars (",
+    ] {
+        assert!(section.contains(want), "{want:?} in {section}");
+    }
+    let mut json_args = args.clone();
+    json_args.push("--json".as_ref());
+    let out = kfit(&json_args);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["system"]["mounts"].as_array().unwrap().len(), 16);
+    assert_eq!(v["system"]["block"].as_array().unwrap().len(), 5);
+    assert_eq!(v["system"]["filesystems"].as_array().unwrap().len(), 32);
+    assert_eq!(v["system"]["boot"]["firmware"], "efi");
+}

@@ -264,3 +264,34 @@ fn man_page_renders() {
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(text.contains("kfit") && text.contains("completions"), "{text}");
 }
+
+/// `kfit modinfo` shows each alias at its entry's line (iwlwifi's 2723 at
+/// the first line of pcie/drv.c naming 0x2723), not the table's line for
+/// all, and the `#if` around it.
+#[test]
+fn modinfo_text_shows_each_entry_line() {
+    let (t, _) = tree();
+    let o = Command::new(env!("CARGO_BIN_EXE_kfit"))
+        .args(["modinfo", "iwlwifi", "--tree"])
+        .arg(&t)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let drv = std::fs::read_to_string(t.join("drivers/net/wireless/intel/iwlwifi/pcie/drv.c")).unwrap();
+    let want = drv.lines().position(|l| l.contains("0x2723")).unwrap() + 1;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("alias:") && l.contains("pci:v00008086d00002723sv*sd*"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains(&format!("pcie/drv.c:{want}, inside #if CONFIG_IWLMVM")),
+        "{line} (want drv.c:{want})"
+    );
+    let places: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("alias:"))
+        .filter_map(|l| l.split("  (").nth(1))
+        .collect();
+    assert!(places.len() > 50, "{} distinct places", places.len());
+}

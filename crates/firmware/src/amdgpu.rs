@@ -28,16 +28,33 @@
 //! narrowed (the versions come from the hardware's discovery table).
 
 use crate::csrc::{self, Tok};
+use crate::Sources;
 use crate::{DeviceIds, FirmwareSet, FwFile, Narrowing};
 use std::collections::BTreeSet;
-use std::path::Path;
 
 /// An `IP_VERSION(major, minor, rev)`.
 pub(crate) type Ip = (u32, u32, u32);
 
 const AMD_DIR: &str = "drivers/gpu/drm/amd/amdgpu";
 
-pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -> FirmwareSet {
+/// Every file [`narrow`] can read, with the text a file must contain to
+/// matter (see [`crate::narrowing_inputs`]).
+pub(crate) fn inputs(src: &dyn Sources) -> Vec<(String, Option<&'static str>)> {
+    src.list(AMD_DIR, false)
+        .into_iter()
+        .filter(|f| f.ends_with(".c"))
+        .map(|f| {
+            let name = &f[AMD_DIR.len() + 1..];
+            let always = ["amdgpu_drv.c", "amdgpu_device.c", "amdgpu_ucode.c"].contains(&name)
+                || name.starts_with("gfx_v");
+            // revision_flags reads only files that set apu_flags.
+            let needle = (!always).then_some("apu_flags |=");
+            (f, needle)
+        })
+        .collect()
+}
+
+pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &DeviceIds) -> FirmwareSet {
     let label = dev.label();
     let all = || FirmwareSet::unnarrowed("amdgpu", dev, module_firmware);
     let (Some(vendor), Some(device)) = (dev.vendor, dev.device) else {
@@ -45,8 +62,8 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
         s.narrowed_by = format!("amdgpu: no PCI ID for {label}; all declared firmware");
         return s;
     };
-    let dir = tree.join(AMD_DIR);
-    let drv = match read_stripped(&dir.join("amdgpu_drv.c")) {
+    let dir = AMD_DIR;
+    let drv = match read_stripped(src, &format!("{dir}/amdgpu_drv.c")) {
         Ok(t) => t,
         Err(e) => {
             let mut s = all();
@@ -66,7 +83,7 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
     };
     let chip_name = chip.trim_start_matches("CHIP_").to_ascii_lowercase();
 
-    let dev_c = read_stripped(&dir.join("amdgpu_device.c")).unwrap_or_default();
+    let dev_c = read_stripped(src, &format!("{dir}/amdgpu_device.c")).unwrap_or_default();
     let flags = apu_flags_for(&dev_c, &chip, device);
 
     let has_prefix = |fam: &str| {
@@ -96,7 +113,7 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
             flags.iter().cloned().collect::<Vec<_>>().join("|")
         ));
     }
-    let gc_ips = gc_ip_by_family(&read_stripped(&dir.join("amdgpu_ucode.c")).unwrap_or_default());
+    let gc_ips = gc_ip_by_family(&read_stripped(src, &format!("{dir}/amdgpu_ucode.c")).unwrap_or_default());
 
     // Flags set elsewhere from the revision (soc15.c: GC 9.1.0/9.2.2 with
     // rev_id >= 0x8 → AMD_APU_IS_RAVEN2), for the family's GC IP versions.
@@ -106,7 +123,7 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
         .flatten()
         .collect();
     let mut replaced = false;
-    for (flag, labels, cond) in revision_flags(&dir, dev.revision) {
+    for (flag, labels, cond) in revision_flags(src, dir, dev.revision) {
         let fam = flag.trim_start_matches("AMD_APU_IS_").to_ascii_lowercase();
         if !labels.iter().any(|ip| base_ips.contains(ip)) || !has_prefix(&fam) || families.contains(&fam) {
             continue;
@@ -130,7 +147,7 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
     families.dedup();
 
     // Exclusions proven by the GFX code.
-    let no_mec2 = no_mec2_rules(&dir);
+    let no_mec2 = no_mec2_rules(src, dir);
 
     let mut files = Vec::new();
     let mut excluded = Vec::new();
@@ -191,10 +208,8 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
     }
 }
 
-pub(crate) fn read_stripped(p: &Path) -> Result<String, String> {
-    std::fs::read_to_string(p)
-        .map(|t| csrc::strip_comments(&t))
-        .map_err(|e| format!("cannot read {}: {e}", p.display()))
+pub(crate) fn read_stripped(src: &dyn Sources, rel: &str) -> Result<String, String> {
+    src.read(rel).map(|t| csrc::strip_comments(&t))
 }
 
 /// `CHIP_*` names of the pciidlist entries matching the device.
@@ -517,20 +532,20 @@ fn parse_ip(args: &str) -> Option<Ip> {
 /// `apu_flags |= AMD_APU_IS_X` statements outside amdgpu_device.c's
 /// device-ID switch: (flag, enclosing `case IP_VERSION(...)` labels, whether
 /// their `if (adev->rev_id OP N)` condition holds — `None` if unknown).
-fn revision_flags(dir: &Path, revision: Option<u8>) -> Vec<(String, Vec<Ip>, Option<bool>)> {
+fn revision_flags(
+    src: &dyn Sources,
+    dir: &str,
+    revision: Option<u8>,
+) -> Vec<(String, Vec<Ip>, Option<bool>)> {
     let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    let mut files: Vec<_> = rd
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .filter(|p| p.file_name().is_some_and(|n| n != "amdgpu_device.c"))
+    let files: Vec<_> = src
+        .list(dir, false)
+        .into_iter()
+        .filter(|p| p.ends_with(".c"))
+        .filter(|p| !p.ends_with("/amdgpu_device.c"))
         .collect();
-    files.sort();
     for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else {
+        let Ok(text) = src.read(&f) else {
             continue;
         };
         if !text.contains("apu_flags |=") {
@@ -618,23 +633,20 @@ pub(crate) struct NoMec2 {
     pub formats: Vec<String>,
 }
 
-fn no_mec2_rules(dir: &Path) -> Vec<NoMec2> {
+fn no_mec2_rules(src: &dyn Sources, dir: &str) -> Vec<NoMec2> {
     let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    let mut files: Vec<_> = rd
-        .flatten()
-        .map(|e| e.path())
+    let files: Vec<_> = src
+        .list(dir, false)
+        .into_iter()
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("gfx_v") && n.ends_with(".c"))
+            let n = p.rsplit('/').next().unwrap_or(p);
+            n.starts_with("gfx_v") && n.ends_with(".c")
         })
         .collect();
-    files.sort();
     for f in files {
-        let Ok(text) = read_stripped(&f) else { continue };
+        let Ok(text) = read_stripped(src, &f) else {
+            continue;
+        };
         let Some(fpos) = text.find("_load_mec2_fw_bin_support(struct") else {
             continue;
         };
@@ -668,10 +680,7 @@ fn no_mec2_rules(dir: &Path) -> Vec<NoMec2> {
         }
         if !ips.is_empty() && !formats.is_empty() {
             out.push(NoMec2 {
-                file: f
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
+                file: f.rsplit('/').next().unwrap_or(&f).to_string(),
                 func,
                 ips,
                 formats,

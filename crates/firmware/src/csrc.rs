@@ -6,8 +6,8 @@
 //! wins, the last one for a name), which is what reading MODULE_FIRMWARE
 //! arguments and driver tables needs.
 
+use crate::Sources;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 /// Remove `/* */` and `//` comments, keeping string and char literals intact
 /// and keeping newlines (so line-based scans still work).
@@ -222,30 +222,18 @@ impl Defines {
         }
     }
 
-    /// Collect the defines of a file and of the local headers it includes
-    /// with `#include "..."` (one level, relative to the file).
-    pub fn from_file_with_local_includes(path: &Path) -> Defines {
+    /// Collect the defines of a file (tree-relative, read from `src`) and
+    /// of the local headers it includes with `#include "..."` (one level,
+    /// relative to the file).
+    pub fn from_file_with_local_includes(src: &dyn Sources, rel: &str) -> Defines {
         let mut d = Defines::default();
-        let Ok(text) = std::fs::read_to_string(path) else {
+        let Ok(text) = src.read(rel) else {
             return d;
         };
         let stripped = strip_comments(&text);
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        for line in stripped.lines() {
-            let t = line.trim_start();
-            if let Some(rest) = t.strip_prefix('#') {
-                let rest = rest.trim_start();
-                if let Some(inc) = rest.strip_prefix("include") {
-                    let inc = inc.trim();
-                    if let Some(inner) = inc.strip_prefix('"') {
-                        if let Some(end) = inner.find('"') {
-                            let p: PathBuf = dir.join(&inner[..end]);
-                            if let Ok(h) = std::fs::read_to_string(&p) {
-                                d.add_source(&strip_comments(&h));
-                            }
-                        }
-                    }
-                }
+        for inc in local_includes(rel, &stripped) {
+            if let Ok(h) = src.read(&inc) {
+                d.add_source(&strip_comments(&h));
             }
         }
         d.add_source(&stripped);
@@ -601,17 +589,55 @@ pub fn drop_directives(s: &str) -> String {
         .join("\n")
 }
 
-/// All `MODULE_FIRMWARE(...)` names a source file declares, with its own and
-/// its local headers' macros expanded. Arguments that do not reduce to a
-/// string are skipped.
-pub fn module_firmware_in_file(path: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+/// The tree-relative paths of the `#include "..."` lines of `stripped`
+/// (the comment-stripped text of tree-relative file `rel`), relative to its
+/// directory.
+pub fn local_includes(rel: &str, stripped: &str) -> Vec<String> {
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut out = Vec::new();
+    for line in stripped.lines() {
+        let Some(rest) = line.trim_start().strip_prefix('#') else {
+            continue;
+        };
+        let Some(inc) = rest.trim_start().strip_prefix("include") else {
+            continue;
+        };
+        let Some(inner) = inc.trim().strip_prefix('"') else {
+            continue;
+        };
+        if let Some(end) = inner.find('"') {
+            out.push(normalize(&format!("{dir}/{}", &inner[..end])));
+        }
+    }
+    out
+}
+
+/// `a/b/../c` → `a/c`, `a/./b` → `a/b`.
+fn normalize(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    parts.join("/")
+}
+
+/// All `MODULE_FIRMWARE(...)` names a source file (tree-relative, read
+/// from `src`) declares, with its own and its local headers' macros
+/// expanded. Arguments that do not reduce to a string are skipped.
+pub fn module_firmware_in_file(src: &dyn Sources, rel: &str) -> Vec<String> {
+    let Ok(text) = src.read(rel) else {
         return Vec::new();
     };
     if !text.contains("MODULE_FIRMWARE") {
         return Vec::new();
     }
-    let defs = Defines::from_file_with_local_includes(path);
+    let defs = Defines::from_file_with_local_includes(src, rel);
     let stripped = drop_directives(&strip_comments(&text));
     let toks = tokenize(&stripped);
     let mut out = Vec::new();
@@ -629,35 +655,27 @@ pub fn module_firmware_in_file(path: &Path) -> Vec<String> {
     out
 }
 
-/// MODULE_FIRMWARE names of every `.c` file below `dir` (sorted, deduplicated).
-pub fn module_firmware_in_dir(dir: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    walk_c_files(dir, &mut files);
-    files.sort();
-    let mut out: Vec<String> = files.iter().flat_map(|f| module_firmware_in_file(f)).collect();
+/// MODULE_FIRMWARE names of every `.c` file below `dir` (tree-relative;
+/// sorted, deduplicated).
+pub fn module_firmware_in_dir(src: &dyn Sources, dir: &str) -> Vec<String> {
+    let files: Vec<String> = src
+        .list(dir, true)
+        .into_iter()
+        .filter(|f| f.ends_with(".c"))
+        .collect();
+    let mut out: Vec<String> = files
+        .iter()
+        .flat_map(|f| module_firmware_in_file(src, f))
+        .collect();
     out.sort();
     out.dedup();
     out
 }
 
-fn walk_c_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_dir() {
-            walk_c_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "c") {
-            out.push(p);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::{Path, PathBuf};
 
     /// The first, character-at-a-time version: the oracle for the fast one.
     fn strip_comments_reference(src: &str) -> String {
@@ -714,16 +732,12 @@ mod tests {
         let Some(tree) = std::env::var_os("KFIT_STRIP_TREE") else {
             return;
         };
-        let mut files = Vec::new();
-        walk_c_files(&Path::new(&tree).join("drivers/gpu/drm/amd"), &mut files);
+        let tree = crate::Tree(Path::new(&tree));
+        let files = tree.list("drivers/gpu/drm/amd", true);
         assert!(!files.is_empty());
-        for f in files {
-            let t = std::fs::read_to_string(&f).expect("read");
-            assert!(
-                strip_comments(&t) == strip_comments_reference(&t),
-                "{}",
-                f.display()
-            );
+        for f in files.iter().filter(|f| f.ends_with(".c")) {
+            let t = tree.read(f).expect("read");
+            assert!(strip_comments(&t) == strip_comments_reference(&t), "{f}");
         }
     }
 
@@ -742,7 +756,7 @@ MODULE_FIRMWARE(FW); // MODULE_FIRMWARE("nope2")
         let dir = tempdir();
         let p = dir.join("x.c");
         std::fs::write(&p, src).unwrap();
-        let names = module_firmware_in_file(&p);
+        let names = module_firmware_in_file(&crate::Tree(&dir), "x.c");
         assert_eq!(names, vec!["iwlwifi-cc-a0-77.ucode", "amdgpu/renoir_dmcub.bin"]);
         let _ = std::fs::remove_dir_all(dir);
     }

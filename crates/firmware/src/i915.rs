@@ -26,8 +26,7 @@
 
 use crate::amdgpu::read_stripped;
 use crate::csrc::{self, designated_fields, Defines, Tok};
-use crate::{DeviceIds, FirmwareSet, FwFile, Narrowing};
-use std::path::Path;
+use crate::{DeviceIds, FirmwareSet, FwFile, Narrowing, Sources};
 
 /// (platform, minimum revision, firmware path) of a uc table entry.
 type UcEntry = (String, u32, String);
@@ -35,7 +34,17 @@ type UcEntry = (String, u32, String);
 const I915: &str = "drivers/gpu/drm/i915";
 const PCIIDS: &str = "include/drm/intel/i915_pciids.h";
 
-pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -> FirmwareSet {
+/// Every file [`narrow`] can read.
+pub(crate) fn inputs() -> Vec<(String, Option<&'static str>)> {
+    ["i915_pci.c", "gt/uc/intel_uc_fw.c", "display/intel_dmc.c"]
+        .iter()
+        .map(|f| format!("{I915}/{f}"))
+        .chain([PCIIDS.to_string()])
+        .map(|f| (f, None))
+        .collect()
+}
+
+pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &DeviceIds) -> FirmwareSet {
     let fallback = |why: String| {
         let mut s = FirmwareSet::unnarrowed("i915", dev, module_firmware);
         s.narrowed_by = format!("i915: {why}; all {} declared names", module_firmware.len());
@@ -44,15 +53,15 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
     let Some(device) = dev.device else {
         return fallback(format!("no PCI device ID for {}", dev.label()));
     };
-    let dir = tree.join(I915);
-    let pci_c = match read_stripped(&dir.join("i915_pci.c")) {
+    let dir = I915;
+    let pci_c = match read_stripped(src, &format!("{dir}/i915_pci.c")) {
         Ok(t) => t,
         Err(e) => return fallback(e),
     };
     let mut ids = Defines::default();
-    match std::fs::read_to_string(tree.join(PCIIDS)) {
+    match src.read(PCIIDS) {
         Ok(h) => ids.add_source(&csrc::strip_comments(&h)),
-        Err(e) => return fallback(format!("cannot read {}: {e}", tree.join(PCIIDS).display())),
+        Err(e) => return fallback(e),
     }
     let Some((ids_macro, info)) = info_for(&pci_c, &ids, device) else {
         return fallback(format!("{device:04x} is not in i915_pci.c pciidlist"));
@@ -62,7 +71,7 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
     let Some(platform) = platform_of(&pci_c, &defs, &info) else {
         return fallback(format!("no .platform in {info}"));
     };
-    let uc_c = read_stripped(&dir.join("gt/uc/intel_uc_fw.c")).unwrap_or_default();
+    let uc_c = read_stripped(src, &format!("{dir}/gt/uc/intel_uc_fw.c")).unwrap_or_default();
     // ADL-N uses the ADL-S GuC (override in __uc_fw_auto_select)
     let mut uc_platform = platform.clone();
     let mut how = format!("{device:04x} is in {ids_macro} → {info} → {platform}");
@@ -98,7 +107,7 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
             candidates: cands,
         });
     }
-    let dmc_c = read_stripped(&dir.join("display/intel_dmc.c")).unwrap_or_default();
+    let dmc_c = read_stripped(src, &format!("{dir}/display/intel_dmc.c")).unwrap_or_default();
     let mut dmc_defs = Defines::default();
     dmc_defs.add_source(&dmc_c);
     let (dmc, dmc_note) = dmc_for(&dmc_c, &dmc_defs, &platform);

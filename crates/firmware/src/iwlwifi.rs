@@ -24,8 +24,8 @@
 
 use crate::amdgpu::read_stripped;
 use crate::csrc::{self, designated_fields, Defines, Tok};
+use crate::Sources;
 use crate::{DeviceIds, FirmwareSet, FwFile, Narrowing};
-use std::path::Path;
 
 const IWL_DIR: &str = "drivers/net/wireless/intel/iwlwifi";
 
@@ -49,7 +49,21 @@ impl IwlCfg {
     }
 }
 
-pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -> FirmwareSet {
+/// Every file [`narrow`] can read.
+pub(crate) fn inputs(src: &dyn Sources) -> Vec<(String, Option<&'static str>)> {
+    ["pcie/drv.c", "iwl-config.h"]
+        .iter()
+        .map(|f| format!("{IWL_DIR}/{f}"))
+        .chain(
+            src.list(&format!("{IWL_DIR}/cfg"), false)
+                .into_iter()
+                .filter(|f| f.ends_with(".c")),
+        )
+        .map(|f| (f, None))
+        .collect()
+}
+
+pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &DeviceIds) -> FirmwareSet {
     let fallback = |why: String| {
         let mut s = FirmwareSet::unnarrowed("iwlwifi", dev, module_firmware);
         s.narrowed_by = format!("iwlwifi: {why}; all {} declared names", module_firmware.len());
@@ -58,8 +72,8 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
     let Some(device) = dev.device else {
         return fallback(format!("no PCI device ID for {}", dev.label()));
     };
-    let dir = tree.join(IWL_DIR);
-    let (cfg_names, how) = match cfg_names_for(&dir, device, dev.subdevice) {
+    let dir = IWL_DIR;
+    let (cfg_names, how) = match cfg_names_for(src, dir, device, dev.subdevice) {
         Ok(v) => v,
         Err(e) => return fallback(e),
     };
@@ -69,7 +83,7 @@ pub(crate) fn narrow(tree: &Path, module_firmware: &[String], dev: &DeviceIds) -
     let mut cfgs = Vec::new();
     let mut unresolved = Vec::new();
     for c in &cfg_names {
-        match resolve_cfg(&dir, c) {
+        match resolve_cfg(src, dir, c) {
             Some(cfg) => {
                 if !cfgs.iter().any(|x: &IwlCfg| x.fw_name_pre == cfg.fw_name_pre) {
                     cfgs.push(cfg)
@@ -130,12 +144,16 @@ struct Entry {
     cfg: Option<String>,
 }
 
-fn cfg_names_for(dir: &Path, device: u16, subdevice: Option<u16>) -> Result<(Vec<String>, String), String> {
-    let drv_path = dir.join("pcie/drv.c");
-    let text = read_stripped(&drv_path)?;
+fn cfg_names_for(
+    src: &dyn Sources,
+    dir: &str,
+    device: u16,
+    subdevice: Option<u16>,
+) -> Result<(Vec<String>, String), String> {
+    let text = read_stripped(src, &format!("{dir}/pcie/drv.c"))?;
     let mut defs = Defines::default();
     // drv.c gets iwl-config.h (IWL_CFG_ANY, ...) through -I$(src) includes.
-    if let Ok(h) = std::fs::read_to_string(dir.join("iwl-config.h")) {
+    if let Ok(h) = src.read(&format!("{dir}/iwl-config.h")) {
         defs.add_source(&csrc::strip_comments(&h));
     }
     defs.add_source(&text);
@@ -166,7 +184,7 @@ fn cfg_names_for(dir: &Path, device: u16, subdevice: Option<u16>) -> Result<(Vec
     for e in ids.iter().filter(|e| e.device == Some(device) && sub_ok(e)) {
         in_ids = true;
         if let Some(c) = &e.cfg {
-            if resolve_cfg(dir, c).is_some() && !names.contains(c) {
+            if resolve_cfg(src, dir, c).is_some() && !names.contains(c) {
                 names.push(c.clone());
             }
         }
@@ -244,22 +262,22 @@ fn address_of(v: &[Tok]) -> Option<String> {
 }
 
 /// Find and evaluate `const struct iwl_cfg <name> = {...}` in cfg/*.c.
-pub(crate) fn resolve_cfg(dir: &Path, name: &str) -> Option<IwlCfg> {
+pub(crate) fn resolve_cfg(src: &dyn Sources, dir: &str, name: &str) -> Option<IwlCfg> {
     let header = format!("struct iwl_cfg {name} =");
-    let mut files: Vec<_> = std::fs::read_dir(dir.join("cfg"))
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+    let files: Vec<_> = src
+        .list(&format!("{dir}/cfg"), false)
+        .into_iter()
+        .filter(|p| p.ends_with(".c"))
         .collect();
-    files.sort();
     for f in files {
-        let Ok(text) = read_stripped(&f) else { continue };
+        let Ok(text) = read_stripped(src, &f) else {
+            continue;
+        };
         let Some(body) = csrc::braced_after(&text, &header) else {
             continue;
         };
         let mut defs = Defines::default();
-        if let Ok(h) = std::fs::read_to_string(dir.join("iwl-config.h")) {
+        if let Ok(h) = src.read(&format!("{dir}/iwl-config.h")) {
             defs.add_source(&csrc::strip_comments(&h));
         }
         defs.add_source(&text);

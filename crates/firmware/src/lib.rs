@@ -41,8 +41,10 @@ mod amdgpu;
 pub mod csrc;
 mod i915;
 mod iwlwifi;
+mod sources;
 
 pub use iwlwifi::IwlCfg;
+pub use sources::{Snapshot, Sources, Taken, Tree};
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -239,7 +241,7 @@ impl FirmwareSet {
 /// equivalent). `module_firmware` are the module's MODULE_FIRMWARE names
 /// (macro-expanded), e.g. from the kernel index or [`scan_module_firmware`].
 pub fn firmware_for_device(
-    tree: &Path,
+    tree: &dyn Sources,
     module: &str,
     module_firmware: &[String],
     device: &DeviceIds,
@@ -272,11 +274,11 @@ pub fn firmware_for_device(
 /// `regulatory.db` and its signature `regulatory.db.p7s`, requested by
 /// net/wireless/reg.c). With empty `module_firmware`, cfg80211's names are
 /// read from net/wireless/reg.c; other modules get their declared names.
-pub fn firmware_for_module(tree: &Path, module: &str, module_firmware: &[String]) -> FirmwareSet {
+pub fn firmware_for_module(tree: &dyn Sources, module: &str, module_firmware: &[String]) -> FirmwareSet {
     let m = module.replace('-', "_");
     if m == "cfg80211" {
         let mut names: Vec<String> = if module_firmware.is_empty() {
-            csrc::module_firmware_in_file(&tree.join("net/wireless/reg.c"))
+            csrc::module_firmware_in_file(tree, REG_C)
         } else {
             module_firmware.to_vec()
         };
@@ -308,6 +310,25 @@ pub fn firmware_for_module(tree: &Path, module: &str, module_firmware: &[String]
     FirmwareSet::unnarrowed(&m, &DeviceIds::default(), module_firmware)
 }
 
+/// cfg80211's source that requests the regulatory database.
+const REG_C: &str = "net/wireless/reg.c";
+
+/// Every file a narrower of this crate can read at fit time, as (path,
+/// needle): a file matters only if its text contains the needle (`None`:
+/// always). [`Snapshot::take`] keeps exactly these, so the narrowers give
+/// the same answer from a snapshot as from the tree.
+pub fn narrowing_inputs(src: &dyn Sources) -> Vec<(String, Option<&'static str>)> {
+    let mut out = amdgpu::inputs(src);
+    out.extend(i915::inputs());
+    out.extend(iwlwifi::inputs(src));
+    out.push((REG_C.to_string(), None));
+    if let Ok(t) = src.read(REG_C) {
+        let includes = csrc::local_includes(REG_C, &csrc::strip_comments(&t));
+        out.extend(includes.into_iter().map(|f| (f, None)));
+    }
+    out
+}
+
 /// One driver-bound device of the machine, for [`firmware_for_machine`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoundDevice {
@@ -322,7 +343,7 @@ pub struct BoundDevice {
 /// returns a module's MODULE_FIRMWARE names (from the kernel index; may be
 /// empty). Sets without files are dropped.
 pub fn firmware_for_machine(
-    tree: &Path,
+    tree: &dyn Sources,
     devices: &[BoundDevice],
     extra_modules: &[&str],
     module_firmware: &dyn Fn(&str) -> Vec<String>,
@@ -342,10 +363,10 @@ pub fn firmware_for_machine(
 /// `tree` (sorted, deduplicated), with each file's own and local headers'
 /// macros expanded. A stand-in until the kernel index is used: it knows
 /// directories, not module membership.
-pub fn scan_module_firmware(tree: &Path, rel_dirs: &[&str]) -> Vec<String> {
+pub fn scan_module_firmware(tree: &dyn Sources, rel_dirs: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = rel_dirs
         .iter()
-        .flat_map(|d| csrc::module_firmware_in_dir(&tree.join(d)))
+        .flat_map(|d| csrc::module_firmware_in_dir(tree, d))
         .collect();
     out.sort();
     out.dedup();
@@ -689,7 +710,7 @@ mod tests {
                 vec![]
             }
         };
-        let sets = firmware_for_machine(Path::new("/nonexistent"), &devs, &[], &mf);
+        let sets = firmware_for_machine(&Tree(Path::new("/nonexistent")), &devs, &[], &mf);
         assert_eq!(sets.len(), 1);
         assert_eq!(sets[0].module, "ccp");
         assert_eq!(
@@ -701,7 +722,7 @@ mod tests {
     #[test]
     fn unknown_module_is_unnarrowed() {
         let s = firmware_for_device(
-            Path::new("/nonexistent"),
+            &Tree(Path::new("/nonexistent")),
             "ccp",
             &["amd/b.sbin".into(), "amd/a.sbin".into()],
             &DeviceIds::pci(0x1022, 0x15df),
@@ -714,7 +735,7 @@ mod tests {
     #[test]
     fn missing_tree_degrades() {
         let s = firmware_for_device(
-            Path::new("/nonexistent"),
+            &Tree(Path::new("/nonexistent")),
             "amdgpu",
             &["amdgpu/x.bin".into()],
             &DeviceIds::pci(0x1002, 0x1638),

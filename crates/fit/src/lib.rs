@@ -1312,12 +1312,19 @@ pub struct FirmwareOutcome {
 
 /// The firmware each fitted device's driver loads, narrowed by the source
 /// (see kfit-firmware), plus cfg80211's regulatory database when wireless
-/// ends up enabled; checked against `fw_dir` when given.
+/// ends up enabled; checked against `fw_dir` when given. The narrowers
+/// read the source snapshot of the fit's index (taken at index time, so no
+/// source file is opened here); without an index, the tree.
 pub fn firmware(
     fit: &Fit,
     tree: &Path,
     fw_dir: Option<&Path>,
 ) -> Result<FirmwareOutcome, kfit_firmware::FwError> {
+    let on_disk = kfit_firmware::Tree(tree);
+    let src: &dyn kfit_firmware::Sources = match &fit.index {
+        Some(idx) => &idx.facts.firmware_sources,
+        None => &on_disk,
+    };
     let narrow = |v: Option<u32>| v.and_then(|x| u16::try_from(x).ok());
     let mut sets = Vec::new();
     let mut seen = BTreeSet::new();
@@ -1335,7 +1342,7 @@ pub fn firmware(
             continue;
         }
         sets.push(kfit_firmware::firmware_for_device(
-            tree,
+            src,
             &f.module,
             &f.firmware,
             &ids,
@@ -1347,7 +1354,7 @@ pub fn firmware(
         .and_then(|kc| kc.lookup("CFG80211").map(|id| kc.tristate(id) == Tristate::Yes))
         .unwrap_or(false);
     if wireless {
-        sets.push(kfit_firmware::firmware_for_module(tree, "cfg80211", &[]));
+        sets.push(kfit_firmware::firmware_for_module(src, "cfg80211", &[]));
     }
     let (report, names) = match fw_dir {
         Some(d) => {

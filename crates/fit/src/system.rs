@@ -84,10 +84,7 @@ fn scan_cached(tree: &Path, cache_dir: &Path) -> Table {
             }
         }
         // Best effort: a cache that cannot be written only costs time.
-        let tmp = f.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::create_dir_all(cache_dir).is_ok() && std::fs::write(&tmp, text).is_ok() {
-            let _ = std::fs::rename(&tmp, &f);
-        }
+        let _ = kfit_util::write_cache(&f, text.as_bytes());
     }
     t
 }
@@ -264,7 +261,7 @@ fn symbols_of(
             )
         };
         if let (true, Ok(text)) = (r.line > 0, std::fs::read_to_string(tree.join(&r.file))) {
-            for f in kfit_resolve::srcscan::enclosing_conditions(&text, r.line) {
+            for f in kfit_kbuild::srcfacts::enclosing_conditions(&text, r.line) {
                 if !groups.iter().any(|g| g.len() == 1 && g[0] == f.name) {
                     why.push_str(&format!(
                         ", inside #if on CONFIG_{} ({}:{})",

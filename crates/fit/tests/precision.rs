@@ -34,6 +34,8 @@ fn truth(e: &Env) -> Truth {
                 pattern: pat.to_string(),
                 file: "modules.alias".into(),
                 line: i as u32 + 1,
+                entry_line: i as u32 + 1,
+                conditions: Vec::new(),
             });
         }
     }
@@ -53,6 +55,7 @@ fn truth(e: &Env) -> Truth {
             firmware: Vec::new(),
             sources: Vec::new(),
             runtime_sources: Vec::new(),
+            companions: Vec::new(),
             makefile: String::new(),
         })
         .collect();
@@ -123,93 +126,51 @@ fn needed_by_device(
     out
 }
 
-/// A listing variant written to a scratch directory.
+struct Variant {
+    name: &'static str,
+    listings: Vec<PathBuf>,
+}
+
+/// The "information removed" variants scripts/hw-variants.sh derives from
+/// the visible listings (crates/hw/tests/data/variants, checked up to date
+/// by crates/hw/tests/variants.rs).
+fn variant(p: &str) -> PathBuf {
+    repo("crates/hw/tests/data/variants").join(p)
+}
+
+/// A scratch directory for files a test writes.
 fn scratch(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("kfit-precision-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
-/// lspci without the driver lines (`Kernel driver in use`, `Kernel
-/// modules`); for busybox's one-line form, without the trailing driver.
-fn strip_drivers(text: &str) -> String {
-    let mut out = String::new();
-    for l in text.lines() {
-        let t = l.trim_start();
-        if t.starts_with("Kernel driver in use:") || t.starts_with("Kernel modules:") {
-            continue;
-        }
-        let w: Vec<&str> = l.split_whitespace().collect();
-        if w.len() == 5 && w[1] == "Class" {
-            out.push_str(&w[..4].join(" "));
-        } else {
-            out.push_str(l);
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// What plain `lspci` prints: the `-nn` listing without its bracketed
-/// codes and without driver lines.
-fn strip_codes(text: &str) -> String {
-    let mut out = String::new();
-    for l in strip_drivers(text).lines() {
-        let mut s = String::new();
-        let mut rest = l;
-        while let Some(i) = rest.find(" [") {
-            let after = &rest[i + 2..];
-            match after.find(']') {
-                Some(j) if after[..j].chars().all(|c| c.is_ascii_hexdigit() || c == ':') => {
-                    s.push_str(&rest[..i]);
-                    rest = &after[j + 1..];
-                }
-                _ => {
-                    s.push_str(&rest[..i + 2]);
-                    rest = after;
-                }
-            }
-        }
-        s.push_str(rest);
-        out.push_str(&s);
-        out.push('\n');
-    }
-    out
-}
-
-struct Variant {
-    name: &'static str,
-    listings: Vec<PathBuf>,
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
 fn seed_variants(need: &BTreeSet<String>) -> Vec<Variant> {
     let seed = repo("examples/seed/lspci-k.txt");
-    let text = std::fs::read_to_string(&seed).unwrap();
-    let dir = scratch("seed");
-    // What lsmod would show: udev loads the module of every device (the
-    // drivers the full listing binds and the aliases of unbound devices).
+    // The seed has no lsmod: what udev would have loaded, the modules of
+    // its bound drivers and of its unbound devices' aliases.
     let mut lsmod = String::from("Module                  Size  Used by\n");
     for m in need {
         lsmod.push_str(&format!("{m:<24}16384  0\n"));
     }
+    let lsmod_file = scratch("seed").join("lsmod.txt");
+    std::fs::write(&lsmod_file, lsmod).unwrap();
     vec![
         Variant {
             name: "seed full",
-            listings: vec![seed.clone()],
+            listings: vec![seed],
         },
         Variant {
             name: "seed IDs only",
-            listings: vec![write(&dir, "lspci-ids.txt", &strip_drivers(&text))],
+            listings: vec![variant("seed/ids-only/lspci.txt")],
+        },
+        Variant {
+            name: "seed names only",
+            listings: vec![variant("seed/names-only/lspci.txt")],
         },
         Variant {
             name: "seed lsmod only",
-            listings: vec![write(&dir, "lsmod.txt", &lsmod)],
+            listings: vec![lsmod_file],
         },
     ]
 }
@@ -228,9 +189,7 @@ fn q35_full() -> Vec<PathBuf> {
 }
 
 fn q35_variants(full: &[PathBuf]) -> Vec<Variant> {
-    let nnk = std::fs::read_to_string(q35("lspci-nnk.txt")).unwrap();
-    let dir = scratch("q35");
-    let variants = vec![
+    vec![
         Variant {
             name: "q35 full",
             listings: full.to_vec(),
@@ -238,21 +197,20 @@ fn q35_variants(full: &[PathBuf]) -> Vec<Variant> {
         Variant {
             name: "q35 IDs only",
             listings: vec![
-                write(&dir, "lspci-nn.txt", &strip_drivers(&nnk)),
+                variant("q35/ids-only/lspci-nn.txt"),
                 q35("lsusb.txt"),
-                q35("modalias-uevent.txt"),
+                variant("q35/ids-only/lsusb-t.txt"),
             ],
         },
         Variant {
             name: "q35 names only",
-            listings: vec![write(&dir, "lspci.txt", &strip_codes(&nnk)), q35("lsusb.txt")],
+            listings: vec![variant("q35/names-only/lspci.txt"), q35("lsusb.txt")],
         },
         Variant {
             name: "q35 lsmod only",
-            listings: vec![q35("modules-loaded.txt")],
+            listings: vec![variant("q35/lsmod-only/lsmod.txt")],
         },
-    ];
-    variants
+    ]
 }
 
 /// One variant's fit, measured against the full listing's needs.
@@ -292,15 +250,24 @@ fn measure(
 
 /// The Debian modules whose aliases the device's known IDs genuinely
 /// support (see kfit_resolve::support), all specificities.
+/// A device whose name fits several ids (plain lspci) counts each.
 fn genuine(t: &Truth, d: &kfit_hw::Device) -> BTreeSet<String> {
-    let Some(ma) = d.modalias_or_synth() else {
-        return BTreeSet::new();
-    };
-    t.aliases
-        .match_modalias(&ma)
+    let mut modaliases: Vec<String> = kfit_resolve::candidate_modaliases(d)
         .into_iter()
-        .filter(|m| kfit_resolve::support::support(&m.alias.pattern, &ma).genuine())
-        .map(|m| m.module.name.clone())
+        .map(|(_, ma)| ma)
+        .collect();
+    if modaliases.is_empty() {
+        modaliases.extend(d.modalias_or_synth());
+    }
+    modaliases
+        .iter()
+        .flat_map(|ma| {
+            t.aliases
+                .match_modalias(ma)
+                .into_iter()
+                .filter(|m| kfit_resolve::support::support(&m.alias.pattern, ma).genuine())
+                .map(|m| m.module.name.clone())
+        })
         .collect()
 }
 
@@ -378,8 +345,11 @@ fn listing_variants_build_in_only_what_devices_need() {
                 }
             }
             // A driver is only asked of a variant whose listing shows a
-            // device needing it with IDs (plain lspci shows no ACPI device;
-            // pci.ids names some devices ambiguously or not at all).
+            // device needing it with what finds that driver: IDs Debian's
+            // aliases genuinely match to it, or its driver's name (plain
+            // lspci shows no ACPI device; pci.ids names some devices
+            // ambiguously or not at all; lsusb -t of old usbutils prints
+            // no interface class).
             for x in &m.missing {
                 let shown: Vec<&String> = by_device
                     .iter()
@@ -388,12 +358,15 @@ fn listing_variants_build_in_only_what_devices_need() {
                     .filter(|dev| {
                         machine.devices.iter().any(|d| {
                             &format!("{} {}", d.bus, d.address) == *dev
-                                && (d.ids().is_some() || d.modalias.is_some())
+                                && (genuine(&t, d).contains(x)
+                                    || d.driver.as_deref().is_some_and(|drv| {
+                                        idx.module_by_driver_name(drv).iter().any(|m| &m.name == x)
+                                    }))
                         })
                     })
                     .collect();
                 if shown.is_empty() {
-                    eprintln!("  missing {x}: no device needing it has IDs in this listing");
+                    eprintln!("  missing {x}: no device needing it shows what finds it in this listing");
                 } else {
                     failures.push(format!("{}: {x} missing (for {shown:?})", m.name));
                 }
@@ -503,4 +476,82 @@ fn trim_debian_config_to_the_machine() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// #13: a device with no usable IDs bound to a driver this tree does not
+/// have (the real case: an `lspci -k` without numbers, a MEI controller
+/// bound to ndiswrapper, became "blocked" with ~100 candidate modules),
+/// and one with neither IDs nor a driver, each get one clear report line
+/// and no module; a device whose name pci.ids knows is still resolved.
+#[test]
+fn device_without_ids_and_unknown_driver_is_one_line() {
+    let e = env();
+    let base = defconfig_nomodules(&e);
+    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let dir = scratch("noid");
+    let listing = dir.join("lspci-k.txt");
+    std::fs::write(
+        &listing,
+        "00:00.0 Host bridge: Frobnitz Systems Frob-9000 Root Complex\n\
+         00:16.0 Communication controller: Frobnitz Systems Management Engine Interface\n\
+         \tKernel driver in use: ndiswrapper\n\
+         00:1f.0 Network controller: Frobnitz Systems Wireless 9000\n\
+         \tKernel driver in use: wl\n\
+         00:14.3 Network controller: Intel Corporation Wi-Fi 6 AX201\n\
+         \tKernel driver in use: wl\n",
+    )
+    .unwrap();
+    let fit = kfit_fit::fit(&opts(&e, base, vec![listing]), Some(&idx)).unwrap();
+    let devs = &fit.machines[0].devices;
+    let by = |a: &str| {
+        devs.iter()
+            .find(|d| d.label.contains(a))
+            .unwrap_or_else(|| panic!("{a}: {devs:#?}"))
+    };
+    for a in ["00:00.0", "00:16.0", "00:1f.0"] {
+        let d = by(a);
+        eprintln!("{} {:?} {:?}", d.label, d.verdict, d.notes);
+        assert!(d.modules.is_empty(), "{a}: {:?}", d.modules);
+        assert!(d.alternatives.is_empty(), "{a}: {:?}", d.alternatives);
+        assert_eq!(d.notes.len(), 1, "{a}: {:?}", d.notes);
+        assert!(
+            matches!(d.verdict, kfit_fit::Verdict::Unidentified),
+            "{a}: {:?}",
+            d.verdict
+        );
+    }
+    assert!(by("00:16.0").notes[0].contains("ndiswrapper"));
+    // Its name in pci.ids gives 8086:a0f0: iwlwifi, not wl's candidates.
+    let wifi = by("00:14.3");
+    eprintln!("{} {:?} {:?}", wifi.label, wifi.verdict, wifi.notes);
+    let mods: Vec<&str> = wifi.modules.iter().map(|m| m.module.as_str()).collect();
+    assert_eq!(mods, ["iwlwifi"], "{wifi:#?}");
+}
+
+/// #21: drivers that claim one ID entry and let the probe decide by the
+/// revision (AMD's six ACP drivers for 1022:15e2): when the listing prints
+/// `(rev xx)`, only those whose source accepts it are built in.
+#[test]
+fn revision_picks_among_drivers_of_one_id_entry() {
+    let e = env();
+    let base = defconfig_nomodules(&e);
+    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let t = truth(&e);
+    let listing = scratch("rev").join("lspci-nn.txt");
+    // The seed's ACP (Renoir/Cezanne, bound to snd_rn_pci_acp3x there) as
+    // `lspci -nn` prints it with its revision.
+    std::fs::write(
+        &listing,
+        "03:00.5 Multimedia controller [0480]: Advanced Micro Devices, Inc. [AMD] ACP/ACP3X/ACP6x Audio Coprocessor [1022:15e2] (rev 01)\n",
+    )
+    .unwrap();
+    let fit = kfit_fit::fit(&opts(&e, base, vec![listing]), Some(&idx)).unwrap();
+    let before = built_in(&idx, &t, &fit.base_config);
+    let added: Vec<String> = built_in(&idx, &t, &fit.config)
+        .difference(&before)
+        .cloned()
+        .collect();
+    let d = &fit.machines[0].devices[0];
+    eprintln!("{added:?} {:?}", d.notes);
+    assert_eq!(added, ["snd_rn_pci_acp3x"], "{d:#?}");
 }

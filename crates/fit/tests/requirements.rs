@@ -211,26 +211,7 @@ fn fragment_against_merge_config() {
         unmet(&reqs, &kfit_after)
     );
 
-    // merge_config.sh, run in the scratch O= dir (its temp files go to the
-    // working directory; never the tree).
-    let (merged, log) = with_scratch(|scratch, t| {
-        // The scratch dir's Makefile forwards to the tree (made by make O=).
-        make(scratch, t, &["olddefconfig"]);
-        std::fs::copy(&base, scratch.join("base.config")).unwrap();
-        std::fs::copy(&frag_path, scratch.join("user.config")).unwrap();
-        let out = Command::new("sh")
-            .arg(t.join("scripts/kconfig/merge_config.sh"))
-            .args(["base.config", "user.config"])
-            .current_dir(scratch)
-            .env("ARCH", "x86")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        (
-            std::fs::read_to_string(scratch.join(".config")).unwrap(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    });
+    let (merged, log) = merge_config(&base, frag);
     let mc = values(&merged);
     println!(
         "{:<14} {:<24} {:<24} {:<24}",
@@ -540,4 +521,66 @@ fn live_machine_becomes_requirements() {
         .map(|x| x.symbol.as_str())
         .collect();
     assert!(lost.is_empty(), "lost by olddefconfig: {lost:?}");
+}
+
+/// A fragment's `# CONFIG_X is not set` is a goal: X goes off and the report
+/// names what went off with it (symbols depending on X that were on).
+/// Side by side with merge_config.sh on the same base (the cached
+/// x86_64_defconfig, olddefconfig'd) and fragment: the same final values
+/// for X and everything it took with it.
+#[test]
+fn fragment_turning_a_symbol_off() {
+    let base = {
+        let f = cache().join("env/6.12");
+        let text = std::fs::read_to_string(f).unwrap();
+        let build = text.lines().find_map(|l| l.strip_prefix("BUILD=")).unwrap();
+        PathBuf::from(build).join("x86_64_defconfig.config")
+    };
+    let frag = "# CONFIG_NETWORK_FILESYSTEMS is not set\n";
+    let mut o = opts(base.clone(), vec![]);
+    o.machines.clear();
+    o.requirements = requirements::parse_fragment(frag, "nonet.config").unwrap();
+    let fit = kfit_fit::fit(&o, None).unwrap();
+    let r = &fit.requirements[0];
+    assert_eq!(
+        (r.symbol.as_str(), r.status),
+        ("NETWORK_FILESYSTEMS", "set"),
+        "{r:?}"
+    );
+    for s in ["NFS_FS", "ROOT_NFS", "NFS_V4"] {
+        assert!(r.forced_off.iter().any(|x| x == s), "{s}: {:?}", r.forced_off);
+    }
+    println!("NETWORK_FILESYSTEMS off took with it: {:?}", r.forced_off);
+    let kfit_after = values(&kernel_olddefconfig(&fit.config));
+    let (merged, _) = merge_config(&base, frag);
+    let mc = values(&merged);
+    for s in std::iter::once(&r.symbol).chain(&r.forced_off) {
+        let get = |m: &HashMap<String, String>| m.get(s).cloned().unwrap_or_else(|| "n".into());
+        assert_eq!(get(&kfit_after), "n", "{s}");
+        assert_eq!(get(&mc), get(&kfit_after), "{s}: merge_config.sh vs kfit");
+    }
+}
+
+/// The kernel's `scripts/kconfig/merge_config.sh BASE FRAGMENT` in the
+/// scratch `O=` directory (its temp files go to the working directory,
+/// never the tree): the resulting `.config` and what it printed.
+fn merge_config(base: &Path, fragment: &str) -> (String, String) {
+    with_scratch(|scratch, t| {
+        // The scratch dir's Makefile forwards to the tree (made by make O=).
+        make(scratch, t, &["olddefconfig"]);
+        std::fs::copy(base, scratch.join("base.config")).unwrap();
+        std::fs::write(scratch.join("user.config"), fragment).unwrap();
+        let out = Command::new("sh")
+            .arg(t.join("scripts/kconfig/merge_config.sh"))
+            .args(["base.config", "user.config"])
+            .current_dir(scratch)
+            .env("ARCH", "x86")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (
+            std::fs::read_to_string(scratch.join(".config")).unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    })
 }

@@ -53,10 +53,12 @@ pub enum Format {
     ProcBusPci,
     /// `hwinfo` (full entries; `--pci`, `--usb`, ...).
     Hwinfo,
+    /// `inxi` (`-F`, `-Fxxx`, `-GANE`, ...).
+    Inxi,
 }
 
 impl Format {
-    pub const ALL: [Format; 22] = [
+    pub const ALL: [Format; 23] = [
         Format::BusyboxLspci,
         Format::Lspci,
         Format::LspciMachine,
@@ -79,6 +81,7 @@ impl Format {
         Format::Lsblk,
         Format::ProcBusPci,
         Format::Hwinfo,
+        Format::Inxi,
     ];
 
     pub fn name(self) -> &'static str {
@@ -105,6 +108,7 @@ impl Format {
             Format::Lsblk => "lsblk",
             Format::ProcBusPci => "/proc/bus/pci/devices",
             Format::Hwinfo => "hwinfo",
+            Format::Inxi => "inxi",
         }
     }
 
@@ -212,6 +216,9 @@ impl Format {
         if proc_pci::hwinfo_entry(line).is_some() || proc_pci::is_hwinfo_debug_start(line) {
             return Some(Format::Hwinfo);
         }
+        if crate::parse::inxi::section_name(line).is_some() {
+            return Some(Format::Inxi);
+        }
         None
     }
 
@@ -310,6 +317,7 @@ impl Format {
             Format::Lsblk => parse::lsblk::parse(text, src),
             Format::ProcBusPci => parse::proc_pci::parse_proc_pci(text, src),
             Format::Hwinfo => parse::proc_pci::parse_hwinfo(text, src),
+            Format::Inxi => parse::inxi::parse(text, src),
         }
     }
 }

@@ -230,6 +230,14 @@ fn resolve_pci(p: &mut Parsed, db: Option<&IdsDb>, notes: &mut Notes) {
                     if s0.is_some() && many.iter().all(|c| c.1 == s0) {
                         d.subdevice = s0.map(u32::from);
                     }
+                    // All of them, for a resolver that can check each.
+                    let full: Vec<String> = many
+                        .iter()
+                        .filter_map(|&(v, x)| Some(format!("{v:04x}:{:04x}", x?)))
+                        .collect();
+                    if full.len() == many.len() {
+                        d.attrs.insert("subsystem_candidates".into(), full.join(" "));
+                    }
                     notes.add(
                         n.line,
                         format!("subsystem {sname:?} is ambiguous, candidates {}", list(many)),

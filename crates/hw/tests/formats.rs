@@ -368,3 +368,28 @@ fn several_listings_in_one_file() {
     assert_eq!(pci(&m, "0000:00:14.3").driver.as_deref(), Some("iwlwifi"));
     insta::assert_snapshot!("pasted-several", common::render(&m, &w));
 }
+
+/// inxi -Fxxxz: the device items of its sections, with driver, bus-ID,
+/// chip-ID and class-ID; other items (IF, Display, API) are not devices.
+#[test]
+fn inxi() {
+    let m = snap("inxi-Fxxxz.txt", Format::Inxi);
+    assert_eq!(m.devices.len(), 6, "{:#?}", m.devices);
+    let a = pci(&m, "0000:00:1f.3");
+    assert_eq!(a.driver.as_deref(), Some("sof-audio-pci-intel-cnl"));
+    assert_eq!(a.modules, ["snd_hda_intel", "snd_sof_pci_intel_cnl"]);
+    assert_eq!(
+        (a.vendor, a.device, a.class, a.subclass),
+        (Some(0x8086), Some(0x02c8), Some(4), Some(1))
+    );
+    let e = m.find(&Bus::Usb, "2-2.1").unwrap();
+    assert_eq!(
+        (e.vendor, e.device, e.devnum),
+        (Some(0x0bda), Some(0x8153), Some(3))
+    );
+    assert_eq!(e.driver.as_deref(), Some("r8152"));
+    // Merged with lspci -nnk of the same laptop: one device per slot.
+    let (both, _) =
+        kfit_hw::read_listings(&[data("formats/lspci-nnk.txt"), data("formats/inxi-Fxxxz.txt")]).unwrap();
+    assert_eq!(both.devices.iter().filter(|d| d.bus == Bus::Pci).count(), 12);
+}

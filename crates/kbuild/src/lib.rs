@@ -26,6 +26,7 @@ pub mod make;
 pub mod pp;
 pub mod refs;
 pub mod scan;
+pub mod srcfacts;
 
 use make::{Cond, DirInfo};
 use rayon::prelude::*;
@@ -59,6 +60,34 @@ pub struct Alias {
     /// Source file (tree-relative) and line of the table or MODULE_ALIAS.
     pub file: String,
     pub line: u32,
+    /// Line of the entry: for a pattern that names one device ID, the
+    /// first line of the table with that ID as a `0x` literal; else the
+    /// table's line ([`srcfacts::entry_line`]).
+    pub entry_line: u32,
+    /// The `CONFIG_` symbols of the `#if` blocks around the entry, with the
+    /// line of each `#if` ([`srcfacts::enclosing_conditions`]): the entry
+    /// exists only when they are on.
+    pub conditions: Vec<srcfacts::Found>,
+}
+
+/// A driver the kernel binds at run time because of a module's source.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Companion {
+    pub kind: CompanionKind,
+    /// Module name (soft dependency) or device name (child device).
+    pub name: String,
+    /// Source file (tree-relative) and line.
+    pub file: String,
+    pub line: u32,
+}
+
+/// How a module brings a [`Companion`] in.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum CompanionKind {
+    /// `MODULE_SOFTDEP`: modprobe loads it too.
+    Softdep,
+    /// A child platform/MFD device it registers by name.
+    Spawns,
 }
 
 /// Where a module's symbols come from.
@@ -105,9 +134,12 @@ pub struct Module {
     pub sources: Vec<String>,
     /// The `.c` files among `sources` (in their order) that contain one of [`RUNTIME_KEYS`]:
     /// the only ones where the module can name drivers it needs at run
-    /// time (soft dependencies, child devices), so a resolver reads these
-    /// instead of every source (amdgpu: 6 of 874 files).
+    /// time (soft dependencies, child devices).
     pub runtime_sources: Vec<String>,
+    /// What those files name, per file in their order, soft dependencies
+    /// before child devices ([`srcfacts::softdeps`],
+    /// [`srcfacts::spawned_devices`]).
+    pub companions: Vec<Companion>,
     /// Makefile and line that declare it.
     pub makefile: String,
 }
@@ -123,20 +155,10 @@ impl Module {
 /// use); older ones are deleted after a new one is written.
 const CACHE_KEEP: usize = 6;
 
-/// Delete all but the `keep` most recently written `.bin` files of `dir`.
+/// Delete all but the `keep` most recently written `.bin` files of `dir`
+/// (best effort: a file that cannot be removed only costs space).
 fn prune_cache(dir: &Path, keep: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut bins: Vec<(std::time::SystemTime, PathBuf)> = rd
-        .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".bin")))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    bins.sort_by_key(|b| std::cmp::Reverse(b.0));
-    for (_, p) in bins.into_iter().skip(keep) {
-        let _ = std::fs::remove_file(p);
-    }
+    let _ = kfit_util::prune(dir, keep, |p| p.extension().is_some_and(|x| x == "bin"));
 }
 
 /// Source constructs through which a module makes the kernel bind other
@@ -166,7 +188,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 16;
+const FORMAT: u32 = 18;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -178,6 +200,9 @@ pub struct KernelIndex {
     pub modules: Vec<Module>,
     /// Constructs skipped while indexing (file: reason).
     pub diags: Vec<String>,
+    /// Facts of the whole tree the fit-time stages need (firmware
+    /// narrowing sources, generic HDA codecs).
+    pub facts: srcfacts::TreeFacts,
     /// The files and directories it was built from, with their stamps.
     #[serde(skip)]
     pub inputs: fresh::Inputs,
@@ -280,6 +305,8 @@ struct FileRecord {
     deps: Vec<String>,
     /// Tree-relative local include candidates that did not exist.
     missing: Vec<String>,
+    /// Soft dependencies and child devices it names (if `runtime`).
+    companions: Vec<(CompanionKind, String, u32)>,
 }
 
 /// The per-file part of an index (a cache section of its own, decoded only
@@ -684,13 +711,6 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
     out
 }
 
-fn fnv(h: &mut u64, b: &[u8]) {
-    for x in b {
-        *h ^= *x as u64;
-        *h = h.wrapping_mul(0x100000001b3);
-    }
-}
-
 /// Cache key of a tree: its version and a hash of its canonical path and
 /// kfit's cache format. One file per tree; whether it still describes the
 /// tree is decided by the stamps of every file it read
@@ -698,11 +718,14 @@ fn fnv(h: &mut u64, b: &[u8]) {
 pub fn cache_key(tree: &Path) -> Result<String> {
     let version = read_version(tree)?;
     let canon = tree.canonicalize().unwrap_or_else(|_| tree.to_path_buf());
-    let mut h: u64 = 0xcbf29ce484222325;
-    fnv(&mut h, canon.to_string_lossy().as_bytes());
-    fnv(&mut h, version.as_bytes());
-    fnv(&mut h, &FORMAT.to_le_bytes());
-    fnv(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
+    let h = [
+        canon.to_string_lossy().as_bytes(),
+        version.as_bytes(),
+        &FORMAT.to_le_bytes(),
+        env!("CARGO_PKG_VERSION").as_bytes(),
+    ]
+    .iter()
+    .fold(kfit_util::FNV_OFFSET, |h, b| kfit_util::fnv1a(h, b));
     Ok(format!("{version}-{h:016x}"))
 }
 
@@ -716,13 +739,11 @@ pub fn allow_partial(r: Result<KernelIndex>, allow: bool) -> Result<KernelIndex>
     }
 }
 
-/// Default cache directory: `~/.cache/kfit/index`.
+/// Default cache directory: `index` in kfit's cache directory
+/// ([`kfit_util::cache_dir`]: `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
+/// else `~/.cache/kfit`).
 pub fn default_cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    base.join("kfit").join("index")
+    kfit_util::cache_dir(None).join("index")
 }
 
 /// A progress reporter for terminals: an indicatif bar on stderr that only
@@ -786,13 +807,18 @@ impl KernelIndex {
         let timing = std::env::var_os("KFIT_TIMING").is_some();
         let t0 = std::time::Instant::now();
         let unreadable = Unreadable::default();
-        let (w, global) = rayon::join(
+        let ((w, tree_facts), global) = rayon::join(
             || {
-                let w = walk(tree);
-                if timing {
-                    eprintln!("walk {:?}", t0.elapsed());
-                }
-                w
+                rayon::join(
+                    || {
+                        let w = walk(tree);
+                        if timing {
+                            eprintln!("walk {:?}", t0.elapsed());
+                        }
+                        w
+                    },
+                    || srcfacts::TreeFacts::extract(tree),
+                )
             },
             || {
                 let g = pp::Global::build(tree);
@@ -889,6 +915,7 @@ impl KernelIndex {
                     runtime: false,
                     deps: Vec::new(),
                     missing: Vec::new(),
+                    companions: Vec::new(),
                 };
                 let p = tree.join(f);
                 let src = match std::fs::read(&p) {
@@ -903,7 +930,25 @@ impl KernelIndex {
                 rec.runtime = RUNTIME_KEYS
                     .iter()
                     .any(|k| memchr::memmem::find(&src, k.as_bytes()).is_some());
-                if !scan::interesting(&src) {
+                let interesting = scan::interesting(&src);
+                if !interesting && !rec.runtime {
+                    return rec;
+                }
+                let text = String::from_utf8_lossy(&src);
+                if rec.runtime {
+                    let line = |l: usize| l as u32;
+                    rec.companions.extend(
+                        srcfacts::softdeps(&text)
+                            .into_iter()
+                            .map(|f| (CompanionKind::Softdep, f.name, line(f.line))),
+                    );
+                    rec.companions.extend(
+                        srcfacts::spawned_devices(&text)
+                            .into_iter()
+                            .map(|f| (CompanionKind::Spawns, f.name, line(f.line))),
+                    );
+                }
+                if !interesting {
                     return rec;
                 }
                 let modname = modname_of(&defs[mods[0]].path);
@@ -913,9 +958,19 @@ impl KernelIndex {
                     scan::scan_file(&ctx, &p, &src, &modname, inc)
                 }))
                 .ok();
-                if let Some(fx) = &rec.facts {
+                if let Some(fx) = &mut rec.facts {
                     rec.deps = fx.deps.iter().map(|d| rel(d)).collect();
                     rec.missing = fx.missing.iter().map(|d| rel(d)).collect();
+                    let lines: Vec<usize> = fx
+                        .aliases
+                        .iter()
+                        .map(|(p, l)| {
+                            srcfacts::entry_line(&text, *l as usize, srcfacts::pattern_device(p))
+                                .unwrap_or(*l as usize)
+                        })
+                        .collect();
+                    let conds = srcfacts::conditions_at(&text, &lines);
+                    fx.alias_at = lines.into_iter().map(|l| l as u32).zip(conds).collect();
                 }
                 rec
             })
@@ -957,6 +1012,7 @@ impl KernelIndex {
                     firmware: Vec::new(),
                     sources: d.sources.clone(),
                     runtime_sources: Vec::new(),
+                    companions: Vec::new(),
                     makefile: d.makefile.clone(),
                 }
             })
@@ -967,18 +1023,28 @@ impl KernelIndex {
                 diags.push(format!("{dir}: {d}"));
             }
         }
-        let runtime: HashSet<&str> = records
+        let runtime: HashMap<&str, &FileRecord> = records
             .iter()
             .filter(|r| r.runtime)
-            .map(|r| r.path.as_str())
+            .map(|r| (r.path.as_str(), r))
             .collect();
         for md in &mut modules {
             md.runtime_sources = md
                 .sources
                 .iter()
-                .filter(|s| runtime.contains(s.as_str()))
+                .filter(|s| runtime.contains_key(s.as_str()))
                 .cloned()
                 .collect();
+            for s in &md.runtime_sources {
+                for (kind, name, line) in &runtime[s.as_str()].companions {
+                    md.companions.push(Companion {
+                        kind: *kind,
+                        name: name.clone(),
+                        file: s.clone(),
+                        line: *line,
+                    });
+                }
+            }
         }
         for ((f, mods), rec) in files.iter().zip(&records) {
             let Some(fx) = &rec.facts else { continue };
@@ -987,12 +1053,16 @@ impl KernelIndex {
             }
             for &m in mods {
                 let md = &mut modules[m];
-                for (a, line) in &fx.aliases {
+                for (k, (a, line)) in fx.aliases.iter().enumerate() {
                     if !md.aliases.iter().any(|x| x.pattern == *a) {
+                        let (entry_line, conditions) =
+                            fx.alias_at.get(k).cloned().unwrap_or((*line, Vec::new()));
                         md.aliases.push(Alias {
                             pattern: a.clone(),
                             file: f.to_string(),
                             line: *line,
+                            entry_line,
+                            conditions,
                         });
                     }
                 }
@@ -1016,6 +1086,8 @@ impl KernelIndex {
         read.extend(w.makefiles.iter().map(|(_, p)| rel(p)));
         read.extend(w.kconfigs.iter().map(|p| rel(p)));
         read.extend(global.files.iter().map(|p| rel(p)));
+        let (facts, facts_read, facts_unreadable) = tree_facts;
+        read.extend(facts_read);
         for r in &records {
             read.push(r.path.clone());
             read.extend(r.deps.iter().cloned());
@@ -1023,6 +1095,7 @@ impl KernelIndex {
         let inputs = fresh::Inputs::stamp(tree, read, w.dirs.iter().map(|(d, _)| d.clone()).collect());
         let mut unreadable = unreadable.0.into_inner().unwrap();
         unreadable.extend(global.unreadable.iter().map(|(p, e)| (rel(p), e.clone())));
+        unreadable.extend(facts_unreadable);
         unreadable.extend(
             cache
                 .unreadable
@@ -1049,6 +1122,7 @@ impl KernelIndex {
             version,
             modules,
             diags,
+            facts,
             inputs,
             records: Some(Records {
                 files: records,
@@ -1266,7 +1340,10 @@ impl KernelIndex {
                 rayon::join(
                     || {
                         rayon::join(
-                            || bincode::deserialize::<(String, String)>(secs[0]).map_err(de),
+                            || {
+                                bincode::deserialize::<(String, String, srcfacts::TreeFacts)>(secs[0])
+                                    .map_err(de)
+                            },
                             || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
                         )
                     },
@@ -1284,11 +1361,27 @@ impl KernelIndex {
                 )
             },
         );
-        let (tree, version) = head?;
+        let (tree, version, facts) = head?;
         let maps = maps?;
         let mut modules = Vec::with_capacity(chunks.as_ref().map_or(0, |c| c.iter().map(Vec::len).sum()));
         for c in chunks? {
             modules.extend(c);
+        }
+        // The maps point into the modules: an index out of range is a
+        // damaged file (a cache miss), never a panic at lookup.
+        let n_mod = modules.len();
+        let in_range = |v: &[(u64, u32)]| v.iter().all(|&(_, i)| (i as usize) < n_mod);
+        let prefixes_ok = maps.by_prefix.iter().all(|g| {
+            g.entries.iter().all(|&(i, j)| {
+                modules
+                    .get(i as usize)
+                    .is_some_and(|m| (j as usize) < m.aliases.len())
+            })
+        });
+        let ok =
+            in_range(&maps.by_name) && in_range(&maps.by_path) && in_range(&maps.by_driver) && prefixes_ok;
+        if !ok {
+            return Err(bad("a lookup map points past the modules".into()));
         }
         let t2 = t.elapsed();
         let idx = KernelIndex {
@@ -1296,6 +1389,7 @@ impl KernelIndex {
             version,
             modules,
             diags: diags?,
+            facts,
             inputs,
             records: None,
             unreadable: Vec::new(),
@@ -1316,9 +1410,6 @@ impl KernelIndex {
 
     /// Write the index to a file (atomically), in the layout [`Self::load`] reads.
     pub fn save(&self, file: &Path) -> Result<()> {
-        if let Some(d) = file.parent() {
-            std::fs::create_dir_all(d).map_err(|e| Error::Io(d.to_path_buf(), e))?;
-        }
         let enc =
             |r: bincode::Result<Vec<u8>>| r.map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()));
         let m = self.maps();
@@ -1330,7 +1421,7 @@ impl KernelIndex {
         };
         let empty = Records::default();
         let mut secs = vec![
-            enc(bincode::serialize(&(&self.tree, &self.version)))?,
+            enc(bincode::serialize(&(&self.tree, &self.version, &self.facts)))?,
             enc(bincode::serialize(&self.diags))?,
             enc(bincode::serialize(&maps))?,
             enc(bincode::serialize(&self.inputs))?,
@@ -1348,16 +1439,7 @@ impl KernelIndex {
         for s in &secs {
             b.extend_from_slice(s);
         }
-        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, b).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::Io(tmp.clone(), e)
-        })?;
-        std::fs::rename(&tmp, file).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::Io(file.to_path_buf(), e)
-        })?;
-        Ok(())
+        kfit_util::write_cache(file, &b).map_err(|e| Error::Io(file.to_path_buf(), e))
     }
 
     /// The first `len` bytes of alias `j` of module `i`.

@@ -14,6 +14,9 @@ pub struct FileFacts {
     pub driver_names: Vec<String>,
     pub firmware: Vec<String>,
     pub diags: Vec<String>,
+    /// Per alias (same order): the line of its entry and the `CONFIG_`
+    /// conditions around it (see [`crate::srcfacts`]).
+    pub alias_at: Vec<(u32, Vec<crate::srcfacts::Found>)>,
     /// Files it includes (absolute), whatever pass read them.
     #[serde(skip)]
     pub deps: Vec<std::path::PathBuf>,

@@ -436,3 +436,33 @@ fn an_edited_source_is_rescanned_alone() {
     assert_eq!(o.aliases.len(), 1);
     assert_eq!(o.aliases[0].pattern, "other:b");
 }
+
+/// Found by fuzzing (crates/kbuild/fuzz, index_cache): a cache file whose
+/// lookup map points past the modules decoded, and the first lookup
+/// panicked. Now it is a damaged cache (an error: the caller rebuilds).
+#[test]
+fn a_cache_map_pointing_past_the_modules_is_an_error() {
+    let t = tree(
+        "cache-map",
+        &[
+            ("drivers/Makefile", "obj-$(CONFIG_DEMO) += demo.o\n"),
+            ("drivers/demo.c", DRV_C),
+            ("drivers/local.h", ""),
+        ],
+    );
+    let file = t.0.join("index.cache");
+    idx(&t).save(&file).unwrap();
+    let mut b = std::fs::read(&file).unwrap();
+    let n = u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize;
+    let len = |i: usize| u64::from_le_bytes(b[8 + 8 * i..16 + 8 * i].try_into().unwrap()) as usize;
+    // section 2: the maps; by_name = (u64 count, then (u64 hash, u32 module))
+    let maps = 8 + 8 * n + len(0) + len(1);
+    let first = maps + 8 + 8;
+    b[first..first + 4].copy_from_slice(&0x7fff_u32.to_le_bytes());
+    std::fs::write(&file, &b).unwrap();
+    match KernelIndex::load(&file) {
+        Err(kfit_kbuild::Error::Cache(_, msg)) => assert!(msg.contains("points past"), "{msg}"),
+        Err(e) => panic!("{e}"),
+        Ok(i) => panic!("loaded; lookup gives {:?}", i.module("demo").map(|m| &m.name)),
+    }
+}

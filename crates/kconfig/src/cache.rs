@@ -11,6 +11,8 @@
 //!   plus dialect, top file and shell switch, plus a hash of this crate's
 //!   parser and model sources (`include_str!`), so a changed parser never
 //!   reads an old model.
+//! * **Integrity**: the file ends with an FNV-1a checksum of everything
+//!   before it; a file cut short or with a flipped bit is a miss.
 //! * **Validity**: the header lists every parsed file with its size and
 //!   mtime (nanoseconds), checked before anything else is decoded; one
 //!   differing `stat` and the tree is parsed again.
@@ -21,13 +23,13 @@
 //!   (dependency propagation shares subtrees through `Arc`), so they are
 //!   written once each into a table in post-order and referred to by index;
 //!   loading rebuilds the same sharing.
-//! * Writes go to a temporary file renamed into place; any read or decode
+//! * Writes go through `kfit_util::write_cache` (a temporary file renamed
+//!   into place); any read or decode
 //!   failure is a cache miss, never an error.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -60,7 +62,7 @@ pub(crate) fn file_name(identity: &str) -> String {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Header {
+pub(crate) struct Header {
     identity: String,
     /// Every parsed file (`model.files`, relative to the tree) with its
     /// size and mtime in ns.
@@ -84,22 +86,76 @@ fn stamp(path: &Path) -> Option<(u64, u64)> {
 /// The cached model for `identity`, if present and every file is unchanged.
 pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached> {
     let bytes = std::fs::read(dir.join(file_name(identity))).ok()?;
-    let mut rd: &[u8] = &bytes;
-    let header: Header = bincode::deserialize_from(&mut rd).ok()?;
-    if header.identity != identity {
+    decode(&bytes, |header| {
+        header.identity == identity
+            && header
+                .stamps
+                .iter()
+                .all(|(name, size, mtime)| stamp(&srctree.join(name)) == Some((*size, *mtime)))
+    })
+}
+
+/// FNV-1a over bytes: the checksum that ends every cache file.
+fn checksum(b: &[u8]) -> u64 {
+    kfit_util::fnv64(b)
+}
+
+/// Decodes a cache file's bytes: the trailing checksum must match (a file
+/// cut short or with a flipped bit is a miss, never a model), `fresh` must
+/// accept the header, and every part must decode.
+pub(crate) fn decode(bytes: &[u8], fresh: impl FnOnce(&Header) -> bool) -> Option<Cached> {
+    let (payload, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    if checksum(payload).to_le_bytes() != sum {
         return None;
     }
-    for (name, size, mtime) in &header.stamps {
-        if stamp(&srctree.join(name)) != Some((*size, *mtime)) {
-            return None;
-        }
+    // bincode 1's defaults (fixed-size integers, trailing bytes allowed),
+    // bounded by what is left: a length prefix larger than the file is an
+    // error before anything is allocated for it.
+    use bincode::Options;
+    let opts = |rest: &[u8]| {
+        bincode::DefaultOptions::new()
+            .with_fixint_encoding()
+            .allow_trailing_bytes()
+            .with_limit(rest.len() as u64)
+    };
+    let mut rd: &[u8] = payload;
+    let header: Header = opts(rd).deserialize_from(&mut rd).ok()?;
+    if !fresh(&header) {
+        return None;
     }
-    let table: Vec<Node> = bincode::deserialize_from(&mut rd).ok()?;
+    let table: Vec<Node> = opts(rd).deserialize_from(&mut rd).ok()?;
     let exprs = build_table(&table)?;
     DECODE.with(|d| *d.borrow_mut() = exprs);
-    let body: Result<Cached, _> = bincode::deserialize_from(&mut rd);
+    let body: Result<Cached, _> = opts(rd).deserialize_from(&mut rd);
     DECODE.with(|d| d.borrow_mut().clear());
     body.ok()
+}
+
+/// The fuzz entry point (crates/kconfig/fuzz, target `model_cache`): decode
+/// arbitrary bytes as a cache file, header checks aside. Returns whether a
+/// model came out; with `sum`, the checksum is computed over `bytes` and
+/// appended first, so that the fuzzer reaches the decoder behind it.
+#[doc(hidden)]
+pub fn fuzz_decode(bytes: &[u8], sum: bool) -> bool {
+    let mut owned;
+    let b = if sum {
+        owned = bytes.to_vec();
+        owned.extend_from_slice(&checksum(bytes).to_le_bytes());
+        &owned[..]
+    } else {
+        bytes
+    };
+    decode(b, |_| true).is_some()
+}
+
+/// A valid cache file's bytes for `model` (fuzz seeds).
+#[doc(hidden)]
+pub fn fuzz_encode(model: &Model) -> Option<Vec<u8>> {
+    let header = Header {
+        identity: String::new(),
+        stamps: Vec::new(),
+    };
+    encode_with(&header, model, &[], &[])
 }
 
 /// Store a model (best effort: failures are ignored, the next load parses).
@@ -119,6 +175,26 @@ pub(crate) fn save(
     else {
         return;
     };
+    let header = Header {
+        identity: identity.to_string(),
+        stamps,
+    };
+    let Some(bytes) = encode_with(&header, model, warnings, messages) else {
+        return;
+    };
+    if kfit_util::write_cache(&dir.join(file_name(identity)), &bytes).is_err() {
+        return;
+    }
+    prune(dir, KEEP);
+}
+
+/// A cache file's bytes: header, expression table, body, checksum.
+fn encode_with(
+    header: &Header,
+    model: &Model,
+    warnings: &[ParseWarning],
+    messages: &[String],
+) -> Option<Vec<u8>> {
     #[derive(Serialize)]
     struct BodyRef<'a> {
         model: &'a Model,
@@ -133,53 +209,24 @@ pub(crate) fn save(
     });
     let table = ENCODE.with(|e| e.borrow_mut().take()).map(|e| e.nodes);
     let (Ok(body), Some(table)) = (body, table) else {
-        return;
+        return None;
     };
-    let header = Header {
-        identity: identity.to_string(),
-        stamps,
-    };
-    let (Ok(h), Ok(t)) = (bincode::serialize(&header), bincode::serialize(&table)) else {
-        return;
-    };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let dest = dir.join(file_name(identity));
-    let tmp = dir.join(format!(".{}.{}.tmp", file_name(identity), std::process::id()));
-    let ok = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(&h)?;
-        f.write_all(&t)?;
-        f.write_all(&body)?;
-        f.sync_all()
-    });
-    if ok.is_err() || std::fs::rename(&tmp, &dest).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    prune(dir, KEEP);
+    let mut out = bincode::serialize(header).ok()?;
+    out.extend(bincode::serialize(&table).ok()?);
+    out.extend(body);
+    let sum = checksum(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    Some(out)
 }
 
 /// Models kept per cache directory: one per tree, toolchain and kfit build
 /// in use; older ones (another kfit version, a removed tree) are deleted.
 const KEEP: usize = 8;
 
-/// Delete all but the `keep` most recently written `.model` files.
+/// Delete all but the `keep` most recently written `.model` files (best
+/// effort).
 fn prune(dir: &Path, keep: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut models: Vec<(std::time::SystemTime, PathBuf)> = rd
-        .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".model")))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    if models.len() <= keep {
-        return;
-    }
-    models.sort_by_key(|m| std::cmp::Reverse(m.0));
-    for (_, p) in models.into_iter().skip(keep) {
-        let _ = std::fs::remove_file(p);
-    }
+    let _ = kfit_util::prune(dir, keep, |p| p.extension().is_some_and(|x| x == "model"));
 }
 
 /// One expression node; children are indices of earlier nodes.
@@ -270,5 +317,30 @@ pub(crate) mod expr_opt {
             .with(|t| t.borrow().get(i as usize).cloned())
             .map(Some)
             .ok_or_else(|| serde::de::Error::custom("expression index out of range"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A cache file with one flipped bit, cut short or extended is a miss;
+    /// the file as written decodes.
+    #[test]
+    fn a_damaged_cache_file_is_a_miss() {
+        let text = "config A\n\tbool \"a\"\n\tdefault y\nconfig B\n\ttristate \"b\"\n\tdepends on A\n";
+        let good = crate::fuzzing::model_cache_seed(text).unwrap();
+        assert!(super::fuzz_decode(&good, false));
+        for at in [0, good.len() / 3, good.len() / 2, good.len() - 9, good.len() - 1] {
+            let mut bad = good.clone();
+            bad[at] ^= 0x04;
+            assert!(!super::fuzz_decode(&bad, false), "bit flipped at {at}");
+        }
+        assert!(!super::fuzz_decode(&good[..good.len() - 1], false));
+        assert!(!super::fuzz_decode(&[&good[..], b"x"].concat(), false));
+        assert!(!super::fuzz_decode(&[], false));
+        // found by fuzzing: a length prefix of 2^49 with a valid checksum
+        // was allocated before it was read (now bounded by the file size)
+        let mut huge = vec![0u8; 8];
+        huge[6] = 2;
+        assert!(!super::fuzz_decode(&huge, true));
     }
 }

@@ -242,13 +242,7 @@ pub fn make_cc(llvm: bool) -> &'static str {
 }
 
 fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(x) = std::env::var_os("KFIT_CACHE") {
-        return Some(PathBuf::from(x));
-    }
-    if let Some(x) = std::env::var_os("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(x).join("kfit"));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kfit"))
+    Some(kfit_util::cache_dir(None))
 }
 
 /// A symbol's value.
@@ -373,12 +367,7 @@ fn file_identity(p: &Option<PathBuf>) -> String {
 }
 
 pub(crate) fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
+    kfit_util::fnv64(s.as_bytes())
 }
 
 /// Builds the variables `make` would export to `conf`.
@@ -1330,6 +1319,28 @@ pub fn parse_values(text: &str) -> HashMap<String, String> {
         }
     }
     out
+}
+
+/// Fuzzing hooks (crates/kconfig/fuzz): not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Decode arbitrary bytes as a model cache file (header checks aside);
+    /// `sum`: append the right checksum first. True when a model came out.
+    pub fn decode_model_cache(bytes: &[u8], sum: bool) -> bool {
+        crate::cache::fuzz_decode(bytes, sum)
+    }
+
+    /// A valid model cache file of the model parsed from `text` (a seed).
+    pub fn model_cache_seed(text: &str) -> Option<Vec<u8>> {
+        let opts = crate::LoadOptions {
+            kernelversion: Some("6.12.0".into()),
+            probe_cache_dir: None,
+            allow_shell: false,
+            ..Default::default()
+        };
+        let kc = crate::Kconfig::from_text("/nonexistent-kfit-fuzz".as_ref(), text, &opts).ok()?;
+        crate::cache::fuzz_encode(&kc.m)
+    }
 }
 
 #[cfg(test)]

@@ -44,11 +44,11 @@
 //!   HID interface get their HID driver (`hid:b0003...` alias).
 
 pub mod linkorder;
-pub mod srcscan;
+pub mod revision;
 pub mod support;
 
 use kfit_hw::{Bus, Device, Machine};
-use kfit_kbuild::{KernelIndex, Module};
+use kfit_kbuild::{CompanionKind, KernelIndex, Module};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -305,15 +305,11 @@ const INTERNAL_BUSES: &[&str] = &[
     "dmi",
 ];
 
-/// Sources of one module that hold runtime facts: `(path, text)`.
-type Scanned = Vec<(String, std::sync::Arc<String>)>;
-
 struct Ctx<'a> {
     idx: &'a KernelIndex,
     tree: PathBuf,
     machine: &'a Machine,
     files: RefCell<HashMap<String, Option<std::rc::Rc<String>>>>,
-    scanned: RefCell<HashMap<String, Scanned>>,
     has_bus: BTreeSet<String>,
     opts: &'a Options,
 }
@@ -330,31 +326,6 @@ impl<'a> Ctx<'a> {
         text
     }
 
-    /// The module's sources that can hold a runtime companion fact
-    /// (soft dependency or child device), read in parallel once per module.
-    fn scan_sources(&self, m: &Module) -> Scanned {
-        if let Some(v) = self.scanned.borrow().get(&m.path) {
-            return v.clone();
-        }
-        use rayon::prelude::*;
-        let tree = &self.tree;
-        // The index lists the few sources that contain a runtime key
-        // (kfit_kbuild::RUNTIME_KEYS).
-        let v: Scanned = m
-            .runtime_sources
-            .par_iter()
-            .filter_map(|src| {
-                let bytes = std::fs::read(tree.join(src)).ok()?;
-                Some((
-                    src.clone(),
-                    std::sync::Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
-                ))
-            })
-            .collect();
-        self.scanned.borrow_mut().insert(m.path.clone(), v.clone());
-        v
-    }
-
     fn need(&self, m: &Module, how: How, dev_id: Option<u32>) -> ModuleNeed {
         let mut requires: Vec<Requirement> = m
             .symbols
@@ -369,21 +340,17 @@ impl<'a> Ctx<'a> {
                 },
             })
             .collect();
-        if let How::Alias { at, .. } = &how {
-            if let Some((file, line)) = at.rsplit_once(':') {
-                if let (Some(text), Ok(line)) = (self.source(file), line.parse::<usize>()) {
-                    let line = entry_line(&text, line, dev_id).unwrap_or(line);
-                    for f in srcscan::enclosing_conditions(&text, line) {
-                        if !requires.iter().any(|r| r.any_of == [f.name.clone()]) {
-                            requires.push(Requirement {
-                                any_of: vec![f.name.clone()],
-                                why: format!(
-                                    "ID entry at {file}:{line} is inside #if on CONFIG_{} ({file}:{})",
-                                    f.name, f.line
-                                ),
-                            });
-                        }
-                    }
+        if let Some(a) = entry_alias(m, &how, dev_id) {
+            let (file, line) = (&a.file, a.entry_line);
+            for f in &a.conditions {
+                if !requires.iter().any(|r| r.any_of == [f.name.clone()]) {
+                    requires.push(Requirement {
+                        any_of: vec![f.name.clone()],
+                        why: format!(
+                            "ID entry at {file}:{line} is inside #if on CONFIG_{} ({file}:{})",
+                            f.name, f.line
+                        ),
+                    });
                 }
             }
         }
@@ -409,7 +376,6 @@ pub fn resolve(machine: &Machine, idx: &KernelIndex, tree: &Path, opts: &Options
         tree: tree.to_path_buf(),
         machine,
         files: RefCell::new(HashMap::new()),
-        scanned: RefCell::new(HashMap::new()),
         has_bus,
         opts,
     };
@@ -608,7 +574,71 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
             .collect(),
         None => matches,
     };
-    let pick = pick_matches(cx, &matches, &hints);
+    // A name that fits several ids (plain lspci, pci.ids): what each
+    // candidate would bind, all of them when they differ (few, listed).
+    let candidates = candidate_modaliases(d);
+    let mut by_candidate: Vec<kfit_kbuild::Match<'_>> = Vec::new();
+    let pick = if candidates.is_empty() {
+        pick_matches(cx, &matches, &hints, d.revision)
+    } else {
+        let mut per = Vec::new();
+        for (ids, ma) in &candidates {
+            let ms: Vec<kfit_kbuild::Match<'_>> = idx
+                .match_modalias(ma)
+                .into_iter()
+                .filter(|m| support::support(&m.alias.pattern, ma).genuine())
+                .collect();
+            let p = pick_matches(cx, &ms, &hints, d.revision);
+            per.push(format!(
+                "{ids} → {}",
+                if p.chosen.is_empty() {
+                    "no driver".to_string()
+                } else {
+                    module_names(&p.chosen)
+                }
+            ));
+            for m in p.chosen {
+                if !by_candidate.iter().any(|b| b.module.name == m.module.name) {
+                    by_candidate.push(m.clone());
+                }
+            }
+        }
+        let same = per
+            .iter()
+            .all(|p| p.split(" → ").nth(1) == per[0].split(" → ").nth(1));
+        let names = match by_candidate.len() {
+            0 => None,
+            // Only the subsystem was ambiguous and it changes nothing.
+            _ if same && !d.attrs.contains_key("id_candidates") => None,
+            _ if same => Some(format!(
+                "its name fits several ids, each driven by {}: {}",
+                module_names(&by_candidate.iter().collect::<Vec<_>>()),
+                per.join("; ")
+            )),
+            1 => Some(format!(
+                "its name fits several ids; {} is the only driver among them: {}",
+                by_candidate[0].module.name,
+                per.join("; ")
+            )),
+            n if n <= MAX_CANDIDATE_DRIVERS => Some(format!(
+                "its name fits several ids with different drivers, all built in: {}",
+                per.join("; ")
+            )),
+            _ => {
+                by_candidate.clear();
+                out.notes.push(format!(
+                    "its name fits too many ids with different drivers to build them in: {}",
+                    per.join("; ")
+                ));
+                None
+            }
+        };
+        Pick {
+            chosen: by_candidate.iter().collect(),
+            alternatives: Vec::new(),
+            note: names,
+        }
+    };
     let best = pick.chosen;
     // The listing's own kernel had every matching module loaded and still
     // left the device unbound: those drivers decline it (nvdimm pfn/dax
@@ -678,9 +708,14 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         }
         out.status = if !has_identity(d) {
             match &d.driver {
-                Some(drv) => out.notes.push(format!(
+                Some(drv) => {
+                    // One line says it all (not also "no module registers ...").
+                    out.notes
+                        .retain(|n| !n.starts_with("no module of this kernel registers a driver named"));
+                    out.notes.push(format!(
                     "bound to {drv}, which this kernel does not have, and the listing gives no IDs to find an in-tree driver by"
-                )),
+                ))
+                }
                 None => out
                     .notes
                     .push("the listing gives no IDs and no driver: cannot tell which driver it needs".into()),
@@ -712,6 +747,59 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
             if seen.insert(m.module.name.as_str()) {
                 out.fallbacks
                     .push(cx.need(m.module, How::from_match(m), d.device));
+            }
+        }
+    }
+    out
+}
+
+/// At most this many different drivers are built in for a device whose
+/// name fits several ids (more is no identity: reported, not enabled).
+const MAX_CANDIDATE_DRIVERS: usize = 3;
+
+/// The modaliases of the ids a device's name fits (`id_candidates`,
+/// `subsystem_candidates` of kfit-hw's pci.ids lookup), each with its ids;
+/// empty when the device has its own modalias or no candidates.
+pub fn candidate_modaliases(d: &Device) -> Vec<(String, String)> {
+    if d.modalias.is_some() {
+        return Vec::new();
+    }
+    let pairs = |k: &str| -> Vec<Option<(u32, u32)>> {
+        d.attrs
+            .get(k)
+            .map(|s| {
+                s.split(' ')
+                    .filter_map(|x| {
+                        let (a, b) = x.split_once(':')?;
+                        Some(Some((
+                            u32::from_str_radix(a, 16).ok()?,
+                            u32::from_str_radix(b, 16).ok()?,
+                        )))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (ids, subs) = (pairs("id_candidates"), pairs("subsystem_candidates"));
+    if ids.is_empty() && subs.is_empty() {
+        return Vec::new();
+    }
+    let or_none = |v: Vec<Option<(u32, u32)>>| if v.is_empty() { vec![None] } else { v };
+    let mut out = Vec::new();
+    for id in or_none(ids) {
+        for sub in or_none(subs.clone()) {
+            let mut c = d.clone();
+            let mut label = Vec::new();
+            if let Some((v, x)) = id {
+                (c.vendor, c.device) = (Some(v), Some(x));
+                label.push(format!("{v:04x}:{x:04x}"));
+            }
+            if let Some((v, x)) = sub {
+                (c.subvendor, c.subdevice) = (Some(v), Some(x));
+                label.push(format!("subsystem {v:04x}:{x:04x}"));
+            }
+            if let Some(ma) = c.synth_modalias() {
+                out.push((label.join(" "), ma));
             }
         }
     }
@@ -767,6 +855,7 @@ fn pick_matches<'b, 'a>(
     cx: &Ctx<'_>,
     matches: &'b [kfit_kbuild::Match<'a>],
     hints: &[String],
+    revision: Option<u32>,
 ) -> Pick<'b, 'a> {
     let mut seen = BTreeSet::new();
     let uniq: Vec<&kfit_kbuild::Match<'a>> = matches
@@ -801,6 +890,37 @@ fn pick_matches<'b, 'a>(
     }
     let one_entry = tied.iter().all(|m| m.alias.pattern == tied[0].alias.pattern);
     if one_entry {
+        // The listing shows the revision: the probes that check it decide.
+        if let Some(rev) = revision {
+            let checks: Vec<Option<(BTreeSet<u32>, String)>> =
+                tied.iter().map(|m| revision_check(cx, m.module)).collect();
+            let (fit, other): (Vec<_>, Vec<_>) = tied
+                .iter()
+                .zip(&checks)
+                .partition(|(_, c)| c.as_ref().is_none_or(|(set, _)| set.contains(&rev)));
+            if !fit.is_empty() && !other.is_empty() {
+                let chosen: Vec<_> = fit.iter().map(|(m, _)| **m).collect();
+                let said: Vec<String> = other
+                    .iter()
+                    .filter_map(|(m, c)| {
+                        let (set, at) = c.as_ref()?;
+                        let revs: Vec<String> = set.iter().map(|r| format!("{r:02x}")).collect();
+                        Some(format!("{} takes rev {} ({at})", m.module.name, revs.join("/")))
+                    })
+                    .collect();
+                let note = format!(
+                    "{} claim the same ID entry; their probes check the revision ({rev:02x}): {} kept; not the others: {}",
+                    module_names(&tied),
+                    module_names(&chosen),
+                    said.join(", ")
+                );
+                return Pick {
+                    chosen,
+                    alternatives: other.iter().map(|(m, _)| **m).collect(),
+                    note: Some(note),
+                };
+            }
+        }
         let note = format!(
             "{} claim the same ID entry; their probes decide which binds (by what no ID shows, such as the revision): all built in",
             module_names(&tied)
@@ -845,6 +965,32 @@ fn pick_matches<'b, 'a>(
     }
 }
 
+/// The revisions `m`'s probe accepts (see [`revision::accepted`]), read
+/// from its C sources and the headers beside them.
+fn revision_check(cx: &Ctx<'_>, m: &Module) -> Option<(BTreeSet<u32>, String)> {
+    let files: Vec<(String, String)> = m
+        .sources
+        .iter()
+        .filter_map(|f| Some((f.clone(), cx.source(f)?.to_string())))
+        .collect();
+    let headers = |path: &str| -> Vec<String> {
+        let dir = path.rsplit_once('/').map_or("", |x| x.0);
+        let Ok(rd) = std::fs::read_dir(cx.tree.join(dir)) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = rd
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".h"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .filter_map(|n| cx.source(&format!("{dir}/{n}")).map(|t| t.to_string()))
+            .collect()
+    };
+    revision::accepted(&files, &headers)
+}
+
 /// The generic HDA codec drivers that `codec_bind_generic`
 /// (sound/pci/hda/hda_bind.c) binds every codec no vendor driver claims
 /// to: the `HDA_CODEC_ID_GENERIC*` ids of include/sound/hda_codec.h,
@@ -853,41 +999,22 @@ fn pick_matches<'b, 'a>(
 fn hda_generic_codecs<'a>(cx: &Ctx<'a>, plain_only: bool) -> Vec<(&'a Module, String)> {
     let idx = cx.idx;
     let mut out = Vec::new();
-    let bind = "sound/pci/hda/hda_bind.c";
-    let at = cx
-        .source(bind)
-        .and_then(|t| {
-            t.lines()
-                .position(|l| l.contains("static int codec_bind_generic"))
-                .map(|p| format!("{bind}:{}", p + 1))
-        })
-        .unwrap_or_else(|| bind.to_string());
-    let hdr = "include/sound/hda_codec.h";
-    let Some(text) = cx.source(hdr) else {
-        return out;
+    let facts = &idx.facts;
+    let bind = kfit_kbuild::srcfacts::HDA_BIND_C;
+    let at = match facts.hda_bind_generic {
+        Some(l) => format!("{bind}:{l}"),
+        None => bind.to_string(),
     };
-    for (i, l) in text.lines().enumerate() {
-        let mut w = l.split_whitespace();
-        if w.next() != Some("#define") {
+    let hdr = kfit_kbuild::srcfacts::HDA_CODEC_H;
+    for (name, id, line) in &facts.hda_generic_ids {
+        if plain_only && name != "HDA_CODEC_ID_GENERIC" {
             continue;
         }
-        let (Some(name), Some(val)) = (w.next(), w.next()) else {
-            continue;
-        };
-        if !name.starts_with("HDA_CODEC_ID_GENERIC") || (plain_only && name != "HDA_CODEC_ID_GENERIC") {
-            continue;
-        }
-        let Ok(id) = u32::from_str_radix(val.trim_start_matches("0x"), 16) else {
-            continue;
-        };
         let ma = format!("hdaudio:v{id:08X}r*a01*");
         for mm in idx.match_modalias(&ma).into_iter().take(1) {
             out.push((
                 mm.module,
-                format!(
-                    "codecs fall back to {name} ({hdr}:{}) in codec_bind_generic ({at})",
-                    i + 1
-                ),
+                format!("codecs fall back to {name} ({hdr}:{line}) in codec_bind_generic ({at})"),
             ));
         }
     }
@@ -913,14 +1040,17 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
             ));
         }
     };
-    for (src, text) in cx.scan_sources(module) {
-        for f in srcscan::softdeps(&text) {
-            if let Some(t) = idx.module(&f.name) {
-                push(&mut out, t, format!("MODULE_SOFTDEP at {src}:{}", f.line));
+    // Soft dependencies and child devices, found in the module's sources
+    // at index time.
+    for f in &module.companions {
+        let src = &f.file;
+        match f.kind {
+            CompanionKind::Softdep => {
+                if let Some(t) = idx.module(&f.name) {
+                    push(&mut out, t, format!("MODULE_SOFTDEP at {src}:{}", f.line));
+                }
             }
-        }
-        if !cx.has_bus.contains("platform") {
-            for f in srcscan::spawned_devices(&text) {
+            CompanionKind::Spawns if !cx.has_bus.contains("platform") => {
                 for t in idx.module_by_driver_name(&f.name) {
                     if t.driver_names.iter().any(|n| n == &f.name)
                         && t.aliases
@@ -935,6 +1065,7 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
                     }
                 }
             }
+            CompanionKind::Spawns => {}
         }
     }
     // Second-level buses the listing does not show.
@@ -1013,22 +1144,22 @@ fn companions(cx: &Ctx<'_>, d: &Device, m: &ModuleNeed) -> Vec<ModuleNeed> {
     out
 }
 
-/// The line of the ID-table entry for device id `dev` in a table that starts
-/// at `table_line` (aliases point at the table; the `#if` around one entry
-/// matters). Looks for the id as a hex literal (`0x2723`) before the table's
-/// closing `};`.
-fn entry_line(text: &str, table_line: usize, dev: Option<u32>) -> Option<usize> {
-    let dev = dev?;
-    let needle = format!("0x{dev:04x}");
-    for (i, l) in text.lines().enumerate().skip(table_line.saturating_sub(1)) {
-        if l.to_ascii_lowercase().contains(&needle) {
-            return Some(i + 1);
-        }
-        if l.trim_start().starts_with("};") {
-            break;
-        }
+/// The alias of `m` whose entry an alias match stands for: the matched
+/// alias itself, or, when its pattern names no device ID (a class or
+/// wildcard match), the alias of the same table that names the device's
+/// own ID, whose entry the kernel's table lists for it.
+fn entry_alias<'m>(m: &'m Module, how: &How, dev_id: Option<u32>) -> Option<&'m kfit_kbuild::Alias> {
+    let How::Alias { pattern, .. } = how else {
+        return None;
+    };
+    let a = m.aliases.iter().find(|a| &a.pattern == pattern)?;
+    if kfit_kbuild::srcfacts::pattern_device(&a.pattern).is_some() || dev_id.is_none() {
+        return Some(a);
     }
-    None
+    let same_table = m.aliases.iter().find(|b| {
+        b.file == a.file && b.line == a.line && kfit_kbuild::srcfacts::pattern_device(&b.pattern) == dev_id
+    });
+    Some(same_table.unwrap_or(a))
 }
 
 /// The virtio device id of a virtio PCI function, as

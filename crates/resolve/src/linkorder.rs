@@ -91,6 +91,7 @@ mod tests {
             firmware: Vec::new(),
             sources: Vec::new(),
             runtime_sources: Vec::new(),
+            companions: Vec::new(),
             makefile: makefile.into(),
         }
     }

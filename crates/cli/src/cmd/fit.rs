@@ -12,7 +12,9 @@ use std::process::ExitCode;
 #[derive(Args, Clone, Debug)]
 pub struct Common {
     /// Hardware listings of one machine (lspci, lsusb, lsmod, modalias lists,
-    /// drivers.txt...), merged. None: the running machine's /sys.
+    /// drivers.txt..., and what it runs on: /proc/mounts, mount, findmnt,
+    /// /proc/filesystems, lsblk), merged. None: the running machine's /sys
+    /// and /proc.
     #[arg(value_name = "LISTING", value_parser = crate::path_arg())]
     pub listings: Vec<PathBuf>,
     /// Another machine's listings, comma-separated (repeatable): one kernel
@@ -477,15 +479,17 @@ fn fit_cmd(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &a.output {
         super::write_atomic(out, &fit.config, true)?;
     }
+    // The ix package is written now; what it did is printed after the
+    // report (whose first line names the machine), ending with `next:`.
+    let mut ix_lines: Vec<u8> = Vec::new();
+    if let Some(pkg) = &pkg {
+        write_ix(&mut ix_lines, &a, pkg, &fit.config, &fw.names)?;
+    }
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
-    if let Some(pkg) = &pkg {
+    if a.json && pkg.is_some() {
         // with --json, stdout is the JSON document: the ix lines go to stderr
-        if a.json {
-            write_ix(&mut std::io::stderr().lock(), &a, pkg, &fit.config, &fw.names)?;
-        } else {
-            write_ix(&mut o, &a, pkg, &fit.config, &fw.names)?;
-        }
+        std::io::stderr().lock().write_all(&ix_lines)?;
     }
     if a.json {
         #[derive(serde::Serialize)]
@@ -505,9 +509,13 @@ fn fit_cmd(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_report(&mut o, &fit, a.verbose)?;
         print_firmware(&mut o, &fw)?;
-        match &a.output {
-            Some(out) => writeln!(o, "wrote {}", out.display())?,
-            None => writeln!(o, "(no -o OUT given: nothing written)")?,
+        if let Some(out) = &a.output {
+            writeln!(o, "wrote {}", out.display())?;
+        }
+        if pkg.is_some() {
+            o.write_all(&ix_lines)?;
+        } else if a.output.is_none() {
+            writeln!(o, "(no -o OUT given: nothing written)")?;
         }
     }
     for u in &fit.unreadable {
@@ -1121,9 +1129,7 @@ pub fn run_menuconfig(a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|_| a.config.clone())
             .display()
     );
-    let h = key.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    });
+    let h = kfit_util::fnv64(key.as_bytes());
     let work = kfit_util::cache_dir(None)
         .join("menuconfig")
         .join(format!("{h:016x}"));

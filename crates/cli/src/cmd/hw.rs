@@ -48,8 +48,9 @@ impl HwArgs {
 pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
     let (mut machine, warnings) = if a.files.is_empty() {
         let root = a.sysfs_root.clone().unwrap_or_else(|| PathBuf::from("/"));
-        let m =
+        let mut m =
             kfit_hw::read_sysfs(&root).with_context(|| format!("reading sysfs under {}", root.display()))?;
+        m.system = kfit_hw::read_live_system(&root);
         (m, Vec::new())
     } else {
         let opts = kfit_hw::Options {
@@ -246,6 +247,56 @@ fn print_table(out: &mut impl Write, m: &Machine) -> std::io::Result<()> {
             )?;
         }
     }
+    print_system(out, &m.system)?;
     writeln!(out, "\n{} devices", m.devices.len())?;
+    Ok(())
+}
+
+/// What the machine runs on, each fact with its evidence.
+fn print_system(out: &mut impl Write, s: &kfit_hw::System) -> std::io::Result<()> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nwhat it runs on:")?;
+    for m in &s.mounts {
+        writeln!(
+            out,
+            "  mount       {:<24} {:<10} {}  ({})",
+            m.target, m.fstype, m.source, m.evidence
+        )?;
+    }
+    for b in &s.block {
+        let mut facts = vec![b.kind.clone().unwrap_or_else(|| "-".into())];
+        facts.extend(b.fstype.iter().map(|f| format!("fs={f}")));
+        facts.extend(b.pttype.iter().map(|p| format!("pt={p}")));
+        facts.extend(b.mountpoints.iter().cloned());
+        writeln!(
+            out,
+            "  block       {:<24} {}  ({})",
+            b.name,
+            facts.join(" "),
+            b.evidence
+        )?;
+    }
+    if !s.filesystems.is_empty() {
+        let names: Vec<&str> = s.filesystems.iter().map(|f| f.name.as_str()).collect();
+        let files: std::collections::BTreeSet<&str> = s
+            .filesystems
+            .iter()
+            .map(|f| f.evidence.rsplit_once(':').map_or(f.evidence.as_str(), |x| x.0))
+            .collect();
+        writeln!(
+            out,
+            "  registered  {} filesystem types: {}  ({})",
+            names.len(),
+            names.join(" "),
+            files.into_iter().collect::<Vec<_>>().join(", ")
+        )?;
+    }
+    match &s.boot {
+        Some(kfit_hw::Boot::Efi { evidence }) => writeln!(out, "  boot        EFI  ({evidence})")?,
+        Some(kfit_hw::Boot::Bios { evidence }) => writeln!(out, "  boot        BIOS  ({evidence})")?,
+        None => {}
+    }
     Ok(())
 }

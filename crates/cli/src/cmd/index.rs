@@ -162,7 +162,7 @@ fn print_module(out: &mut impl Write, m: &Module) -> std::io::Result<()> {
     writeln!(out, "files:        {}", m.sources.join(" "))?;
     writeln!(out, "drivers:      {}", m.driver_names.join(", "))?;
     for a in &m.aliases {
-        writeln!(out, "alias:        {}  ({}:{})", a.pattern, a.file, a.line)?;
+        writeln!(out, "alias:        {}  ({})", a.pattern, alias_at(a))?;
     }
     for f in &m.firmware {
         writeln!(out, "firmware:     {f}")?;
@@ -228,6 +228,7 @@ pub fn run_match(a: MatchArgs) -> anyhow::Result<ExitCode> {
                         "symbols": m.module.symbols, "own": m.module.own,
                         "pattern": m.alias.pattern,
                         "file": m.alias.file, "line": m.alias.line,
+                        "entry_line": m.alias.entry_line,
                         "specificity": m.specificity,
                     })
                 })
@@ -246,12 +247,11 @@ pub fn run_match(a: MatchArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             writeln!(
                 out,
-                "  {:<20} {:<28} {}  ({}:{})",
+                "  {:<20} {:<28} {}  ({})",
                 m.module.name,
                 own.join(" && "),
                 m.alias.pattern,
-                m.alias.file,
-                m.alias.line
+                alias_at(m.alias)
             )?;
         }
     }
@@ -260,4 +260,19 @@ pub fn run_match(a: MatchArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(if any { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Where an alias comes from: the entry's own line (the table's for a
+/// pattern that names no single ID), and the `#if CONFIG_...` around it.
+fn alias_at(a: &kfit_kbuild::Alias) -> String {
+    let mut t = format!("{}:{}", a.file, a.entry_line);
+    if !a.conditions.is_empty() {
+        let c: Vec<String> = a
+            .conditions
+            .iter()
+            .map(|f| format!("CONFIG_{} (line {})", f.name, f.line))
+            .collect();
+        t.push_str(&format!(", inside #if {}", c.join(", ")));
+    }
+    crate::out::escape(&t).into_owned()
 }

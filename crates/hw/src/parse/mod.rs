@@ -2,6 +2,7 @@
 //! lines it could not read; [`Parsed::finish`] turns those into warnings or an error.
 
 pub(crate) mod dmesg;
+pub(crate) mod inxi;
 pub(crate) mod lsblk;
 pub(crate) mod lspci;
 pub(crate) mod lspci_mm;

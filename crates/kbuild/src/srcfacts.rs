@@ -1,14 +1,16 @@
-//! Small, purpose-built scans of driver C source that recover facts Kconfig
-//! does not state but the kernel acts on at runtime.
+//! Facts of a driver's C source that Kconfig does not state but the kernel
+//! acts on at run time, extracted at index time (moved here from the
+//! resolver, which read the sources at fit time).
 //!
 //! Each function here is a *derivation from the source being built*, never a
-//! table: the resolver cites the file and line each fact came from.
+//! table: the index keeps the file and line each fact came from.
 //!
 //! * [`enclosing_conditions`]: the `#if IS_ENABLED(CONFIG_X)` / `#ifdef CONFIG_X`
 //!   blocks around a line. A device-ID entry inside such a block only exists
 //!   when X is on: iwlwifi's AX200 entries sit inside
 //!   `#if IS_ENABLED(CONFIG_IWLMVM)` (pcie/drv.c), which is exactly the op-mode
 //!   the device needs.
+//! * [`entry_line`]: the line of a table entry naming a device ID.
 //! * [`spawned_devices`]: child platform / MFD devices a driver registers by
 //!   name (`platform_device_register_simple("x", ...)`,
 //!   `pdevinfo.name = "x"`, `MFD_CELL_NAME("x")`, `.name = "x"` in an
@@ -18,8 +20,82 @@
 //!   modprobe together with the module.
 //! * [`requested_modules`]: `request_module("literal")` calls.
 
+/// Facts of the whole tree (not of one module) that the fit-time stages
+/// need, so that they read no source file.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct TreeFacts {
+    /// The texts the firmware narrowers read ([`kfit_firmware::Snapshot`]).
+    pub firmware_sources: kfit_firmware::Snapshot,
+    /// The `HDA_CODEC_ID_GENERIC*` defines of [`HDA_CODEC_H`]: (name, id,
+    /// line), the codec ids `codec_bind_generic` falls back to.
+    pub hda_generic_ids: Vec<(String, u32, u32)>,
+    /// The line of `static int codec_bind_generic` in [`HDA_BIND_C`].
+    pub hda_bind_generic: Option<u32>,
+}
+
+/// The header defining the generic HDA codec ids.
+pub const HDA_CODEC_H: &str = "include/sound/hda_codec.h";
+/// The HDA bus code that binds codecs no vendor driver claims.
+pub const HDA_BIND_C: &str = "sound/pci/hda/hda_bind.c";
+
+impl TreeFacts {
+    /// Read the facts from `tree`. Returns them, every file read, and the
+    /// files that could not be read (path, error).
+    pub fn extract(tree: &std::path::Path) -> (TreeFacts, Vec<String>, Vec<(String, String)>) {
+        let taken = kfit_firmware::Snapshot::take(&kfit_firmware::Tree(tree));
+        let mut read = taken.read;
+        let mut unreadable = taken.unreadable;
+        let mut facts = TreeFacts {
+            firmware_sources: taken.snapshot,
+            ..TreeFacts::default()
+        };
+        let mut text = |rel: &str| match std::fs::read(tree.join(rel)) {
+            Ok(b) => {
+                read.push(rel.to_string());
+                Some(String::from_utf8_lossy(&b).into_owned())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                unreadable.push((rel.to_string(), e.to_string()));
+                None
+            }
+        };
+        if let Some(t) = text(HDA_CODEC_H) {
+            facts.hda_generic_ids = hda_generic_ids(&t);
+        }
+        if let Some(t) = text(HDA_BIND_C) {
+            facts.hda_bind_generic = t
+                .lines()
+                .position(|l| l.contains("static int codec_bind_generic"))
+                .map(|p| p as u32 + 1);
+        }
+        (facts, read, unreadable)
+    }
+}
+
+/// `#define HDA_CODEC_ID_GENERIC* 0x...` lines: (name, id, line).
+fn hda_generic_ids(text: &str) -> Vec<(String, u32, u32)> {
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let mut w = l.split_whitespace();
+        if w.next() != Some("#define") {
+            continue;
+        }
+        let (Some(name), Some(val)) = (w.next(), w.next()) else {
+            continue;
+        };
+        if !name.starts_with("HDA_CODEC_ID_GENERIC") {
+            continue;
+        }
+        if let Ok(id) = u32::from_str_radix(val.trim_start_matches("0x"), 16) {
+            out.push((name.to_string(), id, i as u32 + 1));
+        }
+    }
+    out
+}
+
 /// A fact found in a source file, with its 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Found {
     /// The name (symbol, device name or module name).
     pub name: String,
@@ -35,14 +111,30 @@ pub struct Found {
 /// with `&&`. Anything in an `#else` branch, negated, or an `||` is not a
 /// requirement and is skipped.
 pub fn enclosing_conditions(text: &str, line: usize) -> Vec<Found> {
+    conditions_at(text, &[line]).pop().unwrap_or_default()
+}
+
+/// [`enclosing_conditions`] of each of `lines`, in one pass over `text`.
+pub fn conditions_at(text: &str, lines: &[usize]) -> Vec<Vec<Found>> {
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by_key(|&i| lines[i]);
+    let mut out = vec![Vec::new(); lines.len()];
+    let mut k = 0;
     // Stack of (requirements of this #if group, in_else)
     let mut stack: Vec<(Vec<Found>, bool)> = Vec::new();
+    let snapshot = |stack: &Vec<(Vec<Found>, bool)>| -> Vec<Found> {
+        stack.iter().flat_map(|(v, _)| v.iter().cloned()).collect()
+    };
     let mut cont = String::new();
     let mut cont_start = 0;
     for (i, raw) in text.lines().enumerate() {
         let lno = i + 1;
-        if lno >= line {
-            break;
+        while k < order.len() && lines[order[k]] <= lno {
+            out[order[k]] = snapshot(&stack);
+            k += 1;
+        }
+        if k == order.len() {
+            return out;
         }
         let l = raw.trim_start();
         if !cont.is_empty() || l.starts_with('#') {
@@ -85,7 +177,11 @@ pub fn enclosing_conditions(text: &str, line: usize) -> Vec<Found> {
             }
         }
     }
-    stack.into_iter().flat_map(|(v, _)| v).collect()
+    while k < order.len() {
+        out[order[k]] = snapshot(&stack);
+        k += 1;
+    }
+    out
 }
 
 fn strip_comment(s: &str) -> &str {
@@ -230,6 +326,36 @@ pub fn softdeps(text: &str) -> Vec<Found> {
     out
 }
 
+/// The line of the first entry of the table starting at `table_line`
+/// (1-based) that names device `dev` as a `0x....` literal, up to the
+/// table's closing `};`.
+pub fn entry_line(text: &str, table_line: usize, dev: Option<u32>) -> Option<usize> {
+    let dev = dev?;
+    let needle = format!("0x{dev:04x}");
+    for (i, l) in text.lines().enumerate().skip(table_line.saturating_sub(1)) {
+        if l.to_ascii_lowercase().contains(&needle) {
+            return Some(i + 1);
+        }
+        if l.trim_start().starts_with("};") {
+            break;
+        }
+    }
+    None
+}
+
+/// The device ID a modalias pattern fixes: the `d` field of `pci:`, the `p`
+/// field of `usb:` (as the device's own ID would be looked up).
+pub fn pattern_device(pattern: &str) -> Option<u32> {
+    let hex = |s: &str, n: usize| s.get(..n).and_then(|h| u32::from_str_radix(h, 16).ok());
+    if let Some(r) = pattern.strip_prefix("pci:v") {
+        return hex(r.get(9..)?, 8).filter(|_| r.as_bytes().get(8) == Some(&b'd'));
+    }
+    if let Some(r) = pattern.strip_prefix("usb:v") {
+        return hex(r.get(5..)?, 4).filter(|_| r.as_bytes().get(4) == Some(&b'p'));
+    }
+    None
+}
+
 /// `request_module("literal")` / `request_module_nowait("literal")`.
 pub fn requested_modules(text: &str) -> Vec<Found> {
     let mut out = Vec::new();
@@ -316,6 +442,22 @@ static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
                 "intel-spi"
             ]
         );
+    }
+
+    #[test]
+    fn entry_lines_and_pattern_devices() {
+        let src =
+            "static const struct pci_device_id t[] = {\n\t{ PCI_VDEVICE(INTEL, 0x2723) },\n};\n0x2724\n";
+        assert_eq!(entry_line(src, 1, Some(0x2723)), Some(2));
+        assert_eq!(entry_line(src, 1, Some(0x2724)), None);
+        assert_eq!(entry_line(src, 1, None), None);
+        assert_eq!(
+            pattern_device("pci:v00008086d00002723sv*sd*bc*sc*i*"),
+            Some(0x2723)
+        );
+        assert_eq!(pattern_device("pci:v00008086d*sv*sd*bc*sc*i*"), None);
+        assert_eq!(pattern_device("usb:v046Dp0A8Fd*"), Some(0x0a8f));
+        assert_eq!(pattern_device("acpi*:PNP0A03:*"), None);
     }
 
     #[test]
