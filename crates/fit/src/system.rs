@@ -84,10 +84,7 @@ fn scan_cached(tree: &Path, cache_dir: &Path) -> Table {
             }
         }
         // Best effort: a cache that cannot be written only costs time.
-        let tmp = f.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::create_dir_all(cache_dir).is_ok() && std::fs::write(&tmp, text).is_ok() {
-            let _ = std::fs::rename(&tmp, &f);
-        }
+        let _ = kfit_util::write_cache(&f, text.as_bytes());
     }
     t
 }

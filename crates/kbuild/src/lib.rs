@@ -155,20 +155,10 @@ impl Module {
 /// use); older ones are deleted after a new one is written.
 const CACHE_KEEP: usize = 6;
 
-/// Delete all but the `keep` most recently written `.bin` files of `dir`.
+/// Delete all but the `keep` most recently written `.bin` files of `dir`
+/// (best effort: a file that cannot be removed only costs space).
 fn prune_cache(dir: &Path, keep: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut bins: Vec<(std::time::SystemTime, PathBuf)> = rd
-        .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".bin")))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    bins.sort_by_key(|b| std::cmp::Reverse(b.0));
-    for (_, p) in bins.into_iter().skip(keep) {
-        let _ = std::fs::remove_file(p);
-    }
+    let _ = kfit_util::prune(dir, keep, |p| p.extension().is_some_and(|x| x == "bin"));
 }
 
 /// Source constructs through which a module makes the kernel bind other
@@ -721,13 +711,6 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
     out
 }
 
-fn fnv(h: &mut u64, b: &[u8]) {
-    for x in b {
-        *h ^= *x as u64;
-        *h = h.wrapping_mul(0x100000001b3);
-    }
-}
-
 /// Cache key of a tree: its version and a hash of its canonical path and
 /// kfit's cache format. One file per tree; whether it still describes the
 /// tree is decided by the stamps of every file it read
@@ -735,11 +718,14 @@ fn fnv(h: &mut u64, b: &[u8]) {
 pub fn cache_key(tree: &Path) -> Result<String> {
     let version = read_version(tree)?;
     let canon = tree.canonicalize().unwrap_or_else(|_| tree.to_path_buf());
-    let mut h: u64 = 0xcbf29ce484222325;
-    fnv(&mut h, canon.to_string_lossy().as_bytes());
-    fnv(&mut h, version.as_bytes());
-    fnv(&mut h, &FORMAT.to_le_bytes());
-    fnv(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
+    let h = [
+        canon.to_string_lossy().as_bytes(),
+        version.as_bytes(),
+        &FORMAT.to_le_bytes(),
+        env!("CARGO_PKG_VERSION").as_bytes(),
+    ]
+    .iter()
+    .fold(kfit_util::FNV_OFFSET, |h, b| kfit_util::fnv1a(h, b));
     Ok(format!("{version}-{h:016x}"))
 }
 
@@ -753,18 +739,11 @@ pub fn allow_partial(r: Result<KernelIndex>, allow: bool) -> Result<KernelIndex>
     }
 }
 
-/// Default cache directory: `index` under kfit's cache (`$KFIT_CACHE`, else
-/// `$XDG_CACHE_HOME/kfit`, else `~/.cache/kfit`; the policy of
-/// `kfit_util::cache_dir`, which every other cache follows).
+/// Default cache directory: `index` in kfit's cache directory
+/// ([`kfit_util::cache_dir`]: `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
+/// else `~/.cache/kfit`).
 pub fn default_cache_dir() -> PathBuf {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(d) = var("KFIT_CACHE") {
-        return d.join("index");
-    }
-    let base = var("XDG_CACHE_HOME")
-        .or_else(|| var("HOME").map(|h| h.join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    base.join("kfit").join("index")
+    kfit_util::cache_dir(None).join("index")
 }
 
 /// A progress reporter for terminals: an indicatif bar on stderr that only
@@ -1431,9 +1410,6 @@ impl KernelIndex {
 
     /// Write the index to a file (atomically), in the layout [`Self::load`] reads.
     pub fn save(&self, file: &Path) -> Result<()> {
-        if let Some(d) = file.parent() {
-            std::fs::create_dir_all(d).map_err(|e| Error::Io(d.to_path_buf(), e))?;
-        }
         let enc =
             |r: bincode::Result<Vec<u8>>| r.map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()));
         let m = self.maps();
@@ -1463,16 +1439,7 @@ impl KernelIndex {
         for s in &secs {
             b.extend_from_slice(s);
         }
-        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, b).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::Io(tmp.clone(), e)
-        })?;
-        std::fs::rename(&tmp, file).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::Io(file.to_path_buf(), e)
-        })?;
-        Ok(())
+        kfit_util::write_cache(file, &b).map_err(|e| Error::Io(file.to_path_buf(), e))
     }
 
     /// The first `len` bytes of alias `j` of module `i`.

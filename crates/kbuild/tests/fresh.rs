@@ -10,9 +10,7 @@ use kfit_kbuild::{Error, KernelIndex};
 use std::path::{Path, PathBuf};
 
 fn cache_root() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/kfit"))
+    kfit_util::cache_dir(None)
 }
 
 fn tree_612() -> PathBuf {

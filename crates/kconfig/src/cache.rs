@@ -23,13 +23,13 @@
 //!   (dependency propagation shares subtrees through `Arc`), so they are
 //!   written once each into a table in post-order and referred to by index;
 //!   loading rebuilds the same sharing.
-//! * Writes go to a temporary file renamed into place; any read or decode
+//! * Writes go through `kfit_util::write_cache` (a temporary file renamed
+//!   into place); any read or decode
 //!   failure is a cache miss, never an error.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -97,12 +97,7 @@ pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached>
 
 /// FNV-1a over bytes: the checksum that ends every cache file.
 fn checksum(b: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &x in b {
-        h ^= x as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
+    kfit_util::fnv64(b)
 }
 
 /// Decodes a cache file's bytes: the trailing checksum must match (a file
@@ -187,17 +182,8 @@ pub(crate) fn save(
     let Some(bytes) = encode_with(&header, model, warnings, messages) else {
         return;
     };
-    if std::fs::create_dir_all(dir).is_err() {
+    if kfit_util::write_cache(&dir.join(file_name(identity)), &bytes).is_err() {
         return;
-    }
-    let dest = dir.join(file_name(identity));
-    let tmp = dir.join(format!(".{}.{}.tmp", file_name(identity), std::process::id()));
-    let ok = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(&bytes)?;
-        f.sync_all()
-    });
-    if ok.is_err() || std::fs::rename(&tmp, &dest).is_err() {
-        let _ = std::fs::remove_file(&tmp);
     }
     prune(dir, KEEP);
 }
@@ -237,23 +223,10 @@ fn encode_with(
 /// in use; older ones (another kfit version, a removed tree) are deleted.
 const KEEP: usize = 8;
 
-/// Delete all but the `keep` most recently written `.model` files.
+/// Delete all but the `keep` most recently written `.model` files (best
+/// effort).
 fn prune(dir: &Path, keep: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut models: Vec<(std::time::SystemTime, PathBuf)> = rd
-        .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".model")))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    if models.len() <= keep {
-        return;
-    }
-    models.sort_by_key(|m| std::cmp::Reverse(m.0));
-    for (_, p) in models.into_iter().skip(keep) {
-        let _ = std::fs::remove_file(p);
-    }
+    let _ = kfit_util::prune(dir, keep, |p| p.extension().is_some_and(|x| x == "model"));
 }
 
 /// One expression node; children are indices of earlier nodes.

@@ -242,13 +242,7 @@ pub fn make_cc(llvm: bool) -> &'static str {
 }
 
 fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(x) = std::env::var_os("KFIT_CACHE") {
-        return Some(PathBuf::from(x));
-    }
-    if let Some(x) = std::env::var_os("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(x).join("kfit"));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kfit"))
+    Some(kfit_util::cache_dir(None))
 }
 
 /// A symbol's value.
@@ -373,12 +367,7 @@ fn file_identity(p: &Option<PathBuf>) -> String {
 }
 
 pub(crate) fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
+    kfit_util::fnv64(s.as_bytes())
 }
 
 /// Builds the variables `make` would export to `conf`.

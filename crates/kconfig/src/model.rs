@@ -7,26 +7,8 @@
 //! definition. A *property* is one `prompt`/`default`/`select`/`imply`/`range`
 //! line, attached to the symbol and remembering which menu node it came from.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 /// FNV-1a: symbol names are short, SipHash is needlessly slow here.
-#[derive(Default)]
-pub(crate) struct Fnv(u64);
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf29ce484222325 } else { self.0 };
-        for b in bytes {
-            h ^= *b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
-        self.0 = h;
-    }
-}
-pub(crate) type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+pub(crate) use kfit_util::FnvMap;
 
 use serde::{Deserialize, Serialize};
 

@@ -89,13 +89,8 @@ impl ProbeCache {
         }
         let mut buf = format!("{CACHE_MAGIC} {} {:016x}\n", body.len(), fnv_bytes(&body)).into_bytes();
         buf.extend_from_slice(&body);
-        if let Some(dir) = f.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let tmp = f.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, &buf).is_ok() && std::fs::rename(&tmp, f).is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        // Best effort: a probe cache that cannot be written only costs time.
+        let _ = kfit_util::write_cache(f, &buf);
         self.dirty = false;
     }
 }
@@ -105,12 +100,7 @@ impl ProbeCache {
 const CACHE_MAGIC: &str = "kfit-probes-v2";
 
 fn fnv_bytes(b: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &x in b {
-        h ^= x as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
+    kfit_util::fnv64(b)
 }
 
 /// Reads a probe cache file into `map`; `None` when it does not check out
@@ -524,10 +514,12 @@ mod tests {
     use super::*;
 
     fn saved(entries: &[(&str, &str)]) -> Vec<u8> {
+        // One directory per call: the tests run in parallel.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "kfit-probe-test-{}-{}",
             std::process::id(),
-            entries.len()
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let f = dir.join("x.probes");
         let mut c = ProbeCache::open(Some(f.clone()));

@@ -24,7 +24,7 @@
 //!   then the journal goes. Recovery rolls a committed journal forward and
 //!   removes staged files of an uncommitted one.
 //!
-//! # Caches ([`cache_dir`], [`prune`])
+//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`fnv64`])
 //! `--cache-dir` if given, else `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
 //! else `~/.cache/kfit`.
 
@@ -112,6 +112,65 @@ pub fn prune(dir: &Path, keep: usize, select: impl Fn(&Path) -> bool) -> Result<
     }
     Ok(removed)
 }
+
+/// Write a cache file: to a temp file in its directory (created if
+/// missing), synced, then renamed over `path`, so a reader sees the old
+/// or the new file, never a part. Unlike [`write_atomic`] it neither reads
+/// back nor checks the old file: a cache is kfit's own, in kfit's own
+/// directory. The temp file is removed on every error path.
+pub fn write_cache(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = parent_of(path);
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- hashing
+
+/// The FNV-1a offset basis: the hash of nothing.
+pub const FNV_OFFSET: u64 = 0xcbf29ce484222325;
+
+/// FNV-1a (64 bit), the one hash of kfit's cache keys and checksums
+/// (stable across runs, builds and machines), continued from `h` over
+/// `bytes`: `fnv1a(fnv1a(FNV_OFFSET, a), b)` hashes `a` then `b`.
+pub fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// FNV-1a of `bytes`.
+pub fn fnv64(bytes: &[u8]) -> u64 {
+    fnv1a(FNV_OFFSET, bytes)
+}
+
+/// FNV-1a as a [`std::hash::Hasher`], for maps keyed by short strings
+/// (SipHash is needlessly slow there).
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(FNV_OFFSET)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = fnv1a(self.0, bytes);
+    }
+}
+
+/// A [`std::collections::HashMap`] hashed with [`Fnv`].
+pub type FnvMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
 // ---------------------------------------------------------------- targets
 

@@ -1129,9 +1129,7 @@ pub fn run_menuconfig(a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|_| a.config.clone())
             .display()
     );
-    let h = key.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    });
+    let h = kfit_util::fnv64(key.as_bytes());
     let work = kfit_util::cache_dir(None)
         .join("menuconfig")
         .join(format!("{h:016x}"));
