@@ -295,3 +295,34 @@ fn modinfo_text_shows_each_entry_line() {
         .collect();
     assert!(places.len() > 50, "{} distinct places", places.len());
 }
+
+/// `kfit explain` reads as one line for the value, then one chain per line
+/// from the device to the symbol (issue 19).
+#[test]
+fn explain_text_is_one_chain_per_line() {
+    let (t, base) = tree();
+    let o = Command::new(env!("CARGO_BIN_EXE_kfit"))
+        .current_dir(repo("examples/seed"))
+        .args(["explain", "IWLMVM", "lspci-k.txt", "--tree"])
+        .arg(&t)
+        .arg("--base")
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "CONFIG_IWLMVM=y (was n in the base config)", "{text}");
+    let chains: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("  lspci-k.txt: "))
+        .collect();
+    assert_eq!(chains.len(), 1, "{text}");
+    let c = chains[0];
+    assert!(
+        c.starts_with("  lspci-k.txt: pci 0000:01:00.0 [8086:2723] → iwlwifi ")
+            && c.ends_with(" → CONFIG_IWLMVM=y"),
+        "{c}"
+    );
+}
