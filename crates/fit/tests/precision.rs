@@ -56,6 +56,7 @@ fn truth(e: &Env) -> Truth {
             sources: Vec::new(),
             runtime_sources: Vec::new(),
             companions: Vec::new(),
+            revisions: None,
             makefile: String::new(),
         })
         .collect();

@@ -55,10 +55,12 @@ pub enum Format {
     Hwinfo,
     /// `inxi` (`-F`, `-Fxxx`, `-GANE`, ...).
     Inxi,
+    /// `lshw` (plain, `-numeric`, `-C class`).
+    Lshw,
 }
 
 impl Format {
-    pub const ALL: [Format; 23] = [
+    pub const ALL: [Format; 24] = [
         Format::BusyboxLspci,
         Format::Lspci,
         Format::LspciMachine,
@@ -82,6 +84,7 @@ impl Format {
         Format::ProcBusPci,
         Format::Hwinfo,
         Format::Inxi,
+        Format::Lshw,
     ];
 
     pub fn name(self) -> &'static str {
@@ -109,6 +112,7 @@ impl Format {
             Format::ProcBusPci => "/proc/bus/pci/devices",
             Format::Hwinfo => "hwinfo",
             Format::Inxi => "inxi",
+            Format::Lshw => "lshw",
         }
     }
 
@@ -219,6 +223,9 @@ impl Format {
         if crate::parse::inxi::section_name(line).is_some() {
             return Some(Format::Inxi);
         }
+        if crate::parse::lshw::node(line).is_some() {
+            return Some(Format::Lshw);
+        }
         None
     }
 
@@ -289,6 +296,10 @@ impl Format {
                 Format::LsusbVerbose
             }
             Format::BusyboxLspci if text.lines().any(|l| l.starts_with('\t')) => Format::Lspci,
+            // A whole lshw starts with the host name alone.
+            Format::ModuleList if text.lines().take(40).any(|l| parse::lshw::node(l).is_some()) => {
+                Format::Lshw
+            }
             f => f,
         }
     }
@@ -318,6 +329,7 @@ impl Format {
             Format::ProcBusPci => parse::proc_pci::parse_proc_pci(text, src),
             Format::Hwinfo => parse::proc_pci::parse_hwinfo(text, src),
             Format::Inxi => parse::inxi::parse(text, src),
+            Format::Lshw => parse::lshw::parse(text, src),
         }
     }
 }

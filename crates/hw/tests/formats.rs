@@ -393,3 +393,31 @@ fn inxi() {
         kfit_hw::read_listings(&[data("formats/lspci-nnk.txt"), data("formats/inxi-Fxxxz.txt")]).unwrap();
     assert_eq!(both.devices.iter().filter(|d| d.bus == Bus::Pci).count(), 12);
 }
+
+/// lshw: each node's bus address, bound driver, and ids (`-numeric`) or
+/// names (through pci.ids like plain lspci); nodes without a PCI/USB
+/// address (memory, the core) are skipped.
+#[test]
+fn lshw() {
+    let text = read("formats/lshw.txt");
+    assert_eq!(kfit_hw::detect(&text, "lshw.txt").unwrap(), Some(Format::Lshw));
+    common::require_ids();
+    let (m, w) = read_str(&text, "lshw.txt").unwrap_or_else(|e| panic!("{e}"));
+    // lshw names an NVMe function by the drive's model: not in pci.ids,
+    // said so (its driver is known all the same).
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].message.contains("SAMSUNG MZVLB512HBJQ-000L7"), "{w:?}");
+    insta::assert_snapshot!("lshw", render(&m, &w));
+    assert_eq!(pci(&m, "0000:04:00.0").driver.as_deref(), Some("nvme"));
+    assert_eq!(m.devices.len(), 9, "{:#?}", m.devices);
+    let w = pci(&m, "0000:00:14.3");
+    assert_eq!(w.driver.as_deref(), Some("iwlwifi"));
+    assert_eq!(w.ids().as_deref(), Some("8086:02f0"), "from pci.ids");
+    assert_eq!(pci(&m, "0000:00:1f.3").ids().as_deref(), Some("8086:02c8"));
+    let cam = m.find(&Bus::Usb, "1-4").unwrap();
+    assert_eq!(cam.driver.as_deref(), Some("uvcvideo"));
+    assert_eq!(
+        m.find(&Bus::Usb, "1-10").unwrap().driver.as_deref(),
+        Some("btusb")
+    );
+}

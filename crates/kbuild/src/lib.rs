@@ -25,6 +25,7 @@ pub mod glob;
 pub mod make;
 pub mod pp;
 pub mod refs;
+pub mod revision;
 pub mod scan;
 pub mod srcfacts;
 
@@ -142,6 +143,10 @@ pub struct Module {
     pub companions: Vec<Companion>,
     /// Makefile and line that declare it.
     pub makefile: String,
+    /// The PCI revisions its probe accepts and where it says so
+    /// ([`revision::accepted`] over its sources and the headers beside
+    /// them), when it checks exactly one way.
+    pub revisions: Option<(Vec<u32>, String)>,
 }
 
 impl Module {
@@ -188,7 +193,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 18;
+const FORMAT: u32 = 19;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -307,6 +312,8 @@ struct FileRecord {
     missing: Vec<String>,
     /// Soft dependencies and child devices it names (if `runtime`).
     companions: Vec<(CompanionKind, String, u32)>,
+    /// Contains `->revision` (its module's probe may check the revision).
+    revision: bool,
 }
 
 /// The per-file part of an index (a cache section of its own, decoded only
@@ -916,6 +923,7 @@ impl KernelIndex {
                     deps: Vec::new(),
                     missing: Vec::new(),
                     companions: Vec::new(),
+                    revision: false,
                 };
                 let p = tree.join(f);
                 let src = match std::fs::read(&p) {
@@ -927,6 +935,7 @@ impl KernelIndex {
                         return rec;
                     }
                 };
+                rec.revision = memchr::memmem::find(&src, b"->revision").is_some();
                 rec.runtime = RUNTIME_KEYS
                     .iter()
                     .any(|k| memchr::memmem::find(&src, k.as_bytes()).is_some());
@@ -1014,6 +1023,7 @@ impl KernelIndex {
                     runtime_sources: Vec::new(),
                     companions: Vec::new(),
                     makefile: d.makefile.clone(),
+                    revisions: None,
                 }
             })
             .collect();
@@ -1028,6 +1038,51 @@ impl KernelIndex {
             .filter(|r| r.runtime)
             .map(|r| (r.path.as_str(), r))
             .collect();
+        // The revisions each probe accepts, for modules with a source that
+        // reads `->revision` (files and the headers beside them).
+        let rev_files: HashSet<&str> = records
+            .iter()
+            .filter(|r| r.revision)
+            .map(|r| r.path.as_str())
+            .collect();
+        let rev_read = std::sync::Mutex::new(Vec::<String>::new());
+        modules
+            .par_iter_mut()
+            .filter(|m| m.sources.iter().any(|s| rev_files.contains(s.as_str())))
+            .for_each(|md| {
+                let mut read_now = Vec::new();
+                let mut read = |rel: &str| -> Option<String> {
+                    let b = std::fs::read(tree.join(rel)).ok()?;
+                    read_now.push(rel.to_string());
+                    Some(String::from_utf8_lossy(&b).into_owned())
+                };
+                let files: Vec<(String, String)> = md
+                    .sources
+                    .iter()
+                    .filter_map(|f| Some((f.clone(), read(f)?)))
+                    .collect();
+                let read = std::cell::RefCell::new(read);
+                let headers = |path: &str| -> Vec<String> {
+                    let dir = path.rsplit_once('/').map_or("", |x| x.0);
+                    let Ok(rd) = std::fs::read_dir(tree.join(dir)) else {
+                        return Vec::new();
+                    };
+                    let mut names: Vec<String> = rd
+                        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                        .filter(|n| n.ends_with(".h"))
+                        .collect();
+                    names.sort();
+                    names
+                        .iter()
+                        .filter_map(|n| (read.borrow_mut())(&format!("{dir}/{n}")))
+                        .collect()
+                };
+                md.revisions =
+                    revision::accepted(&files, &headers).map(|(set, at)| (set.into_iter().collect(), at));
+                if let Ok(mut v) = rev_read.lock() {
+                    v.extend(read_now);
+                }
+            });
         for md in &mut modules {
             md.runtime_sources = md
                 .sources
@@ -1088,6 +1143,7 @@ impl KernelIndex {
         read.extend(global.files.iter().map(|p| rel(p)));
         let (facts, facts_read, facts_unreadable) = tree_facts;
         read.extend(facts_read);
+        read.extend(rev_read.into_inner().unwrap_or_default());
         for r in &records {
             read.push(r.path.clone());
             read.extend(r.deps.iter().cloned());

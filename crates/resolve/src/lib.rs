@@ -44,7 +44,6 @@
 //!   HID interface get their HID driver (`hid:b0003...` alias).
 
 pub mod linkorder;
-pub mod revision;
 pub mod support;
 
 use kfit_hw::{Bus, Device, Machine};
@@ -893,7 +892,7 @@ fn pick_matches<'b, 'a>(
         // The listing shows the revision: the probes that check it decide.
         if let Some(rev) = revision {
             let checks: Vec<Option<(BTreeSet<u32>, String)>> =
-                tied.iter().map(|m| revision_check(cx, m.module)).collect();
+                tied.iter().map(|m| revision_check(m.module)).collect();
             let (fit, other): (Vec<_>, Vec<_>) = tied
                 .iter()
                 .zip(&checks)
@@ -965,30 +964,12 @@ fn pick_matches<'b, 'a>(
     }
 }
 
-/// The revisions `m`'s probe accepts (see [`revision::accepted`]), read
-/// from its C sources and the headers beside them.
-fn revision_check(cx: &Ctx<'_>, m: &Module) -> Option<(BTreeSet<u32>, String)> {
-    let files: Vec<(String, String)> = m
-        .sources
-        .iter()
-        .filter_map(|f| Some((f.clone(), cx.source(f)?.to_string())))
-        .collect();
-    let headers = |path: &str| -> Vec<String> {
-        let dir = path.rsplit_once('/').map_or("", |x| x.0);
-        let Ok(rd) = std::fs::read_dir(cx.tree.join(dir)) else {
-            return Vec::new();
-        };
-        let mut names: Vec<String> = rd
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".h"))
-            .collect();
-        names.sort();
-        names
-            .iter()
-            .filter_map(|n| cx.source(&format!("{dir}/{n}")).map(|t| t.to_string()))
-            .collect()
-    };
-    revision::accepted(&files, &headers)
+/// The revisions `m`'s probe accepts (see [`kfit_kbuild::revision::accepted`]),
+/// found at index time.
+fn revision_check(m: &Module) -> Option<(BTreeSet<u32>, String)> {
+    m.revisions
+        .as_ref()
+        .map(|(v, at)| (v.iter().copied().collect(), at.clone()))
 }
 
 /// The generic HDA codec drivers that `codec_bind_generic`

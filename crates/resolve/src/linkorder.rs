@@ -92,6 +92,7 @@ mod tests {
             sources: Vec::new(),
             runtime_sources: Vec::new(),
             companions: Vec::new(),
+            revisions: None,
             makefile: makefile.into(),
         }
     }

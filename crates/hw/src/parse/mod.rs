@@ -4,6 +4,7 @@
 pub(crate) mod dmesg;
 pub(crate) mod inxi;
 pub(crate) mod lsblk;
+pub(crate) mod lshw;
 pub(crate) mod lspci;
 pub(crate) mod lspci_mm;
 pub(crate) mod lspci_tree;
