@@ -109,6 +109,14 @@ fn readme_command_lines_run_as_written() {
     copy(repo("examples/seed/lspci-k.txt"), "a.txt");
     copy(repo("crates/hw/tests/data/q35/lspci-nnk.txt"), "b1.txt");
     copy(repo("crates/hw/tests/data/formats/lspci-nnk.txt"), "b2.txt");
+    copy(repo("crates/hw/tests/data/system/proc-mounts.txt"), "mounts.txt");
+    copy(repo("crates/hw/tests/data/system/lsblk.txt"), "lsblk.txt");
+    // a merge_config.sh fragment, as a user writes one
+    std::fs::write(
+        work.join("my.config"),
+        "CONFIG_ZRAM=y\n# CONFIG_NFS_FS is not set\n",
+    )
+    .unwrap();
 
     let path = format!(
         "{}:{}:{}",
