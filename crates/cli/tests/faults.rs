@@ -7,21 +7,12 @@
 //! The safe write path's faults (symlinks, device nodes, full disks, kills)
 //! are tested with crates/util; the index's unreadable files with kbuild.
 
+use kfit_testkit::{cache, fixtures, repo};
 use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsString;
 use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
-}
 
 /// The cached 6.12 tree and its x86_64_defconfig (fetched when missing).
 fn tree() -> (PathBuf, PathBuf) {
@@ -855,18 +846,6 @@ fn ix_package_without_ver_sh_is_an_error() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("7/1"), "{err}");
     let _ = std::fs::remove_dir_all(&d);
-}
-
-fn fixtures() -> PathBuf {
-    if let Some(p) = std::env::var_os("KFIT_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let rel = repo("../shared/fixtures");
-    if rel.is_dir() {
-        rel
-    } else {
-        PathBuf::from("/work/shared/fixtures")
-    }
 }
 
 /// An unreadable source file, as an unprivileged user (`setpriv` to

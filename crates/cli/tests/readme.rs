@@ -9,18 +9,9 @@
 //! The lines that need the network are listed below with the reason, and
 //! the list must match the README (a new line is run, or listed here).
 
-use std::path::{Path, PathBuf};
+use kfit_testkit::{cache, repo};
+use std::path::PathBuf;
 use std::process::Command;
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
-}
-
-fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
-}
 
 /// TREE and BUILD of a cached version.
 fn env_of(v: &str) -> Option<(PathBuf, PathBuf)> {

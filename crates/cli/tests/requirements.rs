@@ -2,12 +2,9 @@
 //! `kfit audit --profile` end to end (the real Debian 6.12 tree for the
 //! last two; scripts/fetch-kernels.sh caches it).
 
+use kfit_testkit::{fixtures, repo};
 use std::path::PathBuf;
 use std::process::Command;
-
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
-}
 
 fn tree() -> Option<PathBuf> {
     let cache = std::env::var_os("KFIT_CACHE")
@@ -113,20 +110,6 @@ fn audit_of_ix_config_with_the_ix_profile() {
     let missing = s.lines().filter(|l| l.starts_with("MISSING")).count();
     assert_eq!(code, if missing == 0 { 0 } else { 1 }, "{s}");
     assert_eq!(s.matches("         why: ").count(), missing, "{s}");
-}
-
-/// The shared fixtures: `$KFIT_FIXTURES`, else `shared/` next to the
-/// repository (a checkout at `/work/main`), else `/work/shared` (a worktree).
-fn fixtures() -> PathBuf {
-    if let Some(p) = std::env::var_os("KFIT_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let rel = repo("../shared/fixtures");
-    if rel.is_dir() {
-        rel
-    } else {
-        PathBuf::from("/work/shared/fixtures")
-    }
 }
 
 /// What the machine runs on, end to end: the seed with a mounts listing,

@@ -7,14 +7,9 @@
 //! LLVM half needs clang and ld.lld (scripts/fetch-kernels.sh installs
 //! them; in CI their absence fails the test).
 
+use kfit_testkit::cache;
 use std::path::PathBuf;
 use std::process::Command;
-
-fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/kfit"))
-}
 
 fn env_of(v: &str) -> Option<(PathBuf, PathBuf)> {
     let text = std::fs::read_to_string(cache().join("env").join(v)).ok()?;

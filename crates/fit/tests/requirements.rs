@@ -4,16 +4,11 @@
 //! `merge_config.sh`), run in a scratch `O=` directory, never in the tree.
 use kfit_fit::requirements::{self, Requirement, Wanted};
 use kfit_fit::{FitOptions, MachineInput};
+use kfit_testkit::{cache, fixtures, repo};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
-
-fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
-}
 
 fn tree() -> PathBuf {
     let f = cache().join("env/6.12");
@@ -31,10 +26,6 @@ fn tree() -> PathBuf {
         .find_map(|l| l.strip_prefix("TREE="))
         .map(PathBuf::from)
         .unwrap()
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
 }
 
 /// One scratch `O=` directory for the whole test binary (its `conf` is
@@ -396,20 +387,6 @@ fn mounts_and_block_stack_become_requirements() {
         .map(|r| r.symbol.as_str())
         .collect();
     assert!(lost.is_empty(), "lost by olddefconfig: {lost:?}");
-}
-
-/// The shared fixtures: `$KFIT_FIXTURES`, else `shared/` next to the
-/// repository (a checkout at `/work/main`), else `/work/shared` (a worktree).
-fn fixtures() -> PathBuf {
-    if let Some(p) = std::env::var_os("KFIT_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let rel = repo("../shared/fixtures");
-    if rel.is_dir() {
-        rel
-    } else {
-        PathBuf::from("/work/shared/fixtures")
-    }
 }
 
 /// What the machine runs on, read live (no listings): a made-up root laid

@@ -1,0 +1,36 @@
+//! What the integration tests of every kfit crate locate the same way (a
+//! dev-dependency only; nothing here is part of kfit):
+//!
+//! * [`repo`]: a path in this repository;
+//! * [`cache`]: the cache the scripts fill (`scripts/fetch-kernels.sh`,
+//!   `kconfig-oracle.sh`, `fetch-firmware.sh`): `$KFIT_CACHE`, else
+//!   `~/.cache/kfit`, as the scripts spell it (`${KFIT_CACHE:-~/.cache/kfit}`);
+//! * [`fixtures`]: the shared fixtures (`$KFIT_FIXTURES`, else `shared/`
+//!   next to the repository, else `/work/shared` for a git worktree).
+use std::path::{Path, PathBuf};
+
+/// `p` inside this repository.
+pub fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+/// The scripts' cache directory.
+pub fn cache() -> PathBuf {
+    std::env::var_os("KFIT_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
+}
+
+/// The shared fixtures: `$KFIT_FIXTURES`, else `shared/` next to the
+/// repository (a checkout at `/work/main`), else `/work/shared` (a worktree).
+pub fn fixtures() -> PathBuf {
+    if let Some(p) = std::env::var_os("KFIT_FIXTURES") {
+        return PathBuf::from(p);
+    }
+    let rel = repo("../shared/fixtures");
+    if rel.is_dir() {
+        rel
+    } else {
+        PathBuf::from("/work/shared/fixtures")
+    }
+}
