@@ -1208,6 +1208,12 @@ pub fn explain(fit: &Fit, symbol: &str) -> Result<Explanation, Error> {
 /// An expression in Kconfig syntax followed by the values of its symbols:
 /// `A && B  [A=y B=n]`.
 pub fn annotate(kc: &Kconfig, e: &kfit_kconfig::Expr) -> String {
+    annotate_sep(kc, e, "  ")
+}
+
+/// [`annotate`] with `sep` between the expression and its values (the
+/// requirements report uses one space: `A && B [A=y B=n]`).
+pub(crate) fn annotate_sep(kc: &Kconfig, e: &kfit_kconfig::Expr, sep: &str) -> String {
     let mut names = BTreeSet::new();
     e.for_each_symbol(&mut |s| {
         if !kc.symbol(s).is_const {
@@ -1220,7 +1226,7 @@ pub fn annotate(kc: &Kconfig, e: &kfit_kconfig::Expr) -> String {
         .map(|s| format!("{}={}", kc.symbol(*s).name, kc.string_value(*s)))
         .collect();
     if !vals.is_empty() {
-        text.push_str(&format!("  [{}]", vals.join(" ")));
+        text.push_str(&format!("{sep}[{}]", vals.join(" ")));
     }
     text
 }

@@ -679,23 +679,9 @@ fn chain_goal_is(p: &kfit_solve::Planned, symbol: &str) -> bool {
     matches!(p.why, kfit_solve::Why::Goal(_)) && p.symbol == symbol
 }
 
-/// `A [=y] && B [=n]`.
+/// `A && B [A=y B=n]`.
 fn annotate(kc: &Kconfig, e: &kfit_kconfig::Expr) -> String {
-    let mut names = std::collections::BTreeSet::new();
-    e.for_each_symbol(&mut |s| {
-        if !kc.symbol(s).is_const {
-            names.insert(s);
-        }
-    });
-    let mut text = kc.expr_to_string(e);
-    let vals: Vec<String> = names
-        .iter()
-        .map(|s| format!("{}={}", kc.symbol(*s).name, kc.string_value(*s)))
-        .collect();
-    if !vals.is_empty() {
-        text.push_str(&format!(" [{}]", vals.join(" ")));
-    }
-    text
+    crate::annotate_sep(kc, e, " ")
 }
 
 #[cfg(test)]
