@@ -4,8 +4,9 @@
 //! after (nothing kfit was not asked to write changes). Cases that need a
 //! kernel use the cached Debian 6.12 tree (scripts/fetch-kernels.sh).
 //!
-//! The safe write path's faults (symlinks, device nodes, full disks, kills)
-//! are tested with crates/util; the index's unreadable files with kbuild.
+//! The ix write's faults (a symlinked package config, kills at every write
+//! step) are in ix_user.rs; the write path's own in crates/util's unit
+//! tests.
 
 use kfit_testkit::{cache, fixtures, repo};
 use std::collections::hash_map::DefaultHasher;
@@ -929,5 +930,85 @@ fn unreadable_source_as_an_unprivileged_user() {
     assert!(std::fs::read_to_string(&out)
         .unwrap()
         .contains("CONFIG_BLK_DEV_NVME=y"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The final rename over `-o` fails for real (the old file is immutable,
+/// `chattr +i`; where the scratch directory's filesystem lacks the flag, on
+/// a tmpfs the test mounts): exit 2 with the OS error naming the output,
+/// the output unchanged, the previous backup `OUT.old` put back (it was
+/// destroyed before the rename), or no `OUT.old` when there was none; no
+/// temp file left. Skipped with a message when the flag cannot be set (not
+/// root).
+#[test]
+fn failed_final_rename_keeps_output_and_backup() {
+    let (t, base) = tree();
+    let d = scratch("rename");
+    let mut dir = d.clone();
+    let mut mounted = None;
+    let probe = |dir: &Path| {
+        let p = dir.join("probe");
+        std::fs::write(&p, "").unwrap();
+        let r = kfit_testkit::immutable(&p).map(drop);
+        let _ = std::fs::remove_file(&p);
+        r
+    };
+    if let Err(why) = probe(&dir) {
+        let mnt = d.join("mnt");
+        std::fs::create_dir_all(&mnt).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=8m", "kfit-faults"])
+            .arg(&mnt)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok || probe(&mnt).is_err() {
+            eprintln!("skipped: cannot make a file immutable here ({why}; needs root)");
+            let _ = std::fs::remove_dir_all(&d);
+            return;
+        }
+        dir = mnt.clone();
+        mounted = Some(mnt);
+    }
+    let out = old_output(&dir);
+    let old = dir.join("out.config.old");
+    let seed = repo("examples/seed/lspci-k.txt");
+    let listing = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let a = args(&[&"fit", &seed, &"--tree", &t, &"--base", &base, &"-o", &out]);
+    {
+        let _frozen = kfit_testkit::immutable(&out).unwrap();
+        // with a previous backup: it is put back
+        std::fs::write(&old, "# the previous backup\n").unwrap();
+        let names = listing();
+        let o = case(
+            &a,
+            2,
+            &format!(
+                "{}: Operation not permitted (os error 1); not replaced, and its backup {} is as it was",
+                out.display(),
+                old.display()
+            ),
+            &[&out, &old],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.matches("os error").count(), 1, "{err}");
+        assert_eq!(listing(), names, "temp files left");
+        // without one: none is left
+        std::fs::remove_file(&old).unwrap();
+        let names = listing();
+        case(&a, 2, "Operation not permitted", &[&out, &old]);
+        assert!(!old.exists(), "a backup of an output that was not replaced");
+        assert_eq!(listing(), names, "temp files left");
+    }
+    if let Some(m) = mounted {
+        let _ = Command::new("umount").arg(&m).status();
+    }
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -34,3 +34,44 @@ pub fn fixtures() -> PathBuf {
         PathBuf::from("/work/shared/fixtures")
     }
 }
+
+/// A file made immutable (`chattr +i`, FS_IMMUTABLE_FL) so that a rename
+/// over it fails for real (EPERM); the flag is cleared on drop.
+pub struct Immutable(PathBuf);
+
+/// Make `path` immutable, or say why it cannot be (not root, no
+/// CAP_LINUX_IMMUTABLE, a filesystem without the flag, no `chattr`).
+pub fn immutable(path: &Path) -> Result<Immutable, String> {
+    let o = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(path)
+        .output()
+        .map_err(|e| format!("chattr: {e}"))?;
+    if !o.status.success() {
+        return Err(format!(
+            "chattr +i {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&o.stderr).trim()
+        ));
+    }
+    Ok(Immutable(path.to_path_buf()))
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// A python3 with jinja2 (what scripts/ix-render.py needs), if any.
+pub fn python_with_jinja2() -> Option<&'static str> {
+    ["/usr/bin/python3", "python3"].into_iter().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import jinja2"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}

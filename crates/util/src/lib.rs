@@ -14,7 +14,10 @@
 //!   error path.
 //! * A backup of the replaced content is written the same way to its own
 //!   path; a failed backup write leaves the previous backup intact and
-//!   aborts before the target is touched.
+//!   aborts before the target is touched. The previous backup is staged
+//!   first, so when the final rename over the target fails, one rename puts
+//!   it back (or the new backup is removed when there was none): target and
+//!   backup are both as they were.
 //! * A file whose content is already the new content is not touched.
 //! * [`Transaction`] applies several files (an ix package's config and
 //!   firmware list) so that a kill at any point leaves the old set or,
@@ -408,16 +411,54 @@ pub fn write_atomic(path: &Path, data: &[u8], opts: &WriteOptions) -> Result<Wri
     let mut backup = None;
     if let (Some(b), Some(old)) = (&opts.backup, &t.old) {
         let bt = check_target(b, None)?;
+        // The previous backup, staged before it is replaced: if the final
+        // rename fails, putting it back is one rename (no space needed).
+        let prev = match (&bt.old, bt.meta) {
+            (Some(p), meta) => Some(stage(&bt.path, p, meta)?),
+            (None, _) => None,
+        };
         let btmp = stage(&bt.path, old, t.meta)?;
         persist(btmp, &bt.path)?;
-        backup = Some(b.clone());
+        backup = Some((b.clone(), bt.path, prev));
     }
-    persist(tmp, &t.path)?;
+    if let Err(e) = persist(tmp, &t.path) {
+        // The target is unchanged: so is its backup.
+        return Err(match backup {
+            Some((_, bpath, prev)) => restore_backup(e, &bpath, prev),
+            None => e,
+        });
+    }
     Ok(Written {
         changed: true,
         existed: t.old.is_some(),
-        backup,
+        backup: backup.map(|(b, _, _)| b),
     })
+}
+
+/// After the final rename of [`write_atomic`] failed (`e`): put the
+/// previous backup back at `bpath` (`prev`, staged beforehand), or remove
+/// the backup just written when there was none. The error says what was
+/// kept, and what could not be restored.
+fn restore_backup(e: WriteError, bpath: &Path, prev: Option<tempfile::NamedTempFile>) -> WriteError {
+    let undone = match prev {
+        Some(p) => persist(p, bpath).map_err(|e| e.to_string()),
+        None => std::fs::remove_file(bpath)
+            .map(|()| sync_dir(parent_of(bpath)))
+            .map_err(|e| format!("{}: {}", bpath.display(), os_msg(&e))),
+    };
+    match e {
+        WriteError::Io { path, msg } => {
+            let msg = match undone {
+                Ok(()) => format!(
+                    "{msg}; not replaced, and its backup {} is as it was",
+                    bpath.display()
+                ),
+                Err(u) => format!("{msg}; not replaced, but its backup could not be restored: {u}"),
+            };
+            WriteError::Io { path, msg }
+        }
+        other => other,
+    }
 }
 
 // ---------------------------------------------------------------- transactions
@@ -795,6 +836,45 @@ mod tests {
             assert!(e.to_string().contains("ro/x"), "{e}");
         }
         assert!(leftovers(&ro).is_empty());
+    }
+
+    /// The final rename over the target fails (the target is immutable,
+    /// `chattr +i`): the target and its backup are as they were (the
+    /// previous backup put back; a backup that did not exist is removed),
+    /// no temp file is left, the error names the target. Skipped with a
+    /// message where the flag cannot be set (not root).
+    #[test]
+    fn failed_final_rename_restores_the_backup() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("cfg");
+        let b = d.path().join("cfg.old");
+        std::fs::write(&f, "old\n").unwrap();
+        std::fs::write(&b, "previous backup\n").unwrap();
+        std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let _guard = match kfit_testkit::immutable(&f) {
+            Ok(g) => g,
+            Err(why) => {
+                eprintln!("skipped: cannot make the target immutable ({why})");
+                return;
+            }
+        };
+        let opts = WriteOptions {
+            backup: Some(b.clone()),
+            ..Default::default()
+        };
+        let e = write_atomic(&f, b"new\n", &opts).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}: ", f.display())), "{e}");
+        assert!(e.contains("Operation not permitted"), "{e}");
+        assert!(e.contains("cfg.old is as it was"), "{e}");
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "old\n");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "previous backup\n");
+        assert_eq!(mode(&b), 0o600);
+        // no previous backup: the new one goes again
+        std::fs::remove_file(&b).unwrap();
+        write_atomic(&f, b"new\n", &opts).unwrap_err();
+        assert!(!b.exists());
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "old\n");
+        assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
     }
 
     #[test]
