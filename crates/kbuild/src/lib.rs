@@ -859,7 +859,7 @@ impl KernelIndex {
 
         // Struct layouts and DMI enums.
         let mdt = std::fs::read(tree.join("include/linux/mod_devicetable.h")).unwrap_or_default();
-        let mdt_toks = cpp::tokenize(&kfit_csrc::strip_comments(&mdt), 1);
+        let mdt_toks = cpp::tokenize(&pp::strip_comments(&mdt), 1);
         let layouts = devtable::parse_layouts(&mdt_toks);
         let mut enums = cpp::MacroMap::default();
         scan::enum_consts(&mdt_toks, &mut enums);

@@ -1,10 +1,11 @@
 //! Directive handling: comment stripping, `#if` evaluation, local header
-//! inclusion, the per-file macro timeline and the global header macro map.
+//! inclusion, the per-file macro timeline and the global header macro map,
+//! on the shared C reader (kfit-csrc; `strip_comments` is its).
 
 use kfit_csrc::cond::{blank_ranges, directives, in_ranges, parse_directive, split_directive, word};
+pub use kfit_csrc::strip_comments;
 use kfit_csrc::{
-    config_true, parse_define, strip_comments, tokenize, CondStack, Def, Dir, FxMap, Macro, MacroSource, Pos,
-    Tok, K,
+    config_true, parse_define, tokenize, CondStack, Def, Dir, FxMap, Macro, MacroSource, Pos, Tok, K,
 };
 use rayon::prelude::*;
 use std::collections::HashMap;
