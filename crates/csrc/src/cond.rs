@@ -313,7 +313,8 @@ pub fn config_requirements(toks: &[Tok]) -> Vec<String> {
         let name = match p {
             [n] => Some(n),
             [f, n] if f.s == "defined" => Some(n),
-            [f, o, n, ..]
+            // `f ( n )`, its `)` gone with the trailing ones.
+            [f, o, n]
                 if o.is("(")
                     && matches!(
                         f.s.as_str(),
@@ -385,4 +386,23 @@ pub fn eval_if(toks: &[Tok], defined: &dyn Fn(&str) -> bool, macros: &dyn MacroS
         }
     }
     Eval::eval(&e, true).is_some_and(|v| truthy(&v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lex::tokenize_str;
+
+    #[test]
+    fn requirements_of_if_expressions() {
+        let r = |e: &str| config_requirements(&tokenize_str(e));
+        assert_eq!(r("IS_ENABLED(CONFIG_A)"), ["A"]);
+        assert_eq!(r("defined(CONFIG_A) && !defined(CONFIG_B)"), ["A"]);
+        assert_eq!(r("(defined(CONFIG_A) && defined CONFIG_B)"), ["A", "B"]);
+        assert_eq!(r("CONFIG_A && IS_REACHABLE(CONFIG_B)"), ["A", "B"]);
+        assert!(r("defined(CONFIG_A) || defined(CONFIG_B)").is_empty());
+        assert!(r("IS_ENABLED(CONFIG_A) == 0").is_empty());
+        assert!(r("CONFIG_A > 3").is_empty());
+        assert!(r("LINUX_VERSION_CODE").is_empty());
+    }
 }

@@ -61,13 +61,14 @@ pub struct Alias {
     /// Source file (tree-relative) and line of the table or MODULE_ALIAS.
     pub file: String,
     pub line: u32,
-    /// Line of the entry: for a pattern that names one device ID, the
-    /// first line of the table with that ID as a `0x` literal; else the
-    /// table's line ([`srcfacts::entry_line`]).
+    /// Line of the entry: where the preprocessor saw the entry's first
+    /// token (a macro's expansion has the line of its call, code inlined
+    /// from a header the line of the `#include`); for `MODULE_ALIAS`, its
+    /// line ([`scan::FileFacts::alias_at`]).
     pub entry_line: u32,
     /// The `CONFIG_` symbols of the `#if` blocks around the entry, with the
-    /// line of each `#if` ([`srcfacts::enclosing_conditions`]): the entry
-    /// exists only when they are on.
+    /// line of each `#if`, from the same pass (`kfit_csrc::CondStack`'s
+    /// requirements): the entry exists only when they are on.
     pub conditions: Vec<srcfacts::Found>,
 }
 
@@ -193,7 +194,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 19;
+const FORMAT: u32 = 21;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -970,16 +971,6 @@ impl KernelIndex {
                 if let Some(fx) = &mut rec.facts {
                     rec.deps = fx.deps.iter().map(|d| rel(d)).collect();
                     rec.missing = fx.missing.iter().map(|d| rel(d)).collect();
-                    let lines: Vec<usize> = fx
-                        .aliases
-                        .iter()
-                        .map(|(p, l)| {
-                            srcfacts::entry_line(&text, *l as usize, srcfacts::pattern_device(p))
-                                .unwrap_or(*l as usize)
-                        })
-                        .collect();
-                    let conds = srcfacts::conditions_at(&text, &lines);
-                    fx.alias_at = lines.into_iter().map(|l| l as u32).zip(conds).collect();
                 }
                 rec
             })

@@ -689,6 +689,21 @@ pub struct Unit {
     pub deps: Vec<PathBuf>,
     /// Local include candidates that did not exist.
     pub missing: Vec<PathBuf>,
+    /// After each conditional directive of the file itself (by line): the
+    /// `CONFIG_` symbols the open branches require, each with the line of
+    /// its `#if` ([`CondStack::requirements`]).
+    pub conds: Vec<(u32, Vec<(String, u32)>)>,
+}
+
+impl Unit {
+    /// The `CONFIG_` symbols (with the line of their `#if`) that must be on
+    /// for `line` of the file to be compiled: the positive tests of the
+    /// conditionals around it (`#else` branches, negations and `||` are
+    /// no requirement).
+    pub fn conditions_at(&self, line: u32) -> &[(String, u32)] {
+        let i = self.conds.partition_point(|(l, _)| *l < line);
+        i.checked_sub(1).map_or(&[], |i| self.conds[i].1.as_slice())
+    }
 }
 
 struct Run<'a> {
@@ -705,6 +720,7 @@ struct Run<'a> {
     want: Vec<String>,
     deps: Vec<PathBuf>,
     missing: Vec<PathBuf>,
+    conds: Vec<(u32, Vec<(String, u32)>)>,
 }
 
 /// Preprocess a C file: run its directives (descending into local includes,
@@ -737,6 +753,7 @@ pub fn preprocess(
         want: want.to_vec(),
         deps: Vec::new(),
         missing: Vec::new(),
+        conds: Vec::new(),
     };
     let dir = r.tu_dir.clone();
     for (n, m) in &parsed.enums {
@@ -753,6 +770,7 @@ pub fn preprocess(
         header_table: r.header_table,
         deps: r.deps,
         missing: r.missing,
+        conds: r.conds,
     }
 }
 
@@ -819,6 +837,9 @@ impl Run<'_> {
             }
             self.budget -= 1;
             if handle(&mut st, d, *line, &self.local, self.global) {
+                if at.is_none() {
+                    self.conds.push((*line, st.requirements()));
+                }
                 continue;
             }
             if !st.active() {

@@ -14,8 +14,10 @@ pub struct FileFacts {
     pub driver_names: Vec<String>,
     pub firmware: Vec<String>,
     pub diags: Vec<String>,
-    /// Per alias (same order): the line of its entry and the `CONFIG_`
-    /// conditions around it (see [`crate::srcfacts`]).
+    /// Per alias (same order): the line of its entry (of the first token
+    /// of the table entry, a macro's tokens having the line of its call;
+    /// the line of a `MODULE_ALIAS`) and the `CONFIG_` conditions of the
+    /// `#if`s around that line, both from the preprocessor's pass.
     pub alias_at: Vec<(u32, Vec<crate::srcfacts::Found>)>,
     /// Files it includes (absolute), whatever pass read them.
     #[serde(skip)]
@@ -23,6 +25,23 @@ pub struct FileFacts {
     /// Local include candidates that did not exist.
     #[serde(skip)]
     pub missing: Vec<std::path::PathBuf>,
+}
+
+impl FileFacts {
+    /// Record alias `pattern` of the table (or `MODULE_ALIAS`) at `line`,
+    /// its entry at `entry` (conditions filled in at the end of the pass).
+    fn alias(&mut self, pattern: String, line: u32, entry: u32) {
+        self.aliases.push((pattern, line));
+        self.alias_at.push((entry, Vec::new()));
+    }
+}
+
+/// The position of the first token of an initializer.
+fn first_pos(init: &Init) -> Option<crate::cpp::Pos> {
+    match init {
+        Init::Expr(t) => t.first().map(|t| t.line),
+        Init::List(items) => items.iter().find_map(|(_, v)| first_pos(v)),
+    }
 }
 
 /// Cheap pre-filter: does the file contain anything we extract?
@@ -216,9 +235,10 @@ pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str, includes: &[
             missing
         };
         scan_pass(ctx, path, src, modname, includes, &want, &mut f2);
-        for (a, l) in f2.aliases {
+        for ((a, l), at) in f2.aliases.into_iter().zip(f2.alias_at) {
             if !facts.aliases.iter().any(|x| x.0 == a) {
                 facts.aliases.push((a, l));
+                facts.alias_at.push(at);
             }
         }
         for n in f2.driver_names {
@@ -257,6 +277,7 @@ fn scan_pass(
     let full = !want.is_empty();
     let want: Vec<String> = want.iter().filter(|w| !w.is_empty()).cloned().collect();
     let mut missing = Vec::new();
+    let first_alias = facts.alias_at.len();
     let mut unit = preprocess(ctx.tree, path, src, ctx.global, ctx.cache, includes, full, &want);
     facts.deps.append(&mut unit.deps);
     facts.missing.append(&mut unit.missing);
@@ -376,6 +397,16 @@ fn scan_pass(
         }
         i += 1;
     }
+    for (entry, conds) in &mut facts.alias_at[first_alias..] {
+        *conds = unit
+            .conditions_at(*entry)
+            .iter()
+            .map(|(name, line)| crate::srcfacts::Found {
+                name: name.clone(),
+                line: *line as usize,
+            })
+            .collect();
+    }
     (missing, unit.header_table && !full)
 }
 
@@ -452,7 +483,7 @@ fn module_info(out: &[Tok], facts: &mut FileFacts) {
                             facts.firmware.push(s);
                         }
                     } else if tag == "alias" {
-                        facts.aliases.push((s, line_of(t.line)));
+                        facts.alias(s, line_of(t.line), line_of(t.line));
                     }
                 }
                 _ => facts.diags.push(format!(
@@ -538,6 +569,7 @@ fn table<'v>(
         let mut seen: Vec<String> = Vec::new();
         for (_, it) in &items[..n] {
             let e = Entry::new(it, fields);
+            let entry = first_pos(it).map_or(line, line_of);
             for d in e.arr("devs") {
                 let sub = Entry::new(d, &["id".to_string()]);
                 let Ok(id) = sub.str("id") else { continue };
@@ -545,10 +577,8 @@ fn table<'v>(
                     break;
                 }
                 if !seen.contains(&id) {
-                    facts.aliases.push((format!("pnp:d{id}*"), line));
-                    facts
-                        .aliases
-                        .push((format!("acpi*:{}:*", id.to_ascii_uppercase()), line));
+                    facts.alias(format!("pnp:d{id}*"), line, entry);
+                    facts.alias(format!("acpi*:{}:*", id.to_ascii_uppercase()), line, entry);
                     seen.push(id);
                 }
             }
@@ -557,6 +587,7 @@ fn table<'v>(
     }
     for (_, it) in &items[..n] {
         let e = Entry::new(it, fields);
+        let entry = first_pos(it).map_or(line, line_of);
         // An all-empty slot before the terminator is filled at run time
         // (module parameter, new_id): file2alias would turn it into a
         // catch-all or an all-zero id; kfit skips it.
@@ -566,7 +597,7 @@ fn table<'v>(
         match devtable::aliases(ty, &e, ctx.layouts) {
             Ok(v) => {
                 for a in v {
-                    facts.aliases.push((a, line));
+                    facts.alias(a, line, entry);
                 }
             }
             Err(b) => facts.diags.push(format!("{line}: table {name} ({ty}): {}", b.0)),

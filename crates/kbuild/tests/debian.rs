@@ -197,6 +197,52 @@ fn debian_6_12() {
     assert!(best("pci:v00008086d00002723sv*sd*bc02sc80i*").contains(&"iwlwifi".to_string()));
     assert!(best("pci:v00001022d00007901sv*sd*bc01sc06i01").contains(&"ahci".to_string()));
     assert!(best("pci:v00001022d0000166Dsv*sd*bc06sc00i*").contains(&"k10temp".to_string()));
+    // Entries naming their IDs by macros have their own line, from the
+    // preprocessor's token positions (drivers/hwmon/k10temp.c: one
+    // `PCI_VDEVICE(AMD, PCI_DEVICE_ID_AMD_...)` per line after the table's).
+    let k10 = idx.module("k10temp").expect("k10temp");
+    let text = std::fs::read_to_string(e.tree.join("drivers/hwmon/k10temp.c")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let pci: Vec<_> = k10
+        .aliases
+        .iter()
+        .filter(|a| a.pattern.starts_with("pci:"))
+        .collect();
+    assert!(pci.len() > 20, "{pci:#?}");
+    // The entry's line names the pattern's vendor and device: the device
+    // macro's value from include/linux/pci_ids.h or k10temp.c's own.
+    let ids = std::fs::read_to_string(e.tree.join("include/linux/pci_ids.h")).unwrap() + &text;
+    let value = |name: &str| {
+        ids.lines().find_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some("#define") && w.next() == Some(name))
+                .then(|| {
+                    w.next()
+                        .and_then(|v| u32::from_str_radix(v.trim_start_matches("0x"), 16).ok())
+                })
+                .flatten()
+        })
+    };
+    for a in &pci {
+        assert!(a.entry_line > a.line, "{a:?}: entry at the table's line");
+        let l = lines[a.entry_line as usize - 1];
+        let args = l
+            .split_once("PCI_VDEVICE(")
+            .and_then(|(_, r)| r.split_once(')'))
+            .map(|(args, _)| args)
+            .unwrap_or_else(|| panic!("{a:?}: line {l:?}"));
+        let (vendor, dev) = args.split_once(',').unwrap();
+        let vendor = value(&format!("PCI_VENDOR_ID_{}", vendor.trim())).unwrap();
+        let dev = value(dev.trim()).unwrap_or_else(|| panic!("{a:?}: {dev} in pci_ids.h"));
+        assert!(
+            a.pattern.starts_with(&format!("pci:v{vendor:08X}d{dev:08X}")),
+            "{a:?}: line {l:?}"
+        );
+    }
+    let mut seen: Vec<u32> = pci.iter().map(|a| a.entry_line).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), pci.len(), "one line per entry");
     let drv = |name: &str, module: &str, sym: &str| {
         let ms = idx.module_by_driver_name(name);
         let m = ms.iter().find(|m| m.name == module).unwrap_or_else(|| {

@@ -349,6 +349,71 @@ fn tables_names_firmware() {
     assert_eq!(i.module_by_driver_name("demo_hcd")[0].name, "demo");
 }
 
+/// Each alias records its own entry's line, also when the entry names its
+/// IDs by macros (no `0x` literal to search for), and the `CONFIG_`
+/// conditions of the `#if`s around that entry, from the preprocessor's
+/// pass: k10temp's `PCI_VDEVICE(AMD, PCI_DEVICE_ID_AMD_17H_DF_F3)` shape.
+#[test]
+fn entry_lines_and_conditions_from_the_preprocessor() {
+    let src = "\
+#include <linux/pci.h>
+#include <linux/module.h>
+#define PCI_VENDOR_ID_AMD 0x1022
+#define ID_A 0x1203
+#define ID_B 0x1303
+static const struct pci_device_id t[] = {
+\t{ PCI_VDEVICE(AMD, ID_A) },
+#if IS_ENABLED(CONFIG_EXTRA) && !defined(DEMO_DEBUG)
+\t{ PCI_VDEVICE(AMD, ID_B) },
+#ifdef CONFIG_INNER
+\t{ PCI_VDEVICE(AMD,
+\t\t0x1403) },
+#endif
+#if defined(NOT_DEFINED_HERE)
+\t{ PCI_VDEVICE(AMD, 0x1405) },
+#else
+\t{ PCI_VDEVICE(AMD, 0x1404) },
+#endif
+#endif
+\t{}
+};
+MODULE_DEVICE_TABLE(pci, t);
+/* #if IS_ENABLED(CONFIG_IN_A_COMMENT) */
+MODULE_ALIAS(\"platform:ent\");
+";
+    let t = tree(
+        "entries",
+        &[
+            ("drivers/Makefile", "obj-$(CONFIG_ENT) += ent.o\n"),
+            ("drivers/ent.c", src),
+        ],
+    );
+    let i = idx(&t);
+    let m = i.module("ent").unwrap();
+    let at = |dev: &str| {
+        let a = m
+            .aliases
+            .iter()
+            .find(|a| a.pattern.contains(dev))
+            .unwrap_or_else(|| panic!("no alias with {dev}: {:#?}", m.aliases));
+        let conds: Vec<String> = a
+            .conditions
+            .iter()
+            .map(|c| format!("{}@{}", c.name, c.line))
+            .collect();
+        (a.line, a.entry_line, conds)
+    };
+    assert_eq!(at("d00001203"), (6, 7, vec![]));
+    assert_eq!(at("d00001303"), (6, 9, vec!["EXTRA@8".to_string()]));
+    assert_eq!(
+        at("d00001403"),
+        (6, 11, vec!["EXTRA@8".to_string(), "INNER@10".to_string()])
+    );
+    assert_eq!(at("d00001404"), (6, 17, vec!["EXTRA@8".to_string()]));
+    assert!(!m.aliases.iter().any(|a| a.pattern.contains("d00001405")));
+    assert_eq!(at("platform:ent"), (24, 24, vec![]));
+}
+
 #[test]
 fn odd_sources_do_not_panic() {
     let t = tree(
