@@ -254,6 +254,44 @@ impl CondStack {
     }
 }
 
+/// The `CONFIG_` symbols that must be on for each line of a file: the
+/// [`CondStack::requirements`] after each of its conditional directives.
+#[derive(Debug, Clone, Default)]
+pub struct Requirements {
+    marks: Vec<(u32, Vec<(String, u32)>)>,
+}
+
+impl Requirements {
+    /// Note the state after the conditional directive at `line`.
+    pub fn record(&mut self, line: u32, st: &CondStack) {
+        self.marks.push((line, st.requirements()));
+    }
+
+    /// The symbols (without `CONFIG_`, with the line of their `#if`) the
+    /// conditionals around `line` require: their positive tests; `#else`
+    /// branches, negations and `||` require nothing.
+    pub fn at(&self, line: u32) -> &[(String, u32)] {
+        let i = self.marks.partition_point(|(l, _)| *l < line);
+        i.checked_sub(1).map_or(&[], |i| self.marks[i].1.as_slice())
+    }
+
+    /// The requirements of a whole source text (comments are stripped
+    /// here), for code read without preprocessing it.
+    pub fn of_text(src: &[u8]) -> Requirements {
+        let text = crate::lex::strip_comments(src);
+        let mut st = CondStack::default();
+        let mut r = Requirements::default();
+        let none = crate::macros::MacroMap::default();
+        directives(&text, None, |line, l| {
+            // Which branch is active does not change what each requires.
+            if parse_directive(l).is_some_and(|d| st.handle(&d, line, &|_| true, &none)) {
+                r.record(line, &st);
+            }
+        });
+        r
+    }
+}
+
 /// Is `line` strictly inside one of `ranges` ([`CondStack::inactive_ranges`])?
 /// `cursor` is advanced over the ranges ending before it: call with
 /// non-decreasing lines.

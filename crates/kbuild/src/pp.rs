@@ -5,7 +5,8 @@
 use kfit_csrc::cond::{blank_ranges, directives, in_ranges, parse_directive, split_directive, word};
 pub use kfit_csrc::strip_comments;
 use kfit_csrc::{
-    config_true, parse_define, tokenize, CondStack, Def, Dir, FxMap, Macro, MacroSource, Pos, Tok, K,
+    config_true, parse_define, tokenize, CondStack, Def, Dir, FxMap, Macro, MacroSource, Pos, Requirements,
+    Tok, K,
 };
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -689,21 +690,9 @@ pub struct Unit {
     pub deps: Vec<PathBuf>,
     /// Local include candidates that did not exist.
     pub missing: Vec<PathBuf>,
-    /// After each conditional directive of the file itself (by line): the
-    /// `CONFIG_` symbols the open branches require, each with the line of
-    /// its `#if` ([`CondStack::requirements`]).
-    pub conds: Vec<(u32, Vec<(String, u32)>)>,
-}
-
-impl Unit {
-    /// The `CONFIG_` symbols (with the line of their `#if`) that must be on
-    /// for `line` of the file to be compiled: the positive tests of the
-    /// conditionals around it (`#else` branches, negations and `||` are
-    /// no requirement).
-    pub fn conditions_at(&self, line: u32) -> &[(String, u32)] {
-        let i = self.conds.partition_point(|(l, _)| *l < line);
-        i.checked_sub(1).map_or(&[], |i| self.conds[i].1.as_slice())
-    }
+    /// The `CONFIG_` symbols each line of the file itself requires, from
+    /// its conditionals as this pass ran them.
+    pub conds: Requirements,
 }
 
 struct Run<'a> {
@@ -720,7 +709,7 @@ struct Run<'a> {
     want: Vec<String>,
     deps: Vec<PathBuf>,
     missing: Vec<PathBuf>,
-    conds: Vec<(u32, Vec<(String, u32)>)>,
+    conds: Requirements,
 }
 
 /// Preprocess a C file: run its directives (descending into local includes,
@@ -753,7 +742,7 @@ pub fn preprocess(
         want: want.to_vec(),
         deps: Vec::new(),
         missing: Vec::new(),
-        conds: Vec::new(),
+        conds: Requirements::default(),
     };
     let dir = r.tu_dir.clone();
     for (n, m) in &parsed.enums {
@@ -838,7 +827,7 @@ impl Run<'_> {
             self.budget -= 1;
             if handle(&mut st, d, *line, &self.local, self.global) {
                 if at.is_none() {
-                    self.conds.push((*line, st.requirements()));
+                    self.conds.record(*line, &st);
                 }
                 continue;
             }

@@ -399,7 +399,8 @@ fn scan_pass(
     }
     for (entry, conds) in &mut facts.alias_at[first_alias..] {
         *conds = unit
-            .conditions_at(*entry)
+            .conds
+            .at(*entry)
             .iter()
             .map(|(name, line)| crate::srcfacts::Found {
                 name: name.clone(),

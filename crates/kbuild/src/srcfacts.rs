@@ -10,7 +10,6 @@
 //!   when X is on: iwlwifi's AX200 entries sit inside
 //!   `#if IS_ENABLED(CONFIG_IWLMVM)` (pcie/drv.c), which is exactly the op-mode
 //!   the device needs.
-//! * [`entry_line`]: the line of a table entry naming a device ID.
 //! * [`spawned_devices`]: child platform / MFD devices a driver registers by
 //!   name (`platform_device_register_simple("x", ...)`,
 //!   `pdevinfo.name = "x"`, `MFD_CELL_NAME("x")`, `.name = "x"` in an
@@ -114,119 +113,22 @@ pub fn enclosing_conditions(text: &str, line: usize) -> Vec<Found> {
     conditions_at(text, &[line]).pop().unwrap_or_default()
 }
 
-/// [`enclosing_conditions`] of each of `lines`, in one pass over `text`.
+/// [`enclosing_conditions`] of each of `lines`, in one pass over `text`
+/// (the shared C reader's `#if` stack: `kfit_csrc::Requirements`).
 pub fn conditions_at(text: &str, lines: &[usize]) -> Vec<Vec<Found>> {
-    let mut order: Vec<usize> = (0..lines.len()).collect();
-    order.sort_by_key(|&i| lines[i]);
-    let mut out = vec![Vec::new(); lines.len()];
-    let mut k = 0;
-    // Stack of (requirements of this #if group, in_else)
-    let mut stack: Vec<(Vec<Found>, bool)> = Vec::new();
-    let snapshot = |stack: &Vec<(Vec<Found>, bool)>| -> Vec<Found> {
-        stack.iter().flat_map(|(v, _)| v.iter().cloned()).collect()
-    };
-    let mut cont = String::new();
-    let mut cont_start = 0;
-    for (i, raw) in text.lines().enumerate() {
-        let lno = i + 1;
-        while k < order.len() && lines[order[k]] <= lno {
-            out[order[k]] = snapshot(&stack);
-            k += 1;
-        }
-        if k == order.len() {
-            return out;
-        }
-        let l = raw.trim_start();
-        if !cont.is_empty() || l.starts_with('#') {
-            if cont.is_empty() {
-                cont_start = lno;
-            }
-            if let Some(stripped) = l.strip_suffix('\\') {
-                cont.push_str(stripped);
-                cont.push(' ');
-                continue;
-            }
-            cont.push_str(l);
-            let directive = std::mem::take(&mut cont);
-            let d = directive.trim_start_matches('#').trim_start();
-            let (kw, rest) = d.split_once(|c: char| c.is_whitespace()).unwrap_or((d, ""));
-            let rest = strip_comment(rest);
-            match kw {
-                "ifdef" => stack.push((
-                    config_name(rest.trim())
-                        .map(|n| Found {
-                            name: n,
-                            line: cont_start,
-                        })
-                        .into_iter()
-                        .collect(),
-                    false,
-                )),
-                "ifndef" => stack.push((Vec::new(), false)),
-                "if" => stack.push((positive_conjuncts(rest, cont_start), false)),
-                "elif" | "else" | "elifdef" | "elifndef" => {
-                    if let Some(top) = stack.last_mut() {
-                        top.0.clear();
-                        top.1 = true;
-                    }
-                }
-                "endif" => {
-                    stack.pop();
-                }
-                _ => {}
-            }
-        }
-    }
-    while k < order.len() {
-        out[order[k]] = snapshot(&stack);
-        k += 1;
-    }
-    out
-}
-
-fn strip_comment(s: &str) -> &str {
-    let s = s.split("/*").next().unwrap_or(s);
-    s.split("//").next().unwrap_or(s)
-}
-
-fn config_name(s: &str) -> Option<String> {
-    let n = s.strip_prefix("CONFIG_")?;
-    let n: String = n
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    (!n.is_empty()).then_some(n)
-}
-
-/// Split an `#if` expression on top-level `&&` and keep the conjuncts that
-/// are a single positive config test. An `||` anywhere makes the whole
-/// expression a non-requirement.
-fn positive_conjuncts(expr: &str, line: usize) -> Vec<Found> {
-    if expr.contains("||") {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for part in expr.split("&&") {
-        let p = part.trim();
-        let p = p.trim_matches(|c| c == '(' || c == ')' || c == ' ');
-        if p.starts_with('!') {
-            continue;
-        }
-        for f in ["IS_ENABLED", "IS_BUILTIN", "IS_REACHABLE", "IS_MODULE", "defined"] {
-            if let Some(rest) = p.strip_prefix(f) {
-                let inner = rest.trim().trim_start_matches('(').trim_end_matches(')').trim();
-                if let Some(n) = config_name(inner) {
-                    out.push(Found { name: n, line });
-                }
-            }
-        }
-        if let Some(n) = config_name(p) {
-            if !p.contains(['=', '<', '>']) {
-                out.push(Found { name: n, line });
-            }
-        }
-    }
-    out
+    let r = kfit_csrc::Requirements::of_text(text.as_bytes());
+    lines
+        .iter()
+        .map(|&l| {
+            r.at(u32::try_from(l).unwrap_or(u32::MAX))
+                .iter()
+                .map(|(name, line)| Found {
+                    name: name.clone(),
+                    line: *line as usize,
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// String literals that name child devices the driver registers.
@@ -324,23 +226,6 @@ pub fn softdeps(text: &str) -> Vec<Found> {
         }
     }
     out
-}
-
-/// The line of the first entry of the table starting at `table_line`
-/// (1-based) that names device `dev` as a `0x....` literal, up to the
-/// table's closing `};`.
-pub fn entry_line(text: &str, table_line: usize, dev: Option<u32>) -> Option<usize> {
-    let dev = dev?;
-    let needle = format!("0x{dev:04x}");
-    for (i, l) in text.lines().enumerate().skip(table_line.saturating_sub(1)) {
-        if l.to_ascii_lowercase().contains(&needle) {
-            return Some(i + 1);
-        }
-        if l.trim_start().starts_with("};") {
-            break;
-        }
-    }
-    None
 }
 
 /// The device ID a modalias pattern fixes: the `d` field of `pci:`, the `p`
@@ -445,12 +330,7 @@ static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
     }
 
     #[test]
-    fn entry_lines_and_pattern_devices() {
-        let src =
-            "static const struct pci_device_id t[] = {\n\t{ PCI_VDEVICE(INTEL, 0x2723) },\n};\n0x2724\n";
-        assert_eq!(entry_line(src, 1, Some(0x2723)), Some(2));
-        assert_eq!(entry_line(src, 1, Some(0x2724)), None);
-        assert_eq!(entry_line(src, 1, None), None);
+    fn pattern_devices() {
         assert_eq!(
             pattern_device("pci:v00008086d00002723sv*sd*bc*sc*i*"),
             Some(0x2723)
