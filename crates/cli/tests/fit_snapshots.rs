@@ -149,7 +149,8 @@ fn q35_from_ids_alone() {
 /// A warm `kfit fit` reads every source fact from the index: run under
 /// `strace -f -e trace=open,openat` (skipped, with a message, when strace
 /// is not installed), it opens no `.c` or `.h` file of the tree, on the
-/// seed (amdgpu firmware narrowing, HDA) and the full q35 listings.
+/// seed (amdgpu firmware narrowing, HDA), the full q35 listings and the
+/// seed with mounts and block devices (registrations, their `#if`s).
 #[test]
 fn warm_fit_opens_no_source_file() {
     if Command::new("strace").arg("-V").output().is_err() {
@@ -158,9 +159,18 @@ fn warm_fit_opens_no_source_file() {
     }
     let (tree, build) = env();
     let base = base(&tree, &build);
+    let system = repo("crates/hw/tests/data/system");
     let cases = [
         vec![repo("examples/seed/lspci-k.txt")],
         q35(&["lspci-nnk.txt", "lsusb.txt", "modalias-uevent.txt", "drivers.txt"]),
+        // What the machine runs on: the registrations of filesystems, dm
+        // targets, md personalities and block majors are index facts too.
+        vec![
+            repo("examples/seed/lspci-k.txt"),
+            system.join("proc-mounts.txt"),
+            system.join("lsblk.txt"),
+            system.join("lsblk-zram.txt"),
+        ],
     ];
     let tree_s = format!("{}/", tree.display());
     for listings in cases {

@@ -562,8 +562,7 @@ pub fn fit_with(
         .map(|(n, m, _)| (n.as_str(), &m.system))
         .collect();
     let displays = display_controllers(&resolutions);
-    let (system_reqs, notes) =
-        system::requirements(&systems, &displays, &kc, idx, &opts.tree, &opts.index_cache);
+    let (system_reqs, notes) = system::requirements(&systems, &displays, &kc, idx);
     warnings.extend(notes.into_iter().map(|n| format!("system: {n}")));
     let (reqs, w) = requirements::collect(opts, system_reqs)?;
     warnings.extend(w);

@@ -1,7 +1,8 @@
 //! What the machine runs on, as requirements: each mounted filesystem type,
 //! each layer of the block stack (dm targets, md personalities, partition
 //! tables) and the boot path, mapped to Kconfig symbols **from the tree**:
-//! the source file that registers the name (`struct file_system_type` with
+//! the source file that registers the name (read at index time:
+//! `kfit_kbuild::srcfacts::registrations`; `struct file_system_type` with
 //! `.name = "ext4"`, `struct target_type` with `.name = "crypt"`,
 //! `struct md_personality` with `.name = "raid1"`) → the index's module of
 //! that file → its symbols, plus any `#if IS_ENABLED(CONFIG_X)` around the
@@ -13,238 +14,31 @@ use kfit_hw::{Boot, System};
 use kfit_kbuild::KernelIndex;
 use kfit_kconfig::Kconfig;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 
-/// Directories scanned for registrations (a `struct file_system_type` is
-/// defined under these in every kernel since 2.6; drivers/ and arch/ hold
-/// only special-purpose ones: binderfs, functionfs, xenfs, s390's hypfs).
-const SCAN_DIRS: [&str; 14] = [
-    "fs",
-    "mm",
-    "kernel",
-    "ipc",
-    "security",
-    "init",
-    "block",
-    "net",
-    "drivers/md",
-    "drivers/block",
-    "drivers/base",
-    "drivers/android",
-    "drivers/usb/gadget",
-    "drivers/xen",
-];
+use kfit_kbuild::srcfacts::{Registration, BLKDEV};
 
-/// Where a name is registered.
-#[derive(Debug, Clone)]
-struct Registration {
-    file: String,
-    line: usize,
-}
+/// `{ kind → { name → registrations } }` of the index's registrations
+/// (read from the tree at index time: `srcfacts::registrations`).
+type Table<'a> = HashMap<&'a str, BTreeMap<&'a str, Vec<&'a Registration>>>;
 
-/// The struct kinds whose `.name` registers something userspace names.
-const KINDS: [&str; 3] = ["file_system_type", "target_type", "md_personality"];
-
-/// The table key of block-major names (`register_blkdev` calls).
-const BLKDEV: &str = "register_blkdev";
-
-type Table = HashMap<String, BTreeMap<String, Vec<Registration>>>;
-
-/// `{ struct kind → { name → registrations } }` of [`KINDS`], cached per
-/// tree in `cache_dir` (keyed like the index: a scan reads ~130 MB of C).
-fn scan_cached(tree: &Path, cache_dir: &Path) -> Table {
-    let file = kfit_kbuild::cache_key(tree)
-        .ok()
-        .map(|k| cache_dir.join(format!("registrations-v2-{k}.tsv")));
-    if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
-        let mut t: Table = HashMap::new();
-        for l in text.lines() {
-            let f: Vec<&str> = l.split('\t').collect();
-            if let [kind, name, file, line] = f[..] {
-                t.entry(kind.into())
-                    .or_default()
-                    .entry(name.into())
-                    .or_default()
-                    .push(Registration {
-                        file: file.into(),
-                        line: line.parse().unwrap_or(1),
-                    });
-            }
-        }
-        return t;
-    }
-    let t = scan(tree);
-    if let Some(f) = file {
-        let mut text = String::new();
-        for (kind, names) in &t {
-            for (name, regs) in names {
-                for r in regs {
-                    text.push_str(&format!("{kind}\t{name}\t{}\t{}\n", r.file, r.line));
-                }
-            }
-        }
-        // Best effort: a cache that cannot be written only costs time.
-        let _ = kfit_util::write_cache(&f, text.as_bytes());
-    }
-    t
-}
-
-/// Scan [`SCAN_DIRS`] for [`KINDS`] initializers, on as many threads as
-/// there are cores.
-fn scan(tree: &Path) -> Table {
-    let mut files = Vec::new();
-    let mut stack: Vec<std::path::PathBuf> = SCAN_DIRS.iter().map(|d| tree.join(d)).collect();
-    while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
-        for e in rd.flatten() {
-            let p = e.path();
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                stack.push(p);
-            } else if p.extension().and_then(|x| x.to_str()) == Some("c") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    let n = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
-    let chunk = files.len().div_ceil(n).max(1);
-    let parts: Vec<Vec<(String, String, Registration)>> = std::thread::scope(|sc| {
-        let jobs: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                sc.spawn(move || {
-                    let mut out = Vec::new();
-                    for p in part {
-                        let Ok(bytes) = std::fs::read(p) else { continue };
-                        let text = String::from_utf8_lossy(&bytes);
-                        // Block majors: `register_blkdev(MAJOR, "zram")`;
-                        // the disks are that name and a number (zram0).
-                        if text.contains("register_blkdev(") {
-                            let rel = p.strip_prefix(tree).unwrap_or(p).display().to_string();
-                            for (name, line) in call_names(&text, "register_blkdev(") {
-                                out.push((
-                                    BLKDEV.to_string(),
-                                    name,
-                                    Registration {
-                                        file: rel.clone(),
-                                        line,
-                                    },
-                                ));
-                            }
-                        }
-                        for kind in KINDS {
-                            let key = format!("struct {kind} ");
-                            if !text.contains(&key) {
-                                continue;
-                            }
-                            let rel = p.strip_prefix(tree).unwrap_or(p).display().to_string();
-                            for (name, line) in initializer_names(&text, &key) {
-                                out.push((
-                                    kind.to_string(),
-                                    name,
-                                    Registration {
-                                        file: rel.clone(),
-                                        line,
-                                    },
-                                ));
-                            }
-                        }
-                    }
-                    out
-                })
-            })
-            .collect();
-        jobs.into_iter().map(|j| j.join().unwrap_or_default()).collect()
-    });
+fn table_of(idx: &KernelIndex) -> Table<'_> {
     let mut t: Table = HashMap::new();
-    for (kind, name, r) in parts.into_iter().flatten() {
-        t.entry(kind).or_default().entry(name).or_default().push(r);
+    for r in &idx.facts.registrations {
+        t.entry(r.kind.as_str())
+            .or_default()
+            .entry(r.name.as_str())
+            .or_default()
+            .push(r);
     }
     t
-}
-
-/// The string literal argument of each `FUNC(..., "name")` call (also
-/// `__FUNC(`): (name, 1-based line). The call's arguments are on one line
-/// in every caller of the kernels we read.
-fn call_names(text: &str, func: &str) -> Vec<(String, usize)> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let Some(pos) = line.find(func) else { continue };
-        // Not `unregister_blkdev(`: the match must start a word (or `__`).
-        let before = line[..pos].trim_end_matches('_');
-        if before.ends_with(|c: char| c.is_ascii_alphanumeric()) {
-            continue;
-        }
-        let args = &line[pos + func.len()..];
-        let args = &args[..args.find(')').unwrap_or(args.len())];
-        if let Some(q) = args.find('"') {
-            if let Some(end) = args[q + 1..].find('"') {
-                out.push((args[q + 1..q + 1 + end].to_string(), i + 1));
-            }
-        }
-    }
-    out
-}
-
-/// `.name = "x"` inside `struct KIND ident = { ... };` initializers:
-/// (name, 1-based line).
-fn initializer_names(text: &str, key: &str) -> Vec<(String, usize)> {
-    let mut out = Vec::new();
-    let mut inside = false;
-    // `struct kind name =` with the `{` on the next line.
-    let mut pending = false;
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if !inside {
-            if pending && t.starts_with('{') {
-                inside = true;
-                pending = false;
-                continue;
-            }
-            pending = false;
-            if let Some(pos) = t.find(key) {
-                let rest = &t[pos + key.len()..];
-                if rest.contains('=') && !rest.contains(';') {
-                    if rest.trim_end().ends_with('{') {
-                        inside = true;
-                    } else if rest.trim_end().ends_with('=') {
-                        pending = true;
-                    }
-                }
-            }
-            continue;
-        }
-        if t.starts_with("};") || t == "}" {
-            inside = false;
-            continue;
-        }
-        if let Some(r) = t.strip_prefix(".name") {
-            let r = r.trim_start();
-            if let Some(r) = r.strip_prefix('=') {
-                let r = r.trim_start();
-                if let Some(r) = r.strip_prefix('"') {
-                    if let Some(end) = r.find('"') {
-                        out.push((r[..end].to_string(), i + 1));
-                    }
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Requirements of a name registered at `regs` (the first registration
 /// whose file the index knows): one per symbol group of its module plus
 /// the `#if` conditions around it.
 fn symbols_of(
-    tree: &Path,
-    idx: &KernelIndex,
     by_source: &HashMap<&str, &kfit_kbuild::Module>,
-    regs: &[Registration],
+    regs: &[&Registration],
 ) -> Option<(Vec<Vec<String>>, String)> {
     for r in regs {
         let Some(m) = by_source.get(r.file.as_str()) else {
@@ -260,18 +54,15 @@ fn symbols_of(
                 r.file, r.line, m.path, m.makefile
             )
         };
-        if let (true, Ok(text)) = (r.line > 0, std::fs::read_to_string(tree.join(&r.file))) {
-            for f in kfit_kbuild::srcfacts::enclosing_conditions(&text, r.line) {
-                if !groups.iter().any(|g| g.len() == 1 && g[0] == f.name) {
-                    why.push_str(&format!(
-                        ", inside #if on CONFIG_{} ({}:{})",
-                        f.name, r.file, f.line
-                    ));
-                    groups.push(vec![f.name]);
-                }
+        for f in &r.conditions {
+            if !groups.iter().any(|g| g.len() == 1 && g[0] == f.name) {
+                why.push_str(&format!(
+                    ", inside #if on CONFIG_{} ({}:{})",
+                    f.name, r.file, f.line
+                ));
+                groups.push(vec![f.name.clone()]);
             }
         }
-        let _ = idx;
         return Some((groups, why));
     }
     None
@@ -284,8 +75,6 @@ pub fn requirements(
     displays: &[Display],
     kc: &Kconfig,
     idx: &KernelIndex,
-    tree: &Path,
-    cache_dir: &Path,
 ) -> (Vec<Requirement>, Vec<String>) {
     let mut reqs = Vec::new();
     let mut notes = Vec::new();
@@ -297,7 +86,7 @@ pub fn requirements(
     // The boot console on the machine's GPU.
     let mut boot_notes = Vec::new();
     let mut boot = display_requirements(displays, kc, &mut boot_notes);
-    let found = scan_cached(tree, cache_dir);
+    let found = table_of(idx);
     let empty = BTreeMap::new();
     let table = |k: &str| found.get(k).unwrap_or(&empty);
     let mut by_source: HashMap<&str, &kfit_kbuild::Module> = HashMap::new();
@@ -306,14 +95,14 @@ pub fn requirements(
             by_source.entry(s.as_str()).or_insert(m);
         }
     }
-    let mut add = |kind: &str, name: &str, evidence: &str, regs: Option<&Vec<Registration>>| {
+    let mut add = |kind: &str, name: &str, evidence: &str, regs: Option<&Vec<&Registration>>| {
         let Some(regs) = regs else {
             notes.push(format!(
                 "{kind} {name:?} ({evidence}): no registration of that name in this tree"
             ));
             return;
         };
-        let Some((groups, why)) = symbols_of(tree, idx, &by_source, regs) else {
+        let Some((groups, why)) = symbols_of(&by_source, regs) else {
             notes.push(format!(
                 "{kind} {name:?} ({evidence}): registered at {}:{}, always built in",
                 regs[0].file, regs[0].line
@@ -414,11 +203,14 @@ pub fn requirements(
                 continue;
             }
             let ev = format!("{machine}{} ({})", b.name, b.evidence);
-            let regs = vec![Registration {
+            let reg = Registration {
+                kind: "partition table".into(),
+                name: pt.into(),
                 file: file.to_string(),
                 line: 0,
-            }];
-            add("partition table", pt, &ev, Some(&regs));
+                conditions: Vec::new(),
+            };
+            add("partition table", pt, &ev, Some(&vec![&reg]));
         }
         // The boot path: the firmware starts the kernel image itself.
         match &s.boot {
@@ -519,27 +311,4 @@ fn display_requirements(displays: &[Display], kc: &Kconfig, notes: &mut Vec<Stri
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_in_initializers() {
-        let t = "static struct file_system_type ext4_fs_type = {\n\t.owner\t\t= THIS_MODULE,\n\t.name\t\t= \"ext4\",\n};\nstruct file_system_type *get(void);\nstatic struct target_type crypt_target = {\n\t.name   = \"crypt\",\n};\n";
-        assert_eq!(
-            initializer_names(t, "struct file_system_type "),
-            [("ext4".to_string(), 3)]
-        );
-        assert_eq!(
-            initializer_names(t, "struct target_type "),
-            [("crypt".to_string(), 7)]
-        );
-        let c = "\tzram_major = register_blkdev(0, \"zram\");\n\tunregister_blkdev(zram_major, \"zram\");\n\tif (__register_blkdev(LOOP_MAJOR, \"loop\", loop_probe)) {\n";
-        assert_eq!(
-            call_names(c, "register_blkdev("),
-            [("zram".to_string(), 1), ("loop".to_string(), 3)]
-        );
-    }
 }

@@ -30,7 +30,52 @@ pub struct TreeFacts {
     pub hda_generic_ids: Vec<(String, u32, u32)>,
     /// The line of `static int codec_bind_generic` in [`HDA_BIND_C`].
     pub hda_bind_generic: Option<u32>,
+    /// Names userspace uses that the sources under [`REGISTRATION_DIRS`]
+    /// register ([`registrations`]), in file order.
+    pub registrations: Vec<Registration>,
 }
+
+/// A name the kernel registers for userspace to use: a filesystem type, a
+/// device-mapper target, an md personality, a block major.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Registration {
+    /// The struct kind ([`REGISTRATION_KINDS`]) or [`BLKDEV`].
+    pub kind: String,
+    /// The registered name (`ext4`, `crypt`, `raid1`, `zram`).
+    pub name: String,
+    /// Tree-relative source file and line.
+    pub file: String,
+    pub line: u32,
+    /// The `CONFIG_` conditions of the `#if`s around the registration.
+    pub conditions: Vec<Found>,
+}
+
+/// Directories whose sources are read for registrations (a `struct
+/// file_system_type` is defined under these in every kernel since 2.6;
+/// drivers/ and arch/ hold only special-purpose ones: binderfs, functionfs,
+/// xenfs, s390's hypfs).
+pub const REGISTRATION_DIRS: [&str; 14] = [
+    "fs",
+    "mm",
+    "kernel",
+    "ipc",
+    "security",
+    "init",
+    "block",
+    "net",
+    "drivers/md",
+    "drivers/block",
+    "drivers/base",
+    "drivers/android",
+    "drivers/usb/gadget",
+    "drivers/xen",
+];
+
+/// The struct kinds whose `.name` registers something userspace names.
+pub const REGISTRATION_KINDS: [&str; 3] = ["file_system_type", "target_type", "md_personality"];
+
+/// The kind of block-major names (`register_blkdev` calls).
+pub const BLKDEV: &str = "register_blkdev";
 
 /// The header defining the generic HDA codec ids.
 pub const HDA_CODEC_H: &str = "include/sound/hda_codec.h";
@@ -68,8 +113,166 @@ impl TreeFacts {
                 .position(|l| l.contains("static int codec_bind_generic"))
                 .map(|p| p as u32 + 1);
         }
+        let (regs, regs_read, regs_unreadable) = registrations(tree);
+        facts.registrations = regs;
+        read.extend(regs_read);
+        unreadable.extend(regs_unreadable);
         (facts, read, unreadable)
     }
+}
+
+/// The registrations of the `.c` files under [`REGISTRATION_DIRS`] (read
+/// in parallel, in path order), every file read and the unreadable ones.
+pub fn registrations(tree: &std::path::Path) -> (Vec<Registration>, Vec<String>, Vec<(String, String)>) {
+    use rayon::prelude::*;
+    let mut files = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = REGISTRATION_DIRS.iter().map(|d| tree.join(d)).collect();
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(p);
+            } else if p.extension().and_then(|x| x.to_str()) == Some("c") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let per: Vec<Result<Vec<Registration>, (String, String)>> = files
+        .par_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(tree).unwrap_or(p).display().to_string();
+            match std::fs::read(p) {
+                Ok(bytes) => Ok(registrations_in(&rel, &String::from_utf8_lossy(&bytes))),
+                Err(e) => Err((rel, e.to_string())),
+            }
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut read = Vec::new();
+    let mut unreadable = Vec::new();
+    for (p, r) in files.iter().zip(per) {
+        match r {
+            Ok(v) => {
+                read.push(p.strip_prefix(tree).unwrap_or(p).display().to_string());
+                out.extend(v);
+            }
+            // Vanished since the walk: the directory's stamp notices.
+            Err((rel, e)) if !tree.join(&rel).exists() => {
+                let _ = e;
+            }
+            Err(x) => unreadable.push(x),
+        }
+    }
+    (out, read, unreadable)
+}
+
+/// The registrations of one source file (tree-relative `rel`): block majors
+/// (`register_blkdev(MAJOR, "zram")`; the disks are that name and a
+/// number) and the `.name` of [`REGISTRATION_KINDS`] initializers, each
+/// with the conditions around it.
+pub fn registrations_in(rel: &str, text: &str) -> Vec<Registration> {
+    let mut found: Vec<(&str, String, usize)> = Vec::new();
+    if text.contains("register_blkdev(") {
+        for (name, line) in call_names(text, "register_blkdev(") {
+            found.push((BLKDEV, name, line));
+        }
+    }
+    for kind in REGISTRATION_KINDS {
+        let key = format!("struct {kind} ");
+        if text.contains(&key) {
+            for (name, line) in initializer_names(text, &key) {
+                found.push((kind, name, line));
+            }
+        }
+    }
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let lines: Vec<usize> = found.iter().map(|f| f.2).collect();
+    found
+        .into_iter()
+        .zip(conditions_at(text, &lines))
+        .map(|((kind, name, line), conditions)| Registration {
+            kind: kind.to_string(),
+            name,
+            file: rel.to_string(),
+            line: line as u32,
+            conditions,
+        })
+        .collect()
+}
+
+/// The string literal argument of each `FUNC(..., "name")` call (also
+/// `__FUNC(`): (name, 1-based line). The call's arguments are on one line
+/// in every caller of the kernels we read.
+fn call_names(text: &str, func: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(pos) = line.find(func) else { continue };
+        // Not `unregister_blkdev(`: the match must start a word (or `__`).
+        let before = line[..pos].trim_end_matches('_');
+        if before.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let args = &line[pos + func.len()..];
+        let args = &args[..args.find(')').unwrap_or(args.len())];
+        if let Some(q) = args.find('"') {
+            if let Some(end) = args[q + 1..].find('"') {
+                out.push((args[q + 1..q + 1 + end].to_string(), i + 1));
+            }
+        }
+    }
+    out
+}
+
+/// `.name = "x"` inside `struct KIND ident = { ... };` initializers:
+/// (name, 1-based line).
+fn initializer_names(text: &str, key: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    // `struct kind name =` with the `{` on the next line.
+    let mut pending = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if !inside {
+            if pending && t.starts_with('{') {
+                inside = true;
+                pending = false;
+                continue;
+            }
+            pending = false;
+            if let Some(pos) = t.find(key) {
+                let rest = &t[pos + key.len()..];
+                if rest.contains('=') && !rest.contains(';') {
+                    if rest.trim_end().ends_with('{') {
+                        inside = true;
+                    } else if rest.trim_end().ends_with('=') {
+                        pending = true;
+                    }
+                }
+            }
+            continue;
+        }
+        if t.starts_with("};") || t == "}" {
+            inside = false;
+            continue;
+        }
+        if let Some(r) = t.strip_prefix(".name") {
+            let r = r.trim_start();
+            if let Some(r) = r.strip_prefix('=') {
+                let r = r.trim_start();
+                if let Some(r) = r.strip_prefix('"') {
+                    if let Some(end) = r.find('"') {
+                        out.push((r[..end].to_string(), i + 1));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `#define HDA_CODEC_ID_GENERIC* 0x...` lines: (name, id, line).
@@ -345,5 +548,23 @@ static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
         let src = "MODULE_SOFTDEP(\"pre: crc32c post: foo\");\nrequest_module(\"bar\");\nrequest_module(\"x-%s\", y);";
         assert_eq!(names(&softdeps(src)), ["crc32c", "foo"]);
         assert_eq!(names(&requested_modules(src)), ["bar"]);
+    }
+
+    #[test]
+    fn names_in_initializers() {
+        let t = "static struct file_system_type ext4_fs_type = {\n\t.owner\t\t= THIS_MODULE,\n\t.name\t\t= \"ext4\",\n};\nstruct file_system_type *get(void);\nstatic struct target_type crypt_target = {\n\t.name   = \"crypt\",\n};\n";
+        assert_eq!(
+            initializer_names(t, "struct file_system_type "),
+            [("ext4".to_string(), 3)]
+        );
+        assert_eq!(
+            initializer_names(t, "struct target_type "),
+            [("crypt".to_string(), 7)]
+        );
+        let c = "\tzram_major = register_blkdev(0, \"zram\");\n\tunregister_blkdev(zram_major, \"zram\");\n\tif (__register_blkdev(LOOP_MAJOR, \"loop\", loop_probe)) {\n";
+        assert_eq!(
+            call_names(c, "register_blkdev("),
+            [("zram".to_string(), 1), ("loop".to_string(), 3)]
+        );
     }
 }
