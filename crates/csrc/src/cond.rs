@@ -173,31 +173,6 @@ impl CondStack {
         macros: &dyn MacroSource,
     ) -> bool {
         let act = self.active();
-        let was = self.handle_inner(d, line, defined, macros);
-        match (act, self.active()) {
-            (true, false) => self.inactive_from = Some(line),
-            (false, true) => self.ranges.extend(self.inactive_from.take().map(|f| (f, line))),
-            _ => {}
-        }
-        was
-    }
-
-    /// The inactive line ranges (exclusive bounds: the directive lines),
-    /// an unclosed one running to the end.
-    pub fn inactive_ranges(&self) -> Vec<(u32, u32)> {
-        let mut r = self.ranges.clone();
-        r.extend(self.inactive_from.map(|f| (f, u32::MAX)));
-        r
-    }
-
-    fn handle_inner(
-        &mut self,
-        d: &Dir,
-        line: u32,
-        defined: &dyn Fn(&str) -> bool,
-        macros: &dyn MacroSource,
-    ) -> bool {
-        let act = self.active();
         let reqs = |names: Vec<String>| names.into_iter().map(|n| (n, line)).collect::<Vec<_>>();
         match d {
             Dir::If(t) => {
@@ -244,7 +219,20 @@ impl CondStack {
             }
             _ => return false,
         }
+        match (act, self.active()) {
+            (true, false) => self.inactive_from = Some(line),
+            (false, true) => self.ranges.extend(self.inactive_from.take().map(|f| (f, line))),
+            _ => {}
+        }
         true
+    }
+
+    /// The inactive line ranges (exclusive bounds: the directive lines),
+    /// an unclosed one running to the end.
+    pub fn inactive_ranges(&self) -> Vec<(u32, u32)> {
+        let mut r = self.ranges.clone();
+        r.extend(self.inactive_from.map(|f| (f, u32::MAX)));
+        r
     }
 
     /// The `CONFIG_` symbols (without the prefix) the open conditionals
