@@ -240,6 +240,52 @@ fn bad_inputs_are_errors_naming_them() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// Control bytes in a config's lines are escaped in its warnings (they
+/// went raw to the terminal), with `kconfig olddefconfig` and as `fit`'s
+/// base.
+#[test]
+fn config_warnings_escape_control_bytes() {
+    let (t, base) = tree();
+    let d = scratch("configesc");
+    let cfg = d.join("esc.config");
+    let mut text = std::fs::read_to_string(&base).unwrap();
+    text.push_str("CONFIG_X\x1b[31mRED=y\nthis \x1b[2J line\x07\n");
+    std::fs::write(&cfg, text).unwrap();
+    let seed = repo("examples/seed/lspci-k.txt");
+    for a in [
+        args(&[
+            &"kconfig",
+            &"olddefconfig",
+            &"--tree",
+            &t,
+            &"--config",
+            &cfg,
+            &"-o",
+            &d.join("a.config"),
+        ]),
+        args(&[
+            &"fit",
+            &seed,
+            &"--tree",
+            &t,
+            &"--base",
+            &cfg,
+            &"-o",
+            &d.join("b.config"),
+        ]),
+    ] {
+        let o = kfit(&a, &[]);
+        // olddefconfig warns on stderr, fit in its report
+        let all = [&o.stdout[..], &o.stderr[..]].concat();
+        let said = String::from_utf8_lossy(&all);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{a:?}: {said}");
+        assert!(said.contains("esc.config:"), "{said}");
+        assert!(said.contains("this \\x1b[2J line\\x07"), "{said}");
+        assert!(!all.contains(&0x1b) && !all.contains(&0x07), "{said}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// `kfit ... | head -1`: the reader is gone before kfit writes. kfit ends
 /// quietly, killed by SIGPIPE as other tools are (141 in the shell), with
 /// nothing on stderr, and writes no file it was not done with.
