@@ -1,40 +1,117 @@
 #!/usr/bin/env python3
-"""Render an ix kernel package's config the way ix renders its templates,
-and print the `.config` text its build writes (t/0/ix.sh's `configure`
-block: `cat << EOF > .config ... EOF`).
+"""Render an ix package the way ix renders its templates.
 
-    scripts/ix-render.py <ix checkout> <package path, e.g. bin/kernel/6/12/mybox>
+    scripts/ix-render.py [--templates PKGS]... <ix checkout> <package> [--FLAG[=V]]...
+    scripts/ix-render.py [--templates PKGS]... --json <ix checkout> <package> [--FLAG[=V]]...
 
-ix's template semantics (core/j2.py of ix, described here, not copied):
+<package> is a path under pkgs/ (e.g. bin/kernel/6/12/mybox, bin/kfit);
+`--FLAG[=V]` after it are the package's flags as ix's command line gives
+them (`ix mut system bin/kfit --doc`: doc = '1'; core/lex.py).
+Without --json: a kernel package; print the `.config` text its build writes
+(t/0/ix.sh's `configure` block: `cat << EOF > .config ... EOF`).
+With --json: print the package's whole descriptor (build script, build
+data and dependencies, name and version) as ix's RenderContext.render makes
+it; this needs ix's `die/` templates (give them with --templates).
+
+--templates PKGS: another pkgs/ directory searched after the checkout's
+(e.g. crates/cli/tests/data/ix/pkgs, ix's die/ templates at a known commit).
+
+ix's template semantics (pg83/ix core/j2.py and core/render_ctx.py,
+described here, not copied):
   * template names are paths under pkgs/; `//x` means pkgs/x, any other name
-    is relative to the directory of the template that names it;
+    is relative to the directory of the template that names it; `x/base64`
+    is x's text base64-encoded;
   * `{% include '...' %}` on a line of its own is replaced by the included
     file's text (stripped) before Jinja2 sees the template, recursively, so
     an included ver.sh's blocks become blocks of the including template;
-  * Environment(trim_blocks=True, lstrip_blocks=True); the filter
-    `fix_list` drops empty and `#` lines, joins the rest with one space.
-Templates outside the copy (`//die/...`) are stood in for by an empty
-`configure` block: only the config text is rendered.
+  * Environment(trim_blocks=True, lstrip_blocks=True) with ix's filters
+    (fix_list, parse_list, list_to_json, parse_urls, b64e, jd, ...);
+  * the context: the package's name and kind (`bin: True` for bin/ and
+    bld/ packages), the target's and host's descriptions (`target.rust`,
+    `target.exe_suffix`, ...: ix's core/config.py `enrich` of the build
+    machine's os and arch), the os and arch as true flags;
+  * the rendered text has its runs of blank lines collapsed and is the
+    package descriptor (JSON).
+Without --templates, templates under die/ that the checkout lacks are
+stood in for by an empty `configure` block: only a kernel config renders.
 
 Needs python3-jinja2 (Debian) or jinja2 from PyPI.
 """
 
+import base64
+import json
 import os
+import platform
 import sys
 
 import jinja2
 
 
-def fix_list(text):
-    words = []
+# ---------------------------------------------------------------- filters
+
+
+def preproc(text):
+    """Lines of `text` stripped, without empty and `#` lines."""
+    out = []
     for line in text.split("\n"):
         line = line.strip()
         if line and not line.startswith("#"):
-            words.append(line)
-    out = " ".join(words)
+            out.append(line)
+    return out
+
+
+def fix_list(text):
+    out = " ".join(preproc(text))
     while "  " in out:
         out = out.replace("  ", " ")
     return out
+
+
+def parse_list(text):
+    return [x for x in fix_list(text).split(" ") if x]
+
+
+def parse_urls(text):
+    out, cur = [], {}
+    for w in fix_list(text).split(" "):
+        if "://" in w:
+            cur["url"] = w
+        else:
+            cur["md5"] = w[4:] if w.startswith("sha:") else w
+        if len(cur) == 2:
+            out.append(cur)
+            cur = {}
+    return out
+
+
+def b64e(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+FILTERS = {
+    "fix_list": fix_list,
+    "parse_list": parse_list,
+    "parse_urls": parse_urls,
+    "preproc": preproc,
+    "list_to_json": lambda text: json.dumps(preproc(text)),
+    "b64e": b64e,
+    "b64d": lambda text: base64.b64decode(text).decode(),
+    "jd": json.dumps,
+    "jl": json.loads,
+    "basename": os.path.basename,
+    "dirname": os.path.dirname,
+    "lines": lambda text: list(text.strip().split("\n")),
+    "strip": lambda text: text.strip(),
+    "strip_prefix": lambda v, p: v[len(p):] if v.startswith(p) else v,
+    "strip_suffix": lambda v, s: v[: -len(s)] if s and v.endswith(s) else v,
+    "field": lambda v, n: v.split(".")[n],
+    "add": lambda v, n: int(v) + int(n),
+    "pad": lambda v, n: v + "0" * max(0, n - len(v)),
+    "fjoin": lambda v, sep: sep.join(v),
+}
+
+
+# ---------------------------------------------------------------- loader
 
 
 def include_target(line):
@@ -51,8 +128,9 @@ def include_target(line):
 class IxLoader(jinja2.BaseLoader):
     STUB = "{% block configure %}{% endblock %}\n"
 
-    def __init__(self, pkgs):
-        self.pkgs = pkgs
+    def __init__(self, roots, stub_die):
+        self.roots = roots
+        self.stub_die = stub_die
 
     @staticmethod
     def norm(name):
@@ -60,9 +138,14 @@ class IxLoader(jinja2.BaseLoader):
 
     def text(self, name):
         name = self.norm(name)
-        path = os.path.join(self.pkgs, name)
-        if not os.path.isfile(path):
-            if name.startswith("die/"):
+        if name.endswith("/base64"):
+            return b64e(self.text(name[: -len("/base64")]))
+        path = next(
+            (os.path.join(r, name) for r in self.roots if os.path.isfile(os.path.join(r, name))),
+            None,
+        )
+        if path is None:
+            if self.stub_die and name.startswith("die/"):
                 return self.STUB
             raise jinja2.TemplateNotFound(name)
         with open(path, encoding="utf-8") as f:
@@ -91,17 +174,96 @@ class IxEnv(jinja2.Environment):
         return IxLoader.join(template, parent)
 
 
-def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    root, pkg = sys.argv[1], sys.argv[2].strip("/")
+# ---------------------------------------------------------------- context
+
+
+def machine():
+    """This machine as ix's core/config.py describes a linux host after
+    `enrich` (the fields the templates read)."""
+    arch = {"aarch64": "arm64", "amd64": "x86_64"}.get(platform.machine(), platform.machine())
+    gnu_arch = {"arm64": "aarch64"}.get(arch, arch)
+    d = {
+        "os": "linux",
+        "kernel": "linux",
+        "obj_fmt": "elf",
+        "cmake_system_name": "Linux",
+        "arch": arch,
+        "gnu_arch": gnu_arch,
+        "vendor": "unknown",
+        "rust_os": "linux-musl",
+        "exe_suffix": "",
+        "dl_suffix": "so",
+        "endian": "little",
+        "bits": 64 if "64" in arch + gnu_arch else 32,
+        "linux_arch": {"aarch64": "arm64", "riscv64": "riscv", "armv7": "arm"}.get(gnu_arch, gnu_arch),
+    }
+    d["gnu"] = {"three": f"{gnu_arch}-unknown-linux"}
+    d["gnu"]["four"] = d["gnu"]["three"] + "-elf"
+    d["rust"] = f"{gnu_arch}-{d['vendor']}-{d['rust_os']}"
+    return d
+
+
+def context(pkg, flags):
+    """What ix's RenderContext.template passes for package `pkg` built for
+    this machine, with the package's `flags` over it."""
+    m = machine()
+    first = pkg.split("/")[0]
+    kind = "bin" if first in ("bin", "bld", "etc") else first
+    return {
+        "name": pkg,
+        "basename": os.path.basename(pkg),
+        "host": m,
+        "target": m,
+        "tool": pkg.startswith("bld/"),
+        "boot": pkg.startswith("bld/boot/"),
+        "native": True,
+        "kind": kind,
+        kind: True,
+        m["os"]: True,
+        m["arch"]: True,
+    } | flags
+
+
+def render(roots, pkg, flags, stub_die):
     env = IxEnv(
-        loader=IxLoader(os.path.join(root, "pkgs")),
+        loader=IxLoader(roots, stub_die),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["fix_list"] = fix_list
-    out = env.get_template(pkg + "/ix.sh").render()
+    env.filters.update(FILTERS)
+    out = env.get_template(pkg + "/ix.sh").render(context(pkg, flags))
+    while "\n\n\n" in out:
+        out = out.replace("\n\n\n", "\n\n")
+    return out
+
+
+def main():
+    args = sys.argv[1:]
+    templates, as_json, rest, flags = [], False, [], {}
+    while args:
+        a = args.pop(0)
+        if len(rest) == 2 and a.startswith("--"):
+            k, _, v = a[2:].partition("=")
+            flags[k] = v if "=" in a else "1"
+        elif a == "--templates" and args:
+            templates.append(args.pop(0))
+        elif a == "--json":
+            as_json = True
+        else:
+            rest.append(a)
+    if len(rest) != 2:
+        sys.exit(__doc__)
+    root, pkg = rest[0], rest[1].strip("/")
+    roots = [os.path.join(root, "pkgs")] + templates
+    out = render(roots, pkg, flags, stub_die=not templates)
+    if as_json:
+        try:
+            descr = json.loads(out)
+        except ValueError as e:
+            sys.exit(f"ix-render: {pkg}: the rendered package is not ix's JSON descriptor: {e}")
+        json.dump(descr, sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+        return
     head = "cat << EOF > .config\n"
     start = out.find(head)
     end = out.find("\nEOF", start)

@@ -6,18 +6,9 @@
 //! the new snapshot; a refactor must leave them byte-identical. The JSON
 //! report is snapshotted without `timings`, the text report (which carries
 //! the firmware lists the JSON lacks) without its `time:` line.
+use kfit_testkit::{cache, repo};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
-}
 
 /// (tree, build) of the cached 6.12 environment, fetched when missing.
 fn env() -> (PathBuf, PathBuf) {

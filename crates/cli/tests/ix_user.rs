@@ -9,35 +9,14 @@
 //! of the copy, first on PATH. Skipped with a message when the 6.12 tree is
 //! not cached (scripts/fetch-kernels.sh); in CI it always runs.
 
+use kfit_testkit::{cache, fixtures, python_with_jinja2, repo};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/kfit"))
-}
-
-fn fixtures() -> PathBuf {
-    if let Some(p) = std::env::var_os("KFIT_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let rel = repo().join("../shared/fixtures");
-    if rel.is_dir() {
-        rel
-    } else {
-        PathBuf::from("/work/shared/fixtures")
-    }
-}
-
 fn seed() -> PathBuf {
-    repo().join("crates/hw/tests/data/seed/seed-lspci-k.txt")
+    repo("crates/hw/tests/data/seed/seed-lspci-k.txt")
 }
 
 struct Setup {
@@ -68,7 +47,7 @@ fn setup() -> Option<&'static Setup> {
                 .unwrap()
                 .to_string()
         };
-        let out = Command::new(repo().join("scripts/ix-source-tarball.sh"))
+        let out = Command::new(repo("scripts/ix-source-tarball.sh"))
             .arg("6.12")
             .output()
             .unwrap();
@@ -183,15 +162,6 @@ fn llvm() -> bool {
     on("clang") && on("ld.lld")
 }
 
-fn python_with_jinja2() -> Option<&'static str> {
-    ["/usr/bin/python3", "python3"].into_iter().find(|p| {
-        Command::new(p)
-            .args(["-c", "import jinja2"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
-
 #[test]
 fn fit_ix_kernel_6_12_from_ver_sh() {
     let Some(s) = setup() else { return };
@@ -263,7 +233,7 @@ fn render_check(s: &Setup, root: &Path, cfg: &str, report: &str) {
         return;
     };
     let out = Command::new(py)
-        .arg(repo().join("scripts/ix-render.py"))
+        .arg(repo("scripts/ix-render.py"))
         .arg(root)
         .arg("bin/kernel/6/12/seed-lspci-k")
         .output()

@@ -6,18 +6,9 @@
 //!
 //! Also: `kfit completions bash | bash -n` and `kfit man | man -l -`.
 
+use kfit_testkit::{cache, repo};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
-}
 
 /// The cached 6.12 tree and its x86_64_defconfig (fetched when missing).
 fn tree() -> (PathBuf, PathBuf) {

@@ -3,14 +3,9 @@
 //! terminal is a pseudo-terminal made by `script` (util-linux); each run
 //! has a private, empty cache so that the index is built cold.
 
+use kfit_testkit::cache;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
-}
 
 fn tree() -> Option<PathBuf> {
     let text = std::fs::read_to_string(cache().join("env/6.12")).ok()?;

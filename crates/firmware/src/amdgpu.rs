@@ -27,7 +27,7 @@
 //! name firmware by IP version (`gc_11_0_1_*`, `CHIP_IP_DISCOVERY`) are not
 //! narrowed (the versions come from the hardware's discovery table).
 
-use crate::csrc::{self, Tok};
+use crate::csrc::{self, Defines, Tok, K};
 use crate::Sources;
 use crate::{DeviceIds, FirmwareSet, FwFile, Narrowing};
 use std::collections::BTreeSet;
@@ -63,7 +63,7 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
         return s;
     };
     let dir = AMD_DIR;
-    let drv = match read_stripped(src, &format!("{dir}/amdgpu_drv.c")) {
+    let drv = match read_code(src, &format!("{dir}/amdgpu_drv.c")) {
         Ok(t) => t,
         Err(e) => {
             let mut s = all();
@@ -83,7 +83,7 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
     };
     let chip_name = chip.trim_start_matches("CHIP_").to_ascii_lowercase();
 
-    let dev_c = read_stripped(src, &format!("{dir}/amdgpu_device.c")).unwrap_or_default();
+    let dev_c = read_code(src, &format!("{dir}/amdgpu_device.c")).unwrap_or_default();
     let flags = apu_flags_for(&dev_c, &chip, device);
 
     let has_prefix = |fam: &str| {
@@ -113,7 +113,7 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
             flags.iter().cloned().collect::<Vec<_>>().join("|")
         ));
     }
-    let gc_ips = gc_ip_by_family(&read_stripped(src, &format!("{dir}/amdgpu_ucode.c")).unwrap_or_default());
+    let gc_ips = gc_ip_by_family(&read_code(src, &format!("{dir}/amdgpu_ucode.c")).unwrap_or_default());
 
     // Flags set elsewhere from the revision (soc15.c: GC 9.1.0/9.2.2 with
     // rev_id >= 0x8 → AMD_APU_IS_RAVEN2), for the family's GC IP versions.
@@ -208,8 +208,11 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
     }
 }
 
-pub(crate) fn read_stripped(src: &dyn Sources, rel: &str) -> Result<String, String> {
-    src.read(rel).map(|t| csrc::strip_comments(&t))
+/// The code of a file the narrowers read: comments stripped, directives
+/// and branches the configuration policy rules out blanked
+/// ([`csrc::read_active`]).
+pub(crate) fn read_code(src: &dyn Sources, rel: &str) -> Result<String, String> {
+    csrc::read_active(src, rel, &mut Defines::default())
 }
 
 /// `CHIP_*` names of the pciidlist entries matching the device.
@@ -223,23 +226,22 @@ pub(crate) fn chips_for(
     let Some(body) = csrc::braced_after(drv, "pciidlist[] =") else {
         return Vec::new();
     };
-    let body = csrc::drop_directives(body);
     let mut out = Vec::new();
-    for el in csrc::top_level_elements(&body) {
+    for el in csrc::top_level_elements(body) {
         // `{v, d, sv, sd, class, mask, data}`
-        let Some((fields, _)) = csrc::call_args(&el, 0).or_else(|| brace_args(&el)) else {
+        let Some((fields, _)) = csrc::group_args(&el, 0) else {
             continue;
         };
         if fields.len() < 7 {
             continue;
         }
         let num = |t: &Vec<Tok>| match t.as_slice() {
-            [Tok::Num(n)] => csrc::parse_c_int(n),
+            [n] => n.num().and_then(csrc::parse_c_int),
             _ => None,
         };
         let any_or = |t: &Vec<Tok>, want: Option<u16>| -> bool {
             match t.as_slice() {
-                [Tok::Ident(i)] if i == "PCI_ANY_ID" => true,
+                [i] if i.is("PCI_ANY_ID") => true,
                 _ => match (num(t), want) {
                     (Some(v), Some(w)) => v == i64::from(w),
                     (Some(_), None) => true,
@@ -253,28 +255,13 @@ pub(crate) fn chips_for(
         if !any_or(&fields[2], subvendor) || !any_or(&fields[3], subdevice) {
             continue;
         }
-        for t in &fields[6] {
-            if let Tok::Ident(i) = t {
-                if i.starts_with("CHIP_") && !out.contains(i) {
-                    out.push(i.clone());
-                }
+        for i in fields[6].iter().filter_map(Tok::ident) {
+            if i.starts_with("CHIP_") && !out.iter().any(|o| o == i) {
+                out.push(i.to_string());
             }
         }
     }
     out
-}
-
-fn brace_args(el: &[Tok]) -> Option<(Vec<Vec<Tok>>, usize)> {
-    // call_args expects '(' — reuse it by mapping braces.
-    let mapped: Vec<Tok> = el
-        .iter()
-        .map(|t| match t {
-            Tok::Punct('{') => Tok::Punct('('),
-            Tok::Punct('}') => Tok::Punct(')'),
-            t => t.clone(),
-        })
-        .collect();
-    csrc::call_args(&mapped, 0)
 }
 
 /// APU flags the device gets in the `apu_flags` switch of amdgpu_device.c.
@@ -371,10 +358,8 @@ fn eval_stmts(s: &str, device: u16, out: &mut BTreeSet<String>) {
             let (st, after) = split_stmt(rest);
             if let Some(p) = st.find("apu_flags |=") {
                 for t in csrc::tokenize(&st[p..]) {
-                    if let Tok::Ident(i) = t {
-                        if i.starts_with("AMD_APU_IS_") {
-                            out.insert(i);
-                        }
+                    if let Some(i) = t.ident().filter(|i| i.starts_with("AMD_APU_IS_")) {
+                        out.insert(i.to_string());
                     }
                 }
             }
@@ -432,26 +417,21 @@ fn eval_device_cond(cond: &str, device: u16) -> Option<bool> {
     let mut i = 0;
     let mut pure = true;
     while i < toks.len() {
-        match &toks[i] {
-            Tok::Ident(d) if d == "DEV" => {
-                // DEV == NUM
-                if toks.get(i + 1) == Some(&Tok::Punct('=')) && toks.get(i + 2) == Some(&Tok::Punct('=')) {
-                    if let Some(Tok::Num(n)) = toks.get(i + 3) {
-                        ids.extend(csrc::parse_c_int(n));
-                        i += 4;
-                        continue;
-                    }
+        let t = &toks[i];
+        if t.is("DEV") {
+            // DEV == NUM
+            if toks.get(i + 1).is_some_and(|t| t.is("==")) {
+                if let Some(n) = toks.get(i + 2).and_then(Tok::num) {
+                    ids.extend(csrc::parse_c_int(n));
+                    i += 3;
+                    continue;
                 }
-                pure = false;
-                i += 1;
             }
-            Tok::Punct('(') | Tok::Punct(')') => i += 1,
-            Tok::Punct('|') => i += 1,
-            _ => {
-                pure = false;
-                i += 1;
-            }
+            pure = false;
+        } else if !(t.is("(") || t.is(")") || t.is("||")) {
+            pure = false;
         }
+        i += 1;
     }
     (pure && !ids.is_empty()).then(|| ids.contains(&i64::from(device)))
 }
@@ -476,11 +456,8 @@ pub(crate) fn gc_ip_by_family(ucode_c: &str) -> Vec<(String, Vec<Ip>)> {
         let next = labels.get(k + 1).map(|l| l.0).unwrap_or(sect.len());
         let body = &sect[*lend..next];
         let strs: Vec<String> = csrc::tokenize(body)
-            .into_iter()
-            .filter_map(|t| match t {
-                Tok::Str(s) => Some(s),
-                _ => None,
-            })
+            .iter()
+            .filter_map(|t| t.str_body().map(str::to_string))
             .collect();
         if body.trim().is_empty() {
             continue;
@@ -551,17 +528,20 @@ fn revision_flags(
         if !text.contains("apu_flags |=") {
             continue;
         }
-        let text = csrc::strip_comments(&text);
+        let text = Defines::default().active_code(&csrc::strip_comments(&text));
         let mut from = 0;
         while let Some(p) = text[from..].find("apu_flags |=") {
             let pos = from + p;
             from = pos + 1;
-            let flag = csrc::tokenize(&text[pos..(pos + 80).min(text.len())])
-                .into_iter()
-                .find_map(|t| match t {
-                    Tok::Ident(i) if i.starts_with("AMD_APU_IS_") => Some(i),
-                    _ => None,
-                });
+            let end = (pos + 80).min(text.len());
+            let end = (end..=text.len())
+                .find(|&e| text.is_char_boundary(e))
+                .unwrap_or(text.len());
+            let flag = csrc::tokenize(&text[pos..end]).iter().find_map(|t| {
+                t.ident()
+                    .filter(|i| i.starts_with("AMD_APU_IS_"))
+                    .map(str::to_string)
+            });
             let Some(flag) = flag else { continue };
             let before = &text[..pos];
             let case_start = before.rfind("break;").map(|b| b + 6).unwrap_or(0);
@@ -600,20 +580,16 @@ fn revision_flags(
 /// `adev->rev_id >= 0x8` and friends.
 fn eval_rev_cond(cond: &str, revision: Option<u8>) -> Option<bool> {
     let toks = csrc::tokenize(&cond.replace("adev->rev_id", " REV "));
-    let [Tok::Ident(r), rest @ ..] = toks.as_slice() else {
+    let [r, op, num] = toks.as_slice() else {
         return None;
     };
-    if r != "REV" {
+    if !r.is("REV") || op.k != K::Punct {
         return None;
     }
-    let (op, num) = match rest {
-        [Tok::Punct(a), Tok::Punct('='), Tok::Num(n)] => (format!("{a}="), n),
-        [Tok::Punct(a), Tok::Num(n)] => (a.to_string(), n),
-        _ => return None,
-    };
-    let n = csrc::parse_c_int(num)?;
+    let n = csrc::parse_c_int(num.num()?)?;
+    let op = op.s.as_str();
     let r = i64::from(revision?);
-    Some(match op.as_str() {
+    Some(match op {
         ">=" => r >= n,
         ">" => r > n,
         "<=" => r <= n,
@@ -644,7 +620,7 @@ fn no_mec2_rules(src: &dyn Sources, dir: &str) -> Vec<NoMec2> {
         })
         .collect();
     for f in files {
-        let Ok(text) = read_stripped(src, &f) else {
+        let Ok(text) = read_code(src, &f) else {
             continue;
         };
         let Some(fpos) = text.find("_load_mec2_fw_bin_support(struct") else {
@@ -670,11 +646,9 @@ fn no_mec2_rules(src: &dyn Sources, dir: &str) -> Vec<NoMec2> {
             let at = from + p + guard.len();
             from = at;
             let (blk, _) = split_stmt(&text[at..]);
-            for t in csrc::tokenize(blk) {
-                if let Tok::Str(s) = t {
-                    if s.contains("%s") && s.contains("mec2") && !formats.contains(&s) {
-                        formats.push(s);
-                    }
+            for s in csrc::tokenize(blk).iter().filter_map(Tok::str_body) {
+                if s.contains("%s") && s.contains("mec2") && !formats.iter().any(|f| f == s) {
+                    formats.push(s.to_string());
                 }
             }
         }
@@ -725,8 +699,10 @@ mod tests {
     #[test]
     fn pciidlist_chip() {
         let src = "static const struct pci_device_id pciidlist[] = {\n#ifdef CONFIG_X\n\t{0x1002, 0x1638, PCI_ANY_ID, PCI_ANY_ID, 0, 0, CHIP_RENOIR|AMD_IS_APU},\n#endif\n\t{ PCI_DEVICE(0x1002, PCI_ANY_ID), .driver_data = CHIP_IP_DISCOVERY },\n\t{0, 0, 0}\n};";
-        assert_eq!(chips_for(src, 0x1002, 0x1638, None, None), vec!["CHIP_RENOIR"]);
-        assert!(chips_for(src, 0x1002, 0x1639, None, None).is_empty());
+        // What read_code gives chips_for: directive lines blanked.
+        let code = Defines::default().active_code(src);
+        assert_eq!(chips_for(&code, 0x1002, 0x1638, None, None), vec!["CHIP_RENOIR"]);
+        assert!(chips_for(&code, 0x1002, 0x1639, None, None).is_empty());
     }
 
     #[test]

@@ -24,8 +24,7 @@
 //! GuC/HuC are only loaded where `enable_guc` turns them on (the default on
 //! recent platforms); they are listed regardless.
 
-use crate::amdgpu::read_stripped;
-use crate::csrc::{self, designated_fields, Defines, Tok};
+use crate::csrc::{self, designated_fields, read_active, Defines, Tok, K};
 use crate::{DeviceIds, FirmwareSet, FwFile, Narrowing, Sources};
 
 /// (platform, minimum revision, firmware path) of a uc table entry.
@@ -54,7 +53,8 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
         return fallback(format!("no PCI device ID for {}", dev.label()));
     };
     let dir = I915;
-    let pci_c = match read_stripped(src, &format!("{dir}/i915_pci.c")) {
+    let mut defs = Defines::default();
+    let pci_c = match read_active(src, &format!("{dir}/i915_pci.c"), &mut defs) {
         Ok(t) => t,
         Err(e) => return fallback(e),
     };
@@ -66,12 +66,11 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
     let Some((ids_macro, info)) = info_for(&pci_c, &ids, device) else {
         return fallback(format!("{device:04x} is not in i915_pci.c pciidlist"));
     };
-    let mut defs = Defines::default();
-    defs.add_source(&pci_c);
     let Some(platform) = platform_of(&pci_c, &defs, &info) else {
         return fallback(format!("no .platform in {info}"));
     };
-    let uc_c = read_stripped(src, &format!("{dir}/gt/uc/intel_uc_fw.c")).unwrap_or_default();
+    let mut uc_defs = Defines::default();
+    let uc_c = read_active(src, &format!("{dir}/gt/uc/intel_uc_fw.c"), &mut uc_defs).unwrap_or_default();
     // ADL-N uses the ADL-S GuC (override in __uc_fw_auto_select)
     let mut uc_platform = platform.clone();
     let mut how = format!("{device:04x} is in {ids_macro} → {info} → {platform}");
@@ -85,7 +84,7 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
     }
 
     let mut files = Vec::new();
-    for (kind, entries) in uc_tables(&uc_c) {
+    for (kind, entries) in uc_tables(&uc_c, uc_defs) {
         let mine: Vec<&UcEntry> = entries
             .iter()
             .filter(|(p, rev, _)| *p == uc_platform && dev.revision.is_none_or(|r| u32::from(r) >= *rev))
@@ -107,9 +106,8 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
             candidates: cands,
         });
     }
-    let dmc_c = read_stripped(src, &format!("{dir}/display/intel_dmc.c")).unwrap_or_default();
     let mut dmc_defs = Defines::default();
-    dmc_defs.add_source(&dmc_c);
+    let dmc_c = read_active(src, &format!("{dir}/display/intel_dmc.c"), &mut dmc_defs).unwrap_or_default();
     let (dmc, dmc_note) = dmc_for(&dmc_c, &dmc_defs, &platform);
     files.extend(dmc);
     if files.is_empty() {
@@ -141,22 +139,17 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
 /// (ids macro, info struct) of the pciidlist element containing `device`.
 fn info_for(pci_c: &str, ids: &Defines, device: u16) -> Option<(String, String)> {
     let body = csrc::braced_after(pci_c, "pciidlist[] =")?;
-    for el in csrc::top_level_elements(&csrc::drop_directives(body)) {
-        let Some(Tok::Ident(m)) = el.first() else {
+    for el in csrc::top_level_elements(body) {
+        let Some(m) = el.first().and_then(Tok::ident) else {
             continue;
         };
         let Some((args, _)) = csrc::call_args(&el, 1) else {
             continue;
         };
-        let info = args.get(1).and_then(|a| {
-            a.iter().find_map(|t| match t {
-                Tok::Ident(i) => Some(i.clone()),
-                _ => None,
-            })
-        });
+        let info = args.get(1).and_then(|a| a.iter().find_map(Tok::ident));
         if let Some(info) = info {
             if ids_of(ids, m, 0).contains(&device) {
-                return Some((m.clone(), info));
+                return Some((m.to_string(), info.to_string()));
             }
         }
     }
@@ -180,12 +173,12 @@ fn ids_of(ids: &Defines, name: &str, depth: usize) -> Vec<u16> {
         .unwrap_or_default();
     let b = &m.body;
     for i in 0..b.len() {
-        let Tok::Ident(id) = &b[i] else { continue };
-        if b.get(i + 1) != Some(&Tok::Punct('(')) {
+        let Some(id) = b[i].ident() else { continue };
+        if !b.get(i + 1).is_some_and(|t| t.is("(")) {
             continue;
         }
-        if *id == param {
-            if let Some(Tok::Num(n)) = b.get(i + 2) {
+        if id == param {
+            if let Some(n) = b.get(i + 2).and_then(Tok::num) {
                 if let Some(v) = csrc::parse_c_int(n).and_then(|v| u16::try_from(v).ok()) {
                     out.push(v);
                 }
@@ -200,25 +193,21 @@ fn ids_of(ids: &Defines, name: &str, depth: usize) -> Vec<u16> {
 /// `INTEL_TIGERLAKE` → `TIGERLAKE` from the info struct.
 fn platform_of(pci_c: &str, defs: &Defines, info: &str) -> Option<String> {
     let body = csrc::braced_after(pci_c, &format!("intel_device_info {info} ="))?;
-    let exp = defs.expand(&csrc::tokenize(&csrc::drop_directives(body)));
+    let exp = defs.expand(&csrc::tokenize(body));
     let fields = designated_fields(&exp);
     let (_, v) = fields.iter().rev().find(|(k, _)| k == "platform")?;
-    v.iter().find_map(|t| match t {
-        Tok::Ident(i) => i.strip_prefix("INTEL_").map(str::to_string),
-        _ => None,
-    })
+    v.iter()
+        .find_map(|t| t.ident()?.strip_prefix("INTEL_").map(str::to_string))
 }
 
 /// (kind, [(platform, min rev, path)]) per `INTEL_*_FIRMWARE_DEFS` table,
 /// expanded like the file's own MODULE_FIRMWARE expansion.
-fn uc_tables(uc_c: &str) -> Vec<(String, Vec<UcEntry>)> {
-    let mut defs = Defines::default();
-    defs.add_source(uc_c);
+fn uc_tables(uc_c: &str, mut defs: Defines) -> Vec<(String, Vec<UcEntry>)> {
     defs.add_source("#define KFIT_FW_ENTRY(p_, r_, uc_) { p_ , r_ , uc_ }\n");
-    let toks = csrc::tokenize(&csrc::drop_directives(uc_c));
+    let toks = csrc::tokenize(uc_c);
     let mut out = Vec::new();
     for i in 0..toks.len() {
-        let Tok::Ident(name) = &toks[i] else { continue };
+        let Some(name) = toks[i].ident() else { continue };
         if !name.starts_with("INTEL_") || !name.ends_with("_FIRMWARE_DEFS") {
             continue;
         }
@@ -226,21 +215,21 @@ fn uc_tables(uc_c: &str) -> Vec<(String, Vec<UcEntry>)> {
             continue;
         };
         // the MODULE_FIRMWARE expansion: first argument INTEL_UC_MODULE_FW
-        if args.first().map(|a| a.as_slice()) != Some(&[Tok::Ident("INTEL_UC_MODULE_FW".into())][..]) {
+        if !matches!(args.first().map(|a| a.as_slice()), Some([t]) if t.is("INTEL_UC_MODULE_FW")) {
             continue;
         }
-        let mut call = vec![Tok::Ident(name.clone()), Tok::Punct('(')];
+        let mut call = vec![Tok::new(K::Ident, name), Tok::new(K::Punct, "(")];
         for (k, a) in args.iter().enumerate() {
             if k > 0 {
-                call.push(Tok::Punct(','));
+                call.push(Tok::new(K::Punct, ","));
             }
             if k == 0 {
-                call.push(Tok::Ident("KFIT_FW_ENTRY".into()));
+                call.push(Tok::new(K::Ident, "KFIT_FW_ENTRY"));
             } else {
                 call.extend(a.iter().cloned());
             }
         }
-        call.push(Tok::Punct(')'));
+        call.push(Tok::new(K::Punct, ")"));
         let exp = defs.expand(&call);
         let kind = name
             .trim_start_matches("INTEL_")
@@ -248,21 +237,15 @@ fn uc_tables(uc_c: &str) -> Vec<(String, Vec<UcEntry>)> {
             .to_string();
         let mut entries = Vec::new();
         for el in split_braced(&exp) {
-            let (Some(Tok::Ident(p)), Some(Tok::Num(r))) = (el.first(), el.get(2)) else {
+            let (Some(p), Some(r)) = (el.first().and_then(Tok::ident), el.get(2).and_then(Tok::num)) else {
                 continue;
             };
-            let path = el[3..]
-                .iter()
-                .filter_map(|t| match t {
-                    Tok::Str(s) => Some(s.as_str()),
-                    _ => None,
-                })
-                .collect::<String>();
+            let path = el[3..].iter().filter_map(Tok::str_body).collect::<String>();
             let rev = csrc::parse_c_int(r)
                 .and_then(|v| u32::try_from(v).ok())
                 .unwrap_or(0);
             if !path.is_empty() {
-                entries.push((p.clone(), rev, path));
+                entries.push((p.to_string(), rev, path));
             }
         }
         out.push((kind, entries));
@@ -276,23 +259,20 @@ fn split_braced(toks: &[Tok]) -> Vec<Vec<Tok>> {
     let mut depth = 0usize;
     let mut cur = Vec::new();
     for t in toks {
-        match t {
-            Tok::Punct('{') => {
-                if depth > 0 {
-                    cur.push(t.clone());
-                }
-                depth += 1;
+        if t.is("{") {
+            if depth > 0 {
+                cur.push(t.clone());
             }
-            Tok::Punct('}') => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    out.push(std::mem::take(&mut cur));
-                } else {
-                    cur.push(t.clone());
-                }
+            depth += 1;
+        } else if t.is("}") {
+            depth = depth.saturating_sub(1);
+            if depth == 0 {
+                out.push(std::mem::take(&mut cur));
+            } else {
+                cur.push(t.clone());
             }
-            _ if depth > 0 => cur.push(t.clone()),
-            _ => {}
+        } else if depth > 0 {
+            cur.push(t.clone());
         }
     }
     out
@@ -332,19 +312,19 @@ fn dmc_for(dmc_c: &str, defs: &Defines, platform: &str) -> (Vec<FwFile>, String)
         let mut plats = Vec::new();
         let mut i = 0;
         while i < cond.len() {
-            match &cond[i] {
-                Tok::Ident(n) if n.starts_with("IS_") => {
+            match cond[i].ident() {
+                Some(n) if n.starts_with("IS_") => {
                     plats.push(n.trim_start_matches("IS_").to_string());
                     i += 1;
-                    if cond.get(i) == Some(&Tok::Punct('(')) {
+                    if cond.get(i).is_some_and(|t| t.is("(")) {
                         // skip (i915)
-                        while i < cond.len() && cond[i] != Tok::Punct(')') {
+                        while i < cond.len() && !cond[i].is(")") {
                             i += 1;
                         }
                         i += 1;
                     }
                 }
-                Tok::Punct('|') => i += 1,
+                _ if cond[i].is("||") => i += 1,
                 _ => return None,
             }
         }
@@ -377,11 +357,11 @@ fn dmc_for(dmc_c: &str, defs: &Defines, platform: &str) -> (Vec<FwFile>, String)
     if let Some(fb) = csrc::braced_after(dmc_c, "dmc_fallback_path") {
         let toks = csrc::tokenize(fb);
         for i in 0..toks.len() {
-            if toks[i] == Tok::Ident(format!("IS_{platform}")) {
-                if let Some(r) = toks[i..].iter().position(|t| *t == Tok::Ident("return".into())) {
+            if toks[i].ident().and_then(|n| n.strip_prefix("IS_")) == Some(platform) {
+                if let Some(r) = toks[i..].iter().position(|t| t.is("return")) {
                     let expr: Vec<Tok> = toks[i + r + 1..]
                         .iter()
-                        .take_while(|t| **t != Tok::Punct(';'))
+                        .take_while(|t| !t.is(";"))
                         .cloned()
                         .collect();
                     fallback = defs.eval_string(&expr);

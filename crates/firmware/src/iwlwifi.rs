@@ -22,8 +22,8 @@
 //!    picks the newest present one ([`crate::check_dir`]), without one the
 //!    name is the max API.
 
-use crate::amdgpu::read_stripped;
-use crate::csrc::{self, designated_fields, Defines, Tok};
+use crate::amdgpu::read_code;
+use crate::csrc::{self, designated_fields, read_active, Defines, Tok};
 use crate::Sources;
 use crate::{DeviceIds, FirmwareSet, FwFile, Narrowing};
 
@@ -150,13 +150,12 @@ fn cfg_names_for(
     device: u16,
     subdevice: Option<u16>,
 ) -> Result<(Vec<String>, String), String> {
-    let text = read_stripped(src, &format!("{dir}/pcie/drv.c"))?;
     let mut defs = Defines::default();
     // drv.c gets iwl-config.h (IWL_CFG_ANY, ...) through -I$(src) includes.
     if let Ok(h) = src.read(&format!("{dir}/iwl-config.h")) {
         defs.add_source(&csrc::strip_comments(&h));
     }
-    defs.add_source(&text);
+    let text = read_active(src, &format!("{dir}/pcie/drv.c"), &mut defs)?;
     let sub_ok = |e: &Entry| match (e.subdevice, subdevice) {
         (Some(a), Some(b)) => a == b,
         _ => true,
@@ -210,13 +209,12 @@ fn cfg_names_for(
 }
 
 fn parse_entries(body: &str, defs: &Defines) -> Vec<Entry> {
-    let body = csrc::drop_directives(body);
     let mut out = Vec::new();
-    for el in csrc::top_level_elements(&body) {
+    for el in csrc::top_level_elements(body) {
         let exp = defs.expand(&el);
         // strip outer braces
         let inner: &[Tok] = match (exp.first(), exp.last()) {
-            (Some(Tok::Punct('{')), Some(Tok::Punct('}'))) => &exp[1..exp.len() - 1],
+            (Some(f), Some(l)) if f.is("{") && l.is("}") => &exp[1..exp.len() - 1],
             _ => &exp[..],
         };
         let fields = designated_fields(inner);
@@ -225,16 +223,18 @@ fn parse_entries(body: &str, defs: &Defines) -> Vec<Entry> {
         }
         let mut e = Entry::default();
         let int_or_any = |toks: &[Tok]| -> (bool, Option<u16>) {
-            if toks.contains(&Tok::Punct('~')) {
+            if toks.iter().any(|t| t.is("~")) {
                 return (true, None);
             }
-            let nums: Vec<&Tok> = toks
-                .iter()
-                .filter(|t| !matches!(t, Tok::Punct('(') | Tok::Punct(')')))
-                .collect();
+            let nums: Vec<&Tok> = toks.iter().filter(|t| !(t.is("(") || t.is(")"))).collect();
             match nums.as_slice() {
-                [Tok::Num(n)] => (false, csrc::parse_c_int(n).and_then(|v| u16::try_from(v).ok())),
-                [Tok::Ident(i)] if i == "PCI_ANY_ID" || i == "IWL_CFG_ANY" => (true, None),
+                [n] if n.num().is_some() => (
+                    false,
+                    n.num()
+                        .and_then(csrc::parse_c_int)
+                        .and_then(|v| u16::try_from(v).ok()),
+                ),
+                [i] if i.is("PCI_ANY_ID") || i.is("IWL_CFG_ANY") => (true, None),
                 _ => (false, None),
             }
         };
@@ -253,12 +253,8 @@ fn parse_entries(body: &str, defs: &Defines) -> Vec<Entry> {
 
 /// The identifier in `&name` / `&(name)` (the cfg a table entry points to).
 fn address_of(v: &[Tok]) -> Option<String> {
-    let amp = v.iter().position(|t| *t == Tok::Punct('&'))?;
-    v[amp + 1..].iter().find_map(|t| match t {
-        Tok::Ident(i) => Some(i.clone()),
-        Tok::Punct('(') => None,
-        _ => None,
-    })
+    let amp = v.iter().position(|t| t.is("&"))?;
+    v[amp + 1..].iter().find_map(|t| t.ident().map(str::to_string))
 }
 
 /// Find and evaluate `const struct iwl_cfg <name> = {...}` in cfg/*.c.
@@ -270,18 +266,24 @@ pub(crate) fn resolve_cfg(src: &dyn Sources, dir: &str, name: &str) -> Option<Iw
         .filter(|p| p.ends_with(".c"))
         .collect();
     for f in files {
-        let Ok(text) = read_stripped(src, &f) else {
+        let Ok(text) = read_code(src, &f) else {
+            continue;
+        };
+        if csrc::braced_after(&text, &header).is_none() {
+            continue;
+        }
+        // Read again with iwl-config.h's definitions known to its `#if`s.
+        let mut defs = Defines::default();
+        if let Ok(h) = src.read(&format!("{dir}/iwl-config.h")) {
+            defs.add_source(&csrc::strip_comments(&h));
+        }
+        let Ok(text) = read_active(src, &f, &mut defs) else {
             continue;
         };
         let Some(body) = csrc::braced_after(&text, &header) else {
             continue;
         };
-        let mut defs = Defines::default();
-        if let Ok(h) = src.read(&format!("{dir}/iwl-config.h")) {
-            defs.add_source(&csrc::strip_comments(&h));
-        }
-        defs.add_source(&text);
-        let exp = defs.expand(&csrc::tokenize(&csrc::drop_directives(body)));
+        let exp = defs.expand(&csrc::tokenize(body));
         let fields = designated_fields(&exp);
         let last = |k: &str| fields.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v);
         let pre = defs.eval_string(last("fw_name_pre")?)?;

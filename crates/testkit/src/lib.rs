@@ -65,3 +65,13 @@ impl Drop for Immutable {
             .status();
     }
 }
+
+/// A python3 with jinja2 (what scripts/ix-render.py needs), if any.
+pub fn python_with_jinja2() -> Option<&'static str> {
+    ["/usr/bin/python3", "python3"].into_iter().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import jinja2"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}

@@ -21,6 +21,11 @@ https://RELEASE-HOST/kfit/kfit-{{self.version().strip()}}.tar.gz
 0000000000000000000000000000000000000000000000000000000000000000
 {% endblock %}
 
+{# The workspace's one binary: cargo build --package kfit --bins. #}
+{% block cargo_packages %}
+kfit
+{% endblock %}
+
 {% block cargo_bins %}
 kfit
 {% endblock %}
@@ -32,7 +37,9 @@ bld/cargo/86
 {% endblock %}
 
 {# Completions and the man page come from the built binary itself (the
-   same clap definitions as --help). #}
+   same clap definitions as --help). ix's postinstall keeps share/ but
+   moves share/man to doc/ and drops doc/ unless the package has ix's doc
+   flag: `ix mut system bin/kfit --doc` keeps the man page (doc/man/man1). #}
 {% block install %}
 {{super()}}
 mkdir -p ${out}/share/bash-completion/completions ${out}/share/zsh/site-functions ${out}/share/fish/vendor_completions.d ${out}/share/man/man1
