@@ -1012,3 +1012,79 @@ fn failed_final_rename_keeps_output_and_backup() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// SIGTERM, SIGINT or SIGHUP at every step of a `fit -o` write (the
+/// KFIT_DEBUG_KILL_AT hook with KFIT_DEBUG_SIGNAL): kfit ends by that signal
+/// (the shell's 143, 130, 129), leaves no temp file, the output is the old
+/// file or the new one, whole, and `OUT.old` the previous backup or the
+/// replaced file (they were left behind after kills: `.kfit-tmp` files).
+#[test]
+fn signals_at_every_output_write_step_leave_no_temp_file() {
+    use std::os::unix::process::ExitStatusExt;
+    let (t, base) = tree();
+    let d = scratch("signals");
+    let out = d.join("out.config");
+    let old = d.join("out.config.old");
+    let seed = repo("examples/seed/lspci-k.txt");
+    let a = args(&[&"fit", &seed, &"--tree", &t, &"--base", &base, &"-o", &out]);
+    let prepare = || {
+        std::fs::write(&out, "# the previous config\n").unwrap();
+        std::fs::write(&old, "# the previous backup\n").unwrap();
+    };
+    let run = |env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kfit"));
+        c.args(&a).stdin(Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    // the new content, and the number of write steps
+    prepare();
+    let o = run(&[("KFIT_DEBUG_KILL_AT", "0")]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let steps = String::from_utf8_lossy(&o.stderr)
+        .matches("kfit-debug: write step")
+        .count();
+    assert_eq!(steps, 5, "{}", String::from_utf8_lossy(&o.stderr));
+    let new = std::fs::read(&out).unwrap();
+    let prev_out = b"# the previous config\n".to_vec();
+    let prev_old = b"# the previous backup\n".to_vec();
+    for (name, sig) in [
+        ("TERM", libc::SIGTERM),
+        ("INT", libc::SIGINT),
+        ("HUP", libc::SIGHUP),
+    ] {
+        for n in 1..=steps {
+            prepare();
+            let o = run(&[
+                ("KFIT_DEBUG_KILL_AT", &n.to_string()),
+                ("KFIT_DEBUG_SIGNAL", name),
+            ]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.signal(), Some(sig), "SIG{name} at step {n}: {err}");
+            let mut left: Vec<String> = std::fs::read_dir(&d)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            left.sort();
+            assert_eq!(
+                left,
+                ["out.config", "out.config.old"],
+                "SIG{name} at step {n}: {err}"
+            );
+            let (o_now, b_now) = (std::fs::read(&out).unwrap(), std::fs::read(&old).unwrap());
+            assert!(o_now == prev_out || o_now == new, "SIG{name} at step {n}: out");
+            assert!(
+                b_now == prev_old || b_now == prev_out,
+                "SIG{name} at step {n}: backup"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
