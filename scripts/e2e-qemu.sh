@@ -432,9 +432,15 @@ fi
 ROOT_MOUNT=-
 if [ "$ROOTDISK" = 1 ]; then
     # The proof that the kernel ran from the disk: / in the guest's mounts.
+    # A root the kernel mounted itself shows as /dev/root in /proc/mounts;
+    # lsblk (by device number) names the partition mounted on /.
     ROOT_MOUNT=$(awk '$2=="/"{print $1" "$3}' "$OUTDIR/guest/mounts.txt" 2>/dev/null | tail -1)
-    echo "guest root: ${ROOT_MOUNT:-none}"
-    [ "${ROOT_MOUNT%% *}" = /dev/vda1 ] || die "the guest's / is not /dev/vda1 (${ROOT_MOUNT:-no mounts.txt})"
+    ROOT_DEV=$(awk '$NF=="/"{n=$1; gsub(/^[^[:alnum:]]+/, "", n); print n" "($0 ~ / ext4 / ? "ext4" : "not-ext4")}' \
+               "$OUTDIR/guest/lsblk.txt" 2>/dev/null | tail -1)
+    echo "guest root: ${ROOT_MOUNT:-none} (/proc/mounts), ${ROOT_DEV:-none} (lsblk: device, FSTYPE)"
+    [ "$ROOT_DEV" = "vda1 ext4" ] && [ "${ROOT_MOUNT#* }" = ext4 ] \
+        || die "the guest's / is not ext4 on vda1 (mounts: ${ROOT_MOUNT:-none}; lsblk: ${ROOT_DEV:-none})"
+    ROOT_MOUNT="/dev/vda1 (${ROOT_MOUNT%% *} in /proc/mounts) ext4"
 fi
 
 # ------------------------------------------------------------ (7) compare
