@@ -33,6 +33,16 @@
 #           --migrate-from V  fit on Linux V (or take --config FILE as V's
 #                           config), carry it to --version with
 #                           `kfit migrate ... <listings>`, build that
+#           --root-disk     boot from a root disk, without an initramfs
+#                           (issue #14): kfit also gets the machine's
+#                           mounts, /proc/filesystems and lsblk listings
+#                           (crates/hw/tests/data/q35-rootdisk, collected by
+#                           scripts/e2e/rootdisk/reference.sh); the root's
+#                           filesystem, disk driver and partition parser must
+#                           be =y in the final config (checked, with kfit's
+#                           reason for each); the guest's virtio-blk disk is
+#                           an ext4 image (scripts/e2e/rootdisk/prepare.sh)
+#                           booted with root=/dev/vda1, no -initrd
 #           --out DIR       where this run's files go
 #                           (default $KFIT_CACHE/e2e/runs/<UTC time>, and
 #                           $KFIT_CACHE/e2e/latest points at it)
@@ -40,7 +50,10 @@
 #           next to the clone)   KFIT_E2E_BASE   KFIT_E2E_LISTINGS (listing
 #           files, relative to the machine dir)   KFIT_E2E_JOBS (default 2)
 #           CARGO_TARGET_DIR   QEMU_TIMEOUT (default 600)
+#           KFIT_E2E_SYSTEM_LISTINGS (--root-disk: the system listings, paths;
+#           default mounts.txt filesystems.txt lsblk.txt of q35-rootdisk)
 #           KFIT_E2E_CONFIG_ONLY=1 (stop after step 4: the config, no build)
+#           KFIT_E2E_BUILD_DIR (another kept O= dir, with its own lock)
 #
 # Steps: (1) packages + the kernel tree, (2) the MODULES=n base config,
 # (3) `kfit fit` on the machine's listings, (4) the kernel's own olddefconfig
@@ -65,6 +78,13 @@ IX=0
 TRIM=0
 MIGRATE_FROM=""
 PROFILES=()
+ROOTDISK=0
+ROOTDISK_DATA=$ROOT/crates/hw/tests/data/q35-rootdisk
+SYSTEM_LISTINGS=${KFIT_E2E_SYSTEM_LISTINGS:-$ROOTDISK_DATA/mounts.txt $ROOTDISK_DATA/filesystems.txt $ROOTDISK_DATA/lsblk.txt}
+# The root disk scripts/e2e/rootdisk/ makes: ext4 in an msdos partition on
+# the virtio-blk disk. Without an initramfs the kernel itself must have each
+# built in (checked before the build).
+ROOT_SYMS="EXT4_FS VIRTIO_BLK MSDOS_PARTITION"
 
 CONFIG_IN=""
 KERNEL_IN=""
@@ -78,6 +98,7 @@ while [ $# -gt 0 ]; do
         --trim) TRIM=1; shift;;
         --profile) PROFILES+=(--profile "$2"); shift 2;;
         --migrate-from) MIGRATE_FROM=$2; shift 2;;
+        --root-disk) ROOTDISK=1; shift;;
         --kernel) KERNEL_IN=$(realpath "$2"); shift 2;;
         --base) BASE_IN=$2; shift 2;;
         --out) OUTDIR=$2; shift 2;;
@@ -125,6 +146,7 @@ step "host packages"
 PKGS=(make gcc libc6-dev flex bison bc libelf-dev libssl-dev xz-utils ccache
       qemu-system-x86 swtpm busybox-static pciutils pci.ids usbutils kmod cpio zstd file)
 [ "$IX" = 0 ] || PKGS+=(clang lld llvm python3-jinja2 curl)
+[ "$ROOTDISK" = 0 ] || PKGS+=(fdisk e2fsprogs util-linux)
 if [ "${KFIT_E2E_CONFIG_ONLY:-0}" = 1 ]; then   # no boot: no QEMU
     PKGS=("${PKGS[@]/qemu-system-x86}"); PKGS=("${PKGS[@]/swtpm}"); PKGS=("${PKGS[@]/busybox-static}")
 fi
@@ -165,9 +187,15 @@ if [ -n "$MIGRATE_FROM" ]; then
     esac
 fi
 
+# KFIT_E2E_BUILD_DIR: another kept O= dir (and its own base-config dir
+# and lock), so that a run does not wait for, or touch, the default one.
+LOCK=$CACHE/e2e/.lock-$VERSION
+if [ -n "${KFIT_E2E_BUILD_DIR:-}" ]; then
+    BUILD_DIR=$(realpath -m "$KFIT_E2E_BUILD_DIR") KCONF_DIR=$BUILD_DIR-kconfig LOCK=$BUILD_DIR.lock
+fi
 # Only one run at a time may use the kept build dir.
-mkdir -p "$BUILD_DIR" "$KCONF_DIR"
-exec 9>"$CACHE/e2e/.lock-$VERSION"
+mkdir -p "$BUILD_DIR" "$KCONF_DIR" "$CACHE/e2e"
+exec 9>"$LOCK"
 flock -n 9 || { echo "e2e-qemu: waiting for another run to finish"; flock 9; }
 
 BUILD_S=- CC_N=- FINAL_Y=- FW_DROPPED=""
@@ -179,10 +207,16 @@ if [ -z "$CONFIG_IN" ] && [ "$IX" = 0 ]; then
         # The smallest start: what the guest's CPUs and collect.sh's
         # initramfs need and nothing else; kfit adds the buses, the drivers
         # and (with --profile minimal-boot) what userspace needs.
-        echo "base: tinyconfig of Linux $FIT_VER + 64BIT SMP BLK_DEV_INITRD RD_ZSTD, MODULES off"
         mkt "$FIT_TREE" -s O="$KCONF_DIR" tinyconfig >/dev/null
-        "$FIT_TREE/scripts/config" --file "$KCONF_DIR/.config" \
-            --enable 64BIT --enable SMP --enable BLK_DEV_INITRD --enable RD_ZSTD
+        if [ "$ROOTDISK" = 1 ]; then
+            # No initramfs: the root disk's drivers must come from kfit.
+            echo "base: tinyconfig of Linux $FIT_VER + 64BIT SMP, MODULES off (no initramfs support)"
+            "$FIT_TREE/scripts/config" --file "$KCONF_DIR/.config" --enable 64BIT --enable SMP
+        else
+            echo "base: tinyconfig of Linux $FIT_VER + 64BIT SMP BLK_DEV_INITRD RD_ZSTD, MODULES off"
+            "$FIT_TREE/scripts/config" --file "$KCONF_DIR/.config" \
+                --enable 64BIT --enable SMP --enable BLK_DEV_INITRD --enable RD_ZSTD
+        fi
     elif [ -n "$BASE_IN" ]; then
         echo "base: $BASE_IN (KFIT_E2E_BASE), with MODULES and debug info forced off"
         cp "$BASE_IN" "$KCONF_DIR/.config"
@@ -224,6 +258,7 @@ if [ "$IX" = 1 ] && [ -z "$CONFIG_IN" ]; then
     chmod +x "$IXD/ix"
     listing_files=()
     for f in $LISTINGS; do listing_files+=("$HW/$f"); done
+    [ "$ROOTDISK" = 0 ] || for f in $SYSTEM_LISTINGS; do listing_files+=("$f"); done
     echo "kfit fit ${listing_files[*]} --ix --kernel $VERSION --name q35"
     PATH=$IXD:$PATH "$TARGET/release/kfit" fit "${listing_files[@]}" --ix --kernel "$VERSION" --name q35 \
         2>&1 | tee "$OUTDIR/kfit-fit.log" && rc=0 || rc=$?
@@ -243,6 +278,7 @@ else
     (cd "$ROOT" && nice -n 10 cargo build --release -p kfit) || die "cargo build -p kfit failed"
     listing_files=()
     for f in $LISTINGS; do listing_files+=("$HW/$f"); done
+    [ "$ROOTDISK" = 0 ] || for f in $SYSTEM_LISTINGS; do listing_files+=("$f"); done
     FIT_OUT=$OUTDIR/fitted.config
     [ -z "$MIGRATE_FROM" ] || FIT_OUT=$OUTDIR/fitted-$MIGRATE_FROM.config
     if [ -n "$CONFIG_IN" ]; then
@@ -315,13 +351,34 @@ grep -q '^# CONFIG_MODULES is not set' "$OUTDIR/final.config" \
     || die "final config has CONFIG_MODULES set: this pipeline proves statically linked kernels"
 # What collect.sh's boot needs from any kernel (zstd initramfs, busybox
 # script /init, devtmpfs, console on ttyS0 and results on ttyS1): fail here
-# rather than after a 20-minute build and a QEMU timeout.
+# rather than after a 20-minute build and a QEMU timeout. With --root-disk
+# there is no initramfs: the root's filesystem, disk driver and partition
+# parser instead.
+BOOT_NEEDS="64BIT BLK_DEV_INITRD RD_ZSTD"
+[ "$ROOTDISK" = 0 ] || BOOT_NEEDS="64BIT $ROOT_SYMS"
 lacking=()
-for s in 64BIT BLK_DEV_INITRD RD_ZSTD DEVTMPFS PROC_FS SYSFS TTY PRINTK BINFMT_ELF \
+for s in $BOOT_NEEDS DEVTMPFS PROC_FS SYSFS TTY PRINTK BINFMT_ELF \
          BINFMT_SCRIPT SERIAL_8250 SERIAL_8250_CONSOLE; do
     grep -q "^CONFIG_$s=y" "$OUTDIR/final.config" || lacking+=("$s")
 done
-[ ${#lacking[@]} -eq 0 ] || die "the config cannot run collect.sh's initramfs; not =y: ${lacking[*]}"
+if [ "$ROOTDISK" = 1 ]; then
+    # Why each root symbol is on: the base's value and kfit's chain from
+    # the listing line to the symbol (`kfit explain`: a system requirement
+    # with its evidence, or the device whose driver it is).
+    step "root disk: ${ROOT_SYMS// /, } (kfit's choice, not the base's)"
+    {
+        for s in $ROOT_SYMS; do
+            b=$(sed -n "s/^CONFIG_$s=//p" "$OUTDIR/base.config" 2>/dev/null); b=${b:-n}
+            echo "CONFIG_$s: base ${b}, final $(sed -n "s/^CONFIG_$s=//p" "$OUTDIR/final.config")"
+            if [ -n "${TARGET:-}" ] && [ -n "${listing_files+x}" ] && [ -f "$OUTDIR/base.config" ]; then
+                "$TARGET/release/kfit" explain "$s" "${listing_files[@]}" --tree "$FIT_TREE" \
+                    --cc gcc --base "$OUTDIR/base.config" "${PROFILES[@]}" 2>&1 | sed -n 2p \
+                    | sed -E 's/^ *([^ ]*\+[^ ]*: )?/  kfit: /' || true   # without the machine name (the listings joined by +)
+            fi
+        done
+    } | tee "$OUTDIR/root-disk-reasons.txt"
+fi
+[ ${#lacking[@]} -eq 0 ] || die "the config cannot run collect.sh's boot (root disk: $ROOTDISK); not =y: ${lacking[*]}"
 if [ "${KFIT_E2E_CONFIG_ONLY:-0}" = 1 ]; then
     echo "KFIT_E2E_CONFIG_ONLY=1: stopping before the build; final config: $OUTDIR/final.config"
     exit 0
@@ -355,9 +412,14 @@ step "boot in QEMU (collect.sh KERNEL_IMAGE mode)"
 COLLECT=$OUTDIR/collect
 rm -rf "$COLLECT" "$OUTDIR/guest"
 mkdir -p "$COLLECT/work"
-cp "$HW/collect.sh" "$HW/init" "$HW/compare.sh" "$COLLECT/"   # a private copy: shared/ stays untouched
+if [ "$ROOTDISK" = 1 ]; then
+    # The same devices; the virtio-blk disk is an ext4 root, no initramfs.
+    "$ROOT/scripts/e2e/rootdisk/prepare.sh" "$HW" "$COLLECT"
+else
+    cp "$HW/collect.sh" "$HW/init" "$HW/compare.sh" "$COLLECT/"   # a private copy: shared/ stays untouched
+fi
 t0=$(date +%s.%N)
-WORK=$COLLECT/work KERNEL_IMAGE=$BZIMAGE KVER=kfit-e2e QEMU_TIMEOUT=${QEMU_TIMEOUT:-600} \
+WORK=$COLLECT/work KERNEL_IMAGE=$BZIMAGE KVER=kfit-e2e QEMU_TIMEOUT=${QEMU_TIMEOUT:-600} ROOTDISK_INITRD=0 \
     "$COLLECT/collect.sh" "$OUTDIR/guest" 2>&1 | tee "$OUTDIR/collect.log"
 COLLECT_S=$(secs "$t0" "$(date +%s.%N)")
 BOOT_S=$(sed -n 's/^qemu_wall_seconds=//p' "$OUTDIR/guest/run-info.txt" 2>/dev/null | head -1)
@@ -366,6 +428,19 @@ GUEST_DONE=$(sed -n 's/^guest_done_line=init: done t=//p' "$OUTDIR/guest/run-inf
 if [ ! -s "$OUTDIR/guest/drivers.txt" ]; then
     tail -30 "$OUTDIR/guest/console.log" 2>/dev/null || true
     die "the guest delivered no results (console: $OUTDIR/guest/console.log)"
+fi
+ROOT_MOUNT=-
+if [ "$ROOTDISK" = 1 ]; then
+    # The proof that the kernel ran from the disk: / in the guest's mounts.
+    # A root the kernel mounted itself shows as /dev/root in /proc/mounts;
+    # lsblk (by device number) names the partition mounted on /.
+    ROOT_MOUNT=$(awk '$2=="/"{print $1" "$3}' "$OUTDIR/guest/mounts.txt" 2>/dev/null | tail -1)
+    ROOT_DEV=$(awk '$NF=="/"{n=$1; gsub(/^[^[:alnum:]]+/, "", n); print n" "($0 ~ / ext4 / ? "ext4" : "not-ext4")}' \
+               "$OUTDIR/guest/lsblk.txt" 2>/dev/null | tail -1)
+    echo "guest root: ${ROOT_MOUNT:-none} (/proc/mounts), ${ROOT_DEV:-none} (lsblk: device, FSTYPE)"
+    [ "$ROOT_DEV" = "vda1 ext4" ] && [ "${ROOT_MOUNT#* }" = ext4 ] \
+        || die "the guest's / is not ext4 on vda1 (mounts: ${ROOT_MOUNT:-none}; lsblk: ${ROOT_DEV:-none})"
+    ROOT_MOUNT="/dev/vda1 (${ROOT_MOUNT%% *} in /proc/mounts) ext4"
 fi
 
 # ------------------------------------------------------------ (7) compare
@@ -398,6 +473,7 @@ TOTAL_S=$(( $(date +%s) - T_START ))
         fi
     fi
     echo "build time:     ${BUILD_S} s (make -j$JOBS bzImage, $CC_N objects compiled)"
+    [ "$ROOTDISK" = 0 ] || echo "root:           $ROOT_MOUNT, no initramfs (root=/dev/vda1 rootfstype=ext4; ${ROOT_SYMS// /, } =y)"
     echo "boot time:      ${BOOT_S} s QEMU wall (TCG; guest done at ${GUEST_DONE:-?}), collect.sh ${COLLECT_S} s"
     echo "devices bound:  ${TEST_BOUND} by this kernel vs ${REF_BOUND} by Debian (compare.sh keys: ${REF_KEYS} bound by Debian, ${KEYS_OK} bound here)"
     echo "compare.sh:     $(cat "$OUTDIR/compare-summary.txt") [exit $CMP_RC]"

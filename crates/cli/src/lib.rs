@@ -128,6 +128,7 @@ where
     T: Into<OsString> + Clone,
 {
     out::restore_sigpipe();
+    kfit_util::clean_temps_on_signals();
     let (cli, warnings) = match parse(args) {
         Ok(p) => p,
         Err(e) => {

@@ -240,6 +240,52 @@ fn bad_inputs_are_errors_naming_them() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// Control bytes in a config's lines are escaped in its warnings (they
+/// went raw to the terminal), with `kconfig olddefconfig` and as `fit`'s
+/// base.
+#[test]
+fn config_warnings_escape_control_bytes() {
+    let (t, base) = tree();
+    let d = scratch("configesc");
+    let cfg = d.join("esc.config");
+    let mut text = std::fs::read_to_string(&base).unwrap();
+    text.push_str("CONFIG_X\x1b[31mRED=y\nthis \x1b[2J line\x07\n");
+    std::fs::write(&cfg, text).unwrap();
+    let seed = repo("examples/seed/lspci-k.txt");
+    for a in [
+        args(&[
+            &"kconfig",
+            &"olddefconfig",
+            &"--tree",
+            &t,
+            &"--config",
+            &cfg,
+            &"-o",
+            &d.join("a.config"),
+        ]),
+        args(&[
+            &"fit",
+            &seed,
+            &"--tree",
+            &t,
+            &"--base",
+            &cfg,
+            &"-o",
+            &d.join("b.config"),
+        ]),
+    ] {
+        let o = kfit(&a, &[]);
+        // olddefconfig warns on stderr, fit in its report
+        let all = [&o.stdout[..], &o.stderr[..]].concat();
+        let said = String::from_utf8_lossy(&all);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{a:?}: {said}");
+        assert!(said.contains("esc.config:"), "{said}");
+        assert!(said.contains("this \\x1b[2J line\\x07"), "{said}");
+        assert!(!all.contains(&0x1b) && !all.contains(&0x07), "{said}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// `kfit ... | head -1`: the reader is gone before kfit writes. kfit ends
 /// quietly, killed by SIGPIPE as other tools are (141 in the shell), with
 /// nothing on stderr, and writes no file it was not done with.
@@ -1009,6 +1055,82 @@ fn failed_final_rename_keeps_output_and_backup() {
     }
     if let Some(m) = mounted {
         let _ = Command::new("umount").arg(&m).status();
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// SIGTERM, SIGINT or SIGHUP at every step of a `fit -o` write (the
+/// KFIT_DEBUG_KILL_AT hook with KFIT_DEBUG_SIGNAL): kfit ends by that signal
+/// (the shell's 143, 130, 129), leaves no temp file, the output is the old
+/// file or the new one, whole, and `OUT.old` the previous backup or the
+/// replaced file (they were left behind after kills: `.kfit-tmp` files).
+#[test]
+fn signals_at_every_output_write_step_leave_no_temp_file() {
+    use std::os::unix::process::ExitStatusExt;
+    let (t, base) = tree();
+    let d = scratch("signals");
+    let out = d.join("out.config");
+    let old = d.join("out.config.old");
+    let seed = repo("examples/seed/lspci-k.txt");
+    let a = args(&[&"fit", &seed, &"--tree", &t, &"--base", &base, &"-o", &out]);
+    let prepare = || {
+        std::fs::write(&out, "# the previous config\n").unwrap();
+        std::fs::write(&old, "# the previous backup\n").unwrap();
+    };
+    let run = |env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kfit"));
+        c.args(&a).stdin(Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    // the new content, and the number of write steps
+    prepare();
+    let o = run(&[("KFIT_DEBUG_KILL_AT", "0")]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let steps = String::from_utf8_lossy(&o.stderr)
+        .matches("kfit-debug: write step")
+        .count();
+    assert_eq!(steps, 5, "{}", String::from_utf8_lossy(&o.stderr));
+    let new = std::fs::read(&out).unwrap();
+    let prev_out = b"# the previous config\n".to_vec();
+    let prev_old = b"# the previous backup\n".to_vec();
+    for (name, sig) in [
+        ("TERM", libc::SIGTERM),
+        ("INT", libc::SIGINT),
+        ("HUP", libc::SIGHUP),
+    ] {
+        for n in 1..=steps {
+            prepare();
+            let o = run(&[
+                ("KFIT_DEBUG_KILL_AT", &n.to_string()),
+                ("KFIT_DEBUG_SIGNAL", name),
+            ]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.signal(), Some(sig), "SIG{name} at step {n}: {err}");
+            let mut left: Vec<String> = std::fs::read_dir(&d)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            left.sort();
+            assert_eq!(
+                left,
+                ["out.config", "out.config.old"],
+                "SIG{name} at step {n}: {err}"
+            );
+            let (o_now, b_now) = (std::fs::read(&out).unwrap(), std::fs::read(&old).unwrap());
+            assert!(o_now == prev_out || o_now == new, "SIG{name} at step {n}: out");
+            assert!(
+                b_now == prev_old || b_now == prev_out,
+                "SIG{name} at step {n}: backup"
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -173,7 +173,8 @@ fn release_script_fills_the_tarball_sha() {
 ///   cargo's layout puts the unit's binary);
 /// * ix's postinstall drops the man page unless the package has ix's
 ///   `doc` flag (`ix mut system bin/kfit --doc`), which keeps it in
-///   `${out}/doc/man/man1`.
+///   `${out}/doc/man/man1`;
+/// * a cross build (`native` false) installs kfit without running it.
 #[test]
 fn recipe_renders_with_ix_templates_into_a_cargo_build_of_kfit() {
     let Some(py) = python_with_jinja2() else {
@@ -375,5 +376,11 @@ fn recipe_renders_with_ix_templates_into_a_cargo_build_of_kfit() {
             assert!(!man.exists() && !out.join("share/man").exists());
         }
     }
+    // A cross build (ix's `native` false) cannot run the built kfit: the
+    // install copies it and generates nothing.
+    let d = render(&["--native="]);
+    let script = d["bld"]["script"]["data"].as_str().unwrap();
+    assert!(script.contains("cp ${tmp}/out/kfit ${out}/bin/"));
+    assert!(!script.contains("${out}/bin/kfit "), "runs the built kfit");
     let _ = std::fs::remove_dir_all(&dir);
 }

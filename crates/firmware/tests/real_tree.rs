@@ -3,22 +3,13 @@
 //! Debian's built modules (`modinfo -F firmware`), never from a hand list.
 
 use kfit_firmware::*;
+use kfit_testkit::{cache, fixtures, repo};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/kfit"))
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn env_file(path: &Path, script: &str, args: &[&str]) -> Vec<(String, String)> {
     if !path.exists() {
-        let st = Command::new(repo().join("scripts").join(script))
+        let st = Command::new(repo("scripts").join(script))
             .args(args)
             .status()
             .expect("run fetch script");
@@ -86,12 +77,7 @@ fn amdgpu_declared() -> Vec<String> {
 
 /// The fixture's ix firmware list: how many amdgpu files ix links today.
 fn ix_amdgpu_count() -> usize {
-    let fw = repo().join("../shared/fixtures/ix-current/pkgs/bin/kernel/t/1/fw.sh");
-    let fw = if fw.exists() {
-        fw
-    } else {
-        PathBuf::from("/work/shared/fixtures/ix-current/pkgs/bin/kernel/t/1/fw.sh")
-    };
+    let fw = fixtures().join("ix-current/pkgs/bin/kernel/t/1/fw.sh");
     std::fs::read_to_string(fw)
         .unwrap()
         .lines()
@@ -317,13 +303,7 @@ fn i915_platform_firmware() {
     let tree = tree();
     let declared = i915_declared();
     let ix_i915 = {
-        let fw = std::fs::read_to_string("/work/shared/fixtures/ix-current/pkgs/bin/kernel/t/1/fw.sh")
-            .or_else(|_| {
-                std::fs::read_to_string(
-                    repo().join("../shared/fixtures/ix-current/pkgs/bin/kernel/t/1/fw.sh"),
-                )
-            })
-            .unwrap();
+        let fw = std::fs::read_to_string(fixtures().join("ix-current/pkgs/bin/kernel/t/1/fw.sh")).unwrap();
         fw.lines().filter(|l| l.starts_with("i915/")).count()
     };
     for (mac, abbrev) in [

@@ -10,13 +10,19 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
+/// The 6.12 tree, where every test but the root disk one runs.
 fn tree() -> PathBuf {
-    let f = cache().join("env/6.12");
+    tree_of("6.12")
+}
+
+/// The Debian tree of series `v` (`6.12`, `6.1`), fetched when missing.
+fn tree_of(v: &str) -> PathBuf {
+    let f = cache().join(format!("env/{v}"));
     if !f.exists() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
         let st = Command::new("bash")
             .arg(format!("{root}/scripts/fetch-kernels.sh"))
-            .arg("6.12")
+            .arg(v)
             .status()
             .unwrap();
         assert!(st.success(), "scripts/fetch-kernels.sh failed");
@@ -28,9 +34,9 @@ fn tree() -> PathBuf {
         .unwrap()
 }
 
-/// One scratch `O=` directory for the whole test binary (its `conf` is
-/// built once); every use holds the lock.
-static SCRATCH: Mutex<Option<PathBuf>> = Mutex::new(None);
+/// One scratch `O=` directory per tree for the whole test binary (its
+/// `conf` is built once); every use holds the lock.
+static SCRATCH: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
 
 fn make(dir: &Path, tree: &Path, args: &[&str]) {
     let out = Command::new("make")
@@ -49,11 +55,17 @@ fn make(dir: &Path, tree: &Path, args: &[&str]) {
 }
 
 fn with_scratch<T>(f: impl FnOnce(&Path, &Path) -> T) -> T {
+    with_scratch_of("6.12", f)
+}
+
+fn with_scratch_of<T>(v: &str, f: impl FnOnce(&Path, &Path) -> T) -> T {
     let mut g = SCRATCH.lock().unwrap_or_else(|p| p.into_inner());
-    let t = tree();
+    let t = tree_of(v);
     let dir = g
-        .get_or_insert_with(|| {
-            let d = std::env::temp_dir().join(format!("kfit-req-{}", std::process::id()));
+        .get_or_insert_with(HashMap::new)
+        .entry(v.to_string())
+        .or_insert_with(|| {
+            let d = std::env::temp_dir().join(format!("kfit-req-{}-{v}", std::process::id()));
             let _ = std::fs::remove_dir_all(&d);
             std::fs::create_dir_all(&d).unwrap();
             d
@@ -62,9 +74,14 @@ fn with_scratch<T>(f: impl FnOnce(&Path, &Path) -> T) -> T {
     f(&dir, &t)
 }
 
-/// The kernel's own olddefconfig on `config`.
+/// The kernel's own olddefconfig on `config` (6.12).
 fn kernel_olddefconfig(config: &str) -> String {
-    with_scratch(|dir, t| {
+    kernel_olddefconfig_of("6.12", config)
+}
+
+/// The olddefconfig of the tree of series `v` on `config`.
+fn kernel_olddefconfig_of(v: &str, config: &str) -> String {
+    with_scratch_of(v, |dir, t| {
         std::fs::write(dir.join(".config"), config).unwrap();
         make(dir, t, &["olddefconfig"]);
         std::fs::read_to_string(dir.join(".config")).unwrap()
@@ -72,13 +89,18 @@ fn kernel_olddefconfig(config: &str) -> String {
 }
 
 /// The kernel's own `tinyconfig`, then `64BIT` on and `MODULES` off
-/// (appended, then the kernel's olddefconfig), cached.
+/// (appended, then the kernel's olddefconfig), cached (6.12).
 fn tiny64() -> PathBuf {
-    let out = cache().join("derived/6.12/tiny64.config");
+    tiny64_of("6.12")
+}
+
+/// [`tiny64`] of the tree of series `v`.
+fn tiny64_of(v: &str) -> PathBuf {
+    let out = cache().join(format!("derived/{v}/tiny64.config"));
     if out.exists() {
         return out;
     }
-    with_scratch(|dir, t| {
+    with_scratch_of(v, |dir, t| {
         make(dir, t, &["tinyconfig"]);
         let mut c = std::fs::read_to_string(dir.join(".config")).unwrap();
         c.push_str("CONFIG_64BIT=y\n# CONFIG_MODULES is not set\n");
@@ -387,6 +409,89 @@ fn mounts_and_block_stack_become_requirements() {
         .map(|r| r.symbol.as_str())
         .collect();
     assert!(lost.is_empty(), "lost by olddefconfig: {lost:?}");
+}
+
+/// Done-when 2 without QEMU: the q35 listings plus what Debian's 6.1
+/// listed when booted from the root disk of `scripts/e2e/rootdisk/`
+/// (`crates/hw/tests/data/q35-rootdisk`: `/proc/mounts`,
+/// `/proc/filesystems`, lsblk), fitted on 6.1's tinyconfig (64-bit, no
+/// modules), the base of `scripts/e2e-qemu.sh --root-disk --base
+/// tinyconfig`. That kernel boots without an initramfs, so the root's
+/// filesystem (ext4, from the mount of `/`), its disk's driver (virtio-blk,
+/// from the virtio device) and the partition parser (msdos, from lsblk's
+/// PTTYPE) must be built in: none is on in the base, each is `y` after the
+/// kernel's own olddefconfig, each for the listing line that asks for it.
+#[test]
+fn q35_root_disk_on_tinyconfig_6_1() {
+    let q35 = repo("crates/hw/tests/data/q35");
+    let rd = repo("crates/hw/tests/data/q35-rootdisk");
+    let mut listings: Vec<PathBuf> = [
+        "lspci-nnk.txt",
+        "lsusb.txt",
+        "modalias-uevent.txt",
+        "drivers.txt",
+        "modules-loaded.txt",
+    ]
+    .iter()
+    .map(|f| q35.join(f))
+    .collect();
+    listings.extend(
+        ["mounts.txt", "filesystems.txt", "lsblk.txt"]
+            .iter()
+            .map(|f| rd.join(f)),
+    );
+    let base = tiny64_of("6.1");
+    let mut o = opts(base.clone(), listings);
+    o.tree = tree_of("6.1");
+    let fit = kfit_fit::fit(&o, None).unwrap();
+    assert_eq!(fit.summary.requirements_blocked, 0, "{:#?}", fit.requirements);
+    let find = |s: &str| {
+        fit.requirements
+            .iter()
+            .find(|r| r.symbol == s)
+            .unwrap_or_else(|| panic!("no requirement {s}: {:#?}", fit.requirements))
+    };
+    for (sym, evidence, source) in [
+        ("EXT4_FS", "/dev/vda1 on / (", "fs/ext4/super.c:"),
+        (
+            "MSDOS_PARTITION",
+            "lsblk.txt:",
+            "block/partitions/msdos.c parses it",
+        ),
+    ] {
+        let r = find(sym);
+        assert_eq!(r.section, "system", "{r:?}");
+        let all = r.sources.join(" | ");
+        assert!(all.contains(evidence) && all.contains(source), "{sym}: {all}");
+    }
+    // The disk's driver is a device's: the virtio-blk device (1af4:0002).
+    let m = &fit.machines[0];
+    let vblk = m
+        .devices
+        .iter()
+        .find(|d| d.label.contains("[1af4:0002]"))
+        .unwrap_or_else(|| panic!("no virtio-blk device"));
+    assert!(
+        vblk.modules.iter().any(|mr| mr
+            .symbols
+            .iter()
+            .any(|s| s.any_of.iter().any(|x| x == "VIRTIO_BLK"))),
+        "{vblk:?}"
+    );
+    let before = values(&std::fs::read_to_string(&base).unwrap());
+    let after = values(&kernel_olddefconfig_of("6.1", &fit.config));
+    for sym in ["EXT4_FS", "VIRTIO_BLK", "MSDOS_PARTITION"] {
+        assert_ne!(
+            before.get(sym).map(String::as_str),
+            Some("y"),
+            "{sym} is on in the base"
+        );
+        assert_eq!(
+            after.get(sym).map(String::as_str),
+            Some("y"),
+            "{sym} after olddefconfig"
+        );
+    }
 }
 
 /// What the machine runs on, read live (no listings): a made-up root laid

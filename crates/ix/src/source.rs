@@ -156,6 +156,8 @@ pub fn fetch_source(ver: &VerSh, cache_dir: &Path) -> Result<PathBuf> {
             .suffix(".kfit-part")
             .tempfile_in(cache_dir)
             .map_err(io_err(cache_dir))?;
+        // and on SIGINT/SIGTERM (a 140-200 MB download is often cut so)
+        let _live = kfit_util::track_temp(part.path());
         download(&ver.url, part.path())?;
         let got = sha256_file(part.path())?;
         if got != ver.sha256 {

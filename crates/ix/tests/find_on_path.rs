@@ -2,16 +2,8 @@
 //! because it changes PATH.
 
 use kfit_ix::*;
+use kfit_testkit::fixtures;
 use std::path::Path;
-
-fn fixtures() -> std::path::PathBuf {
-    let rel = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    if rel.is_dir() {
-        rel
-    } else {
-        "/work/shared/fixtures".into()
-    }
-}
 
 fn copy_dir(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();

@@ -4,20 +4,9 @@
 //! injection, sha256 refusal.
 
 use kfit_ix::*;
+use kfit_testkit::fixtures;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-fn fixtures() -> PathBuf {
-    if let Some(p) = std::env::var_os("KFIT_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let rel = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    if rel.is_dir() {
-        rel
-    } else {
-        PathBuf::from("/work/shared/fixtures")
-    }
-}
 
 fn copy_dir(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();

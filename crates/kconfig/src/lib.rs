@@ -396,13 +396,8 @@ fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)])
     }
     let v = preprocess::exec_shell(&cmd, scratch, env).replace('#', "");
     if let Some(f) = file {
-        if let Some(d) = f.parent() {
-            let _ = std::fs::create_dir_all(d);
-        }
-        let tmp = f.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, format!("{key}\n{v}\n")).is_err() || std::fs::rename(&tmp, &f).is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        // not cached when it cannot be written: probed again next time
+        let _ = kfit_util::write_cache(&f, format!("{key}\n{v}\n").as_bytes());
     }
     v
 }

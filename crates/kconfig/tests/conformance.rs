@@ -9,22 +9,11 @@
 //!
 //! Set `KFIT_SKIP_REAL_TREES=1` to skip when the trees cannot be fetched.
 
+use kfit_testkit::{cache, repo};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kfit_kconfig::{parse_values, Kconfig, LoadOptions};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn cache() -> PathBuf {
-    match std::env::var_os("KFIT_CACHE") {
-        Some(c) => PathBuf::from(c),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kfit"),
-    }
-}
 
 fn env_file(v: &str) -> Option<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(cache().join("env").join(v)).ok()?;
@@ -37,7 +26,7 @@ fn env_file(v: &str) -> Option<BTreeMap<String, String>> {
 }
 
 fn run_script(name: &str, v: &str) {
-    let st = Command::new(repo().join("scripts").join(name))
+    let st = Command::new(repo("scripts").join(name))
         .arg(v)
         .status()
         .expect("run script");

@@ -4,8 +4,9 @@
 use kfit_kconfig::Kconfig;
 use kfit_migrate::successor::EvidenceKind;
 use kfit_migrate::{MigrateOptions, Migration, Status};
+use kfit_testkit::{cache, repo};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 struct Env {
@@ -13,12 +14,6 @@ struct Env {
     build: PathBuf,
     kver: String,
     debian: PathBuf,
-}
-
-fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
 }
 
 fn env(v: &str) -> Env {
@@ -45,10 +40,6 @@ fn env(v: &str) -> Env {
         kver: get("KVER"),
         debian: get("DEBIAN").into(),
     }
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
 }
 
 fn load() -> kfit_kconfig::LoadOptions {

@@ -19,6 +19,11 @@
 //!   it back (or the new backup is removed when there was none): target and
 //!   backup are both as they were.
 //! * A file whose content is already the new content is not touched.
+//! * Temp files (and a download's part file, [`track_temp`]) are removed on
+//!   SIGINT, SIGTERM and SIGHUP too, once the program has called
+//!   [`clean_temps_on_signals`]; the signal then ends the process as it
+//!   would have (the shell's 130, 143). A SIGKILL cannot be caught: an ix
+//!   write's next run removes what it left ([`Transaction::recover`]).
 //! * [`Transaction`] applies several files (an ix package's config and
 //!   firmware list) so that a kill at any point leaves the old set or,
 //!   after [`Transaction::recover`] (run by the next write), the new set:
@@ -125,10 +130,89 @@ pub fn write_cache(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let dir = parent_of(path);
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let _live = track_temp(tmp.path());
     tmp.write_all(data)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- signals
+
+/// Paths of the temp files alive now, for the signal handler: slots hold
+/// NUL-terminated strings that are never freed (the handler may be reading
+/// one when its file is done; a few bytes per write).
+static LIVE: [std::sync::atomic::AtomicPtr<libc::c_char>; 64] =
+    [const { std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()) }; 64];
+
+/// A temp file the signal handler removes while this lives (see
+/// [`track_temp`]).
+#[derive(Debug)]
+pub struct LiveTemp(Option<usize>);
+
+/// Have `path` removed if SIGINT, SIGTERM or SIGHUP arrives while the
+/// returned guard lives (after [`clean_temps_on_signals`]). Drop the guard
+/// once the file is renamed or removed.
+pub fn track_temp(path: &Path) -> LiveTemp {
+    use std::os::unix::ffi::OsStrExt;
+    use std::sync::atomic::Ordering;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return LiveTemp(None);
+    };
+    let p = c.into_raw();
+    for (i, slot) in LIVE.iter().enumerate() {
+        if slot
+            .compare_exchange(std::ptr::null_mut(), p, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return LiveTemp(Some(i));
+        }
+    }
+    // More live temp files than slots: this one is not tracked.
+    // SAFETY: `p` came from `CString::into_raw` above and was never shared.
+    drop(unsafe { std::ffi::CString::from_raw(p) });
+    LiveTemp(None)
+}
+
+impl Drop for LiveTemp {
+    fn drop(&mut self) {
+        if let Some(i) = self.0 {
+            // the string stays allocated: the handler may be reading it
+            LIVE[i].store(std::ptr::null_mut(), std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+extern "C" fn remove_temps_and_die(sig: libc::c_int) {
+    // Only async-signal-safe calls: unlink, signal, raise.
+    for slot in &LIVE {
+        let p = slot.load(std::sync::atomic::Ordering::SeqCst);
+        if !p.is_null() {
+            // SAFETY: a NUL-terminated string that is never freed.
+            unsafe { libc::unlink(p) };
+        }
+    }
+    // SAFETY: back to the default action, then the same signal: the
+    // process ends as the signal would have ended it.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+}
+
+/// Remove the live temp files ([`track_temp`]; every file the write path
+/// stages) when SIGINT, SIGTERM or SIGHUP ends the process. A signal the
+/// process was started with ignored (`nohup`) stays ignored.
+pub fn clean_temps_on_signals() {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: installs a handler that makes only async-signal-safe calls.
+        unsafe {
+            let handler = remove_temps_and_die as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            if libc::signal(sig, handler) == libc::SIG_IGN {
+                libc::signal(sig, libc::SIG_IGN);
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------- hashing
@@ -317,7 +401,7 @@ fn umask() -> u32 {
 /// Write `data` into a new temp file next to `path`, with `meta`'s mode and
 /// owner (or 0666 & ~umask for a new file), fsynced. The temp file is
 /// removed when the returned value is dropped without being persisted.
-fn stage(path: &Path, data: &[u8], meta: Option<Meta>) -> Result<tempfile::NamedTempFile> {
+fn stage(path: &Path, data: &[u8], meta: Option<Meta>) -> Result<Staged> {
     use std::os::unix::fs::PermissionsExt;
     let dir = parent_of(path);
     let name = path
@@ -329,6 +413,7 @@ fn stage(path: &Path, data: &[u8], meta: Option<Meta>) -> Result<tempfile::Named
         .suffix(".kfit-tmp")
         .tempfile_in(dir)
         .map_err(io(path))?;
+    let live = track_temp(tmp.path());
     let tp = tmp.path().to_path_buf();
     let mode = meta.map_or(0o666 & !umask(), |m| m.mode);
     tmp.as_file()
@@ -356,7 +441,15 @@ fn stage(path: &Path, data: &[u8], meta: Option<Meta>) -> Result<tempfile::Named
     // for the file being written (not the temp name).
     tmp.as_file_mut().write_all(data).map_err(io(path))?;
     tmp.as_file().sync_all().map_err(io(path))?;
-    Ok(tmp)
+    Ok(Staged { tmp, _live: live })
+}
+
+/// A staged temp file: removed when dropped (and on a signal) until
+/// [`persist`]ed.
+struct Staged {
+    tmp: tempfile::NamedTempFile,
+    // dropped after `tmp` (field order): tracked while the file exists
+    _live: LiveTemp,
 }
 
 fn sync_dir(dir: &Path) {
@@ -366,8 +459,8 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-fn persist(tmp: tempfile::NamedTempFile, to: &Path) -> Result<()> {
-    tmp.persist(to).map_err(|e| WriteError::Io {
+fn persist(staged: Staged, to: &Path) -> Result<()> {
+    staged.tmp.persist(to).map_err(|e| WriteError::Io {
         path: to.to_path_buf(),
         msg: os_msg(&e.error),
     })?;
@@ -407,6 +500,7 @@ pub fn write_atomic(path: &Path, data: &[u8], opts: &WriteOptions) -> Result<Wri
             backup: None,
         });
     }
+    debug_step(&format!("stage {}", t.path.display()));
     let tmp = stage(&t.path, data, t.meta)?;
     let mut backup = None;
     if let (Some(b), Some(old)) = (&opts.backup, &t.old) {
@@ -414,13 +508,19 @@ pub fn write_atomic(path: &Path, data: &[u8], opts: &WriteOptions) -> Result<Wri
         // The previous backup, staged before it is replaced: if the final
         // rename fails, putting it back is one rename (no space needed).
         let prev = match (&bt.old, bt.meta) {
-            (Some(p), meta) => Some(stage(&bt.path, p, meta)?),
+            (Some(p), meta) => {
+                debug_step(&format!("stage previous {}", bt.path.display()));
+                Some(stage(&bt.path, p, meta)?)
+            }
             (None, _) => None,
         };
+        debug_step(&format!("stage {}", bt.path.display()));
         let btmp = stage(&bt.path, old, t.meta)?;
+        debug_step(&format!("rename {}", bt.path.display()));
         persist(btmp, &bt.path)?;
         backup = Some((b.clone(), bt.path, prev));
     }
+    debug_step(&format!("rename {}", t.path.display()));
     if let Err(e) = persist(tmp, &t.path) {
         // The target is unchanged: so is its backup.
         return Err(match backup {
@@ -439,7 +539,7 @@ pub fn write_atomic(path: &Path, data: &[u8], opts: &WriteOptions) -> Result<Wri
 /// previous backup back at `bpath` (`prev`, staged beforehand), or remove
 /// the backup just written when there was none. The error says what was
 /// kept, and what could not be restored.
-fn restore_backup(e: WriteError, bpath: &Path, prev: Option<tempfile::NamedTempFile>) -> WriteError {
+fn restore_backup(e: WriteError, bpath: &Path, prev: Option<Staged>) -> WriteError {
     let undone = match prev {
         Some(p) => persist(p, bpath).map_err(|e| e.to_string()),
         None => std::fs::remove_file(bpath)
@@ -463,10 +563,12 @@ fn restore_backup(e: WriteError, bpath: &Path, prev: Option<tempfile::NamedTempF
 
 // ---------------------------------------------------------------- transactions
 
-/// Test hook: with `KFIT_DEBUG_KILL_AT=N`, the process SIGKILLs itself at
-/// the N-th write step (counting from 1) of a [`Transaction`], so tests can
-/// check that a kill at every point leaves a consistent set that a rerun
-/// repairs. Steps are also printed to stderr with `KFIT_DEBUG_KILL_AT=0`.
+/// Test hook: with `KFIT_DEBUG_KILL_AT=N`, the process sends itself a
+/// signal at the N-th write step (counting from 1) of [`write_atomic`] or a
+/// [`Transaction`], so tests can check that a kill at every point leaves a
+/// consistent set (that a rerun repairs) and no temp file where one can be
+/// removed. The signal is SIGKILL, or `KFIT_DEBUG_SIGNAL` (`TERM`, `INT`,
+/// `HUP`). Steps are also printed to stderr with `KFIT_DEBUG_KILL_AT=0`.
 fn debug_step(what: &str) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static STEP: AtomicUsize = AtomicUsize::new(0);
@@ -479,9 +581,15 @@ fn debug_step(what: &str) {
     let n = STEP.fetch_add(1, Ordering::SeqCst) + 1;
     eprintln!("kfit-debug: write step {n}: {what}");
     if n == at {
-        let pid = std::process::id().to_string();
-        let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
-        // kill delivers SIGKILL before returning; never go on past the step
+        let sig = match std::env::var("KFIT_DEBUG_SIGNAL").as_deref() {
+            Ok("TERM") => libc::SIGTERM,
+            Ok("INT") => libc::SIGINT,
+            Ok("HUP") => libc::SIGHUP,
+            _ => libc::SIGKILL,
+        };
+        // SAFETY: kill(2) on this process with a valid signal number.
+        unsafe { libc::kill(libc::getpid(), sig) };
+        // the signal ends the process; never go on past the step
         loop {
             std::thread::sleep(std::time::Duration::from_secs(1));
         }

@@ -2,7 +2,8 @@
 //! the kernel's own `make olddefconfig`, the MODULES=n defconfig base.
 #![allow(dead_code)]
 use kfit_fit::{FitOptions, MachineInput};
-use std::path::{Path, PathBuf};
+pub use kfit_testkit::{cache, repo};
+use std::path::PathBuf;
 use std::process::Command;
 
 pub struct Env {
@@ -10,12 +11,6 @@ pub struct Env {
     pub build: PathBuf,
     pub debian: PathBuf,
     pub abi: String,
-}
-
-pub fn cache() -> PathBuf {
-    std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"))
 }
 
 pub fn env() -> Env {
@@ -42,10 +37,6 @@ pub fn env() -> Env {
         debian: get("DEBIAN"),
         abi: get("ABI").display().to_string(),
     }
-}
-
-pub fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
 }
 
 /// The project's shared data (`../shared` next to the checkout; one level

@@ -39,12 +39,16 @@ bld/cargo/86
 {# Completions and the man page come from the built binary itself (the
    same clap definitions as --help). ix's postinstall keeps share/ but
    moves share/man to doc/ and drops doc/ unless the package has ix's doc
-   flag: `ix mut system bin/kfit --doc` keeps the man page (doc/man/man1). #}
+   flag: `ix mut system bin/kfit --doc` keeps the man page (doc/man/man1).
+   They need the built kfit to run here: not when ix cross-builds (its
+   `native` is false when the target is not the build machine). #}
 {% block install %}
 {{super()}}
+{% if native %}
 mkdir -p ${out}/share/bash-completion/completions ${out}/share/zsh/site-functions ${out}/share/fish/vendor_completions.d ${out}/share/man/man1
 ${out}/bin/kfit completions bash > ${out}/share/bash-completion/completions/kfit
 ${out}/bin/kfit completions zsh > ${out}/share/zsh/site-functions/_kfit
 ${out}/bin/kfit completions fish > ${out}/share/fish/vendor_completions.d/kfit.fish
 ${out}/bin/kfit man > ${out}/share/man/man1/kfit.1
+{% endif %}
 {% endblock %}
