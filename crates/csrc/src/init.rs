@@ -11,15 +11,21 @@ fn closes(t: &Tok) -> bool {
     t.is(")") || t.is("}") || t.is("]")
 }
 
-/// Index of the token closing the bracket `toks[open]` (any bracket kind
-/// nests; the kinds are not checked against each other).
+/// Index of the token closing the bracket `toks[open]` (`(`, `[`, else
+/// `{`); only brackets of that kind are counted, so an unbalanced bracket
+/// of another kind inside does not derail it.
 pub fn matching_close_tok(toks: &[Tok], open: usize) -> Option<usize> {
-    let mut d = 0usize;
+    let (o, c) = match toks.get(open)?.s.as_str() {
+        "(" => ("(", ")"),
+        "[" => ("[", "]"),
+        _ => ("{", "}"),
+    };
+    let mut d = 0i64;
     for (i, t) in toks.iter().enumerate().skip(open) {
-        if opens(t) {
+        if t.is(o) {
             d += 1;
-        } else if closes(t) {
-            d = d.checked_sub(1)?;
+        } else if t.is(c) {
+            d -= 1;
             if d == 0 {
                 return Some(i);
             }

@@ -3,6 +3,7 @@
 use crate::cpp::{line_of, parse_define, Eval, Expander, Tok, Val, K};
 use crate::devtable::{self, Entry, Init, Layouts};
 use crate::pp::{preprocess, Global, HeaderCache, View};
+use kfit_csrc::init::matching_close_tok as matching_close;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -86,26 +87,6 @@ pub struct Ctx<'a> {
 }
 
 const BLOCKED: &[&str] = &["MODULE_INFO", "__MODULE_INFO", "MODULE_DEVICE_TABLE"];
-
-fn matching_close(toks: &[Tok], open: usize) -> Option<usize> {
-    let (o, c) = match toks[open].s.as_str() {
-        "(" => ("(", ")"),
-        "[" => ("[", "]"),
-        _ => ("{", "}"),
-    };
-    let mut d = 0;
-    for (i, t) in toks.iter().enumerate().skip(open) {
-        if t.is(o) {
-            d += 1;
-        } else if t.is(c) {
-            d -= 1;
-            if d == 0 {
-                return Some(i);
-            }
-        }
-    }
-    None
-}
 
 /// Collect `enum { A, B = 3, ... }` constants from tokens as macros.
 pub fn enum_consts(toks: &[Tok], out: &mut crate::cpp::MacroMap) {

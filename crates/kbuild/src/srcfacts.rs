@@ -413,19 +413,37 @@ fn leading_literal(s: &str) -> Option<String> {
 
 /// `MODULE_SOFTDEP("pre: a b post: c")` → [a, b, c].
 pub fn softdeps(text: &str) -> Vec<Found> {
+    literal_calls(text, &["MODULE_SOFTDEP"])
+        .into_iter()
+        .flat_map(|(lit, line)| {
+            lit.split_whitespace()
+                .filter(|w| !w.ends_with(':'))
+                .map(|w| Found {
+                    name: w.to_string(),
+                    line,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The string literal (adjacent literals joined) each call of one of
+/// `names` starts its arguments with, and the call's line, read with the
+/// shared C lexer (so a call in a comment does not count). Empty literals
+/// and formats (`%`) are skipped.
+fn literal_calls(text: &str, names: &[&str]) -> Vec<(String, usize)> {
+    if !names.iter().any(|n| text.contains(n)) {
+        return Vec::new();
+    }
+    let toks = kfit_csrc::tokenize_str(text);
     let mut out = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        if let Some(pos) = l.find("MODULE_SOFTDEP(") {
-            if let Some(lit) = leading_literal(&l[pos + "MODULE_SOFTDEP(".len()..]) {
-                for w in lit.split_whitespace() {
-                    if !w.ends_with(':') {
-                        out.push(Found {
-                            name: w.to_string(),
-                            line: i + 1,
-                        });
-                    }
-                }
-            }
+    for (i, t) in toks.iter().enumerate() {
+        if !t.ident().is_some_and(|n| names.contains(&n)) || !toks.get(i + 1).is_some_and(|n| n.is("(")) {
+            continue;
+        }
+        let lit: String = toks[i + 2..].iter().map_while(|t| t.str_body()).collect();
+        if !lit.is_empty() && !lit.contains('%') {
+            out.push((lit, t.line as usize));
         }
     }
     out
@@ -446,20 +464,10 @@ pub fn pattern_device(pattern: &str) -> Option<u32> {
 
 /// `request_module("literal")` / `request_module_nowait("literal")`.
 pub fn requested_modules(text: &str) -> Vec<Found> {
-    let mut out = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        for c in ["request_module(", "request_module_nowait("] {
-            if let Some(pos) = l.find(c) {
-                if let Some(lit) = leading_literal(&l[pos + c.len()..]) {
-                    out.push(Found {
-                        name: lit,
-                        line: i + 1,
-                    });
-                }
-            }
-        }
-    }
-    out
+    literal_calls(text, &["request_module", "request_module_nowait"])
+        .into_iter()
+        .map(|(name, line)| Found { name, line })
+        .collect()
 }
 
 #[cfg(test)]
@@ -545,8 +553,9 @@ static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
 
     #[test]
     fn softdeps_and_requests() {
-        let src = "MODULE_SOFTDEP(\"pre: crc32c post: foo\");\nrequest_module(\"bar\");\nrequest_module(\"x-%s\", y);";
-        assert_eq!(names(&softdeps(src)), ["crc32c", "foo"]);
+        let src = "MODULE_SOFTDEP(\"pre: crc32c post: foo\");\nrequest_module(\"bar\");\nrequest_module(\"x-%s\", y);\n/* MODULE_SOFTDEP(\"pre: gone\"); */\nMODULE_SOFTDEP(\"pre: a \"\n\t\"b\");";
+        assert_eq!(names(&softdeps(src)), ["crc32c", "foo", "a", "b"]);
+        assert_eq!(softdeps(src)[3].line, 5);
         assert_eq!(names(&requested_modules(src)), ["bar"]);
     }
 
