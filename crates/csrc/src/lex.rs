@@ -188,6 +188,13 @@ pub fn tokenize(src: &[u8], first_line: Pos) -> Vec<Tok> {
                 }
             }
         };
+        // A literal continued with backslash-newline spans lines: the
+        // token keeps its first line, what follows counts them.
+        let spliced = if matches!(k, K::Str | K::Char) {
+            memchr::memchr_iter(b'\n', &src[start..end]).count() as Pos
+        } else {
+            0
+        };
         out.push(Tok {
             k,
             s,
@@ -195,6 +202,7 @@ pub fn tokenize(src: &[u8], first_line: Pos) -> Vec<Tok> {
             line,
             noexp: false,
         });
+        line += spliced;
         sp = false;
     }
     out
@@ -303,5 +311,12 @@ mod tests {
         assert_eq!(out.lines().count(), 4, "line count kept: {out:?}");
         assert!(out.starts_with("#define A 1  \\\n + 2\n"), "{out:?}");
         assert!(out.contains("int b;  \n int e;"), "{out:?}");
+    }
+
+    #[test]
+    fn a_string_continued_over_lines_keeps_later_lines() {
+        let t = super::tokenize_str("a(\"x\\\ny\\\nz\");\nb;\n");
+        let b = t.iter().find(|t| t.s == "b").unwrap();
+        assert_eq!((t[2].line, b.line), (1, 4));
     }
 }

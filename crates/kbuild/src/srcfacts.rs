@@ -174,18 +174,21 @@ pub fn registrations(tree: &std::path::Path) -> (Vec<Registration>, Vec<String>,
 /// number) and the `.name` of [`REGISTRATION_KINDS`] initializers, each
 /// with the conditions around it.
 pub fn registrations_in(rel: &str, text: &str) -> Vec<Registration> {
-    let mut found: Vec<(&str, String, usize)> = Vec::new();
-    if text.contains("register_blkdev(") {
-        for (name, line) in call_names(text, "register_blkdev(") {
-            found.push((BLKDEV, name, line));
-        }
+    let kinds: Vec<&str> = REGISTRATION_KINDS
+        .into_iter()
+        .filter(|k| text.contains(&format!("struct {k} ")))
+        .collect();
+    if kinds.is_empty() && !text.contains("register_blkdev") {
+        return Vec::new();
     }
-    for kind in REGISTRATION_KINDS {
-        let key = format!("struct {kind} ");
-        if text.contains(&key) {
-            for (name, line) in initializer_names(text, &key) {
-                found.push((kind, name, line));
-            }
+    let toks = kfit_csrc::tokenize_str(text);
+    let mut found: Vec<(&str, String, usize)> = call_names(&toks, &["register_blkdev", "__register_blkdev"])
+        .into_iter()
+        .map(|(name, line)| (BLKDEV, name, line))
+        .collect();
+    for kind in kinds {
+        for (name, line) in initializer_names(&toks, kind) {
+            found.push((kind, name, line));
         }
     }
     if found.is_empty() {
@@ -205,68 +208,51 @@ pub fn registrations_in(rel: &str, text: &str) -> Vec<Registration> {
         .collect()
 }
 
-/// The string literal argument of each `FUNC(..., "name")` call (also
-/// `__FUNC(`): (name, 1-based line). The call's arguments are on one line
-/// in every caller of the kernels we read.
-fn call_names(text: &str, func: &str) -> Vec<(String, usize)> {
+/// The first string literal among the arguments of each call of one of
+/// `funcs`: (name, line of the call).
+fn call_names(toks: &[kfit_csrc::Tok], funcs: &[&str]) -> Vec<(String, usize)> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let Some(pos) = line.find(func) else { continue };
-        // Not `unregister_blkdev(`: the match must start a word (or `__`).
-        let before = line[..pos].trim_end_matches('_');
-        if before.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+    for (i, t) in toks.iter().enumerate() {
+        if !t.ident().is_some_and(|n| funcs.contains(&n)) {
             continue;
         }
-        let args = &line[pos + func.len()..];
-        let args = &args[..args.find(')').unwrap_or(args.len())];
-        if let Some(q) = args.find('"') {
-            if let Some(end) = args[q + 1..].find('"') {
-                out.push((args[q + 1..q + 1 + end].to_string(), i + 1));
-            }
+        let Some((args, _)) = kfit_csrc::init::call_args(toks, i + 1) else {
+            continue;
+        };
+        if let Some(lit) = args.iter().flatten().find_map(|a| a.str_body()) {
+            out.push((lit.to_string(), t.line as usize));
         }
     }
     out
 }
 
-/// `.name = "x"` inside `struct KIND ident = { ... };` initializers:
-/// (name, 1-based line).
-fn initializer_names(text: &str, key: &str) -> Vec<(String, usize)> {
+/// `.name = "x"` of each `struct KIND ident [attributes] = { ... }`
+/// initializer (its own fields, not nested ones): (name, line).
+fn initializer_names(toks: &[kfit_csrc::Tok], kind: &str) -> Vec<(String, usize)> {
     let mut out = Vec::new();
-    let mut inside = false;
-    // `struct kind name =` with the `{` on the next line.
-    let mut pending = false;
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if !inside {
-            if pending && t.starts_with('{') {
-                inside = true;
-                pending = false;
-                continue;
-            }
-            pending = false;
-            if let Some(pos) = t.find(key) {
-                let rest = &t[pos + key.len()..];
-                if rest.contains('=') && !rest.contains(';') {
-                    if rest.trim_end().ends_with('{') {
-                        inside = true;
-                    } else if rest.trim_end().ends_with('=') {
-                        pending = true;
-                    }
-                }
-            }
+    for i in 0..toks.len() {
+        if !(toks[i].is("struct") && toks.get(i + 1).is_some_and(|t| t.is(kind))) {
             continue;
         }
-        if t.starts_with("};") || t == "}" {
-            inside = false;
+        // The variable and any attributes up to `= {`.
+        let mut j = i + 2;
+        while toks.get(j).is_some_and(|t| t.ident().is_some()) {
+            j += 1;
+        }
+        if j == i + 2
+            || !toks.get(j).is_some_and(|t| t.is("="))
+            || !toks.get(j + 1).is_some_and(|t| t.is("{"))
+        {
             continue;
         }
-        if let Some(r) = t.strip_prefix(".name") {
-            let r = r.trim_start();
-            if let Some(r) = r.strip_prefix('=') {
-                let r = r.trim_start();
-                if let Some(r) = r.strip_prefix('"') {
-                    if let Some(end) = r.find('"') {
-                        out.push((r[..end].to_string(), i + 1));
+        let Some((fields, _)) = kfit_csrc::init::group_args(toks, j + 1) else {
+            continue;
+        };
+        for f in &fields {
+            if let [dot, name, eq, lit, ..] = f.as_slice() {
+                if dot.is(".") && name.is("name") && eq.is("=") {
+                    if let Some(v) = lit.str_body() {
+                        out.push((v.to_string(), lit.line as usize));
                     }
                 }
             }
@@ -562,18 +548,23 @@ static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
     #[test]
     fn names_in_initializers() {
         let t = "static struct file_system_type ext4_fs_type = {\n\t.owner\t\t= THIS_MODULE,\n\t.name\t\t= \"ext4\",\n};\nstruct file_system_type *get(void);\nstatic struct target_type crypt_target = {\n\t.name   = \"crypt\",\n};\n";
+        let toks = kfit_csrc::tokenize_str(t);
         assert_eq!(
-            initializer_names(t, "struct file_system_type "),
+            initializer_names(&toks, "file_system_type"),
             [("ext4".to_string(), 3)]
         );
         assert_eq!(
-            initializer_names(t, "struct target_type "),
+            initializer_names(&toks, "target_type"),
             [("crypt".to_string(), 7)]
         );
         let c = "\tzram_major = register_blkdev(0, \"zram\");\n\tunregister_blkdev(zram_major, \"zram\");\n\tif (__register_blkdev(LOOP_MAJOR, \"loop\", loop_probe)) {\n";
+        let toks = kfit_csrc::tokenize_str(c);
         assert_eq!(
-            call_names(c, "register_blkdev("),
+            call_names(&toks, &["register_blkdev", "__register_blkdev"]),
             [("zram".to_string(), 1), ("loop".to_string(), 3)]
         );
+        let r = registrations_in("fs/x.c", &format!("#if IS_ENABLED(CONFIG_X)\n{t}#endif\n"));
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].line, r[0].conditions[0].name.as_str()), (4, "X"));
     }
 }
