@@ -372,7 +372,7 @@ if [ "$ROOTDISK" = 1 ]; then
             echo "CONFIG_$s: base ${b}, final $(sed -n "s/^CONFIG_$s=//p" "$OUTDIR/final.config")"
             if [ -n "${TARGET:-}" ] && [ -n "${listing_files+x}" ] && [ -f "$OUTDIR/base.config" ]; then
                 "$TARGET/release/kfit" explain "$s" "${listing_files[@]}" --tree "$FIT_TREE" \
-                    --cc gcc --base "$OUTDIR/base.config" 2>&1 | sed -n 2p \
+                    --cc gcc --base "$OUTDIR/base.config" "${PROFILES[@]}" 2>&1 | sed -n 2p \
                     | sed -E 's/^ *([^ ]*\+[^ ]*: )?/  kfit: /' || true   # without the machine name (the listings joined by +)
             fi
         done

@@ -193,7 +193,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 19;
+const FORMAT: u32 = 20;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -1572,6 +1572,20 @@ impl KernelIndex {
         hashed(&self.maps().by_path, hkey(path))
             .map(|i| &self.modules[i as usize])
             .find(|m| m.path == path)
+    }
+
+    /// The modules whose sources register a child device called `name`
+    /// ([`CompanionKind::Spawns`]), each with the fact's file and line.
+    pub fn spawners_of<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a Module, &'a Companion)> + 'a {
+        self.modules.iter().flat_map(move |m| {
+            m.companions
+                .iter()
+                .filter(move |c| c.kind == CompanionKind::Spawns && c.name == name)
+                .map(move |c| (m, c))
+        })
     }
 
     /// Modules that register a driver called `name` (as printed by lspci -k
