@@ -1134,3 +1134,70 @@ fn signals_at_every_output_write_step_leave_no_temp_file() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// SIGKILL (which no handler sees) at every step of a `fit -o` write, then
+/// the same command again: the rerun removes the temp files the killed run
+/// left (no live process holds their lock) and writes the output and its
+/// backup as an uninterrupted run does.
+#[test]
+fn sigkill_at_every_output_write_step_then_rerun_cleans() {
+    use std::os::unix::process::ExitStatusExt;
+    let (t, base) = tree();
+    let d = scratch("sigkill");
+    let out = d.join("out.config");
+    let old = d.join("out.config.old");
+    let seed = repo("examples/seed/lspci-k.txt");
+    let a = args(&[&"fit", &seed, &"--tree", &t, &"--base", &base, &"-o", &out]);
+    let prev_out = b"# the previous config\n".to_vec();
+    let prepare = || {
+        std::fs::write(&out, &prev_out).unwrap();
+        std::fs::write(&old, "# the previous backup\n").unwrap();
+    };
+    let run = |env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kfit"));
+        c.args(&a).stdin(Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&d)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    prepare();
+    let o = run(&[("KFIT_DEBUG_KILL_AT", "0")]);
+    assert!(matches!(o.status.code(), Some(0 | 1)));
+    let steps = String::from_utf8_lossy(&o.stderr)
+        .matches("kfit-debug: write step")
+        .count();
+    let new = std::fs::read(&out).unwrap();
+    let mut left_some = 0;
+    for n in 1..=steps {
+        prepare();
+        let o = run(&[("KFIT_DEBUG_KILL_AT", &n.to_string())]);
+        assert_eq!(o.status.signal(), Some(libc::SIGKILL), "step {n}");
+        if names().len() > 2 {
+            left_some += 1;
+        }
+        let o = run(&[]);
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "step {n}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(names(), ["out.config", "out.config.old"], "step {n}");
+        assert_eq!(std::fs::read(&out).unwrap(), new, "step {n}");
+        assert_eq!(std::fs::read(&old).unwrap(), prev_out, "step {n}");
+    }
+    assert!(
+        left_some >= 3,
+        "the kills left temp files at only {left_some} steps"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

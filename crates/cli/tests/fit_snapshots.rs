@@ -111,11 +111,7 @@ fn fit(listings: &[PathBuf]) -> (String, String) {
 /// The q35 reference listings in the project's `shared/` directory, a
 /// sibling of the repository (or of the worktree directory holding it).
 fn q35(names: &[&str]) -> Vec<PathBuf> {
-    let dir = ["../shared", "../../shared"]
-        .iter()
-        .map(|s| repo(s).join("hw/qemu-q35-debian61"))
-        .find(|d| d.is_dir())
-        .expect("shared/hw/qemu-q35-debian61 next to the repository");
+    let dir = kfit_testkit::q35();
     names.iter().map(|n| dir.join(n)).collect()
 }
 

@@ -1565,6 +1565,20 @@ impl KernelIndex {
             .find(|m| m.path == path)
     }
 
+    /// The modules whose sources register a child device called `name`
+    /// ([`CompanionKind::Spawns`]), each with the fact's file and line.
+    pub fn spawners_of<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a Module, &'a Companion)> + 'a {
+        self.modules.iter().flat_map(move |m| {
+            m.companions
+                .iter()
+                .filter(move |c| c.kind == CompanionKind::Spawns && c.name == name)
+                .map(move |c| (m, c))
+        })
+    }
+
     /// Modules that register a driver called `name` (as printed by lspci -k
     /// or in /sys/bus/*/drivers). Falls back to modules named so.
     pub fn module_by_driver_name(&self, name: &str) -> Vec<&Module> {

@@ -360,6 +360,8 @@ pub fn spawned_devices(text: &str) -> Vec<Found> {
             if let Some(name) = dot_name_literal(t) {
                 out.push(Found { name, line: lno });
             }
+        } else if let Some(name) = name_variable_literal(t) {
+            out.push(Found { name, line: lno });
         }
         for c in calls {
             let mut rest = t;
@@ -382,6 +384,37 @@ pub fn spawned_devices(text: &str) -> Vec<Found> {
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.line.cmp(&b.line)));
     out.dedup_by(|a, b| a.name == b.name);
     out
+}
+
+/// `name = "x";`: a local variable (`name`, or one ending in `_name`) set to
+/// the literal, later handed to a registering helper, as
+/// drivers/char/ipmi/ipmi_dmi.c:48 does (`name = "dmi-ipmi-si";` then
+/// `ipmi_platform_add(name, ...)`, which calls `platform_device_alloc`).
+/// Struct fields (`.name =`, `->name =`) are not variables and stay out.
+fn name_variable_literal(t: &str) -> Option<String> {
+    let (lhs, rhs) = t.split_once('=')?;
+    let lhs = lhs.trim_end();
+    let ident_start = lhs
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let ident = &lhs[ident_start..];
+    if ident != "name" && !ident.ends_with("_name") {
+        return None;
+    }
+    // only a statement `ident = ...`, possibly declared: `const char *name =`
+    let before = lhs[..ident_start].trim_end();
+    if before.ends_with('.') || before.ends_with("->") || before.ends_with(']') {
+        return None;
+    }
+    if rhs.starts_with('=') {
+        return None; // `==`
+    }
+    let rest = rhs.trim_start();
+    let lit = leading_literal(rest)?;
+    // the literal is the whole value: `"x";`
+    rest[lit.len() + 2..].trim_start().starts_with(';').then_some(lit)
 }
 
 fn dot_name_literal(t: &str) -> Option<String> {
@@ -512,6 +545,13 @@ static struct mfd_cell lpc_ich_wdt_cell = {
 	p = platform_device_register_data(&pci->dev, "acp_pdm_mach", 0, NULL, 0);
 static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
 	drv.name = "not-a-child";
+	name = "dmi-ipmi-si";
+	const char *dev_name = "bar-dev";
+	p->name = "field";
+	if (name == "cmp") x;
+	name = "fmt-%d";
+	name = "a" "b";
+	/* 3600000μAms name */ x = 1;
 "#;
         let v = spawned_devices(src);
         assert_eq!(
@@ -519,6 +559,8 @@ static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
             [
                 "acp_pdm_mach",
                 "acp_rn_pdm_dma",
+                "bar-dev",
+                "dmi-ipmi-si",
                 "dmic-codec",
                 "iTCO_wdt",
                 "intel-spi"

@@ -122,12 +122,7 @@ fn values(config: &str) -> HashMap<String, String> {
 /// The q35 reference listings: `shared/hw/qemu-q35-debian61` next to the
 /// clone (or next to a directory above it, for a git worktree).
 fn q35(name: &str) -> PathBuf {
-    let root = std::fs::canonicalize(repo(".")).unwrap();
-    root.ancestors()
-        .map(|d| d.join("shared/hw/qemu-q35-debian61"))
-        .find(|d| d.is_dir())
-        .expect("shared/hw/qemu-q35-debian61 next to the clone")
-        .join(name)
+    kfit_testkit::q35().join(name)
 }
 
 /// Symbols `config` sets to y/m that `from` defines and `to` does not,

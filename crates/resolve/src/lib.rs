@@ -401,7 +401,56 @@ pub fn resolve(machine: &Machine, idx: &KernelIndex, tree: &Path, opts: &Options
         }
     }
     let loaded = resolve_loaded(&cx, opts.loaded);
+    registering_code(&cx, &mut devices, &loaded);
     Resolution { devices, loaded }
+}
+
+/// A platform device named by code (modalias `platform:NAME`: no ACPI or
+/// device-tree node behind it) exists only when code that registers NAME is
+/// built: `dmi-ipmi-si.0` is registered by drivers/char/ipmi/ipmi_dmi.c from
+/// the DMI tables, not by ipmi_si, which only binds it. The registering
+/// module ([`kfit_kbuild::KernelIndex::spawners_of`]) is needed unless one
+/// already is: a module of this device or of any other device of the
+/// machine, or a module the listings show loaded (`iTCO_wdt` comes from
+/// lpc_ich, which the ISA bridge needs; `serial8250` from the 8250 core
+/// itself). When several modules could
+/// register it and none is needed otherwise, the listing does not say which
+/// one did, and none is added.
+fn registering_code(cx: &Ctx<'_>, devices: &mut [DeviceResolution], loaded: &[LoadedResolution]) {
+    let needed: BTreeSet<String> = devices
+        .iter()
+        .flat_map(|dr| dr.modules.iter().map(|m| m.module.clone()))
+        .chain(
+            loaded
+                .iter()
+                .filter_map(|l| l.need.as_ref().map(|n| n.module.clone())),
+        )
+        .collect();
+    for dr in devices.iter_mut() {
+        let d = &cx.machine.devices[dr.index];
+        if d.bus != Bus::Platform || dr.modules.is_empty() {
+            continue;
+        }
+        let Some(name) = d.modalias.as_deref().and_then(|a| a.strip_prefix("platform:")) else {
+            continue;
+        };
+        let mut spawners: Vec<_> = cx.idx.spawners_of(name).collect();
+        spawners.dedup_by(|a, b| a.0.name == b.0.name);
+        if spawners.is_empty() || spawners.iter().any(|(m, _)| needed.contains(&m.name)) {
+            continue;
+        }
+        if let [(m, f)] = spawners[..] {
+            let of = dr.modules[0].module.clone();
+            dr.modules.push(cx.need(
+                m,
+                How::Companion {
+                    of,
+                    because: format!("registers the platform device {name:?} at {}:{}", f.file, f.line),
+                },
+                None,
+            ));
+        }
+    }
 }
 
 /// The loaded modules of the listings, each mapped through the index to the

@@ -50,3 +50,39 @@ fn seed_resolves() {
         .collect();
     assert!(acp.contains(&"snd_acp3x_rn"), "{acp:?}");
 }
+
+/// A platform device named by code needs the code that registers it: the
+/// q35 machine's `dmi-ipmi-si.0` is registered by ipmi_dmi (from the DMI
+/// tables), bound by ipmi_si. Devices whose registering code is needed
+/// anyway get nothing more: `iTCO_wdt` (lpc_ich, which the ISA bridge
+/// needs), `serial8250` (the 8250 core registers it itself).
+#[test]
+fn platform_devices_need_their_registering_code() {
+    let Some(tree) = tree() else {
+        panic!("run scripts/fetch-kernels.sh first");
+    };
+    let idx = kfit_kbuild::KernelIndex::load_or_build(&tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let q35 = kfit_testkit::q35();
+    let files: Vec<PathBuf> = ["lspci-nnk.txt", "drivers.txt", "modalias-uevent.txt"]
+        .iter()
+        .map(|f| q35.join(f))
+        .collect();
+    let (m, _) = kfit_hw::read_listings(&files).unwrap();
+    let r = kfit_resolve::resolve(&m, &idx, &tree, &Default::default());
+    let modules = |label: &str| -> Vec<&str> {
+        let d = r.devices.iter().find(|d| d.label.contains(label)).unwrap();
+        d.modules.iter().map(|m| m.module.as_str()).collect()
+    };
+    assert_eq!(modules("dmi-ipmi-si"), ["ipmi_si", "ipmi_dmi"]);
+    let d = r
+        .devices
+        .iter()
+        .find(|d| d.label.contains("dmi-ipmi-si"))
+        .unwrap();
+    let kfit_resolve::How::Companion { because, .. } = &d.modules[1].how else {
+        panic!("{:?}", d.modules[1].how);
+    };
+    assert!(because.contains("drivers/char/ipmi/ipmi_dmi.c:"), "{because}");
+    assert_eq!(modules("iTCO_wdt"), ["iTCO_wdt"]);
+    assert_eq!(modules("serial8250"), ["8250"]);
+}

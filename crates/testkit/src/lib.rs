@@ -75,3 +75,10 @@ pub fn python_with_jinja2() -> Option<&'static str> {
             .is_ok_and(|o| o.status.success())
     })
 }
+
+/// The q35 reference machine's listings: `hw/qemu-q35-debian61` beside
+/// [`fixtures`] in the shared directory.
+pub fn q35() -> PathBuf {
+    let f = fixtures();
+    f.parent().unwrap_or(&f).join("hw/qemu-q35-debian61")
+}

@@ -22,8 +22,10 @@
 //! * Temp files (and a download's part file, [`track_temp`]) are removed on
 //!   SIGINT, SIGTERM and SIGHUP too, once the program has called
 //!   [`clean_temps_on_signals`]; the signal then ends the process as it
-//!   would have (the shell's 130, 143). A SIGKILL cannot be caught: an ix
-//!   write's next run removes what it left ([`Transaction::recover`]).
+//!   would have (the shell's 130, 143). A SIGKILL cannot be caught: the
+//!   next write of the same file removes the temp files no live process
+//!   holds (each is `flock`ed by its writer), and an ix write's next run
+//!   also finishes or undoes the set ([`Transaction::recover`]).
 //! * [`Transaction`] applies several files (an ix package's config and
 //!   firmware list) so that a kill at any point leaves the old set or,
 //!   after [`Transaction::recover`] (run by the next write), the new set:
@@ -414,6 +416,12 @@ fn stage(path: &Path, data: &[u8], meta: Option<Meta>) -> Result<Staged> {
         .tempfile_in(dir)
         .map_err(io(path))?;
     let live = track_temp(tmp.path());
+    // held while the file exists: see remove_stale_temps
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock(2) on the temp file's own descriptor.
+        unsafe { libc::flock(tmp.as_file().as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    }
     let tp = tmp.path().to_path_buf();
     let mode = meta.map_or(0o666 & !umask(), |m| m.mode);
     tmp.as_file()
@@ -500,11 +508,14 @@ pub fn write_atomic(path: &Path, data: &[u8], opts: &WriteOptions) -> Result<Wri
             backup: None,
         });
     }
+    // temp files a killed run left next to the target go first
+    remove_stale_temps(&t.path);
     debug_step(&format!("stage {}", t.path.display()));
     let tmp = stage(&t.path, data, t.meta)?;
     let mut backup = None;
     if let (Some(b), Some(old)) = (&opts.backup, &t.old) {
         let bt = check_target(b, None)?;
+        remove_stale_temps(&bt.path);
         // The previous backup, staged before it is replaced: if the final
         // rename fails, putting it back is one rename (no space needed).
         let prev = match (&bt.old, bt.meta) {
@@ -805,9 +816,15 @@ impl Transaction {
     }
 }
 
-/// Remove `.<name>.*.kfit-tmp` files next to `path` (what [`stage`] makes;
-/// only a killed process leaves them).
+/// Remove `.<name>.*.kfit-tmp` files next to `path` (what [`stage`] makes)
+/// that no live process holds: every staged file is locked (`flock`) by its
+/// writer while it exists, and the kernel drops the lock when the writer
+/// dies, so a file whose lock can be taken was left by a killed process. A
+/// concurrent writer's temp is only at risk between its creation and its
+/// lock (microseconds), and then its write fails with an error, never a
+/// partial file.
 fn remove_stale_temps(path: &Path) {
+    use std::os::fd::AsRawFd;
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return;
     };
@@ -815,7 +832,14 @@ fn remove_stale_temps(path: &Path) {
     if let Ok(rd) = std::fs::read_dir(parent_of(path)) {
         for e in rd.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
-            if n.starts_with(&prefix) && n.ends_with(".kfit-tmp") {
+            if !(n.starts_with(&prefix) && n.ends_with(".kfit-tmp")) {
+                continue;
+            }
+            let Ok(f) = std::fs::File::open(e.path()) else {
+                continue;
+            };
+            // SAFETY: flock(2) on a descriptor owned by `f`.
+            if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
                 let _ = std::fs::remove_file(e.path());
             }
         }
@@ -983,6 +1007,22 @@ mod tests {
         assert!(!b.exists());
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "old\n");
         assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
+    }
+
+    /// A temp file a live writer holds stays; one nobody holds (a killed
+    /// run's) goes.
+    #[test]
+    fn stale_temps_go_live_ones_stay() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("cfg");
+        let live = stage(&f, b"live", None).unwrap();
+        let stray = d.path().join(".cfg.abc123.kfit-tmp");
+        std::fs::write(&stray, "left by a kill").unwrap();
+        remove_stale_temps(&f);
+        assert!(live.tmp.path().exists());
+        assert!(!stray.exists());
+        drop(live);
+        assert!(leftovers(d.path()).is_empty());
     }
 
     #[test]
