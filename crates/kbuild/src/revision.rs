@@ -45,29 +45,27 @@ fn uses_revision(text: &str, after: usize) -> bool {
     ["==", "!=", "<", ">", ")"].iter().any(|op| rest.starts_with(op))
 }
 
+/// A C integer literal ([`kfit_csrc::parse_int`]).
 fn literal(tok: &str) -> Option<u32> {
-    let t = tok.trim();
-    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => u32::from_str_radix(h, 16).ok(),
-        None => t.parse().ok(),
-    }
+    kfit_csrc::parse_int(tok.trim()).and_then(|v| u32::try_from(v).ok())
 }
 
-/// `#define NAME value` in the source or the headers beside it.
+/// The value of macro `name` as the source or the headers beside it define
+/// it (read with the shared C reader: `#if`s honoured, the body expanded
+/// and evaluated; the source's own definition wins).
 fn define(name: &str, text: &str, headers: &[String]) -> Option<u32> {
     let name = name.trim();
     if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
         return None;
     }
-    std::iter::once(text)
-        .chain(headers.iter().map(String::as_str))
-        .flat_map(str::lines)
-        .find_map(|l| {
-            let mut w = l.split_whitespace();
-            (w.next() == Some("#define") && w.next() == Some(name))
-                .then(|| w.next().and_then(literal))
-                .flatten()
-        })
+    let mut d = kfit_csrc::Defines::default();
+    for h in headers.iter().map(String::as_str).chain(std::iter::once(text)) {
+        if h.contains(name) {
+            d.add_source(&kfit_csrc::strip_comments_str(h));
+        }
+    }
+    d.eval_int(&kfit_csrc::tokenize_str(name))
+        .and_then(|v| u32::try_from(v).ok())
 }
 
 /// `switch (x->revision) { case A: case B: ... default: ... -ENODEV }`:
@@ -151,6 +149,14 @@ mod tests {
         assert_eq!(
             run("\tswitch (pci->revision) {\n\tcase ACP63_PCI_REV:\n\t\tbreak;\n\tdefault:\n\t\tdev_dbg(x);\n\t\treturn -ENODEV;\n\t}\n", "#define ACP63_PCI_REV\t\t0x63\n"),
             Some(BTreeSet::from([0x63]))
+        );
+        // A define whose value is an expression, one in an #else branch.
+        assert_eq!(
+            run(
+                "if (pci->revision != REV)\n\treturn -ENODEV;\n",
+                "#ifdef CONFIG_X\n#define REV (0x60 | 0x2)\n#else\n#define REV 1\n#endif\n"
+            ),
+            Some(BTreeSet::from([0x62]))
         );
         // A range, or only printing it: not read.
         assert_eq!(run("if (pdev->revision >= 0x20) return -ENODEV;", ""), None);

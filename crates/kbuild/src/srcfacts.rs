@@ -261,24 +261,25 @@ fn initializer_names(toks: &[kfit_csrc::Tok], kind: &str) -> Vec<(String, usize)
     out
 }
 
-/// `#define HDA_CODEC_ID_GENERIC* 0x...` lines: (name, id, line).
+/// `#define HDA_CODEC_ID_GENERIC* 0x...` directives: (name, id, line).
 fn hda_generic_ids(text: &str) -> Vec<(String, u32, u32)> {
+    let code = kfit_csrc::strip_comments(text.as_bytes());
     let mut out = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        let mut w = l.split_whitespace();
-        if w.next() != Some("#define") {
-            continue;
-        }
-        let (Some(name), Some(val)) = (w.next(), w.next()) else {
-            continue;
+    kfit_csrc::cond::directives(&code, None, |line, l| {
+        let Some(kfit_csrc::Dir::Define(name, def)) = kfit_csrc::cond::parse_directive(l) else {
+            return;
         };
         if !name.starts_with("HDA_CODEC_ID_GENERIC") {
-            continue;
+            return;
         }
-        if let Ok(id) = u32::from_str_radix(val.trim_start_matches("0x"), 16) {
-            out.push((name.to_string(), id, i as u32 + 1));
+        let id = match def.get().body.as_slice() {
+            [v] => v.num().and_then(kfit_csrc::parse_int),
+            _ => None,
+        };
+        if let Some(id) = id.and_then(|v| u32::try_from(v).ok()) {
+            out.push((name, id, line));
         }
-    }
+    });
     out
 }
 
