@@ -321,114 +321,100 @@ pub fn conditions_at(text: &str, lines: &[usize]) -> Vec<Vec<Found>> {
         .collect()
 }
 
-/// String literals that name child devices the driver registers.
+/// String literals that name child devices the driver registers, read
+/// with the shared C lexer (comments do not count):
+/// * the name argument of `platform_device_register_simple`,
+///   `platform_device_alloc`, `MFD_CELL_*` (first) and
+///   `platform_device_register_data/resndata` (second, after the parent);
+/// * `.name = "x"` inside a `struct mfd_cell / platform_device_info /
+///   platform_device X = { ... }` initializer;
+/// * `.name = "x"` in a statement on a `pdevinfo`/`pdev_info` variable;
+/// * `name = "x";` / `x_name = "x";`: a local variable set to the literal,
+///   later handed to a registering helper, as drivers/char/ipmi/ipmi_dmi.c:48
+///   does (`name = "dmi-ipmi-si";` then `ipmi_platform_add(name, ...)`,
+///   which calls `platform_device_alloc`). Struct fields (`.name =`,
+///   `->name =`, `x[i].name =`) are not variables and stay out.
 pub fn spawned_devices(text: &str) -> Vec<Found> {
-    let mut out: Vec<Found> = Vec::new();
-    let calls = [
-        "platform_device_register_simple(",
-        "platform_device_alloc(",
-        "platform_device_register_resndata(",
-        "platform_device_register_data(",
-        "MFD_CELL_NAME(",
-        "MFD_CELL_BASIC(",
-        "MFD_CELL_RES(",
-        "MFD_CELL_OF(",
+    use kfit_csrc::Tok;
+    const CALLS: [(&str, usize); 8] = [
+        ("platform_device_register_simple", 0),
+        ("platform_device_alloc", 0),
+        ("platform_device_register_resndata", 1),
+        ("platform_device_register_data", 1),
+        ("MFD_CELL_NAME", 0),
+        ("MFD_CELL_BASIC", 0),
+        ("MFD_CELL_RES", 0),
+        ("MFD_CELL_OF", 0),
     ];
-    let mut in_cell_table = false;
-    let mut depth: i32 = 0;
-    for (i, l) in text.lines().enumerate() {
-        let lno = i + 1;
-        let t = l.trim();
-        // Tables of struct mfd_cell / platform_device_info / platform_device
-        if (t.contains("struct mfd_cell ")
-            || t.contains("struct platform_device_info ")
-            || t.contains("struct platform_device "))
-            && t.contains('=')
-            && t.ends_with('{')
-        {
-            in_cell_table = true;
-            depth = 0;
+    const TABLES: [&str; 3] = ["mfd_cell", "platform_device_info", "platform_device"];
+    let toks = kfit_csrc::tokenize_str(text);
+    let lit = |t: Option<&Tok>| -> Option<(String, usize)> {
+        let t = t?;
+        let s = t.str_body()?;
+        (!s.is_empty() && !s.contains('%')).then(|| (s.to_string(), t.line as usize))
+    };
+    // `. name = "x"` starting at `i`.
+    let dot_name = |i: usize| -> Option<(String, usize)> {
+        let [d, n, e, ..] = toks.get(i..i + 3)? else {
+            return None;
+        };
+        (d.is(".") && n.is("name") && e.is("=")).then(|| lit(toks.get(i + 3)))?
+    };
+    let mut out: Vec<Found> = Vec::new();
+    let mut push = |f: Option<(String, usize)>| {
+        if let Some((name, line)) = f {
+            out.push(Found { name, line });
         }
-        if in_cell_table {
-            depth += t.matches('{').count() as i32 - t.matches('}').count() as i32;
-            if let Some(name) = dot_name_literal(t) {
-                out.push(Found { name, line: lno });
+    };
+    for (i, t) in toks.iter().enumerate() {
+        let Some(id) = t.ident() else { continue };
+        if let Some(&(_, k)) = CALLS.iter().find(|(c, _)| *c == id) {
+            if let Some((args, _)) = kfit_csrc::init::call_args(&toks, i + 1) {
+                push(lit(args.get(k).and_then(|a| a.first())));
             }
-            if depth <= 0 && t.contains('}') {
-                in_cell_table = false;
+        } else if id == "struct" && toks.get(i + 1).is_some_and(|k| TABLES.iter().any(|t| k.is(t))) {
+            // `struct KIND name[...] attrs = {` or a compound literal
+            // `(struct KIND []) {`: every `.name = "x"` inside.
+            let end = toks.len().min(i + 16);
+            let open = (i + 2..end)
+                .take_while(|&j| !(toks[j].is(";") || toks[j].is("(") || toks[j].is("{")))
+                .find(|&j| toks[j].is("="))
+                .map(|eq| eq + 1)
+                .or_else(|| {
+                    let cast = i > 0 && toks[i - 1].is("(");
+                    let rp = (i + 2..end)
+                        .find(|&j| !(toks[j].is("[") || toks[j].is("]") || toks[j].num().is_some()))?;
+                    (cast && toks[rp].is(")")).then_some(rp + 1)
+                });
+            let Some(open) = open.filter(|&o| toks.get(o).is_some_and(|t| t.is("{"))) else {
+                continue;
+            };
+            let Some(close) = kfit_csrc::init::matching_close_tok(&toks, open) else {
+                continue;
+            };
+            for j in open + 1..close {
+                push(dot_name(j));
             }
-        } else if t.contains("pdevinfo") || t.contains("pdev_info") {
-            if let Some(name) = dot_name_literal(t) {
-                out.push(Found { name, line: lno });
-            }
-        } else if let Some(name) = name_variable_literal(t) {
-            out.push(Found { name, line: lno });
-        }
-        for c in calls {
-            let mut rest = t;
-            while let Some(pos) = rest.find(c) {
-                rest = &rest[pos + c.len()..];
-                // platform_device_register_data/resndata take (parent, "name", ...)
-                let arg = if c.starts_with("platform_device_register_data")
-                    || c.starts_with("platform_device_register_resndata")
-                {
-                    rest.split_once(',').map(|(_, r)| r).unwrap_or("")
-                } else {
-                    rest
-                };
-                if let Some(name) = leading_literal(arg) {
-                    out.push(Found { name, line: lno });
+        } else if id.contains("pdevinfo") || id.contains("pdev_info") {
+            for (j, t) in toks.iter().enumerate().take(i + 16).skip(i + 1) {
+                if t.is(";") {
+                    break;
                 }
+                push(dot_name(j));
+            }
+        } else if id == "name" || id.ends_with("_name") {
+            let field = i > 0 && (toks[i - 1].is(".") || toks[i - 1].is("->") || toks[i - 1].is("]"));
+            if !field
+                && toks.get(i + 1).is_some_and(|e| e.is("="))
+                && toks.get(i + 3).is_some_and(|e| e.is(";"))
+            {
+                push(lit(toks.get(i + 2)));
             }
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.line.cmp(&b.line)));
     out.dedup_by(|a, b| a.name == b.name);
     out
-}
-
-/// `name = "x";`: a local variable (`name`, or one ending in `_name`) set to
-/// the literal, later handed to a registering helper, as
-/// drivers/char/ipmi/ipmi_dmi.c:48 does (`name = "dmi-ipmi-si";` then
-/// `ipmi_platform_add(name, ...)`, which calls `platform_device_alloc`).
-/// Struct fields (`.name =`, `->name =`) are not variables and stay out.
-fn name_variable_literal(t: &str) -> Option<String> {
-    let (lhs, rhs) = t.split_once('=')?;
-    let lhs = lhs.trim_end();
-    let ident_start = lhs
-        .char_indices()
-        .rev()
-        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let ident = &lhs[ident_start..];
-    if ident != "name" && !ident.ends_with("_name") {
-        return None;
-    }
-    // only a statement `ident = ...`, possibly declared: `const char *name =`
-    let before = lhs[..ident_start].trim_end();
-    if before.ends_with('.') || before.ends_with("->") || before.ends_with(']') {
-        return None;
-    }
-    if rhs.starts_with('=') {
-        return None; // `==`
-    }
-    let rest = rhs.trim_start();
-    let lit = leading_literal(rest)?;
-    // the literal is the whole value: `"x";`
-    rest[lit.len() + 2..].trim_start().starts_with(';').then_some(lit)
-}
-
-fn dot_name_literal(t: &str) -> Option<String> {
-    let pos = t.find(".name")?;
-    let rest = t[pos + 5..].trim_start().strip_prefix('=')?;
-    leading_literal(rest)
-}
-
-fn leading_literal(s: &str) -> Option<String> {
-    let s = s.trim_start().strip_prefix('"')?;
-    let end = s.find('"')?;
-    let lit = &s[..end];
-    (!lit.is_empty() && !lit.contains('%')).then(|| lit.to_string())
 }
 
 /// `MODULE_SOFTDEP("pre: a b post: c")` → [a, b, c].
@@ -546,6 +532,14 @@ static struct mfd_cell lpc_ich_wdt_cell = {
 	p = platform_device_register_data(&pci->dev, "acp_pdm_mach", 0, NULL, 0);
 static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
 	drv.name = "not-a-child";
+	.pdevinfo = (struct platform_device_info []) {
+		{ .parent = h,
+		  .name = "in-a-literal", },
+	},
+static int f(struct platform_device *pdev) { x.name = "param-not-table"; }
+	/* static struct platform_device d = { .name = "commented", }; */
+	q = platform_device_register_data(&pci->dev,
+			"on-the-next-line", 0, NULL, 0);
 	name = "dmi-ipmi-si";
 	const char *dev_name = "bar-dev";
 	p->name = "field";
@@ -564,7 +558,9 @@ static const struct mfd_cell cells[] = { MFD_CELL_NAME("intel-spi"), };
                 "dmi-ipmi-si",
                 "dmic-codec",
                 "iTCO_wdt",
-                "intel-spi"
+                "in-a-literal",
+                "intel-spi",
+                "on-the-next-line"
             ]
         );
     }
