@@ -8,7 +8,7 @@
 //! step) are in ix_user.rs; the write path's own in crates/util's unit
 //! tests.
 
-use kfit_testkit::{cache, fixtures, repo};
+use kfit_testkit::{fixtures, repo};
 use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsString;
 use std::hash::Hasher;
@@ -17,24 +17,7 @@ use std::process::{Command, Output, Stdio};
 
 /// The cached 6.12 tree and its x86_64_defconfig (fetched when missing).
 fn tree() -> (PathBuf, PathBuf) {
-    let f = cache().join("env/6.12");
-    if !f.exists() {
-        let st = Command::new("bash")
-            .arg(repo("scripts/fetch-kernels.sh"))
-            .arg("6.12")
-            .status()
-            .unwrap();
-        assert!(st.success(), "scripts/fetch-kernels.sh failed");
-    }
-    let text = std::fs::read_to_string(&f).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .map(PathBuf::from)
-            .unwrap()
-    };
-    let build = get("BUILD");
-    (get("TREE"), build.join("x86_64_defconfig.config"))
+    kfit_testkit::tree_612_and_defconfig()
 }
 
 /// A scratch directory for one case.

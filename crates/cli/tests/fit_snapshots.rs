@@ -12,23 +12,11 @@ use std::process::Command;
 
 /// (tree, build) of the cached 6.12 environment, fetched when missing.
 fn env() -> (PathBuf, PathBuf) {
-    let f = cache().join("env/6.12");
-    if !f.exists() {
-        let st = Command::new("bash")
-            .arg(repo("scripts/fetch-kernels.sh"))
-            .arg("6.12")
-            .status()
-            .unwrap();
-        assert!(st.success(), "scripts/fetch-kernels.sh failed");
-    }
-    let text = std::fs::read_to_string(&f).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .map(PathBuf::from)
-            .unwrap()
-    };
-    (get("TREE"), get("BUILD"))
+    use kfit_testkit::kernel_env;
+    (
+        PathBuf::from(kernel_env("6.12", "TREE")),
+        PathBuf::from(kernel_env("6.12", "BUILD")),
+    )
 }
 
 /// x86_64_defconfig with CONFIG_MODULES off, made by the kernel's own

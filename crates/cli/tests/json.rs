@@ -6,29 +6,13 @@
 //!
 //! Also: `kfit completions bash | bash -n` and `kfit man | man -l -`.
 
-use kfit_testkit::{cache, repo};
+use kfit_testkit::repo;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The cached 6.12 tree and its x86_64_defconfig (fetched when missing).
 fn tree() -> (PathBuf, PathBuf) {
-    let f = cache().join("env/6.12");
-    if !f.exists() {
-        let st = Command::new("bash")
-            .arg(repo("scripts/fetch-kernels.sh"))
-            .arg("6.12")
-            .status()
-            .unwrap();
-        assert!(st.success(), "scripts/fetch-kernels.sh failed");
-    }
-    let text = std::fs::read_to_string(&f).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .map(PathBuf::from)
-            .unwrap()
-    };
-    (get("TREE"), get("BUILD").join("x86_64_defconfig.config"))
+    kfit_testkit::tree_612_and_defconfig()
 }
 
 /// Runs kfit in examples/seed (so listings are named `lspci-k.txt`) and

@@ -82,3 +82,31 @@ pub fn q35() -> PathBuf {
     let f = fixtures();
     f.parent().unwrap_or(&f).join("hw/qemu-q35-debian61")
 }
+
+/// A value of the env file `scripts/fetch-kernels.sh` writes for a kernel
+/// series (`$cache/env/<series>`: TREE, BUILD, KVER, DEBIAN, ABI), running
+/// the script first when the file is missing.
+pub fn kernel_env(series: &str, key: &str) -> String {
+    let f = cache().join("env").join(series);
+    if !f.exists() {
+        let st = std::process::Command::new("bash")
+            .arg(repo("scripts/fetch-kernels.sh"))
+            .arg(series)
+            .status()
+            .expect("bash scripts/fetch-kernels.sh");
+        assert!(st.success(), "scripts/fetch-kernels.sh {series} failed");
+    }
+    let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("{}: no {key}=", f.display()))
+        .to_string()
+}
+
+/// The cached 6.12 tree and its x86_64_defconfig (`BUILD/x86_64_defconfig.config`).
+pub fn tree_612_and_defconfig() -> (PathBuf, PathBuf) {
+    (
+        PathBuf::from(kernel_env("6.12", "TREE")),
+        PathBuf::from(kernel_env("6.12", "BUILD")).join("x86_64_defconfig.config"),
+    )
+}
