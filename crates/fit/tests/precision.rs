@@ -177,16 +177,7 @@ fn seed_variants(need: &BTreeSet<String>) -> Vec<Variant> {
 }
 
 fn q35_full() -> Vec<PathBuf> {
-    [
-        "lspci-nnk.txt",
-        "lsusb.txt",
-        "modalias-uevent.txt",
-        "drivers.txt",
-        "modules-loaded.txt",
-    ]
-    .iter()
-    .map(|f| q35(f))
-    .collect()
+    kfit_testkit::Q35_LISTINGS.iter().map(|f| q35(f)).collect()
 }
 
 fn q35_variants(full: &[PathBuf]) -> Vec<Variant> {

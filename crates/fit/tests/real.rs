@@ -92,16 +92,7 @@ fn seed_on_its_own_ix_config_changes_nothing() {
 fn q35_every_bound_device_keeps_its_driver() {
     let e = env();
     let base = defconfig_nomodules(&e);
-    let listings = [
-        "lspci-nnk.txt",
-        "lsusb.txt",
-        "modalias-uevent.txt",
-        "drivers.txt",
-        "modules-loaded.txt",
-    ]
-    .iter()
-    .map(|f| q35(f))
-    .collect();
+    let listings = kfit_testkit::Q35_LISTINGS.iter().map(|f| q35(f)).collect();
     let fit = kfit_fit::fit(&opts(&e, base, listings), None).unwrap();
     let after = kernel_olddefconfig(&e, &fit.config, "q35");
     let bad = check_requirements(&fit, &after);

@@ -425,16 +425,7 @@ fn mounts_and_block_stack_become_requirements() {
 fn q35_root_disk_on_tinyconfig_6_1() {
     let q35 = repo("crates/hw/tests/data/q35");
     let rd = repo("crates/hw/tests/data/q35-rootdisk");
-    let mut listings: Vec<PathBuf> = [
-        "lspci-nnk.txt",
-        "lsusb.txt",
-        "modalias-uevent.txt",
-        "drivers.txt",
-        "modules-loaded.txt",
-    ]
-    .iter()
-    .map(|f| q35.join(f))
-    .collect();
+    let mut listings: Vec<PathBuf> = kfit_testkit::Q35_LISTINGS.iter().map(|f| q35.join(f)).collect();
     listings.extend(
         ["mounts.txt", "filesystems.txt", "lsblk.txt"]
             .iter()

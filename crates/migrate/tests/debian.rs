@@ -363,16 +363,7 @@ fn fit_then_migrate(listings: Vec<PathBuf>) -> (Migration, Env) {
 
 #[test]
 fn q35_fit_on_61_migrated_to_612() {
-    let listings: Vec<PathBuf> = [
-        "lspci-nnk.txt",
-        "lsusb.txt",
-        "modalias-uevent.txt",
-        "drivers.txt",
-        "modules-loaded.txt",
-    ]
-    .iter()
-    .map(|f| q35(f))
-    .collect();
+    let listings: Vec<PathBuf> = kfit_testkit::Q35_LISTINGS.iter().map(|f| q35(f)).collect();
     let (m, b) = fit_then_migrate(listings.clone());
     // 6.2 put HID drivers behind a new HID_SUPPORT menu symbol: the USB
     // tablet and keyboards need it, and the report says so.

@@ -110,3 +110,13 @@ pub fn tree_612_and_defconfig() -> (PathBuf, PathBuf) {
         PathBuf::from(kernel_env("6.12", "BUILD")).join("x86_64_defconfig.config"),
     )
 }
+
+/// The q35 machine's full set of listings (file names in its directory), as
+/// the e2e script hands them to `kfit fit` (`KFIT_E2E_LISTINGS`).
+pub const Q35_LISTINGS: [&str; 5] = [
+    "lspci-nnk.txt",
+    "lsusb.txt",
+    "modalias-uevent.txt",
+    "drivers.txt",
+    "modules-loaded.txt",
+];
