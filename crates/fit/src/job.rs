@@ -481,6 +481,9 @@ mod tests {
         }
         .fit_options(Path::new("base"))
         .unwrap_err();
-        assert_eq!(e.to_string(), "/nonexistent: not a kernel source tree (no Kconfig)");
+        assert_eq!(
+            e.to_string(),
+            "/nonexistent: not a kernel source tree (no Kconfig)"
+        );
     }
 }
