@@ -2,7 +2,7 @@
 //! profiles, `--require`, `merge_config.sh` fragments, solved with the device
 //! goals. Ground truth is the kernel's own `make olddefconfig` (and its
 //! `merge_config.sh`), run in a scratch `O=` directory, never in the tree.
-use kfit_fit::requirements::{self, Requirement, Wanted};
+use kfit_fit::requirements::{self, Requirement, Section, Wanted};
 use kfit_fit::{FitOptions, MachineInput};
 use kfit_testkit::{cache, fixtures, repo};
 use std::collections::HashMap;
@@ -380,7 +380,7 @@ fn mounts_and_block_stack_become_requirements() {
         ),
     ] {
         let r = find(sym).unwrap_or_else(|| panic!("no requirement {sym}: {:#?}", fit.requirements));
-        assert_eq!(r.section, "system", "{r:?}");
+        assert_eq!(r.section, Section::System, "{r:?}");
         let all = r.sources.join(" | ");
         assert!(all.contains(evidence) && all.contains(source), "{sym}: {all}");
         assert_ne!(r.status, "blocked", "{r:?}");
@@ -451,7 +451,7 @@ fn q35_root_disk_on_tinyconfig_6_1() {
         ),
     ] {
         let r = find(sym);
-        assert_eq!(r.section, "system", "{r:?}");
+        assert_eq!(r.section, Section::System, "{r:?}");
         let all = r.sources.join(" | ");
         assert!(all.contains(evidence) && all.contains(source), "{sym}: {all}");
     }
@@ -574,7 +574,7 @@ fn live_machine_becomes_requirements() {
             .iter()
             .find(|x| x.symbol == sym)
             .unwrap_or_else(|| panic!("no requirement {sym}: {:#?}", fit.requirements));
-        assert_eq!(req.section, "system");
+        assert_eq!(req.section, Section::System);
         let all = req.sources.join(" | ");
         // A file read under the root, or the device.
         let evidence = match evidence.starts_with('/') {
