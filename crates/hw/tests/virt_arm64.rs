@@ -97,7 +97,11 @@ fn every_listing_is_detected() {
 
 #[test]
 fn all_listings_merged_cover_drivers_txt() {
-    let files: Vec<&str> = LISTINGS.iter().map(|l| l.0).filter(|f| *f != "dmesg.txt").collect();
+    let files: Vec<&str> = LISTINGS
+        .iter()
+        .map(|l| l.0)
+        .filter(|f| *f != "dmesg.txt")
+        .collect();
     let m = machine(&files);
     let entries = drivers_txt();
     let missing: Vec<_> = entries
@@ -115,9 +119,15 @@ fn all_listings_merged_cover_drivers_txt() {
     // Merging did not duplicate: one device per drivers.txt entry plus the
     // uevent-only ones (input, cpu features) that are on no bus listing.
     let extra = not_in_drivers_txt(&m, &entries);
-    eprintln!("virt-arm64: {} devices, {} not in drivers.txt: {extra:?}", m.devices.len(), extra.len());
+    eprintln!(
+        "virt-arm64: {} devices, {} not in drivers.txt: {extra:?}",
+        m.devices.len(),
+        extra.len()
+    );
     assert!(
-        extra.iter().all(|x| x.starts_with("input ") || x.starts_with("cpu ")),
+        extra
+            .iter()
+            .all(|x| x.starts_with("input ") || x.starts_with("cpu ")),
         "{extra:?}"
     );
     // The device-tree devices: platform and amba, by their DT node's address.
@@ -191,7 +201,11 @@ fn dmesg_gives_pci_ids() {
         let d = m
             .find(&Bus::Pci, &e.dev)
             .unwrap_or_else(|| panic!("{} missing", e.dev));
-        assert!(d.vendor.is_some() && d.device.is_some() && d.prog_if.is_some(), "{}", e.dev);
+        assert!(
+            d.vendor.is_some() && d.device.is_some() && d.prog_if.is_some(),
+            "{}",
+            e.dev
+        );
     }
     assert_eq!(m.kernel_version.as_deref(), Some("6.12.118+deb12-arm64"));
 }
@@ -222,7 +236,12 @@ fn saved_sysfs_reads_as_drivers_txt() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
-    assert_eq!(m.devices.len(), entries.len(), "{:?}", not_in_drivers_txt(&m, &entries));
+    assert_eq!(
+        m.devices.len(),
+        entries.len(),
+        "{:?}",
+        not_in_drivers_txt(&m, &entries)
+    );
     let loaded: BTreeSet<String> = common::read(&format!("{DIR}/modules-loaded.txt"))
         .lines()
         .map(str::to_string)
@@ -240,7 +259,10 @@ fn saved_sysfs_reads_as_drivers_txt() {
     let root_port = m.find(&Bus::Pci, "0000:00:03.0").unwrap();
     assert_eq!(root_port.parent.as_deref(), Some("4010000000.pcie"));
     let mmio = m.find(&Bus::Platform, "a003e00.virtio_mmio").unwrap();
-    assert_eq!(mmio.attrs.get("of_compatible_0").map(String::as_str), Some("virtio,mmio"));
+    assert_eq!(
+        mmio.attrs.get("of_compatible_0").map(String::as_str),
+        Some("virtio,mmio")
+    );
     assert_eq!(mmio.driver_module.as_deref(), Some("virtio_mmio"));
     let on_mmio: Vec<_> = m
         .devices
@@ -248,10 +270,17 @@ fn saved_sysfs_reads_as_drivers_txt() {
         .filter(|d| d.bus == Bus::Virtio && d.parent.as_deref().is_some_and(|p| p.ends_with(".virtio_mmio")))
         .map(|d| d.driver.clone().unwrap_or_default())
         .collect();
-    assert_eq!(on_mmio.len(), 2, "virtio-blk-device and virtio-rng-device: {on_mmio:?}");
+    assert_eq!(
+        on_mmio.len(),
+        2,
+        "virtio-blk-device and virtio-rng-device: {on_mmio:?}"
+    );
     // The saved device tree is there for a reader of /sys/firmware/devicetree.
     let dt = tmp.path().join("sys/firmware/devicetree/base");
-    assert_eq!(std::fs::read(dt.join("compatible")).unwrap(), b"linux,dummy-virt\0");
+    assert_eq!(
+        std::fs::read(dt.join("compatible")).unwrap(),
+        b"linux,dummy-virt\0"
+    );
     let root = tmp.path().display().to_string();
     insta::assert_snapshot!("virt-arm64-sysfs", common::render(&m, &[]).replace(&root, "ROOT"));
 }
@@ -261,11 +290,17 @@ fn saved_sysfs_reads_as_drivers_txt() {
 #[test]
 fn devicetree_dts_matches_saved_tree() {
     let dts = common::read(&format!("{DIR}/devicetree.dts"));
-    let in_dts = dts.lines().filter(|l| l.trim_start().starts_with("compatible = ")).count();
+    let in_dts = dts
+        .lines()
+        .filter(|l| l.trim_start().starts_with("compatible = "))
+        .count();
     let sys = common::read(&format!("{DIR}/sys.txt"));
     let in_sys = sys
         .lines()
-        .filter(|l| l.starts_with("H sys/firmware/devicetree/base/") && l.split(' ').nth(1).is_some_and(|p| p.ends_with("/compatible")))
+        .filter(|l| {
+            l.starts_with("H sys/firmware/devicetree/base/")
+                && l.split(' ').nth(1).is_some_and(|p| p.ends_with("/compatible"))
+        })
         .count();
     assert!(in_dts > 10, "{in_dts}");
     assert_eq!(in_dts, in_sys);
