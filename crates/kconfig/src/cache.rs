@@ -11,7 +11,7 @@
 //!   plus dialect, top file and shell switch, plus a hash of this crate's
 //!   parser and model sources (`include_str!`), so a changed parser never
 //!   reads an old model.
-//! * **Integrity**: the file ends with an FNV-1a checksum of everything
+//! * **Integrity**: the file ends with a checksum (`kfit_util::checksum`) of everything
 //!   before it; a file cut short or with a flipped bit is a miss.
 //! * **Validity**: the header lists every parsed file with its size and
 //!   mtime (nanoseconds), checked before anything else is decoded; one
@@ -95,9 +95,9 @@ pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached>
     })
 }
 
-/// FNV-1a over bytes: the checksum that ends every cache file.
+/// The checksum that ends every cache file ([`kfit_util::checksum`]).
 fn checksum(b: &[u8]) -> u64 {
-    kfit_util::fnv64(b)
+    kfit_util::checksum(b)
 }
 
 /// Decodes a cache file's bytes: the trailing checksum must match (a file

@@ -238,6 +238,25 @@ pub fn fnv64(bytes: &[u8]) -> u64 {
     fnv1a(FNV_OFFSET, bytes)
 }
 
+/// The checksum of a large cache file's bytes: FNV-1a's xor-multiply step
+/// over 8-byte little-endian words (the tail bytes one by one, then the
+/// length), an eighth of [`fnv64`]'s steps (an 8.8 MB Kconfig model: ~1 ms
+/// instead of ~9). Each step is a bijection of the state, so a change of
+/// any one word always changes the result.
+pub fn checksum(bytes: &[u8]) -> u64 {
+    const PRIME: u64 = 0x100000001b3;
+    let mut words = bytes.chunks_exact(8);
+    let mut h = FNV_OFFSET;
+    for w in &mut words {
+        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        h = (h ^ w).wrapping_mul(PRIME);
+    }
+    for &b in words.remainder() {
+        h = (h ^ b as u64).wrapping_mul(PRIME);
+    }
+    (h ^ bytes.len() as u64).wrapping_mul(PRIME)
+}
+
 /// FNV-1a as a [`std::hash::Hasher`], for maps keyed by short strings
 /// (SipHash is needlessly slow there).
 #[derive(Debug, Clone, Copy)]
@@ -860,6 +879,20 @@ fn sync_dirs<'a>(dirs: impl Iterator<Item = &'a Path>) {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn checksum_sees_every_flipped_bit_and_the_length() {
+        let b: Vec<u8> = (0..37u8).map(|i| i.wrapping_mul(31)).collect();
+        let sum = checksum(&b);
+        for i in 0..b.len() * 8 {
+            let mut c = b.clone();
+            c[i / 8] ^= 1 << (i % 8);
+            assert_ne!(checksum(&c), sum, "bit {i}");
+        }
+        assert_ne!(checksum(&b[..36]), sum);
+        assert_ne!(checksum(&[&b[..], &[0]].concat()), sum);
+        assert_ne!(checksum(&[0; 8]), checksum(&[0; 16]));
+    }
 
     fn mode(p: &Path) -> u32 {
         std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
