@@ -77,21 +77,25 @@ pub(crate) struct Cached {
     pub messages: Vec<String>,
 }
 
-fn stamp(path: &Path) -> Option<(u64, u64)> {
-    let md = std::fs::metadata(path).ok()?;
-    let mtime = md.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some((md.len(), mtime.as_nanos() as u64))
+/// The stamp of a parsed file (`name` relative to the tree, or absolute).
+fn stamp(st: &mut kfit_util::Stamper, srctree: &Path, name: &str) -> Option<(u64, u64)> {
+    if Path::new(name).is_absolute() {
+        kfit_util::stamp(&srctree.join(name))
+    } else {
+        st.stamp(name)
+    }
 }
 
 /// The cached model for `identity`, if present and every file is unchanged.
 pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached> {
     let bytes = std::fs::read(dir.join(file_name(identity))).ok()?;
+    let mut st = kfit_util::Stamper::new(srctree);
     decode(&bytes, |header| {
         header.identity == identity
             && header
                 .stamps
                 .iter()
-                .all(|(name, size, mtime)| stamp(&srctree.join(name)) == Some((*size, *mtime)))
+                .all(|(name, size, mtime)| stamp(&mut st, srctree, name) == Some((*size, *mtime)))
     })
 }
 
@@ -167,10 +171,11 @@ pub(crate) fn save(
     warnings: &[ParseWarning],
     messages: &[String],
 ) {
+    let mut st = kfit_util::Stamper::new(srctree);
     let Some(stamps) = model
         .files
         .iter()
-        .map(|f| stamp(&srctree.join(f)).map(|(size, mtime)| (f.clone(), size, mtime)))
+        .map(|f| stamp(&mut st, srctree, f).map(|(size, mtime)| (f.clone(), size, mtime)))
         .collect::<Option<Vec<_>>>()
     else {
         return;
