@@ -1,5 +1,5 @@
-//! kfit-util: the one write path for every file kfit writes, and the one
-//! cache-directory policy.
+//! kfit-util: the one write path for every file kfit writes, the one
+//! cache-directory policy, the one stable hash and the one glob matcher.
 //!
 //! # Writing ([`write_atomic`], [`Transaction`])
 //! * The target is checked before anything is written: a symlink is followed
@@ -36,7 +36,15 @@
 //!
 //! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`fnv64`])
 //! `--cache-dir` if given, else `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
-//! else `~/.cache/kfit`.
+//! else `~/.cache/kfit`. [`fnv64`] is the one stable hash of everything
+//! persisted (cache names and keys, checksums); in-memory maps use
+//! `rustc_hash`.
+//!
+//! # Globs ([`glob`])
+//! The one glob matcher: `fnmatch(3)` (modalias patterns, as kmod) and
+//! glob(3) over a directory tree (Kconfig `source` wildcards).
+
+pub mod glob;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -222,8 +230,11 @@ pub fn clean_temps_on_signals() {
 /// The FNV-1a offset basis: the hash of nothing.
 pub const FNV_OFFSET: u64 = 0xcbf29ce484222325;
 
-/// FNV-1a (64 bit), the one hash of kfit's cache keys and checksums
-/// (stable across runs, builds and machines), continued from `h` over
+/// FNV-1a (64 bit), the one hash of everything kfit persists: cache file
+/// names and keys, checksums, fingerprints (stable across runs, builds,
+/// machines and crate versions; changing what a key hashes means bumping
+/// that cache's format so old files are rebuilt, never mistrusted).
+/// In-memory maps use `rustc_hash` instead. Continued from `h` over
 /// `bytes`: `fnv1a(fnv1a(FNV_OFFSET, a), b)` hashes `a` then `b`.
 pub fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
@@ -238,28 +249,11 @@ pub fn fnv64(bytes: &[u8]) -> u64 {
     fnv1a(FNV_OFFSET, bytes)
 }
 
-/// FNV-1a as a [`std::hash::Hasher`], for maps keyed by short strings
-/// (SipHash is needlessly slow there).
-#[derive(Debug, Clone, Copy)]
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(FNV_OFFSET)
-    }
+/// FNV-1a of `parts` one after the other (a key made of several fields):
+/// the same as [`fnv64`] of their concatenation.
+pub fn fnv64_parts(parts: &[&[u8]]) -> u64 {
+    parts.iter().fold(FNV_OFFSET, |h, b| fnv1a(h, b))
 }
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = fnv1a(self.0, bytes);
-    }
-}
-
-/// A [`std::collections::HashMap`] hashed with [`Fnv`].
-pub type FnvMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
 // ---------------------------------------------------------------- targets
 
