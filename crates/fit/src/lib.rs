@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+pub mod job;
 pub mod requirements;
 pub mod system;
 
@@ -60,6 +61,36 @@ pub enum Error {
     /// A profile, `--require` or fragment is malformed.
     #[error(transparent)]
     Requirements(#[from] requirements::ReqError),
+    /// No kernel tree was given.
+    #[error("--tree DIR is required (a kernel source tree, e.g. from scripts/fetch-kernels.sh)")]
+    NoTree,
+    /// The tree has no top-level Kconfig.
+    #[error("{}: not a kernel source tree (no Kconfig)", .0.display())]
+    NotATree(PathBuf),
+    /// The tree's version could not be read (its Makefile).
+    #[error("{}: not a kernel source tree", .0.display())]
+    TreeVersion(PathBuf, #[source] kfit_kconfig::Error),
+    /// An input file (a keep list) could not be read.
+    #[error("reading {}", .0.display())]
+    Read(PathBuf, #[source] std::io::Error),
+    /// The tree could not be indexed (`kfit audit`).
+    #[error("indexing {}", .0.display())]
+    Indexing(PathBuf, #[source] kfit_kbuild::Error),
+    /// No base config, and no ix package to take one from.
+    #[error("--base CONFIG is required (the config to start from), or --ix with --kernel")]
+    NoBase,
+    /// ix's toolchain (clang, ld.lld) is missing: the text says which.
+    #[error("ix builds its kernels with clang and ld.lld (LLVM=1), and {0} not on PATH: the config's toolchain lines (CC_IS_CLANG, LD_IS_LLD, CLANG_VERSION and what depends on them) would describe another compiler. Install them (Debian: apt-get install clang lld), or pass --cc to choose the compiler the config describes")]
+    IxToolchain(String),
+    /// The ix checkout, package, source or write.
+    #[error(transparent)]
+    Ix(#[from] kfit_ix::IxError),
+    /// The firmware stage (a firmware directory that cannot be read).
+    #[error(transparent)]
+    Firmware(#[from] kfit_firmware::FwError),
+    /// Writing the fitted config.
+    #[error(transparent)]
+    Write(#[from] kfit_util::WriteError),
 }
 
 /// One machine: a name and its listings (empty = the live machine's /sys).
@@ -135,14 +166,43 @@ pub struct SymbolReport {
     pub any_of: Vec<String>,
     /// Why it is needed.
     pub why: String,
-    /// `already_on`, `enabled` or `blocked`.
-    pub status: &'static str,
+    /// Already on in the base, enabled by kfit, or blocked.
+    pub status: SymbolStatus,
     /// The alternative that is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on: Option<String>,
     /// Reasons when blocked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocked: Vec<String>,
+}
+
+/// What the fit did about one symbol a device needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolStatus {
+    /// On in the base config.
+    AlreadyOn,
+    /// Turned on by the fit.
+    Enabled,
+    /// Cannot be turned on (the report says why).
+    Blocked,
+}
+
+impl SymbolStatus {
+    /// The name in reports and JSON (`already_on`, `enabled`, `blocked`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymbolStatus::AlreadyOn => "already_on",
+            SymbolStatus::Enabled => "enabled",
+            SymbolStatus::Blocked => "blocked",
+        }
+    }
+}
+
+impl std::fmt::Display for SymbolStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// One module of a device.
@@ -787,7 +847,10 @@ pub fn fit_with(
     summary.trimmed = precision.trimmed.len();
     summary.symbols_changed = changed.len();
     summary.requirements = requirements.len();
-    summary.requirements_blocked = requirements.iter().filter(|r| r.status == "blocked").count();
+    summary.requirements_blocked = requirements
+        .iter()
+        .filter(|r| r.status == requirements::ReqStatus::Blocked)
+        .count();
     summary.symbols_set = outcome
         .planned
         .iter()
@@ -954,16 +1017,20 @@ fn symbol_reports(
     let mut symbols = Vec::new();
     for req in &m.requires {
         let (status, on, why_blocked) = match goal_of.get(&req.any_of).map(|&gi| &outcome.goals[gi]) {
-            Some(GoalStatus::AlreadyOn(s)) => ("already_on", Some(s.clone()), Vec::new()),
+            Some(GoalStatus::AlreadyOn(s)) => (SymbolStatus::AlreadyOn, Some(s.clone()), Vec::new()),
             Some(GoalStatus::Enabled(s)) => {
                 enabled = true;
-                ("enabled", Some(s.clone()), Vec::new())
+                (SymbolStatus::Enabled, Some(s.clone()), Vec::new())
             }
             Some(GoalStatus::Blocked(b)) => {
                 blocked = true;
-                ("blocked", None, b.iter().map(|b| b.to_string()).collect())
+                (
+                    SymbolStatus::Blocked,
+                    None,
+                    b.iter().map(|b| b.to_string()).collect(),
+                )
             }
-            None => ("blocked", None, Vec::new()),
+            None => (SymbolStatus::Blocked, None, Vec::new()),
         };
         symbols.push(SymbolReport {
             any_of: req.any_of.clone(),

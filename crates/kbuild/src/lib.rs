@@ -194,8 +194,9 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-/// 26: the lookup maps' keys are `kfit_util::fnv64` (stable), no longer
-/// FxHash (whose values may change with the hasher crate's version).
+/// 26: the lookup maps' keys are `kfit_util::stable_hash`, no longer FxHash
+/// (whose values may change with the hasher crate's version); the file name
+/// is `kfit_util::stable_hash_parts` (was FNV-1a).
 const FORMAT: u32 = 26;
 
 /// The index of one kernel tree.
@@ -729,7 +730,7 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
 pub fn cache_key(tree: &Path) -> Result<String> {
     let version = read_version(tree)?;
     let canon = tree.canonicalize().unwrap_or_else(|_| tree.to_path_buf());
-    let h = kfit_util::fnv64_parts(&[
+    let h = kfit_util::stable_hash_parts(&[
         canon.to_string_lossy().as_bytes(),
         version.as_bytes(),
         &FORMAT.to_le_bytes(),
@@ -1627,10 +1628,11 @@ impl KernelIndex {
         cands.sort_unstable();
 
         let mut out = Vec::new();
+        let device = glob::Device::new(modalias);
         for (i, j) in cands {
             let m = &self.modules[i as usize];
             let a = &m.aliases[j as usize];
-            if glob::match_partial(&a.pattern, modalias) {
+            if device.matches(&a.pattern) {
                 out.push(Match {
                     module: m,
                     alias: a,
@@ -1664,7 +1666,7 @@ impl KernelIndex {
 
 /// The key of a lookup map: persisted, so the one stable hash.
 fn hkey(s: &str) -> u64 {
-    kfit_util::fnv64(s.as_bytes())
+    kfit_util::stable_hash(s.as_bytes())
 }
 
 /// KBUILD_MODNAME of an object path.

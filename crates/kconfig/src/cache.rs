@@ -11,7 +11,7 @@
 //!   plus dialect, top file and shell switch, plus a hash of this crate's
 //!   parser and model sources (`include_str!`), so a changed parser never
 //!   reads an old model.
-//! * **Integrity**: the file ends with an FNV-1a checksum of everything
+//! * **Integrity**: the file ends with a checksum (`kfit_util::stable_hash`) of everything
 //!   before it; a file cut short or with a flipped bit is a miss.
 //! * **Validity**: the header lists every parsed file with its size and
 //!   mtime (nanoseconds), checked before anything else is decoded; one
@@ -39,7 +39,7 @@ use crate::model::{Model, SymbolId};
 use crate::parse::ParseWarning;
 
 /// Bumped by hand only for changes the source hash below cannot see.
-/// 2: the file name is one `kfit_util::fnv64_parts` of identity, format and
+/// 2: the file name is one `kfit_util::stable_hash_parts` of identity, format and
 /// sources (was a hand-made combination of per-part hashes).
 const FORMAT: u32 = 2;
 
@@ -58,7 +58,7 @@ pub(crate) fn file_name(identity: &str) -> String {
     let format = FORMAT.to_le_bytes();
     let mut parts: Vec<&[u8]> = vec![identity.as_bytes(), &format];
     parts.extend(SCHEMA_SOURCES.iter().map(|s| s.as_bytes()));
-    format!("{:016x}.model", kfit_util::fnv64_parts(&parts))
+    format!("{:016x}.model", kfit_util::stable_hash_parts(&parts))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -77,21 +77,25 @@ pub(crate) struct Cached {
     pub messages: Vec<String>,
 }
 
-fn stamp(path: &Path) -> Option<(u64, u64)> {
-    let md = std::fs::metadata(path).ok()?;
-    let mtime = md.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some((md.len(), mtime.as_nanos() as u64))
+/// The stamp of a parsed file (`name` relative to the tree, or absolute).
+fn stamp(st: &mut kfit_util::Stamper, srctree: &Path, name: &str) -> Option<(u64, u64)> {
+    if Path::new(name).is_absolute() {
+        kfit_util::stamp(&srctree.join(name))
+    } else {
+        st.stamp(name)
+    }
 }
 
 /// The cached model for `identity`, if present and every file is unchanged.
 pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached> {
     let bytes = std::fs::read(dir.join(file_name(identity))).ok()?;
+    let mut st = kfit_util::Stamper::new(srctree);
     decode(&bytes, |header| {
         header.identity == identity
             && header
                 .stamps
                 .iter()
-                .all(|(name, size, mtime)| stamp(&srctree.join(name)) == Some((*size, *mtime)))
+                .all(|(name, size, mtime)| stamp(&mut st, srctree, name) == Some((*size, *mtime)))
     })
 }
 
@@ -100,7 +104,7 @@ pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached>
 /// accept the header, and every part must decode.
 pub(crate) fn decode(bytes: &[u8], fresh: impl FnOnce(&Header) -> bool) -> Option<Cached> {
     let (payload, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if kfit_util::fnv64(payload).to_le_bytes() != sum {
+    if kfit_util::stable_hash(payload).to_le_bytes() != sum {
         return None;
     }
     // bincode 1's defaults (fixed-size integers, trailing bytes allowed),
@@ -135,7 +139,7 @@ pub fn fuzz_decode(bytes: &[u8], sum: bool) -> bool {
     let mut owned;
     let b = if sum {
         owned = bytes.to_vec();
-        owned.extend_from_slice(&kfit_util::fnv64(bytes).to_le_bytes());
+        owned.extend_from_slice(&kfit_util::stable_hash(bytes).to_le_bytes());
         &owned[..]
     } else {
         bytes
@@ -162,10 +166,11 @@ pub(crate) fn save(
     warnings: &[ParseWarning],
     messages: &[String],
 ) {
+    let mut st = kfit_util::Stamper::new(srctree);
     let Some(stamps) = model
         .files
         .iter()
-        .map(|f| stamp(&srctree.join(f)).map(|(size, mtime)| (f.clone(), size, mtime)))
+        .map(|f| stamp(&mut st, srctree, f).map(|(size, mtime)| (f.clone(), size, mtime)))
         .collect::<Option<Vec<_>>>()
     else {
         return;
@@ -209,7 +214,7 @@ fn encode_with(
     let mut out = bincode::serialize(header).ok()?;
     out.extend(bincode::serialize(&table).ok()?);
     out.extend(body);
-    let sum = kfit_util::fnv64(&out);
+    let sum = kfit_util::stable_hash(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     Some(out)
 }

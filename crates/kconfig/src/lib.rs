@@ -376,7 +376,7 @@ fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)])
     let file = opts
         .probe_cache_dir
         .as_ref()
-        .map(|d| d.join(format!("ccver-{:016x}", kfit_util::fnv64(key.as_bytes()))));
+        .map(|d| d.join(format!("ccver-{:016x}", kfit_util::stable_hash(key.as_bytes()))));
     // The file holds the key it was made for, then the text; anything else
     // (another key, more lines, control bytes: a corrupted or edited file)
     // means probing again.
@@ -579,10 +579,12 @@ impl Kconfig {
                 .collect::<Vec<_>>()
                 .join("\x01"),
         );
-        let cache_file = opts
-            .probe_cache_dir
-            .as_ref()
-            .map(|d| d.join(format!("{:016x}.probes", kfit_util::fnv64(identity.as_bytes()))));
+        let cache_file = opts.probe_cache_dir.as_ref().map(|d| {
+            d.join(format!(
+                "{:016x}.probes",
+                kfit_util::stable_hash(identity.as_bytes())
+            ))
+        });
         let shell = ShellRunner {
             cwd: probe_srctree(&srctree, &scratch).1,
             env: env.clone(),
