@@ -305,3 +305,23 @@ fn devicetree_dts_matches_saved_tree() {
     assert!(in_dts > 10, "{in_dts}");
     assert_eq!(in_dts, in_sys);
 }
+
+/// The snapshot format's errors name the line (and nothing is written
+/// outside the root).
+#[test]
+fn snapshot_errors_name_the_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let unpack = |t: &str| kfit_testkit::unpack_sysfs_snapshot(t, tmp.path());
+    let e = unpack("# c\nF sys/a\n| x\nL sys/../../etc -> /x\n").unwrap_err();
+    assert!(e.starts_with("line 4: path sys/../../etc leaves the root"), "{e}");
+    assert_eq!(std::fs::read_to_string(tmp.path().join("sys/a")).unwrap(), "x\n");
+    let e = unpack("| orphan\n").unwrap_err();
+    assert!(e.starts_with("line 1:"), "{e}");
+    let e = unpack("H sys/b 0g\n").unwrap_err();
+    assert!(e.starts_with("line 1:"), "{e}");
+    let e = unpack("X sys/c\n").unwrap_err();
+    assert!(e.starts_with("line 1: unknown entry"), "{e}");
+    unpack("H sys/d 00ff\nH sys/e \n").unwrap();
+    assert_eq!(std::fs::read(tmp.path().join("sys/d")).unwrap(), [0, 0xff]);
+    assert_eq!(std::fs::read(tmp.path().join("sys/e")).unwrap(), b"");
+}

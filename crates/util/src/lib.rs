@@ -1,5 +1,5 @@
-//! kfit-util: the one write path for every file kfit writes, and the one
-//! cache-directory policy.
+//! kfit-util: the one write path for every file kfit writes, the one
+//! cache-directory policy, the one stable hash and the one glob matcher.
 //!
 //! # Writing ([`write_atomic`], [`Transaction`])
 //! * The target is checked before anything is written: a symlink is followed
@@ -34,9 +34,17 @@
 //!   then the journal goes. Recovery rolls a committed journal forward and
 //!   removes staged files of an uncommitted one.
 //!
-//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`fnv64`])
+//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`stable_hash`])
 //! `--cache-dir` if given, else `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
-//! else `~/.cache/kfit`.
+//! else `~/.cache/kfit`. [`stable_hash`] is the one hash of everything
+//! persisted (cache names and keys, checksums); in-memory maps use
+//! `rustc_hash`.
+//!
+//! # Globs ([`glob`])
+//! The one glob matcher: `fnmatch(3)` (modalias patterns, as kmod) and
+//! glob(3) over a directory tree (Kconfig `source` wildcards).
+
+pub mod glob;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -317,34 +325,22 @@ impl Stamper {
 
 // ---------------------------------------------------------------- hashing
 
-/// The FNV-1a offset basis: the hash of nothing.
-pub const FNV_OFFSET: u64 = 0xcbf29ce484222325;
-
-/// FNV-1a (64 bit), the one hash of kfit's cache keys and checksums
-/// (stable across runs, builds and machines), continued from `h` over
-/// `bytes`: `fnv1a(fnv1a(FNV_OFFSET, a), b)` hashes `a` then `b`.
-pub fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
-}
-
-/// FNV-1a of `bytes`.
-pub fn fnv64(bytes: &[u8]) -> u64 {
-    fnv1a(FNV_OFFSET, bytes)
-}
-
-/// The checksum of a large cache file's bytes: FNV-1a's xor-multiply step
-/// over 8-byte little-endian words (the tail bytes one by one, then the
-/// length), an eighth of [`fnv64`]'s steps (an 8.8 MB Kconfig model: ~1 ms
-/// instead of ~9). Each step is a bijection of the state, so a change of
-/// any one word always changes the result.
-pub fn checksum(bytes: &[u8]) -> u64 {
+/// The one hash of everything kfit persists: cache file names and keys,
+/// checksums, the index's lookup maps (stable across runs, builds, machines
+/// and crate versions; a change of what a cache's key hashes bumps that
+/// cache's format, so old files are rebuilt, never mistrusted). In-memory
+/// maps use `rustc_hash` instead.
+///
+/// FNV-1a's xor-multiply step over 8-byte little-endian words (the tail
+/// bytes one by one, then the length): an eighth of byte-wise FNV-1a's
+/// steps (an 8.8 MB Kconfig model: ~1 ms instead of ~9). Each step is a
+/// bijection of the state, so a change of any one word always changes the
+/// result.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf29ce484222325;
     const PRIME: u64 = 0x100000001b3;
     let mut words = bytes.chunks_exact(8);
-    let mut h = FNV_OFFSET;
+    let mut h = OFFSET;
     for w in &mut words {
         let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
         h = (h ^ w).wrapping_mul(PRIME);
@@ -355,28 +351,16 @@ pub fn checksum(bytes: &[u8]) -> u64 {
     (h ^ bytes.len() as u64).wrapping_mul(PRIME)
 }
 
-/// FNV-1a as a [`std::hash::Hasher`], for maps keyed by short strings
-/// (SipHash is needlessly slow there).
-#[derive(Debug, Clone, Copy)]
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(FNV_OFFSET)
+/// [`stable_hash`] of a key made of several fields: of each field with its
+/// length, so that `("ab", "c")` and `("a", "bc")` differ.
+pub fn stable_hash_parts(parts: &[&[u8]]) -> u64 {
+    let mut all = Vec::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
+    for p in parts {
+        all.extend_from_slice(&(p.len() as u64).to_le_bytes());
+        all.extend_from_slice(p);
     }
+    stable_hash(&all)
 }
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = fnv1a(self.0, bytes);
-    }
-}
-
-/// A [`std::collections::HashMap`] hashed with [`Fnv`].
-pub type FnvMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
 // ---------------------------------------------------------------- targets
 
@@ -661,6 +645,25 @@ pub fn write_atomic(path: &Path, data: &[u8], opts: &WriteOptions) -> Result<Wri
         existed: t.old.is_some(),
         backup: backup.map(|(b, _, _)| b),
     })
+}
+
+/// [`write_atomic`] of a config or other text; with `keep_old`, the file
+/// that was there is kept as `path.old` (as conf keeps `.config.old`).
+/// Nothing is written when the content is unchanged.
+pub fn write_text(path: &Path, text: &str, keep_old: bool) -> Result<Written> {
+    let backup = keep_old.then(|| {
+        let mut s = path.as_os_str().to_owned();
+        s.push(".old");
+        PathBuf::from(s)
+    });
+    write_atomic(
+        path,
+        text.as_bytes(),
+        &WriteOptions {
+            backup,
+            ..Default::default()
+        },
+    )
 }
 
 /// After the final rename of [`write_atomic`] failed (`e`): put the
@@ -1003,17 +1006,21 @@ mod tests {
     }
 
     #[test]
-    fn checksum_sees_every_flipped_bit_and_the_length() {
+    fn stable_hash_sees_every_flipped_bit_and_the_length() {
         let b: Vec<u8> = (0..37u8).map(|i| i.wrapping_mul(31)).collect();
-        let sum = checksum(&b);
+        let sum = stable_hash(&b);
         for i in 0..b.len() * 8 {
             let mut c = b.clone();
             c[i / 8] ^= 1 << (i % 8);
-            assert_ne!(checksum(&c), sum, "bit {i}");
+            assert_ne!(stable_hash(&c), sum, "bit {i}");
         }
-        assert_ne!(checksum(&b[..36]), sum);
-        assert_ne!(checksum(&[&b[..], &[0]].concat()), sum);
-        assert_ne!(checksum(&[0; 8]), checksum(&[0; 16]));
+        assert_ne!(stable_hash(&b[..36]), sum);
+        assert_ne!(stable_hash(&[&b[..], &[0]].concat()), sum);
+        assert_ne!(stable_hash(&[0; 8]), stable_hash(&[0; 16]));
+        assert_ne!(
+            stable_hash_parts(&[b"ab", b"c"]),
+            stable_hash_parts(&[b"a", b"bc"])
+        );
     }
 
     fn mode(p: &Path) -> u32 {
