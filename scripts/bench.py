@@ -205,7 +205,7 @@ def bench(jobs, kfit, tree, build, kver, w):
             cmd = [kfit, "fit"] + args + ["--tree", copy, "--base", base, "--cc", "gcc",
                                           "-o", os.path.join(w, "fleet.config")]
             l0 = load()
-            r = series("fleet: one kernel for %d machines (`--machine`)" % n, cmd, None, env,
+            r = series("fleet: one kernel for %d machine%s (`--machine`)" % (n, "s"[:n > 1]), cmd, None, env,
                        runs=max(3, RUNS // 2))
             r["load"] = l0 + " / " + load()
             row(r, "<= 1 s, linear or better" if n == 100 else "")
