@@ -91,10 +91,13 @@ pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached>
     let bytes = std::fs::read(dir.join(file_name(identity))).ok()?;
     let mut st = kfit_util::Stamper::new(srctree);
     decode(&bytes, |header| {
+        // In path order, so that the Stamper opens each directory once
+        // (the files are listed in parse order, which alternates).
+        let mut stamps: Vec<&(String, u64, u64)> = header.stamps.iter().collect();
+        stamps.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         header.identity == identity
-            && header
-                .stamps
-                .iter()
+            && stamps
+                .into_iter()
                 .all(|(name, size, mtime)| stamp(&mut st, srctree, name) == Some((*size, *mtime)))
     })
 }

@@ -394,6 +394,13 @@ fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)])
     if let Some(f) = file {
         // not cached when it cannot be written: probed again next time
         let _ = kfit_util::write_cache(&f, format!("{key}\n{v}\n").as_bytes());
+        if let Some(dir) = f.parent() {
+            let ccver = |p: &Path| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("ccver-"))
+            };
+            let _ = kfit_util::prune(dir, preprocess::PROBES_KEEP, ccver);
+        }
     }
     v
 }

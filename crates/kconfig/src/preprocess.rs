@@ -96,9 +96,16 @@ impl ProbeCache {
         buf.extend_from_slice(&body);
         // Best effort: a probe cache that cannot be written only costs time.
         let _ = kfit_util::write_cache(f, &buf);
+        if let Some(dir) = f.parent() {
+            let _ = kfit_util::prune(dir, PROBES_KEEP, |p| p.extension().is_some_and(|x| x == "probes"));
+        }
         self.dirty = false;
     }
 }
+
+/// Probe files kept (one per toolchain and environment identity; the
+/// newest, by the one pruning rule).
+pub(crate) const PROBES_KEEP: usize = 16;
 
 /// First line of a probe cache file: magic, body length and stable hash of
 /// the body, so that a truncated or edited file is detected as a whole.

@@ -236,71 +236,90 @@ pub fn stamp(path: &Path) -> Option<(u64, u64)> {
     Some((md.len(), mtime.as_nanos() as u64))
 }
 
-/// [`stamp`] of many paths below one tree, in path order: each directory is
-/// opened once (`O_PATH`) and its entries are stat'ed relative to it, so
-/// the kernel walks one path component per file instead of the whole path
-/// (47k files of a 6.12 tree: ~40 ms instead of ~170 ms of system time on
-/// a loaded 2-core machine, measured with the same stat calls in C).
-/// Same answers as [`stamp`] of `tree.join(rel)`.
+/// [`stamp`] of many paths below one tree: each is stat'ed relative to the
+/// tree's open directory, and a directory that holds the next path too is
+/// opened (`O_PATH`) and its entries stat'ed relative to it, so the kernel
+/// walks one path component per file instead of the tree's whole path.
+/// 47k files of a 6.12 tree (sorted, ~15 per directory): ~40 ms of system
+/// time instead of ~170 ms with full paths, measured with the same calls in
+/// C on a loaded 2-core machine; Kconfig files (one per directory) cost one
+/// call each. Same answers as [`stamp`] of `tree.join(rel)`.
 pub struct Stamper {
-    tree: std::ffi::CString,
-    /// The directory (tree-relative) whose descriptor `fd` is.
-    dir: Option<String>,
+    tree: Option<std::os::fd::OwnedFd>,
+    /// The directory (tree-relative) of the previous path, and its
+    /// descriptor once a second path in it came.
+    dir: String,
     fd: Option<std::os::fd::OwnedFd>,
+}
+
+/// `open(at, path, O_PATH | O_DIRECTORY)`.
+fn open_dir(at: libc::c_int, path: &std::ffi::CStr) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: a NUL-terminated path; the descriptor returned is owned by
+    // the OwnedFd (closed on drop) and by nobody else.
+    let fd = unsafe {
+        libc::openat(
+            at,
+            path.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// [`stamp`] of `name` relative to the directory `at`.
+fn stamp_at(at: &std::os::fd::OwnedFd, name: &str) -> Option<(u64, u64)> {
+    use std::os::fd::AsRawFd;
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: `st` is written by fstatat before it is read; the name is
+    // NUL-terminated; the descriptor is open.
+    let st = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstatat(at.as_raw_fd(), name.as_ptr(), &mut st, 0) != 0 {
+            return None;
+        }
+        st
+    };
+    // As std's `modified()` before the epoch: no stamp.
+    let secs = u64::try_from(st.st_mtime).ok()?;
+    let nanos = u64::try_from(st.st_mtime_nsec).ok()?;
+    Some((st.st_size as u64, secs * 1_000_000_000 + nanos))
 }
 
 impl Stamper {
     pub fn new(tree: &Path) -> Stamper {
         use std::os::unix::ffi::OsStrExt;
+        let tree = std::ffi::CString::new(tree.as_os_str().as_bytes())
+            .ok()
+            .and_then(|t| open_dir(libc::AT_FDCWD, &t));
         Stamper {
-            tree: std::ffi::CString::new(tree.as_os_str().as_bytes()).unwrap_or_default(),
-            dir: None,
+            tree,
+            dir: String::new(),
             fd: None,
         }
     }
 
-    /// [`stamp`] of `tree/rel`; `rel` `""` is the tree itself.
+    /// [`stamp`] of `tree/rel` (`rel` relative, `""` the tree itself).
     pub fn stamp(&mut self, rel: &str) -> Option<(u64, u64)> {
-        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-        let (dir, name) = match rel.rsplit_once('/') {
-            Some((d, n)) => (d, n),
-            None if rel.is_empty() => ("", "."),
-            None => ("", rel),
+        let tree = self.tree.as_ref()?;
+        let Some((dir, name)) = rel.rsplit_once('/') else {
+            return stamp_at(tree, if rel.is_empty() { "." } else { rel });
         };
-        if self.dir.as_deref() != Some(dir) {
+        if dir != self.dir {
+            self.dir = dir.to_string();
             self.fd = None;
-            let path = if dir.is_empty() {
-                self.tree.clone()
-            } else {
-                let mut b = self.tree.as_bytes().to_vec();
-                b.push(b'/');
-                b.extend_from_slice(dir.as_bytes());
-                std::ffi::CString::new(b).ok()?
-            };
-            // SAFETY: a NUL-terminated path; the descriptor returned is
-            // owned here and closed by OwnedFd.
-            let fd = unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
-            self.dir = Some(dir.to_string());
-            if fd >= 0 {
-                // SAFETY: fd was just opened and is owned by nobody else.
-                self.fd = Some(unsafe { OwnedFd::from_raw_fd(fd) });
-            }
+            return stamp_at(tree, rel);
         }
-        let fd = self.fd.as_ref()?;
-        let name = std::ffi::CString::new(name).ok()?;
-        // SAFETY: `st` is written by fstatat before it is read; the name is
-        // NUL-terminated; the descriptor is open.
-        let st = unsafe {
-            let mut st: libc::stat = std::mem::zeroed();
-            if libc::fstatat(fd.as_raw_fd(), name.as_ptr(), &mut st, 0) != 0 {
-                return None;
-            }
-            st
-        };
-        // As std's `modified()` before the epoch: no stamp.
-        let secs = u64::try_from(st.st_mtime).ok()?;
-        let nanos = u64::try_from(st.st_mtime_nsec).ok()?;
-        Some((st.st_size as u64, secs * 1_000_000_000 + nanos))
+        if self.fd.is_none() {
+            self.fd = open_dir(
+                std::os::fd::AsRawFd::as_raw_fd(tree),
+                &std::ffi::CString::new(dir).ok()?,
+            );
+        }
+        match &self.fd {
+            Some(fd) => stamp_at(fd, name),
+            None => stamp_at(tree, rel),
+        }
     }
 }
 
