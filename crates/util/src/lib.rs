@@ -644,6 +644,25 @@ pub fn write_atomic(path: &Path, data: &[u8], opts: &WriteOptions) -> Result<Wri
     })
 }
 
+/// [`write_atomic`] of a config or other text; with `keep_old`, the file
+/// that was there is kept as `path.old` (as conf keeps `.config.old`).
+/// Nothing is written when the content is unchanged.
+pub fn write_text(path: &Path, text: &str, keep_old: bool) -> Result<Written> {
+    let backup = keep_old.then(|| {
+        let mut s = path.as_os_str().to_owned();
+        s.push(".old");
+        PathBuf::from(s)
+    });
+    write_atomic(
+        path,
+        text.as_bytes(),
+        &WriteOptions {
+            backup,
+            ..Default::default()
+        },
+    )
+}
+
 /// After the final rename of [`write_atomic`] failed (`e`): put the
 /// previous backup back at `bpath` (`prev`, staged beforehand), or remove
 /// the backup just written when there was none. The error says what was
