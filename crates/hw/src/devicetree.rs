@@ -764,7 +764,7 @@ impl DeviceTree {
         let c = cells(v);
         let mut k = 0;
         let mut out = Vec::new();
-        while k + ac + intc as usize + 1 <= c.len() {
+        while k + ac + (intc as usize) < c.len() {
             k += ac + intc as usize;
             let Some(&p) = ph.get(&c[k]) else { break };
             k += 1;
