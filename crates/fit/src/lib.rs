@@ -76,6 +76,12 @@ pub enum Error {
     /// The tree could not be indexed (`kfit audit`).
     #[error("indexing {}", .0.display())]
     Indexing(PathBuf, #[source] kfit_kbuild::Error),
+    /// The config to review does not exist.
+    #[error("{}: no such config file", .0.display())]
+    NoConfig(PathBuf),
+    /// A tree `make` cannot run in (no top-level Makefile and Kconfig).
+    #[error("{}: not a kernel source tree (no Makefile and Kconfig)", .0.display())]
+    NotASourceTree(PathBuf),
     /// No base config, and no ix package to take one from.
     #[error("--base CONFIG is required (the config to start from), or --ix with --kernel")]
     NoBase,
