@@ -16,7 +16,12 @@ fn seed_resolves() {
     let Some(tree) = tree() else {
         panic!("run scripts/fetch-kernels.sh first");
     };
-    let idx = kfit_kbuild::KernelIndex::load_or_build(&tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = kfit_kbuild::KernelIndex::load_or_build(
+        &tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed/lspci-k.txt");
     let (m, _) = kfit_hw::read_listings(&[PathBuf::from(seed)]).unwrap();
     let r = kfit_resolve::resolve(&m, &idx, &tree, &Default::default());
@@ -61,7 +66,12 @@ fn platform_devices_need_their_registering_code() {
     let Some(tree) = tree() else {
         panic!("run scripts/fetch-kernels.sh first");
     };
-    let idx = kfit_kbuild::KernelIndex::load_or_build(&tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = kfit_kbuild::KernelIndex::load_or_build(
+        &tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let q35 = kfit_testkit::q35();
     let files: Vec<PathBuf> = ["lspci-nnk.txt", "drivers.txt", "modalias-uevent.txt"]
         .iter()

@@ -31,6 +31,10 @@ pub struct Common {
     /// The LLVM toolchain, like `make LLVM=1` (clang, ld.lld).
     #[arg(long)]
     pub llvm: bool,
+    /// The architecture (ARCH: x86, arm64, ...) to fit for [default: this
+    /// machine's, from `uname -m` as make picks it].
+    #[arg(long, value_parser = crate::arch_arg())]
+    pub arch: Option<kfit_kconfig::Arch>,
     /// Index cache directory [default: ~/.cache/kfit/index].
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub cache_dir: Option<PathBuf>,
@@ -135,8 +139,14 @@ impl Common {
                 .cc
                 .clone()
                 .unwrap_or_else(|| kfit_kconfig::make_cc(self.llvm).to_string()),
+            arch: self.arch(),
             ..Default::default()
         }
+    }
+
+    /// `--arch`, else the running machine's.
+    fn arch(&self) -> kfit_kconfig::Arch {
+        self.arch.clone().unwrap_or_else(kfit_kconfig::Arch::host)
     }
 
     /// --keep and the entries of --keep-file.
@@ -1042,7 +1052,12 @@ fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
     let tree = tree_of(&a.c)?;
     let progress = crate::out::index_progress();
     let idx = kfit_kbuild::allow_partial(
-        kfit_kbuild::KernelIndex::load_or_build_with(&tree, &a.c.index_cache(), progress.as_deref()),
+        kfit_kbuild::KernelIndex::load_or_build_with(
+            &tree,
+            &a.c.arch(),
+            &a.c.index_cache(),
+            progress.as_deref(),
+        ),
         a.c.allow_partial,
     )
     .with_context(|| format!("indexing {}", tree.display()))?;
