@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+pub mod job;
 pub mod requirements;
 pub mod system;
 
@@ -60,6 +61,36 @@ pub enum Error {
     /// A profile, `--require` or fragment is malformed.
     #[error(transparent)]
     Requirements(#[from] requirements::ReqError),
+    /// No kernel tree was given.
+    #[error("--tree DIR is required (a kernel source tree, e.g. from scripts/fetch-kernels.sh)")]
+    NoTree,
+    /// The tree has no top-level Kconfig.
+    #[error("{}: not a kernel source tree (no Kconfig)", .0.display())]
+    NotATree(PathBuf),
+    /// The tree's version could not be read (its Makefile).
+    #[error("{}: not a kernel source tree", .0.display())]
+    TreeVersion(PathBuf, #[source] kfit_kconfig::Error),
+    /// An input file (a keep list) could not be read.
+    #[error("reading {}", .0.display())]
+    Read(PathBuf, #[source] std::io::Error),
+    /// The tree could not be indexed (`kfit audit`).
+    #[error("indexing {}", .0.display())]
+    Indexing(PathBuf, #[source] kfit_kbuild::Error),
+    /// No base config, and no ix package to take one from.
+    #[error("--base CONFIG is required (the config to start from), or --ix with --kernel")]
+    NoBase,
+    /// ix's toolchain (clang, ld.lld) is missing: the text says which.
+    #[error("ix builds its kernels with clang and ld.lld (LLVM=1), and {0} not on PATH: the config's toolchain lines (CC_IS_CLANG, LD_IS_LLD, CLANG_VERSION and what depends on them) would describe another compiler. Install them (Debian: apt-get install clang lld), or pass --cc to choose the compiler the config describes")]
+    IxToolchain(String),
+    /// The ix checkout, package, source or write.
+    #[error(transparent)]
+    Ix(#[from] kfit_ix::IxError),
+    /// The firmware stage (a firmware directory that cannot be read).
+    #[error(transparent)]
+    Firmware(#[from] kfit_firmware::FwError),
+    /// Writing the fitted config.
+    #[error(transparent)]
+    Write(#[from] kfit_util::WriteError),
 }
 
 /// One machine: a name and its listings (empty = the live machine's /sys).

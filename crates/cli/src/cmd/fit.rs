@@ -2,8 +2,8 @@
 
 use anyhow::{bail, Context};
 use clap::Args;
-use kfit_fit::{Fit, FitOptions, MachineInput, Verdict};
-use kfit_kconfig::LoadOptions;
+use kfit_fit::job::{Inputs, IxRequest, IxTarget, Request};
+use kfit_fit::{Fit, MachineInput, Verdict};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -133,43 +133,30 @@ impl Common {
         Ok(())
     }
 
-    fn load_options(&self) -> LoadOptions {
-        LoadOptions {
-            cc: self
-                .cc
-                .clone()
-                .unwrap_or_else(|| kfit_kconfig::make_cc(self.llvm).to_string()),
-            arch: self.arch(),
-            ..Default::default()
+    /// The resolved inputs: the machines, the tree and toolchain, the
+    /// requirements of `reqs`.
+    fn inputs(&self, reqs: &Reqs) -> Inputs {
+        Inputs {
+            machines: self.machines(),
+            tree: self.tree.clone(),
+            cc: self.cc.clone(),
+            llvm: self.llvm,
+            arch: self.arch.clone(),
+            index_cache: self.cache_dir.clone(),
+            sysfs_root: self.sysfs_root.clone(),
+            allow_partial: self.allow_partial,
+            trim: self.trim,
+            keep: self.keep.clone(),
+            keep_file: self.keep_file.clone(),
+            loaded_modules: match self.loaded {
+                LoadedArg::All => kfit_fit::LoadedModules::All,
+                LoadedArg::DeviceDrivers => kfit_fit::LoadedModules::DeviceDrivers,
+                LoadedArg::None => kfit_fit::LoadedModules::Ignore,
+            },
+            profiles: reqs.profiles.clone(),
+            require: reqs.require.clone(),
+            fragments: reqs.fragments.clone(),
         }
-    }
-
-    /// `--arch`, else the running machine's.
-    fn arch(&self) -> kfit_kconfig::Arch {
-        self.arch.clone().unwrap_or_else(kfit_kconfig::Arch::host)
-    }
-
-    /// --keep and the entries of --keep-file.
-    fn keep_list(&self) -> anyhow::Result<Vec<String>> {
-        let mut v = self.keep.clone();
-        if let Some(f) = &self.keep_file {
-            let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-            for l in text.lines() {
-                let l = l.split('#').next().unwrap_or("");
-                v.extend(
-                    l.split([':', ' ', '\t', ','])
-                        .filter(|w| !w.is_empty())
-                        .map(str::to_string),
-                );
-            }
-        }
-        Ok(v)
-    }
-
-    fn index_cache(&self) -> PathBuf {
-        self.cache_dir
-            .clone()
-            .unwrap_or_else(kfit_kbuild::default_cache_dir)
     }
 }
 
@@ -188,24 +175,6 @@ pub struct Reqs {
     /// `# CONFIG_X is not set` lines, solved like --require.
     #[arg(long = "fragment", value_name = "FILE", value_parser = crate::path_arg())]
     pub fragments: Vec<PathBuf>,
-}
-
-impl Reqs {
-    /// The user requirements, fragments first then --require, in order.
-    fn requirements(&self) -> anyhow::Result<Vec<kfit_fit::requirements::Requirement>> {
-        let mut v = Vec::new();
-        for f in &self.fragments {
-            v.extend(kfit_fit::requirements::read_fragment(f)?);
-        }
-        for r in &self.require {
-            v.push(kfit_fit::requirements::parse_require(r)?);
-        }
-        Ok(v)
-    }
-
-    fn any(&self) -> bool {
-        !(self.profiles.is_empty() && self.require.is_empty() && self.fragments.is_empty())
-    }
 }
 
 fn name_of(files: &[PathBuf]) -> String {
@@ -268,39 +237,29 @@ pub struct FitArgs {
     pub dry_run: bool,
 }
 
-/// The machine package's name: --name, else from the first listing, else
-/// the host name.
-fn machine_package_name(a: &FitArgs) -> String {
-    if let Some(n) = &a.name {
-        return n.clone();
-    }
-    if let Some(l) = a.c.listings.first() {
-        return kfit_ix::machine_name(&l.to_string_lossy());
-    }
-    let host = std::fs::read_to_string(a.c.sysfs_root.join("proc/sys/kernel/hostname")).unwrap_or_default();
-    kfit_ix::machine_name(host.trim())
-}
-
-/// ix builds its kernels with clang and ld.lld (`t/0/ix.sh`: CC=clang,
-/// LD=ld.lld, LLVM tools): the probes run with them, or the fit stops.
-fn ix_toolchain(c: &Common) -> anyhow::Result<String> {
-    if let Some(cc) = &c.cc {
-        return Ok(cc.clone());
-    }
-    let on_path = |t: &str| {
-        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(t).is_file()))
-    };
-    let missing: Vec<&str> = ["clang", "ld.lld"].into_iter().filter(|t| !on_path(t)).collect();
-    if !missing.is_empty() {
-        bail!(
-            "ix builds its kernels with clang and ld.lld (LLVM=1), and {} not on PATH: the config's toolchain lines (CC_IS_CLANG, LD_IS_LLD, CLANG_VERSION and what depends on them) would describe another compiler. Install them (Debian: apt-get install clang lld), or pass --cc to choose the compiler the config describes",
-            missing.join(" and ") + if missing.len() > 1 { " are" } else { " is" }
-        );
-    }
-    Ok(kfit_kconfig::make_cc(true).to_string())
-}
-
 impl FitArgs {
+    /// The one resolved request of this `kfit fit`.
+    fn request(&self) -> Request {
+        Request {
+            inputs: self.c.inputs(&self.reqs),
+            base: self.base.clone(),
+            output: self.output.clone(),
+            firmware_dir: self.firmware_dir.clone(),
+            ix: self.ix.as_ref().map(|checkout| IxRequest {
+                checkout: checkout.clone(),
+                kernel: self.kernel.clone(),
+                target: if self.in_place {
+                    IxTarget::InPlace
+                } else {
+                    IxTarget::MachinePackage(self.name.clone())
+                },
+                allow_version_mismatch: self.allow_version_mismatch,
+                apply: self.apply,
+                dry_run: self.dry_run,
+            }),
+        }
+    }
+
     pub(crate) fn check(&self, warnings: &mut Vec<String>) -> Result<(), clap::Error> {
         self.c.check(warnings)?;
         if self.verbose && self.json {
@@ -356,175 +315,69 @@ pub struct MenuconfigArgs {
     pub run: bool,
 }
 
-fn tree_of(c: &Common) -> anyhow::Result<PathBuf> {
-    match &c.tree {
-        Some(t) => Ok(t.clone()),
-        None => bail!("--tree DIR is required (a kernel source tree, e.g. from scripts/fetch-kernels.sh)"),
-    }
-}
-
-fn run_pipeline(c: &Common, reqs: &Reqs, base: &Path) -> anyhow::Result<Fit> {
-    let tree = tree_of(c)?;
-    if !tree.join("Kconfig").is_file() {
-        bail!("{}: not a kernel source tree (no Kconfig)", tree.display());
-    }
-    let opts = FitOptions {
-        tree: tree.clone(),
-        base: base.to_path_buf(),
-        machines: c.machines(),
-        load: c.load_options(),
-        index_cache: c.index_cache(),
-        sysfs_root: c.sysfs_root.clone(),
-        trim: c.trim,
-        keep: c.keep_list()?,
-        loaded_modules: match c.loaded {
-            LoadedArg::All => kfit_fit::LoadedModules::All,
-            LoadedArg::DeviceDrivers => kfit_fit::LoadedModules::DeviceDrivers,
-            LoadedArg::None => kfit_fit::LoadedModules::Ignore,
-        },
-        profiles: reqs.profiles.clone(),
-        requirements: reqs.requirements()?,
-        allow_partial: c.allow_partial,
-    };
-    // Index with a progress bar when it has to be built.
-    let progress = crate::out::index_progress();
-    let fit = kfit_fit::fit_with(&opts, None, progress.as_deref())?;
-    Ok(fit)
-}
-
 /// What the user asked for, to start every error message with.
-fn fitting(c: &Common) -> String {
-    let names: Vec<String> = c.machines().into_iter().map(|m| m.name).collect();
-    match &c.tree {
+fn fitting(i: &Inputs) -> String {
+    let names: Vec<&str> = i.machines.iter().map(|m| m.name.as_str()).collect();
+    match &i.tree {
         Some(t) => format!("fitting {} to {}", names.join(", "), t.display()),
         None => format!("fitting {}", names.join(", ")),
     }
 }
 
 pub fn run_fit(a: FitArgs) -> anyhow::Result<ExitCode> {
-    let what = fitting(&a.c);
-    fit_cmd(a).with_context(|| what)
+    let req = a.request();
+    let what = fitting(&req.inputs);
+    fit_cmd(req, a.json, a.verbose).with_context(|| what)
 }
 
-fn fit_cmd(mut a: FitArgs) -> anyhow::Result<ExitCode> {
+fn fit_cmd(req: Request, json: bool, verbose: bool) -> anyhow::Result<ExitCode> {
     // ix: the package gives the base config, the source and the toolchain.
-    let mut first_line = None;
-    let pkg = match a.ix.clone() {
-        Some(dir) => {
-            let ix = kfit_ix::IxTree::find(dir.as_deref())?;
-            let version = match &a.kernel {
-                Some(v) => v.clone(),
-                None => ix.newest_version()?,
-            };
-            let pkg = ix.kernel_package(&version)?;
-            let ver = pkg.ver_sh()?.clone();
-            if !a.in_place {
-                a.name = Some(machine_package_name(&a));
-            }
-            if a.base.is_none() {
-                a.base = Some(pkg.base_config_path(a.name.as_deref())?);
-            }
-            match &a.c.tree {
-                Some(t) => {
-                    let found = kfit_kconfig::kernel_version(t)
-                        .with_context(|| format!("{}: not a kernel source tree", t.display()))?;
-                    if !kfit_ix::same_version(&found, &ver.version) {
-                        if !a.allow_version_mismatch {
-                            return Err(kfit_ix::IxError::VersionMismatch {
-                                package: pkg.pkg_path.clone(),
-                                wanted: ver.version.clone(),
-                                tree: t.clone(),
-                                found,
-                            }
-                            .into());
-                        }
-                        first_line = Some(format!(
-                            "warning: --allow-version-mismatch: {} builds Linux {} (ver.sh) but is fitted on the source of Linux {found} ({})",
-                            pkg.pkg_path,
-                            ver.version,
-                            t.display()
-                        ));
-                    }
-                }
-                None => {
-                    eprintln!(
-                        "kfit: source of Linux {} from {} (sha256 verified, cached)",
-                        ver.version, ver.url
-                    );
-                    let _spin =
-                        crate::out::Spinner::new(format!("fetching and unpacking Linux {}", ver.version));
-                    a.c.tree = Some(kfit_ix::source_tree(&pkg, &kfit_ix::SourceChoice::VerSh, None)?);
-                }
-            }
-            a.c.cc = Some(ix_toolchain(&a.c)?);
-            Some(pkg)
-        }
-        None => None,
-    };
-    if let Some(l) = &first_line {
+    let job = kfit_fit::job::prepare(req, |ver| {
+        eprintln!(
+            "kfit: source of Linux {} from {} (sha256 verified, cached)",
+            ver.version, ver.url
+        );
+        crate::out::Spinner::new(format!("fetching and unpacking Linux {}", ver.version))
+    })?;
+    if let Some(l) = &job.notice {
         writeln!(std::io::stdout().lock(), "{l}")?;
     }
-    let Some(base) = a.base.clone() else {
-        bail!("--base CONFIG is required (the config to start from), or --ix with --kernel");
-    };
-    if a.ix.is_some() && !a.reqs.profiles.iter().any(|p| p == "ix") {
-        a.reqs.profiles.push("ix".into());
-    }
-    let mut fit = run_pipeline(&a.c, &a.reqs, &base)?;
-    let tree = tree_of(&a.c)?;
-    let t = std::time::Instant::now();
-    let fw = kfit_fit::firmware(&fit, &tree, a.firmware_dir.as_deref())?;
-    fit.timings.firmware_ms = t.elapsed().as_millis();
-    // CONFIG_EXTRA_FIRMWARE only when a firmware dir says where the files
-    // are (it becomes CONFIG_EXTRA_FIRMWARE_DIR); a missing file stays
-    // listed so the build fails loudly, and the report names it. Without
-    // --firmware-dir the base's value is kept and the list is only printed
-    // With --ix never: ix's template owns both (t/1/ix.sh's kconfig_flags)
-    // and the names go into the package's firmware list.
-    if let (Some(dir), false, None) = (a.firmware_dir.as_deref(), fw.names.is_empty(), &pkg) {
-        kfit_fit::set_extra_firmware(&mut fit, &fw.names, Some(dir));
-    }
-    // Every file is written before anything is printed: a closed stdout
-    // (`| head`) ends kfit at its first write, never between two files.
-    if let Some(out) = &a.output {
-        super::write_atomic(out, &fit.config, true)?;
-    }
-    // The ix package is written now; what it did is printed after the
-    // report (whose first line names the machine), ending with `next:`.
+    let output = job.request().output.clone();
+    // Index with a progress bar when it has to be built. Every file is
+    // written before anything is printed: a closed stdout (`| head`) ends
+    // kfit at its first write, never between two files.
+    let progress = crate::out::index_progress();
+    let out = job.run(progress.as_deref())?;
+    let (fit, fw) = (&out.fit, &out.firmware);
+    // What the ix write did is printed after the report (whose first line
+    // names the machine), ending with `next:`.
     let mut ix_lines: Vec<u8> = Vec::new();
-    if let Some(pkg) = &pkg {
-        write_ix(&mut ix_lines, &a, pkg, &fit.config, &fw.names)?;
+    if let Some(ix) = &out.ix {
+        print_ix(&mut ix_lines, ix)?;
     }
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
-    if a.json && pkg.is_some() {
+    if json && out.ix.is_some() {
         // with --json, stdout is the JSON document: the ix lines go to stderr
         std::io::stderr().lock().write_all(&ix_lines)?;
     }
-    if a.json {
+    if json {
         #[derive(serde::Serialize)]
         struct FitDoc<'a> {
             #[serde(flatten)]
             fit: &'a Fit,
             firmware: &'a kfit_fit::FirmwareOutcome,
         }
-        crate::out::json(
-            &mut o,
-            "fit",
-            &FitDoc {
-                fit: &fit,
-                firmware: &fw,
-            },
-        )?;
+        crate::out::json(&mut o, "fit", &FitDoc { fit, firmware: fw })?;
     } else {
-        print_report(&mut o, &fit, a.verbose)?;
-        print_firmware(&mut o, &fw)?;
-        if let Some(out) = &a.output {
+        print_report(&mut o, fit, verbose)?;
+        print_firmware(&mut o, fw)?;
+        if let Some(out) = &output {
             writeln!(o, "wrote {}", out.display())?;
         }
-        if pkg.is_some() {
+        if out.ix.is_some() {
             o.write_all(&ix_lines)?;
-        } else if a.output.is_none() {
+        } else if output.is_none() {
             writeln!(o, "(no -o OUT given: nothing written)")?;
         }
     }
@@ -543,7 +396,7 @@ fn fit_cmd(mut a: FitArgs) -> anyhow::Result<ExitCode> {
     };
     // The process exits next: freeing the index and the Kconfig model
     // (hundreds of thousands of allocations) would only cost time.
-    std::mem::forget(fit);
+    std::mem::forget(out);
     Ok(code)
 }
 
@@ -557,25 +410,9 @@ const GROUPS: [(Verdict, &str); 6] = [
     (Verdict::NoDriverNeeded, "needs no driver"),
 ];
 
-/// Write the ix package (machine package by default) and print what changed.
-fn write_ix(
-    o: &mut dyn Write,
-    a: &FitArgs,
-    pkg: &kfit_ix::KernelPackage,
-    config: &str,
-    fw: &[String],
-) -> anyhow::Result<()> {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let backups = kfit_util::cache_dir(None).join("backups");
-    let opts = kfit_ix::WriteOptions {
-        new_name: a.name.clone(),
-        backup_dir: Some(backups.join(format!("{stamp}-{}", std::process::id()))),
-        dry_run: a.dry_run,
-    };
-    let rep = kfit_ix::write_package(pkg, config, fw, &opts)?;
+/// What the ix write did (machine package by default).
+fn print_ix(o: &mut dyn Write, ix: &kfit_fit::job::IxOutcome) -> std::io::Result<()> {
+    let (rep, pkg) = (&ix.report, &ix.package);
     for r in &rep.recovered {
         writeln!(o, "repaired: {r}")?;
     }
@@ -584,7 +421,7 @@ fn write_ix(
         writeln!(o, "note: {n}")?;
     }
     let rel = |p: &Path| p.strip_prefix(&pkg.ix_root).unwrap_or(p).display().to_string();
-    let verb = if a.dry_run { "would write" } else { "wrote" };
+    let verb = if ix.dry_run { "would write" } else { "wrote" };
     let what = if rep.machine_package {
         format!(
             "machine package {} (next to {}, which is untouched)",
@@ -631,16 +468,10 @@ o,
                 .join(", ")
         )?;
     }
-    if let Some(b) = rep.backups.first() {
-        let dir = opts.backup_dir.as_deref().unwrap_or(b);
-        writeln!(o, "backup of the replaced files: {}", dir.display())?;
+    if !rep.backups.is_empty() {
+        writeln!(o, "backup of the replaced files: {}", ix.backup_dir.display())?;
     }
-    let cmd = kfit_ix::mut_command(pkg, a.name.as_deref());
-    writeln!(o, "next: {}", kfit_ix::command_line(&cmd))?;
-    if a.apply && !a.dry_run {
-        kfit_ix::apply(&cmd)?;
-    }
-    let _ = kfit_util::prune(&backups, 20, |_| true);
+    writeln!(o, "next: {}", kfit_ix::command_line(&ix.mut_command))?;
     Ok(())
 }
 
@@ -927,12 +758,14 @@ fn print_firmware(o: &mut impl Write, fw: &kfit_fit::FirmwareOutcome) -> std::io
 }
 
 pub fn run_explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let what = format!("explaining {} ({})", a.symbol, fitting(&a.c));
-    explain_cmd(a).with_context(|| what)
+    let inputs = a.c.inputs(&a.reqs);
+    let what = format!("explaining {} ({})", a.symbol, fitting(&inputs));
+    explain_cmd(a, &inputs).with_context(|| what)
 }
 
-fn explain_cmd(a: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let fit = run_pipeline(&a.c, &a.reqs, &a.base)?;
+fn explain_cmd(a: ExplainArgs, inputs: &Inputs) -> anyhow::Result<ExitCode> {
+    let progress = crate::out::index_progress();
+    let fit = inputs.fit(&a.base, progress.as_deref())?;
     let e = kfit_fit::explain(&fit, &a.symbol)?;
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
@@ -983,13 +816,13 @@ fn print_explanation(o: &mut impl Write, e: &kfit_fit::Explanation) -> std::io::
 
 /// `kfit audit --profile/--require/--fragment`: which requirements the
 /// config misses, each with the reason and what `kfit fit` would do.
-fn audit_requirements(a: &AuditArgs, tree: &Path) -> anyhow::Result<bool> {
+fn audit_requirements(a: &AuditArgs, inputs: &Inputs, tree: &Path) -> anyhow::Result<bool> {
     let rep = kfit_fit::requirements::audit_config(
         tree,
         &a.config,
-        &a.c.load_options(),
-        &a.reqs.profiles,
-        &a.reqs.requirements()?,
+        &inputs.load_options(),
+        &inputs.profiles,
+        &inputs.requirements()?,
     )?;
     let (reqs, misses, warnings) = (&rep.requirements, &rep.missing, &rep.warnings);
     let stdout = std::io::stdout();
@@ -1029,15 +862,16 @@ pub fn run_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn audit_cmd(a: AuditArgs) -> anyhow::Result<ExitCode> {
-    let tree = tree_of(&a.c)?;
-    if a.reqs.any() {
-        let ok = audit_requirements(&a, &tree)?;
+    let inputs = a.c.inputs(&a.reqs);
+    let tree = inputs.tree()?;
+    if inputs.any_requirement() {
+        let ok = audit_requirements(&a, &inputs, tree)?;
         // Without listings only the requirements are audited (not /sys).
         if a.c.listings.is_empty() && a.c.machines.is_empty() {
             return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         if !ok {
-            let code = run_device_audit(a)?;
+            let code = run_device_audit(&a, &inputs)?;
             return Ok(if code == ExitCode::SUCCESS {
                 ExitCode::from(1)
             } else {
@@ -1045,22 +879,12 @@ fn audit_cmd(a: AuditArgs) -> anyhow::Result<ExitCode> {
             });
         }
     }
-    run_device_audit(a)
+    run_device_audit(&a, &inputs)
 }
 
-fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
-    let tree = tree_of(&a.c)?;
+fn run_device_audit(a: &AuditArgs, inputs: &Inputs) -> anyhow::Result<ExitCode> {
     let progress = crate::out::index_progress();
-    let idx = kfit_kbuild::allow_partial(
-        kfit_kbuild::KernelIndex::load_or_build_with(
-            &tree,
-            &a.c.arch(),
-            &a.c.index_cache(),
-            progress.as_deref(),
-        ),
-        a.c.allow_partial,
-    )
-    .with_context(|| format!("indexing {}", tree.display()))?;
+    let idx = inputs.index(progress.as_deref())?;
     for (f, e) in &idx.unreadable {
         eprintln!(
             "warning: could not read {}: {e} (the index lacks it)",
@@ -1071,12 +895,12 @@ fn run_device_audit(a: AuditArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {}", crate::out::escape(n));
     }
     let (findings, total, warnings) = kfit_fit::audit(
-        &tree,
+        inputs.tree()?,
         &a.config,
-        &a.c.machines(),
-        &a.c.load_options(),
+        &inputs.machines,
+        &inputs.load_options(),
         &idx,
-        &a.c.sysfs_root,
+        &inputs.sysfs_root,
     )?;
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
