@@ -141,18 +141,18 @@ impl Inputs {
         })
     }
 
-    /// The tree's index (loaded, or built and cached), incomplete only
-    /// with `allow_partial`.
+    /// The tree's index ([`load_index`]).
     pub fn index(
         &self,
         progress: Option<kfit_kbuild::ProgressFn>,
     ) -> Result<kfit_kbuild::KernelIndex, Error> {
-        let tree = self.tree()?;
-        kfit_kbuild::allow_partial(
-            kfit_kbuild::KernelIndex::load_or_build_with(tree, &self.arch(), &self.index_cache(), progress),
+        load_index(
+            self.tree()?,
+            &self.arch(),
+            &self.index_cache(),
             self.allow_partial,
+            progress,
         )
-        .map_err(|e| Error::Indexing(tree.to_path_buf(), e))
     }
 
     /// The pipeline on these inputs and `base` (`kfit explain`, and `kfit
@@ -160,6 +160,22 @@ impl Inputs {
     pub fn fit(&self, base: &Path, progress: Option<kfit_kbuild::ProgressFn>) -> Result<Fit, Error> {
         crate::fit_with(&self.fit_options(base)?, None, progress)
     }
+}
+
+/// The index of `tree` for `arch`, loaded from the cache directory `cache`
+/// or built and cached there; incomplete only with `allow_partial`.
+pub fn load_index(
+    tree: &Path,
+    arch: &kfit_kconfig::Arch,
+    cache: &Path,
+    allow_partial: bool,
+    progress: Option<kfit_kbuild::ProgressFn>,
+) -> Result<kfit_kbuild::KernelIndex, Error> {
+    kfit_kbuild::allow_partial(
+        kfit_kbuild::KernelIndex::load_or_build_with(tree, arch, cache, progress),
+        allow_partial,
+    )
+    .map_err(|e| Error::Indexing(tree.to_path_buf(), e))
 }
 
 /// Everything a `kfit fit` asks for.
@@ -388,7 +404,7 @@ impl Prepared {
             crate::set_extra_firmware(&mut fit, &fw.names, Some(dir));
         }
         if let Some(out) = &req.output {
-            write_with_backup(out, &fit.config)?;
+            kfit_util::write_text(out, &fit.config, true)?;
         }
         let ix = match &self.ix {
             Some(job) => Some(write_ix(job, &fit.config, &fw.names)?),
@@ -400,23 +416,6 @@ impl Prepared {
             ix,
         })
     }
-}
-
-/// Writes `data` to `path` through kfit's one write path, the file that was
-/// there kept as `path.old` (as conf keeps `.config.old`). Nothing is
-/// written when the content is unchanged.
-pub fn write_with_backup(path: &Path, data: &str) -> Result<(), Error> {
-    let mut backup = path.as_os_str().to_owned();
-    backup.push(".old");
-    kfit_util::write_atomic(
-        path,
-        data.as_bytes(),
-        &kfit_util::WriteOptions {
-            backup: Some(PathBuf::from(backup)),
-            ..Default::default()
-        },
-    )?;
-    Ok(())
 }
 
 /// Writes the ix package (backups under the cache's `backups/`, the 20

@@ -166,14 +166,43 @@ pub struct SymbolReport {
     pub any_of: Vec<String>,
     /// Why it is needed.
     pub why: String,
-    /// `already_on`, `enabled` or `blocked`.
-    pub status: &'static str,
+    /// Already on in the base, enabled by kfit, or blocked.
+    pub status: SymbolStatus,
     /// The alternative that is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on: Option<String>,
     /// Reasons when blocked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocked: Vec<String>,
+}
+
+/// What the fit did about one symbol a device needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolStatus {
+    /// On in the base config.
+    AlreadyOn,
+    /// Turned on by the fit.
+    Enabled,
+    /// Cannot be turned on (the report says why).
+    Blocked,
+}
+
+impl SymbolStatus {
+    /// The name in reports and JSON (`already_on`, `enabled`, `blocked`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymbolStatus::AlreadyOn => "already_on",
+            SymbolStatus::Enabled => "enabled",
+            SymbolStatus::Blocked => "blocked",
+        }
+    }
+}
+
+impl std::fmt::Display for SymbolStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// One module of a device.
@@ -818,7 +847,10 @@ pub fn fit_with(
     summary.trimmed = precision.trimmed.len();
     summary.symbols_changed = changed.len();
     summary.requirements = requirements.len();
-    summary.requirements_blocked = requirements.iter().filter(|r| r.status == "blocked").count();
+    summary.requirements_blocked = requirements
+        .iter()
+        .filter(|r| r.status == requirements::ReqStatus::Blocked)
+        .count();
     summary.symbols_set = outcome
         .planned
         .iter()
@@ -985,16 +1017,20 @@ fn symbol_reports(
     let mut symbols = Vec::new();
     for req in &m.requires {
         let (status, on, why_blocked) = match goal_of.get(&req.any_of).map(|&gi| &outcome.goals[gi]) {
-            Some(GoalStatus::AlreadyOn(s)) => ("already_on", Some(s.clone()), Vec::new()),
+            Some(GoalStatus::AlreadyOn(s)) => (SymbolStatus::AlreadyOn, Some(s.clone()), Vec::new()),
             Some(GoalStatus::Enabled(s)) => {
                 enabled = true;
-                ("enabled", Some(s.clone()), Vec::new())
+                (SymbolStatus::Enabled, Some(s.clone()), Vec::new())
             }
             Some(GoalStatus::Blocked(b)) => {
                 blocked = true;
-                ("blocked", None, b.iter().map(|b| b.to_string()).collect())
+                (
+                    SymbolStatus::Blocked,
+                    None,
+                    b.iter().map(|b| b.to_string()).collect(),
+                )
             }
-            None => ("blocked", None, Vec::new()),
+            None => (SymbolStatus::Blocked, None, Vec::new()),
         };
         symbols.push(SymbolReport {
             any_of: req.any_of.clone(),

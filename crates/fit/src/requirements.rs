@@ -80,9 +80,31 @@ pub struct Requirement {
     /// Where it comes from: `profile ix: <citation>`, `--require`,
     /// `fragment f.config:3`, `mounts: ...`.
     pub sources: Vec<String>,
-    /// `system` (derived from the machine: filesystems, block stack, boot)
-    /// or `requirement` (profiles, --require, fragments).
-    pub section: &'static str,
+    /// The machine's own (filesystems, block stack, boot) or asked for
+    /// (profiles, --require, fragments).
+    pub section: Section,
+}
+
+/// Where a requirement comes from: the report's section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// Derived from the machine: filesystems, block stack, boot.
+    System,
+    /// Profiles, `--require`, fragments.
+    Requirement,
+}
+
+/// What the fit did about a requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReqStatus {
+    /// The base had it.
+    Already,
+    /// kfit set it.
+    Set,
+    /// It cannot be had (see `blocked`).
+    Blocked,
 }
 
 /// A named requirement set (a `profiles/*.profile` file).
@@ -175,7 +197,7 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, ReqError> {
             symbol,
             want,
             sources: vec![format!("profile {name}: {} ({file}:{})", cite.trim(), i + 1)],
-            section: "requirement",
+            section: Section::Requirement,
         });
     }
     let name = name.ok_or(ReqError::Syntax {
@@ -247,7 +269,7 @@ pub fn parse_require(arg: &str) -> Result<Requirement, ReqError> {
         symbol,
         want,
         sources: vec![format!("--require {arg}")],
-        section: "requirement",
+        section: Section::Requirement,
     })
 }
 
@@ -286,7 +308,7 @@ pub fn parse_fragment(text: &str, name: &str) -> Result<Vec<Requirement>, ReqErr
                 symbol,
                 want,
                 sources: vec![source],
-                section: "requirement",
+                section: Section::Requirement,
             });
         }
     }
@@ -336,8 +358,8 @@ pub fn merge(reqs: impl IntoIterator<Item = Requirement>) -> (Vec<Requirement>, 
                         }
                     }
                 }
-                if r.section == "system" {
-                    cur.section = "system";
+                if r.section == Section::System {
+                    cur.section = Section::System;
                 }
             }
             None => {
@@ -426,16 +448,18 @@ impl Plan {
                 Err(k) => outcome.values.get(*k),
             };
             let (status, blocked) = match st {
-                Some(GoalStatus::AlreadyOn(_)) => ("already", Vec::new()),
-                Some(GoalStatus::Enabled(_)) => ("set", Vec::new()),
-                Some(GoalStatus::Blocked(b)) => ("blocked", b.iter().map(|b| b.to_string()).collect()),
-                None => ("blocked", vec!["not solved".to_string()]),
+                Some(GoalStatus::AlreadyOn(_)) => (ReqStatus::Already, Vec::new()),
+                Some(GoalStatus::Enabled(_)) => (ReqStatus::Set, Vec::new()),
+                Some(GoalStatus::Blocked(b)) => {
+                    (ReqStatus::Blocked, b.iter().map(|b| b.to_string()).collect())
+                }
+                None => (ReqStatus::Blocked, vec!["not solved".to_string()]),
             };
             // Checked against the final configuration: a later pass (the
             // cleanup of default-on drivers, trimming) must not have undone it.
-            let (status, blocked) = if status != "blocked" && !met(kc, r) {
+            let (status, blocked) = if status != ReqStatus::Blocked && !met(kc, r) {
                 (
-                    "blocked",
+                    ReqStatus::Blocked,
                     vec![format!(
                         "CONFIG_{} was reached, then changed again by a later pass",
                         r.symbol
@@ -451,7 +475,7 @@ impl Plan {
             // What turning it off took with it: symbols that went from on to
             // off and depend on it directly.
             let mut forced_off = Vec::new();
-            if r.want == Wanted::Off && status == "set" {
+            if r.want == Wanted::Off && status == ReqStatus::Set {
                 if let Some(id) = kc.lookup(&r.symbol) {
                     for (name, before, after) in changed {
                         if name == &r.symbol || after != "n" || before == "n" {
@@ -511,10 +535,10 @@ pub struct RequirementReport {
     pub want: String,
     /// Where it comes from (each source once).
     pub sources: Vec<String>,
-    /// `system` or `requirement`.
-    pub section: &'static str,
-    /// `already` (the base had it), `set` (kfit set it) or `blocked`.
-    pub status: &'static str,
+    /// The machine's own or asked for.
+    pub section: Section,
+    /// Already in the base, set by kfit, or blocked.
+    pub status: ReqStatus,
     /// Its value in the fitted config.
     pub value: String,
     /// Why it cannot be had (the blocking expressions).
@@ -610,7 +634,7 @@ pub fn audit(kc: &mut Kconfig, base: &str, reqs: &[Requirement]) -> Vec<AuditMis
     let rep = plan.report(&missing_reqs, &outcome, kc, &[]);
     for rr in rep {
         if let Some(m) = misses.iter_mut().find(|m| m.symbol == rr.symbol) {
-            m.fix = if rr.status == "blocked" {
+            m.fix = if rr.status == ReqStatus::Blocked {
                 format!("kfit fit cannot: {}", rr.blocked.join("; ").replace('\n', " "))
             } else {
                 let chain: Vec<String> = outcome

@@ -9,7 +9,7 @@
 //! registration. Every requirement carries the listing line and the source
 //! line it was derived from.
 
-use crate::requirements::{Requirement, Wanted};
+use crate::requirements::{Requirement, Section, Wanted};
 use kfit_hw::{Boot, System};
 use kfit_kbuild::KernelIndex;
 use kfit_kconfig::Kconfig;
@@ -121,7 +121,7 @@ pub fn requirements(
                 symbol: sym.clone(),
                 want: Wanted::Yes,
                 sources: vec![format!("{kind} {name} ({evidence}): {why}")],
-                section: "system",
+                section: Section::System,
             });
         }
     };
@@ -229,7 +229,7 @@ pub fn requirements(
                         symbol: sym.into(),
                         want: Wanted::Yes,
                         sources: vec![format!("boot: EFI ({machine}{evidence}): {why}")],
-                        section: "system",
+                        section: Section::System,
                     });
                 }
             }
@@ -285,7 +285,7 @@ fn display_requirements(displays: &[Display], kc: &Kconfig, notes: &mut Vec<Stri
             symbol: "FRAMEBUFFER_CONSOLE".into(),
             want: Wanted::Yes,
             sources: vec![format!("console on the GPU ({}): {fbcon}", d.evidence)],
-            section: "system",
+            section: Section::System,
         });
         let drm_driver = d.symbols.iter().find(|s| {
             let (Some(drm), Some(id)) = (drm, kc.lookup(s)) else {
@@ -306,7 +306,7 @@ fn display_requirements(displays: &[Display], kc: &Kconfig, notes: &mut Vec<Stri
                     "console on the GPU ({}): its driver CONFIG_{sym} depends on DRM; a DRM driver has a framebuffer console through {emu}",
                     d.evidence
                 )],
-                section: "system",
+                section: Section::System,
             });
         }
     }

@@ -182,7 +182,11 @@ fn q35_from_ids_alone_blocks_nothing() {
     let mut bad = Vec::new();
     for d in &fit.machines[0].devices {
         for md in &d.modules {
-            for s in md.symbols.iter().filter(|s| s.status != "blocked") {
+            for s in md
+                .symbols
+                .iter()
+                .filter(|s| s.status != kfit_fit::SymbolStatus::Blocked)
+            {
                 if !s
                     .any_of
                     .iter()

@@ -2,7 +2,7 @@
 //! profiles, `--require`, `merge_config.sh` fragments, solved with the device
 //! goals. Ground truth is the kernel's own `make olddefconfig` (and its
 //! `merge_config.sh`), run in a scratch `O=` directory, never in the tree.
-use kfit_fit::requirements::{self, Requirement, Wanted};
+use kfit_fit::requirements::{self, ReqStatus, Requirement, Section, Wanted};
 use kfit_fit::{FitOptions, MachineInput};
 use kfit_testkit::{cache, fixtures, repo};
 use std::collections::HashMap;
@@ -175,7 +175,7 @@ fn seed_on_tinyconfig_with_the_ix_profile() {
     }
     for r in &fit.requirements {
         assert!(r.sources.iter().all(|s| s.starts_with("profile ix: ")), "{r:?}");
-        assert_ne!(r.status, "blocked", "{r:?}");
+        assert_ne!(r.status, ReqStatus::Blocked, "{r:?}");
     }
     assert_eq!(fit.summary.blocked, 0, "every device driven");
     assert_eq!(fit.summary.requirements_blocked, 0);
@@ -214,7 +214,7 @@ fn fragment_against_merge_config() {
     o.requirements = reqs.clone();
     let fit = kfit_fit::fit(&o, None).unwrap();
     for r in &fit.requirements {
-        assert_ne!(r.status, "blocked", "{r:?}");
+        assert_ne!(r.status, ReqStatus::Blocked, "{r:?}");
     }
     let printk = fit.requirements.iter().find(|r| r.symbol == "PRINTK").unwrap();
     let kfit_after = values(&kernel_olddefconfig(&fit.config));
@@ -269,11 +269,11 @@ fn fragment_with_another_archs_symbol_is_blocked() {
         requirements::parse_fragment("CONFIG_HVC_RTAS=y\nCONFIG_PROC_FS=y\n", "ppc.config").unwrap();
     let fit = kfit_fit::fit(&o, None).unwrap();
     let r = &fit.requirements[0];
-    assert_eq!(r.status, "blocked", "{r:?}");
+    assert_eq!(r.status, ReqStatus::Blocked, "{r:?}");
     let msg = r.blocked.join("\n");
     assert!(msg.contains("HVC_RTAS depends on PPC_RTAS [=n]"), "{msg}");
     assert_eq!(fit.summary.requirements_blocked, 1);
-    assert_eq!(fit.requirements[1].status, "set");
+    assert_eq!(fit.requirements[1].status, ReqStatus::Set);
 }
 
 /// `kfit audit --profile ix --config cfg_6_16` on 6.12: what ix's own
@@ -380,10 +380,10 @@ fn mounts_and_block_stack_become_requirements() {
         ),
     ] {
         let r = find(sym).unwrap_or_else(|| panic!("no requirement {sym}: {:#?}", fit.requirements));
-        assert_eq!(r.section, "system", "{r:?}");
+        assert_eq!(r.section, Section::System, "{r:?}");
         let all = r.sources.join(" | ");
         assert!(all.contains(evidence) && all.contains(source), "{sym}: {all}");
-        assert_ne!(r.status, "blocked", "{r:?}");
+        assert_ne!(r.status, ReqStatus::Blocked, "{r:?}");
     }
     // A requirement both the system and the ix profile have is listed once,
     // with both sources.
@@ -451,7 +451,7 @@ fn q35_root_disk_on_tinyconfig_6_1() {
         ),
     ] {
         let r = find(sym);
-        assert_eq!(r.section, "system", "{r:?}");
+        assert_eq!(r.section, Section::System, "{r:?}");
         let all = r.sources.join(" | ");
         assert!(all.contains(evidence) && all.contains(source), "{sym}: {all}");
     }
@@ -574,7 +574,7 @@ fn live_machine_becomes_requirements() {
             .iter()
             .find(|x| x.symbol == sym)
             .unwrap_or_else(|| panic!("no requirement {sym}: {:#?}", fit.requirements));
-        assert_eq!(req.section, "system");
+        assert_eq!(req.section, Section::System);
         let all = req.sources.join(" | ");
         // A file read under the root, or the device.
         let evidence = match evidence.starts_with('/') {
@@ -584,7 +584,7 @@ fn live_machine_becomes_requirements() {
         assert!(all.contains(&evidence), "{sym}: {all}");
         println!("{sym}: {all}");
         assert!(all.contains(source), "{sym}: {all}");
-        assert_ne!(req.status, "blocked", "{req:?}");
+        assert_ne!(req.status, ReqStatus::Blocked, "{req:?}");
     }
     assert_eq!(fit.summary.blocked, 0, "the GPU is driven");
     assert_eq!(fit.summary.requirements_blocked, 0, "{:#?}", fit.requirements);
@@ -619,7 +619,7 @@ fn fragment_turning_a_symbol_off() {
     let r = &fit.requirements[0];
     assert_eq!(
         (r.symbol.as_str(), r.status),
-        ("NETWORK_FILESYSTEMS", "set"),
+        ("NETWORK_FILESYSTEMS", ReqStatus::Set),
         "{r:?}"
     );
     for s in ["NFS_FS", "ROOT_NFS", "NFS_V4"] {

@@ -7,16 +7,14 @@
 //! mtime. On load every stamp is checked (in parallel); what changed is
 //! re-scanned alone (see [`crate::KernelIndex::load_or_build`]).
 
+use kfit_util::Stamper;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// Size and mtime (ns since the epoch) of a file, or `None` if it is gone.
-pub(crate) fn stamp(path: &Path) -> Option<(u64, u64)> {
-    let md = std::fs::metadata(path).ok()?;
-    let mtime = md.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some((md.len(), mtime.as_nanos() as u64))
-}
+/// Paths stamped by one [`Stamper`] in a row (sorted paths: a run shares
+/// its directories); the runs are spread over the threads.
+const RUN: usize = 512;
 
 /// The inputs of an index, tree-relative.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -53,36 +51,56 @@ impl Inputs {
         dirs.sort_unstable();
         dirs.dedup();
         let files = files
-            .into_par_iter()
-            .filter_map(|f| {
-                let (size, mtime) = stamp(&tree.join(&f))?;
-                Some((f, size, mtime))
+            .par_chunks(RUN)
+            .flat_map_iter(|run| {
+                let mut st = Stamper::new(tree);
+                run.iter()
+                    .filter_map(move |f| {
+                        let (size, mtime) = st.stamp(f)?;
+                        Some((f.clone(), size, mtime))
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect();
         let dirs = dirs
-            .into_par_iter()
-            .filter_map(|d| {
-                let (_, mtime) = stamp(&tree.join(&d))?;
-                Some((d, mtime))
+            .par_chunks(RUN)
+            .flat_map_iter(|run| {
+                let mut st = Stamper::new(tree);
+                run.iter()
+                    .filter_map(move |d| {
+                        let (_, mtime) = st.stamp(d)?;
+                        Some((d.clone(), mtime))
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect();
         Inputs { files, dirs }
     }
 
-    /// Compare every stamp with the tree (one `stat` per entry, in
-    /// parallel).
+    /// Compare every stamp with the tree (one `stat` per entry, relative to
+    /// its directory, in parallel).
     pub fn changes(&self, tree: &Path) -> Changes {
         let files = self
             .files
-            .par_iter()
-            .filter(|(f, size, mtime)| stamp(&tree.join(f)) != Some((*size, *mtime)))
-            .map(|(f, _, _)| f.clone())
+            .par_chunks(RUN)
+            .flat_map_iter(|run| {
+                let mut st = Stamper::new(tree);
+                run.iter()
+                    .filter(move |(f, size, mtime)| st.stamp(f) != Some((*size, *mtime)))
+                    .map(|(f, _, _)| f.clone())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         let dirs = self
             .dirs
-            .par_iter()
-            .filter(|(d, mtime)| stamp(&tree.join(d)).map(|s| s.1) != Some(*mtime))
-            .map(|(d, _)| d.clone())
+            .par_chunks(RUN)
+            .flat_map_iter(|run| {
+                let mut st = Stamper::new(tree);
+                run.iter()
+                    .filter(move |(d, mtime)| st.stamp(d).map(|s| s.1) != Some(*mtime))
+                    .map(|(d, _)| d.clone())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         Changes { files, dirs }
     }

@@ -141,18 +141,148 @@ fn elements(pattern: &str) -> Els<'_> {
 /// `pci:v00001022d00007901sv*sd*bc01sc06i*` does not match
 /// `pci:v*d00008139sv000010ECsd00008139bc*sc*i*`.
 pub fn match_partial(pattern: &str, device: &str) -> bool {
-    // Quick reject on the common literal prefix.
-    for (a, b) in pattern.bytes().zip(device.bytes()) {
-        if matches!(a, b'*' | b'?' | b'[' | b'\\') || b == b'*' {
-            break;
+    Device::new(device).matches(pattern)
+}
+
+/// A device modalias prepared for matching many patterns in turn
+/// ([`KernelIndex::match_modalias`](crate::KernelIndex::match_modalias)
+/// tries thousands against one partial modalias): [`Self::matches`] is
+/// [`match_partial`].
+pub struct Device<'a> {
+    s: &'a str,
+    tagged: bool,
+    bits: Option<Bits>,
+}
+
+/// The device string as bit masks over its positions, for strings of at
+/// most [`Bits::MAX`] ASCII bytes: the alignment table of
+/// [`match_partial_els`] then fits one `u128` per pattern element (bit `j`:
+/// the pattern so far can be aligned with `d[..j]`), and a pattern costs a
+/// few word operations per element instead of a pass over the device.
+struct Bits {
+    /// Positions `0..=len`.
+    full: u128,
+    /// Positions of the device's own `*` (unknown fields).
+    star: u128,
+    /// Per ASCII byte, the positions holding it (`*` excluded).
+    at: [u128; 128],
+}
+
+impl Bits {
+    const MAX: usize = 127;
+
+    fn new(d: &[u8]) -> Option<Bits> {
+        if d.len() > Self::MAX || !d.is_ascii() {
+            return None;
         }
-        if a != b {
-            return false;
+        let mut b = Bits {
+            full: if d.len() == Self::MAX {
+                u128::MAX
+            } else {
+                (1u128 << (d.len() + 1)) - 1
+            },
+            star: 0,
+            at: [0; 128],
+        };
+        for (j, &c) in d.iter().enumerate() {
+            if c == b'*' {
+                b.star |= 1 << j;
+            } else {
+                b.at[c as usize] |= 1 << j;
+            }
+        }
+        Some(b)
+    }
+
+    /// Positions `j < len` whose (known) character the element accepts.
+    fn accepts(&self, e: &El, d: &[u8]) -> u128 {
+        match e {
+            El::Lit(c) => self.at.get(*c as usize).copied().unwrap_or(0),
+            El::Any | El::Star => (self.full >> 1) & !self.star,
+            El::Class(..) => d
+                .iter()
+                .enumerate()
+                .filter(|&(_, &c)| c != b'*' && el_matches(e, c as char))
+                .fold(0, |m, (j, _)| m | 1 << j),
         }
     }
-    let bus = device.split(':').next().unwrap_or("");
-    let tagged = TAGGED.contains(&bus);
-    match_els(&elements(pattern), device, tagged)
+
+    /// [`match_partial_els`] on the masks: the same table, one row a word.
+    fn matches(&self, p: &Els, d: &[u8], tagged: bool) -> bool {
+        let np = match p {
+            Els::Simple(b) => b.len(),
+            Els::Full(e) => e.len(),
+        };
+        let mut row: u128 = 1;
+        for i in 0..=np {
+            let pending = (i < np).then(|| match p {
+                Els::Simple(b) => match b[i] {
+                    b'*' => El::Star,
+                    b'?' => El::Any,
+                    c => El::Lit(c as char),
+                },
+                Els::Full(e) => e[i].clone(),
+            });
+            let pstar = pending == Some(El::Star);
+            // Within the row: a pending pattern star eats any device
+            // characters from the first aligned position on; a device star
+            // matches nothing.
+            if pstar {
+                if row != 0 {
+                    row |= self.full & !((row & row.wrapping_neg()) - 1);
+                }
+            } else {
+                loop {
+                    let grown = row | ((row & self.star) << 1);
+                    if grown == row {
+                        break;
+                    }
+                    row = grown;
+                }
+            }
+            let Some(e) = pending else { break };
+            if pstar {
+                continue;
+            }
+            let swallow = !tagged || field_el(&e);
+            let mut next = if swallow { row & self.star } else { 0 };
+            next |= (row & self.accepts(&e, d)) << 1;
+            row = next & self.full;
+        }
+        row >> (self.full.count_ones() - 1) & 1 == 1
+    }
+}
+
+impl<'a> Device<'a> {
+    pub fn new(device: &'a str) -> Device<'a> {
+        let bus = device.split(':').next().unwrap_or("");
+        Device {
+            s: device,
+            tagged: TAGGED.contains(&bus),
+            bits: Bits::new(device.as_bytes()),
+        }
+    }
+
+    /// [`match_partial`]`(pattern, device)`.
+    pub fn matches(&self, pattern: &str) -> bool {
+        // Quick reject on the common literal prefix.
+        for (a, b) in pattern.bytes().zip(self.s.bytes()) {
+            if matches!(a, b'*' | b'?' | b'[' | b'\\') || b == b'*' {
+                break;
+            }
+            if a != b {
+                return false;
+            }
+        }
+        let els = elements(pattern);
+        match (&els, &self.bits) {
+            (Els::Simple(_), _) if self.s.is_ascii() && !self.s.contains('*') => {
+                match_els(&els, self.s, self.tagged)
+            }
+            (_, Some(bits)) => bits.matches(&els, self.s.as_bytes(), self.tagged),
+            _ => match_els(&els, self.s, self.tagged),
+        }
+    }
 }
 
 fn match_partial_els(p: &Els, d: &[u8], tagged: bool) -> bool {
@@ -235,6 +365,35 @@ mod tests {
             let table = match_partial_els(&Els::Simple(p.as_bytes()), s.as_bytes(), false);
             proptest::prop_assert_eq!(wild_match(p.as_bytes(), s.as_bytes()), table);
         }
+    }
+
+    proptest::proptest! {
+        /// The bit-mask table agrees with the general one on partial
+        /// device strings, tagged or not, classes and escapes included.
+        #[test]
+        fn bits_agree(p in "[ab?*:A1\\\\\\[\\]!-]{0,14}", d in "[abA1:*]{0,14}", tagged in proptest::bool::ANY) {
+            let els = elements(&p);
+            let bits = Bits::new(d.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(
+                bits.matches(&els, d.as_bytes(), tagged),
+                match_partial_els(&els, d.as_bytes(), tagged)
+            );
+        }
+    }
+
+    #[test]
+    fn bits_at_the_length_limit() {
+        let d = format!("{}*", "A".repeat(Bits::MAX - 1));
+        let bits = Bits::new(d.as_bytes()).unwrap();
+        for p in ["A*", "*A", "*B", &d, "A*A", "?*?"] {
+            let els = elements(p);
+            assert_eq!(
+                bits.matches(&els, d.as_bytes(), true),
+                match_partial_els(&els, d.as_bytes(), true),
+                "{p}"
+            );
+        }
+        assert!(Bits::new(format!("{d}A").as_bytes()).is_none());
     }
 
     #[test]

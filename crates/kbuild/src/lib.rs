@@ -1717,10 +1717,11 @@ impl KernelIndex {
         cands.sort_unstable();
 
         let mut out = Vec::new();
+        let device = glob::Device::new(modalias);
         for (i, j) in cands {
             let m = &self.modules[i as usize];
             let a = &m.aliases[j as usize];
-            if glob::match_partial(&a.pattern, modalias) {
+            if device.matches(&a.pattern) {
                 out.push(Match {
                     module: m,
                     alias: a,

@@ -1,8 +1,8 @@
 //! Benchmark (not a test): kfit's olddefconfig against the kernel's own
 //! `conf --olddefconfig` on Linux 6.12, same input, same machine, in turn.
 //!
-//! `cargo bench -p kfit-kconfig --bench olddefconfig` (or
-//! `scripts/bench-kconfig.sh`). Each side runs as a whole process (kfit re-runs
+//! `cargo bench -p kfit-kconfig --bench olddefconfig` (`scripts/bench-kconfig.sh`
+//! times the `kfit` command itself). Each side runs as a whole process (kfit re-runs
 //! this binary in a child mode), with one warm-up each (it fills kfit's probe
 //! cache), then `KFIT_BENCH_RUNS` (default 7) alternating runs. Prints the
 //! median wall and CPU time of each and the ratio kfit/conf.

@@ -11,7 +11,7 @@
 //!   plus dialect, top file and shell switch, plus a hash of this crate's
 //!   parser and model sources (`include_str!`), so a changed parser never
 //!   reads an old model.
-//! * **Integrity**: the file ends with an FNV-1a checksum of everything
+//! * **Integrity**: the file ends with a checksum (`kfit_util::checksum`) of everything
 //!   before it; a file cut short or with a flipped bit is a miss.
 //! * **Validity**: the header lists every parsed file with its size and
 //!   mtime (nanoseconds), checked before anything else is decoded; one
@@ -77,27 +77,31 @@ pub(crate) struct Cached {
     pub messages: Vec<String>,
 }
 
-fn stamp(path: &Path) -> Option<(u64, u64)> {
-    let md = std::fs::metadata(path).ok()?;
-    let mtime = md.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some((md.len(), mtime.as_nanos() as u64))
+/// The stamp of a parsed file (`name` relative to the tree, or absolute).
+fn stamp(st: &mut kfit_util::Stamper, srctree: &Path, name: &str) -> Option<(u64, u64)> {
+    if Path::new(name).is_absolute() {
+        kfit_util::stamp(&srctree.join(name))
+    } else {
+        st.stamp(name)
+    }
 }
 
 /// The cached model for `identity`, if present and every file is unchanged.
 pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached> {
     let bytes = std::fs::read(dir.join(file_name(identity))).ok()?;
+    let mut st = kfit_util::Stamper::new(srctree);
     decode(&bytes, |header| {
         header.identity == identity
             && header
                 .stamps
                 .iter()
-                .all(|(name, size, mtime)| stamp(&srctree.join(name)) == Some((*size, *mtime)))
+                .all(|(name, size, mtime)| stamp(&mut st, srctree, name) == Some((*size, *mtime)))
     })
 }
 
-/// FNV-1a over bytes: the checksum that ends every cache file.
+/// The checksum that ends every cache file ([`kfit_util::checksum`]).
 fn checksum(b: &[u8]) -> u64 {
-    kfit_util::fnv64(b)
+    kfit_util::checksum(b)
 }
 
 /// Decodes a cache file's bytes: the trailing checksum must match (a file
@@ -167,10 +171,11 @@ pub(crate) fn save(
     warnings: &[ParseWarning],
     messages: &[String],
 ) {
+    let mut st = kfit_util::Stamper::new(srctree);
     let Some(stamps) = model
         .files
         .iter()
-        .map(|f| stamp(&srctree.join(f)).map(|(size, mtime)| (f.clone(), size, mtime)))
+        .map(|f| stamp(&mut st, srctree, f).map(|(size, mtime)| (f.clone(), size, mtime)))
         .collect::<Option<Vec<_>>>()
     else {
         return;

@@ -881,7 +881,11 @@ fn machine_migration(
                 still_driven += was as usize;
             } else if d.verdict != Verdict::NoDriverNeeded {
                 for md in &d.modules {
-                    for s in md.symbols.iter().filter(|s| s.status == "blocked") {
+                    for s in md
+                        .symbols
+                        .iter()
+                        .filter(|s| s.status == kfit_fit::SymbolStatus::Blocked)
+                    {
                         why.push(format!(
                             "{}: {} blocked: {}",
                             md.module,

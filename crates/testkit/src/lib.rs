@@ -120,3 +120,83 @@ pub const Q35_LISTINGS: [&str; 5] = [
     "drivers.txt",
     "modules-loaded.txt",
 ];
+
+/// The arm64 reference machine (QEMU `virt`, Debian's arm64 kernel): its
+/// listings, device tree and sysfs snapshot in `crates/hw/tests/data`.
+pub fn qemu_virt_arm64() -> PathBuf {
+    repo("crates/hw/tests/data/qemu-virt-arm64")
+}
+
+/// Lay out under `root` the files a sysfs snapshot lists (`sys.txt` of
+/// `scripts/e2e/arm64/init`): `L path -> target` a symbolic link (target
+/// as `readlink` printed it), `D path` a directory, `F path` a text file
+/// whose lines follow, each after `| `, `H path hex` a binary file; `#`
+/// lines are comments. Paths are relative (`sys/...`, `proc/...`).
+pub fn unpack_sysfs_snapshot(text: &str, root: &Path) -> Result<(), String> {
+    use std::fs;
+    let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    let mut file: Option<(PathBuf, String)> = None;
+    let flush = |f: &mut Option<(PathBuf, String)>| -> Result<(), String> {
+        if let Some((p, body)) = f.take() {
+            fs::write(&p, body).map_err(|e| io(&p, e))?;
+        }
+        Ok(())
+    };
+    let under = |rel: &str, n: usize| -> Result<PathBuf, String> {
+        let rel = Path::new(rel);
+        if rel.is_absolute() || rel.components().any(|c| c == std::path::Component::ParentDir) {
+            return Err(format!("line {n}: path {} leaves the root", rel.display()));
+        }
+        let p = root.join(rel);
+        if let Some(d) = p.parent() {
+            fs::create_dir_all(d).map_err(|e| io(d, e))?;
+        }
+        Ok(p)
+    };
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if let Some(body) = line.strip_prefix("| ").or_else(|| (line == "|").then_some("")) {
+            let Some((_, b)) = file.as_mut() else {
+                return Err(format!("line {n}: a file line outside a file"));
+            };
+            b.push_str(body);
+            b.push('\n');
+            continue;
+        }
+        flush(&mut file)?;
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (kind, rest) = line
+            .split_once(' ')
+            .ok_or_else(|| format!("line {n}: no path: {line:?}"))?;
+        match kind {
+            "L" => {
+                let (path, target) = rest
+                    .split_once(" -> ")
+                    .ok_or_else(|| format!("line {n}: a link without ' -> '"))?;
+                let p = under(path, n)?;
+                std::os::unix::fs::symlink(target, &p).map_err(|e| io(&p, e))?;
+            }
+            "D" => {
+                let p = under(rest, n)?;
+                fs::create_dir_all(&p).map_err(|e| io(&p, e))?;
+            }
+            "F" => file = Some((under(rest, n)?, String::new())),
+            "H" => {
+                let (path, hex) = rest.rsplit_once(' ').unwrap_or((rest, ""));
+                if hex.len() % 2 != 0 || !hex.is_ascii() {
+                    return Err(format!("line {n}: not hex bytes: {hex:?}"));
+                }
+                let bytes = (0..hex.len() / 2)
+                    .map(|k| u8::from_str_radix(&hex[2 * k..2 * k + 2], 16))
+                    .collect::<Result<Vec<u8>, _>>()
+                    .map_err(|e| format!("line {n}: {e}"))?;
+                let p = under(path, n)?;
+                fs::write(&p, bytes).map_err(|e| io(&p, e))?;
+            }
+            _ => return Err(format!("line {n}: unknown entry {kind:?}")),
+        }
+    }
+    flush(&mut file)
+}

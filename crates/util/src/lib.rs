@@ -217,6 +217,85 @@ pub fn clean_temps_on_signals() {
     }
 }
 
+// ---------------------------------------------------------------- stamps
+
+/// Size and mtime (ns since the epoch) of a file, following symlinks, or
+/// `None` if it cannot be stat'ed: what every cache records of each file it
+/// was built from and compares on load.
+pub fn stamp(path: &Path) -> Option<(u64, u64)> {
+    let md = std::fs::metadata(path).ok()?;
+    let mtime = md.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some((md.len(), mtime.as_nanos() as u64))
+}
+
+/// [`stamp`] of many paths below one tree, in path order: each directory is
+/// opened once (`O_PATH`) and its entries are stat'ed relative to it, so
+/// the kernel walks one path component per file instead of the whole path
+/// (47k files of a 6.12 tree: ~40 ms instead of ~170 ms of system time on
+/// a loaded 2-core machine, measured with the same stat calls in C).
+/// Same answers as [`stamp`] of `tree.join(rel)`.
+pub struct Stamper {
+    tree: std::ffi::CString,
+    /// The directory (tree-relative) whose descriptor `fd` is.
+    dir: Option<String>,
+    fd: Option<std::os::fd::OwnedFd>,
+}
+
+impl Stamper {
+    pub fn new(tree: &Path) -> Stamper {
+        use std::os::unix::ffi::OsStrExt;
+        Stamper {
+            tree: std::ffi::CString::new(tree.as_os_str().as_bytes()).unwrap_or_default(),
+            dir: None,
+            fd: None,
+        }
+    }
+
+    /// [`stamp`] of `tree/rel`; `rel` `""` is the tree itself.
+    pub fn stamp(&mut self, rel: &str) -> Option<(u64, u64)> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let (dir, name) = match rel.rsplit_once('/') {
+            Some((d, n)) => (d, n),
+            None if rel.is_empty() => ("", "."),
+            None => ("", rel),
+        };
+        if self.dir.as_deref() != Some(dir) {
+            self.fd = None;
+            let path = if dir.is_empty() {
+                self.tree.clone()
+            } else {
+                let mut b = self.tree.as_bytes().to_vec();
+                b.push(b'/');
+                b.extend_from_slice(dir.as_bytes());
+                std::ffi::CString::new(b).ok()?
+            };
+            // SAFETY: a NUL-terminated path; the descriptor returned is
+            // owned here and closed by OwnedFd.
+            let fd = unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+            self.dir = Some(dir.to_string());
+            if fd >= 0 {
+                // SAFETY: fd was just opened and is owned by nobody else.
+                self.fd = Some(unsafe { OwnedFd::from_raw_fd(fd) });
+            }
+        }
+        let fd = self.fd.as_ref()?;
+        let name = std::ffi::CString::new(name).ok()?;
+        // SAFETY: `st` is written by fstatat before it is read; the name is
+        // NUL-terminated; the descriptor is open.
+        let st = unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            if libc::fstatat(fd.as_raw_fd(), name.as_ptr(), &mut st, 0) != 0 {
+                return None;
+            }
+            st
+        };
+        // As std's `modified()` before the epoch: no stamp.
+        let secs = u64::try_from(st.st_mtime).ok()?;
+        let nanos = u64::try_from(st.st_mtime_nsec).ok()?;
+        Some((st.st_size as u64, secs * 1_000_000_000 + nanos))
+    }
+}
+
 // ---------------------------------------------------------------- hashing
 
 /// The FNV-1a offset basis: the hash of nothing.
@@ -236,6 +315,25 @@ pub fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
 /// FNV-1a of `bytes`.
 pub fn fnv64(bytes: &[u8]) -> u64 {
     fnv1a(FNV_OFFSET, bytes)
+}
+
+/// The checksum of a large cache file's bytes: FNV-1a's xor-multiply step
+/// over 8-byte little-endian words (the tail bytes one by one, then the
+/// length), an eighth of [`fnv64`]'s steps (an 8.8 MB Kconfig model: ~1 ms
+/// instead of ~9). Each step is a bijection of the state, so a change of
+/// any one word always changes the result.
+pub fn checksum(bytes: &[u8]) -> u64 {
+    const PRIME: u64 = 0x100000001b3;
+    let mut words = bytes.chunks_exact(8);
+    let mut h = FNV_OFFSET;
+    for w in &mut words {
+        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        h = (h ^ w).wrapping_mul(PRIME);
+    }
+    for &b in words.remainder() {
+        h = (h ^ b as u64).wrapping_mul(PRIME);
+    }
+    (h ^ bytes.len() as u64).wrapping_mul(PRIME)
 }
 
 /// FNV-1a as a [`std::hash::Hasher`], for maps keyed by short strings
@@ -544,6 +642,25 @@ pub fn write_atomic(path: &Path, data: &[u8], opts: &WriteOptions) -> Result<Wri
         existed: t.old.is_some(),
         backup: backup.map(|(b, _, _)| b),
     })
+}
+
+/// [`write_atomic`] of a config or other text; with `keep_old`, the file
+/// that was there is kept as `path.old` (as conf keeps `.config.old`).
+/// Nothing is written when the content is unchanged.
+pub fn write_text(path: &Path, text: &str, keep_old: bool) -> Result<Written> {
+    let backup = keep_old.then(|| {
+        let mut s = path.as_os_str().to_owned();
+        s.push(".old");
+        PathBuf::from(s)
+    });
+    write_atomic(
+        path,
+        text.as_bytes(),
+        &WriteOptions {
+            backup,
+            ..Default::default()
+        },
+    )
 }
 
 /// After the final rename of [`write_atomic`] failed (`e`): put the
@@ -860,6 +977,44 @@ fn sync_dirs<'a>(dirs: impl Iterator<Item = &'a Path>) {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn stamper_agrees_with_stamp() {
+        let d = tempfile::tempdir().unwrap();
+        let t = d.path();
+        std::fs::create_dir_all(t.join("a/b")).unwrap();
+        std::fs::write(t.join("top.c"), "x").unwrap();
+        std::fs::write(t.join("a/x.c"), "xy").unwrap();
+        std::fs::write(t.join("a/b/y.c"), "xyz").unwrap();
+        std::os::unix::fs::symlink("x.c", t.join("a/link.c")).unwrap();
+        let mut st = Stamper::new(t);
+        for rel in [
+            "", "a", "a/b", "top.c", "a/b/y.c", "a/link.c", "a/x.c", "a/gone.c", "gone/x.c", "a/b/y.c",
+        ] {
+            let want = stamp(&if rel.is_empty() {
+                t.to_path_buf()
+            } else {
+                t.join(rel)
+            });
+            assert_eq!(st.stamp(rel), want, "{rel}");
+        }
+        assert_eq!(st.stamp("a/x.c").map(|s| s.0), Some(2));
+        assert_eq!(Stamper::new(&t.join("nothing")).stamp("a/x.c"), None);
+    }
+
+    #[test]
+    fn checksum_sees_every_flipped_bit_and_the_length() {
+        let b: Vec<u8> = (0..37u8).map(|i| i.wrapping_mul(31)).collect();
+        let sum = checksum(&b);
+        for i in 0..b.len() * 8 {
+            let mut c = b.clone();
+            c[i / 8] ^= 1 << (i % 8);
+            assert_ne!(checksum(&c), sum, "bit {i}");
+        }
+        assert_ne!(checksum(&b[..36]), sum);
+        assert_ne!(checksum(&[&b[..], &[0]].concat()), sum);
+        assert_ne!(checksum(&[0; 8]), checksum(&[0; 16]));
+    }
 
     fn mode(p: &Path) -> u32 {
         std::fs::metadata(p).unwrap().permissions().mode() & 0o7777

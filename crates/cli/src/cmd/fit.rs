@@ -3,7 +3,8 @@
 use anyhow::{bail, Context};
 use clap::Args;
 use kfit_fit::job::{Inputs, IxRequest, IxTarget, Request};
-use kfit_fit::{Fit, MachineInput, Verdict};
+use kfit_fit::requirements::{ReqStatus, Section};
+use kfit_fit::{Fit, MachineInput, SymbolStatus, Verdict};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -521,7 +522,7 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
                 }
                 for m in &d.modules {
                     for s in &m.symbols {
-                        if s.status == "already_on" && !verbose {
+                        if s.status == SymbolStatus::AlreadyOn && !verbose {
                             continue;
                         }
                         let name = s.on.clone().unwrap_or_else(|| s.any_of.join(" | "));
@@ -559,8 +560,14 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
             o,
             "requirements: {} in all: {} already met, {} set, {} blocked",
             s.requirements,
-            fit.requirements.iter().filter(|r| r.status == "already").count(),
-            fit.requirements.iter().filter(|r| r.status == "set").count(),
+            fit.requirements
+                .iter()
+                .filter(|r| r.status == ReqStatus::Already)
+                .count(),
+            fit.requirements
+                .iter()
+                .filter(|r| r.status == ReqStatus::Set)
+                .count(),
             s.requirements_blocked
         )?;
     }
@@ -665,7 +672,7 @@ fn print_loaded(o: &mut impl Write, m: &kfit_fit::MachineReport, verbose: bool) 
             l.listed
         )?;
         for s in l.module.iter().flat_map(|md| &md.symbols) {
-            if s.status == "already_on" && !verbose {
+            if s.status == SymbolStatus::AlreadyOn && !verbose {
                 continue;
             }
             let name = s.on.clone().unwrap_or_else(|| s.any_of.join(" | "));
@@ -688,8 +695,8 @@ fn print_requirements(
     verbose: bool,
 ) -> std::io::Result<()> {
     for (section, title) in [
-        ("system", "== what the system runs on"),
-        ("requirement", "== requirements"),
+        (Section::System, "== what the system runs on"),
+        (Section::Requirement, "== requirements"),
     ] {
         let list: Vec<_> = reqs.iter().filter(|r| r.section == section).collect();
         if list.is_empty() {
@@ -698,12 +705,12 @@ fn print_requirements(
         writeln!(o, "{title}")?;
         for r in list {
             let tag = match r.status {
-                "already" => "ok",
-                "set" => "SET",
-                _ => "BLOCKED",
+                ReqStatus::Already => "ok",
+                ReqStatus::Set => "SET",
+                ReqStatus::Blocked => "BLOCKED",
             };
             writeln!(o, "{tag:>10}  CONFIG_{}={}", r.symbol, r.want)?;
-            if verbose || r.status != "already" || section == "system" {
+            if verbose || r.status != ReqStatus::Already || section == Section::System {
                 for s in &r.sources {
                     writeln!(o, "            from {s}")?;
                 }

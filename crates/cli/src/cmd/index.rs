@@ -1,6 +1,5 @@
 //! `kfit index`, `kfit modinfo`, `kfit match`: the kernel tree index.
 
-use anyhow::Context;
 use clap::Args;
 use kfit_kbuild::{KernelIndex, Module};
 use std::io::Write;
@@ -41,11 +40,13 @@ impl TreeArgs {
             .clone()
             .unwrap_or_else(kfit_kbuild::default_cache_dir);
         let progress = crate::out::index_progress();
-        let idx = kfit_kbuild::allow_partial(
-            KernelIndex::load_or_build_with(&self.tree, &self.arch(), &cache, progress.as_deref()),
+        let idx = kfit_fit::job::load_index(
+            &self.tree,
+            &self.arch(),
+            &cache,
             self.allow_partial,
-        )
-        .with_context(|| format!("indexing {}", self.tree.display()))?;
+            progress.as_deref(),
+        )?;
         for (f, e) in &idx.unreadable {
             eprintln!(
                 "warning: could not read {}: {e} (the index lacks it)",

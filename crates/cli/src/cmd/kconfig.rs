@@ -131,7 +131,7 @@ pub fn run(c: KconfigCmd) -> anyhow::Result<ExitCode> {
                 Some(o) => (o.clone(), false),
                 None => (config.clone(), true),
             };
-            super::write_atomic(&out, &text, backup)?;
+            kfit_util::write_text(&out, &text, backup)?;
             if timings {
                 let s = kc.stats();
                 writeln!(

@@ -81,7 +81,7 @@ pub fn run_migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
         )
     })?;
     if let Some(out) = &a.output {
-        super::write_atomic(out, &m.config, true)?;
+        kfit_util::write_text(out, &m.config, true)?;
     }
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
