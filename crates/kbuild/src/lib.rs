@@ -203,7 +203,7 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 26;
+const FORMAT: u32 = 27;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -848,6 +848,12 @@ impl KernelIndex {
         prev: Option<Prev>,
     ) -> Result<KernelIndex> {
         let version = read_version(tree)?;
+        // Every path is read as an absolute one: Makefiles name headers as
+        // `-I$(srctree)/...`, which a relative tree would join twice (a
+        // `--tree linux-6.12` lost csiostor's and hns_roce_hw_v2's tables).
+        let given = tree;
+        let abs = std::path::absolute(tree).unwrap_or_else(|_| tree.to_path_buf());
+        let tree = abs.as_path();
         let target = arch.target().ok_or_else(|| {
             let known: Vec<&str> = kfit_arch::TARGETS
                 .iter()
@@ -1233,7 +1239,7 @@ impl KernelIndex {
             eprintln!("freed {:?}", t0.elapsed());
         }
         let idx = KernelIndex {
-            tree: tree.display().to_string(),
+            tree: given.display().to_string(),
             version,
             arch: arch.name().to_string(),
             off_configs: off,
