@@ -6,7 +6,7 @@
 //! the new snapshot; a refactor must leave them byte-identical. The JSON
 //! report is snapshotted without `timings`, the text report (which carries
 //! the firmware lists the JSON lacks) without its `time:` line.
-use kfit_testkit::{cache, repo};
+use kfit_testkit::repo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,37 +23,8 @@ fn env() -> (PathBuf, PathBuf) {
 /// scripts/config and `make olddefconfig`; the same cached file as
 /// crates/fit/tests/real.rs uses.
 fn base(tree: &Path, build: &Path) -> PathBuf {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let out = cache().join("bases/6.12-x86_64_defconfig-nomodules.config");
-    if out.exists() {
-        return out;
-    }
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    let dir = std::env::temp_dir().join(format!("kfit-snap-base-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(build.join("x86_64_defconfig.config"), dir.join(".config")).unwrap();
-    let st = Command::new(tree.join("scripts/config"))
-        .arg("--file")
-        .arg(dir.join(".config"))
-        .args(["--disable", "MODULES"])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let o = Command::new("make")
-        .args(["-s", "-C"])
-        .arg(tree)
-        .arg(format!("O={}", dir.display()))
-        .args(["ARCH=x86", "olddefconfig"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::copy(dir.join(".config"), &tmp).unwrap();
-    std::fs::rename(&tmp, &out).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    out
+    let def = std::fs::read_to_string(build.join("x86_64_defconfig.config")).unwrap();
+    kfit_testkit::nomodules_base(tree, &def, "6.12-x86_64_defconfig-nomodules")
 }
 
 /// `kfit fit LISTINGS --json` and the text report, normalised. The

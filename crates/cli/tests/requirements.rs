@@ -6,14 +6,9 @@ use kfit_testkit::{fixtures, repo};
 use std::path::PathBuf;
 use std::process::Command;
 
-fn tree() -> Option<PathBuf> {
-    let cache = std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"));
-    let text = std::fs::read_to_string(cache.join("env/6.12")).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("TREE="))
-        .map(PathBuf::from)
+/// The cached Debian 6.12 tree (fetched when missing).
+fn tree() -> PathBuf {
+    PathBuf::from(kfit_testkit::kernel_env("6.12", "TREE"))
 }
 
 fn kfit(args: &[&str]) -> (i32, String) {
@@ -48,7 +43,7 @@ fn profiles_are_listed() {
 /// an error (exit 2) naming file and line.
 #[test]
 fn fit_with_an_unsatisfiable_fragment_exits_1() {
-    let Some(t) = tree() else { return };
+    let t = tree();
     let dir = std::env::temp_dir().join(format!("kfit-cli-frag-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let frag = dir.join("ppc.config");
@@ -93,7 +88,7 @@ fn fit_with_an_unsatisfiable_fragment_exits_1() {
 /// config lacks, each with a reason; no listings = no device audit.
 #[test]
 fn audit_of_ix_config_with_the_ix_profile() {
-    let Some(t) = tree() else { return };
+    let t = tree();
     let fixtures = fixtures();
     let cfg = fixtures.join("ix-current/pkgs/bin/kernel/configs/cfg_6_16");
     let (code, s) = kfit(&[
@@ -119,7 +114,7 @@ fn audit_of_ix_config_with_the_ix_profile() {
 /// (`machines[].system`) and the requirements with their section.
 #[test]
 fn fit_reports_what_the_system_runs_on() {
-    let Some(t) = tree() else { return };
+    let t = tree();
     let data = repo("crates/hw/tests/data/system");
     let base = t.join("arch/x86/configs/x86_64_defconfig");
     let seed = repo("examples/seed/lspci-k.txt");

@@ -3,6 +3,7 @@
 //! pasting, the "painted blue" recursion rule), with a step budget.
 
 use crate::lex::{tokenize, Pos, Tok, K};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -72,35 +73,8 @@ pub fn parse_define(rest: &str) -> Option<(String, Macro)> {
     ))
 }
 
-/// FxHash (rustc's): a fast non-cryptographic hash for identifier keys.
-#[derive(Default, Clone, Copy)]
-pub struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut c = bytes.chunks_exact(8);
-        for w in &mut c {
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w.try_into().unwrap())).wrapping_mul(K);
-        }
-        for &b in c.remainder() {
-            h = (h.rotate_left(5) ^ b as u64).wrapping_mul(K);
-        }
-        self.0 = h;
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub type FxBuild = std::hash::BuildHasherDefault<Fx>;
-pub type FxMap<K, V> = HashMap<K, V, FxBuild>;
 /// Macros by name.
-pub type MacroMap = FxMap<String, Arc<Macro>>;
+pub type MacroMap = FxHashMap<String, Arc<Macro>>;
 
 /// Where macros come from while expanding.
 pub trait MacroSource {

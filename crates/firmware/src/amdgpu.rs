@@ -268,16 +268,12 @@ pub(crate) fn chips_for(
 pub(crate) fn apu_flags_for(dev_c: &str, chip: &str, device: u16) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let label = format!("case {chip}:");
-    let mut from = 0;
-    while let Some(pos) = dev_c[from..].find(&label) {
-        let start = from + pos + label.len();
-        from = start;
-        let body = case_body(&dev_c[start..]);
-        if !body.contains("apu_flags |=") {
-            continue;
+    for (pos, _) in dev_c.match_indices(&label) {
+        let body = case_body(&dev_c[pos + label.len()..]);
+        if body.contains("apu_flags |=") {
+            eval_stmts(body, device, &mut out);
+            break;
         }
-        eval_stmts(body, device, &mut out);
-        break;
     }
     out
 }
@@ -641,11 +637,8 @@ fn no_mec2_rules(src: &dyn Sources, dir: &str) -> Vec<NoMec2> {
         // Request formats inside the `if (<func>(adev))` blocks.
         let mut formats = Vec::new();
         let guard = format!("if ({func}(adev))");
-        let mut from = 0;
-        while let Some(p) = text[from..].find(&guard) {
-            let at = from + p + guard.len();
-            from = at;
-            let (blk, _) = split_stmt(&text[at..]);
+        for (p, _) in text.match_indices(&guard) {
+            let (blk, _) = split_stmt(&text[p + guard.len()..]);
             for s in csrc::tokenize(blk).iter().filter_map(Tok::str_body) {
                 if s.contains("%s") && s.contains("mec2") && !formats.iter().any(|f| f == s) {
                     formats.push(s.to_string());

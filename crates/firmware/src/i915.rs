@@ -43,31 +43,24 @@ pub(crate) fn inputs() -> Vec<(String, Option<&'static str>)> {
         .collect()
 }
 
-pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &DeviceIds) -> FirmwareSet {
-    let fallback = |why: String| {
-        let mut s = FirmwareSet::unnarrowed("i915", dev, module_firmware);
-        s.narrowed_by = format!("i915: {why}; all {} declared names", module_firmware.len());
-        s
-    };
-    let Some(device) = dev.device else {
-        return fallback(format!("no PCI device ID for {}", dev.label()));
-    };
+/// The set for PCI device `device` (`dev`'s), or why it cannot be narrowed
+/// (the caller then lists every declared name, [`crate::narrow_pci`]).
+pub(crate) fn narrow(
+    src: &dyn Sources,
+    module_firmware: &[String],
+    dev: &DeviceIds,
+    device: u16,
+) -> Result<FirmwareSet, String> {
     let dir = I915;
     let mut defs = Defines::default();
-    let pci_c = match read_active(src, &format!("{dir}/i915_pci.c"), &mut defs) {
-        Ok(t) => t,
-        Err(e) => return fallback(e),
-    };
+    let pci_c = read_active(src, &format!("{dir}/i915_pci.c"), &mut defs)?;
     let mut ids = Defines::default();
-    match src.read(PCIIDS) {
-        Ok(h) => ids.add_source(&csrc::strip_comments(&h)),
-        Err(e) => return fallback(e),
-    }
+    ids.add_source(&csrc::strip_comments(&src.read(PCIIDS)?));
     let Some((ids_macro, info)) = info_for(&pci_c, &ids, device) else {
-        return fallback(format!("{device:04x} is not in i915_pci.c pciidlist"));
+        return Err(format!("{device:04x} is not in i915_pci.c pciidlist"));
     };
     let Some(platform) = platform_of(&pci_c, &defs, &info) else {
-        return fallback(format!("no .platform in {info}"));
+        return Err(format!("no .platform in {info}"));
     };
     let mut uc_defs = Defines::default();
     let uc_c = read_active(src, &format!("{dir}/gt/uc/intel_uc_fw.c"), &mut uc_defs).unwrap_or_default();
@@ -111,7 +104,7 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
     let (dmc, dmc_note) = dmc_for(&dmc_c, &dmc_defs, &platform);
     files.extend(dmc);
     if files.is_empty() {
-        return fallback(format!("{how}: no firmware table entry"));
+        return Err(format!("{how}: no firmware table entry"));
     }
     // The names come from the same tables the driver's MODULE_FIRMWARE
     // lines are expanded from, so they are not filtered by
@@ -122,7 +115,7 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
             f.candidates.clear();
         }
     }
-    FirmwareSet {
+    Ok(FirmwareSet {
         module: "i915".into(),
         device: dev.clone(),
         narrowed_by: format!(
@@ -133,7 +126,7 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
         files,
         excluded: Vec::new(),
         narrowing: Narrowing::Device,
-    }
+    })
 }
 
 /// (ids macro, info struct) of the pciidlist element containing `device`.

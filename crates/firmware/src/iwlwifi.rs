@@ -63,22 +63,13 @@ pub(crate) fn inputs(src: &dyn Sources) -> Vec<(String, Option<&'static str>)> {
         .collect()
 }
 
-pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &DeviceIds) -> FirmwareSet {
-    let fallback = |why: String| {
-        let mut s = FirmwareSet::unnarrowed("iwlwifi", dev, module_firmware);
-        s.narrowed_by = format!("iwlwifi: {why}; all {} declared names", module_firmware.len());
-        s
-    };
-    let Some(device) = dev.device else {
-        return fallback(format!("no PCI device ID for {}", dev.label()));
-    };
+/// The set for PCI device `device` (`dev`'s), or why it cannot be narrowed
+/// (the caller then lists every declared name, [`crate::narrow_pci`]).
+pub(crate) fn narrow(src: &dyn Sources, dev: &DeviceIds, device: u16) -> Result<FirmwareSet, String> {
     let dir = IWL_DIR;
-    let (cfg_names, how) = match cfg_names_for(src, dir, device, dev.subdevice) {
-        Ok(v) => v,
-        Err(e) => return fallback(e),
-    };
+    let (cfg_names, how) = cfg_names_for(src, dir, device, dev.subdevice)?;
     if cfg_names.is_empty() {
-        return fallback(format!("{device:04x} is in no iwlwifi device table"));
+        return Err(format!("{device:04x} is in no iwlwifi device table"));
     }
     let mut cfgs = Vec::new();
     let mut unresolved = Vec::new();
@@ -93,7 +84,7 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
         }
     }
     if cfgs.is_empty() {
-        return fallback(format!(
+        return Err(format!(
             "cannot read .fw_name_pre/.ucode_api_* of {}",
             unresolved.join(", ")
         ));
@@ -118,7 +109,7 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
             )
         })
         .collect();
-    FirmwareSet {
+    Ok(FirmwareSet {
         module: "iwlwifi".into(),
         device: dev.clone(),
         files,
@@ -133,7 +124,7 @@ pub(crate) fn narrow(src: &dyn Sources, module_firmware: &[String], dev: &Device
             }
         ),
         narrowing: Narrowing::Device,
-    }
+    })
 }
 
 /// One expanded table entry.

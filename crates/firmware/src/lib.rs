@@ -259,8 +259,10 @@ pub fn firmware_for_device(
                 amdgpu::narrow(tree, module_firmware, device)
             }
         }
-        "iwlwifi" => iwlwifi::narrow(tree, module_firmware, device),
-        "i915" => i915::narrow(tree, module_firmware, device),
+        "iwlwifi" => narrow_pci(&m, module_firmware, device, |d| iwlwifi::narrow(tree, device, d)),
+        "i915" => narrow_pci(&m, module_firmware, device, |d| {
+            i915::narrow(tree, module_firmware, device, d)
+        }),
         "cfg80211" => {
             let mut s = firmware_for_module(tree, &m, module_firmware);
             s.device = device.clone();
@@ -268,6 +270,25 @@ pub fn firmware_for_device(
         }
         _ => FirmwareSet::unnarrowed(&m, device, module_firmware),
     }
+}
+
+/// A PCI driver's narrower run on `device`'s PCI device ID; without one,
+/// or when the narrower says why it cannot narrow, every declared name.
+fn narrow_pci(
+    module: &str,
+    module_firmware: &[String],
+    device: &DeviceIds,
+    narrow: impl FnOnce(u16) -> Result<FirmwareSet, String>,
+) -> FirmwareSet {
+    let narrowed = match device.device {
+        Some(d) => narrow(d),
+        None => Err(format!("no PCI device ID for {}", device.label())),
+    };
+    narrowed.unwrap_or_else(|why| {
+        let mut s = FirmwareSet::unnarrowed(module, device, module_firmware);
+        s.narrowed_by = format!("{module}: {why}; all {} declared names", module_firmware.len());
+        s
+    })
 }
 
 /// Firmware of a module that is not tied to a device (`cfg80211`:

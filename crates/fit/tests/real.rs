@@ -36,21 +36,7 @@ fn seed_on_defconfig_without_modules() {
     assert_eq!(fit.summary.blocked, 0, "{:#?}", fit.summary);
     let after = kernel_olddefconfig(&e, &fit.config, "seed");
     let v = values(&after);
-    for s in [
-        "IWLWIFI",
-        "IWLMVM",
-        "USB_XHCI_PCI",
-        "I2C_PIIX4",
-        "AMD_SFH_HID",
-        "SND_HDA_INTEL",
-        "PCIEPORTBUS",
-        "SENSORS_K10TEMP",
-        "SATA_AHCI",
-        "CRYPTO_DEV_CCP",
-        "DRM_AMDGPU",
-        "SND_SOC_AMD_RENOIR",
-        "BLK_DEV_NVME",
-    ] {
+    for s in kfit_testkit::SEED_SYMBOLS {
         assert_eq!(
             v.get(s).map(String::as_str),
             Some("y"),

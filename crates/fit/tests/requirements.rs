@@ -17,21 +17,7 @@ fn tree() -> PathBuf {
 
 /// The Debian tree of series `v` (`6.12`, `6.1`), fetched when missing.
 fn tree_of(v: &str) -> PathBuf {
-    let f = cache().join(format!("env/{v}"));
-    if !f.exists() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-        let st = Command::new("bash")
-            .arg(format!("{root}/scripts/fetch-kernels.sh"))
-            .arg(v)
-            .status()
-            .unwrap();
-        assert!(st.success(), "scripts/fetch-kernels.sh failed");
-    }
-    let text = std::fs::read_to_string(&f).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("TREE="))
-        .map(PathBuf::from)
-        .unwrap()
+    PathBuf::from(kfit_testkit::kernel_env(v, "TREE"))
 }
 
 /// One scratch `O=` directory per tree for the whole test binary (its
@@ -605,12 +591,7 @@ fn live_machine_becomes_requirements() {
 /// for X and everything it took with it.
 #[test]
 fn fragment_turning_a_symbol_off() {
-    let base = {
-        let f = cache().join("env/6.12");
-        let text = std::fs::read_to_string(f).unwrap();
-        let build = text.lines().find_map(|l| l.strip_prefix("BUILD=")).unwrap();
-        PathBuf::from(build).join("x86_64_defconfig.config")
-    };
+    let base = PathBuf::from(kfit_testkit::kernel_env("6.12", "BUILD")).join("x86_64_defconfig.config");
     let frag = "# CONFIG_NETWORK_FILESYSTEMS is not set\n";
     let mut o = opts(base.clone(), vec![]);
     o.machines.clear();

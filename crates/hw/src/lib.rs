@@ -40,7 +40,7 @@ pub use error::{Error, Warning};
 pub use format::Format;
 pub use input::{escape, MAX_LINE, MAX_LISTING_SIZE};
 pub use machine::Machine;
-pub use model::{glob_match, Bus, Device, FirmwareEvidence};
+pub use model::{Bus, Device, FirmwareEvidence};
 pub use sysfs::read_sysfs;
 pub use system::{read_live_system, BlockDev, Boot, FsType, Mount, System};
 

@@ -1,8 +1,9 @@
 //! A machine: the devices of all listings merged by identity, and the
 //! parent links between them.
 
-use crate::model::{glob_match, Bus, Device, FirmwareEvidence};
+use crate::model::{Bus, Device, FirmwareEvidence};
 use crate::parse::pci_domain_bus;
+use kfit_util::glob::fnmatch;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -144,7 +145,7 @@ impl Machine {
                 list.iter().take(CANDIDATES_TRIED).copied().find(|&i| {
                     self.devices[i]
                         .synth_modalias()
-                        .is_some_and(|p| glob_match(&p.to_ascii_uppercase(), &upper))
+                        .is_some_and(|p| fnmatch(&p.to_ascii_uppercase(), &upper))
                 })
             });
             match found {

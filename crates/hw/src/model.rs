@@ -546,75 +546,6 @@ fn find_key(s: &str, key: &str) -> Option<usize> {
     None
 }
 
-/// Glob match in modules.alias style (`*` any run, `?` one char, `[...]` set).
-/// Used to match a synthesized pattern against a real modalias.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p = pattern.as_bytes();
-    let t = text.as_bytes();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let (mut star, mut mark) = (usize::MAX, 0usize);
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            star = pi;
-            pi += 1;
-            mark = ti;
-            continue;
-        }
-        if pi < p.len() {
-            if let Some((ok, len)) = match_one(&p[pi..], t[ti]) {
-                if ok {
-                    pi += len;
-                    ti += 1;
-                    continue;
-                }
-            }
-        }
-        if star != usize::MAX {
-            pi = star + 1;
-            mark += 1;
-            ti = mark;
-            continue;
-        }
-        return false;
-    }
-    while pi < p.len() && p[pi] == b'*' {
-        pi += 1;
-    }
-    pi == p.len()
-}
-
-/// Match one pattern element against `c`: `Some((matched, pattern_len))`.
-fn match_one(p: &[u8], c: u8) -> Option<(bool, usize)> {
-    match p.first()? {
-        b'?' => Some((true, 1)),
-        b'[' => {
-            let end = p.iter().skip(1).position(|&x| x == b']')? + 1;
-            let set = &p[1..end];
-            let (neg, set) = match set.first() {
-                Some(b'!') | Some(b'^') => (true, &set[1..]),
-                _ => (false, set),
-            };
-            let mut found = false;
-            let mut i = 0;
-            while i < set.len() {
-                if i + 2 < set.len() && set[i + 1] == b'-' {
-                    if set[i] <= c && c <= set[i + 2] {
-                        found = true;
-                    }
-                    i += 3;
-                } else {
-                    if set[i] == c {
-                        found = true;
-                    }
-                    i += 1;
-                }
-            }
-            Some((found != neg, end + 1))
-        }
-        &x => Some((x == c, 1)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -676,15 +607,6 @@ mod tests {
             d.modalias_or_synth().as_deref(),
             Some("pci:v00001002d00001638sv*sd*bc03sc00i*")
         );
-        assert!(glob_match(
-            "pci:v00001002d00001638sv*sd*bc03sc00i*",
-            "pci:v00001002d00001638sv000017AAsd00005089bc03sc00i00"
-        ));
-        assert!(!glob_match(
-            "pci:v00001002d00001638sv*",
-            "pci:v00001002d00001639sv0"
-        ));
-        assert!(glob_match("a[0-9]?c*", "a5xcdef"));
     }
 
     #[test]

@@ -4,6 +4,6 @@
 //! against the tree, the per-file macro timeline and the global header map.
 
 pub use kfit_csrc::{
-    define_name, line_of, parse_define, parse_int, tokenize, truthy, unescape, Eval, Expander, Fx, FxBuild,
-    FxMap, Macro, MacroMap, MacroSource, Pos, Tok, Val, K,
+    define_name, line_of, parse_define, parse_int, tokenize, truthy, unescape, Eval, Expander, Macro,
+    MacroMap, MacroSource, Pos, Tok, Val, K,
 };

@@ -1,71 +1,8 @@
-//! Alias matching with kmod's semantics (`fnmatch(pattern, modalias, 0)`:
-//! `*` any run of characters, `?` one character, `[a-z]`/`[!x]` classes,
-//! backslash escapes), plus a two-sided variant for partial device strings.
+//! Alias matching for *partial* device strings: a two-sided variant of the
+//! one glob matcher (`kfit_util::glob`, kmod's `fnmatch(pattern, modalias,
+//! 0)`), on its elements; a concrete modalias goes to that matcher.
 
-/// One element of a glob.
-#[derive(Debug, Clone, PartialEq)]
-enum El {
-    Lit(char),
-    Any,  // ?
-    Star, // *
-    Class(Vec<(char, char)>, bool),
-}
-
-fn compile(p: &str) -> Vec<El> {
-    let c: Vec<char> = p.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < c.len() {
-        match c[i] {
-            '*' => {
-                if out.last() != Some(&El::Star) {
-                    out.push(El::Star);
-                }
-            }
-            '?' => out.push(El::Any),
-            '\\' if i + 1 < c.len() => {
-                i += 1;
-                out.push(El::Lit(c[i]));
-            }
-            '[' => {
-                let mut j = i + 1;
-                let neg = j < c.len() && (c[j] == '!' || c[j] == '^');
-                if neg {
-                    j += 1;
-                }
-                let mut set = Vec::new();
-                let start = j;
-                while j < c.len() && (c[j] != ']' || j == start) {
-                    if j + 2 < c.len() && c[j + 1] == '-' && c[j + 2] != ']' {
-                        set.push((c[j], c[j + 2]));
-                        j += 3;
-                    } else {
-                        set.push((c[j], c[j]));
-                        j += 1;
-                    }
-                }
-                if j < c.len() {
-                    out.push(El::Class(set, neg));
-                    i = j;
-                } else {
-                    out.push(El::Lit('['));
-                }
-            }
-            ch => out.push(El::Lit(ch)),
-        }
-        i += 1;
-    }
-    out
-}
-
-fn el_matches(e: &El, ch: char) -> bool {
-    match e {
-        El::Lit(c) => *c == ch,
-        El::Any => true,
-        El::Star => true,
-        El::Class(set, neg) => set.iter().any(|(a, b)| *a <= ch && ch <= *b) != *neg,
-    }
-}
+use kfit_util::glob::{compile, is_simple, simple_match, Elem as El};
 
 /// Can an unknown device field (`*` in a partial modalias) stand for this
 /// pattern element? Field values are upper-case hex digits (pci, usb, hid,
@@ -79,41 +16,10 @@ fn field_el(e: &El) -> bool {
     }
 }
 
-/// kmod/fnmatch: does `pattern` match the concrete string `s`?
-pub fn fnmatch(pattern: &str, s: &str) -> bool {
-    match_els(&elements(pattern), s, false)
-}
-
-/// Classic `*`/`?` matching of an ASCII pattern without classes or escapes
-/// against a string without unknown fields: linear in practice (the last
-/// star is the only backtrack point), no allocation. Same answers as the
-/// general table below, which is kept for classes and partial strings.
-fn wild_match(p: &[u8], s: &[u8]) -> bool {
-    let (mut pi, mut si) = (0, 0);
-    let mut star: Option<usize> = None;
-    let mut mark = 0;
-    while si < s.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            star = Some(pi);
-            mark = si;
-            pi += 1;
-        } else if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
-            pi += 1;
-            si += 1;
-        } else if let Some(sp) = star {
-            pi = sp + 1;
-            mark += 1;
-            si = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
-}
-
 fn match_els(p: &Els, device: &str, tagged: bool) -> bool {
     match p {
-        Els::Simple(b) if device.is_ascii() && !device.contains('*') => wild_match(b, device.as_bytes()),
+        Els::Simple(b) if device.is_ascii() && !device.contains('*') => simple_match(b, device.as_bytes()),
+        Els::Full(e) if !device.contains('*') => kfit_util::glob::matches(e, device),
         _ => match_partial_els(p, device.as_bytes(), tagged),
     }
 }
@@ -124,8 +30,29 @@ enum Els<'a> {
     Full(Vec<El>),
 }
 
+impl Els<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Els::Simple(b) => b.len(),
+            Els::Full(e) => e.len(),
+        }
+    }
+
+    /// Element `i`.
+    fn el(&self, i: usize) -> El {
+        match self {
+            Els::Simple(b) => match b[i] {
+                b'*' => El::Star,
+                b'?' => El::Any,
+                c => El::Lit(c as char),
+            },
+            Els::Full(e) => e[i].clone(),
+        }
+    }
+}
+
 fn elements(pattern: &str) -> Els<'_> {
-    if pattern.is_ascii() && !pattern.contains(['[', '\\']) {
+    if is_simple(pattern) {
         Els::Simple(pattern.as_bytes())
     } else {
         Els::Full(compile(pattern))
@@ -202,27 +129,17 @@ impl Bits {
             El::Class(..) => d
                 .iter()
                 .enumerate()
-                .filter(|&(_, &c)| c != b'*' && el_matches(e, c as char))
+                .filter(|&(_, &c)| c != b'*' && e.matches(c as char))
                 .fold(0, |m, (j, _)| m | 1 << j),
         }
     }
 
     /// [`match_partial_els`] on the masks: the same table, one row a word.
     fn matches(&self, p: &Els, d: &[u8], tagged: bool) -> bool {
-        let np = match p {
-            Els::Simple(b) => b.len(),
-            Els::Full(e) => e.len(),
-        };
+        let np = p.len();
         let mut row: u128 = 1;
         for i in 0..=np {
-            let pending = (i < np).then(|| match p {
-                Els::Simple(b) => match b[i] {
-                    b'*' => El::Star,
-                    b'?' => El::Any,
-                    c => El::Lit(c as char),
-                },
-                Els::Full(e) => e[i].clone(),
-            });
+            let pending = (i < np).then(|| p.el(i));
             let pstar = pending == Some(El::Star);
             // Within the row: a pending pattern star eats any device
             // characters from the first aligned position on; a device star
@@ -286,29 +203,15 @@ impl<'a> Device<'a> {
 }
 
 fn match_partial_els(p: &Els, d: &[u8], tagged: bool) -> bool {
-    let np = match p {
-        Els::Simple(b) => b.len(),
-        Els::Full(e) => e.len(),
-    };
-    // element i: (is_star, matches(byte), may a device '*' swallow it)
-    let el = |i: usize| -> (bool, El) {
-        match p {
-            Els::Simple(b) => match b[i] {
-                b'*' => (true, El::Star),
-                b'?' => (false, El::Any),
-                c => (false, El::Lit(c as char)),
-            },
-            Els::Full(e) => (e[i] == El::Star, e[i].clone()),
-        }
-    };
+    let np = p.len();
     let nd = d.len();
     // Row i: row[j] = p[..i] and d[..j] can be aligned. Rolling rows.
     let mut row = vec![false; nd + 1];
     let mut next = vec![false; nd + 1];
     row[0] = true;
     for i in 0..=np {
-        let pending = if i < np { Some(el(i)) } else { None };
-        let pstar = pending.as_ref().is_some_and(|x| x.0);
+        let pending = (i < np).then(|| p.el(i));
+        let pstar = pending == Some(El::Star);
         // Within the row: a pending pattern star eats a device char; a
         // device star matches nothing.
         for j in 0..nd {
@@ -316,13 +219,14 @@ fn match_partial_els(p: &Els, d: &[u8], tagged: bool) -> bool {
                 row[j + 1] = true;
             }
         }
-        let Some((star, e)) = pending else { break };
+        let Some(e) = pending else { break };
+        let star = pstar;
         let swallow = !tagged || field_el(&e);
         for j in 0..=nd {
             let mut r = row[j] && (star || (j < nd && d[j] == b'*' && swallow));
             if !r && j > 0 && !star {
                 let c = d[j - 1];
-                r = row[j - 1] && c != b'*' && el_matches(&e, c as char);
+                r = row[j - 1] && c != b'*' && e.matches(c as char);
             }
             next[j] = r;
         }
@@ -349,21 +253,13 @@ pub fn specificity(pattern: &str) -> usize {
 mod tests {
     use super::*;
 
-    #[test]
-    fn basic() {
-        assert!(fnmatch("pci:v00008086d*sv*", "pci:v00008086d00002723sv0"));
-        assert!(fnmatch("usb:v1234p*d01[0-9]*", "usb:v1234p0001d0105dc00"));
-        assert!(!fnmatch("usb:v1234p*d01[0-4]*", "usb:v1234p0001d0195dc00"));
-        assert!(fnmatch("acpi*:PNP0A03:*", "acpi:PNP0A03:PNP0A08:"));
-        assert!(!fnmatch("a?c", "ac"));
-    }
-
     proptest::proptest! {
-        /// The fast matcher agrees with the general table on concrete strings.
+        /// On concrete strings the two-sided table agrees with the one
+        /// matcher (`kfit_util::glob`).
         #[test]
-        fn wild_match_agrees(p in "[ab?*:]{0,12}", s in "[ab:]{0,12}") {
+        fn table_agrees_with_fnmatch(p in "[ab?*:]{0,12}", s in "[ab:]{0,12}") {
             let table = match_partial_els(&Els::Simple(p.as_bytes()), s.as_bytes(), false);
-            proptest::prop_assert_eq!(wild_match(p.as_bytes(), s.as_bytes()), table);
+            proptest::prop_assert_eq!(kfit_util::glob::fnmatch(&p, &s), table);
         }
     }
 

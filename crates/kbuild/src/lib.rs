@@ -203,7 +203,12 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
 /// Cache format version: bump when the serialized layout or extraction changes.
-const FORMAT: u32 = 27;
+/// 26: the lookup maps' keys are `kfit_util::stable_hash`, no longer FxHash
+/// (whose values may change with the hasher crate's version); the file name
+/// is `kfit_util::stable_hash_parts` (was FNV-1a). 27-28: an index is of one
+/// architecture (its ARCH, `#if` policy and header roots), a relative tree
+/// read as an absolute one.
+const FORMAT: u32 = 28;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -247,9 +252,10 @@ pub struct KernelIndex {
 
 #[derive(Debug, Clone, Default)]
 struct Maps {
-    /// (Fx hash of the string, module index), sorted: no key copies, a
+    /// ([`hkey`] of the string, module index), sorted: no key copies, a
     /// binary search finds the modules whose string has that hash, in
-    /// index order; lookups compare the strings.
+    /// index order; lookups compare the strings. Stored in the cache file,
+    /// so the hash is the stable one.
     by_name: Vec<(u64, u32)>,
     by_path: Vec<(u64, u32)>,
     by_driver: Vec<(u64, u32)>,
@@ -757,15 +763,13 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
 pub fn cache_key(tree: &Path, arch: &Arch) -> Result<String> {
     let version = read_version(tree)?;
     let canon = tree.canonicalize().unwrap_or_else(|_| tree.to_path_buf());
-    let h = [
+    let h = kfit_util::stable_hash_parts(&[
         canon.to_string_lossy().as_bytes(),
         version.as_bytes(),
         arch.name().as_bytes(),
         &FORMAT.to_le_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
-    ]
-    .iter()
-    .fold(kfit_util::FNV_OFFSET, |h, b| kfit_util::fnv1a(h, b));
+    ]);
     Ok(format!("{version}-{h:016x}"))
 }
 
@@ -1759,11 +1763,9 @@ impl KernelIndex {
     }
 }
 
+/// The key of a lookup map: persisted, so the one stable hash.
 fn hkey(s: &str) -> u64 {
-    use std::hash::Hasher;
-    let mut h = cpp::Fx::default();
-    h.write(s.as_bytes());
-    h.finish()
+    kfit_util::stable_hash(s.as_bytes())
 }
 
 /// KBUILD_MODNAME of an object path.

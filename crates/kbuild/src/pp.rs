@@ -5,11 +5,12 @@
 use kfit_csrc::cond::{blank_ranges, directives, in_ranges, parse_directive, split_directive, word};
 pub use kfit_csrc::strip_comments;
 use kfit_csrc::{
-    parse_define, tokenize, CondStack, Def, Dir, FxMap, Macro, MacroSource, Policy, Pos, Requirements, Tok, K,
+    parse_define, tokenize, CondStack, Def, Dir, Macro, MacroSource, Policy, Pos, Requirements, Tok, K,
 };
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
-use std::hash::Hasher;
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -49,7 +50,7 @@ pub struct Simple {
     recs: Vec<Rec>,
     cells: Vec<OnceLock<Box<Macro>>>,
     /// Name hash → first directive defining or undefining it.
-    first: FxMap<u64, u32>,
+    first: FxHashMap<u64, u32>,
     /// Directive → next one of the same name hash (`NONE`: none).
     next: Vec<u32>,
 }
@@ -77,9 +78,7 @@ enum RecKind {
 const NONE: u32 = u32::MAX;
 
 fn hash_name(n: &str) -> u64 {
-    let mut h = kfit_csrc::Fx::default();
-    h.write(n.as_bytes());
-    h.finish()
+    rustc_hash::FxBuildHasher.hash_one(n)
 }
 
 impl Simple {
@@ -93,7 +92,7 @@ impl Simple {
             text: String::new(),
             recs: Vec::new(),
             cells: Vec::new(),
-            first: FxMap::default(),
+            first: FxHashMap::default(),
             next: Vec::new(),
         };
         // Conditionals: (directive index, is `#ifndef`, its word) / `#endif`.
@@ -219,7 +218,7 @@ fn parse_stripped(text: Vec<u8>, keep_code: bool) -> Parsed {
 /// arch/<SRCARCH>/include), first definition wins in path order.
 #[derive(Default)]
 pub struct Global {
-    pub map: FxMap<String, Arc<Def>>,
+    pub map: FxHashMap<String, Arc<Def>>,
     /// Which `CONFIG_` symbols the `#if`s of every unit take as set.
     pub policy: Policy,
     /// Every header read (the index's inputs).
@@ -360,7 +359,7 @@ impl Global {
                 defs
             })
             .collect();
-        let mut map: FxMap<String, Arc<Def>> = FxMap::default();
+        let mut map: FxHashMap<String, Arc<Def>> = FxHashMap::default();
         for defs in per {
             for (n, m) in defs {
                 map.entry(n).or_insert(m);
@@ -401,7 +400,7 @@ struct Layer {
 /// Timeline of the macros a translation unit defines.
 #[derive(Default)]
 pub struct Local {
-    map: FxMap<String, Timeline>,
+    map: FxHashMap<String, Timeline>,
     layers: Vec<Layer>,
     seq: u64,
 }
@@ -560,7 +559,7 @@ fn is_defined(n: &str, local: &Local, global: &Global) -> bool {
 pub struct HeaderCache {
     map: Mutex<HashMap<PathBuf, Option<Arc<Parsed>>>>,
     /// `Path::is_file` of include candidates (the tree does not change).
-    files: Mutex<FxMap<PathBuf, bool>>,
+    files: Mutex<FxHashMap<PathBuf, bool>>,
     /// Top-level names under include/ and arch/<SRCARCH>/include (for `<...>`).
     pub global_roots: std::collections::HashSet<String>,
     /// Headers that exist but could not be read.

@@ -11,7 +11,7 @@
 //!   plus dialect, top file and shell switch, plus a hash of this crate's
 //!   parser and model sources (`include_str!`), so a changed parser never
 //!   reads an old model.
-//! * **Integrity**: the file ends with a checksum (`kfit_util::checksum`) of everything
+//! * **Integrity**: the file ends with a checksum (`kfit_util::stable_hash`) of everything
 //!   before it; a file cut short or with a flipped bit is a miss.
 //! * **Validity**: the header lists every parsed file with its size and
 //!   mtime (nanoseconds), checked before anything else is decoded; one
@@ -39,7 +39,9 @@ use crate::model::{Model, SymbolId};
 use crate::parse::ParseWarning;
 
 /// Bumped by hand only for changes the source hash below cannot see.
-const FORMAT: u32 = 1;
+/// 2: the file name is one `kfit_util::stable_hash_parts` of identity, format and
+/// sources (was a hand-made combination of per-part hashes).
+const FORMAT: u32 = 2;
 
 /// The sources whose change must invalidate every cached model.
 const SCHEMA_SOURCES: &[&str] = &[
@@ -53,12 +55,10 @@ const SCHEMA_SOURCES: &[&str] = &[
 
 /// Cache file name for an environment identity.
 pub(crate) fn file_name(identity: &str) -> String {
-    let mut h = crate::fnv(identity);
-    h ^= FORMAT as u64;
-    for s in SCHEMA_SOURCES {
-        h = h.wrapping_mul(0x100000001b3) ^ crate::fnv(s);
-    }
-    format!("{h:016x}.model")
+    let format = FORMAT.to_le_bytes();
+    let mut parts: Vec<&[u8]> = vec![identity.as_bytes(), &format];
+    parts.extend(SCHEMA_SOURCES.iter().map(|s| s.as_bytes()));
+    format!("{:016x}.model", kfit_util::stable_hash_parts(&parts))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -91,17 +91,15 @@ pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached>
     let bytes = std::fs::read(dir.join(file_name(identity))).ok()?;
     let mut st = kfit_util::Stamper::new(srctree);
     decode(&bytes, |header| {
+        // In path order, so that the Stamper opens each directory once
+        // (the files are listed in parse order, which alternates).
+        let mut stamps: Vec<&(String, u64, u64)> = header.stamps.iter().collect();
+        stamps.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         header.identity == identity
-            && header
-                .stamps
-                .iter()
+            && stamps
+                .into_iter()
                 .all(|(name, size, mtime)| stamp(&mut st, srctree, name) == Some((*size, *mtime)))
     })
-}
-
-/// The checksum that ends every cache file ([`kfit_util::checksum`]).
-fn checksum(b: &[u8]) -> u64 {
-    kfit_util::checksum(b)
 }
 
 /// Decodes a cache file's bytes: the trailing checksum must match (a file
@@ -109,7 +107,7 @@ fn checksum(b: &[u8]) -> u64 {
 /// accept the header, and every part must decode.
 pub(crate) fn decode(bytes: &[u8], fresh: impl FnOnce(&Header) -> bool) -> Option<Cached> {
     let (payload, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if checksum(payload).to_le_bytes() != sum {
+    if kfit_util::stable_hash(payload).to_le_bytes() != sum {
         return None;
     }
     // bincode 1's defaults (fixed-size integers, trailing bytes allowed),
@@ -144,7 +142,7 @@ pub fn fuzz_decode(bytes: &[u8], sum: bool) -> bool {
     let mut owned;
     let b = if sum {
         owned = bytes.to_vec();
-        owned.extend_from_slice(&checksum(bytes).to_le_bytes());
+        owned.extend_from_slice(&kfit_util::stable_hash(bytes).to_le_bytes());
         &owned[..]
     } else {
         bytes
@@ -219,7 +217,7 @@ fn encode_with(
     let mut out = bincode::serialize(header).ok()?;
     out.extend(bincode::serialize(&table).ok()?);
     out.extend(body);
-    let sum = checksum(&out);
+    let sum = kfit_util::stable_hash(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     Some(out)
 }

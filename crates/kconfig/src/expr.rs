@@ -130,6 +130,15 @@ pub enum Expr {
     Or(ExprRef, ExprRef),
 }
 
+/// Where [`Expr::print`] meets a symbol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// An operand of `!`, `&&`, `||`, or the whole expression.
+    Alone,
+    /// A side of a relation (`A = "foo"`).
+    Compared,
+}
+
 impl Expr {
     /// `Some(a) && Some(b)`, with `None` meaning "no condition" (like `expr_alloc_and`).
     pub fn and(a: Option<ExprRef>, b: Option<ExprRef>) -> Option<ExprRef> {
@@ -156,6 +165,44 @@ impl Expr {
             Expr::And(a, b) | Expr::Or(a, b) => a.contains_symbol(sym) || b.contains_symbol(sym),
         }
     }
+    /// Renders the expression in Kconfig syntax into `out` (`expr_print`
+    /// with its callback): the operators, `!` and the parentheses the
+    /// precedence needs are written here, each symbol by `sym`, which is
+    /// told whether the symbol stands alone or is a side of a comparison.
+    /// Callers supply names, quoting and annotations (`A [=y]`):
+    /// [`crate::Kconfig::expr_to_string`] and kfit-solve's blocker texts.
+    pub fn print(&self, out: &mut String, sym: &mut impl FnMut(&mut String, SymbolId, Place)) {
+        self.print_prec(out, 0, sym)
+    }
+
+    fn print_prec(&self, out: &mut String, prec: u8, sym: &mut impl FnMut(&mut String, SymbolId, Place)) {
+        let (op, own, a, b) = match self {
+            Expr::Symbol(s) => return sym(out, *s, Place::Alone),
+            Expr::Cmp(op, a, b) => {
+                sym(out, *a, Place::Compared);
+                out.push(' ');
+                out.push_str(op.as_str());
+                out.push(' ');
+                return sym(out, *b, Place::Compared);
+            }
+            Expr::Not(a) => {
+                out.push('!');
+                return a.print_prec(out, 3, sym);
+            }
+            Expr::And(a, b) => (" && ", 2, a, b),
+            Expr::Or(a, b) => (" || ", 1, a, b),
+        };
+        if prec > own {
+            out.push('(');
+        }
+        a.print_prec(out, own, sym);
+        out.push_str(op);
+        b.print_prec(out, own, sym);
+        if prec > own {
+            out.push(')');
+        }
+    }
+
     /// Calls `f` for every symbol the expression mentions.
     pub fn for_each_symbol(&self, f: &mut impl FnMut(SymbolId)) {
         match self {

@@ -166,7 +166,7 @@ use std::sync::Arc;
 pub use arch::{foreign_arch_symbol, ForeignArch};
 pub use dotconfig::{ConfigWarning, ConfigWarningKind};
 pub use error::Error;
-pub use expr::{CmpOp, Expr, ExprRef, Tristate};
+pub use expr::{CmpOp, Expr, ExprRef, Place, Tristate};
 pub use kfit_arch::{srcarch, Arch};
 pub use model::{
     Choice, ChoiceId, Dialect, FileId, Location, MenuId, MenuNode, PropId, PropKind, Property, Symbol,
@@ -367,10 +367,6 @@ fn file_identity(p: &Option<PathBuf>) -> String {
     }
 }
 
-pub(crate) fn fnv(s: &str) -> u64 {
-    kfit_util::fnv64(s.as_bytes())
-}
-
 /// Builds the variables `make` would export to `conf`.
 fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)]) -> String {
     if !opts.allow_shell {
@@ -381,7 +377,7 @@ fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)])
     let file = opts
         .probe_cache_dir
         .as_ref()
-        .map(|d| d.join(format!("ccver-{:016x}", fnv(&key))));
+        .map(|d| d.join(format!("ccver-{:016x}", kfit_util::stable_hash(key.as_bytes()))));
     // The file holds the key it was made for, then the text; anything else
     // (another key, more lines, control bytes: a corrupted or edited file)
     // means probing again.
@@ -399,6 +395,13 @@ fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)])
     if let Some(f) = file {
         // not cached when it cannot be written: probed again next time
         let _ = kfit_util::write_cache(&f, format!("{key}\n{v}\n").as_bytes());
+        if let Some(dir) = f.parent() {
+            let ccver = |p: &Path| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("ccver-"))
+            };
+            let _ = kfit_util::prune(dir, preprocess::PROBES_KEEP, ccver);
+        }
     }
     v
 }
@@ -580,10 +583,12 @@ impl Kconfig {
                 .collect::<Vec<_>>()
                 .join("\x01"),
         );
-        let cache_file = opts
-            .probe_cache_dir
-            .as_ref()
-            .map(|d| d.join(format!("{:016x}.probes", fnv(&identity))));
+        let cache_file = opts.probe_cache_dir.as_ref().map(|d| {
+            d.join(format!(
+                "{:016x}.probes",
+                kfit_util::stable_hash(identity.as_bytes())
+            ))
+        });
         let shell = ShellRunner {
             cwd: probe_srctree(&srctree, &scratch).1,
             env: env.clone(),
@@ -1222,60 +1227,23 @@ impl Kconfig {
         }
     }
 
-    /// Renders an expression in Kconfig syntax (`expr_print`).
+    /// Renders an expression in Kconfig syntax ([`Expr::print`]): names,
+    /// constants other than `n`/`m`/`y` quoted, a choice as `<choice>`.
     pub fn expr_to_string(&self, e: &Expr) -> String {
         let mut out = String::new();
-        self.expr_fmt(e, 0, &mut out);
-        out
-    }
-
-    fn expr_fmt(&self, e: &Expr, prec: u8, out: &mut String) {
-        let name = |s: &SymbolId| {
+        e.print(&mut out, &mut |out, s, _| {
             let sym = &self.m.symbols[s.index()];
             if sym.is_const && s.index() > 2 {
-                format!("\"{}\"", sym.name)
+                out.push('"');
+                out.push_str(&sym.name);
+                out.push('"');
             } else if sym.name.is_empty() {
-                "<choice>".to_string()
+                out.push_str("<choice>");
             } else {
-                sym.name.clone()
+                out.push_str(&sym.name);
             }
-        };
-        match e {
-            Expr::Symbol(s) => out.push_str(&name(s)),
-            Expr::Cmp(op, a, b) => {
-                out.push_str(&name(a));
-                out.push(' ');
-                out.push_str(op.as_str());
-                out.push(' ');
-                out.push_str(&name(b));
-            }
-            Expr::Not(a) => {
-                out.push('!');
-                self.expr_fmt(a, 3, out);
-            }
-            Expr::And(a, b) => {
-                if prec > 2 {
-                    out.push('(');
-                }
-                self.expr_fmt(a, 2, out);
-                out.push_str(" && ");
-                self.expr_fmt(b, 2, out);
-                if prec > 2 {
-                    out.push(')');
-                }
-            }
-            Expr::Or(a, b) => {
-                if prec > 1 {
-                    out.push('(');
-                }
-                self.expr_fmt(a, 1, out);
-                out.push_str(" || ");
-                self.expr_fmt(b, 1, out);
-                if prec > 1 {
-                    out.push(')');
-                }
-            }
-        }
+        });
+        out
     }
 
     /// Symbol values that differ between two `.config` texts, as

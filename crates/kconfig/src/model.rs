@@ -7,8 +7,8 @@
 //! definition. A *property* is one `prompt`/`default`/`select`/`imply`/`range`
 //! line, attached to the symbol and remembering which menu node it came from.
 
-/// FNV-1a: symbol names are short, SipHash is needlessly slow here.
-pub(crate) use kfit_util::FnvMap;
+/// FxHash: symbol names are short, SipHash is needlessly slow here.
+pub(crate) use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -252,8 +252,8 @@ pub(crate) struct Model {
     pub menus: Vec<MenuNode>,
     pub choices: Vec<Choice>,
     pub files: Vec<String>,
-    pub names: FnvMap<String, SymbolId>,
-    pub const_names: FnvMap<String, SymbolId>,
+    pub names: FxHashMap<String, SymbolId>,
+    pub const_names: FxHashMap<String, SymbolId>,
     /// Modern: `sym_get_choice_menu` per symbol, computed after finalize.
     pub choice_menu: Vec<Option<ChoiceId>>,
     pub modules_sym: SymbolId,
@@ -269,8 +269,8 @@ impl Model {
             menus: Vec::new(),
             choices: Vec::new(),
             files: Vec::new(),
-            names: FnvMap::default(),
-            const_names: FnvMap::default(),
+            names: FxHashMap::default(),
+            const_names: FxHashMap::default(),
             choice_menu: Vec::new(),
             modules_sym: SYM_NO,
             root: MenuId(0),

@@ -196,7 +196,7 @@ pub(crate) struct Parser<'a> {
     /// The first missing file seen while tolerating.
     pub missing: Option<Error>,
     depth: usize,
-    file_ids: FnvMap<String, FileId>,
+    file_ids: FxHashMap<String, FileId>,
 }
 
 /// Nesting limit for blocks and expressions (keeps the stack bounded).
@@ -233,7 +233,7 @@ impl<'a> Parser<'a> {
             tolerate_missing: false,
             missing: None,
             depth: 0,
-            file_ids: FnvMap::default(),
+            file_ids: FxHashMap::default(),
         }
     }
 
@@ -933,7 +933,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `osource`/`rsource`/`orsource` (Kconfiglib extensions; not used by
-    /// Linux), with `*`/`?` globs.
+    /// Linux), with glob(3) wildcards as Kconfiglib's (Python's `glob`).
     fn source_ext(&mut self, pattern: &str, optional: bool, relative: bool) -> PResult<()> {
         let base = if relative {
             let cur = self.lexers.last().map(|l| l.name.clone()).unwrap_or_default();
@@ -949,12 +949,11 @@ impl<'a> Parser<'a> {
         } else {
             format!("{base}/{pattern}")
         };
-        let mut files = if full.contains(['*', '?']) {
-            glob(&self.srctree, &full)
+        let files = if kfit_util::glob::has_wildcard(&full) {
+            kfit_util::glob::glob_files(&self.srctree, &full)
         } else {
             vec![full.clone()]
         };
-        files.sort();
         if files.is_empty() && !optional {
             return Err(self.error(format!("can't open file \"{full}\"")));
         }
@@ -1345,52 +1344,5 @@ fn kw_type(k: Kw) -> SymbolType {
         Kw::Int => SymbolType::Int,
         Kw::Hex => SymbolType::Hex,
         _ => SymbolType::String,
-    }
-}
-
-/// Minimal glob (`*`, `?` within one path component) relative to `root`.
-fn glob(root: &Path, pattern: &str) -> Vec<String> {
-    let mut acc = vec![String::new()];
-    for comp in pattern.split('/') {
-        let mut next = Vec::new();
-        for prefix in &acc {
-            if comp.contains(['*', '?']) {
-                let dir = if prefix.is_empty() {
-                    root.to_path_buf()
-                } else {
-                    root.join(prefix)
-                };
-                if let Ok(rd) = std::fs::read_dir(dir) {
-                    for e in rd.flatten() {
-                        let n = e.file_name().to_string_lossy().into_owned();
-                        if wildcard(comp.as_bytes(), n.as_bytes()) {
-                            next.push(if prefix.is_empty() {
-                                n
-                            } else {
-                                format!("{prefix}/{n}")
-                            });
-                        }
-                    }
-                }
-            } else {
-                next.push(if prefix.is_empty() {
-                    comp.to_string()
-                } else {
-                    format!("{prefix}/{comp}")
-                });
-            }
-        }
-        acc = next;
-    }
-    acc.into_iter().filter(|p| root.join(p).is_file()).collect()
-}
-
-fn wildcard(p: &[u8], s: &[u8]) -> bool {
-    match (p.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => wildcard(&p[1..], s) || (!s.is_empty() && wildcard(p, &s[1..])),
-        (Some(b'?'), Some(_)) => wildcard(&p[1..], &s[1..]),
-        (Some(a), Some(b)) if a == b => wildcard(&p[1..], &s[1..]),
-        _ => false,
     }
 }

@@ -87,21 +87,30 @@ impl ProbeCache {
             body.extend_from_slice(v.as_bytes());
             body.push(b'\n');
         }
-        let mut buf = format!("{CACHE_MAGIC} {} {:016x}\n", body.len(), fnv_bytes(&body)).into_bytes();
+        let mut buf = format!(
+            "{CACHE_MAGIC} {} {:016x}\n",
+            body.len(),
+            kfit_util::stable_hash(&body)
+        )
+        .into_bytes();
         buf.extend_from_slice(&body);
         // Best effort: a probe cache that cannot be written only costs time.
         let _ = kfit_util::write_cache(f, &buf);
+        if let Some(dir) = f.parent() {
+            let _ = kfit_util::prune(dir, PROBES_KEEP, |p| p.extension().is_some_and(|x| x == "probes"));
+        }
         self.dirty = false;
     }
 }
 
-/// First line of a probe cache file: magic, body length and FNV-1a hash of
-/// the body, so that a truncated or edited file is detected as a whole.
-const CACHE_MAGIC: &str = "kfit-probes-v2";
+/// Probe files kept (one per toolchain and environment identity; the
+/// newest, by the one pruning rule).
+pub(crate) const PROBES_KEEP: usize = 16;
 
-fn fnv_bytes(b: &[u8]) -> u64 {
-    kfit_util::fnv64(b)
-}
+/// First line of a probe cache file: magic, body length and stable hash of
+/// the body, so that a truncated or edited file is detected as a whole.
+/// v3: names and body hashes are `kfit_util::stable_hash` (were FNV-1a).
+const CACHE_MAGIC: &str = "kfit-probes-v3";
 
 /// Reads a probe cache file into `map`; `None` when it does not check out
 /// (header, length, hash, or an entry that is not `klen vlen\nKV\n`).
@@ -115,7 +124,7 @@ fn parse_cache(bytes: &[u8], map: &mut HashMap<String, String>) -> Option<()> {
     let len: usize = it.next()?.parse().ok()?;
     let hash = u64::from_str_radix(it.next()?, 16).ok()?;
     let body = &bytes[nl + 1..];
-    if body.len() != len || fnv_bytes(body) != hash {
+    if body.len() != len || kfit_util::stable_hash(body) != hash {
         return None;
     }
     let mut pos = 0;

@@ -201,6 +201,29 @@ fn fuzz_inverted_range() {
     assert_eq!(kc.string_value(i2), "1");
 }
 
+/// Kconfiglib's `osource`/`rsource` with wildcards (kfit_util::glob's
+/// glob(3)): every matching file in name order, none hidden, no match is
+/// fine for `osource` and an error for `source`-like `rsource`.
+#[test]
+fn osource_wildcards() {
+    let dir = write_tree(
+        "osource-glob",
+        &[
+            ("Kconfig", "osource \"d/*/Kconfig\"\nosource \"none/*/Kconfig\"\n"),
+            ("d/b/Kconfig", "config B\n\tbool\n\tdefault y\n"),
+            ("d/a/Kconfig", "config A\n\tbool\n\tdefault y\n"),
+            ("d/.h/Kconfig", "config H\n\tbool\n\tdefault y\n"),
+        ],
+    );
+    let kc = Kconfig::load(&dir, &opts(Dialect::Modern)).expect("loads");
+    let (a, b) = (kc.lookup("A").expect("A"), kc.lookup("B").expect("B"));
+    assert!(a.index() < b.index(), "d/a before d/b");
+    assert!(kc.lookup("H").is_none(), "a hidden directory is not matched by *");
+    let _ = std::fs::remove_dir_all(&dir);
+    let e = parse_err("rsource-glob", &[("Kconfig", "rsource \"none/*/Kconfig\"\n")]);
+    assert_eq!(e, "Kconfig:1: can't open file \"none/*/Kconfig\"");
+}
+
 /// The parsed-model cache: a second load is served from it and gives the
 /// same configuration; touching a Kconfig file (new size) re-parses and the
 /// change is seen.

@@ -4,7 +4,7 @@
 use kfit_kconfig::Kconfig;
 use kfit_migrate::successor::EvidenceKind;
 use kfit_migrate::{MigrateOptions, Migration, Status};
-use kfit_testkit::{cache, repo};
+use kfit_testkit::repo;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -16,24 +16,9 @@ struct Env {
     debian: PathBuf,
 }
 
+/// The cached Debian environment of series `v` (fetched when missing).
 fn env(v: &str) -> Env {
-    let f = cache().join("env").join(v);
-    if !f.exists() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-        let st = Command::new("bash")
-            .arg(format!("{root}/scripts/fetch-kernels.sh"))
-            .arg(v)
-            .status()
-            .unwrap();
-        assert!(st.success(), "scripts/fetch-kernels.sh failed");
-    }
-    let text = std::fs::read_to_string(&f).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_string()
-    };
+    let get = |k: &str| kfit_testkit::kernel_env(v, k);
     Env {
         tree: get("TREE").into(),
         build: get("BUILD").into(),
@@ -421,21 +406,7 @@ fn q35_fit_on_61_migrated_to_612() {
 fn seed_fit_on_61_migrated_to_612() {
     let (m, b) = fit_then_migrate(vec![repo("examples/seed/lspci-k.txt")]);
     let after = values(&conf_olddefconfig(&b, &m.config));
-    for s in [
-        "IWLWIFI",
-        "IWLMVM",
-        "USB_XHCI_PCI",
-        "I2C_PIIX4",
-        "AMD_SFH_HID",
-        "SND_HDA_INTEL",
-        "PCIEPORTBUS",
-        "SENSORS_K10TEMP",
-        "SATA_AHCI",
-        "CRYPTO_DEV_CCP",
-        "DRM_AMDGPU",
-        "SND_SOC_AMD_RENOIR",
-        "BLK_DEV_NVME",
-    ] {
+    for s in kfit_testkit::SEED_SYMBOLS {
         assert_eq!(
             after.get(s).map(String::as_str),
             Some("y"),

@@ -1,21 +1,14 @@
 //! Resolution on the real 6.12 tree (cached by scripts/fetch-kernels.sh).
 use std::path::PathBuf;
 
-fn tree() -> Option<PathBuf> {
-    let cache = std::env::var_os("KFIT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kfit"));
-    let env = std::fs::read_to_string(cache.join("env/6.12")).ok()?;
-    env.lines()
-        .find_map(|l| l.strip_prefix("TREE="))
-        .map(PathBuf::from)
+/// The cached Debian 6.12 tree (fetched when missing).
+fn tree() -> PathBuf {
+    PathBuf::from(kfit_testkit::kernel_env("6.12", "TREE"))
 }
 
 #[test]
 fn seed_resolves() {
-    let Some(tree) = tree() else {
-        panic!("run scripts/fetch-kernels.sh first");
-    };
+    let tree = tree();
     let idx = kfit_kbuild::KernelIndex::load_or_build(
         &tree,
         &kfit_kbuild::Arch::default(),
@@ -63,9 +56,7 @@ fn seed_resolves() {
 /// needs), `serial8250` (the 8250 core registers it itself).
 #[test]
 fn platform_devices_need_their_registering_code() {
-    let Some(tree) = tree() else {
-        panic!("run scripts/fetch-kernels.sh first");
-    };
+    let tree = tree();
     let idx = kfit_kbuild::KernelIndex::load_or_build(
         &tree,
         &kfit_kbuild::Arch::default(),

@@ -37,7 +37,7 @@
 mod off;
 pub use off::{turn_off, LeftOn, OffOutcome, OffTarget, TurnedOff};
 
-use kfit_kconfig::{CmpOp, Expr, ExprRef, Kconfig, PropKind, SymbolId, SymbolType, Tristate};
+use kfit_kconfig::{CmpOp, Expr, ExprRef, Kconfig, Place, PropKind, SymbolId, SymbolType, Tristate};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
@@ -974,68 +974,28 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// `A [=y] && !B [=n]`, like conf's unmet-dependency warnings.
+    /// `A [=y] && !B [=n]`, like conf's unmet-dependency warnings: the
+    /// one expression printer ([`Expr::print`]) with each symbol's value.
     fn annotate(&self, e: &Expr) -> String {
         let mut s = String::new();
-        self.annotate_into(e, &mut s, 0);
-        s
-    }
-
-    fn annotate_into(&self, e: &Expr, out: &mut String, prec: u8) {
-        match e {
-            Expr::Symbol(id) => {
-                let sym = self.kc.symbol(*id);
-                if sym.is_const {
-                    out.push_str(&sym.name);
-                } else if sym.ty == SymbolType::Unknown {
-                    // Undefined in this kernel: conf shows it as n.
+        e.print(&mut s, &mut |out, id, place| {
+            let sym = self.kc.symbol(id);
+            match (sym.is_const, place) {
+                (true, Place::Alone) => out.push_str(&sym.name),
+                (true, Place::Compared) if sym.ty == SymbolType::String || sym.name.is_empty() => {
+                    let _ = write!(out, "\"{}\"", sym.name);
+                }
+                (true, Place::Compared) => out.push_str(&sym.name),
+                // Undefined in this kernel: conf shows it as n.
+                (false, Place::Alone) if sym.ty == SymbolType::Unknown => {
                     let _ = write!(out, "{} [=n]", sym.name);
-                } else {
-                    let _ = write!(out, "{} [={}]", sym.name, self.kc.string_value(*id));
+                }
+                (false, _) => {
+                    let _ = write!(out, "{} [={}]", sym.name, self.kc.string_value(id));
                 }
             }
-            Expr::Cmp(op, a, b) => {
-                let (sa, sb) = (self.kc.symbol(*a), self.kc.symbol(*b));
-                let fmt = |s: &kfit_kconfig::Symbol, id: SymbolId| {
-                    if s.is_const {
-                        if s.ty == SymbolType::String || s.name.is_empty() {
-                            format!("\"{}\"", s.name)
-                        } else {
-                            s.name.clone()
-                        }
-                    } else {
-                        format!("{} [={}]", s.name, self.kc.string_value(id))
-                    }
-                };
-                let _ = write!(out, "{} {} {}", fmt(sa, *a), op.as_str(), fmt(sb, *b));
-            }
-            Expr::Not(a) => {
-                out.push('!');
-                self.annotate_into(a, out, 3);
-            }
-            Expr::And(a, b) => {
-                if prec > 2 {
-                    out.push('(');
-                }
-                self.annotate_into(a, out, 2);
-                out.push_str(" && ");
-                self.annotate_into(b, out, 2);
-                if prec > 2 {
-                    out.push(')');
-                }
-            }
-            Expr::Or(a, b) => {
-                if prec > 1 {
-                    out.push('(');
-                }
-                self.annotate_into(a, out, 1);
-                out.push_str(" || ");
-                self.annotate_into(b, out, 1);
-                if prec > 1 {
-                    out.push(')');
-                }
-            }
-        }
+        });
+        s
     }
 }
 
@@ -1157,35 +1117,13 @@ pub fn with_assignments(base: &str, lines: &BTreeMap<String, Tristate>) -> Strin
 }
 
 /// Symbols whose value differs between two `.config` texts:
-/// `(name, before, after)`, with `n` for absent.
+/// `(name, before, after)`, with `n` for absent ([`Kconfig::diff_configs`],
+/// the one `.config` differ, where absent and `n` are the same).
 pub fn config_diff(before: &str, after: &str) -> Vec<(String, String, String)> {
-    let parse = |t: &str| -> BTreeMap<String, String> {
-        let mut m = BTreeMap::new();
-        for l in t.lines() {
-            if let Some(rest) = l.strip_prefix("CONFIG_") {
-                if let Some((k, v)) = rest.split_once('=') {
-                    m.insert(k.to_string(), v.to_string());
-                }
-            } else if let Some(rest) = l.strip_prefix("# CONFIG_") {
-                if let Some(k) = rest.strip_suffix(" is not set") {
-                    m.insert(k.to_string(), "n".to_string());
-                }
-            }
-        }
-        m
-    };
-    let (a, b) = (parse(before), parse(after));
-    let mut out = Vec::new();
-    for k in a
-        .keys()
-        .chain(b.keys())
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        let va = a.get(k).map(String::as_str).unwrap_or("n");
-        let vb = b.get(k).map(String::as_str).unwrap_or("n");
-        if va != vb {
-            out.push((k.clone(), va.to_string(), vb.to_string()));
-        }
-    }
-    out
+    let n = || "n".to_string();
+    Kconfig::diff_configs(before, after)
+        .into_iter()
+        .map(|(k, a, b)| (k, a.unwrap_or_else(n), b.unwrap_or_else(n)))
+        .filter(|(_, a, b)| a != b)
+        .collect()
 }

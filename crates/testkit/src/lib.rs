@@ -111,6 +111,65 @@ pub fn tree_612_and_defconfig() -> (PathBuf, PathBuf) {
     )
 }
 
+/// The kernel's own `make olddefconfig` on `config` (in a scratch O= dir).
+pub fn kernel_olddefconfig(tree: &Path, config: &str, tag: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("kfit-olddef-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".config"), config).unwrap();
+    let out = std::process::Command::new("make")
+        .args(["-s", "-C"])
+        .arg(tree)
+        .arg(format!("O={}", dir.display()))
+        .args(["ARCH=x86", "olddefconfig"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "make olddefconfig: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join(".config")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    text
+}
+
+/// `config` with MODULES disabled by the tree's scripts/config and completed
+/// by its `make olddefconfig`, cached under [`cache`]`/bases/<name>.config`
+/// (the base configs of the fit tests and the CLI's fit snapshots).
+pub fn nomodules_base(tree: &Path, config: &str, name: &str) -> PathBuf {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let out = cache().join(format!("bases/{name}.config"));
+    if out.exists() {
+        return out;
+    }
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("kfit-base-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".config"), config).unwrap();
+    let st = std::process::Command::new(tree.join("scripts/config"))
+        .arg("--file")
+        .arg(dir.join(".config"))
+        .args(["--disable", "MODULES"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let text = kernel_olddefconfig(
+        tree,
+        &std::fs::read_to_string(dir.join(".config")).unwrap(),
+        "base",
+    );
+    assert!(text.contains("# CONFIG_MODULES is not set"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, &out).unwrap();
+    out
+}
+
 /// The q35 machine's full set of listings (file names in its directory), as
 /// the e2e script hands them to `kfit fit` (`KFIT_E2E_LISTINGS`).
 pub const Q35_LISTINGS: [&str; 5] = [
@@ -119,6 +178,26 @@ pub const Q35_LISTINGS: [&str; 5] = [
     "modalias-uevent.txt",
     "drivers.txt",
     "modules-loaded.txt",
+];
+
+/// Symbols the seed laptop's devices need (`examples/seed/lspci-k.txt`:
+/// Wi-Fi, USB, SMBus, sensor hub, audio, PCIe ports, temperature sensor,
+/// SATA, crypto, GPU, NVMe): a config fitted to it has each at `y` after the
+/// tree's own olddefconfig.
+pub const SEED_SYMBOLS: [&str; 13] = [
+    "IWLWIFI",
+    "IWLMVM",
+    "USB_XHCI_PCI",
+    "I2C_PIIX4",
+    "AMD_SFH_HID",
+    "SND_HDA_INTEL",
+    "PCIEPORTBUS",
+    "SENSORS_K10TEMP",
+    "SATA_AHCI",
+    "CRYPTO_DEV_CCP",
+    "DRM_AMDGPU",
+    "SND_SOC_AMD_RENOIR",
+    "BLK_DEV_NVME",
 ];
 
 /// The arm64 reference machine (QEMU `virt`, Debian's arm64 kernel): its

@@ -1,5 +1,5 @@
-//! kfit-util: the one write path for every file kfit writes, and the one
-//! cache-directory policy.
+//! kfit-util: the one write path for every file kfit writes, the one
+//! cache-directory policy, the one stable hash and the one glob matcher.
 //!
 //! # Writing ([`write_atomic`], [`Transaction`])
 //! * The target is checked before anything is written: a symlink is followed
@@ -34,9 +34,17 @@
 //!   then the journal goes. Recovery rolls a committed journal forward and
 //!   removes staged files of an uncommitted one.
 //!
-//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`fnv64`])
+//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`stable_hash`])
 //! `--cache-dir` if given, else `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
-//! else `~/.cache/kfit`.
+//! else `~/.cache/kfit`. [`stable_hash`] is the one hash of everything
+//! persisted (cache names and keys, checksums); in-memory maps use
+//! `rustc_hash`.
+//!
+//! # Globs ([`glob`])
+//! The one glob matcher: `fnmatch(3)` (modalias patterns, as kmod) and
+//! glob(3) over a directory tree (Kconfig `source` wildcards).
+
+pub mod glob;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -228,104 +236,111 @@ pub fn stamp(path: &Path) -> Option<(u64, u64)> {
     Some((md.len(), mtime.as_nanos() as u64))
 }
 
-/// [`stamp`] of many paths below one tree, in path order: each directory is
-/// opened once (`O_PATH`) and its entries are stat'ed relative to it, so
-/// the kernel walks one path component per file instead of the whole path
-/// (47k files of a 6.12 tree: ~40 ms instead of ~170 ms of system time on
-/// a loaded 2-core machine, measured with the same stat calls in C).
-/// Same answers as [`stamp`] of `tree.join(rel)`.
+/// [`stamp`] of many paths below one tree: each is stat'ed relative to the
+/// tree's open directory, and a directory that holds the next path too is
+/// opened (`O_PATH`) and its entries stat'ed relative to it, so the kernel
+/// walks one path component per file instead of the tree's whole path.
+/// 47k files of a 6.12 tree (sorted, ~15 per directory): ~40 ms of system
+/// time instead of ~170 ms with full paths, measured with the same calls in
+/// C on a loaded 2-core machine; Kconfig files (one per directory) cost one
+/// call each. Same answers as [`stamp`] of `tree.join(rel)`.
 pub struct Stamper {
-    tree: std::ffi::CString,
-    /// The directory (tree-relative) whose descriptor `fd` is.
-    dir: Option<String>,
+    tree: Option<std::os::fd::OwnedFd>,
+    /// The directory (tree-relative) of the previous path, and its
+    /// descriptor once a second path in it came.
+    dir: String,
     fd: Option<std::os::fd::OwnedFd>,
+}
+
+/// `open(at, path, O_PATH | O_DIRECTORY)`.
+fn open_dir(at: libc::c_int, path: &std::ffi::CStr) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: a NUL-terminated path; the descriptor returned is owned by
+    // the OwnedFd (closed on drop) and by nobody else.
+    let fd = unsafe {
+        libc::openat(
+            at,
+            path.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// [`stamp`] of `name` relative to the directory `at`.
+fn stamp_at(at: &std::os::fd::OwnedFd, name: &str) -> Option<(u64, u64)> {
+    use std::os::fd::AsRawFd;
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: `st` is written by fstatat before it is read; the name is
+    // NUL-terminated; the descriptor is open.
+    let st = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstatat(at.as_raw_fd(), name.as_ptr(), &mut st, 0) != 0 {
+            return None;
+        }
+        st
+    };
+    // As std's `modified()` before the epoch: no stamp.
+    let secs = u64::try_from(st.st_mtime).ok()?;
+    let nanos = u64::try_from(st.st_mtime_nsec).ok()?;
+    Some((st.st_size as u64, secs * 1_000_000_000 + nanos))
 }
 
 impl Stamper {
     pub fn new(tree: &Path) -> Stamper {
         use std::os::unix::ffi::OsStrExt;
+        let tree = std::ffi::CString::new(tree.as_os_str().as_bytes())
+            .ok()
+            .and_then(|t| open_dir(libc::AT_FDCWD, &t));
         Stamper {
-            tree: std::ffi::CString::new(tree.as_os_str().as_bytes()).unwrap_or_default(),
-            dir: None,
+            tree,
+            dir: String::new(),
             fd: None,
         }
     }
 
-    /// [`stamp`] of `tree/rel`; `rel` `""` is the tree itself.
+    /// [`stamp`] of `tree/rel` (`rel` relative, `""` the tree itself).
     pub fn stamp(&mut self, rel: &str) -> Option<(u64, u64)> {
-        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-        let (dir, name) = match rel.rsplit_once('/') {
-            Some((d, n)) => (d, n),
-            None if rel.is_empty() => ("", "."),
-            None => ("", rel),
+        let tree = self.tree.as_ref()?;
+        let Some((dir, name)) = rel.rsplit_once('/') else {
+            return stamp_at(tree, if rel.is_empty() { "." } else { rel });
         };
-        if self.dir.as_deref() != Some(dir) {
+        if dir != self.dir {
+            self.dir = dir.to_string();
             self.fd = None;
-            let path = if dir.is_empty() {
-                self.tree.clone()
-            } else {
-                let mut b = self.tree.as_bytes().to_vec();
-                b.push(b'/');
-                b.extend_from_slice(dir.as_bytes());
-                std::ffi::CString::new(b).ok()?
-            };
-            // SAFETY: a NUL-terminated path; the descriptor returned is
-            // owned here and closed by OwnedFd.
-            let fd = unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
-            self.dir = Some(dir.to_string());
-            if fd >= 0 {
-                // SAFETY: fd was just opened and is owned by nobody else.
-                self.fd = Some(unsafe { OwnedFd::from_raw_fd(fd) });
-            }
+            return stamp_at(tree, rel);
         }
-        let fd = self.fd.as_ref()?;
-        let name = std::ffi::CString::new(name).ok()?;
-        // SAFETY: `st` is written by fstatat before it is read; the name is
-        // NUL-terminated; the descriptor is open.
-        let st = unsafe {
-            let mut st: libc::stat = std::mem::zeroed();
-            if libc::fstatat(fd.as_raw_fd(), name.as_ptr(), &mut st, 0) != 0 {
-                return None;
-            }
-            st
-        };
-        // As std's `modified()` before the epoch: no stamp.
-        let secs = u64::try_from(st.st_mtime).ok()?;
-        let nanos = u64::try_from(st.st_mtime_nsec).ok()?;
-        Some((st.st_size as u64, secs * 1_000_000_000 + nanos))
+        if self.fd.is_none() {
+            self.fd = open_dir(
+                std::os::fd::AsRawFd::as_raw_fd(tree),
+                &std::ffi::CString::new(dir).ok()?,
+            );
+        }
+        match &self.fd {
+            Some(fd) => stamp_at(fd, name),
+            None => stamp_at(tree, rel),
+        }
     }
 }
 
 // ---------------------------------------------------------------- hashing
 
-/// The FNV-1a offset basis: the hash of nothing.
-pub const FNV_OFFSET: u64 = 0xcbf29ce484222325;
-
-/// FNV-1a (64 bit), the one hash of kfit's cache keys and checksums
-/// (stable across runs, builds and machines), continued from `h` over
-/// `bytes`: `fnv1a(fnv1a(FNV_OFFSET, a), b)` hashes `a` then `b`.
-pub fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
-}
-
-/// FNV-1a of `bytes`.
-pub fn fnv64(bytes: &[u8]) -> u64 {
-    fnv1a(FNV_OFFSET, bytes)
-}
-
-/// The checksum of a large cache file's bytes: FNV-1a's xor-multiply step
-/// over 8-byte little-endian words (the tail bytes one by one, then the
-/// length), an eighth of [`fnv64`]'s steps (an 8.8 MB Kconfig model: ~1 ms
-/// instead of ~9). Each step is a bijection of the state, so a change of
-/// any one word always changes the result.
-pub fn checksum(bytes: &[u8]) -> u64 {
+/// The one hash of everything kfit persists: cache file names and keys,
+/// checksums, the index's lookup maps (stable across runs, builds, machines
+/// and crate versions; a change of what a cache's key hashes bumps that
+/// cache's format, so old files are rebuilt, never mistrusted). In-memory
+/// maps use `rustc_hash` instead.
+///
+/// FNV-1a's xor-multiply step over 8-byte little-endian words (the tail
+/// bytes one by one, then the length): an eighth of byte-wise FNV-1a's
+/// steps (an 8.8 MB Kconfig model: ~1 ms instead of ~9). Each step is a
+/// bijection of the state, so a change of any one word always changes the
+/// result.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf29ce484222325;
     const PRIME: u64 = 0x100000001b3;
     let mut words = bytes.chunks_exact(8);
-    let mut h = FNV_OFFSET;
+    let mut h = OFFSET;
     for w in &mut words {
         let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
         h = (h ^ w).wrapping_mul(PRIME);
@@ -336,28 +351,16 @@ pub fn checksum(bytes: &[u8]) -> u64 {
     (h ^ bytes.len() as u64).wrapping_mul(PRIME)
 }
 
-/// FNV-1a as a [`std::hash::Hasher`], for maps keyed by short strings
-/// (SipHash is needlessly slow there).
-#[derive(Debug, Clone, Copy)]
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(FNV_OFFSET)
+/// [`stable_hash`] of a key made of several fields: of each field with its
+/// length, so that `("ab", "c")` and `("a", "bc")` differ.
+pub fn stable_hash_parts(parts: &[&[u8]]) -> u64 {
+    let mut all = Vec::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
+    for p in parts {
+        all.extend_from_slice(&(p.len() as u64).to_le_bytes());
+        all.extend_from_slice(p);
     }
+    stable_hash(&all)
 }
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = fnv1a(self.0, bytes);
-    }
-}
-
-/// A [`std::collections::HashMap`] hashed with [`Fnv`].
-pub type FnvMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
 // ---------------------------------------------------------------- targets
 
@@ -1003,17 +1006,21 @@ mod tests {
     }
 
     #[test]
-    fn checksum_sees_every_flipped_bit_and_the_length() {
+    fn stable_hash_sees_every_flipped_bit_and_the_length() {
         let b: Vec<u8> = (0..37u8).map(|i| i.wrapping_mul(31)).collect();
-        let sum = checksum(&b);
+        let sum = stable_hash(&b);
         for i in 0..b.len() * 8 {
             let mut c = b.clone();
             c[i / 8] ^= 1 << (i % 8);
-            assert_ne!(checksum(&c), sum, "bit {i}");
+            assert_ne!(stable_hash(&c), sum, "bit {i}");
         }
-        assert_ne!(checksum(&b[..36]), sum);
-        assert_ne!(checksum(&[&b[..], &[0]].concat()), sum);
-        assert_ne!(checksum(&[0; 8]), checksum(&[0; 16]));
+        assert_ne!(stable_hash(&b[..36]), sum);
+        assert_ne!(stable_hash(&[&b[..], &[0]].concat()), sum);
+        assert_ne!(stable_hash(&[0; 8]), stable_hash(&[0; 16]));
+        assert_ne!(
+            stable_hash_parts(&[b"ab", b"c"]),
+            stable_hash_parts(&[b"a", b"bc"])
+        );
     }
 
     fn mode(p: &Path) -> u32 {

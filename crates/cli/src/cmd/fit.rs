@@ -975,7 +975,7 @@ pub fn run_menuconfig(a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|_| a.config.clone())
             .display()
     );
-    let h = kfit_util::fnv64(key.as_bytes());
+    let h = kfit_util::stable_hash(key.as_bytes());
     let work = kfit_util::cache_dir(None)
         .join("menuconfig")
         .join(format!("{h:016x}"));
