@@ -57,7 +57,7 @@ fn truth(e: &Env) -> Truth {
             runtime_sources: Vec::new(),
             companions: Vec::new(),
             revisions: None,
-            makefile: String::new(),
+            makefile: Default::default(),
         })
         .collect();
     Truth { drivers, aliases }

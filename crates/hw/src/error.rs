@@ -35,6 +35,12 @@ pub enum Error {
     /// Over the size limit: not a listing.
     #[error("{path}: larger than {} MiB: not a listing", limit >> 20)]
     TooLarge { path: PathBuf, limit: u64 },
+    /// A flattened device tree (`.dtb`) that cannot be read.
+    #[error("{source_name}: not a valid device tree blob: {error}")]
+    DeviceTree {
+        source_name: String,
+        error: crate::devicetree::DtError,
+    },
     /// The live sysfs tree could not be read.
     #[error("{path}: cannot read sysfs: {message}")]
     Sysfs { path: PathBuf, message: String },

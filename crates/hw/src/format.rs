@@ -57,10 +57,14 @@ pub enum Format {
     Inxi,
     /// `lshw` (plain, `-numeric`, `-C class`).
     Lshw,
+    /// A device tree in dtc's source form (`dtc -I fs`, `dtc -I dtb -O
+    /// dts`); a flattened `.dtb` is recognised by its magic before text
+    /// detection.
+    DeviceTree,
 }
 
 impl Format {
-    pub const ALL: [Format; 24] = [
+    pub const ALL: [Format; 25] = [
         Format::BusyboxLspci,
         Format::Lspci,
         Format::LspciMachine,
@@ -85,6 +89,7 @@ impl Format {
         Format::Hwinfo,
         Format::Inxi,
         Format::Lshw,
+        Format::DeviceTree,
     ];
 
     pub fn name(self) -> &'static str {
@@ -113,12 +118,16 @@ impl Format {
             Format::Hwinfo => "hwinfo",
             Format::Inxi => "inxi",
             Format::Lshw => "lshw",
+            Format::DeviceTree => "device tree",
         }
     }
 
     /// The format of one line, if the line alone says.
     fn of_line(line: &str) -> Option<Format> {
         use crate::parse::{dmesg, lspci, lsusb, modules, sysfs_lists};
+        if crate::devicetree::is_dts_start(line) {
+            return Some(Format::DeviceTree);
+        }
         if dmesg::is_log_line(line) {
             return Some(Format::Dmesg);
         }
@@ -330,6 +339,7 @@ impl Format {
             Format::Hwinfo => parse::proc_pci::parse_hwinfo(text, src),
             Format::Inxi => parse::inxi::parse(text, src),
             Format::Lshw => parse::lshw::parse(text, src),
+            Format::DeviceTree => crate::devicetree::parse_dts_listing(text, src),
         }
     }
 }

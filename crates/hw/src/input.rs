@@ -48,7 +48,21 @@ fn refuse(path: &Path) -> std::io::Result<Option<&'static str>> {
 }
 
 /// Read a listing file (`-` = stdin) within [`MAX_LISTING_SIZE`].
+#[cfg(test)]
 pub(crate) fn read_listing(path: &Path) -> Result<String, Error> {
+    Ok(listing_text(read_listing_bytes(path)?))
+}
+
+/// The text of a listing's bytes (invalid UTF-8 replaced).
+pub(crate) fn listing_text(bytes: Vec<u8>) -> String {
+    match String::from_utf8_lossy(&bytes) {
+        Cow::Borrowed(_) => String::from_utf8(bytes).unwrap_or_default(),
+        Cow::Owned(s) => s,
+    }
+}
+
+/// The bytes of a listing file (`-` = stdin) within [`MAX_LISTING_SIZE`].
+pub(crate) fn read_listing_bytes(path: &Path) -> Result<Vec<u8>, Error> {
     let io = |e: std::io::Error| Error::Io {
         path: path.to_path_buf(),
         source: e,
@@ -71,10 +85,7 @@ pub(crate) fn read_listing(path: &Path) -> Result<String, Error> {
             limit: MAX_LISTING_SIZE,
         });
     }
-    Ok(match String::from_utf8_lossy(&bytes) {
-        Cow::Borrowed(_) => String::from_utf8(bytes).unwrap_or_default(),
-        Cow::Owned(s) => s,
-    })
+    Ok(bytes)
 }
 
 /// Read a regular file of at most `limit` bytes (databases, sysfs attributes).
@@ -93,6 +104,25 @@ pub(crate) fn read_file_limited(path: &Path, limit: u64) -> std::io::Result<Stri
         ));
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Read a regular file of at most `limit` bytes, as bytes (device-tree
+/// properties).
+pub(crate) fn read_bytes_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    if let Some(what) = refuse(path)? {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{what}, not a file"),
+        ));
+    }
+    let (bytes, over) = read_limited(std::fs::File::open(path)?, limit)?;
+    if over {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {} MiB", limit >> 20),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Collects line numbers per warning message; [`Notes::into_warnings`] gives

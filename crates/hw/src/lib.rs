@@ -24,6 +24,7 @@
 //! their prompts) is split where a line starts another format and read as
 //! separate listings. See [`Format`].
 
+mod devicetree;
 mod error;
 mod format;
 mod hex;
@@ -36,11 +37,12 @@ mod parse;
 mod sysfs;
 mod system;
 
+pub use devicetree::{DeviceTree, DtError, FDT_MAGIC};
 pub use error::{Error, Warning};
 pub use format::Format;
 pub use input::{escape, MAX_LINE, MAX_LISTING_SIZE};
 pub use machine::Machine;
-pub use model::{Bus, Device, FirmwareEvidence};
+pub use model::{Bus, Device, FirmwareEvidence, Supplier};
 pub use sysfs::read_sysfs;
 pub use system::{read_live_system, BlockDev, Boot, FsType, Mount, System};
 
@@ -59,6 +61,14 @@ pub struct Options {
 }
 
 static DEFAULT_OPTIONS: RwLock<Option<Options>> = RwLock::new(None);
+
+/// The running machine under `root` (`/`): its devices from `/sys`
+/// ([`read_sysfs`]) and what it runs on ([`read_live_system`]).
+pub fn read_live(root: &std::path::Path) -> Result<Machine, Error> {
+    let mut m = read_sysfs(root)?;
+    m.system = read_live_system(root);
+    Ok(m)
+}
 
 /// Set the options [`read_listings`], [`read_str`] and [`read_strs`] use
 /// (the CLI's `--pci-ids`); [`read_listings_with`] takes them explicitly.
@@ -175,8 +185,13 @@ pub fn read_listings_with(paths: &[PathBuf], opts: &Options) -> Result<(Machine,
     let mut m = Machine::default();
     let mut warnings = Vec::new();
     for p in paths {
-        let text = input::read_listing(p)?;
+        let bytes = input::read_listing_bytes(p)?;
         let name = p.display().to_string();
+        if bytes.starts_with(&FDT_MAGIC) {
+            add_dtb(&mut m, &bytes, &name)?;
+            continue;
+        }
+        let text = input::listing_text(bytes);
         warnings.extend(add_str(&mut m, &text, &name, opts)?);
         if !text.is_empty() && !text.ends_with('\n') {
             warnings.push(Warning {
@@ -189,6 +204,25 @@ pub fn read_listings_with(paths: &[PathBuf], opts: &Options) -> Result<(Machine,
     }
     m.finish();
     Ok((m, warnings))
+}
+
+/// Read a flattened device tree (`.dtb`, `/sys/firmware/fdt`) as a
+/// listing: the devices the kernel makes of its nodes.
+pub fn read_dtb(bytes: &[u8], name: &str) -> Result<Machine, Error> {
+    let mut m = Machine::default();
+    add_dtb(&mut m, bytes, name)?;
+    m.finish();
+    Ok(m)
+}
+
+fn add_dtb(m: &mut Machine, bytes: &[u8], name: &str) -> Result<(), Error> {
+    let t = DeviceTree::from_dtb(bytes).map_err(|error| Error::DeviceTree {
+        source_name: escape(name).into_owned(),
+        error,
+    })?;
+    m.inputs.push((name.to_string(), "device tree blob".into()));
+    m.add_devices(t.devices(&format!("{name} (device tree)")));
+    Ok(())
 }
 
 /// Merge several texts (name, text) like [`read_listings`] does with files.

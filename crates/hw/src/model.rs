@@ -189,6 +189,20 @@ pub struct Device {
     /// Where the facts came from: `file:line` (or a sysfs path), one per listing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,
+    /// Device-tree devices: the nodes whose devices must be driven before
+    /// this one's driver can probe (its bus controller, the providers its
+    /// phandle properties name), see the `devicetree` module.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppliers: Vec<Supplier>,
+}
+
+/// A device-tree supplier: the property that names it (`clocks`,
+/// `vdd-supply`, `interrupts`, `i2c bus`, ...) and the supplier's node path
+/// (matched against other devices' `of_node` attribute).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supplier {
+    pub prop: String,
+    pub node: String,
 }
 
 /// A firmware file a driver loaded or failed to load, as a kernel log
@@ -477,6 +491,11 @@ impl Device {
         for s in o.sources {
             if !self.sources.contains(&s) {
                 self.sources.push(s);
+            }
+        }
+        for s in o.suppliers {
+            if !self.suppliers.contains(&s) {
+                self.suppliers.push(s);
             }
         }
     }

@@ -2,6 +2,7 @@
 //! modalias, uevent (`MODALIAS=`, `DRIVER=`, ...), `driver` and
 //! `driver/module` links, ids and the parent chain. Needs no root and no tools.
 
+use crate::devicetree::DeviceTree;
 use crate::error::Error;
 use crate::machine::Machine;
 use crate::model::{parse_hex, Bus, Device};
@@ -43,6 +44,7 @@ fn read_device(root: &Path, bus: &str, entry: &Path, name: &str) -> Device {
     if let Some(m) = read_trim(&entry.join("modalias")) {
         d.modalias = Some(m);
     }
+    let mut of_compatible = Vec::new();
     if let Some(ue) = read_trim(&entry.join("uevent")) {
         for l in ue.lines() {
             if let Some((k, v)) = l.split_once('=') {
@@ -52,12 +54,23 @@ fn read_device(root: &Path, bus: &str, entry: &Path, name: &str) -> Device {
                     "BUSNUM" => d.busnum = v.parse().ok(),
                     "DEVNUM" => d.devnum = v.parse().ok(),
                     "HID_NAME" if !v.is_empty() => d.name = Some(v.to_string()),
-                    "OF_COMPATIBLE_0" => {
-                        d.attrs.insert("of_compatible_0".into(), v.to_string());
+                    k if k.starts_with("OF_COMPATIBLE_") && k != "OF_COMPATIBLE_N" => {
+                        of_compatible.push(v.to_string());
                     }
                     _ => {}
                 }
             }
+        }
+    }
+    if !of_compatible.is_empty() {
+        d.attrs.insert("of_compatible".into(), of_compatible.join(" "));
+    }
+    // The device-tree node (`of_node` -> .../firmware/devicetree/base/<path>).
+    if let Ok(t) = fs::read_link(entry.join("of_node")) {
+        let t = t.to_string_lossy();
+        if let Some((_, node)) = t.split_once("firmware/devicetree/base") {
+            let node = if node.is_empty() { "/" } else { node };
+            d.attrs.insert("of_node".into(), node.to_string());
         }
     }
     if let Some(drv) = link_name(&entry.join("driver")) {
@@ -142,6 +155,14 @@ pub fn read_sysfs(root: &Path) -> Result<Machine, Error> {
             devices.push(read_device(root, bus, &dir.join(&name), &name));
         }
     }
+    let dt = root.join("sys/firmware/devicetree/base");
+    if dt.is_dir() {
+        let tree = DeviceTree::from_dir(&dt).map_err(|e| Error::Sysfs {
+            path: dt.clone(),
+            message: e.to_string(),
+        })?;
+        add_devicetree(&mut devices, &tree, "/sys/firmware/devicetree");
+    }
     let mut m = Machine::default();
     m.add_devices(devices);
     if let Some(mods) = read_trim(&root.join("proc/modules")) {
@@ -165,6 +186,57 @@ pub fn read_sysfs(root: &Path) -> Result<Machine, Error> {
     }
     m.finish();
     Ok(m)
+}
+
+/// The device tree's view of the sysfs devices that have an `of_node`: all
+/// its compatibles and its suppliers (on the topmost device of each node:
+/// a UART's serial-base children share its node). Suppliers that are no
+/// sysfs device (an interrupt controller or clock the kernel set up before
+/// the driver model, `IRQCHIP_DECLARE`, `CLK_OF_DECLARE`) are added as the
+/// devices the tree makes of them, so that their drivers are goals too.
+fn add_devicetree(devices: &mut Vec<Device>, tree: &DeviceTree, source: &str) {
+    let dt_devices = tree.devices(source);
+    let by_node: std::collections::HashMap<&str, &Device> = dt_devices
+        .iter()
+        .filter_map(|d| Some((d.attrs.get("of_node")?.as_str(), d)))
+        .collect();
+    let mut top: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, d) in devices.iter().enumerate() {
+        let Some(n) = d.attrs.get("of_node") else { continue };
+        let len = d.sysfs_path.as_deref().map_or(usize::MAX, str::len);
+        match top.get(n) {
+            Some(&j) if devices[j].sysfs_path.as_deref().map_or(usize::MAX, str::len) <= len => {}
+            _ => {
+                top.insert(n.clone(), i);
+            }
+        }
+    }
+    for (node, &i) in &top {
+        if let Some(t) = by_node.get(node.as_str()) {
+            let d = &mut devices[i];
+            d.suppliers = t.suppliers.clone();
+            for k in ["of_compatible", "of_modalias"] {
+                if let Some(v) = t.attrs.get(k) {
+                    d.attrs.entry(k.into()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+    }
+    // Suppliers with no sysfs device, and theirs in turn.
+    let mut have: std::collections::HashSet<String> = top.keys().cloned().collect();
+    let mut todo: Vec<String> = devices
+        .iter()
+        .flat_map(|d| d.suppliers.iter().map(|s| s.node.clone()))
+        .collect();
+    while let Some(n) = todo.pop() {
+        if !have.insert(n.clone()) {
+            continue;
+        }
+        if let Some(t) = by_node.get(n.as_str()) {
+            todo.extend(t.suppliers.iter().map(|s| s.node.clone()));
+            devices.push((*t).clone());
+        }
+    }
 }
 
 /// Records of /dev/kmsg (a live one is read without blocking until its end;

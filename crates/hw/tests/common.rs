@@ -69,6 +69,9 @@ pub fn render_device(d: &Device) -> String {
     for (k, v) in &d.attrs {
         s += &format!(" {k}={v:?}");
     }
+    for x in &d.suppliers {
+        s += &format!(" supplier[{}]={}", x.prop, x.node);
+    }
     s
 }
 

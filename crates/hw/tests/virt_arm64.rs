@@ -236,12 +236,14 @@ fn saved_sysfs_reads_as_drivers_txt() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+    // Besides drivers.txt's devices: the suppliers the kernel set up before
+    // the driver model (the GIC, IRQCHIP_DECLARE; the fixed clock,
+    // CLK_OF_DECLARE), which the device tree names and a fit must build.
     assert_eq!(
-        m.devices.len(),
-        entries.len(),
-        "{:?}",
-        not_in_drivers_txt(&m, &entries)
+        not_in_drivers_txt(&m, &entries),
+        ["platform 8000000.intc", "platform apb-pclk"]
     );
+    assert_eq!(m.devices.len(), entries.len() + 2);
     let loaded: BTreeSet<String> = common::read(&format!("{DIR}/modules-loaded.txt"))
         .lines()
         .map(str::to_string)
@@ -260,9 +262,22 @@ fn saved_sysfs_reads_as_drivers_txt() {
     assert_eq!(root_port.parent.as_deref(), Some("4010000000.pcie"));
     let mmio = m.find(&Bus::Platform, "a003e00.virtio_mmio").unwrap();
     assert_eq!(
-        mmio.attrs.get("of_compatible_0").map(String::as_str),
+        mmio.attrs.get("of_compatible").map(String::as_str),
         Some("virtio,mmio")
     );
+    assert_eq!(
+        mmio.attrs.get("of_node").map(String::as_str),
+        Some("/virtio_mmio@a003e00")
+    );
+    // Every compatible, from the uevent (or the node for devices without one).
+    let psci = m.find(&Bus::Platform, "psci").unwrap();
+    assert_eq!(
+        psci.attrs.get("of_compatible").map(String::as_str),
+        Some("arm,psci-1.0 arm,psci-0.2 arm,psci")
+    );
+    // The device tree's suppliers: the PL011's clock and interrupt controller.
+    let uart = m.find(&Bus::from_name("amba"), "9000000.pl011").unwrap();
+    assert_eq!(suppliers(uart), ["clocks /apb-pclk", "interrupts /intc@8000000"]);
     assert_eq!(mmio.driver_module.as_deref(), Some("virtio_mmio"));
     let on_mmio: Vec<_> = m
         .devices
@@ -283,6 +298,99 @@ fn saved_sysfs_reads_as_drivers_txt() {
     );
     let root = tmp.path().display().to_string();
     insta::assert_snapshot!("virt-arm64-sysfs", common::render(&m, &[]).replace(&root, "ROOT"));
+}
+
+fn suppliers(d: &kfit_hw::Device) -> Vec<String> {
+    d.suppliers
+        .iter()
+        .map(|s| format!("{} {}", s.prop, s.node))
+        .collect()
+}
+
+/// The saved device tree as a listing, both as the blob (`.dtb`) and as
+/// `dtc -I dtb -O dts` text: the same devices, and for every node the
+/// kernel made a device of (drivers.txt's platform entries with an `of:`
+/// modalias, the amba devices) the same name and modalias.
+#[test]
+fn devicetree_listings_give_the_dt_devices() {
+    let dtb = machine(&["devicetree.dtb"]);
+    let dts = machine(&["devicetree.dts"]);
+    // The blob has the nodes in boot order, dtc -s sorts them.
+    let key = |m: &Machine| -> BTreeSet<String> {
+        m.devices
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} {:?} {:?} {:?}",
+                    d.bus,
+                    d.address,
+                    d.modalias,
+                    d.parent,
+                    suppliers(d)
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&dtb), key(&dts));
+    let entries = drivers_txt();
+    let of_entries: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.bus == "amba" || e.modalias.as_deref().is_some_and(|a| a.starts_with("of:")))
+        .collect();
+    let mut agree = 0;
+    let mut wrong = Vec::new();
+    for e in &of_entries {
+        match dtb.find(&Bus::from_name(&e.bus), &e.dev) {
+            // amba devices match by peripheral id, which only the hardware
+            // knows: the listing gives no modalias for them.
+            Some(d) if e.bus == "amba" && d.modalias.is_none() => agree += 1,
+            Some(d) if d.modalias == e.modalias => agree += 1,
+            Some(d) => wrong.push(format!(
+                "{} {}: {:?} vs {:?}",
+                e.bus, e.dev, d.modalias, e.modalias
+            )),
+            None => wrong.push(format!("{} {}: not found", e.bus, e.dev)),
+        }
+    }
+    let extra = not_in_drivers_txt(&dtb, &entries);
+    eprintln!(
+        "virt-arm64 device tree: {} devices, {agree}/{} drivers.txt DT entries with the same name and modalias; not in drivers.txt: {extra:?}",
+        dtb.devices.len(),
+        of_entries.len()
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert_eq!(agree, 45);
+    // Nodes whose drivers the kernel runs before the driver model
+    // (IRQCHIP_DECLARE, CLK_OF_DECLARE: no platform device on the machine),
+    // and the GIC's ITS, which the GIC driver reads itself.
+    let extra: BTreeSet<&str> = extra.iter().map(String::as_str).collect();
+    assert_eq!(
+        extra,
+        BTreeSet::from([
+            "platform 8000000.intc",
+            "platform apb-pclk",
+            "platform 8080000.its"
+        ])
+    );
+    // Suppliers, from the DT semantics (fw_devlink's bindings).
+    let find = |bus: &str, a: &str| dtb.find(&Bus::from_name(bus), a).unwrap();
+    assert_eq!(
+        suppliers(find("platform", "4010000000.pcie")),
+        ["interrupt-map /intc@8000000", "iommu-map /smmuv3@9050000"]
+    );
+    assert_eq!(suppliers(find("platform", "gpio-keys")), ["gpios /pl061@9030000"]);
+    assert_eq!(
+        suppliers(find("platform", "c000000.tpm_tis")),
+        ["platform bus /platform-bus@c000000"]
+    );
+    assert_eq!(
+        find("platform", "c000000.tpm_tis").parent.as_deref(),
+        Some("platform-bus@c000000")
+    );
+    assert_eq!(
+        suppliers(find("amba", "9030000.pl061")),
+        ["clocks /apb-pclk", "interrupts /intc@8000000"]
+    );
 }
 
 /// sys.txt and the listings are one boot: the device tree in sys.txt is the

@@ -152,11 +152,64 @@ pub struct Module {
     /// [`srcfacts::spawned_devices`]).
     pub companions: Vec<Companion>,
     /// Makefile and line that declare it.
-    pub makefile: String,
+    pub makefile: Location,
     /// The PCI revisions its probe accepts and where it says so
     /// ([`revision::accepted`] over its sources and the headers beside
     /// them), when it checks exactly one way.
-    pub revisions: Option<(Vec<u32>, String)>,
+    pub revisions: Option<(Vec<u32>, Location)>,
+}
+
+/// A line of a tree file: the file (tree-relative) and its 1-based line.
+/// Shown, and written in JSON, as `file:line`; the cache stores both
+/// fields as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    /// Tree-relative path.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+}
+
+impl Location {
+    /// `file` at `line`.
+    pub fn new(file: impl Into<String>, line: u32) -> Location {
+        Location {
+            file: file.into(),
+            line,
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            (&self.file, self.line).serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Location {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Location, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            let (file, line) = s
+                .rsplit_once(':')
+                .and_then(|(f, l)| Some((f, l.parse().ok()?)))
+                .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not file:line")))?;
+            Ok(Location::new(file, line))
+        } else {
+            let (file, line) = <(String, u32)>::deserialize(d)?;
+            Ok(Location { file, line })
+        }
+    }
 }
 
 impl Module {
@@ -205,9 +258,11 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// Cache format version: bump when the serialized layout or extraction changes.
 /// 26: the lookup maps' keys are `kfit_util::stable_hash`, no longer FxHash
 /// (whose values may change with the hasher crate's version); the file name
-/// is `kfit_util::stable_hash_parts` (was FNV-1a). 27-28: an index is of one
-/// architecture (its ARCH, `#if` policy and header roots), a relative tree
-/// read as an absolute one.
+/// is `kfit_util::stable_hash_parts` (was FNV-1a).
+/// 27: a module's Makefile line and its revision check's source line are
+/// [`Location`]s (file and line), no longer `file:line` strings.
+/// 28: an index is of one architecture (its ARCH, `#if` policy and header
+/// roots), and a relative tree is read as an absolute one.
 const FORMAT: u32 = 28;
 
 /// The index of one kernel tree.
@@ -645,7 +700,7 @@ struct ModDef {
     inherited: Cond,
     builtin_only: bool,
     sources: Vec<String>,
-    makefile: String,
+    makefile: Location,
     includes: Vec<String>,
 }
 
@@ -749,7 +804,7 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
             inherited,
             builtin_only,
             sources,
-            makefile: format!("{mf}:{}", first.line),
+            makefile: Location::new(mf, first.line),
             includes: info.includes.clone(),
         });
     }
@@ -1691,6 +1746,20 @@ impl KernelIndex {
             return v;
         }
         self.modules_named(name)
+    }
+
+    /// What `kfit modinfo` finds for `what`: the modules of that name, else
+    /// the object at that path (`.ko` allowed), else the modules
+    /// registering a driver of that name.
+    pub fn find_modules(&self, what: &str) -> Vec<&Module> {
+        let mut mods = self.modules_named(what);
+        if mods.is_empty() {
+            mods.extend(self.module_by_path(what.trim_end_matches(".ko")));
+        }
+        if mods.is_empty() {
+            mods = self.module_by_driver_name(what);
+        }
+        mods
     }
 
     /// Match a device modalias (as in /sys/devices/…/modalias) against every

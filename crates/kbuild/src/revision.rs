@@ -6,29 +6,29 @@
 //! module's own C sources: the revisions its probe accepts, when it
 //! checks exactly one way. A listing that prints `(rev xx)` then picks.
 
+use crate::Location;
 use std::collections::BTreeSet;
 
-/// The revisions a driver's source accepts, with where it says so
-/// (`file:line`); `None` when it does not check, or checks in a way not
+/// The revisions a driver's source accepts, with where it says so; `None` when it does not check, or checks in a way not
 /// read here (two checks, a range, a value that is not a literal or a
 /// `#define` in the same directory). `#if`s are decided by `policy`.
 pub fn accepted(
     files: &[(String, String)],
     headers: &dyn Fn(&str) -> Vec<String>,
     policy: &kfit_csrc::Policy,
-) -> Option<(BTreeSet<u32>, String)> {
-    let mut found: Vec<(BTreeSet<u32>, String)> = Vec::new();
+) -> Option<(BTreeSet<u32>, Location)> {
+    let mut found: Vec<(BTreeSet<u32>, Location)> = Vec::new();
     for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".c")) {
         let mut from = 0;
         while let Some(i) = text[from..].find("->revision") {
             let at = from + i;
             from = at + "->revision".len();
-            let line = text[..at].matches('\n').count() + 1;
+            let line = u32::try_from(text[..at].matches('\n').count() + 1).unwrap_or(u32::MAX);
             let value = |tok: &str| literal(tok).or_else(|| define(tok, text, &headers(path), policy));
             if let Some(set) = switch_at(text, at, &value) {
-                found.push((set, format!("{path}:{line}")));
+                found.push((set, Location::new(path.as_str(), line)));
             } else if let Some(set) = not_equal_at(text, from, &value) {
-                found.push((set, format!("{path}:{line}")));
+                found.push((set, Location::new(path.as_str(), line)));
             } else if uses_revision(text, from) {
                 return None; // another kind of check
             }

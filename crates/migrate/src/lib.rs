@@ -692,7 +692,7 @@ impl<'a> RemovedCtx<'a> {
                 let md = &idx.modules[i];
                 words
                     .entry(md.path.clone())
-                    .or_insert_with(|| md.makefile.clone());
+                    .or_insert_with(|| md.makefile.to_string());
             }
         }
         let total = words.len();

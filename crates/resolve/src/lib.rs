@@ -1018,7 +1018,7 @@ fn pick_matches<'b, 'a>(
 fn revision_check(m: &Module) -> Option<(BTreeSet<u32>, String)> {
     m.revisions
         .as_ref()
-        .map(|(v, at)| (v.iter().copied().collect(), at.clone()))
+        .map(|(v, at)| (v.iter().copied().collect(), at.to_string()))
 }
 
 /// The generic HDA codec drivers that `codec_bind_generic`

@@ -19,10 +19,7 @@ pub type Pos = (usize, usize);
 /// module's object on its own Makefile line. Keys compare
 /// lexicographically. `read` gives a tree-relative file's text.
 pub fn key(read: &dyn Fn(&str) -> Option<Rc<String>>, m: &Module) -> Vec<Pos> {
-    let (mk, line) = match m.makefile.rsplit_once(':') {
-        Some((f, l)) => (f, l.parse::<usize>().unwrap_or(usize::MAX)),
-        None => (m.makefile.as_str(), usize::MAX),
-    };
+    let (mk, line) = (m.makefile.file.as_str(), m.makefile.line as usize);
     let dir = mk.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     let mut out = Vec::new();
     let mut parent = "";
@@ -78,7 +75,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn module(path: &str, makefile: &str) -> Module {
+    fn module(path: &str, makefile: &str, line: u32) -> Module {
         Module {
             name: kfit_kbuild::modname_of(path),
             path: path.into(),
@@ -93,7 +90,7 @@ mod tests {
             runtime_sources: Vec::new(),
             companions: Vec::new(),
             revisions: None,
-            makefile: makefile.into(),
+            makefile: kfit_kbuild::Location::new(makefile, line),
         }
     }
 
@@ -120,14 +117,14 @@ mod tests {
         let read = |f: &str| files.get(f).map(|t| Rc::new(t.to_string()));
         let hda = key(
             &read,
-            &module("sound/pci/hda/snd-hda-intel", "sound/pci/hda/Makefile:1"),
+            &module("sound/pci/hda/snd-hda-intel", "sound/pci/hda/Makefile", 1),
         );
         let sof = key(
             &read,
-            &module("sound/soc/sof/snd-sof-pci", "sound/soc/sof/Makefile:2"),
+            &module("sound/soc/sof/snd-sof-pci", "sound/soc/sof/Makefile", 2),
         );
-        let too = key(&read, &module("drivers/net/8139too", "drivers/net/Makefile:1"));
-        let cp = key(&read, &module("drivers/net/8139cp", "drivers/net/Makefile:1"));
+        let too = key(&read, &module("drivers/net/8139too", "drivers/net/Makefile", 1));
+        let cp = key(&read, &module("drivers/net/8139cp", "drivers/net/Makefile", 1));
         assert!(hda < sof, "{hda:?} {sof:?}");
         assert!(too < cp && cp < hda, "{too:?} {cp:?}");
     }

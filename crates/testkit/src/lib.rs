@@ -96,11 +96,31 @@ pub fn kernel_env(series: &str, key: &str) -> String {
             .expect("bash scripts/fetch-kernels.sh");
         assert!(st.success(), "scripts/fetch-kernels.sh {series} failed");
     }
-    let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    kernel_env_if_cached(series, key).unwrap_or_else(|| panic!("{}: no {key}=", f.display()))
+}
+
+/// [`kernel_env`] without fetching: `None` when the series is not cached
+/// (or its env file lacks `key`), for tests that skip then.
+pub fn kernel_env_if_cached(series: &str, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(cache().join("env").join(series)).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-        .unwrap_or_else(|| panic!("{}: no {key}=", f.display()))
-        .to_string()
+        .map(str::to_string)
+}
+
+/// A recursive copy of the directory `src` to `dst` (regular files and
+/// directories; a test's scratch copy of a fixture tree).
+pub fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
 }
 
 /// The cached 6.12 tree and its x86_64_defconfig (`BUILD/x86_64_defconfig.config`).
@@ -119,21 +139,28 @@ pub fn kernel_olddefconfig(tree: &Path, config: &str, tag: &str) -> String {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(".config"), config).unwrap();
-    let out = std::process::Command::new("make")
-        .args(["-s", "-C"])
-        .arg(tree)
-        .arg(format!("O={}", dir.display()))
-        .args(["ARCH=x86", "olddefconfig"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "make olddefconfig: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    make(tree, &dir, &["olddefconfig"]);
     let text = std::fs::read_to_string(dir.join(".config")).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     text
+}
+
+/// `make -s -C tree O=out ARCH=x86 args...`, which must succeed (its stderr
+/// is the failure message).
+pub fn make(tree: &Path, out: &Path, args: &[&str]) {
+    let o = std::process::Command::new("make")
+        .args(["-s", "-C"])
+        .arg(tree)
+        .arg(format!("O={}", out.display()))
+        .arg("ARCH=x86")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "make {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// `config` with MODULES disabled by the tree's scripts/config and completed
