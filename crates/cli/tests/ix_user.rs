@@ -64,25 +64,12 @@ fn setup() -> Option<&'static Setup> {
     .as_ref()
 }
 
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        let to = dst.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).unwrap();
-        }
-    }
-}
-
 /// The ix copy with the 6.12 package and the stub `ix`; `sha` overrides the
 /// tarball's sha256 in ver.sh.
 fn ix_copy(s: &Setup, sha: Option<&str>) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("ix");
-    copy_dir(&fixtures().join("ix-current"), &root);
+    kfit_testkit::copy_dir(&fixtures().join("ix-current"), &root);
     let k = root.join("pkgs/bin/kernel");
     std::fs::create_dir_all(k.join("6/12")).unwrap();
     std::fs::copy(k.join("7/1/ix.sh"), k.join("6/12/ix.sh")).unwrap();

@@ -15,12 +15,7 @@ use std::process::Command;
 
 /// TREE and BUILD of a cached version.
 fn env_of(v: &str) -> Option<(PathBuf, PathBuf)> {
-    let text = std::fs::read_to_string(cache().join("env").join(v)).ok()?;
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .map(PathBuf::from)
-    };
+    let get = |k: &str| kfit_testkit::kernel_env_if_cached(v, k).map(PathBuf::from);
     Some((get("TREE")?, get("BUILD")?))
 }
 

@@ -7,17 +7,11 @@
 //! LLVM half needs clang and ld.lld (scripts/fetch-kernels.sh installs
 //! them; in CI their absence fails the test).
 
-use kfit_testkit::cache;
 use std::path::PathBuf;
 use std::process::Command;
 
 fn env_of(v: &str) -> Option<(PathBuf, PathBuf)> {
-    let text = std::fs::read_to_string(cache().join("env").join(v)).ok()?;
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .map(PathBuf::from)
-    };
+    let get = |k: &str| kfit_testkit::kernel_env_if_cached(v, k).map(PathBuf::from);
     let (tree, deb) = (get("TREE")?, get("DEBIAN")?);
     (tree.join("Kconfig").is_file() && deb.join("config").is_file()).then_some((tree, deb.join("config")))
 }

@@ -3,26 +3,13 @@
 
 use kfit_ix::*;
 use kfit_testkit::fixtures;
-use std::path::Path;
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap().flatten() {
-        let to = dst.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).unwrap();
-        }
-    }
-}
 
 #[test]
 fn find_explicit_then_path() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("ix");
-    copy_dir(&fixtures().join("ix-current"), &root);
+    kfit_testkit::copy_dir(&fixtures().join("ix-current"), &root);
 
     assert_eq!(IxTree::find(Some(&root)).unwrap().root, root);
     assert_eq!(IxTree::find(Some(&root.join("pkgs"))).unwrap().root, root);

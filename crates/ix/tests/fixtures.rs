@@ -8,19 +8,6 @@ use kfit_testkit::fixtures;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        let to = dst.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).unwrap();
-        }
-    }
-}
-
 /// Every file under `dir`, relative path → bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(base: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
@@ -50,7 +37,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn copy_fixture(name: &str) -> (tempfile::TempDir, IxTree) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("ix");
-    copy_dir(&fixtures().join(name), &root);
+    kfit_testkit::copy_dir(&fixtures().join(name), &root);
     let ix = IxTree::at(&root).unwrap();
     (tmp, ix)
 }

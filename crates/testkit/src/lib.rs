@@ -96,11 +96,31 @@ pub fn kernel_env(series: &str, key: &str) -> String {
             .expect("bash scripts/fetch-kernels.sh");
         assert!(st.success(), "scripts/fetch-kernels.sh {series} failed");
     }
-    let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    kernel_env_if_cached(series, key).unwrap_or_else(|| panic!("{}: no {key}=", f.display()))
+}
+
+/// [`kernel_env`] without fetching: `None` when the series is not cached
+/// (or its env file lacks `key`), for tests that skip then.
+pub fn kernel_env_if_cached(series: &str, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(cache().join("env").join(series)).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-        .unwrap_or_else(|| panic!("{}: no {key}=", f.display()))
-        .to_string()
+        .map(str::to_string)
+}
+
+/// A recursive copy of the directory `src` to `dst` (regular files and
+/// directories; a test's scratch copy of a fixture tree).
+pub fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
 }
 
 /// The cached 6.12 tree and its x86_64_defconfig (`BUILD/x86_64_defconfig.config`).
