@@ -271,6 +271,37 @@ fn modinfo_text_shows_each_entry_line() {
     assert!(places.len() > 50, "{} distinct places", places.len());
 }
 
+/// `kfit modinfo` finds a module by name, by object path (`.ko` allowed)
+/// and by a driver name it registers (`KernelIndex::find_modules`).
+#[test]
+fn modinfo_finds_by_name_path_and_driver_name() {
+    let (t, _) = tree();
+    let first_line = |what: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_kfit"))
+            .args(["modinfo", what, "--tree"])
+            .arg(&t)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(first_line("pcieportdrv"), "name:         pcieportdrv");
+    assert_eq!(
+        first_line("drivers/pci/pcie/pcieportdrv.ko"),
+        "name:         pcieportdrv"
+    );
+    assert_eq!(first_line("pcieport"), "name:         pcieportdrv");
+}
+
 /// `kfit explain` reads as one line for the value, then one chain per line
 /// from the device to the symbol (issue 19).
 #[test]

@@ -502,9 +502,7 @@ fn display_controllers(resolutions: &[(String, Machine, Resolution)]) -> Vec<sys
 /// Read one machine's listings (or the live /sys).
 pub fn read_machine(m: &MachineInput, sysfs_root: &Path) -> Result<(Machine, Vec<String>), Error> {
     if m.listings.is_empty() {
-        let mut machine = kfit_hw::read_sysfs(sysfs_root)?;
-        machine.system = kfit_hw::read_live_system(sysfs_root);
-        return Ok((machine, Vec::new()));
+        return Ok((kfit_hw::read_live(sysfs_root)?, Vec::new()));
     }
     let (machine, warnings) = kfit_hw::read_listings(&m.listings)?;
     // An lsmod alone is a listing: its modules are wishes.

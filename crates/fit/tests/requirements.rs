@@ -25,19 +25,7 @@ fn tree_of(v: &str) -> PathBuf {
 static SCRATCH: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
 
 fn make(dir: &Path, tree: &Path, args: &[&str]) {
-    let out = Command::new("make")
-        .args(["-s", "-C"])
-        .arg(tree)
-        .arg(format!("O={}", dir.display()))
-        .arg("ARCH=x86")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "make {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    kfit_testkit::make(tree, dir, args)
 }
 
 fn with_scratch<T>(f: impl FnOnce(&Path, &Path) -> T) -> T {

@@ -63,6 +63,14 @@ pub struct Options {
 
 static DEFAULT_OPTIONS: RwLock<Option<Options>> = RwLock::new(None);
 
+/// The running machine under `root` (`/`): its devices from `/sys`
+/// ([`read_sysfs`]) and what it runs on ([`read_live_system`]).
+pub fn read_live(root: &std::path::Path) -> Result<Machine, Error> {
+    let mut m = read_sysfs(root)?;
+    m.system = read_live_system(root);
+    Ok(m)
+}
+
 /// Set the options [`read_listings`], [`read_str`] and [`read_strs`] use
 /// (the CLI's `--pci-ids`); [`read_listings_with`] takes them explicitly.
 pub fn set_default_options(o: Options) {

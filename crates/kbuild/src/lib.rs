@@ -1649,6 +1649,20 @@ impl KernelIndex {
         self.modules_named(name)
     }
 
+    /// What `kfit modinfo` finds for `what`: the modules of that name, else
+    /// the object at that path (`.ko` allowed), else the modules
+    /// registering a driver of that name.
+    pub fn find_modules(&self, what: &str) -> Vec<&Module> {
+        let mut mods = self.modules_named(what);
+        if mods.is_empty() {
+            mods.extend(self.module_by_path(what.trim_end_matches(".ko")));
+        }
+        if mods.is_empty() {
+            mods = self.module_by_driver_name(what);
+        }
+        mods
+    }
+
     /// Match a device modalias (as in /sys/devices/…/modalias) against every
     /// alias pattern, with kmod's fnmatch semantics. A `*` in `modalias`
     /// means the field is unknown (e.g. busybox lspci has no subsystem ids or

@@ -139,21 +139,28 @@ pub fn kernel_olddefconfig(tree: &Path, config: &str, tag: &str) -> String {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(".config"), config).unwrap();
-    let out = std::process::Command::new("make")
-        .args(["-s", "-C"])
-        .arg(tree)
-        .arg(format!("O={}", dir.display()))
-        .args(["ARCH=x86", "olddefconfig"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "make olddefconfig: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    make(tree, &dir, &["olddefconfig"]);
     let text = std::fs::read_to_string(dir.join(".config")).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     text
+}
+
+/// `make -s -C tree O=out ARCH=x86 args...`, which must succeed (its stderr
+/// is the failure message).
+pub fn make(tree: &Path, out: &Path, args: &[&str]) {
+    let o = std::process::Command::new("make")
+        .args(["-s", "-C"])
+        .arg(tree)
+        .arg(format!("O={}", out.display()))
+        .arg("ARCH=x86")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "make {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// `config` with MODULES disabled by the tree's scripts/config and completed

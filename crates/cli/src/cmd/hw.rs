@@ -48,9 +48,8 @@ impl HwArgs {
 pub fn run(a: HwArgs) -> anyhow::Result<ExitCode> {
     let (mut machine, warnings) = if a.files.is_empty() {
         let root = a.sysfs_root.clone().unwrap_or_else(|| PathBuf::from("/"));
-        let mut m =
-            kfit_hw::read_sysfs(&root).with_context(|| format!("reading sysfs under {}", root.display()))?;
-        m.system = kfit_hw::read_live_system(&root);
+        let m =
+            kfit_hw::read_live(&root).with_context(|| format!("reading sysfs under {}", root.display()))?;
         (m, Vec::new())
     } else {
         let opts = kfit_hw::Options {

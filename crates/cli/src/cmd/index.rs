@@ -167,15 +167,7 @@ fn print_module(out: &mut impl Write, m: &Module) -> std::io::Result<()> {
 
 pub fn run_modinfo(a: ModinfoArgs) -> anyhow::Result<ExitCode> {
     let idx = a.t.load()?;
-    let mut mods: Vec<&Module> = idx.modules_named(&a.module);
-    if mods.is_empty() {
-        if let Some(m) = idx.module_by_path(a.module.trim_end_matches(".ko")) {
-            mods.push(m);
-        }
-    }
-    if mods.is_empty() {
-        mods = idx.module_by_driver_name(&a.module);
-    }
+    let mods = idx.find_modules(&a.module);
     if mods.is_empty() {
         eprintln!(
             "kfit: no module, object or driver named {} in {}",
