@@ -538,6 +538,9 @@ fn print_report(o: &mut impl Write, fit: &Fit, verbose: bool) -> std::io::Result
                         }
                     }
                 }
+                for n in &d.provides {
+                    writeln!(o, "      {}", escape(n))?;
+                }
                 for n in &d.notes {
                     writeln!(o, "      note: {}", escape(n))?;
                 }
