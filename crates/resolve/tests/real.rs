@@ -95,7 +95,12 @@ fn platform_devices_need_their_registering_code() {
 #[test]
 fn devicetree_suppliers_are_wanted_with_their_reason() {
     let tree = tree();
-    let idx = kfit_kbuild::KernelIndex::load_or_build(&tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = kfit_kbuild::KernelIndex::load_or_build(
+        &tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let board = r#"/dts-v1/;
 / {
 	#address-cells = <1>;
