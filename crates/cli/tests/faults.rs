@@ -9,9 +9,7 @@
 //! tests.
 
 use kfit_testkit::{fixtures, repo};
-use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsString;
-use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -32,13 +30,7 @@ fn scratch(name: &str) -> PathBuf {
 fn sums(files: &[&Path]) -> Vec<Option<u64>> {
     files
         .iter()
-        .map(|f| {
-            std::fs::read(f).ok().map(|b| {
-                let mut h = DefaultHasher::new();
-                h.write(&b);
-                h.finish()
-            })
-        })
+        .map(|f| std::fs::read(f).ok().map(|b| kfit_util::stable_hash(&b)))
         .collect()
 }
 

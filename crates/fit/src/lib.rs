@@ -42,7 +42,7 @@ pub enum Error {
     #[error("{0}: no devices in this listing")]
     EmptyListing(String),
     /// The base config was made for another architecture.
-    #[error("{config}:{line}: CONFIG_{symbol}=y: this config is for arch/{arch}, not arch/{tree_arch} of this tree")]
+    #[error("{config}:{line}: CONFIG_{symbol}=y: this config is for arch/{arch}, not arch/{tree_arch} of this tree (--arch {arch} fits for arch/{arch})")]
     ForeignArch {
         /// The config file.
         config: String,
@@ -242,6 +242,10 @@ pub struct DeviceReport {
     /// Drivers matching as well as the chosen one, not enabled.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alternatives: Vec<String>,
+    /// Device-tree devices that need this one (`provider of clocks for
+    /// /soc/i2c@1000`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub provides: Vec<String>,
 }
 
 /// One module the listing shows loaded ("loaded on the listed machine").
@@ -524,7 +528,7 @@ fn load_base(tree: &Path, base: &Path, load: &LoadOptions) -> Result<(Kconfig, V
     let bytes = std::fs::read(base).map_err(|e| Error::Io(base.display().to_string(), e))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let (kc, w) = Kconfig::load_with_config_text(tree, load, &text, &base.display().to_string())?;
-    let tree_arch = kfit_kconfig::srcarch(&load.arch);
+    let tree_arch = load.arch.srcarch();
     if let Some(f) = kfit_kconfig::foreign_arch_symbol(tree, tree_arch, &text, |s| {
         kc.lookup(s)
             .is_some_and(|id| kc.symbol(id).ty != kfit_kconfig::SymbolType::Unknown)
@@ -569,9 +573,9 @@ pub fn fit_with(
     let (index_result, kconfig_result) = std::thread::scope(|s| {
         let idx_job = s.spawn(|| {
             let t = Instant::now();
-            let r = index
-                .is_none()
-                .then(|| KernelIndex::load_or_build_with(&opts.tree, &opts.index_cache, progress));
+            let r = index.is_none().then(|| {
+                KernelIndex::load_or_build_with(&opts.tree, &opts.load.arch, &opts.index_cache, progress)
+            });
             (r, t.elapsed().as_millis())
         });
         let t = Instant::now();
@@ -914,6 +918,7 @@ fn device_report(
         modules,
         notes,
         alternatives: d.alternatives.clone(),
+        provides: d.provides.clone(),
     }
 }
 
@@ -1091,10 +1096,20 @@ fn device_goals(
     goal_of: &mut HashMap<Vec<String>, usize>,
 ) {
     for (_, _, r) in resolutions {
-        for (_, m, req) in r.requirements() {
-            add_goal(goals, goal_of, &req.any_of, || {
-                format!("{} ({})", m.module, req.why)
-            });
+        for d in &r.devices {
+            // A device-tree supplier: also say whom it provides for.
+            let provides = match d.provides.as_slice() {
+                [] => String::new(),
+                [one] => format!("; {one}"),
+                [first, rest @ ..] => format!("; {first} and {} more", rest.len()),
+            };
+            for m in &d.modules {
+                for req in &m.requires {
+                    add_goal(goals, goal_of, &req.any_of, || {
+                        format!("{} ({}{provides})", m.module, req.why)
+                    });
+                }
+            }
         }
     }
 }
@@ -1501,4 +1516,64 @@ pub fn set_extra_firmware(fit: &mut Fit, names: &[String], dir: Option<&Path>) {
     fit.config = kc.write_config();
     fit.changed = kfit_solve::config_diff(&fit.base_config, &fit.config);
     fit.summary.symbols_changed = fit.changed.len();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kfit_resolve::{DeviceResolution, ModuleNeed, Requirement};
+
+    /// A device-tree supplier's goal says whom it provides for.
+    #[test]
+    fn supplier_goals_name_their_consumers() {
+        let dev = |module: &str, sym: &str, provides: &[&str]| DeviceResolution {
+            index: 0,
+            label: module.into(),
+            driver: None,
+            status: DeviceStatus::Resolved,
+            modules: vec![ModuleNeed {
+                module: module.into(),
+                path: format!("{module}.o"),
+                how: How::BoundModule,
+                requires: vec![Requirement {
+                    any_of: vec![sym.into()],
+                    why: "builds it".into(),
+                }],
+            }],
+            notes: Vec::new(),
+            fallbacks: Vec::new(),
+            alternatives: Vec::new(),
+            provides: provides.iter().map(|s| s.to_string()).collect(),
+        };
+        let r = Resolution {
+            devices: vec![
+                dev("at24", "EEPROM_AT24", &[]),
+                dev(
+                    "fixed",
+                    "REGULATOR_FIXED_VOLTAGE",
+                    &["provider of vcc-supply for /soc/i2c@1000/eeprom@50"],
+                ),
+                dev(
+                    "i2c_designware_platform",
+                    "I2C_DESIGNWARE_PLATFORM",
+                    &[
+                        "provider of i2c bus for /soc/i2c@1000/eeprom@50",
+                        "provider of i2c bus for /soc/i2c@1000/codec@1a",
+                    ],
+                ),
+            ],
+            loaded: Vec::new(),
+        };
+        let (mut goals, mut goal_of) = (Vec::new(), HashMap::new());
+        device_goals(&[("m".into(), Machine::default(), r)], &mut goals, &mut goal_of);
+        let reasons: Vec<&str> = goals.iter().map(|g| g.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "at24 (builds it)",
+                "fixed (builds it; provider of vcc-supply for /soc/i2c@1000/eeprom@50)",
+                "i2c_designware_platform (builds it; provider of i2c bus for /soc/i2c@1000/eeprom@50 and 1 more)",
+            ]
+        );
+    }
 }

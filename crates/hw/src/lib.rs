@@ -19,7 +19,8 @@
 //! `-v`..`-vvv`/`-x`, `-mm`, `-vmm[n][k]`, `-t[v]`; `lsusb`, `lsusb -v`, `lsusb -t`
 //! (old and new); `lsmod`, `/proc/modules`, module name lists; modalias lists;
 //! `path TAB MODALIAS` uevent lists (and `grep` of uevent files); drivers.txt;
-//! `/proc/bus/pci/devices`; `hwinfo`; `inxi`; `lshw`; kernel logs. Several commands' output
+//! `/proc/bus/pci/devices`; `hwinfo`; `inxi`; `lshw`; kernel logs; device trees
+//! (`.dtb` by its magic, dtc's source output by content, see [`DeviceTree`]). Several commands' output
 //! pasted into one file (`lspci -nnk`, `lsusb`, `lsmod`, with or without
 //! their prompts) is split where a line starts another format and read as
 //! separate listings. See [`Format`].

@@ -168,6 +168,11 @@ pub struct DeviceResolution {
     /// would not bind first (link order): listed, not enabled.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alternatives: Vec<String>,
+    /// Device-tree devices that need this one before their driver can
+    /// probe (`provider of clocks for /soc/i2c@1000`, `provider of i2c bus
+    /// for /soc/i2c@1000/codec@1b`): why it is wanted besides itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub provides: Vec<String>,
 }
 
 /// Which loaded modules of a listing are wanted built in.
@@ -402,7 +407,58 @@ pub fn resolve(machine: &Machine, idx: &KernelIndex, tree: &Path, opts: &Options
     }
     let loaded = resolve_loaded(&cx, opts.loaded);
     registering_code(&cx, &mut devices, &loaded);
+    dt_suppliers(machine, &mut devices);
     Resolution { devices, loaded }
+}
+
+/// Device-tree suppliers ([`kfit_hw::Device::suppliers`]: the bus
+/// controller and the providers a node's phandles name, as fw_devlink
+/// links them): the supplier's device is told whom it provides for
+/// ([`DeviceResolution::provides`]), so that its driver is a goal with that
+/// reason; a supplier that is no device of the machine is a note on the
+/// consumer. The supplier's device is the one whose `of_node` is the
+/// supplier node (of several, the one highest in /sys: a UART's
+/// serial-base children share its node).
+fn dt_suppliers(machine: &Machine, devices: &mut [DeviceResolution]) {
+    let depth = |d: &Device| d.sysfs_path.as_deref().map_or(0, str::len);
+    let mut by_node: HashMap<&str, usize> = HashMap::new();
+    for (k, dr) in devices.iter().enumerate() {
+        let d = &machine.devices[dr.index];
+        let Some(n) = d.attrs.get("of_node") else { continue };
+        match by_node.get(n.as_str()) {
+            Some(&j) if depth(&machine.devices[devices[j].index]) <= depth(d) => {}
+            _ => {
+                by_node.insert(n.as_str(), k);
+            }
+        }
+    }
+    for k in 0..devices.len() {
+        let d = &machine.devices[devices[k].index];
+        let consumer = d.attrs.get("of_node").unwrap_or(&d.address).clone();
+        for s in &d.suppliers {
+            match by_node.get(s.node.as_str()) {
+                Some(&j) if j != k => {
+                    let why = format!("provider of {} for {consumer}", s.prop);
+                    if !devices[j].provides.contains(&why) {
+                        devices[j].provides.push(why);
+                    }
+                }
+                Some(_) => {}
+                None => devices[k].notes.push(format!(
+                    "its {} supplier {} is not a device of the machine",
+                    s.prop, s.node
+                )),
+            }
+        }
+    }
+    for dr in devices.iter_mut() {
+        if !dr.provides.is_empty() && dr.modules.is_empty() {
+            dr.notes.push(format!(
+                "{}, but no driver of this kernel matches it (code the kernel runs without a device, such as IRQCHIP_DECLARE, CLK_OF_DECLARE or TIMER_OF_DECLARE, is not in the index)",
+                dr.provides[0]
+            ));
+        }
+    }
 }
 
 /// A platform device named by code (modalias `platform:NAME`: no ACPI or
@@ -544,6 +600,7 @@ fn resolve_device(cx: &Ctx<'_>, index: usize, d: &Device) -> DeviceResolution {
         notes: Vec::new(),
         fallbacks: Vec::new(),
         alternatives: Vec::new(),
+        provides: Vec::new(),
     };
     let idx = cx.idx;
     let modalias = d.modalias_or_synth();

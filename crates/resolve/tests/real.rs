@@ -9,7 +9,12 @@ fn tree() -> PathBuf {
 #[test]
 fn seed_resolves() {
     let tree = tree();
-    let idx = kfit_kbuild::KernelIndex::load_or_build(&tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = kfit_kbuild::KernelIndex::load_or_build(
+        &tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed/lspci-k.txt");
     let (m, _) = kfit_hw::read_listings(&[PathBuf::from(seed)]).unwrap();
     let r = kfit_resolve::resolve(&m, &idx, &tree, &Default::default());
@@ -52,7 +57,12 @@ fn seed_resolves() {
 #[test]
 fn platform_devices_need_their_registering_code() {
     let tree = tree();
-    let idx = kfit_kbuild::KernelIndex::load_or_build(&tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = kfit_kbuild::KernelIndex::load_or_build(
+        &tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let q35 = kfit_testkit::q35();
     let files: Vec<PathBuf> = ["lspci-nnk.txt", "drivers.txt", "modalias-uevent.txt"]
         .iter()
@@ -76,4 +86,91 @@ fn platform_devices_need_their_registering_code() {
     assert!(because.contains("drivers/char/ipmi/ipmi_dmi.c:"), "{because}");
     assert_eq!(modules("iTCO_wdt"), ["iTCO_wdt"]);
     assert_eq!(modules("serial8250"), ["8250"]);
+}
+
+/// A device-tree board: the devices the nodes' phandles and buses name
+/// (the i2c controller of an EEPROM, its regulator, the controller's
+/// clock) are wanted with the reason "provider of <prop> for <node>";
+/// the matches come from the 6.12 index's `of:` aliases.
+#[test]
+fn devicetree_suppliers_are_wanted_with_their_reason() {
+    let tree = tree();
+    let idx = kfit_kbuild::KernelIndex::load_or_build(
+        &tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
+    let board = r#"/dts-v1/;
+/ {
+	#address-cells = <1>;
+	#size-cells = <1>;
+	aliases {
+		i2c0 = "/soc/i2c@1000";
+	};
+	soc {
+		compatible = "simple-bus";
+		#address-cells = <1>;
+		#size-cells = <1>;
+		ranges;
+		clk: clock {
+			compatible = "fixed-clock";
+			#clock-cells = <0>;
+			clock-frequency = <100000000>;
+		};
+		vcc: regulator {
+			compatible = "regulator-fixed";
+			regulator-name = "vcc";
+		};
+		i2c@1000 {
+			compatible = "snps,designware-i2c";
+			reg = <0x1000 0x100>;
+			#address-cells = <1>;
+			#size-cells = <0>;
+			clocks = <&clk>;
+			eeprom@50 {
+				compatible = "atmel,24c02";
+				reg = <0x50>;
+				vcc-supply = <&vcc>;
+			};
+		};
+	};
+};
+"#;
+    let (m, _) = kfit_hw::read_strs(&[("board.dts", board)]).unwrap();
+    let r = kfit_resolve::resolve(&m, &idx, &tree, &Default::default());
+    let find = |addr: &str| {
+        let i = m.devices.iter().position(|d| d.address == addr).unwrap();
+        r.devices.iter().find(|d| d.index == i).unwrap()
+    };
+    let eeprom = find("0-0050");
+    assert_eq!(eeprom.modules[0].module, "at24", "{eeprom:?}");
+    let i2c = find("1000.i2c");
+    assert_eq!(i2c.modules[0].module, "i2c_designware_platform", "{i2c:?}");
+    assert_eq!(i2c.provides, ["provider of i2c bus for /soc/i2c@1000/eeprom@50"]);
+    let vcc = find("soc:regulator");
+    assert_eq!(
+        vcc.provides,
+        ["provider of vcc-supply for /soc/i2c@1000/eeprom@50"]
+    );
+    assert!(!vcc.modules.is_empty(), "{vcc:?}");
+    let clk = find("soc:clock");
+    assert_eq!(clk.provides, ["provider of clocks for /soc/i2c@1000"]);
+    // fixed-clock is CLK_OF_DECLARE code: when no driver matches, the
+    // report says why it is wanted anyway.
+    assert!(
+        !clk.modules.is_empty() || clk.notes.iter().any(|n| n.starts_with("provider of clocks")),
+        "{clk:?}"
+    );
+    let soc = find("soc");
+    for d in [eeprom, i2c, vcc, clk, soc] {
+        let mods: Vec<&str> = d.modules.iter().map(|m| m.module.as_str()).collect();
+        eprintln!("{}: {mods:?} {:?} {:?}", d.label, d.provides, d.notes);
+    }
+    assert!(
+        soc.provides
+            .iter()
+            .any(|p| p == "provider of platform bus for /soc/i2c@1000"),
+        "{soc:?}"
+    );
 }

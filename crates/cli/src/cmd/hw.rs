@@ -12,7 +12,7 @@ use std::process::ExitCode;
 pub struct HwArgs {
     /// Listings to read and merge: lspci (busybox or pciutils, any of -k -nn
     /// -v -vmm -mm -t), lsusb (-v, -t), lsmod, /proc/modules, modalias lists,
-    /// `path<TAB>MODALIAS` uevent lists, drivers.txt. Without files: /sys.
+    /// `path<TAB>MODALIAS` uevent lists, drivers.txt, device trees (.dtb, dtc source). Without files: /sys.
     #[arg(value_parser = crate::path_arg())]
     pub files: Vec<PathBuf>,
     /// Print the machine as JSON instead of a table.
