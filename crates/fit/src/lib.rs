@@ -42,7 +42,7 @@ pub enum Error {
     #[error("{0}: no devices in this listing")]
     EmptyListing(String),
     /// The base config was made for another architecture.
-    #[error("{config}:{line}: CONFIG_{symbol}=y: this config is for arch/{arch}, not arch/{tree_arch} of this tree")]
+    #[error("{config}:{line}: CONFIG_{symbol}=y: this config is for arch/{arch}, not arch/{tree_arch} of this tree (--arch {arch} fits for arch/{arch})")]
     ForeignArch {
         /// The config file.
         config: String,
@@ -522,7 +522,7 @@ fn load_base(tree: &Path, base: &Path, load: &LoadOptions) -> Result<(Kconfig, V
     let bytes = std::fs::read(base).map_err(|e| Error::Io(base.display().to_string(), e))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let (kc, w) = Kconfig::load_with_config_text(tree, load, &text, &base.display().to_string())?;
-    let tree_arch = kfit_kconfig::srcarch(&load.arch);
+    let tree_arch = load.arch.srcarch();
     if let Some(f) = kfit_kconfig::foreign_arch_symbol(tree, tree_arch, &text, |s| {
         kc.lookup(s)
             .is_some_and(|id| kc.symbol(id).ty != kfit_kconfig::SymbolType::Unknown)
@@ -567,9 +567,9 @@ pub fn fit_with(
     let (index_result, kconfig_result) = std::thread::scope(|s| {
         let idx_job = s.spawn(|| {
             let t = Instant::now();
-            let r = index
-                .is_none()
-                .then(|| KernelIndex::load_or_build_with(&opts.tree, &opts.index_cache, progress));
+            let r = index.is_none().then(|| {
+                KernelIndex::load_or_build_with(&opts.tree, &opts.load.arch, &opts.index_cache, progress)
+            });
             (r, t.elapsed().as_millis())
         });
         let t = Instant::now();

@@ -32,6 +32,10 @@ pub struct Common {
     /// The LLVM toolchain, like `make LLVM=1` (clang, ld.lld).
     #[arg(long)]
     pub llvm: bool,
+    /// The architecture (ARCH: x86, arm64, ...) to fit for [default: this
+    /// machine's, from `uname -m` as make picks it].
+    #[arg(long, value_parser = crate::arch_arg())]
+    pub arch: Option<kfit_kconfig::Arch>,
     /// Index cache directory [default: ~/.cache/kfit/index].
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub cache_dir: Option<PathBuf>,
@@ -138,6 +142,7 @@ impl Common {
             tree: self.tree.clone(),
             cc: self.cc.clone(),
             llvm: self.llvm,
+            arch: self.arch.clone(),
             index_cache: self.cache_dir.clone(),
             sysfs_root: self.sysfs_root.clone(),
             allow_partial: self.allow_partial,
