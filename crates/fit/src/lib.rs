@@ -1207,9 +1207,42 @@ pub struct Step {
     pub symbol: String,
     /// Its value.
     pub value: String,
-    /// How the previous step needs it (`depends on`, `select`...); `wanted`
-    /// for the first.
-    pub how: String,
+    /// How the previous step needs it; [`StepHow::Wanted`] for the first.
+    pub how: StepHow,
+}
+
+/// How one step of a [`Chain`] needs the next. Shown, and written in JSON,
+/// as `wanted`, the relation (`depends on`, `select`...), or `turned off:
+/// BY depends on !SYMBOL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepHow {
+    /// The symbol a device (or requirement) wants.
+    Wanted,
+    /// Needed by the previous step through this relation.
+    Needed(&'static str),
+    /// Turned off because `by` depends on its being off.
+    TurnedOff {
+        /// The symbol that needs it off.
+        by: String,
+        /// The symbol turned off.
+        symbol: String,
+    },
+}
+
+impl std::fmt::Display for StepHow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepHow::Wanted => f.write_str("wanted"),
+            StepHow::Needed(how) => f.write_str(how),
+            StepHow::TurnedOff { by, symbol } => write!(f, "turned off: {by} depends on !{symbol}"),
+        }
+    }
+}
+
+impl Serialize for StepHow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Why a symbol has its value after a fit. A symbol the tree does not
@@ -1261,10 +1294,13 @@ pub fn explain(fit: &Fit, symbol: &str) -> Result<Explanation, Error> {
         let how = match &p.why {
             kfit_solve::Why::Goal(g) => {
                 goal = Some(*g);
-                "wanted".to_string()
+                StepHow::Wanted
             }
-            kfit_solve::Why::Needed { how, .. } => how.to_string(),
-            kfit_solve::Why::Conflict { by } => format!("turned off: {by} depends on !{}", p.symbol),
+            kfit_solve::Why::Needed { how, .. } => StepHow::Needed(how),
+            kfit_solve::Why::Conflict { by } => StepHow::TurnedOff {
+                by: by.clone(),
+                symbol: p.symbol.clone(),
+            },
         };
         steps.push(Step {
             symbol: p.symbol.clone(),
@@ -1306,7 +1342,7 @@ pub fn explain(fit: &Fit, symbol: &str) -> Result<Explanation, Error> {
                 steps: vec![Step {
                     symbol: sym.to_string(),
                     value: value_of(sym),
-                    how: "wanted".into(),
+                    how: StepHow::Wanted,
                 }],
             });
         }

@@ -804,7 +804,7 @@ fn print_explanation(o: &mut impl Write, e: &kfit_fit::Explanation) -> std::io::
         }
         line.push_str(&c.module);
         for s in &c.steps {
-            if s.how == "wanted" {
+            if s.how == kfit_fit::StepHow::Wanted {
                 line.push_str(&format!(" → CONFIG_{}={}", s.symbol, s.value));
             } else {
                 line.push_str(&format!(" →({}) CONFIG_{}={}", s.how, s.symbol, s.value));
