@@ -28,6 +28,24 @@ pub struct Cli {
     /// No progress bars (they are shown only on a terminal anyway).
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Root of every cache kfit uses: DIR/index (the tree index),
+    /// DIR/kconfig and DIR/probes (the parsed Kconfig model, the toolchain
+    /// probes), DIR/src (downloaded sources), DIR/backups (ix backups),
+    /// DIR/menuconfig (review build directories) [default: $KFIT_CACHE, else
+    /// $XDG_CACHE_HOME/kfit, else ~/.cache/kfit]. A DIR that holds index
+    /// files (*.bin) itself and no index/ (what --cache-dir named before)
+    /// stays the index directory.
+    #[arg(long, global = true, value_name = "DIR", value_parser = path_arg())]
+    cache_dir: Option<PathBuf>,
+}
+
+/// `--cache-dir`, once [`main`] has parsed it.
+static CACHE_DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
+/// `--cache-dir` (the root of every cache; `None`: the default policy,
+/// [`kfit_util::cache_dir`]).
+pub(crate) fn cache_dir() -> Option<&'static std::path::Path> {
+    CACHE_DIR.get().and_then(|d| d.as_deref())
 }
 
 #[derive(Subcommand)]
@@ -93,6 +111,18 @@ impl Cli {
             Command::Hw(a) => a.check(&mut warnings),
             _ => {}
         }
+        if self.cache_dir.is_some() {
+            let cmd = match &self.command {
+                Command::Hw(_) => Some("hw"),
+                Command::Profiles(_) => Some("profiles"),
+                Command::Completions { .. } => Some("completions"),
+                Command::Man => Some("man"),
+                _ => None,
+            };
+            if let Some(c) = cmd {
+                warnings.push(format!("--cache-dir is ignored: kfit {c} uses no cache"));
+            }
+        }
         Ok(warnings)
     }
 }
@@ -146,6 +176,7 @@ where
         out::warn(w);
     }
     out::set_quiet(cli.quiet);
+    let _ = CACHE_DIR.set(cli.cache_dir.clone());
     let res = match cli.command {
         Command::Kconfig(c) => cmd::kconfig::run(c),
         Command::Hw(a) => cmd::hw::run(a),

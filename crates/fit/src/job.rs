@@ -31,8 +31,10 @@ pub struct Inputs {
     /// The architecture (`--arch`) [default: the running machine's,
     /// [`kfit_kconfig::Arch::host`]].
     pub arch: Option<kfit_kconfig::Arch>,
-    /// Index cache directory [default: [`kfit_kbuild::default_cache_dir`]].
-    pub index_cache: Option<PathBuf>,
+    /// The root of every cache of the run (`--cache-dir`): the index, the
+    /// Kconfig model and probes, downloaded sources, ix backups and
+    /// menuconfig build directories [default: [`kfit_util::cache_dir`]].
+    pub cache_dir: Option<PathBuf>,
     /// Root of the live machine's filesystem (for machines without listings).
     pub sysfs_root: PathBuf,
     /// Go on with an incomplete index.
@@ -60,7 +62,8 @@ impl Inputs {
         self.tree.as_deref().ok_or(Error::NoTree)
     }
 
-    /// Kconfig load options: `--cc`, else what `make` uses; the arch.
+    /// Kconfig load options: `--cc`, else what `make` uses; the arch; the
+    /// caches under [`Inputs::cache_root`].
     pub fn load_options(&self) -> LoadOptions {
         LoadOptions {
             cc: self
@@ -70,6 +73,12 @@ impl Inputs {
             arch: self.arch(),
             ..Default::default()
         }
+        .cache_in(&self.cache_root())
+    }
+
+    /// The root of every cache: `cache_dir`, else [`kfit_util::cache_dir`].
+    pub fn cache_root(&self) -> PathBuf {
+        kfit_util::cache_dir(self.cache_dir.as_deref())
     }
 
     /// `arch`, else the running machine's.
@@ -77,11 +86,9 @@ impl Inputs {
         self.arch.clone().unwrap_or_else(kfit_kconfig::Arch::host)
     }
 
-    /// The index cache directory.
+    /// The index cache directory ([`kfit_kbuild::index_cache_dir`]).
     pub fn index_cache(&self) -> PathBuf {
-        self.index_cache
-            .clone()
-            .unwrap_or_else(kfit_kbuild::default_cache_dir)
+        kfit_kbuild::index_cache_dir(self.cache_dir.as_deref())
     }
 
     /// `keep` and the entries of `keep_file`.
@@ -241,6 +248,8 @@ struct IxJob {
     package: KernelPackage,
     /// The machine package's name (`None`: in place).
     name: Option<String>,
+    /// The cache root (backups go to its `backups/`).
+    cache: PathBuf,
     apply: bool,
     dry_run: bool,
 }
@@ -325,7 +334,8 @@ pub fn prepare<G>(mut req: Request, fetching: impl FnOnce(&kfit_ix::VerSh) -> G)
         }
         None => {
             let shown = fetching(&ver);
-            req.inputs.tree = Some(kfit_ix::source_tree(&pkg, &kfit_ix::SourceChoice::VerSh, None)?);
+            let src = kfit_ix::source_cache_dir(&req.inputs.cache_root());
+            req.inputs.tree = Some(kfit_ix::source_tree(&pkg, &kfit_ix::SourceChoice::VerSh, Some(&src))?);
             drop(shown);
         }
     }
@@ -333,12 +343,14 @@ pub fn prepare<G>(mut req: Request, fetching: impl FnOnce(&kfit_ix::VerSh) -> G)
     if !req.inputs.profiles.iter().any(|p| p == "ix") {
         req.inputs.profiles.push("ix".into());
     }
+    let cache = req.inputs.cache_root();
     Ok(Prepared {
         request: req,
         notice,
         ix: Some(IxJob {
             package: pkg,
             name,
+            cache,
             apply: ixr.apply,
             dry_run: ixr.dry_run,
         }),
@@ -425,7 +437,7 @@ fn write_ix(job: &IxJob, config: &str, fw: &[String]) -> Result<IxOutcome, Error
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let backups = kfit_util::cache_dir(None).join("backups");
+    let backups = job.cache.join("backups");
     let backup_dir = backups.join(format!("{stamp}-{}", std::process::id()));
     let opts = kfit_ix::WriteOptions {
         new_name: job.name.clone(),
@@ -458,8 +470,10 @@ pub struct Review {
 }
 
 impl Review {
-    /// The review of `config` on the source `tree` (both checked).
-    pub fn new(config: &Path, tree: &Path) -> Result<Review, Error> {
+    /// The review of `config` on the source `tree` (both checked), its
+    /// build directory under `cache`'s `menuconfig/` (`--cache-dir`; `None`:
+    /// [`kfit_util::cache_dir`]'s default).
+    pub fn new(config: &Path, tree: &Path, cache: Option<&Path>) -> Result<Review, Error> {
         if !config.is_file() {
             return Err(Error::NoConfig(config.to_path_buf()));
         }
@@ -477,7 +491,7 @@ impl Review {
         Ok(Review {
             config: config.to_path_buf(),
             tree: tree.to_path_buf(),
-            work: kfit_util::cache_dir(None)
+            work: kfit_util::cache_dir(cache)
                 .join("menuconfig")
                 .join(format!("{h:016x}")),
         })

@@ -102,7 +102,12 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 
 /// `<kfit cache>/src` (see [`kfit_util::cache_dir`]).
 pub fn default_cache_dir() -> PathBuf {
-    kfit_util::cache_dir(None).join("src")
+    source_cache_dir(&kfit_util::cache_dir(None))
+}
+
+/// The downloaded sources under the cache root `root`: `root/src`.
+pub fn source_cache_dir(root: &Path) -> PathBuf {
+    root.join("src")
 }
 
 /// The tarball `ver` names, in `cache_dir`, downloaded if needed, its sha256

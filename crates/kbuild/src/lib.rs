@@ -842,7 +842,27 @@ pub fn allow_partial(r: Result<KernelIndex>, allow: bool) -> Result<KernelIndex>
 /// ([`kfit_util::cache_dir`]: `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
 /// else `~/.cache/kfit`).
 pub fn default_cache_dir() -> PathBuf {
-    kfit_util::cache_dir(None).join("index")
+    index_cache_dir(None)
+}
+
+/// The index cache directory under the cache root `root` (`--cache-dir`;
+/// `None`: [`kfit_util::cache_dir`]'s default): `root/index`. Before every
+/// cache moved under `--cache-dir`, that option named the index directory
+/// itself: a given `root` that holds index files (`*.bin`) directly and no
+/// `index/` directory is still used as the index directory, so an index
+/// cached that way is neither rebuilt nor duplicated.
+pub fn index_cache_dir(root: Option<&Path>) -> PathBuf {
+    let dir = kfit_util::cache_dir(root).join("index");
+    if let Some(r) = root.filter(|_| !dir.exists()) {
+        let old_layout = std::fs::read_dir(r).is_ok_and(|rd| {
+            rd.flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "bin") && e.path().is_file())
+        });
+        if old_layout {
+            return r.to_path_buf();
+        }
+    }
+    dir
 }
 
 /// A progress reporter for terminals: an indicatif bar on stderr that only

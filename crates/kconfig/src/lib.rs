@@ -218,13 +218,25 @@ impl Default for LoadOptions {
             cc: make_cc(false).into(),
             ld: None,
             kernelversion: None,
-            probe_cache_dir: default_cache_dir().map(|d| d.join("probes")),
-            model_cache_dir: default_cache_dir().map(|d| d.join("kconfig")),
+            probe_cache_dir: None,
+            model_cache_dir: None,
             extra_env: Vec::new(),
             dialect: None,
             kconfig: "Kconfig".into(),
             allow_shell: true,
         }
+        .cache_in(&kfit_util::cache_dir(None))
+    }
+}
+
+impl LoadOptions {
+    /// Both on-disk caches under the cache root `root` (kfit's cache
+    /// directory, [`kfit_util::cache_dir`]): `root/probes` and
+    /// `root/kconfig`.
+    pub fn cache_in(mut self, root: &Path) -> Self {
+        self.probe_cache_dir = Some(root.join("probes"));
+        self.model_cache_dir = Some(root.join("kconfig"));
+        self
     }
 }
 
@@ -240,10 +252,6 @@ pub fn make_cc(llvm: bool) -> &'static str {
     } else {
         "gcc"
     }
-}
-
-fn default_cache_dir() -> Option<PathBuf> {
-    Some(kfit_util::cache_dir(None))
 }
 
 /// A symbol's value.

@@ -36,9 +36,6 @@ pub struct Common {
     /// machine's, from `uname -m` as make picks it].
     #[arg(long, value_parser = crate::arch_arg())]
     pub arch: Option<kfit_kconfig::Arch>,
-    /// Index cache directory [default: ~/.cache/kfit/index].
-    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
-    pub cache_dir: Option<PathBuf>,
     /// Root of the live machine's filesystem (for /sys).
     #[arg(long, default_value = "/", hide = true, value_parser = crate::path_arg())]
     pub sysfs_root: PathBuf,
@@ -143,7 +140,7 @@ impl Common {
             cc: self.cc.clone(),
             llvm: self.llvm,
             arch: self.arch.clone(),
-            index_cache: self.cache_dir.clone(),
+            cache_dir: crate::cache_dir().map(Path::to_path_buf),
             sysfs_root: self.sysfs_root.clone(),
             allow_partial: self.allow_partial,
             trim: self.trim,
@@ -960,7 +957,7 @@ fn run_device_audit(a: &AuditArgs, inputs: &Inputs) -> anyhow::Result<ExitCode> 
 }
 
 pub fn run_menuconfig(a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
-    let review = kfit_fit::job::Review::new(&a.config, &a.tree)?;
+    let review = kfit_fit::job::Review::new(&a.config, &a.tree, crate::cache_dir())?;
     let mut o = std::io::stdout().lock();
     if !a.run {
         write!(o, "{}", review.script())?;

@@ -12,9 +12,6 @@ pub struct TreeArgs {
     /// Kernel source tree (read-only).
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub tree: PathBuf,
-    /// Index cache directory [default: ~/.cache/kfit/index].
-    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
-    pub cache_dir: Option<PathBuf>,
     /// The architecture (ARCH: x86, arm64, ...) to index for [default: this
     /// machine's, from `uname -m` as make picks it].
     #[arg(long, value_parser = crate::arch_arg())]
@@ -35,10 +32,7 @@ impl TreeArgs {
     }
 
     fn load(&self) -> anyhow::Result<KernelIndex> {
-        let cache = self
-            .cache_dir
-            .clone()
-            .unwrap_or_else(kfit_kbuild::default_cache_dir);
+        let cache = kfit_kbuild::index_cache_dir(crate::cache_dir());
         let progress = crate::out::index_progress();
         let idx = kfit_fit::job::load_index(
             &self.tree,
@@ -95,10 +89,7 @@ pub struct MatchArgs {
 pub fn run_index(a: IndexArgs) -> anyhow::Result<ExitCode> {
     let start = std::time::Instant::now();
     let idx = if a.rebuild {
-        let cache =
-            a.t.cache_dir
-                .clone()
-                .unwrap_or_else(kfit_kbuild::default_cache_dir);
+        let cache = kfit_kbuild::index_cache_dir(crate::cache_dir());
         let progress = crate::out::index_progress();
         let idx = kfit_kbuild::allow_partial(
             KernelIndex::rebuild_with(&a.t.tree, &a.t.arch(), &cache, progress.as_deref()),

@@ -76,7 +76,8 @@ fn load_opts(t: &TreeArgs) -> LoadOptions {
             .unwrap_or_else(|| kfit_kconfig::make_cc(t.llvm).to_string()),
         arch: t.arch.clone(),
         ..Default::default()
-    };
+    }
+    .cache_in(&kfit_util::cache_dir(crate::cache_dir()));
     if t.no_probe_cache {
         opts.probe_cache_dir = None;
         opts.model_cache_dir = None;

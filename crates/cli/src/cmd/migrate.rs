@@ -36,9 +36,6 @@ pub struct MigrateArgs {
     /// C compiler for Kconfig's toolchain probes.
     #[arg(long, default_value = "cc")]
     pub cc: String,
-    /// Index cache directory [default: ~/.cache/kfit/index].
-    #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
-    pub cache_dir: Option<PathBuf>,
 }
 
 pub fn run_migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
@@ -68,8 +65,9 @@ pub fn run_migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
         load: kfit_kconfig::LoadOptions {
             cc: a.cc.clone(),
             ..Default::default()
-        },
-        index_cache: a.cache_dir.clone().unwrap_or_else(kfit_kbuild::default_cache_dir),
+        }
+        .cache_in(&kfit_util::cache_dir(crate::cache_dir())),
+        index_cache: kfit_kbuild::index_cache_dir(crate::cache_dir()),
         sysfs_root: "/".into(),
     };
     let m = kfit_migrate::migrate(&opts).with_context(|| {
@@ -294,7 +292,8 @@ pub fn run_diff(a: DiffArgs) -> anyhow::Result<ExitCode> {
     let load = kfit_kconfig::LoadOptions {
         cc: a.cc.clone(),
         ..Default::default()
-    };
+    }
+    .cache_in(&kfit_util::cache_dir(crate::cache_dir()));
     let mut trees = Vec::new();
     for t in [&a.tree, &a.old_tree].into_iter().flatten() {
         trees.push(
