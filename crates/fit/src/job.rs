@@ -447,6 +447,60 @@ fn write_ix(job: &IxJob, config: &str, fw: &[String]) -> Result<IxOutcome, Error
     })
 }
 
+/// ix's review step on a fitted config (`kfit menuconfig`), as ix's guide
+/// gives it today, in a build directory under the cache (`O=`, one per
+/// config): the kernel tree is never written.
+#[derive(Debug, Clone)]
+pub struct Review {
+    config: PathBuf,
+    tree: PathBuf,
+    work: PathBuf,
+}
+
+impl Review {
+    /// The review of `config` on the source `tree` (both checked).
+    pub fn new(config: &Path, tree: &Path) -> Result<Review, Error> {
+        if !config.is_file() {
+            return Err(Error::NoConfig(config.to_path_buf()));
+        }
+        if !tree.join("Kconfig").is_file() || !tree.join("Makefile").is_file() {
+            return Err(Error::NotASourceTree(tree.to_path_buf()));
+        }
+        let key = format!(
+            "{}",
+            config
+                .canonicalize()
+                .unwrap_or_else(|_| config.to_path_buf())
+                .display()
+        );
+        let h = kfit_util::stable_hash(key.as_bytes());
+        Ok(Review {
+            config: config.to_path_buf(),
+            tree: tree.to_path_buf(),
+            work: kfit_util::cache_dir(None)
+                .join("menuconfig")
+                .join(format!("{h:016x}")),
+        })
+    }
+
+    /// The commands, as a script to run by hand.
+    pub fn script(&self) -> String {
+        kfit_ix::menuconfig_script(&self.config, &self.tree, &self.work)
+    }
+
+    /// Runs them and writes the reviewed config back; whether it changed.
+    pub fn run(&self) -> Result<bool, Error> {
+        let text = std::fs::read_to_string(&self.config).map_err(|e| Error::Read(self.config.clone(), e))?;
+        let reviewed = kfit_ix::run_menuconfig(&text, &self.tree, &self.work)?;
+        let w = kfit_util::write_atomic(
+            &self.config,
+            reviewed.as_bytes(),
+            &kfit_util::WriteOptions::default(),
+        )?;
+        Ok(w.changed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
