@@ -63,7 +63,9 @@ need_pkgs clang lld llvm curl python3-jinja2
 # them) and pciutils (scripts/hw-variants.sh renders listings with lspci -F).
 need_pkgs pci.ids usb.ids pciutils usbutils
 # man-db: crates/cli/tests/json.rs renders `kfit man` with `man -l`.
-need_pkgs man-db
+# strace: crates/cli/tests/fit_snapshots.rs checks that a warm fit opens no
+# .c or .h file of the tree.
+need_pkgs man-db strace
 
 for SERIES in "${VERSIONS[@]}"; do
     V=${SERIES%%-*}

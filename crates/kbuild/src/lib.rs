@@ -263,7 +263,9 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// [`Location`]s (file and line), no longer `file:line` strings.
 /// 28: an index is of one architecture (its ARCH, `#if` policy and header
 /// roots), and a relative tree is read as an absolute one.
-const FORMAT: u32 = 28;
+/// 29: files that use a global macro expanding to `MODULE_DEVICE_TABLE`
+/// (include/linux/irqchip.h's `IRQCHIP_PLATFORM_DRIVER_END`) are scanned.
+const FORMAT: u32 = 29;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -1043,12 +1045,14 @@ impl KernelIndex {
         let done = std::sync::atomic::AtomicUsize::new(0);
         let rescanned = std::sync::atomic::AtomicUsize::new(0);
         let cache = pp::HeaderCache::new(tree, srcarch);
+        let table_macros = global.table_macros();
         let ctx = scan::Ctx {
             global: &global,
             cache: &cache,
             layouts: &layouts,
             enums: &enums,
             tree,
+            table_macros: &table_macros,
         };
         let rel = |p: &Path| p.strip_prefix(tree).unwrap_or(p).to_string_lossy().into_owned();
         let records: Vec<FileRecord> = files
@@ -1085,7 +1089,7 @@ impl KernelIndex {
                 rec.runtime = RUNTIME_KEYS
                     .iter()
                     .any(|k| memchr::memmem::find(&src, k.as_bytes()).is_some());
-                let interesting = scan::interesting(&src);
+                let interesting = scan::interesting(&src, &table_macros);
                 if !interesting && !rec.runtime {
                     return rec;
                 }

@@ -379,6 +379,21 @@ impl Global {
     }
 }
 
+impl Global {
+    /// The macros whose body names `MODULE_DEVICE_TABLE` (a file using one
+    /// has a device table without spelling it out), sorted.
+    pub fn table_macros(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .map
+            .iter()
+            .filter(|(n, d)| *n != "MODULE_DEVICE_TABLE" && d.text().contains("MODULE_DEVICE_TABLE"))
+            .map(|(n, _)| n.clone())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
 fn ready(m: Arc<Macro>) -> Arc<Def> {
     Arc::new(Def::ready(Arc::unwrap_or_clone(m)))
 }

@@ -424,6 +424,20 @@ fn debian_6_12_arm64() {
     for (b, (h, t)) in &per {
         println!("  {b:5} {h:6}/{t:6} = {:6.2} %", 100.0 * *h as f64 / *t as f64);
     }
+    // The other buses, for information.
+    let mut rest: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for l in deb.lines() {
+        let mut it = l.splitn(3, ' ');
+        let (_, pat, m) = (it.next(), it.next().unwrap_or(""), it.next().unwrap_or(""));
+        let bus = pat.split(':').next().unwrap_or("").trim_end_matches('*');
+        if !buses.contains(&bus) {
+            let ent = rest.entry(bus).or_default();
+            ent.1 += 1;
+            ent.0 += ours.contains(&(pat, m)) as usize;
+        }
+    }
+    rest.retain(|_, (_, t)| *t >= 3);
+    println!("  other buses (3 lines or more): {rest:?}");
     for (b, v) in &missing {
         let mut by_module: BTreeMap<&str, usize> = BTreeMap::new();
         for l in v {
