@@ -96,7 +96,11 @@ fn cache_dir_is_the_root_of_every_cache() {
     );
     env.assert_untouched();
     for sub in ["index", "kconfig", "probes"] {
-        assert!(cache.join(sub).is_dir(), "no {sub}/ under --cache-dir: {:?}", entries(&cache));
+        assert!(
+            cache.join(sub).is_dir(),
+            "no {sub}/ under --cache-dir: {:?}",
+            entries(&cache)
+        );
     }
 
     // kconfig olddefconfig: its caches under a fresh --cache-dir, the
@@ -118,7 +122,10 @@ fn cache_dir_is_the_root_of_every_cache() {
     );
     env.assert_untouched();
     assert!(out.is_file());
-    let mut top: Vec<String> = entries(&cache2).into_iter().filter(|e| !e.contains('/')).collect();
+    let mut top: Vec<String> = entries(&cache2)
+        .into_iter()
+        .filter(|e| !e.contains('/'))
+        .collect();
     top.sort();
     assert_eq!(top, ["kconfig", "probes"]);
 
@@ -133,5 +140,9 @@ fn cache_dir_is_the_root_of_every_cache() {
     assert!(before.iter().any(|e| e.ends_with(".bin")), "{before:?}");
     env.kfit(&old, &["index".as_ref(), "--tree".as_ref(), tree.as_os_str()]);
     env.assert_untouched();
-    assert_eq!(entries(&old), before, "the old-layout index was not used in place");
+    assert_eq!(
+        entries(&old),
+        before,
+        "the old-layout index was not used in place"
+    );
 }

@@ -335,7 +335,11 @@ pub fn prepare<G>(mut req: Request, fetching: impl FnOnce(&kfit_ix::VerSh) -> G)
         None => {
             let shown = fetching(&ver);
             let src = kfit_ix::source_cache_dir(&req.inputs.cache_root());
-            req.inputs.tree = Some(kfit_ix::source_tree(&pkg, &kfit_ix::SourceChoice::VerSh, Some(&src))?);
+            req.inputs.tree = Some(kfit_ix::source_tree(
+                &pkg,
+                &kfit_ix::SourceChoice::VerSh,
+                Some(&src),
+            )?);
             drop(shown);
         }
     }

@@ -39,8 +39,8 @@ mod template;
 mod write;
 
 pub use source::{
-    debian_source_tarball, default_cache_dir, fetch_source, source_cache_dir, parse_ver_sh, sha256_file, source_tree,
-    unpack_source, SourceChoice, VerSh,
+    debian_source_tarball, default_cache_dir, fetch_source, parse_ver_sh, sha256_file, source_cache_dir,
+    source_tree, unpack_source, SourceChoice, VerSh,
 };
 pub use template::Template;
 pub use write::{
