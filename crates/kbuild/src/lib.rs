@@ -252,7 +252,9 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// is `kfit_util::stable_hash_parts` (was FNV-1a).
 /// 27: a module's Makefile line and its revision check's source line are
 /// [`Location`]s (file and line), no longer `file:line` strings.
-const FORMAT: u32 = 27;
+/// 28: the per-file records keep what the tree-wide facts were read from
+/// ([`srcfacts::FactsInputs`]), so an incremental rebuild reuses them.
+const FORMAT: u32 = 28;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -385,6 +387,8 @@ struct Records {
     /// The names in each walked directory (sorted): what a changed
     /// directory gained.
     listings: Vec<(String, Vec<String>)>,
+    /// What the tree-wide facts were read from.
+    facts_inputs: srcfacts::FactsInputs,
 }
 
 /// An earlier index of the tree and what changed since.
@@ -394,10 +398,18 @@ struct Prev<'a> {
     changed: HashSet<String>,
     /// Files that appeared in a changed directory.
     gained: HashSet<String>,
+    /// The earlier tree-wide facts, when nothing they were read from
+    /// changed.
+    facts: Option<srcfacts::TreeFacts>,
 }
 
 impl<'a> Prev<'a> {
-    fn new(records: &'a Records, changes: &fresh::Changes, tree: &Path) -> Prev<'a> {
+    fn new(
+        records: &'a Records,
+        facts: &srcfacts::TreeFacts,
+        changes: &fresh::Changes,
+        tree: &Path,
+    ) -> Prev<'a> {
         let mut gained = HashSet::new();
         for d in &changes.dirs {
             let old = records
@@ -420,11 +432,16 @@ impl<'a> Prev<'a> {
             .iter()
             .cloned()
             .chain(gained.iter().cloned())
-            .collect();
+            .collect::<HashSet<String>>();
+        let facts = (!records
+            .facts_inputs
+            .touched_by(changed.iter().map(String::as_str), &changes.dirs))
+        .then(|| facts.clone());
         Prev {
             records,
             changed,
             gained,
+            facts,
         }
     }
 }
@@ -882,7 +899,16 @@ impl KernelIndex {
                         }
                         w
                     },
-                    || srcfacts::TreeFacts::extract(tree),
+                    || match prev.as_ref().and_then(|p| Some((p.facts.clone()?, p.records))) {
+                        // Nothing they were read from changed.
+                        Some((facts, r)) => {
+                            if timing {
+                                eprintln!("tree facts kept");
+                            }
+                            (facts, r.facts_inputs.clone(), Vec::new())
+                        }
+                        None => srcfacts::TreeFacts::extract(tree),
+                    },
                 )
             },
             || {
@@ -1189,8 +1215,8 @@ impl KernelIndex {
         read.extend(w.makefiles.iter().map(|(_, p)| rel(p)));
         read.extend(w.kconfigs.iter().map(|p| rel(p)));
         read.extend(global.files.iter().map(|p| rel(p)));
-        let (facts, facts_read, facts_unreadable) = tree_facts;
-        read.extend(facts_read);
+        let (facts, facts_inputs, facts_unreadable) = tree_facts;
+        read.extend(facts_inputs.read.iter().cloned());
         read.extend(rev_read.into_inner().unwrap_or_default());
         for r in &records {
             read.push(r.path.clone());
@@ -1231,6 +1257,7 @@ impl KernelIndex {
             records: Some(Records {
                 files: records,
                 listings: w.dirs,
+                facts_inputs,
             }),
             unreadable,
             rescanned,
@@ -1276,7 +1303,7 @@ impl KernelIndex {
                     .any(|p| fresh::is_global(p));
                 match old.records.as_ref().filter(|_| !global) {
                     Some(records) => {
-                        let prev = Prev::new(records, &changes, tree);
+                        let prev = Prev::new(records, &old.facts, &changes, tree);
                         Self::build_with(tree, progress, Some(prev))?
                     }
                     None => Self::build_with(tree, progress, None)?,
