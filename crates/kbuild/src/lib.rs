@@ -394,8 +394,11 @@ struct Records {
 /// An earlier index of the tree and what changed since.
 struct Prev<'a> {
     records: &'a Records,
-    /// Changed, added or removed files (tree-relative).
-    changed: HashSet<String>,
+    /// Changed, added or removed files (tree-relative), and changed
+    /// directories.
+    changed: fresh::Changed,
+    /// The stamps of the earlier index.
+    inputs: &'a fresh::Inputs,
     /// Files that appeared in a changed directory.
     gained: HashSet<String>,
     /// The earlier tree-wide facts, when nothing they were read from
@@ -406,6 +409,7 @@ struct Prev<'a> {
 impl<'a> Prev<'a> {
     fn new(
         records: &'a Records,
+        inputs: &'a fresh::Inputs,
         facts: &srcfacts::TreeFacts,
         changes: &fresh::Changes,
         tree: &Path,
@@ -437,8 +441,13 @@ impl<'a> Prev<'a> {
             .facts_inputs
             .touched_by(changed.iter().map(String::as_str), &changes.dirs))
         .then(|| facts.clone());
+        let changed = fresh::Changed {
+            files: changed,
+            dirs: changes.dirs.iter().cloned().collect(),
+        };
         Prev {
             records,
+            inputs,
             changed,
             gained,
             facts,
@@ -971,7 +980,7 @@ impl KernelIndex {
                 .binary_search_by(|r| r.path.as_str().cmp(f))
                 .ok()?;
             let r = &p.records.files[i];
-            let changed = |x: &str| p.changed.contains(x);
+            let changed = |x: &str| p.changed.files.contains(x);
             (!changed(f)
                 && !r.deps.iter().any(|d| changed(d))
                 && !r.missing.iter().any(|m| p.gained.contains(m)))
@@ -1222,7 +1231,12 @@ impl KernelIndex {
             read.push(r.path.clone());
             read.extend(r.deps.iter().cloned());
         }
-        let inputs = fresh::Inputs::stamp(tree, read, w.dirs.iter().map(|(d, _)| d.clone()).collect());
+        let inputs = fresh::Inputs::stamp(
+            tree,
+            read,
+            w.dirs.iter().map(|(d, _)| d.clone()).collect(),
+            prev.as_ref().map(|p| (p.inputs, &p.changed)),
+        );
         let mut unreadable = unreadable.0.into_inner().unwrap();
         unreadable.extend(global.unreadable.iter().map(|(p, e)| (rel(p), e.clone())));
         unreadable.extend(facts_unreadable);
@@ -1303,7 +1317,7 @@ impl KernelIndex {
                     .any(|p| fresh::is_global(p));
                 match old.records.as_ref().filter(|_| !global) {
                     Some(records) => {
-                        let prev = Prev::new(records, &old.facts, &changes, tree);
+                        let prev = Prev::new(records, &old.inputs, &old.facts, &changes, tree);
                         Self::build_with(tree, progress, Some(prev))?
                     }
                     None => Self::build_with(tree, progress, None)?,
