@@ -253,7 +253,8 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// 27: a module's Makefile line and its revision check's source line are
 /// [`Location`]s (file and line), no longer `file:line` strings.
 /// 28: the per-file records keep what the tree-wide facts were read from
-/// ([`srcfacts::FactsInputs`]), so an incremental rebuild reuses them.
+/// ([`srcfacts::FactsInputs`]) and each module's revision check with the
+/// files it read, so an incremental rebuild reuses them.
 const FORMAT: u32 = 28;
 
 /// The index of one kernel tree.
@@ -389,6 +390,20 @@ struct Records {
     listings: Vec<(String, Vec<String>)>,
     /// What the tree-wide facts were read from.
     facts_inputs: srcfacts::FactsInputs,
+    /// The revision check of every module that had one, sorted by path.
+    revisions: Vec<RevisionRecord>,
+}
+
+/// What [`revision::accepted`] found for one module, and from which files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RevisionRecord {
+    /// The module's object path.
+    path: String,
+    /// Its sources then.
+    sources: Vec<String>,
+    /// The files read (its sources and the headers beside them).
+    read: Vec<String>,
+    revisions: Option<(Vec<u32>, Location)>,
 }
 
 /// An earlier index of the tree and what changed since.
@@ -1128,11 +1143,35 @@ impl KernelIndex {
             .filter(|r| r.revision)
             .map(|r| r.path.as_str())
             .collect();
-        let rev_read = std::sync::Mutex::new(Vec::<String>::new());
+        let rev_records = std::sync::Mutex::new(Vec::<RevisionRecord>::new());
+        // An earlier check of the module stands when its sources are the
+        // same, none of the files it read changed and no source's
+        // directory (where it lists the headers) changed.
+        let kept_revision = |md: &Module| -> Option<RevisionRecord> {
+            let p = prev.as_ref()?;
+            let rs = &p.records.revisions;
+            let r = &rs[rs.binary_search_by(|r| r.path.as_str().cmp(&md.path)).ok()?];
+            let dir = |f: &str| f.rsplit_once('/').map_or("", |x| x.0).to_string();
+            (r.sources == md.sources
+                && !r
+                    .read
+                    .iter()
+                    .chain(&md.sources)
+                    .any(|f| p.changed.files.contains(f))
+                && !md.sources.iter().any(|f| p.changed.dirs.contains(&dir(f))))
+            .then(|| r.clone())
+        };
         modules
             .par_iter_mut()
             .filter(|m| m.sources.iter().any(|s| rev_files.contains(s.as_str())))
             .for_each(|md| {
+                if let Some(r) = kept_revision(md) {
+                    md.revisions = r.revisions.clone();
+                    if let Ok(mut v) = rev_records.lock() {
+                        v.push(r);
+                    }
+                    return;
+                }
                 let mut read_now = Vec::new();
                 let mut read = |rel: &str| -> Option<String> {
                     let b = std::fs::read(tree.join(rel)).ok()?;
@@ -1162,10 +1201,17 @@ impl KernelIndex {
                 };
                 md.revisions =
                     revision::accepted(&files, &headers).map(|(set, at)| (set.into_iter().collect(), at));
-                if let Ok(mut v) = rev_read.lock() {
-                    v.extend(read_now);
+                if let Ok(mut v) = rev_records.lock() {
+                    v.push(RevisionRecord {
+                        path: md.path.clone(),
+                        sources: md.sources.clone(),
+                        read: read_now,
+                        revisions: md.revisions.clone(),
+                    });
                 }
             });
+        let mut rev_records = rev_records.into_inner().unwrap_or_default();
+        rev_records.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         for md in &mut modules {
             md.runtime_sources = md
                 .sources
@@ -1226,7 +1272,7 @@ impl KernelIndex {
         read.extend(global.files.iter().map(|p| rel(p)));
         let (facts, facts_inputs, facts_unreadable) = tree_facts;
         read.extend(facts_inputs.read.iter().cloned());
-        read.extend(rev_read.into_inner().unwrap_or_default());
+        read.extend(rev_records.iter().flat_map(|r| r.read.iter().cloned()));
         for r in &records {
             read.push(r.path.clone());
             read.extend(r.deps.iter().cloned());
@@ -1272,6 +1318,7 @@ impl KernelIndex {
                 files: records,
                 listings: w.dirs,
                 facts_inputs,
+                revisions: rev_records,
             }),
             unreadable,
             rescanned,
