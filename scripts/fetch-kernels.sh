@@ -6,7 +6,7 @@
 # reused on later runs (each step leaves a stamp file). Needs root for apt-get
 # (as on a fresh Debian 12 machine or in CI).
 #
-#   scripts/fetch-kernels.sh [6.12] [6.1]      (default: both)
+#   scripts/fetch-kernels.sh [6.12] [6.1] [6.12-arm64]   (default: 6.12 6.1)
 #
 # Per version V it produces:
 #   $KFIT_CACHE/trees/V/            pristine source tree from Debian's linux-source-V
@@ -15,6 +15,13 @@
 #   $KFIT_CACHE/debian/V/config     Debian's amd64 config for that version
 #   $KFIT_CACHE/debian/V/lib/modules/<abi>/modules.alias ...   (depmod -b)
 #   $KFIT_CACHE/env/V               KEY=VALUE lines: TREE BUILD KVER ABI
+#
+# V-ARCH (a Debian architecture other than amd64, e.g. 6.12-arm64) is the
+# same tree (fetched as for V) with Debian's ARCH image as ground truth:
+#   $KFIT_CACHE/debian/V-ARCH/config, .../lib/modules/<abi>/modules.alias
+#   $KFIT_CACHE/env/V-ARCH          TREE KVER DEBIAN ABI DEBARCH (no BUILD)
+# The image comes through the machine's configured apt sources, with ARCH
+# added as a foreign architecture (dpkg --add-architecture) when needed.
 set -euo pipefail
 
 CACHE=${KFIT_CACHE:-$HOME/.cache/kfit}
@@ -56,12 +63,23 @@ need_pkgs clang lld llvm curl python3-jinja2
 # them) and pciutils (scripts/hw-variants.sh renders listings with lspci -F).
 need_pkgs pci.ids usb.ids pciutils usbutils
 # man-db: crates/cli/tests/json.rs renders `kfit man` with `man -l`.
-need_pkgs man-db
+# strace: crates/cli/tests/fit_snapshots.rs checks that a warm fit opens no
+# .c or .h file of the tree.
+need_pkgs man-db strace
 
-for V in "${VERSIONS[@]}"; do
+for SERIES in "${VERSIONS[@]}"; do
+    V=${SERIES%%-*}
+    DARCH=amd64
+    [ "$SERIES" = "$V" ] || DARCH=${SERIES#*-}
     TREE=$CACHE/trees/$V
     BUILD=$CACHE/build/$V
-    DEB=$CACHE/debian/$V
+    DEB=$CACHE/debian/$SERIES
+    if [ "$DARCH" != amd64 ] && ! { [ "$(dpkg --print-architecture)" = "$DARCH" ] \
+        || dpkg --print-foreign-architectures | grep -qx "$DARCH"; }; then
+        log "dpkg --add-architecture $DARCH"
+        $SUDO dpkg --add-architecture "$DARCH"
+        rm -f "$CACHE/.apt-updated"; APT_UPDATED=
+    fi
 
     # 1. the source tree
     if [ ! -f "$TREE/.kfit-extracted" ]; then
@@ -77,7 +95,7 @@ for V in "${VERSIONS[@]}"; do
     KVER=$(make -s -C "$TREE" kernelversion 2>/dev/null)
 
     # 2. conf, built out of tree so the source stays pristine
-    if [ ! -x "$BUILD/scripts/kconfig/conf" ] || [ ! -f "$BUILD/.kfit-defconfig" ]; then
+    if [ "$DARCH" = amd64 ] && { [ ! -x "$BUILD/scripts/kconfig/conf" ] || [ ! -f "$BUILD/.kfit-defconfig" ]; }; then
         log "building scripts/kconfig/conf for $V (O=$BUILD)"
         rm -rf "$BUILD"; mkdir -p "$BUILD"
         make -s -C "$TREE" O="$BUILD" ARCH=x86 x86_64_defconfig >/dev/null
@@ -89,17 +107,18 @@ for V in "${VERSIONS[@]}"; do
     if [ ! -f "$DEB/.kfit-done" ]; then
         apt_ready
         case $V in
-            6.1) meta=linux-image-amd64 ;;
-            *) meta=linux-image-$V-amd64 ;;
+            6.1) meta=linux-image-$DARCH ;;
+            *) meta=linux-image-$V-$DARCH ;;
         esac
-        img=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
-        [ -n "$img" ] || { log "cannot find the image package behind $meta"; exit 1; }
+        img=$(apt-cache depends "$meta:$DARCH" 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+        img=${img%:"$DARCH"}
+        [ -n "$img" ] || { log "cannot find the image package behind $meta:$DARCH"; exit 1; }
         # Prefer the unsigned package (same modules, no signature wrapper).
-        if apt-cache show "$img-unsigned" >/dev/null 2>&1; then img=$img-unsigned; fi
-        log "downloading $img"
+        if apt-cache show "$img-unsigned:$DARCH" >/dev/null 2>&1; then img=$img-unsigned; fi
+        log "downloading $img:$DARCH"
         rm -rf "$DEB" "$DEB.tmp"; mkdir -p "$DEB.tmp"
-        (cd "$CACHE/debs" && apt-get download -qq "$img" >/dev/null)
-        dpkg-deb -x "$(ls -t "$CACHE"/debs/"$img"_*.deb | head -1)" "$DEB.tmp"
+        (cd "$CACHE/debs" && apt-get download -qq "$img:$DARCH" >/dev/null)
+        dpkg-deb -x "$(ls -t "$CACHE"/debs/"$img"_*_"$DARCH".deb | head -1)" "$DEB.tmp"
         abi=$(ls "$DEB.tmp/lib/modules" | head -1)
         depmod -b "$DEB.tmp" "$abi"
         cp "$DEB.tmp/boot/config-$abi" "$DEB.tmp/config"
@@ -108,12 +127,22 @@ for V in "${VERSIONS[@]}"; do
         mv "$DEB.tmp" "$DEB"
     fi
 
-    cat > "$CACHE/env/$V" <<EOT
+    if [ "$DARCH" = amd64 ]; then
+        cat > "$CACHE/env/$SERIES" <<EOT
 TREE=$TREE
 BUILD=$BUILD
 KVER=$KVER
 DEBIAN=$DEB
 ABI=$(cat "$DEB/abi")
 EOT
-    log "$V ready: tree $TREE (Linux $KVER), Debian $(cat "$DEB/abi")"
+    else
+        cat > "$CACHE/env/$SERIES" <<EOT
+TREE=$TREE
+KVER=$KVER
+DEBIAN=$DEB
+ABI=$(cat "$DEB/abi")
+DEBARCH=$DARCH
+EOT
+    fi
+    log "$SERIES ready: tree $TREE (Linux $KVER), Debian $(cat "$DEB/abi")"
 done

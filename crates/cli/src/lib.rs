@@ -121,6 +121,12 @@ pub(crate) fn text_arg() -> impl clap::builder::TypedValueParser<Value = String>
     })
 }
 
+/// An `ARCH` value (`--arch`: x86, x86_64, arm64, ...).
+pub(crate) fn arch_arg() -> impl clap::builder::TypedValueParser<Value = kfit_kconfig::Arch> {
+    use clap::builder::TypedValueParser;
+    text_arg().try_map(|s| s.parse::<kfit_kconfig::Arch>())
+}
+
 /// Runs `kfit` with these arguments (the first is the program name).
 pub fn main<I, T>(args: I) -> ExitCode
 where

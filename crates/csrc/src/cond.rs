@@ -3,25 +3,44 @@
 //!
 //! Policy for configuration-dependent conditionals: kfit indexes every
 //! driver whatever the config, so `CONFIG_*`, `IS_ENABLED()`, `IS_BUILTIN()`,
-//! `IS_MODULE()` and `IS_REACHABLE()` are taken as true (except the few in
-//! [`FALSE_CONFIGS`], which select another architecture or endianness).
+//! `IS_MODULE()` and `IS_REACHABLE()` are taken as true, except the symbols
+//! a [`Policy`] turns off (those that select another architecture, byte
+//! order or word size than the target: the index derives them from the
+//! tree's `arch/*/Kconfig`, `kfit_arch::off_symbols`).
 
 use crate::eval::{truthy, Eval};
 use crate::lex::{tokenize, Tok, K};
 use crate::macros::{Def, Expander, MacroSource};
 use std::sync::Arc;
 
-/// Config symbols taken as false: they select another architecture or
-/// endianness than the x86-64 target.
-pub const FALSE_CONFIGS: &[&str] = &[
-    "CONFIG_CPU_BIG_ENDIAN",
-    "CONFIG_X86_32",
-    "CONFIG_64BIT_NOT",
-    "CONFIG_PPC",
-    "CONFIG_SPARC",
-    "CONFIG_ARM",
-    "CONFIG_MIPS",
-];
+/// The configuration policy: every `CONFIG_` symbol is taken as set except
+/// the ones turned off here. The default turns none off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Symbols without `CONFIG_`, sorted.
+    off: Arc<[String]>,
+}
+
+impl Policy {
+    /// Take the symbols `off` (without `CONFIG_`) as unset.
+    pub fn new(off: impl IntoIterator<Item = String>) -> Policy {
+        let mut v: Vec<String> = off.into_iter().collect();
+        v.sort();
+        v.dedup();
+        Policy { off: v.into() }
+    }
+
+    /// The symbols taken as unset (without `CONFIG_`), sorted.
+    pub fn off(&self) -> &[String] {
+        &self.off
+    }
+
+    /// Is the configuration symbol `n` (`CONFIG_X`) taken as set?
+    pub fn config_true(&self, n: &str) -> bool {
+        n.strip_prefix("CONFIG_")
+            .is_none_or(|s| self.off.binary_search_by(|x| x.as_str().cmp(s)).is_err())
+    }
+}
 
 /// A preprocessing directive.
 #[derive(Debug, Clone)]
@@ -146,6 +165,8 @@ pub fn parse_directive(l: &[u8]) -> Option<Dir> {
 /// that must be on for a line are known from the same pass.
 #[derive(Default)]
 pub struct CondStack {
+    /// Which `CONFIG_` symbols count as set.
+    policy: Policy,
     /// (parent active, this branch active, some branch taken)
     st: Vec<(bool, bool, bool)>,
     /// Per open conditional: the symbols (without `CONFIG_`) its current
@@ -158,6 +179,14 @@ pub struct CondStack {
 }
 
 impl CondStack {
+    /// An empty stack deciding configuration tests by `policy`.
+    pub fn new(policy: Policy) -> CondStack {
+        CondStack {
+            policy,
+            ..Default::default()
+        }
+    }
+
     pub fn active(&self) -> bool {
         self.st.last().is_none_or(|s| s.0 && s.1)
     }
@@ -176,7 +205,7 @@ impl CondStack {
         let reqs = |names: Vec<String>| names.into_iter().map(|n| (n, line)).collect::<Vec<_>>();
         match d {
             Dir::If(t) => {
-                let v = act && eval_if(t, defined, macros);
+                let v = act && eval_if(t, defined, macros, &self.policy);
                 self.st.push((act, v, v));
                 self.req.push(reqs(config_requirements(t)));
             }
@@ -197,7 +226,7 @@ impl CondStack {
             }
             Dir::Elif(t) => {
                 if let Some(top) = self.st.last().copied() {
-                    let v = top.0 && !top.2 && eval_if(t, defined, macros);
+                    let v = top.0 && !top.2 && eval_if(t, defined, macros, &self.policy);
                     *self.st.last_mut().unwrap() = (top.0, v, top.2 || v);
                 }
                 // Another branch: what the first one required no longer holds.
@@ -304,11 +333,6 @@ pub fn blank_ranges(code: &mut [u8], ranges: &[(u32, u32)]) {
     }
 }
 
-/// Is `CONFIG_<n>` taken as set (see the module's policy)?
-pub fn config_true(n: &str) -> bool {
-    !FALSE_CONFIGS.contains(&n)
-}
-
 /// The `CONFIG_` symbols (without the prefix) an `#if` expression requires
 /// to be on: its top-level `&&` conjuncts that are a single positive test
 /// (`CONFIG_X`, `defined(CONFIG_X)`, `defined CONFIG_X`,
@@ -362,9 +386,14 @@ pub fn config_requirements(toks: &[Tok]) -> Vec<String> {
 }
 
 /// Evaluate a `#if` expression: `defined` answered by `defined`, the
-/// configuration tests by the policy, the rest macro-expanded through
+/// configuration tests by `policy`, the rest macro-expanded through
 /// `macros` and evaluated with unknown identifiers as 0.
-pub fn eval_if(toks: &[Tok], defined: &dyn Fn(&str) -> bool, macros: &dyn MacroSource) -> bool {
+pub fn eval_if(
+    toks: &[Tok],
+    defined: &dyn Fn(&str) -> bool,
+    macros: &dyn MacroSource,
+    policy: &Policy,
+) -> bool {
     // 1. defined / IS_ENABLED & co, before expansion.
     let mut pre: Vec<Tok> = Vec::with_capacity(toks.len());
     let mut i = 0;
@@ -396,7 +425,7 @@ pub fn eval_if(toks: &[Tok], defined: &dyn Fn(&str) -> bool, macros: &dyn MacroS
             && toks[i + 1].is("(")
             && toks[i + 3].is(")")
         {
-            pre.push(one(config_true(&toks[i + 2].s), t));
+            pre.push(one(policy.config_true(&toks[i + 2].s), t));
             i += 4;
             continue;
         }
@@ -407,7 +436,7 @@ pub fn eval_if(toks: &[Tok], defined: &dyn Fn(&str) -> bool, macros: &dyn MacroS
     let mut e = ex.expand(&pre);
     for t in &mut e {
         if t.k == K::Ident && t.s.starts_with("CONFIG_") {
-            t.s = if config_true(&t.s) { "1" } else { "0" }.into();
+            t.s = if policy.config_true(&t.s) { "1" } else { "0" }.into();
             t.k = K::Num;
         }
     }
@@ -430,5 +459,17 @@ mod tests {
         assert!(r("IS_ENABLED(CONFIG_A) == 0").is_empty());
         assert!(r("CONFIG_A > 3").is_empty());
         assert!(r("LINUX_VERSION_CODE").is_empty());
+    }
+
+    #[test]
+    fn the_policy_decides_configuration_tests() {
+        let p = Policy::new(["ARM".to_string(), "CPU_BIG_ENDIAN".to_string()]);
+        assert!(!p.config_true("CONFIG_ARM") && p.config_true("CONFIG_ARM64"));
+        assert!(p.config_true("ARM"), "only CONFIG_ names are configuration tests");
+        let none = crate::macros::MacroMap::default();
+        let e = |x: &str, p: &Policy| eval_if(&tokenize_str(x), &|n| p.config_true(n), &none, p);
+        assert!(!e("IS_ENABLED(CONFIG_ARM) || defined(CONFIG_CPU_BIG_ENDIAN)", &p));
+        assert!(e("CONFIG_ARM64 && !CONFIG_ARM", &p));
+        assert!(e("IS_ENABLED(CONFIG_ARM)", &Policy::default()));
     }
 }

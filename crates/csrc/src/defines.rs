@@ -1,10 +1,12 @@
 //! A macro table read from whole source texts, with their conditionals
 //! honoured (the firmware narrowers' reader): a `#define` inside a branch
-//! the configuration policy rules out (an `#else` of `IS_ENABLED(...)`, a
-//! block for another architecture) does not count, as in the index's
-//! preprocessor; code of such branches can be blanked too.
+//! the configuration policy rules out (an `#else` of `IS_ENABLED(...)`, with
+//! [`Defines::with_policy`] a block for another architecture) does not
+//! count, as in the index's preprocessor; code of such branches can be
+//! blanked too. The firmware narrowers read arch-independent driver code
+//! with the default policy (every `CONFIG_` symbol set).
 
-use crate::cond::{blank_ranges, config_true, directives, parse_directive, CondStack, Dir};
+use crate::cond::{blank_ranges, directives, parse_directive, CondStack, Dir, Policy};
 use crate::eval::{unescape, Eval, Val};
 use crate::lex::{Tok, K};
 use crate::macros::{parse_define, Expander, MacroMap};
@@ -23,6 +25,8 @@ pub struct Defines {
     pub map: MacroMap,
     /// The state at the end of the texts read (`#undef` applied).
     live: MacroMap,
+    /// Which `CONFIG_` symbols count as set.
+    policy: Policy,
 }
 
 impl Default for Defines {
@@ -39,15 +43,25 @@ impl Default for Defines {
         Defines {
             live: map.clone(),
             map,
+            policy: Policy::default(),
         }
     }
 }
 
 impl Defines {
+    /// [`Defines::default`], deciding configuration tests by `policy`
+    /// instead of taking every `CONFIG_` symbol as set.
+    pub fn with_policy(policy: Policy) -> Defines {
+        Defines {
+            policy,
+            ..Defines::default()
+        }
+    }
+
     /// `#ifdef n`: defined here, or a configuration symbol the policy takes
     /// as set.
     pub fn is_defined(&self, n: &str) -> bool {
-        self.live.contains_key(n) || (n.starts_with("CONFIG_") && config_true(n))
+        self.live.contains_key(n) || (n.starts_with("CONFIG_") && self.policy.config_true(n))
     }
 
     /// Run the directives of comment-free `text`: definitions of active
@@ -74,10 +88,12 @@ impl Defines {
                 dirs.push((line, d));
             }
         });
-        let mut st = CondStack::default();
+        let mut st = CondStack::new(self.policy.clone());
         for (line, d) in &dirs {
             let live = &self.live;
-            let defined = |n: &str| live.contains_key(n) || (n.starts_with("CONFIG_") && config_true(n));
+            let policy = &self.policy;
+            let defined =
+                |n: &str| live.contains_key(n) || (n.starts_with("CONFIG_") && policy.config_true(n));
             if st.handle(d, *line, &defined, live) {
                 continue;
             }
@@ -170,9 +186,12 @@ int x;
 int y;
 #endif
 ";
-        let mut d = Defines::default();
+        let mut d = Defines::with_policy(Policy::new(["CPU_BIG_ENDIAN".to_string()]));
         let code = d.active_code(src);
         assert_eq!(d.eval_int(&tokenize_str("A")), Some(1));
+        let mut all_on = Defines::default();
+        all_on.add_source(src);
+        assert_eq!(all_on.eval_int(&tokenize_str("A")), Some(2));
         assert_eq!(d.eval_string(&tokenize_str("B")).as_deref(), Some("on"));
         assert_eq!(d.eval_string(&tokenize_str("C(77)")).as_deref(), Some("77.bin"));
         assert_eq!(code.lines().count(), src.lines().count());

@@ -21,7 +21,7 @@ pub mod init;
 pub mod lex;
 pub mod macros;
 
-pub use cond::{config_true, eval_if, CondStack, Dir, Requirements, FALSE_CONFIGS};
+pub use cond::{eval_if, CondStack, Dir, Policy, Requirements};
 pub use defines::Defines;
 pub use eval::{parse_int, truthy, unescape, Eval, Val};
 pub use lex::{line_of, strip_comments, strip_comments_str, tokenize, tokenize_str, Pos, Tok, K};

@@ -358,6 +358,11 @@ pub struct Def {
 }
 
 impl Def {
+    /// The text after `#define`: name, parameters and body, unparsed.
+    pub fn text(&self) -> &str {
+        &self.rest
+    }
+
     /// `None` where [`parse_define`] would fail (the directive is dropped).
     pub fn new(rest: &str) -> Option<(String, Def)> {
         let b = rest.as_bytes();

@@ -28,6 +28,9 @@ pub struct Inputs {
     pub cc: Option<String>,
     /// The LLVM toolchain (`make LLVM=1`) when no compiler is named.
     pub llvm: bool,
+    /// The architecture (`--arch`) [default: the running machine's,
+    /// [`kfit_kconfig::Arch::host`]].
+    pub arch: Option<kfit_kconfig::Arch>,
     /// Index cache directory [default: [`kfit_kbuild::default_cache_dir`]].
     pub index_cache: Option<PathBuf>,
     /// Root of the live machine's filesystem (for machines without listings).
@@ -57,15 +60,21 @@ impl Inputs {
         self.tree.as_deref().ok_or(Error::NoTree)
     }
 
-    /// Kconfig load options: `--cc`, else what `make` uses.
+    /// Kconfig load options: `--cc`, else what `make` uses; the arch.
     pub fn load_options(&self) -> LoadOptions {
         LoadOptions {
             cc: self
                 .cc
                 .clone()
                 .unwrap_or_else(|| kfit_kconfig::make_cc(self.llvm).to_string()),
+            arch: self.arch(),
             ..Default::default()
         }
+    }
+
+    /// `arch`, else the running machine's.
+    pub fn arch(&self) -> kfit_kconfig::Arch {
+        self.arch.clone().unwrap_or_else(kfit_kconfig::Arch::host)
     }
 
     /// The index cache directory.
@@ -137,7 +146,13 @@ impl Inputs {
         &self,
         progress: Option<kfit_kbuild::ProgressFn>,
     ) -> Result<kfit_kbuild::KernelIndex, Error> {
-        load_index(self.tree()?, &self.index_cache(), self.allow_partial, progress)
+        load_index(
+            self.tree()?,
+            &self.arch(),
+            &self.index_cache(),
+            self.allow_partial,
+            progress,
+        )
     }
 
     /// The pipeline on these inputs and `base` (`kfit explain`, and `kfit
@@ -147,16 +162,17 @@ impl Inputs {
     }
 }
 
-/// The index of `tree`, loaded from the cache directory `cache` or built
-/// and cached there; incomplete only with `allow_partial`.
+/// The index of `tree` for `arch`, loaded from the cache directory `cache`
+/// or built and cached there; incomplete only with `allow_partial`.
 pub fn load_index(
     tree: &Path,
+    arch: &kfit_kconfig::Arch,
     cache: &Path,
     allow_partial: bool,
     progress: Option<kfit_kbuild::ProgressFn>,
 ) -> Result<kfit_kbuild::KernelIndex, Error> {
     kfit_kbuild::allow_partial(
-        kfit_kbuild::KernelIndex::load_or_build_with(tree, cache, progress),
+        kfit_kbuild::KernelIndex::load_or_build_with(tree, arch, cache, progress),
         allow_partial,
     )
     .map_err(|e| Error::Indexing(tree.to_path_buf(), e))
@@ -429,6 +445,60 @@ fn write_ix(job: &IxJob, config: &str, fw: &[String]) -> Result<IxOutcome, Error
         mut_command,
         dry_run: job.dry_run,
     })
+}
+
+/// ix's review step on a fitted config (`kfit menuconfig`), as ix's guide
+/// gives it today, in a build directory under the cache (`O=`, one per
+/// config): the kernel tree is never written.
+#[derive(Debug, Clone)]
+pub struct Review {
+    config: PathBuf,
+    tree: PathBuf,
+    work: PathBuf,
+}
+
+impl Review {
+    /// The review of `config` on the source `tree` (both checked).
+    pub fn new(config: &Path, tree: &Path) -> Result<Review, Error> {
+        if !config.is_file() {
+            return Err(Error::NoConfig(config.to_path_buf()));
+        }
+        if !tree.join("Kconfig").is_file() || !tree.join("Makefile").is_file() {
+            return Err(Error::NotASourceTree(tree.to_path_buf()));
+        }
+        let key = format!(
+            "{}",
+            config
+                .canonicalize()
+                .unwrap_or_else(|_| config.to_path_buf())
+                .display()
+        );
+        let h = kfit_util::stable_hash(key.as_bytes());
+        Ok(Review {
+            config: config.to_path_buf(),
+            tree: tree.to_path_buf(),
+            work: kfit_util::cache_dir(None)
+                .join("menuconfig")
+                .join(format!("{h:016x}")),
+        })
+    }
+
+    /// The commands, as a script to run by hand.
+    pub fn script(&self) -> String {
+        kfit_ix::menuconfig_script(&self.config, &self.tree, &self.work)
+    }
+
+    /// Runs them and writes the reviewed config back; whether it changed.
+    pub fn run(&self) -> Result<bool, Error> {
+        let text = std::fs::read_to_string(&self.config).map_err(|e| Error::Read(self.config.clone(), e))?;
+        let reviewed = kfit_ix::run_menuconfig(&text, &self.tree, &self.work)?;
+        let w = kfit_util::write_atomic(
+            &self.config,
+            reviewed.as_bytes(),
+            &kfit_util::WriteOptions::default(),
+        )?;
+        Ok(w.changed)
+    }
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ pub enum Error {
     #[error("{0}: no devices in this listing")]
     EmptyListing(String),
     /// The base config was made for another architecture.
-    #[error("{config}:{line}: CONFIG_{symbol}=y: this config is for arch/{arch}, not arch/{tree_arch} of this tree")]
+    #[error("{config}:{line}: CONFIG_{symbol}=y: this config is for arch/{arch}, not arch/{tree_arch} of this tree (--arch {arch} fits for arch/{arch})")]
     ForeignArch {
         /// The config file.
         config: String,
@@ -76,6 +76,12 @@ pub enum Error {
     /// The tree could not be indexed (`kfit audit`).
     #[error("indexing {}", .0.display())]
     Indexing(PathBuf, #[source] kfit_kbuild::Error),
+    /// The config to review does not exist.
+    #[error("{}: no such config file", .0.display())]
+    NoConfig(PathBuf),
+    /// A tree `make` cannot run in (no top-level Makefile and Kconfig).
+    #[error("{}: not a kernel source tree (no Makefile and Kconfig)", .0.display())]
+    NotASourceTree(PathBuf),
     /// No base config, and no ix package to take one from.
     #[error("--base CONFIG is required (the config to start from), or --ix with --kernel")]
     NoBase,
@@ -522,7 +528,7 @@ fn load_base(tree: &Path, base: &Path, load: &LoadOptions) -> Result<(Kconfig, V
     let bytes = std::fs::read(base).map_err(|e| Error::Io(base.display().to_string(), e))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let (kc, w) = Kconfig::load_with_config_text(tree, load, &text, &base.display().to_string())?;
-    let tree_arch = kfit_kconfig::srcarch(&load.arch);
+    let tree_arch = load.arch.srcarch();
     if let Some(f) = kfit_kconfig::foreign_arch_symbol(tree, tree_arch, &text, |s| {
         kc.lookup(s)
             .is_some_and(|id| kc.symbol(id).ty != kfit_kconfig::SymbolType::Unknown)
@@ -567,9 +573,9 @@ pub fn fit_with(
     let (index_result, kconfig_result) = std::thread::scope(|s| {
         let idx_job = s.spawn(|| {
             let t = Instant::now();
-            let r = index
-                .is_none()
-                .then(|| KernelIndex::load_or_build_with(&opts.tree, &opts.index_cache, progress));
+            let r = index.is_none().then(|| {
+                KernelIndex::load_or_build_with(&opts.tree, &opts.load.arch, &opts.index_cache, progress)
+            });
             (r, t.elapsed().as_millis())
         });
         let t = Instant::now();
@@ -633,51 +639,7 @@ pub fn fit_with(
 
     let t = Instant::now();
     let mut outcome = kfit_solve::solve_with_values(&mut kc, &base_text, &goals, &req_plan.values);
-    // An unbound device whose own (most specific) matches all stay blocked
-    // is driven by a less specific match the kernel would bind as well:
-    // one already on if there is one, else the first, solved again from
-    // the base together with everything else.
-    let mut fallback_of: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut added = false;
-    for (mi, (_, _, r)) in resolutions.iter().enumerate() {
-        for (di, d) in r.devices.iter().enumerate() {
-            let own: Vec<_> = d
-                .modules
-                .iter()
-                .filter(|m| matches!(m.how, How::Alias { .. }))
-                .collect();
-            let blocked = |m: &&kfit_resolve::ModuleNeed| {
-                m.requires
-                    .iter()
-                    .any(|q| matches!(outcome.goals[goal_of[&q.any_of]], GoalStatus::Blocked(_)))
-            };
-            if d.fallbacks.is_empty() || own.is_empty() || !own.iter().all(blocked) {
-                continue;
-            }
-            let on = |q: &kfit_resolve::Requirement| {
-                q.any_of
-                    .iter()
-                    .any(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes))
-            };
-            let pick = d
-                .fallbacks
-                .iter()
-                .position(|f| f.requires.iter().all(on))
-                .unwrap_or(0);
-            fallback_of.insert((mi, di), pick);
-            let f = &d.fallbacks[pick];
-            for q in &f.requires {
-                goal_of.entry(q.any_of.clone()).or_insert_with(|| {
-                    added = true;
-                    goals.push(Goal {
-                        any_of: q.any_of.clone(),
-                        reason: format!("{} ({})", f.module, q.why),
-                    });
-                    goals.len() - 1
-                });
-            }
-        }
-    }
+    let (fallback_of, added) = fall_back(&resolutions, &outcome, &kc, &mut goals, &mut goal_of);
     if added {
         kc.read_config_str(&base_text, "base config");
         outcome = kfit_solve::solve_with_values(&mut kc, &base_text, &goals, &req_plan.values);
@@ -708,78 +670,17 @@ pub fn fit_with(
     for (mi, (name, machine, r)) in resolutions.iter().enumerate() {
         let mut devices = Vec::new();
         for (di, d) in r.devices.iter().enumerate() {
-            let dev = &machine.devices[d.index];
             let fallback = fallback_of.get(&(mi, di)).map(|&k| &d.fallbacks[k]);
-            let device_modules: Vec<&kfit_resolve::ModuleNeed> = d.modules.iter().chain(fallback).collect();
-            let mut notes = d.notes.clone();
-            if let Some(f) = fallback {
-                notes.push(format!(
-                    "the most specific match cannot be enabled; {} matches too (less specifically) and drives it",
-                    f.module
-                ));
-            }
-            let mut modules = Vec::new();
-            let mut any_enabled = false;
-            let mut any_blocked = false;
-            // An unbound device that several drivers match equally: the
-            // kernel binds whichever probes first, so one of them suffices
-            // (e.g. ACPI's button and tiny-power-button, which exclude
-            // each other). Companions and bound drivers are all needed.
-            let alternatives = !dev.is_bound()
-                && device_modules
-                    .iter()
-                    .filter(|m| matches!(m.how, kfit_resolve::How::Alias { .. }))
-                    .count()
-                    > 1;
-            let mut alt_ok = false;
-            let mut alt_blocked = false;
-            for m in device_modules {
-                let is_alt = alternatives && matches!(m.how, kfit_resolve::How::Alias { .. });
-                let (symbols, m_enabled, m_blocked) = symbol_reports(m, &outcome, &goal_of);
-                if let Some(module) = idx.module_by_path(&m.path) {
-                    if !module.firmware.is_empty() {
-                        firmware_inputs.push(FirmwareInput {
-                            device: d.label.clone(),
-                            module: module.name.clone(),
-                            firmware: module.firmware.clone(),
-                            bus: dev.bus.as_str().to_string(),
-                            vendor: dev.vendor,
-                            device_id: dev.device,
-                            subvendor: dev.subvendor,
-                            subdevice: dev.subdevice,
-                            class: dev.class.map(|c| {
-                                (c << 16) | (dev.subclass.unwrap_or(0) << 8) | dev.prog_if.unwrap_or(0)
-                            }),
-                            revision: dev.revision,
-                        });
-                    }
-                }
-                any_enabled |= m_enabled;
-                if is_alt {
-                    // One alternative blocked does not block the device.
-                    alt_ok |= !m_blocked;
-                    alt_blocked |= m_blocked;
-                } else {
-                    any_blocked |= m_blocked;
-                }
-                modules.push(ModuleReport {
-                    module: m.module.clone(),
-                    path: m.path.clone(),
-                    how: m.how.clone(),
-                    symbols,
-                });
-            }
-            if alt_blocked && !alt_ok {
-                any_blocked = true;
-            }
-            let verdict = match d.status {
-                DeviceStatus::NoDriverNeeded => Verdict::NoDriverNeeded,
-                DeviceStatus::DriverNotInKernel => Verdict::NoDriverInKernel,
-                DeviceStatus::NoIdentity => Verdict::Unidentified,
-                DeviceStatus::Resolved if any_blocked => Verdict::Blocked,
-                DeviceStatus::Resolved if any_enabled => Verdict::Enabled,
-                DeviceStatus::Resolved => Verdict::AlreadyOn,
-            };
+            let report = device_report(
+                idx,
+                &machine.devices[d.index],
+                d,
+                fallback,
+                &outcome,
+                &goal_of,
+                &mut firmware_inputs,
+            );
+            let verdict = report.verdict.clone();
             summary.devices += 1;
             match verdict {
                 Verdict::AlreadyOn => summary.already_on += 1,
@@ -789,15 +690,7 @@ pub fn fit_with(
                 Verdict::NoDriverNeeded => summary.no_driver_needed += 1,
                 Verdict::Unidentified => summary.unidentified += 1,
             }
-            devices.push(DeviceReport {
-                label: d.label.clone(),
-                driver: d.driver.clone(),
-                verdict,
-                modules,
-                notes,
-                alternatives: d.alternatives.clone(),
-                provides: d.provides.clone(),
-            });
+            devices.push(report);
         }
         let mut loaded = Vec::new();
         for l in &r.loaded {
@@ -877,6 +770,156 @@ pub fn fit_with(
         index: owned,
         precision,
     })
+}
+
+/// The fallback stage. An unbound device whose own (most specific)
+/// matches all stay blocked is driven by a less specific match the kernel
+/// would bind as well: one already on if there is one, else the first.
+/// Adds its goals (one per distinct requirement) and returns which
+/// fallback each such device uses, and whether goals were added (then the
+/// caller solves again from the base together with everything else).
+fn fall_back(
+    resolutions: &[(String, Machine, Resolution)],
+    outcome: &Outcome,
+    kc: &Kconfig,
+    goals: &mut Vec<Goal>,
+    goal_of: &mut HashMap<Vec<String>, usize>,
+) -> (HashMap<(usize, usize), usize>, bool) {
+    let mut fallback_of: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut added = false;
+    for (mi, (_, _, r)) in resolutions.iter().enumerate() {
+        for (di, d) in r.devices.iter().enumerate() {
+            let own: Vec<_> = d
+                .modules
+                .iter()
+                .filter(|m| matches!(m.how, How::Alias { .. }))
+                .collect();
+            let blocked = |m: &&kfit_resolve::ModuleNeed| {
+                m.requires
+                    .iter()
+                    .any(|q| matches!(outcome.goals[goal_of[&q.any_of]], GoalStatus::Blocked(_)))
+            };
+            if d.fallbacks.is_empty() || own.is_empty() || !own.iter().all(blocked) {
+                continue;
+            }
+            let on = |q: &kfit_resolve::Requirement| {
+                q.any_of
+                    .iter()
+                    .any(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes))
+            };
+            let pick = d
+                .fallbacks
+                .iter()
+                .position(|f| f.requires.iter().all(on))
+                .unwrap_or(0);
+            fallback_of.insert((mi, di), pick);
+            let f = &d.fallbacks[pick];
+            for q in &f.requires {
+                goal_of.entry(q.any_of.clone()).or_insert_with(|| {
+                    added = true;
+                    goals.push(Goal {
+                        any_of: q.any_of.clone(),
+                        reason: format!("{} ({})", f.module, q.why),
+                    });
+                    goals.len() - 1
+                });
+            }
+        }
+    }
+    (fallback_of, added)
+}
+
+/// One device's report: its modules (with the fallback in use) and their
+/// symbols, the firmware inputs of its modules, and its verdict. An unbound
+/// device that several drivers match equally needs only one of them.
+fn device_report(
+    idx: &KernelIndex,
+    dev: &kfit_hw::Device,
+    d: &kfit_resolve::DeviceResolution,
+    fallback: Option<&kfit_resolve::ModuleNeed>,
+    outcome: &Outcome,
+    goal_of: &HashMap<Vec<String>, usize>,
+    firmware_inputs: &mut Vec<FirmwareInput>,
+) -> DeviceReport {
+    let device_modules: Vec<&kfit_resolve::ModuleNeed> = d.modules.iter().chain(fallback).collect();
+    let mut notes = d.notes.clone();
+    if let Some(f) = fallback {
+        notes.push(format!(
+            "the most specific match cannot be enabled; {} matches too (less specifically) and drives it",
+            f.module
+        ));
+    }
+    let mut modules = Vec::new();
+    let mut any_enabled = false;
+    let mut any_blocked = false;
+    // An unbound device that several drivers match equally: the
+    // kernel binds whichever probes first, so one of them suffices
+    // (e.g. ACPI's button and tiny-power-button, which exclude
+    // each other). Companions and bound drivers are all needed.
+    let alternatives = !dev.is_bound()
+        && device_modules
+            .iter()
+            .filter(|m| matches!(m.how, kfit_resolve::How::Alias { .. }))
+            .count()
+            > 1;
+    let mut alt_ok = false;
+    let mut alt_blocked = false;
+    for m in device_modules {
+        let is_alt = alternatives && matches!(m.how, kfit_resolve::How::Alias { .. });
+        let (symbols, m_enabled, m_blocked) = symbol_reports(m, outcome, goal_of);
+        if let Some(module) = idx.module_by_path(&m.path) {
+            if !module.firmware.is_empty() {
+                firmware_inputs.push(FirmwareInput {
+                    device: d.label.clone(),
+                    module: module.name.clone(),
+                    firmware: module.firmware.clone(),
+                    bus: dev.bus.as_str().to_string(),
+                    vendor: dev.vendor,
+                    device_id: dev.device,
+                    subvendor: dev.subvendor,
+                    subdevice: dev.subdevice,
+                    class: dev
+                        .class
+                        .map(|c| (c << 16) | (dev.subclass.unwrap_or(0) << 8) | dev.prog_if.unwrap_or(0)),
+                    revision: dev.revision,
+                });
+            }
+        }
+        any_enabled |= m_enabled;
+        if is_alt {
+            // One alternative blocked does not block the device.
+            alt_ok |= !m_blocked;
+            alt_blocked |= m_blocked;
+        } else {
+            any_blocked |= m_blocked;
+        }
+        modules.push(ModuleReport {
+            module: m.module.clone(),
+            path: m.path.clone(),
+            how: m.how.clone(),
+            symbols,
+        });
+    }
+    if alt_blocked && !alt_ok {
+        any_blocked = true;
+    }
+    let verdict = match d.status {
+        DeviceStatus::NoDriverNeeded => Verdict::NoDriverNeeded,
+        DeviceStatus::DriverNotInKernel => Verdict::NoDriverInKernel,
+        DeviceStatus::NoIdentity => Verdict::Unidentified,
+        DeviceStatus::Resolved if any_blocked => Verdict::Blocked,
+        DeviceStatus::Resolved if any_enabled => Verdict::Enabled,
+        DeviceStatus::Resolved => Verdict::AlreadyOn,
+    };
+    DeviceReport {
+        label: d.label.clone(),
+        driver: d.driver.clone(),
+        verdict,
+        modules,
+        notes,
+        alternatives: d.alternatives.clone(),
+        provides: d.provides.clone(),
+    }
 }
 
 /// The device drivers no device needs, turned off where a user could: those
@@ -1164,9 +1207,42 @@ pub struct Step {
     pub symbol: String,
     /// Its value.
     pub value: String,
-    /// How the previous step needs it (`depends on`, `select`...); `wanted`
-    /// for the first.
-    pub how: String,
+    /// How the previous step needs it; [`StepHow::Wanted`] for the first.
+    pub how: StepHow,
+}
+
+/// How one step of a [`Chain`] needs the next. Shown, and written in JSON,
+/// as `wanted`, the relation (`depends on`, `select`...), or `turned off:
+/// BY depends on !SYMBOL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepHow {
+    /// The symbol a device (or requirement) wants.
+    Wanted,
+    /// Needed by the previous step through this relation.
+    Needed(&'static str),
+    /// Turned off because `by` depends on its being off.
+    TurnedOff {
+        /// The symbol that needs it off.
+        by: String,
+        /// The symbol turned off.
+        symbol: String,
+    },
+}
+
+impl std::fmt::Display for StepHow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepHow::Wanted => f.write_str("wanted"),
+            StepHow::Needed(how) => f.write_str(how),
+            StepHow::TurnedOff { by, symbol } => write!(f, "turned off: {by} depends on !{symbol}"),
+        }
+    }
+}
+
+impl Serialize for StepHow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Why a symbol has its value after a fit. A symbol the tree does not
@@ -1218,10 +1294,13 @@ pub fn explain(fit: &Fit, symbol: &str) -> Result<Explanation, Error> {
         let how = match &p.why {
             kfit_solve::Why::Goal(g) => {
                 goal = Some(*g);
-                "wanted".to_string()
+                StepHow::Wanted
             }
-            kfit_solve::Why::Needed { how, .. } => how.to_string(),
-            kfit_solve::Why::Conflict { by } => format!("turned off: {by} depends on !{}", p.symbol),
+            kfit_solve::Why::Needed { how, .. } => StepHow::Needed(how),
+            kfit_solve::Why::Conflict { by } => StepHow::TurnedOff {
+                by: by.clone(),
+                symbol: p.symbol.clone(),
+            },
         };
         steps.push(Step {
             symbol: p.symbol.clone(),
@@ -1263,7 +1342,7 @@ pub fn explain(fit: &Fit, symbol: &str) -> Result<Explanation, Error> {
                 steps: vec![Step {
                     symbol: sym.to_string(),
                     value: value_of(sym),
-                    how: "wanted".into(),
+                    how: StepHow::Wanted,
                 }],
             });
         }

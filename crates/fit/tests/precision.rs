@@ -301,7 +301,12 @@ fn exception(m: &Measured, t: &Truth, machine: &kfit_hw::Machine, module: &str) 
 fn listing_variants_build_in_only_what_devices_need() {
     let e = env();
     let base = defconfig_nomodules(&e);
-    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = KernelIndex::load_or_build(
+        &e.tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let t = truth(&e);
     let seed_full = vec![repo("examples/seed/lspci-k.txt")];
     let seed_need = needed(&idx, &t, &seed_full);
@@ -407,7 +412,12 @@ fn listing_variants_build_in_only_what_devices_need() {
 fn trim_debian_config_to_the_machine() {
     let e = env();
     let base = debian_nomodules(&e);
-    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = KernelIndex::load_or_build(
+        &e.tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let t = truth(&e);
     let mut failures = Vec::new();
     for (name, listings) in [
@@ -479,7 +489,12 @@ fn trim_debian_config_to_the_machine() {
 fn device_without_ids_and_unknown_driver_is_one_line() {
     let e = env();
     let base = defconfig_nomodules(&e);
-    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = KernelIndex::load_or_build(
+        &e.tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let dir = scratch("noid");
     let listing = dir.join("lspci-k.txt");
     std::fs::write(
@@ -527,7 +542,12 @@ fn device_without_ids_and_unknown_driver_is_one_line() {
 fn revision_picks_among_drivers_of_one_id_entry() {
     let e = env();
     let base = defconfig_nomodules(&e);
-    let idx = KernelIndex::load_or_build(&e.tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = KernelIndex::load_or_build(
+        &e.tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let t = truth(&e);
     let listing = scratch("rev").join("lspci-nn.txt");
     // The seed's ACP (Renoir/Cezanne, bound to snd_rn_pci_acp3x there) as

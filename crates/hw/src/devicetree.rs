@@ -1390,6 +1390,23 @@ pub(crate) fn parse_dts_listing(text: &str, src: &str) -> crate::parse::Parsed {
     p
 }
 
+/// A device name `of_device_make_bus_id` gives a node with a translatable
+/// `reg`: `<address in lower-case hex>.<node name>` (`9000000.pl011`,
+/// `4010000000.pcie`). Such a device is on the platform or the amba bus;
+/// a kernel log names it without saying which.
+pub(crate) fn is_bus_id(name: &str) -> bool {
+    let Some((a, n)) = name.split_once('.') else {
+        return false;
+    };
+    !a.is_empty()
+        && a.len() <= 16
+        && a.bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        && n.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && n.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"_,.-+".contains(&c))
+}
+
 /// The first meaningful line of dtc's source form.
 pub(crate) fn is_dts_start(line: &str) -> bool {
     let t = line.trim();

@@ -44,6 +44,9 @@ enum Key {
     Addr(String, String),
     Sysfs(String),
     UsbNum(u32, u32, String),
+    /// A device-tree bus id (`9030000.pl061`) on the platform or amba bus,
+    /// or on a bus a kernel log could not tell.
+    DtBusId(String),
 }
 
 fn keys(d: &Device) -> Vec<Key> {
@@ -55,6 +58,11 @@ fn keys(d: &Device) -> Vec<Key> {
     }
     if let Some(p) = &d.sysfs_path {
         k.push(Key::Sysfs(p.clone()));
+    }
+    if (d.bus.is_unknown() || matches!(d.bus.as_str(), "platform" | "amba"))
+        && crate::devicetree::is_bus_id(&d.address)
+    {
+        k.push(Key::DtBusId(d.address.clone()));
     }
     if let (Some(b), Some(n), Bus::Usb) = (d.busnum, d.devnum, &d.bus) {
         let suffix = d

@@ -208,6 +208,29 @@ fn dmesg_gives_pci_ids() {
         );
     }
     assert_eq!(m.kernel_version.as_deref(), Some("6.12.118+deb12-arm64"));
+    // Device-tree devices by their bus id (`pl061_gpio 9030000.pl061: ...`):
+    // the log does not say platform or amba; the device tree does.
+    let dt: Vec<String> = m
+        .devices
+        .iter()
+        .filter(|d| d.bus.is_unknown())
+        .map(|d| format!("{} {}", d.address, d.driver.as_deref().unwrap_or("-")))
+        .collect();
+    assert_eq!(
+        dt,
+        [
+            "9030000.pl061 pl061_gpio",
+            "4010000000.pcie pci-host-generic",
+            "9050000.smmuv3 arm-smmu-v3",
+            "9010000.pl031 rtc-pl031"
+        ]
+    );
+    let both = machine(&["devicetree.dtb", "dmesg.txt"]);
+    assert!(both.devices.iter().all(|d| !d.bus.is_unknown()));
+    let gpio = both.find(&Bus::from_name("amba"), "9030000.pl061").unwrap();
+    assert_eq!(gpio.driver.as_deref(), Some("pl061_gpio"));
+    let pcie = both.find(&Bus::Platform, "4010000000.pcie").unwrap();
+    assert_eq!(pcie.driver.as_deref(), Some("pci-host-generic"));
 }
 
 /// The live path: the sysfs reader pointed at the machine's saved /sys

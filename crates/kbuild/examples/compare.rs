@@ -7,7 +7,7 @@ use std::path::Path;
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let t = std::time::Instant::now();
-    let idx = KernelIndex::build(Path::new(&a[1]), None).unwrap();
+    let idx = KernelIndex::build(Path::new(&a[1]), &kfit_kbuild::Arch::default(), None).unwrap();
     eprintln!("built in {:?}: {} modules", t.elapsed(), idx.modules.len());
     let deb = std::fs::read_to_string(&a[2]).unwrap();
     let ours: HashSet<(String, String)> = idx

@@ -2,6 +2,7 @@
 //! change to the indexer keeps its output identical (diff two dumps).
 //!   cargo run --release -p kfit-kbuild --example dump -- build TREE OUT [SAVE_TO]
 //!   cargo run --release -p kfit-kbuild --example dump -- load CACHE_FILE OUT
+//! `build` indexes for `$ARCH` (default x86).
 use kfit_kbuild::KernelIndex;
 use std::fmt::Write;
 use std::path::Path;
@@ -10,7 +11,10 @@ fn main() {
     let a: Vec<String> = std::env::args().collect();
     let t = std::time::Instant::now();
     let idx = match a[1].as_str() {
-        "build" => KernelIndex::build(Path::new(&a[2]), None).unwrap(),
+        "build" => {
+            let arch = kfit_kbuild::Arch::new(&std::env::var("ARCH").unwrap_or_else(|_| "x86".into()));
+            KernelIndex::build(Path::new(&a[2]), &arch, None).unwrap()
+        }
         "load" => KernelIndex::load(Path::new(&a[2])).unwrap(),
         x => panic!("unknown mode {x}"),
     };
@@ -35,9 +39,19 @@ fn main() {
         writeln!(o, "  runtime_sources {:?}", m.runtime_sources).unwrap();
         writeln!(o, "  makefile {}", m.makefile).unwrap();
         for al in &m.aliases {
-            writeln!(o, "  alias {} {}:{}", al.pattern, al.file, al.line).unwrap();
+            writeln!(
+                o,
+                "  alias {} {}:{} entry {} if {:?}",
+                al.pattern, al.file, al.line, al.entry_line, al.conditions
+            )
+            .unwrap();
         }
+        for c in &m.companions {
+            writeln!(o, "  companion {c:?}").unwrap();
+        }
+        writeln!(o, "  revisions {:?}", m.revisions).unwrap();
     }
+    writeln!(o, "facts {:?}", idx.facts).unwrap();
     for d in &idx.diags {
         writeln!(o, "diag {d}").unwrap();
     }

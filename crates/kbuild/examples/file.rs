@@ -5,7 +5,12 @@ use std::path::Path;
 
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    let idx = KernelIndex::load_or_build(Path::new(&a[1]), Path::new("/tmp/kbidx-dev")).unwrap();
+    let idx = KernelIndex::load_or_build(
+        Path::new(&a[1]),
+        &kfit_kbuild::Arch::default(),
+        Path::new("/tmp/kbidx-dev"),
+    )
+    .unwrap();
     for m in idx.modules_named(&a[2]) {
         println!("{} {} {:?} {:?}", m.name, m.path, m.symbols, m.sources);
         for al in &m.aliases {

@@ -9,7 +9,7 @@ fn main() {
     let cache = Path::new(&a[2]);
     for _ in 0..3 {
         let t = std::time::Instant::now();
-        let key = kfit_kbuild::cache_key(tree).unwrap();
+        let key = kfit_kbuild::cache_key(tree, &kfit_kbuild::Arch::default()).unwrap();
         let f = if a.len() > 3 {
             Path::new(&a[3]).to_path_buf()
         } else {

@@ -15,7 +15,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Some((tree, configs)) = args.split_first() else {
         return Err("usage: objcount TREE CONFIG...".into());
     };
-    let idx = kfit_kbuild::KernelIndex::load_or_build(Path::new(tree), &kfit_kbuild::default_cache_dir())?;
+    let idx = kfit_kbuild::KernelIndex::load_or_build(
+        Path::new(tree),
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )?;
     for cfg in configs {
         let text = std::fs::read_to_string(cfg).map_err(|e| format!("{cfg}: {e}"))?;
         let y: HashSet<&str> = text

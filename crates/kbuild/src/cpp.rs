@@ -5,5 +5,5 @@
 
 pub use kfit_csrc::{
     define_name, line_of, parse_define, parse_int, tokenize, truthy, unescape, Eval, Expander, Macro,
-    MacroMap, MacroSource, Pos, Tok, Val, FALSE_CONFIGS, K,
+    MacroMap, MacroSource, Pos, Tok, Val, K,
 };

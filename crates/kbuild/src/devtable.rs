@@ -465,7 +465,14 @@ pub fn aliases(ty: &str, e: &Entry, layouts: &Layouts) -> Result<Vec<String>, Ba
             }
             let s: String = s
                 .chars()
-                .map(|c| if c.is_ascii_whitespace() { '_' } else { c })
+                // C's isspace(): the ASCII blanks and \v.
+                .map(|c| {
+                    if c.is_ascii_whitespace() || c == '\x0b' {
+                        '_'
+                    } else {
+                        c
+                    }
+                })
                 .collect();
             let mut s2 = format!("{s}C");
             wild(&mut s2);

@@ -139,13 +139,13 @@ impl Inputs {
     }
 }
 
-/// True if `path` is a global header root (`include/`, `arch/x86/include/`)
-/// or below it: the macros of every translation unit come from there, so a
-/// change there re-scans everything.
-pub(crate) fn is_global(path: &str) -> bool {
-    ["include", "arch/x86/include"]
-        .iter()
-        .any(|r| path == *r || path.strip_prefix(r).is_some_and(|rest| rest.starts_with('/')))
+/// True if `path` is a global header root (`include/`,
+/// `arch/<srcarch>/include/`) or below it: the macros of every translation
+/// unit come from there, so a change there re-scans everything (as does a
+/// change of the configuration policy, which the rebuild compares).
+pub(crate) fn is_global(path: &str, srcarch: &str) -> bool {
+    let under = |r: &str| path == r || path.strip_prefix(r).is_some_and(|rest| rest.starts_with('/'));
+    under("include") || under(&format!("arch/{srcarch}/include"))
 }
 
 #[cfg(test)]
@@ -179,9 +179,11 @@ mod tests {
 
     #[test]
     fn global_roots() {
-        assert!(is_global("include/linux/pci.h"));
-        assert!(is_global("arch/x86/include"));
-        assert!(!is_global("includes/x.h"));
-        assert!(!is_global("drivers/include/x.h"));
+        assert!(is_global("include/linux/pci.h", "x86"));
+        assert!(is_global("arch/x86/include", "x86"));
+        assert!(!is_global("arch/x86/include", "arm64"));
+        assert!(is_global("arch/arm64/include/asm/io.h", "arm64"));
+        assert!(!is_global("includes/x.h", "x86"));
+        assert!(!is_global("drivers/include/x.h", "x86"));
     }
 }

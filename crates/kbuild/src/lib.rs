@@ -9,6 +9,11 @@
 //!   format of `scripts/mod/file2alias.c`) and `MODULE_ALIAS`;
 //! * the firmware names of `MODULE_FIRMWARE`, macros expanded.
 //!
+//! An index is of one architecture ([`Arch`]): its `arch/<SRCARCH>`
+//! directory, Makefiles read with its `ARCH`/`SRCARCH`, its headers and
+//! compiler macros, and the `#if` policy its Kconfig implies
+//! ([`kfit_arch::off_symbols`]).
+//!
 //! Entry points: [`KernelIndex::build`], [`KernelIndex::load_or_build`],
 //! then [`KernelIndex::module`], [`KernelIndex::module_by_driver_name`],
 //! [`KernelIndex::match_modalias`].
@@ -29,6 +34,7 @@ pub mod revision;
 pub mod scan;
 pub mod srcfacts;
 
+pub use kfit_arch::Arch;
 use make::{Cond, DirInfo};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -45,6 +51,9 @@ pub enum Error {
     Io(PathBuf, std::io::Error),
     #[error("cache {0}: {1}")]
     Cache(PathBuf, String),
+    /// kfit does not know the compiler target of this arch.
+    #[error("ARCH={0}: kfit does not know what the compiler predefines for it (known: {1})")]
+    UnknownTarget(String, String),
     /// The index was built, but some files could not be read: it lacks
     /// what they hold, and is not cached.
     #[error("{} file(s) of the tree could not be read, the index is incomplete: {}", .0.unreadable.len(), .0.unreadable.iter().map(|(f, e)| format!("{f}: {e}")).collect::<Vec<_>>().join("; "))]
@@ -252,10 +261,14 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// is `kfit_util::stable_hash_parts` (was FNV-1a).
 /// 27: a module's Makefile line and its revision check's source line are
 /// [`Location`]s (file and line), no longer `file:line` strings.
-/// 28: the per-file records keep what the tree-wide facts were read from
+/// 28: an index is of one architecture (its ARCH, `#if` policy and header
+/// roots), and a relative tree is read as an absolute one.
+/// 29: files that use a global macro expanding to `MODULE_DEVICE_TABLE`
+/// (include/linux/irqchip.h's `IRQCHIP_PLATFORM_DRIVER_END`) are scanned.
+/// 30: the per-file records keep what the tree-wide facts were read from
 /// ([`srcfacts::FactsInputs`]) and each module's revision check with the
 /// files it read, so an incremental rebuild reuses them.
-const FORMAT: u32 = 28;
+const FORMAT: u32 = 30;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -264,6 +277,11 @@ pub struct KernelIndex {
     pub tree: String,
     /// `VERSION.PATCHLEVEL.SUBLEVEL` from the top Makefile.
     pub version: String,
+    /// The `ARCH` it was built for.
+    pub arch: String,
+    /// The `CONFIG_` symbols its `#if`s took as unset (without `CONFIG_`;
+    /// [`kfit_arch::off_symbols`]); every other one was taken as set.
+    pub off_configs: Vec<String>,
     pub modules: Vec<Module>,
     /// Constructs skipped while indexing (file: reason).
     pub diags: Vec<String>,
@@ -409,6 +427,8 @@ struct RevisionRecord {
 /// An earlier index of the tree and what changed since.
 struct Prev<'a> {
     records: &'a Records,
+    /// The configuration policy it was built with.
+    off: &'a [String],
     /// Changed, added or removed files (tree-relative), and changed
     /// directories.
     changed: fresh::Changed,
@@ -425,6 +445,7 @@ impl<'a> Prev<'a> {
     fn new(
         records: &'a Records,
         inputs: &'a fresh::Inputs,
+        off: &'a [String],
         facts: &srcfacts::TreeFacts,
         changes: &fresh::Changes,
         tree: &Path,
@@ -463,6 +484,7 @@ impl<'a> Prev<'a> {
         Prev {
             records,
             inputs,
+            off,
             changed,
             gained,
             facts,
@@ -492,12 +514,15 @@ fn read_version(tree: &Path) -> Result<String> {
     Ok(format!("{v}.{p}.{s}"))
 }
 
-/// Directories kfit never descends into.
-fn skip_dir(rel: &str) -> bool {
+/// Directories kfit never descends into (`arch/<other>` for an index of
+/// `srcarch`).
+fn skip_dir(rel: &str, srcarch: &str) -> bool {
     matches!(
         rel,
         "tools" | "scripts" | "Documentation" | "usr" | "samples" | ".git" | "LICENSES"
-    ) || (rel.starts_with("arch/") && rel != "arch/x86" && rel.matches('/').count() == 1)
+    ) || rel
+        .strip_prefix("arch/")
+        .is_some_and(|a| a != srcarch && !a.contains('/'))
 }
 
 struct Walk {
@@ -507,8 +532,8 @@ struct Walk {
     dirs: Vec<(String, Vec<String>)>,
 }
 
-fn walk(tree: &Path) -> Walk {
-    fn rec(tree: &Path, rel: String, out: &std::sync::Mutex<Walk>) {
+fn walk(tree: &Path, srcarch: &str) -> Walk {
+    fn rec(tree: &Path, srcarch: &str, rel: String, out: &std::sync::Mutex<Walk>) {
         let dir = if rel.is_empty() {
             tree.to_path_buf()
         } else {
@@ -532,7 +557,7 @@ fn walk(tree: &Path) -> Walk {
                 } else {
                     format!("{rel}/{name}")
                 };
-                if !skip_dir(&r) {
+                if !skip_dir(&r, srcarch) {
                     subs.push(r);
                 }
             } else if name == "Kbuild" {
@@ -558,14 +583,14 @@ fn walk(tree: &Path) -> Walk {
             names.sort_unstable();
             w.dirs.push((rel.clone(), names));
         }
-        subs.par_iter().for_each(|s| rec(tree, s.clone(), out));
+        subs.par_iter().for_each(|s| rec(tree, srcarch, s.clone(), out));
     }
     let out = std::sync::Mutex::new(Walk {
         makefiles: Vec::new(),
         kconfigs: Vec::new(),
         dirs: Vec::new(),
     });
-    rec(tree, String::new(), &out);
+    rec(tree, srcarch, String::new(), &out);
     let mut w = out.into_inner().unwrap();
     w.makefiles.sort();
     w.kconfigs.sort();
@@ -617,10 +642,17 @@ fn combine(alts: &[Cond]) -> Cond {
     out
 }
 
-/// Kconfig help fallback: "module will be called X" → symbols. Files that
-/// exist but cannot be read are added to `unreadable`.
-fn kconfig_help(files: &[PathBuf], unreadable: &Unreadable) -> HashMap<String, Vec<String>> {
-    let per: Vec<Vec<(String, String)>> = files
+/// The symbols these Kconfig files define, and the Kconfig help fallback:
+/// "module will be called X" → symbols. Files that exist but cannot be read
+/// are added to `unreadable`.
+fn kconfig_help(
+    files: &[PathBuf],
+    unreadable: &Unreadable,
+) -> (HashMap<String, Vec<String>>, HashSet<String>) {
+    // Per file: (module name, symbol) pairs of its help texts, and the
+    // symbols it defines.
+    type PerFile = (Vec<(String, String)>, Vec<String>);
+    let per: Vec<PerFile> = files
         .par_iter()
         .map(|f| {
             let t = match std::fs::read_to_string(f) {
@@ -634,10 +666,11 @@ fn kconfig_help(files: &[PathBuf], unreadable: &Unreadable) -> HashMap<String, V
                     ) {
                         unreadable.add(f, &e);
                     }
-                    return Vec::new();
+                    return (Vec::new(), Vec::new());
                 }
             };
             let mut out = Vec::new();
+            let mut defined = Vec::new();
             let mut cur: Option<String> = None;
             let mut help = String::new();
             let flush = |cur: &Option<String>, help: &str, out: &mut Vec<(String, String)>| {
@@ -671,6 +704,7 @@ fn kconfig_help(files: &[PathBuf], unreadable: &Unreadable) -> HashMap<String, V
                     flush(&cur, &help, &mut out);
                     help.clear();
                     cur = Some(s.trim().to_string());
+                    defined.push(s.trim().to_string());
                 } else if tl.starts_with("endmenu")
                     || tl.starts_with("menu ")
                     || tl.starts_with("choice")
@@ -687,11 +721,13 @@ fn kconfig_help(files: &[PathBuf], unreadable: &Unreadable) -> HashMap<String, V
                 }
             }
             flush(&cur, &help, &mut out);
-            out
+            (out, defined)
         })
         .collect();
     let mut m: HashMap<String, Vec<String>> = HashMap::new();
-    for v in per {
+    let mut all = HashSet::new();
+    for (v, d) in per {
+        all.extend(d);
         for (k, s) in v {
             let e = m.entry(k).or_default();
             if !e.contains(&s) {
@@ -699,7 +735,7 @@ fn kconfig_help(files: &[PathBuf], unreadable: &Unreadable) -> HashMap<String, V
             }
         }
     }
-    m
+    (m, all)
 }
 
 struct ModDef {
@@ -819,16 +855,17 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
     out
 }
 
-/// Cache key of a tree: its version and a hash of its canonical path and
-/// kfit's cache format. One file per tree; whether it still describes the
-/// tree is decided by the stamps of every file it read
-/// ([`fresh::Inputs`]), not by the key.
-pub fn cache_key(tree: &Path) -> Result<String> {
+/// Cache key of a tree's index for `arch`: its version and a hash of its
+/// canonical path, the arch and kfit's cache format. One file per tree and
+/// arch; whether it still describes the tree is decided by the stamps of
+/// every file it read ([`fresh::Inputs`]), not by the key.
+pub fn cache_key(tree: &Path, arch: &Arch) -> Result<String> {
     let version = read_version(tree)?;
     let canon = tree.canonicalize().unwrap_or_else(|_| tree.to_path_buf());
     let h = kfit_util::stable_hash_parts(&[
         canon.to_string_lossy().as_bytes(),
         version.as_bytes(),
+        arch.name().as_bytes(),
         &FORMAT.to_le_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
     ]);
@@ -881,29 +918,53 @@ pub fn stderr_progress() -> impl Fn(Progress) + Sync {
 }
 
 impl KernelIndex {
-    /// Index a kernel source tree (read-only). `progress` is called from
-    /// worker threads with the current phase and counts.
-    pub fn build(tree: &Path, progress: Option<ProgressFn>) -> Result<KernelIndex> {
+    /// Index a kernel source tree (read-only) for `arch`. `progress` is
+    /// called from worker threads with the current phase and counts.
+    pub fn build(tree: &Path, arch: &Arch, progress: Option<ProgressFn>) -> Result<KernelIndex> {
         // Twice as many workers as CPUs: with a cold page cache a worker
         // often waits for the disk, and another one can use the CPU
         // meanwhile (6.12 on 2 CPUs, page cache dropped: 19.5 s -> 14.5 s
         // wall, same CPU time). RAYON_NUM_THREADS keeps its usual meaning.
-        Self::build_with(tree, progress, None)
+        Self::build_with(tree, arch, progress, None)
     }
 
     /// [`Self::build`], re-using what `prev` says is unchanged.
-    fn build_with(tree: &Path, progress: Option<ProgressFn>, prev: Option<Prev>) -> Result<KernelIndex> {
+    fn build_with(
+        tree: &Path,
+        arch: &Arch,
+        progress: Option<ProgressFn>,
+        prev: Option<Prev>,
+    ) -> Result<KernelIndex> {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
         if std::env::var_os("RAYON_NUM_THREADS").is_none() {
             if let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-                return pool.install(|| Self::build_in_pool(tree, progress, prev));
+                return pool.install(|| Self::build_in_pool(tree, arch, progress, prev));
             }
         }
-        Self::build_in_pool(tree, progress, prev)
+        Self::build_in_pool(tree, arch, progress, prev)
     }
 
-    fn build_in_pool(tree: &Path, progress: Option<ProgressFn>, prev: Option<Prev>) -> Result<KernelIndex> {
+    fn build_in_pool(
+        tree: &Path,
+        arch: &Arch,
+        progress: Option<ProgressFn>,
+        prev: Option<Prev>,
+    ) -> Result<KernelIndex> {
         let version = read_version(tree)?;
+        // Every path is read as an absolute one: Makefiles name headers as
+        // `-I$(srctree)/...`, which a relative tree would join twice (a
+        // `--tree linux-6.12` lost csiostor's and hns_roce_hw_v2's tables).
+        let given = tree;
+        let abs = std::path::absolute(tree).unwrap_or_else(|_| tree.to_path_buf());
+        let tree = abs.as_path();
+        let target = arch.target().ok_or_else(|| {
+            let known: Vec<&str> = kfit_arch::TARGETS
+                .iter()
+                .flat_map(|t| t.arches.iter().copied())
+                .collect();
+            Error::UnknownTarget(arch.name().to_string(), known.join(", "))
+        })?;
+        let srcarch = arch.srcarch();
         let report = |phase: &'static str, done: usize, total: usize| {
             if let Some(p) = progress {
                 p(Progress { phase, done, total });
@@ -913,54 +974,65 @@ impl KernelIndex {
         let timing = std::env::var_os("KFIT_TIMING").is_some();
         let t0 = std::time::Instant::now();
         let unreadable = Unreadable::default();
-        let ((w, tree_facts), global) = rayon::join(
+        // The walk finds the Kconfig files of this arch; what they define
+        // decides the `#if` policy every header and source is read with.
+        let ((w, (help, defined)), tree_facts) = rayon::join(
             || {
-                rayon::join(
-                    || {
-                        let w = walk(tree);
-                        if timing {
-                            eprintln!("walk {:?}", t0.elapsed());
-                        }
-                        w
-                    },
-                    || match prev.as_ref().and_then(|p| Some((p.facts.clone()?, p.records))) {
-                        // Nothing they were read from changed.
-                        Some((facts, r)) => {
-                            if timing {
-                                eprintln!("tree facts kept");
-                            }
-                            (facts, r.facts_inputs.clone(), Vec::new())
-                        }
-                        None => srcfacts::TreeFacts::extract(tree),
-                    },
-                )
+                let w = walk(tree, srcarch);
+                if timing {
+                    eprintln!("walk {:?}", t0.elapsed());
+                }
+                let k = kconfig_help(&w.kconfigs, &unreadable);
+                if timing {
+                    eprintln!("kconfig {:?}", t0.elapsed());
+                }
+                (w, k)
             },
+            || match prev.as_ref().and_then(|p| Some((p.facts.clone()?, p.records))) {
+                // Nothing they were read from changed (they do not depend
+                // on the `#if` policy).
+                Some((facts, r)) => {
+                    if timing {
+                        eprintln!("tree facts kept");
+                    }
+                    (facts, r.facts_inputs.clone(), Vec::new())
+                }
+                None => srcfacts::TreeFacts::extract(tree),
+            },
+        );
+        let off = kfit_arch::off_symbols(tree, arch, |s| defined.contains(s));
+        drop(defined);
+        let policy = kfit_csrc::Policy::new(off.iter().cloned());
+        // A cached index read with another policy has nothing to re-use.
+        let prev = prev.filter(|p| p.off == off.as_slice());
+        let predefined = pp::predefined(target);
+        report("makefiles", 0, w.makefiles.len());
+        let (global, infos) = rayon::join(
             || {
-                let g = pp::Global::build(tree);
+                let g = pp::Global::build(tree, srcarch, &predefined, policy.clone());
                 if timing {
                     eprintln!("global headers {:?}", t0.elapsed());
                 }
                 g
             },
-        );
-        report("makefiles", 0, w.makefiles.len());
-        let infos: Vec<(String, DirInfo)> = w
-            .makefiles
-            .par_iter()
-            .filter_map(|(rel, p)| {
-                let t = std::fs::read(p)
-                    .map_err(|e| {
-                        if e.kind() != std::io::ErrorKind::NotFound {
-                            unreadable.add(p, &e);
-                        }
+            || -> Vec<(String, DirInfo)> {
+                w.makefiles
+                    .par_iter()
+                    .filter_map(|(rel, p)| {
+                        let t = std::fs::read(p)
+                            .map_err(|e| {
+                                if e.kind() != std::io::ErrorKind::NotFound {
+                                    unreadable.add(p, &e);
+                                }
+                            })
+                            .ok()?;
+                        let t = String::from_utf8_lossy(&t);
+                        Some((rel.clone(), make::parse_dir(tree, arch, rel, &t)))
                     })
-                    .ok()?;
-                let t = String::from_utf8_lossy(&t);
-                Some((rel.clone(), make::parse_dir(tree, rel, &t)))
-            })
-            .collect();
+                    .collect()
+            },
+        );
         let defs = resolve_modules(tree, &infos);
-        let help = kconfig_help(&w.kconfigs, &unreadable);
         if timing {
             eprintln!("makefiles+kconfig {:?}", t0.elapsed());
         }
@@ -1004,13 +1076,15 @@ impl KernelIndex {
         let total = files.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
         let rescanned = std::sync::atomic::AtomicUsize::new(0);
-        let cache = pp::HeaderCache::new(tree);
+        let cache = pp::HeaderCache::new(tree, srcarch);
+        let table_macros = global.table_macros();
         let ctx = scan::Ctx {
             global: &global,
             cache: &cache,
             layouts: &layouts,
             enums: &enums,
             tree,
+            table_macros: &table_macros,
         };
         let rel = |p: &Path| p.strip_prefix(tree).unwrap_or(p).to_string_lossy().into_owned();
         let records: Vec<FileRecord> = files
@@ -1047,7 +1121,7 @@ impl KernelIndex {
                 rec.runtime = RUNTIME_KEYS
                     .iter()
                     .any(|k| memchr::memmem::find(&src, k.as_bytes()).is_some());
-                let interesting = scan::interesting(&src);
+                let interesting = scan::interesting(&src, &table_macros);
                 if !interesting && !rec.runtime {
                     return rec;
                 }
@@ -1199,8 +1273,8 @@ impl KernelIndex {
                         .filter_map(|n| (read.borrow_mut())(&format!("{dir}/{n}")))
                         .collect()
                 };
-                md.revisions =
-                    revision::accepted(&files, &headers).map(|(set, at)| (set.into_iter().collect(), at));
+                md.revisions = revision::accepted(&files, &headers, &policy)
+                    .map(|(set, at)| (set.into_iter().collect(), at));
                 if let Ok(mut v) = rev_records.lock() {
                     v.push(RevisionRecord {
                         path: md.path.clone(),
@@ -1270,6 +1344,14 @@ impl KernelIndex {
         read.extend(w.makefiles.iter().map(|(_, p)| rel(p)));
         read.extend(w.kconfigs.iter().map(|p| rel(p)));
         read.extend(global.files.iter().map(|p| rel(p)));
+        // The arch Kconfig files the policy was derived from.
+        if let Ok(rd) = std::fs::read_dir(tree.join("arch")) {
+            read.extend(
+                rd.flatten()
+                    .filter(|e| e.path().join("Kconfig").is_file())
+                    .map(|e| format!("arch/{}/Kconfig", e.file_name().to_string_lossy())),
+            );
+        }
         let (facts, facts_inputs, facts_unreadable) = tree_facts;
         read.extend(facts_inputs.read.iter().cloned());
         read.extend(rev_records.iter().flat_map(|r| r.read.iter().cloned()));
@@ -1308,8 +1390,10 @@ impl KernelIndex {
             eprintln!("freed {:?}", t0.elapsed());
         }
         let idx = KernelIndex {
-            tree: tree.display().to_string(),
+            tree: given.display().to_string(),
             version,
+            arch: arch.name().to_string(),
+            off_configs: off,
             modules,
             diags,
             facts,
@@ -1335,24 +1419,26 @@ impl KernelIndex {
     /// A cached index is used only if every file it was built from is
     /// unchanged (size and mtime) and no directory it walked changed; else
     /// the changed, added and removed files are scanned again, alone (a
-    /// change under `include/` or `arch/x86/include/`, whose macros every
-    /// file sees, scans everything), and the result replaces the cache.
+    /// change under `include/` or `arch/<SRCARCH>/include/`, whose macros
+    /// every file sees, or of the `#if` policy, scans everything), and the
+    /// result replaces the cache.
     ///
     /// An index built while some files could not be read is not cached and
     /// comes back as [`Error::Partial`] (it holds the index, for callers
     /// that accept an incomplete one). A cache that cannot be written is a
     /// note in [`KernelIndex::notes`], not an error.
-    pub fn load_or_build(tree: &Path, cache_dir: &Path) -> Result<KernelIndex> {
-        Self::load_or_build_with(tree, cache_dir, None)
+    pub fn load_or_build(tree: &Path, arch: &Arch, cache_dir: &Path) -> Result<KernelIndex> {
+        Self::load_or_build_with(tree, arch, cache_dir, None)
     }
 
     /// [`Self::load_or_build`] with a progress callback for the cold case.
     pub fn load_or_build_with(
         tree: &Path,
+        arch: &Arch,
         cache_dir: &Path,
         progress: Option<ProgressFn>,
     ) -> Result<KernelIndex> {
-        let key = cache_key(tree)?;
+        let key = cache_key(tree, arch)?;
         let file = cache_dir.join(format!("{key}.bin"));
         let idx = match Self::load_checked(&file, tree) {
             Ok(Checked::Fresh(idx)) => return Ok(*idx),
@@ -1361,25 +1447,31 @@ impl KernelIndex {
                     .files
                     .iter()
                     .chain(&changes.dirs)
-                    .any(|p| fresh::is_global(p));
+                    .any(|p| fresh::is_global(p, arch.srcarch()));
                 match old.records.as_ref().filter(|_| !global) {
                     Some(records) => {
-                        let prev = Prev::new(records, &old.inputs, &old.facts, &changes, tree);
-                        Self::build_with(tree, progress, Some(prev))?
+                        let prev =
+                            Prev::new(records, &old.inputs, &old.off_configs, &old.facts, &changes, tree);
+                        Self::build_with(tree, arch, progress, Some(prev))?
                     }
-                    None => Self::build_with(tree, progress, None)?,
+                    None => Self::build_with(tree, arch, progress, None)?,
                 }
             }
-            Err(_) => Self::build_with(tree, progress, None)?,
+            Err(_) => Self::build_with(tree, arch, progress, None)?,
         };
         idx.finish(&file, cache_dir)
     }
 
     /// Build the index of `tree` from scratch and cache it as
     /// [`Self::load_or_build`] would.
-    pub fn rebuild_with(tree: &Path, cache_dir: &Path, progress: Option<ProgressFn>) -> Result<KernelIndex> {
-        let file = cache_dir.join(format!("{}.bin", cache_key(tree)?));
-        Self::build(tree, progress)?.finish(&file, cache_dir)
+    pub fn rebuild_with(
+        tree: &Path,
+        arch: &Arch,
+        cache_dir: &Path,
+        progress: Option<ProgressFn>,
+    ) -> Result<KernelIndex> {
+        let file = cache_dir.join(format!("{}.bin", cache_key(tree, arch)?));
+        Self::build(tree, arch, progress)?.finish(&file, cache_dir)
     }
 
     /// Cache a freshly built index, unless it is incomplete.
@@ -1533,8 +1625,14 @@ impl KernelIndex {
                     || {
                         rayon::join(
                             || {
-                                bincode::deserialize::<(String, String, srcfacts::TreeFacts)>(secs[0])
-                                    .map_err(de)
+                                bincode::deserialize::<(
+                                    String,
+                                    String,
+                                    String,
+                                    Vec<String>,
+                                    srcfacts::TreeFacts,
+                                )>(secs[0])
+                                .map_err(de)
                             },
                             || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
                         )
@@ -1553,7 +1651,7 @@ impl KernelIndex {
                 )
             },
         );
-        let (tree, version, facts) = head?;
+        let (tree, version, arch, off_configs, facts) = head?;
         let maps = maps?;
         let mut modules = Vec::with_capacity(chunks.as_ref().map_or(0, |c| c.iter().map(Vec::len).sum()));
         for c in chunks? {
@@ -1579,6 +1677,8 @@ impl KernelIndex {
         let idx = KernelIndex {
             tree,
             version,
+            arch,
+            off_configs,
             modules,
             diags: diags?,
             facts,
@@ -1613,7 +1713,13 @@ impl KernelIndex {
         };
         let empty = Records::default();
         let mut secs = vec![
-            enc(bincode::serialize(&(&self.tree, &self.version, &self.facts)))?,
+            enc(bincode::serialize(&(
+                &self.tree,
+                &self.version,
+                &self.arch,
+                &self.off_configs,
+                &self.facts,
+            )))?,
             enc(bincode::serialize(&self.diags))?,
             enc(bincode::serialize(&maps))?,
             enc(bincode::serialize(&self.inputs))?,

@@ -83,8 +83,9 @@ struct Parser<'a> {
     depth: u32,
 }
 
-/// Parse the Kbuild/Makefile text of directory `dir` (relative to the tree).
-pub fn parse_dir(tree: &Path, dir: &str, text: &str) -> DirInfo {
+/// Parse the Kbuild/Makefile text of directory `dir` (relative to the
+/// tree), as `make ARCH=<arch>` reads it.
+pub fn parse_dir(tree: &Path, arch: &kfit_arch::Arch, dir: &str, text: &str) -> DirInfo {
     let mut p = Parser {
         tree,
         dir,
@@ -97,8 +98,8 @@ pub fn parse_dir(tree: &Path, dir: &str, text: &str) -> DirInfo {
     p.vars.insert("srctree".into(), tree.display().to_string());
     p.vars.insert("src".into(), tree.join(dir).display().to_string());
     p.vars.insert("obj".into(), dir.to_string());
-    p.vars.insert("SRCARCH".into(), "x86".into());
-    p.vars.insert("ARCH".into(), "x86".into());
+    p.vars.insert("SRCARCH".into(), arch.srcarch().into());
+    p.vars.insert("ARCH".into(), arch.name().into());
     p.vars.insert("BITS".into(), "64".into());
     p.run(text);
     p.info

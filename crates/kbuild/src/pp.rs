@@ -5,7 +5,7 @@
 use kfit_csrc::cond::{blank_ranges, directives, in_ranges, parse_directive, split_directive, word};
 pub use kfit_csrc::strip_comments;
 use kfit_csrc::{
-    config_true, parse_define, tokenize, CondStack, Def, Dir, Macro, MacroSource, Pos, Requirements, Tok, K,
+    parse_define, tokenize, CondStack, Def, Dir, Macro, MacroSource, Policy, Pos, Requirements, Tok, K,
 };
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -215,34 +215,43 @@ fn parse_stripped(text: Vec<u8>, keep_code: bool) -> Parsed {
 }
 
 /// Macros defined in the headers that `<...>` includes reach (include/ and
-/// arch/x86/include), first definition wins in path order.
+/// arch/<SRCARCH>/include), first definition wins in path order.
 #[derive(Default)]
 pub struct Global {
     pub map: FxHashMap<String, Arc<Def>>,
+    /// Which `CONFIG_` symbols the `#if`s of every unit take as set.
+    pub policy: Policy,
     /// Every header read (the index's inputs).
     pub files: Vec<PathBuf>,
     /// Headers that could not be read (other than vanished ones).
     pub unreadable: Vec<(PathBuf, String)>,
 }
 
-/// Macros every translation unit starts with (compiler and kbuild).
-pub fn predefined() -> Vec<(String, Arc<Def>)> {
-    [
-        ("__KERNEL__", "1"),
-        ("MODULE", "1"),
-        ("__x86_64__", "1"),
-        ("__GNUC__", "12"),
-        ("__LP64__", "1"),
-        ("__CHAR_BIT__", "8"),
-        ("__SIZEOF_LONG__", "8"),
-        ("__LITTLE_ENDIAN", "1234"),
-        ("__LITTLE_ENDIAN_BITFIELD", "1"),
-        ("BITS_PER_LONG", "64"),
-    ]
-    .iter()
-    .filter_map(|(n, v)| parse_define(&format!("{n} {v}")))
-    .map(|(n, m)| (n, Arc::new(Def::ready(m))))
-    .collect()
+/// Macros every translation unit starts with: kbuild's (`-D__KERNEL__`,
+/// `-DMODULE`: scripts/Makefile.lib), the compiler's for `target`
+/// ([`kfit_arch::Target`]: its own macros, `__GNUC__` of Debian 12's gcc,
+/// the word size) and what the byte order and word size fix in every
+/// header (include/uapi/linux/byteorder/{little,big}_endian.h,
+/// include/asm-generic/bitsperlong.h).
+pub fn predefined(target: &kfit_arch::Target) -> Vec<(String, Arc<Def>)> {
+    let mut v: Vec<(&str, &str)> = vec![("__KERNEL__", "1"), ("MODULE", "1")];
+    v.extend(target.macros.iter().copied());
+    v.push(("__GNUC__", "12"));
+    if target.lp64 {
+        v.extend([("__LP64__", "1"), ("__CHAR_BIT__", "8"), ("__SIZEOF_LONG__", "8")]);
+    } else {
+        v.extend([("__CHAR_BIT__", "8"), ("__SIZEOF_LONG__", "4")]);
+    }
+    if target.little_endian {
+        v.extend([("__LITTLE_ENDIAN", "1234"), ("__LITTLE_ENDIAN_BITFIELD", "1")]);
+    } else {
+        v.extend([("__BIG_ENDIAN", "4321"), ("__BIG_ENDIAN_BITFIELD", "1")]);
+    }
+    v.push(("BITS_PER_LONG", if target.lp64 { "64" } else { "32" }));
+    v.iter()
+        .filter_map(|(n, v)| parse_define(&format!("{n} {v}")))
+        .map(|(n, m)| (n, Arc::new(Def::ready(m))))
+        .collect()
 }
 
 /// Never taken as defined from the global map (wrong arch/endianness).
@@ -280,10 +289,11 @@ fn collect_headers(root: &Path, out: &mut Vec<PathBuf>) {
 }
 
 impl Global {
-    /// Scan include/ and arch/x86/include of `tree`.
-    pub fn build(tree: &Path) -> Global {
+    /// Scan include/ and arch/`srcarch`/include of `tree`, with the
+    /// macros `predefined` and the `#if`s decided by `policy`.
+    pub fn build(tree: &Path, srcarch: &str, predefined: &[(String, Arc<Def>)], policy: Policy) -> Global {
         let mut files = Vec::new();
-        collect_headers(&tree.join("arch/x86/include"), &mut files);
+        collect_headers(&tree.join("arch").join(srcarch).join("include"), &mut files);
         collect_headers(&tree.join("include"), &mut files);
         let unreadable = Mutex::new(Vec::new());
         let per: Vec<Vec<(String, Arc<Def>)>> = files
@@ -303,12 +313,15 @@ impl Global {
                 }
                 let want_enums = memchr::memmem::find(&src, b"enum").is_some();
                 let parsed = parse_file(&src, want_enums);
-                let mut empty = Global::default();
-                for (n, m) in predefined() {
-                    empty.map.insert(n, m);
+                let mut empty = Global {
+                    policy: policy.clone(),
+                    ..Global::default()
+                };
+                for (n, m) in predefined {
+                    empty.map.insert(n.clone(), m.clone());
                 }
                 let mut local = Local::default();
-                let mut st = CondStack::default();
+                let mut st = CondStack::new(policy.clone());
                 let mut defs = Vec::new();
                 // The include guard is not a macro anyone uses; recording it
                 // would make the header look already included.
@@ -352,16 +365,32 @@ impl Global {
                 map.entry(n).or_insert(m);
             }
         }
-        for (n, m) in predefined() {
-            map.insert(n, m);
+        for (n, m) in predefined {
+            map.insert(n.clone(), m.clone());
         }
         let mut unreadable = unreadable.into_inner().unwrap();
         unreadable.sort();
         Global {
             map,
+            policy,
             files,
             unreadable,
         }
+    }
+}
+
+impl Global {
+    /// The macros whose body names `MODULE_DEVICE_TABLE` (a file using one
+    /// has a device table without spelling it out), sorted.
+    pub fn table_macros(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .map
+            .iter()
+            .filter(|(n, d)| *n != "MODULE_DEVICE_TABLE" && d.text().contains("MODULE_DEVICE_TABLE"))
+            .map(|(n, _)| n.clone())
+            .collect();
+        v.sort();
+        v
     }
 }
 
@@ -531,9 +560,8 @@ fn is_defined(n: &str, local: &Local, global: &Global) -> bool {
         Some(None) => return false,
         None => {}
     }
-    if let Some(c) = n.strip_prefix("CONFIG_") {
-        let _ = c;
-        return config_true(n);
+    if n.starts_with("CONFIG_") {
+        return global.policy.config_true(n);
     }
     if NOT_DEFINED.contains(&n) {
         return false;
@@ -547,20 +575,21 @@ pub struct HeaderCache {
     map: Mutex<HashMap<PathBuf, Option<Arc<Parsed>>>>,
     /// `Path::is_file` of include candidates (the tree does not change).
     files: Mutex<FxHashMap<PathBuf, bool>>,
-    /// Top-level names under include/ and arch/x86/include (for `<...>`).
+    /// Top-level names under include/ and arch/<SRCARCH>/include (for `<...>`).
     pub global_roots: std::collections::HashSet<String>,
     /// Headers that exist but could not be read.
     pub unreadable: Mutex<Vec<(PathBuf, String)>>,
 }
 
 impl HeaderCache {
-    pub fn new(tree: &Path) -> HeaderCache {
+    pub fn new(tree: &Path, srcarch: &str) -> HeaderCache {
         let mut roots = std::collections::HashSet::new();
+        let arch = Path::new("arch").join(srcarch).join("include");
         for d in [
-            "include",
-            "arch/x86/include",
-            "include/uapi",
-            "arch/x86/include/uapi",
+            Path::new("include").to_path_buf(),
+            arch.clone(),
+            Path::new("include/uapi").to_path_buf(),
+            arch.join("uapi"),
         ] {
             if let Ok(rd) = std::fs::read_dir(tree.join(d)) {
                 for e in rd.flatten() {
@@ -816,7 +845,7 @@ impl Run<'_> {
         depth: u32,
         want_code: bool,
     ) -> Vec<Tok> {
-        let mut st = CondStack::default();
+        let mut st = CondStack::new(self.global.policy.clone());
         let mut inserts: Vec<(Pos, Vec<Tok>)> = Vec::new();
         for (line, d) in &p.dirs {
             if self.budget == 0 {

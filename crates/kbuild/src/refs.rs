@@ -83,9 +83,9 @@ impl MakeRefs {
 }
 
 /// Scan every Kbuild and Makefile of the tree (the directories the module
-/// index reads, both files where a directory has both).
-pub fn make_refs(tree: &Path) -> MakeRefs {
-    let w = crate::walk(tree);
+/// index of `arch` reads, both files where a directory has both).
+pub fn make_refs(tree: &Path, arch: &crate::Arch) -> MakeRefs {
+    let w = crate::walk(tree, arch.srcarch());
     let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
     for (rel, p) in &w.makefiles {
         files.push((rel.clone(), p.clone()));

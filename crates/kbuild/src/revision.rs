@@ -11,10 +11,11 @@ use std::collections::BTreeSet;
 
 /// The revisions a driver's source accepts, with where it says so; `None` when it does not check, or checks in a way not
 /// read here (two checks, a range, a value that is not a literal or a
-/// `#define` in the same directory).
+/// `#define` in the same directory). `#if`s are decided by `policy`.
 pub fn accepted(
     files: &[(String, String)],
     headers: &dyn Fn(&str) -> Vec<String>,
+    policy: &kfit_csrc::Policy,
 ) -> Option<(BTreeSet<u32>, Location)> {
     let mut found: Vec<(BTreeSet<u32>, Location)> = Vec::new();
     for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".c")) {
@@ -23,7 +24,7 @@ pub fn accepted(
             let at = from + i;
             from = at + "->revision".len();
             let line = u32::try_from(text[..at].matches('\n').count() + 1).unwrap_or(u32::MAX);
-            let value = |tok: &str| literal(tok).or_else(|| define(tok, text, &headers(path)));
+            let value = |tok: &str| literal(tok).or_else(|| define(tok, text, &headers(path), policy));
             if let Some(set) = switch_at(text, at, &value) {
                 found.push((set, Location::new(path.as_str(), line)));
             } else if let Some(set) = not_equal_at(text, from, &value) {
@@ -53,12 +54,12 @@ fn literal(tok: &str) -> Option<u32> {
 /// The value of macro `name` as the source or the headers beside it define
 /// it (read with the shared C reader: `#if`s honoured, the body expanded
 /// and evaluated; the source's own definition wins).
-fn define(name: &str, text: &str, headers: &[String]) -> Option<u32> {
+fn define(name: &str, text: &str, headers: &[String], policy: &kfit_csrc::Policy) -> Option<u32> {
     let name = name.trim();
     if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
         return None;
     }
-    let mut d = kfit_csrc::Defines::default();
+    let mut d = kfit_csrc::Defines::with_policy(policy.clone());
     for h in headers.iter().map(String::as_str).chain(std::iter::once(text)) {
         if h.contains(name) {
             d.add_source(&kfit_csrc::strip_comments_str(h));
@@ -130,7 +131,7 @@ mod tests {
     fn run(c: &str, h: &str) -> Option<BTreeSet<u32>> {
         let files = vec![("d/x.c".to_string(), c.to_string())];
         let h = h.to_string();
-        accepted(&files, &|_| vec![h.clone()]).map(|x| x.0)
+        accepted(&files, &|_| vec![h.clone()], &kfit_csrc::Policy::default()).map(|x| x.0)
     }
 
     #[test]

@@ -46,9 +46,13 @@ fn first_pos(init: &Init) -> Option<crate::cpp::Pos> {
 }
 
 /// Cheap pre-filter: does the file contain anything we extract?
-pub fn interesting(src: &[u8]) -> bool {
+/// `table_macros`: the global macros that expand to a
+/// `MODULE_DEVICE_TABLE` ([`Global::table_macros`]: include/linux/irqchip.h's
+/// `IRQCHIP_PLATFORM_DRIVER_END`).
+pub fn interesting(src: &[u8], table_macros: &[String]) -> bool {
     use memchr::memmem::find;
     find(src, b"MODULE_DEVICE_TABLE").is_some()
+        || table_macros.iter().any(|m| find(src, m.as_bytes()).is_some())
         || find(src, b"MODULE_FIRMWARE").is_some()
         || find(src, b"MODULE_ALIAS").is_some()
         || defines_driver(src)
@@ -84,6 +88,9 @@ pub struct Ctx<'a> {
     /// enum constants from mod_devicetable.h (DMI_* …)
     pub enums: &'a crate::cpp::MacroMap,
     pub tree: &'a Path,
+    /// Global macros that expand to a `MODULE_DEVICE_TABLE`
+    /// ([`Global::table_macros`]): a file using one is read expanded.
+    pub table_macros: &'a [String],
 }
 
 const BLOCKED: &[&str] = &["MODULE_INFO", "__MODULE_INFO", "MODULE_DEVICE_TABLE"];
@@ -276,7 +283,11 @@ fn scan_pass(
         extra: &extra,
     };
     let expanded;
-    let toks: &[Tok] = if full {
+    let uses_table_macro = unit
+        .toks
+        .iter()
+        .any(|t| t.k == K::Ident && ctx.table_macros.iter().any(|m| m == t.s.as_str()));
+    let toks: &[Tok] = if full || uses_table_macro {
         let v = view_at(0);
         let mut ex = Expander::new(&v, BLOCKED);
         expanded = ex.expand(&unit.toks);

@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo test -p kfit-kbuild --release --test debian -- --nocapture`
 
-use kfit_kbuild::KernelIndex;
+use kfit_kbuild::{Arch, KernelIndex};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -13,6 +13,8 @@ struct Env {
     tree: PathBuf,
     debian: PathBuf,
     abi: String,
+    /// The ARCH of Debian's image (DEBARCH=arm64 for a `V-arm64` series).
+    arch: Arch,
 }
 
 fn cache_root() -> PathBuf {
@@ -39,16 +41,18 @@ fn env(version: &str) -> Env {
         tree: PathBuf::from(kv["TREE"]),
         debian: PathBuf::from(kv["DEBIAN"]),
         abi: kv["ABI"].to_string(),
+        arch: Arch::new(kv.get("DEBARCH").copied().unwrap_or("x86")),
     }
 }
 
 fn index(e: &Env) -> KernelIndex {
     let t = std::time::Instant::now();
-    let idx = KernelIndex::load_or_build(&e.tree, &cache_root().join("index")).expect("index");
+    let idx = KernelIndex::load_or_build(&e.tree, &e.arch, &cache_root().join("index")).expect("index");
     eprintln!(
-        "index of {} ({}): {} objects in {:.2?}",
+        "index of {} ({}, ARCH={}): {} objects in {:.2?}",
         e.tree.display(),
         idx.version,
+        idx.arch,
         idx.modules.len(),
         t.elapsed()
     );
@@ -82,6 +86,44 @@ fn ko_path(ko: &str) -> &str {
         .trim_end_matches(".zst")
         .trim_end_matches(".gz")
         .trim_end_matches(".ko")
+}
+
+/// Every .ko of Debian's modules.dep (`dep`) against the index: the ones
+/// whose object is not in the Kbuild map or has no symbol Debian's config
+/// sets to m (printed: how many map by their own obj- symbol, how many via
+/// their directory).
+fn ko_symbols(idx: &KernelIndex, e: &Env, dep: &str) -> Vec<String> {
+    let cfg = std::fs::read_to_string(e.debian.join("config")).unwrap();
+    let m_syms: HashSet<&str> = cfg
+        .lines()
+        .filter_map(|l| l.strip_prefix("CONFIG_")?.strip_suffix("=m"))
+        .collect();
+    let (mut own_ok, mut any_ok, mut n) = (0, 0, 0);
+    let mut bad = Vec::new();
+    for l in dep.lines() {
+        let ko = l.split(':').next().unwrap();
+        let p = ko_path(ko);
+        n += 1;
+        match idx.module_by_path(p) {
+            None => bad.push(format!("{p}: not in the Kbuild map")),
+            Some(md) => {
+                if md.own_symbols().any(|s| m_syms.contains(s.as_str())) {
+                    own_ok += 1;
+                    any_ok += 1;
+                } else if md.symbols.iter().flatten().any(|s| m_syms.contains(s.as_str())) {
+                    any_ok += 1;
+                    println!("  via directory: {p} {:?} ({:?})", md.symbols, md.symbol_source);
+                } else {
+                    bad.push(format!("{p}: {:?} ({:?})", md.symbols, md.symbol_source));
+                }
+            }
+        }
+    }
+    println!(
+        ".ko → symbol set to m: {any_ok}/{n} (own obj- symbol: {own_ok}, via directory: {})",
+        any_ok - own_ok
+    );
+    bad
 }
 
 #[test]
@@ -153,36 +195,7 @@ fn debian_6_12() {
     );
 
     // 3. Every .ko maps to a symbol Debian's config sets to m.
-    let cfg = std::fs::read_to_string(e.debian.join("config")).unwrap();
-    let m_syms: HashSet<&str> = cfg
-        .lines()
-        .filter_map(|l| l.strip_prefix("CONFIG_")?.strip_suffix("=m"))
-        .collect();
-    let (mut own_ok, mut any_ok, mut n) = (0, 0, 0);
-    let mut bad = Vec::new();
-    for l in dep.lines() {
-        let ko = l.split(':').next().unwrap();
-        let p = ko_path(ko);
-        n += 1;
-        match idx.module_by_path(p) {
-            None => bad.push(format!("{p}: not in the Kbuild map")),
-            Some(md) => {
-                if md.own_symbols().any(|s| m_syms.contains(s.as_str())) {
-                    own_ok += 1;
-                    any_ok += 1;
-                } else if md.symbols.iter().flatten().any(|s| m_syms.contains(s.as_str())) {
-                    any_ok += 1;
-                    println!("  via directory: {p} {:?} ({:?})", md.symbols, md.symbol_source);
-                } else {
-                    bad.push(format!("{p}: {:?} ({:?})", md.symbols, md.symbol_source));
-                }
-            }
-        }
-    }
-    println!(
-        ".ko → symbol set to m: {any_ok}/{n} (own obj- symbol: {own_ok}, via directory: {})",
-        any_ok - own_ok
-    );
+    let bad = ko_symbols(&idx, &e, &dep);
     assert!(bad.is_empty(), "modules without an =m symbol: {bad:#?}");
 
     // 4. Seed lookups.
@@ -371,4 +384,102 @@ fn match_modalias_equals_full_scan() {
             .collect();
         assert_eq!(got, want, "query {q}");
     });
+}
+
+/// The 6.12 index for ARCH=arm64 against Debian's arm64 image of the same
+/// version (`scripts/fetch-kernels.sh 6.12-arm64`): the of:, acpi:, pci:
+/// and usb: alias lines of its modules.alias, exact (pattern and module),
+/// and no catch-all row Debian lacks.
+#[test]
+fn debian_6_12_arm64() {
+    let e = env("6.12-arm64");
+    let idx = index(&e);
+    let mods = e.debian.join("lib/modules").join(&e.abi);
+    let deb = std::fs::read_to_string(mods.join("modules.alias")).unwrap();
+    let ours: HashSet<(&str, &str)> = idx
+        .aliases()
+        .map(|(m, a)| (a.pattern.as_str(), m.name.as_str()))
+        .collect();
+    let buses = ["of", "acpi", "pci", "usb"];
+    let mut per: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut deb_patterns = HashSet::new();
+    for l in deb.lines() {
+        let mut it = l.splitn(3, ' ');
+        let (_, pat, m) = (it.next(), it.next().unwrap_or(""), it.next().unwrap_or(""));
+        deb_patterns.insert(pat.to_string());
+        let bus = pat.split(':').next().unwrap_or("").trim_end_matches('*');
+        let Some(bus) = buses.iter().find(|b| **b == bus) else {
+            continue;
+        };
+        let ent = per.entry(bus).or_default();
+        ent.1 += 1;
+        if ours.contains(&(pat, m)) {
+            ent.0 += 1;
+        } else {
+            missing.entry(bus).or_default().push(l);
+        }
+    }
+    println!("alias lines of Debian {} reproduced exactly:", e.abi);
+    for (b, (h, t)) in &per {
+        println!("  {b:5} {h:6}/{t:6} = {:6.2} %", 100.0 * *h as f64 / *t as f64);
+    }
+    // The other buses, for information.
+    let mut rest: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for l in deb.lines() {
+        let mut it = l.splitn(3, ' ');
+        let (_, pat, m) = (it.next(), it.next().unwrap_or(""), it.next().unwrap_or(""));
+        let bus = pat.split(':').next().unwrap_or("").trim_end_matches('*');
+        if !buses.contains(&bus) {
+            let ent = rest.entry(bus).or_default();
+            ent.1 += 1;
+            ent.0 += ours.contains(&(pat, m)) as usize;
+        }
+    }
+    rest.retain(|_, (_, t)| *t >= 3);
+    println!("  other buses (3 lines or more): {rest:?}");
+    for (b, v) in &missing {
+        let mut by_module: BTreeMap<&str, usize> = BTreeMap::new();
+        for l in v {
+            *by_module.entry(l.rsplit(' ').next().unwrap_or("")).or_default() += 1;
+        }
+        let mut top: Vec<_> = by_module.into_iter().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        println!("  {b} missing by module: {top:?}");
+        for l in v.iter().take(10) {
+            println!("  missing: {l}");
+        }
+    }
+    let mut extra = Vec::new();
+    for (m, a) in idx.aliases() {
+        if catch_all(&a.pattern) && !deb_patterns.contains(&a.pattern) {
+            extra.push(format!("{} {} ({}:{})", a.pattern, m.name, a.file, a.line));
+        }
+    }
+    let dep = std::fs::read_to_string(mods.join("modules.dep")).unwrap();
+    let shipped: HashSet<String> = dep
+        .lines()
+        .filter_map(|l| l.split(':').next())
+        .map(|ko| ko_path(ko).to_string())
+        .collect();
+    let extra_shipped: Vec<&String> = extra
+        .iter()
+        .filter(|l| {
+            let m = l.split(' ').nth(1).unwrap_or("");
+            idx.modules_named(m).iter().any(|md| shipped.contains(&md.path))
+        })
+        .collect();
+    println!("catch-all rows Debian lacks: {extra:#?}");
+    // Every .ko of the arm64 image (arch/arm64/crypto's included) maps to a
+    // symbol Debian's arm64 config sets to m.
+    let bad = ko_symbols(&idx, &e, &dep);
+    assert!(bad.is_empty(), "modules without an =m symbol: {bad:#?}");
+    assert!(
+        extra_shipped.is_empty(),
+        "catch-all aliases of modules Debian builds that Debian does not have: {extra_shipped:#?}"
+    );
+    for bus in buses {
+        let (h, t) = per[bus];
+        assert!(h * 100 >= t * 99, "{bus}: only {h}/{t} alias lines reproduced");
+    }
 }

@@ -65,7 +65,7 @@ fn edits_additions_and_removals_rescan_only_what_changed() {
         .unwrap();
     assert!(st.success(), "cp -al");
     let cache = work.join("cache");
-    let load = || KernelIndex::load_or_build(&tree, &cache).expect("index");
+    let load = || KernelIndex::load_or_build(&tree, &kfit_kbuild::Arch::default(), &cache).expect("index");
 
     let t = std::time::Instant::now();
     let cold = load();
@@ -159,7 +159,7 @@ fn edits_additions_and_removals_rescan_only_what_changed() {
         .map(|e| e.path())
         .collect();
     let stamps: Vec<_> = files.iter().map(|f| stamp(f)).collect();
-    match KernelIndex::load_or_build(&tree, &cache) {
+    match KernelIndex::load_or_build(&tree, &kfit_kbuild::Arch::default(), &cache) {
         Err(Error::Partial(idx)) => {
             assert_eq!(idx.unreadable.len(), 1, "{:?}", idx.unreadable);
             assert_eq!(idx.unreadable[0].0, "drivers/nvme/host/pci.c");

@@ -130,7 +130,7 @@ const MODULE_H: &str = r#"
 "#;
 
 fn idx(t: &Tree) -> KernelIndex {
-    KernelIndex::build(&t.0, None).expect("index")
+    KernelIndex::build(&t.0, &kfit_kbuild::Arch::default(), None).expect("index")
 }
 
 fn syms(idx: &KernelIndex, path: &str) -> Vec<Vec<String>> {
@@ -442,9 +442,9 @@ fn cache_roundtrip() {
         ],
     );
     let cache = t.0.join("cache");
-    let a = KernelIndex::load_or_build(&t.0, &cache).unwrap();
+    let a = KernelIndex::load_or_build(&t.0, &kfit_kbuild::Arch::default(), &cache).unwrap();
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
-    let b = KernelIndex::load_or_build(&t.0, &cache).unwrap();
+    let b = KernelIndex::load_or_build(&t.0, &kfit_kbuild::Arch::default(), &cache).unwrap();
     assert_eq!(a.modules.len(), b.modules.len());
     assert_eq!(
         b.module("demo").unwrap().aliases,
@@ -469,7 +469,7 @@ fn a_cache_that_cannot_be_written_is_a_note() {
     // A regular file where the cache directory should be.
     let cache = t.0.join("not-a-dir");
     std::fs::write(&cache, "").unwrap();
-    let i = KernelIndex::load_or_build(&t.0, &cache).unwrap();
+    let i = KernelIndex::load_or_build(&t.0, &kfit_kbuild::Arch::default(), &cache).unwrap();
     assert!(i.module("demo").is_some());
     assert_eq!(i.notes.len(), 1, "{:?}", i.notes);
     assert!(i.notes[0].contains("not cached"), "{:?}", i.notes);
@@ -490,12 +490,17 @@ fn an_edited_source_is_rescanned_alone() {
         ],
     );
     let cache = t.0.join("cache");
-    let a = KernelIndex::load_or_build(&t.0, &cache).unwrap();
+    let a = KernelIndex::load_or_build(&t.0, &kfit_kbuild::Arch::default(), &cache).unwrap();
     assert_eq!(a.rescanned, 2);
-    assert_eq!(KernelIndex::load_or_build(&t.0, &cache).unwrap().rescanned, 0);
+    assert_eq!(
+        KernelIndex::load_or_build(&t.0, &kfit_kbuild::Arch::default(), &cache)
+            .unwrap()
+            .rescanned,
+        0
+    );
     // A longer file (the size changes whatever the mtime granularity).
     std::fs::write(t.0.join("drivers/other.c"), "MODULE_ALIAS(\"other:b\");\n\n").unwrap();
-    let b = KernelIndex::load_or_build(&t.0, &cache).unwrap();
+    let b = KernelIndex::load_or_build(&t.0, &kfit_kbuild::Arch::default(), &cache).unwrap();
     assert_eq!(b.rescanned, 1);
     let o = b.module("other").unwrap();
     assert_eq!(o.aliases.len(), 1);

@@ -163,10 +163,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use arch::{foreign_arch_symbol, srcarch, ForeignArch};
+pub use arch::{foreign_arch_symbol, ForeignArch};
 pub use dotconfig::{ConfigWarning, ConfigWarningKind};
 pub use error::Error;
 pub use expr::{CmpOp, Expr, ExprRef, Place, Tristate};
+pub use kfit_arch::{srcarch, Arch};
 pub use model::{
     Choice, ChoiceId, Dialect, FileId, Location, MenuId, MenuNode, PropId, PropKind, Property, Symbol,
     SymbolId, SymbolType, SYM_MOD, SYM_NO, SYM_YES,
@@ -181,7 +182,7 @@ use preprocess::{Preprocessor, ProbeCache, ShellRunner};
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
     /// `ARCH` (default `x86`); `SRCARCH` is derived (`x86_64`/`i386` → `x86`).
-    pub arch: String,
+    pub arch: Arch,
     /// C compiler command for the probes (default: what `make` uses, see
     /// [`make_cc`]: `gcc`). A command whose name contains `clang` selects
     /// the LLVM toolchain like `make LLVM=1`.
@@ -213,7 +214,7 @@ pub struct LoadOptions {
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
-            arch: "x86".into(),
+            arch: Arch::default(),
             cc: make_cc(false).into(),
             ld: None,
             kernelversion: None,
@@ -433,14 +434,14 @@ fn probe_srctree(srctree: &Path, scratch: &Path) -> (String, PathBuf) {
 
 fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> Vec<(String, String)> {
     let clang = opts.cc.contains("clang");
-    let srcarch = srcarch(&opts.arch).to_string();
+    let srcarch = opts.arch.srcarch().to_string();
     let ld = opts
         .ld
         .clone()
         .unwrap_or_else(|| if clang { "ld.lld".into() } else { "ld".into() });
     let mut env: Vec<(String, String)> = vec![
         ("srctree".into(), probe_srctree(srctree, scratch).0),
-        ("ARCH".into(), opts.arch.clone()),
+        ("ARCH".into(), opts.arch.name().to_string()),
         ("SRCARCH".into(), srcarch.clone()),
         ("KERNELVERSION".into(), kver.to_string()),
         ("CC".into(), opts.cc.clone()),
@@ -468,11 +469,7 @@ fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> V
                 .find("--target")
                 .is_some_and(|t| mk.find("ifneq ($(CROSS_COMPILE),)").is_some_and(|c| c > t))
         {
-            let target = match srcarch.as_str() {
-                "x86" => "x86_64-linux-gnu",
-                "arm64" => "aarch64-linux-gnu",
-                _ => "x86_64-linux-gnu",
-            };
+            let target = opts.arch.target().map_or("x86_64-linux-gnu", |t| t.triple);
             flags.push(format!("--target={target}"));
         }
         flags.push("-fintegrated-as".into());

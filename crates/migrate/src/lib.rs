@@ -293,10 +293,11 @@ pub fn migrate(opts: &MigrateOptions) -> Result<Migration, Error> {
         let ok =
             s.spawn(|| Kconfig::load_with_config_text(&opts.from_tree, &opts.load, &old_text, &cfg_name));
         let nk = s.spawn(|| Kconfig::load(&opts.to_tree, &opts.load));
-        let orf = s.spawn(|| kfit_kbuild::refs::make_refs(&opts.from_tree));
-        let nrf = s.spawn(|| kfit_kbuild::refs::make_refs(&opts.to_tree));
-        let oi = s.spawn(|| KernelIndex::load_or_build(&opts.from_tree, &opts.index_cache));
-        let ni = KernelIndex::load_or_build(&opts.to_tree, &opts.index_cache);
+        let arch = &opts.load.arch;
+        let orf = s.spawn(|| kfit_kbuild::refs::make_refs(&opts.from_tree, arch));
+        let nrf = s.spawn(|| kfit_kbuild::refs::make_refs(&opts.to_tree, arch));
+        let oi = s.spawn(|| KernelIndex::load_or_build(&opts.from_tree, arch, &opts.index_cache));
+        let ni = KernelIndex::load_or_build(&opts.to_tree, arch, &opts.index_cache);
         (j(ok), j(nk), j(orf), j(nrf), j(oi), ni)
     });
     let (old_kc, w) = old_kc?;

@@ -9,7 +9,12 @@ fn tree() -> PathBuf {
 #[test]
 fn seed_resolves() {
     let tree = tree();
-    let idx = kfit_kbuild::KernelIndex::load_or_build(&tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = kfit_kbuild::KernelIndex::load_or_build(
+        &tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed/lspci-k.txt");
     let (m, _) = kfit_hw::read_listings(&[PathBuf::from(seed)]).unwrap();
     let r = kfit_resolve::resolve(&m, &idx, &tree, &Default::default());
@@ -52,7 +57,12 @@ fn seed_resolves() {
 #[test]
 fn platform_devices_need_their_registering_code() {
     let tree = tree();
-    let idx = kfit_kbuild::KernelIndex::load_or_build(&tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = kfit_kbuild::KernelIndex::load_or_build(
+        &tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let q35 = kfit_testkit::q35();
     let files: Vec<PathBuf> = ["lspci-nnk.txt", "drivers.txt", "modalias-uevent.txt"]
         .iter()
@@ -85,7 +95,12 @@ fn platform_devices_need_their_registering_code() {
 #[test]
 fn devicetree_suppliers_are_wanted_with_their_reason() {
     let tree = tree();
-    let idx = kfit_kbuild::KernelIndex::load_or_build(&tree, &kfit_kbuild::default_cache_dir()).unwrap();
+    let idx = kfit_kbuild::KernelIndex::load_or_build(
+        &tree,
+        &kfit_kbuild::Arch::default(),
+        &kfit_kbuild::default_cache_dir(),
+    )
+    .unwrap();
     let board = r#"/dts-v1/;
 / {
 	#address-cells = <1>;

@@ -1,6 +1,6 @@
 //! `kfit fit`, `kfit explain`, `kfit audit`, `kfit menuconfig`: the main job.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
 use kfit_fit::job::{Inputs, IxRequest, IxTarget, Request};
 use kfit_fit::requirements::{ReqStatus, Section};
@@ -32,6 +32,10 @@ pub struct Common {
     /// The LLVM toolchain, like `make LLVM=1` (clang, ld.lld).
     #[arg(long)]
     pub llvm: bool,
+    /// The architecture (ARCH: x86, arm64, ...) to fit for [default: this
+    /// machine's, from `uname -m` as make picks it].
+    #[arg(long, value_parser = crate::arch_arg())]
+    pub arch: Option<kfit_kconfig::Arch>,
     /// Index cache directory [default: ~/.cache/kfit/index].
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub cache_dir: Option<PathBuf>,
@@ -138,6 +142,7 @@ impl Common {
             tree: self.tree.clone(),
             cc: self.cc.clone(),
             llvm: self.llvm,
+            arch: self.arch.clone(),
             index_cache: self.cache_dir.clone(),
             sysfs_root: self.sysfs_root.clone(),
             allow_partial: self.allow_partial,
@@ -799,7 +804,7 @@ fn print_explanation(o: &mut impl Write, e: &kfit_fit::Explanation) -> std::io::
         }
         line.push_str(&c.module);
         for s in &c.steps {
-            if s.how == "wanted" {
+            if s.how == kfit_fit::StepHow::Wanted {
                 line.push_str(&format!(" → CONFIG_{}={}", s.symbol, s.value));
             } else {
                 line.push_str(&format!(" →({}) CONFIG_{}={}", s.how, s.symbol, s.value));
@@ -955,51 +960,23 @@ fn run_device_audit(a: &AuditArgs, inputs: &Inputs) -> anyhow::Result<ExitCode> 
 }
 
 pub fn run_menuconfig(a: MenuconfigArgs) -> anyhow::Result<ExitCode> {
-    // ix's review step as its guide gives it today, in a build directory
-    // under the cache (O=): the kernel tree is never written.
-    if !a.config.is_file() {
-        bail!("{}: no such config file", a.config.display());
-    }
-    if !a.tree.join("Kconfig").is_file() || !a.tree.join("Makefile").is_file() {
-        bail!(
-            "{}: not a kernel source tree (no Makefile and Kconfig)",
-            a.tree.display()
-        );
-    }
-    let key = format!(
-        "{}",
-        a.config
-            .canonicalize()
-            .unwrap_or_else(|_| a.config.clone())
-            .display()
-    );
-    let h = kfit_util::stable_hash(key.as_bytes());
-    let work = kfit_util::cache_dir(None)
-        .join("menuconfig")
-        .join(format!("{h:016x}"));
+    let review = kfit_fit::job::Review::new(&a.config, &a.tree)?;
+    let mut o = std::io::stdout().lock();
     if !a.run {
-        let mut o = std::io::stdout().lock();
-        write!(o, "{}", kfit_ix::menuconfig_script(&a.config, &a.tree, &work))?;
-        o.flush()?;
-        return Ok(ExitCode::SUCCESS);
+        write!(o, "{}", review.script())?;
+    } else {
+        let changed = review.run()?;
+        writeln!(
+            o,
+            "{}: {}",
+            a.config.display(),
+            if changed {
+                "updated from menuconfig"
+            } else {
+                "unchanged"
+            }
+        )?;
     }
-    let text =
-        std::fs::read_to_string(&a.config).with_context(|| format!("reading {}", a.config.display()))?;
-    let reviewed = kfit_ix::run_menuconfig(&text, &a.tree, &work)?;
-    let w = kfit_util::write_atomic(
-        &a.config,
-        reviewed.as_bytes(),
-        &kfit_util::WriteOptions::default(),
-    )?;
-    writeln!(
-        std::io::stdout().lock(),
-        "{}: {}",
-        a.config.display(),
-        if w.changed {
-            "updated from menuconfig"
-        } else {
-            "unchanged"
-        }
-    )?;
+    o.flush()?;
     Ok(ExitCode::SUCCESS)
 }

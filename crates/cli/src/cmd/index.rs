@@ -15,6 +15,10 @@ pub struct TreeArgs {
     /// Index cache directory [default: ~/.cache/kfit/index].
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub cache_dir: Option<PathBuf>,
+    /// The architecture (ARCH: x86, arm64, ...) to index for [default: this
+    /// machine's, from `uname -m` as make picks it].
+    #[arg(long, value_parser = crate::arch_arg())]
+    pub arch: Option<kfit_kconfig::Arch>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -25,13 +29,24 @@ pub struct TreeArgs {
 }
 
 impl TreeArgs {
+    /// `--arch`, else the running machine's.
+    pub fn arch(&self) -> kfit_kconfig::Arch {
+        self.arch.clone().unwrap_or_else(kfit_kconfig::Arch::host)
+    }
+
     fn load(&self) -> anyhow::Result<KernelIndex> {
         let cache = self
             .cache_dir
             .clone()
             .unwrap_or_else(kfit_kbuild::default_cache_dir);
         let progress = crate::out::index_progress();
-        let idx = kfit_fit::job::load_index(&self.tree, &cache, self.allow_partial, progress.as_deref())?;
+        let idx = kfit_fit::job::load_index(
+            &self.tree,
+            &self.arch(),
+            &cache,
+            self.allow_partial,
+            progress.as_deref(),
+        )?;
         for (f, e) in &idx.unreadable {
             eprintln!(
                 "warning: could not read {}: {e} (the index lacks it)",
@@ -86,7 +101,7 @@ pub fn run_index(a: IndexArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(kfit_kbuild::default_cache_dir);
         let progress = crate::out::index_progress();
         let idx = kfit_kbuild::allow_partial(
-            KernelIndex::rebuild_with(&a.t.tree, &cache, progress.as_deref()),
+            KernelIndex::rebuild_with(&a.t.tree, &a.t.arch(), &cache, progress.as_deref()),
             a.t.allow_partial,
         )?;
         for n in &idx.notes {

@@ -23,8 +23,8 @@ pub struct TreeArgs {
     #[arg(long)]
     llvm: bool,
     /// ARCH (SRCARCH is derived).
-    #[arg(long, default_value = "x86", value_parser = crate::text_arg())]
-    arch: String,
+    #[arg(long, default_value = "x86", value_parser = crate::arch_arg())]
+    arch: kfit_kconfig::Arch,
     /// Do not use the on-disk caches (toolchain probes, parsed model):
     /// parse the tree and run every probe.
     #[arg(long, alias = "no-cache")]

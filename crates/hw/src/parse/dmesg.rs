@@ -162,6 +162,11 @@ fn device_of(name: &str) -> Option<(Bus, String)> {
             return Some((Bus::HdAudio, name.to_string()));
         }
     }
+    // A device-tree device (`9030000.pl061`): platform or amba, the log
+    // does not say; the bus stays unknown until another listing merges.
+    if crate::devicetree::is_bus_id(name) {
+        return Some((Bus::default(), name.to_string()));
+    }
     None
 }
 
@@ -174,7 +179,9 @@ fn is_driver_word(w: &str) -> bool {
 
 /// Words that are bus names, not drivers, in `dev_printk` prefixes.
 fn is_bus_word(w: &str, bus: &Bus) -> bool {
-    w == bus.as_str() || matches!(w, "pci_bus" | "hid")
+    w == bus.as_str()
+        || matches!(w, "pci_bus" | "hid")
+        || (bus.is_unknown() && matches!(w, "platform" | "amba" | "of_platform"))
 }
 
 /// Firmware file names in a message about firmware.

@@ -76,7 +76,7 @@ fn write_seed(dir: &std::path::Path) {
         std::fs::create_dir_all(f.parent().unwrap()).unwrap();
         std::fs::write(f, c).unwrap();
     }
-    let idx = KernelIndex::build(&tree, None).expect("index of the miniature tree");
+    let idx = KernelIndex::build(&tree, &kfit_kbuild::Arch::default(), None).expect("index of the miniature tree");
     std::fs::create_dir_all(dir).unwrap();
     idx.save(&dir.join("mini-tree.index")).unwrap();
 }
