@@ -265,7 +265,10 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// roots), and a relative tree is read as an absolute one.
 /// 29: files that use a global macro expanding to `MODULE_DEVICE_TABLE`
 /// (include/linux/irqchip.h's `IRQCHIP_PLATFORM_DRIVER_END`) are scanned.
-const FORMAT: u32 = 29;
+/// 30: only those macros' invocations are expanded (the rest of the file
+/// is read as written: arm64's crypto aliases next to a
+/// `module_cpu_feature_match`).
+const FORMAT: u32 = 30;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
