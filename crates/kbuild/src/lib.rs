@@ -265,10 +265,13 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// roots), and a relative tree is read as an absolute one.
 /// 29: files that use a global macro expanding to `MODULE_DEVICE_TABLE`
 /// (include/linux/irqchip.h's `IRQCHIP_PLATFORM_DRIVER_END`) are scanned.
-/// 30: the per-file records keep what the tree-wide facts were read from
+/// 30: only those macros' invocations are expanded (the rest of the file
+/// is read as written: arm64's crypto aliases next to a
+/// `module_cpu_feature_match`).
+/// 31: the per-file records keep what the tree-wide facts were read from
 /// ([`srcfacts::FactsInputs`]) and each module's revision check with the
 /// files it read, so an incremental rebuild reuses them.
-const FORMAT: u32 = 30;
+const FORMAT: u32 = 31;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
