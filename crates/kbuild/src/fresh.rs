@@ -36,6 +36,14 @@ pub struct Changes {
     pub dirs: Vec<String>,
 }
 
+/// The paths of [`Changes`] (and the files that appeared in a changed
+/// directory), for lookups.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Changed {
+    pub files: std::collections::HashSet<String>,
+    pub dirs: std::collections::HashSet<String>,
+}
+
 impl Changes {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty() && self.dirs.is_empty()
@@ -45,7 +53,32 @@ impl Changes {
 impl Inputs {
     /// Stamp `files` and `dirs` (tree-relative) now; files that cannot be
     /// stat'ed are left out (they were not read either).
-    pub(crate) fn stamp(tree: &Path, mut files: Vec<String>, mut dirs: Vec<String>) -> Inputs {
+    ///
+    /// With `old` (an earlier index's inputs and what changed since), the
+    /// stamp `old` has is taken for every file and directory not named
+    /// changed: [`Self::changes`] has just found it equal to the tree's.
+    pub(crate) fn stamp(
+        tree: &Path,
+        mut files: Vec<String>,
+        mut dirs: Vec<String>,
+        old: Option<(&Inputs, &Changed)>,
+    ) -> Inputs {
+        let old_file = |f: &str| {
+            let (o, c) = old?;
+            if c.files.contains(f) {
+                return None;
+            }
+            let i = o.files.binary_search_by(|x| x.0.as_str().cmp(f)).ok()?;
+            Some((o.files[i].1, o.files[i].2))
+        };
+        let old_dir = |d: &str| {
+            let (o, c) = old?;
+            if c.dirs.contains(d) {
+                return None;
+            }
+            let i = o.dirs.binary_search_by(|x| x.0.as_str().cmp(d)).ok()?;
+            Some(o.dirs[i].1)
+        };
         files.sort_unstable();
         files.dedup();
         dirs.sort_unstable();
@@ -56,7 +89,7 @@ impl Inputs {
                 let mut st = Stamper::new(tree);
                 run.iter()
                     .filter_map(move |f| {
-                        let (size, mtime) = st.stamp(f)?;
+                        let (size, mtime) = old_file(f).or_else(|| st.stamp(f))?;
                         Some((f.clone(), size, mtime))
                     })
                     .collect::<Vec<_>>()
@@ -68,7 +101,7 @@ impl Inputs {
                 let mut st = Stamper::new(tree);
                 run.iter()
                     .filter_map(move |d| {
-                        let (_, mtime) = st.stamp(d)?;
+                        let mtime = old_dir(d).or_else(|| Some(st.stamp(d)?.1))?;
                         Some((d.clone(), mtime))
                     })
                     .collect::<Vec<_>>()
@@ -130,6 +163,7 @@ mod tests {
             &d,
             vec!["a/x.c".into(), "a/y.c".into(), "a/gone.c".into()],
             vec!["a".into()],
+            None,
         );
         assert_eq!(inp.files.len(), 2);
         assert!(inp.changes(&d).is_empty());

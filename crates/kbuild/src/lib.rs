@@ -265,7 +265,13 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// roots), and a relative tree is read as an absolute one.
 /// 29: files that use a global macro expanding to `MODULE_DEVICE_TABLE`
 /// (include/linux/irqchip.h's `IRQCHIP_PLATFORM_DRIVER_END`) are scanned.
-const FORMAT: u32 = 29;
+/// 30: only those macros' invocations are expanded (the rest of the file
+/// is read as written: arm64's crypto aliases next to a
+/// `module_cpu_feature_match`).
+/// 31: the per-file records keep what the tree-wide facts were read from
+/// ([`srcfacts::FactsInputs`]) and each module's revision check with the
+/// files it read, so an incremental rebuild reuses them.
+const FORMAT: u32 = 31;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -403,6 +409,22 @@ struct Records {
     /// The names in each walked directory (sorted): what a changed
     /// directory gained.
     listings: Vec<(String, Vec<String>)>,
+    /// What the tree-wide facts were read from.
+    facts_inputs: srcfacts::FactsInputs,
+    /// The revision check of every module that had one, sorted by path.
+    revisions: Vec<RevisionRecord>,
+}
+
+/// What [`revision::accepted`] found for one module, and from which files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RevisionRecord {
+    /// The module's object path.
+    path: String,
+    /// Its sources then.
+    sources: Vec<String>,
+    /// The files read (its sources and the headers beside them).
+    read: Vec<String>,
+    revisions: Option<(Vec<u32>, Location)>,
 }
 
 /// An earlier index of the tree and what changed since.
@@ -410,14 +432,27 @@ struct Prev<'a> {
     records: &'a Records,
     /// The configuration policy it was built with.
     off: &'a [String],
-    /// Changed, added or removed files (tree-relative).
-    changed: HashSet<String>,
+    /// Changed, added or removed files (tree-relative), and changed
+    /// directories.
+    changed: fresh::Changed,
+    /// The stamps of the earlier index.
+    inputs: &'a fresh::Inputs,
     /// Files that appeared in a changed directory.
     gained: HashSet<String>,
+    /// The earlier tree-wide facts, when nothing they were read from
+    /// changed.
+    facts: Option<srcfacts::TreeFacts>,
 }
 
 impl<'a> Prev<'a> {
-    fn new(records: &'a Records, off: &'a [String], changes: &fresh::Changes, tree: &Path) -> Prev<'a> {
+    fn new(
+        records: &'a Records,
+        inputs: &'a fresh::Inputs,
+        off: &'a [String],
+        facts: &srcfacts::TreeFacts,
+        changes: &fresh::Changes,
+        tree: &Path,
+    ) -> Prev<'a> {
         let mut gained = HashSet::new();
         for d in &changes.dirs {
             let old = records
@@ -440,12 +475,22 @@ impl<'a> Prev<'a> {
             .iter()
             .cloned()
             .chain(gained.iter().cloned())
-            .collect();
+            .collect::<HashSet<String>>();
+        let facts = (!records
+            .facts_inputs
+            .touched_by(changed.iter().map(String::as_str), &changes.dirs))
+        .then(|| facts.clone());
+        let changed = fresh::Changed {
+            files: changed,
+            dirs: changes.dirs.iter().cloned().collect(),
+        };
         Prev {
             records,
+            inputs,
             off,
             changed,
             gained,
+            facts,
         }
     }
 }
@@ -966,7 +1011,17 @@ impl KernelIndex {
                 }
                 (w, k)
             },
-            || srcfacts::TreeFacts::extract(tree),
+            || match prev.as_ref().and_then(|p| Some((p.facts.clone()?, p.records))) {
+                // Nothing they were read from changed (they do not depend
+                // on the `#if` policy).
+                Some((facts, r)) => {
+                    if timing {
+                        eprintln!("tree facts kept");
+                    }
+                    (facts, r.facts_inputs.clone(), Vec::new())
+                }
+                None => srcfacts::TreeFacts::extract(tree),
+            },
         );
         let off = kfit_arch::off_symbols(tree, arch, |s| defined.contains(s));
         drop(defined);
@@ -1035,7 +1090,7 @@ impl KernelIndex {
                 .binary_search_by(|r| r.path.as_str().cmp(f))
                 .ok()?;
             let r = &p.records.files[i];
-            let changed = |x: &str| p.changed.contains(x);
+            let changed = |x: &str| p.changed.files.contains(x);
             (!changed(f)
                 && !r.deps.iter().any(|d| changed(d))
                 && !r.missing.iter().any(|m| p.gained.contains(m)))
@@ -1185,11 +1240,35 @@ impl KernelIndex {
             .filter(|r| r.revision)
             .map(|r| r.path.as_str())
             .collect();
-        let rev_read = std::sync::Mutex::new(Vec::<String>::new());
+        let rev_records = std::sync::Mutex::new(Vec::<RevisionRecord>::new());
+        // An earlier check of the module stands when its sources are the
+        // same, none of the files it read changed and no source's
+        // directory (where it lists the headers) changed.
+        let kept_revision = |md: &Module| -> Option<RevisionRecord> {
+            let p = prev.as_ref()?;
+            let rs = &p.records.revisions;
+            let r = &rs[rs.binary_search_by(|r| r.path.as_str().cmp(&md.path)).ok()?];
+            let dir = |f: &str| f.rsplit_once('/').map_or("", |x| x.0).to_string();
+            (r.sources == md.sources
+                && !r
+                    .read
+                    .iter()
+                    .chain(&md.sources)
+                    .any(|f| p.changed.files.contains(f))
+                && !md.sources.iter().any(|f| p.changed.dirs.contains(&dir(f))))
+            .then(|| r.clone())
+        };
         modules
             .par_iter_mut()
             .filter(|m| m.sources.iter().any(|s| rev_files.contains(s.as_str())))
             .for_each(|md| {
+                if let Some(r) = kept_revision(md) {
+                    md.revisions = r.revisions.clone();
+                    if let Ok(mut v) = rev_records.lock() {
+                        v.push(r);
+                    }
+                    return;
+                }
                 let mut read_now = Vec::new();
                 let mut read = |rel: &str| -> Option<String> {
                     let b = std::fs::read(tree.join(rel)).ok()?;
@@ -1219,10 +1298,17 @@ impl KernelIndex {
                 };
                 md.revisions = revision::accepted(&files, &headers, &policy)
                     .map(|(set, at)| (set.into_iter().collect(), at));
-                if let Ok(mut v) = rev_read.lock() {
-                    v.extend(read_now);
+                if let Ok(mut v) = rev_records.lock() {
+                    v.push(RevisionRecord {
+                        path: md.path.clone(),
+                        sources: md.sources.clone(),
+                        read: read_now,
+                        revisions: md.revisions.clone(),
+                    });
                 }
             });
+        let mut rev_records = rev_records.into_inner().unwrap_or_default();
+        rev_records.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         for md in &mut modules {
             md.runtime_sources = md
                 .sources
@@ -1289,14 +1375,19 @@ impl KernelIndex {
                     .map(|e| format!("arch/{}/Kconfig", e.file_name().to_string_lossy())),
             );
         }
-        let (facts, facts_read, facts_unreadable) = tree_facts;
-        read.extend(facts_read);
-        read.extend(rev_read.into_inner().unwrap_or_default());
+        let (facts, facts_inputs, facts_unreadable) = tree_facts;
+        read.extend(facts_inputs.read.iter().cloned());
+        read.extend(rev_records.iter().flat_map(|r| r.read.iter().cloned()));
         for r in &records {
             read.push(r.path.clone());
             read.extend(r.deps.iter().cloned());
         }
-        let inputs = fresh::Inputs::stamp(tree, read, w.dirs.iter().map(|(d, _)| d.clone()).collect());
+        let inputs = fresh::Inputs::stamp(
+            tree,
+            read,
+            w.dirs.iter().map(|(d, _)| d.clone()).collect(),
+            prev.as_ref().map(|p| (p.inputs, &p.changed)),
+        );
         let mut unreadable = unreadable.0.into_inner().unwrap();
         unreadable.extend(global.unreadable.iter().map(|(p, e)| (rel(p), e.clone())));
         unreadable.extend(facts_unreadable);
@@ -1333,6 +1424,8 @@ impl KernelIndex {
             records: Some(Records {
                 files: records,
                 listings: w.dirs,
+                facts_inputs,
+                revisions: rev_records,
             }),
             unreadable,
             rescanned,
@@ -1380,7 +1473,8 @@ impl KernelIndex {
                     .any(|p| fresh::is_global(p, arch.srcarch()));
                 match old.records.as_ref().filter(|_| !global) {
                     Some(records) => {
-                        let prev = Prev::new(records, &old.off_configs, &changes, tree);
+                        let prev =
+                            Prev::new(records, &old.inputs, &old.off_configs, &old.facts, &changes, tree);
                         Self::build_with(tree, arch, progress, Some(prev))?
                     }
                     None => Self::build_with(tree, arch, progress, None)?,

@@ -283,14 +283,35 @@ fn scan_pass(
         extra: &extra,
     };
     let expanded;
-    let uses_table_macro = unit
-        .toks
-        .iter()
-        .any(|t| t.k == K::Ident && ctx.table_macros.iter().any(|m| m == t.s.as_str()));
-    let toks: &[Tok] = if full || uses_table_macro {
+    let is_table_macro = |t: &Tok| t.k == K::Ident && ctx.table_macros.iter().any(|m| m == t.s.as_str());
+    let toks: &[Tok] = if full {
         let v = view_at(0);
         let mut ex = Expander::new(&v, BLOCKED);
         expanded = ex.expand(&unit.toks);
+        &expanded
+    } else if unit.toks.iter().any(is_table_macro) {
+        // Only the invocations of a table macro are expanded: the rest
+        // (MODULE_ALIAS_CRYPTO, ...) is read as written.
+        let v = view_at(0);
+        let mut out = Vec::with_capacity(unit.toks.len());
+        let mut i = 0;
+        while i < unit.toks.len() {
+            let t = &unit.toks[i];
+            let close = (is_table_macro(t) && unit.toks.get(i + 1).is_some_and(|n| n.is("(")))
+                .then(|| matching_close(&unit.toks, i + 1))
+                .flatten();
+            match close {
+                Some(c) => {
+                    out.extend(Expander::new(&v, BLOCKED).expand(&unit.toks[i..=c]));
+                    i = c + 1;
+                }
+                None => {
+                    out.push(t.clone());
+                    i += 1;
+                }
+            }
+        }
+        expanded = out;
         &expanded
     } else {
         &unit.toks

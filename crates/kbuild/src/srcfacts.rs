@@ -82,11 +82,86 @@ pub const HDA_CODEC_H: &str = "include/sound/hda_codec.h";
 /// The HDA bus code that binds codecs no vendor driver claims.
 pub const HDA_BIND_C: &str = "sound/pci/hda/hda_bind.c";
 
+/// What [`TreeFacts::extract`] looked at: an incremental rebuild keeps the
+/// stored facts when none of it changed ([`FactsInputs::touched_by`]).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct FactsInputs {
+    /// Every file read (tree-relative).
+    pub read: Vec<String>,
+    /// The directories whose entries decide which files are read: the
+    /// directory of every file it tried to read and every directory it
+    /// listed, with `true` when it took the whole subtree (sorted).
+    pub dirs: Vec<(String, bool)>,
+}
+
+/// `a` is `b` or a directory above it (tree-relative; `""` is the top).
+fn at_or_above(a: &str, b: &str) -> bool {
+    a.is_empty() || a == b || b.strip_prefix(a).is_some_and(|r| r.starts_with('/'))
+}
+
+impl FactsInputs {
+    /// Whether changing `files` (edited, added or removed) and the entries
+    /// of `dirs` can change the facts: a file it read changed, or a
+    /// directory it looked into changed, or one above it (which can add
+    /// or remove the directory itself), or one inside a subtree it took.
+    pub fn touched_by<'a>(&self, mut files: impl Iterator<Item = &'a str>, dirs: &[String]) -> bool {
+        files.any(|f| self.read.binary_search_by(|r| r.as_str().cmp(f)).is_ok())
+            || dirs.iter().any(|c| {
+                self.dirs
+                    .iter()
+                    .any(|(d, sub)| at_or_above(c, d) || (*sub && at_or_above(d, c)))
+            })
+    }
+}
+
+/// [`kfit_firmware::Tree`] that notes the directories it looks into.
+struct Watched<'a> {
+    tree: kfit_firmware::Tree<'a>,
+    dirs: std::sync::Mutex<Vec<(String, bool)>>,
+}
+
+impl Watched<'_> {
+    fn note(&self, dir: &str, sub: bool) {
+        if let Ok(mut v) = self.dirs.lock() {
+            v.push((dir.trim_end_matches('/').to_string(), sub));
+        }
+    }
+}
+
+/// The directory of a tree-relative path (`""`: the top).
+fn dir_of(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+impl kfit_firmware::Sources for Watched<'_> {
+    fn read(&self, rel: &str) -> Result<std::borrow::Cow<'_, str>, String> {
+        self.note(dir_of(rel), false);
+        self.tree.read(rel)
+    }
+
+    fn list(&self, dir: &str, recursive: bool) -> Vec<String> {
+        self.note(dir, recursive);
+        self.tree.list(dir, recursive)
+    }
+}
+
 impl TreeFacts {
-    /// Read the facts from `tree`. Returns them, every file read, and the
-    /// files that could not be read (path, error).
-    pub fn extract(tree: &std::path::Path) -> (TreeFacts, Vec<String>, Vec<(String, String)>) {
-        let taken = kfit_firmware::Snapshot::take(&kfit_firmware::Tree(tree));
+    /// Read the facts from `tree`. Returns them, what they were read from
+    /// (every file read, the directories looked into), and the files that
+    /// could not be read (path, error).
+    pub fn extract(tree: &std::path::Path) -> (TreeFacts, FactsInputs, Vec<(String, String)>) {
+        let watched = Watched {
+            tree: kfit_firmware::Tree(tree),
+            dirs: Default::default(),
+        };
+        let taken = kfit_firmware::Snapshot::take(&watched);
+        let mut dirs = watched.dirs.into_inner().unwrap_or_default();
+        dirs.extend(REGISTRATION_DIRS.iter().map(|d| (d.to_string(), true)));
+        dirs.extend(
+            [HDA_CODEC_H, HDA_BIND_C]
+                .iter()
+                .map(|f| (dir_of(f).to_string(), false)),
+        );
         let mut read = taken.read;
         let mut unreadable = taken.unreadable;
         let mut facts = TreeFacts {
@@ -117,7 +192,11 @@ impl TreeFacts {
         facts.registrations = regs;
         read.extend(regs_read);
         unreadable.extend(regs_unreadable);
-        (facts, read, unreadable)
+        read.sort_unstable();
+        read.dedup();
+        dirs.sort_unstable();
+        dirs.dedup();
+        (facts, FactsInputs { read, dirs }, unreadable)
     }
 }
 
