@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 step "kernel trees and Debian ground truth (cached in ${KFIT_CACHE:-~/.cache/kfit})"
-scripts/fetch-kernels.sh 6.12 6.1
+scripts/fetch-kernels.sh 6.12 6.1 6.12-arm64
 if [ -x scripts/kconfig-oracle.sh ]; then
     step "conf --olddefconfig oracle outputs"
     scripts/kconfig-oracle.sh
