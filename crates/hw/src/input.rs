@@ -90,20 +90,7 @@ pub(crate) fn read_listing_bytes(path: &Path) -> Result<Vec<u8>, Error> {
 
 /// Read a regular file of at most `limit` bytes (databases, sysfs attributes).
 pub(crate) fn read_file_limited(path: &Path, limit: u64) -> std::io::Result<String> {
-    if let Some(what) = refuse(path)? {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("{what}, not a file"),
-        ));
-    }
-    let (bytes, over) = read_limited(std::fs::File::open(path)?, limit)?;
-    if over {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {} MiB", limit >> 20),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    read_bytes_limited(path, limit).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// Read a regular file of at most `limit` bytes, as bytes (device-tree
