@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests (included with `mod common;`).
 #![allow(dead_code)]
 
-use kfit_hw::{Device, Machine, Warning};
+use kfit_hw::{Bus, Device, Machine, Warning};
 use std::path::PathBuf;
 
 pub fn data(rel: &str) -> PathBuf {
@@ -118,4 +118,58 @@ pub fn require_ids() {
             "{p} missing: apt-get install pci.ids usb.ids (scripts/fetch-kernels.sh does)"
         );
     }
+}
+
+/// One line of a reference machine's `drivers.txt` (collect.sh): bus,
+/// device, driver, module, modalias; `-` (and `-nolink-`) is none.
+pub struct DriversEntry {
+    pub bus: String,
+    pub dev: String,
+    pub driver: Option<String>,
+    pub module: Option<String>,
+    pub modalias: Option<String>,
+}
+
+/// The entries of the `drivers.txt` at `rel` (under tests/data).
+pub fn drivers_txt(rel: &str) -> Vec<DriversEntry> {
+    read(rel)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 5, "{l}");
+            let opt = |s: &str| (s != "-" && s != "-nolink-").then(|| s.to_string());
+            DriversEntry {
+                bus: f[0].into(),
+                dev: f[1].into(),
+                driver: opt(f[2]),
+                module: opt(f[3]),
+                modalias: opt(f[4]),
+            }
+        })
+        .collect()
+}
+
+/// The `drivers.txt` entries listings other than drivers.txt can know
+/// (devices with a modalias, from modalias and uevent lists; PCI, from
+/// lspci; USB devices and interfaces, from lsusb -t): how many there are,
+/// and those `m` has not found (same bus and address, and same modalias
+/// when the entry has one), as "bus dev".
+pub fn knowable_not_found(m: &Machine, entries: &[DriversEntry]) -> (usize, Vec<String>) {
+    let knowable: Vec<&DriversEntry> = entries
+        .iter()
+        .filter(|e| e.modalias.is_some() || e.bus == "pci" || e.bus == "usb")
+        .collect();
+    let found = |e: &DriversEntry| {
+        m.devices.iter().any(|d| {
+            d.bus == Bus::from_name(&e.bus)
+                && d.address == e.dev
+                && (e.modalias.is_none() || d.modalias == e.modalias)
+        })
+    };
+    let missing = knowable
+        .iter()
+        .filter(|e| !found(e))
+        .map(|e| format!("{} {}", e.bus, e.dev))
+        .collect();
+    (knowable.len(), missing)
 }

@@ -18,28 +18,10 @@ const ALL: [&str; 9] = [
     "drivers.txt",
 ];
 
-struct Entry {
-    bus: String,
-    dev: String,
-    driver: Option<String>,
-    modalias: Option<String>,
-}
+type Entry = common::DriversEntry;
 
 fn drivers_txt() -> Vec<Entry> {
-    std::fs::read_to_string(data("q35/drivers.txt"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            let opt = |s: &str| (s != "-").then(|| s.to_string());
-            Entry {
-                bus: f[0].into(),
-                dev: f[1].into(),
-                driver: opt(f[2]),
-                modalias: opt(f[4]),
-            }
-        })
-        .collect()
+    common::drivers_txt("q35/drivers.txt")
 }
 
 fn machine(files: &[&str]) -> Machine {
@@ -117,28 +99,11 @@ fn all_listings_merged_cover_drivers_txt() {
 fn listings_without_drivers_txt_cover_its_bound_and_aliased_devices() {
     let m = machine(&ALL[..8]);
     let entries = drivers_txt();
-    // What the other listings can know: devices with a modalias (modalias,
-    // uevent lists), PCI (lspci), USB devices and interfaces (lsusb -t).
-    let knowable: Vec<&Entry> = entries
-        .iter()
-        .filter(|e| e.modalias.is_some() || e.bus == "pci" || e.bus == "usb")
-        .collect();
-    let found = |e: &Entry| {
-        m.devices.iter().any(|d| {
-            d.bus == Bus::from_name(&e.bus)
-                && d.address == e.dev
-                && (e.modalias.is_none() || d.modalias == e.modalias)
-        })
-    };
-    let missing: Vec<_> = knowable
-        .iter()
-        .filter(|e| !found(e))
-        .map(|e| format!("{} {}", e.bus, e.dev))
-        .collect();
+    let (knowable, missing) = common::knowable_not_found(&m, &entries);
     eprintln!(
         "q35 coverage without drivers.txt: {}/{} entries with a modalias or on pci/usb (of {} in drivers.txt)",
-        knowable.len() - missing.len(),
-        knowable.len(),
+        knowable - missing.len(),
+        knowable,
         entries.len()
     );
     assert!(missing.is_empty(), "{missing:?}");

@@ -25,30 +25,10 @@ const LISTINGS: [(&str, Format); 10] = [
     ("dmesg.txt", Format::Dmesg),
 ];
 
-struct Entry {
-    bus: String,
-    dev: String,
-    driver: Option<String>,
-    module: Option<String>,
-    modalias: Option<String>,
-}
+type Entry = common::DriversEntry;
 
 fn drivers_txt() -> Vec<Entry> {
-    common::read(&format!("{DIR}/drivers.txt"))
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 5, "{l}");
-            let opt = |s: &str| (s != "-" && s != "-nolink-").then(|| s.to_string());
-            Entry {
-                bus: f[0].into(),
-                dev: f[1].into(),
-                driver: opt(f[2]),
-                module: opt(f[3]),
-                modalias: opt(f[4]),
-            }
-        })
-        .collect()
+    common::drivers_txt(&format!("{DIR}/drivers.txt"))
 }
 
 fn machine(files: &[&str]) -> Machine {
@@ -159,28 +139,11 @@ fn listings_without_drivers_txt_cover_its_aliased_devices() {
         .collect();
     let m = machine(&files);
     let entries = drivers_txt();
-    // What the other listings can know: devices with a modalias (modalias,
-    // uevent lists), PCI (lspci), USB devices and interfaces (lsusb -t).
-    let knowable: Vec<&Entry> = entries
-        .iter()
-        .filter(|e| e.modalias.is_some() || e.bus == "pci" || e.bus == "usb")
-        .collect();
-    let found = |e: &Entry| {
-        m.devices.iter().any(|d| {
-            d.bus == Bus::from_name(&e.bus)
-                && d.address == e.dev
-                && (e.modalias.is_none() || d.modalias == e.modalias)
-        })
-    };
-    let missing: Vec<_> = knowable
-        .iter()
-        .filter(|e| !found(e))
-        .map(|e| format!("{} {}", e.bus, e.dev))
-        .collect();
+    let (knowable, missing) = common::knowable_not_found(&m, &entries);
     eprintln!(
         "virt-arm64 coverage without drivers.txt: {}/{} entries with a modalias or on pci/usb (of {})",
-        knowable.len() - missing.len(),
-        knowable.len(),
+        knowable - missing.len(),
+        knowable,
         entries.len()
     );
     assert!(missing.is_empty(), "{missing:?}");
