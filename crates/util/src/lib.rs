@@ -34,7 +34,7 @@
 //!   then the journal goes. Recovery rolls a committed journal forward and
 //!   removes staged files of an uncommitted one.
 //!
-//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`stable_hash`])
+//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`read_cache`], [`stable_hash`])
 //! `--cache-dir` if given, else `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
 //! else `~/.cache/kfit`. [`stable_hash`] is the one hash of everything
 //! persisted (cache names and keys, checksums); in-memory maps use
@@ -145,6 +145,31 @@ pub fn write_cache(path: &Path, data: &[u8]) -> std::io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A cache file's bytes, mapped read-only ([`read_cache`]).
+pub struct CacheBytes(memmap2::Mmap);
+
+impl std::ops::Deref for CacheBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Read a cache file in place: its bytes mapped read-only from the page
+/// cache, so a reader decodes straight from them and touches only the
+/// parts it uses (no copy into fresh, zeroed memory). Every cache file is
+/// replaced by a rename ([`write_cache`]) and never rewritten in place, so
+/// the mapped bytes do not change while they are read; a cache's own
+/// checksum or validation still decides whether they are trusted.
+pub fn read_cache(path: &Path) -> std::io::Result<CacheBytes> {
+    let f = std::fs::File::open(path)?;
+    // SAFETY: the file is a cache kfit replaces only by rename (the mapped
+    // inode keeps its content); the mapping is read-only and private to
+    // this value, which unmaps it on drop.
+    let m = unsafe { memmap2::MmapOptions::new().map(&f)? };
+    Ok(CacheBytes(m))
 }
 
 // ---------------------------------------------------------------- signals
