@@ -160,28 +160,41 @@ impl Toolchain {
 
     /// A warning when the probes for `arch` would run the host's compiler:
     /// an arch of another `SRCARCH` than `host`'s, with no `CROSS_COMPILE`,
-    /// no LLVM and no compiler named. `make` does the same (it runs `gcc`),
-    /// but the config's toolchain lines (`CC_VERSION_TEXT`, `CC_HAS_*`,
-    /// `AS_*`, `LD_*`) then describe the host compiler, not the cross
-    /// compiler that will build the kernel. `tree` supplies the triple to
-    /// suggest (scripts/Makefile.clang's table).
+    /// no LLVM and no compiler named, or with a named compiler (not a
+    /// clang) whose `-dumpmachine` is the host's machine (`--cc gcc` with
+    /// `CROSS_COMPILE` set: make's `CC=gcc` replaces the cross compiler
+    /// too). `make` does the same (it runs that `gcc`), but the config's
+    /// toolchain lines (`CC_VERSION_TEXT`, `CC_HAS_*`, `AS_*`, `LD_*`) then
+    /// describe the host compiler, not the cross compiler that will build
+    /// the kernel. `tree` supplies the triple to suggest
+    /// (scripts/Makefile.clang's table).
     pub fn host_compiler_warning(&self, arch: &Arch, host: &Arch, tree: &Path) -> Option<String> {
-        if arch.srcarch() == host.srcarch()
-            || self.is_llvm()
-            || self.cc.is_some()
-            || !self.cross_compile.is_empty()
-        {
+        if arch.srcarch() == host.srcarch() || self.is_llvm() {
             return None;
         }
         let triple = clang_target_table(&read_makefile_clang(tree), arch.srcarch(), host.srcarch())
             .or_else(|| arch.target().map(|t| t.triple.to_string()))
             .unwrap_or_else(|| "<triple>".into());
-        Some(format!(
-            "ARCH={arch} on a {host} machine without CROSS_COMPILE or LLVM: the toolchain probes \
-             (CC_VERSION_TEXT, CC_IS_GCC, GCC_VERSION, CC_HAS_*, AS_*, LD_*) run the host's gcc, as make does, \
-             so the config describes the host compiler, not a cross compiler; set CROSS_COMPILE={triple}- \
-             (or --cross-compile {triple}-), or use --llvm"
-        ))
+        let fix = format!("set CROSS_COMPILE={triple}- (or --cross-compile {triple}-), or use --llvm");
+        let what = "the toolchain probes (CC_VERSION_TEXT, CC_IS_GCC, GCC_VERSION, CC_HAS_*, AS_*, LD_*)";
+        match &self.cc {
+            None if self.cross_compile.is_empty() => Some(format!(
+                "ARCH={arch} on a {host} machine without CROSS_COMPILE or LLVM: {what} run the host's gcc, \
+                 as make does, so the config describes the host compiler, not a cross compiler; {fix}"
+            )),
+            None => None,
+            Some(cc) => {
+                let host_machine = host.target()?.triple.split('-').next()?;
+                let dm = dumpmachine(cc)?;
+                (dm.split('-').next() == Some(host_machine)).then(|| {
+                    format!(
+                        "ARCH={arch} with CC={cc}, a compiler for {dm}: {what} run it, as make CC={cc} does, \
+                         so the config describes the host compiler, not a cross compiler; leave the compiler \
+                         unnamed and {fix}"
+                    )
+                })
+            }
+        }
     }
 
     /// `CLANG_FLAGS` as scripts/Makefile.clang sets it for `srcarch` (the
@@ -214,6 +227,20 @@ impl Toolchain {
         }
         flags.join(" ")
     }
+}
+
+/// `cc -dumpmachine`: the triple the compiler builds for (`None` when it
+/// does not run).
+fn dumpmachine(cc: &str) -> Option<String> {
+    let out = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("{cc} -dumpmachine"))
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let t = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !t.is_empty() && !t.contains(char::is_whitespace)).then_some(t)
 }
 
 fn read_makefile_clang(tree: &Path) -> String {
@@ -355,5 +382,17 @@ mod tests {
             ..Default::default()
         };
         assert!(cross.host_compiler_warning(&arm64, &x86, t).is_none());
+        // make CC=<a compiler for the host> CROSS_COMPILE=...
+        let host_cc = Toolchain {
+            cc: Some("sh -c 'echo x86_64-linux-gnu' --".into()),
+            ..cross.clone()
+        };
+        let w = host_cc.host_compiler_warning(&arm64, &x86, t).unwrap();
+        assert!(w.contains("a compiler for x86_64-linux-gnu"), "{w}");
+        let cross_cc = Toolchain {
+            cc: Some("sh -c 'echo aarch64-linux-gnu' --".into()),
+            ..Default::default()
+        };
+        assert!(cross_cc.host_compiler_warning(&arm64, &x86, t).is_none());
     }
 }
