@@ -557,6 +557,20 @@ pub fn fit_with(
     index: Option<&KernelIndex>,
     progress: Option<kfit_kbuild::ProgressFn>,
 ) -> Result<Fit, Error> {
+    fit_inner(opts, index, progress, true)
+}
+
+/// [`fit_with`]; with `speculate`, a cached index is used while its inputs
+/// are still being checked (the stat of ~50k files overlaps the whole
+/// pipeline), and the fit is done again with an index checked first (and
+/// rebuilt where it changed) when the check fails: nothing derived from an
+/// unchecked index is returned.
+fn fit_inner(
+    opts: &FitOptions,
+    index: Option<&KernelIndex>,
+    progress: Option<kfit_kbuild::ProgressFn>,
+    speculate: bool,
+) -> Result<Fit, Error> {
     let mut timings = Timings::default();
     let mut warnings = Vec::new();
     let t = Instant::now();
@@ -574,7 +588,21 @@ pub fn fit_with(
         let idx_job = s.spawn(|| {
             let t = Instant::now();
             let r = index.is_none().then(|| {
-                KernelIndex::load_or_build_with(&opts.tree, &opts.load.arch, &opts.index_cache, progress)
+                let spec = speculate
+                    .then(|| KernelIndex::load_speculative(&opts.tree, &opts.load.arch, &opts.index_cache))
+                    .flatten();
+                match spec {
+                    Some((idx, pending)) => (Ok(idx), Some(pending)),
+                    None => (
+                        KernelIndex::load_or_build_with(
+                            &opts.tree,
+                            &opts.load.arch,
+                            &opts.index_cache,
+                            progress,
+                        ),
+                        None,
+                    ),
+                }
             });
             (r, t.elapsed().as_millis())
         });
@@ -586,7 +614,11 @@ pub fn fit_with(
     });
     let (loaded, index_ms) = index_result;
     timings.index_ms = index_ms;
-    let owned: Option<KernelIndex> = loaded
+    let (loaded, pending) = match loaded {
+        Some((r, p)) => (Some(r), p),
+        None => (None, None),
+    };
+    let mut owned: Option<KernelIndex> = loaded
         .map(|r| kfit_kbuild::allow_partial(r, opts.allow_partial))
         .transpose()?;
     let Some(idx) = index.or(owned.as_ref()) else {
@@ -802,8 +834,21 @@ pub fn fit_with(
         .iter()
         .filter(|p| p.via == kfit_solve::Via::User)
         .count();
+    let kernel = idx.version.clone();
+    if let Some(p) = pending {
+        match p.wait() {
+            Some(inputs) => {
+                if let Some(i) = owned.as_mut() {
+                    i.inputs = inputs;
+                }
+            }
+            // The tree changed since the index was cached: again, with the
+            // index checked (and rebuilt where it changed) first.
+            None => return fit_inner(opts, index, progress, false),
+        }
+    }
     Ok(Fit {
-        kernel: idx.version.clone(),
+        kernel,
         machines: reports,
         requirements,
         summary,
