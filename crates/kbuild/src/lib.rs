@@ -271,7 +271,7 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// 31: the per-file records keep what the tree-wide facts were read from
 /// ([`srcfacts::FactsInputs`]) and each module's revision check with the
 /// files it read, so an incremental rebuild reuses them.
-/// 32: a checksum per section after the lengths (a damaged file is a miss,
+/// 32: a checksum per section ([`kfit_util::checksum`]) after the lengths (a damaged file is a miss,
 /// never an index); the file is read in place (mapped).
 const FORMAT: u32 = 32;
 
@@ -1548,7 +1548,7 @@ impl KernelIndex {
     ///
     /// Layout (all little-endian): `FORMAT` (u32), the number of sections
     /// (u32), each section's length (u64), each section's checksum (u64,
-    /// [`kfit_util::stable_hash`]), then the sections, each a bincode
+    /// [`kfit_util::checksum`]), then the sections, each a bincode
     /// value: (tree, version), the diagnostics, the lookup maps, the
     /// [`fresh::Inputs`], the modules in runs of [`CHUNK`], then the
     /// per-file records (read only for an incremental rebuild). The file is
@@ -1597,7 +1597,7 @@ impl KernelIndex {
 
     /// A section's bytes, once they match its checksum.
     fn checked<'b>(file: &Path, (s, sum): (&'b [u8], u64)) -> Result<&'b [u8]> {
-        if kfit_util::stable_hash(s) != sum {
+        if kfit_util::checksum(s) != sum {
             return Err(Error::Cache(file.to_path_buf(), "checksum mismatch".into()));
         }
         Ok(s)
@@ -1796,7 +1796,7 @@ impl KernelIndex {
             b.extend_from_slice(&(s.len() as u64).to_le_bytes());
         }
         for s in &secs {
-            b.extend_from_slice(&kfit_util::stable_hash(s).to_le_bytes());
+            b.extend_from_slice(&kfit_util::checksum(s).to_le_bytes());
         }
         for s in &secs {
             b.extend_from_slice(s);
