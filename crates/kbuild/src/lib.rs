@@ -501,6 +501,24 @@ impl<'a> Prev<'a> {
     }
 }
 
+/// The check of a cache file's inputs ([`KernelIndex::load_speculative`]),
+/// running on its own thread.
+pub struct Pending {
+    check: std::thread::JoinHandle<Option<(bool, fresh::Inputs)>>,
+}
+
+impl Pending {
+    /// Waits for the check: the index's inputs (for [`KernelIndex::inputs`])
+    /// when every one is unchanged, so the index and what was derived from
+    /// it hold; `None` when the tree changed (or the check failed).
+    pub fn wait(self) -> Option<fresh::Inputs> {
+        match self.check.join() {
+            Ok(Some((true, inputs))) => Some(inputs),
+            _ => None,
+        }
+    }
+}
+
 /// A cached index checked against its tree.
 enum Checked {
     Fresh(Box<KernelIndex>),
@@ -1633,57 +1651,72 @@ impl KernelIndex {
         let t = std::time::Instant::now();
         let b = Self::read_without_records(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
         let t1 = t.elapsed();
-        let bad = |e: String| Error::Cache(file.to_path_buf(), e);
-        let mut secs = Self::sections(file, &b)?;
-        // The records (the last section) are not read here.
+        let secs = Self::sections_without_records(file, &b)?;
+        let inputs: fresh::Inputs =
+            bincode::deserialize(secs[3]).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
+        // The stamps first: the check runs beside the decoding.
+        let (changes, idx) = rayon::join(
+            || tree.map(|tr| Self::timed_changes(&inputs, tr)),
+            || Self::decode_sections(file, &secs),
+        );
+        let mut idx = idx?;
+        idx.inputs = inputs;
+        if std::env::var_os("KFIT_TIMING").is_some() {
+            eprintln!("load: read {t1:?}, decode and check {:?}", t.elapsed() - t1);
+        }
+        Ok((idx, changes))
+    }
+
+    /// [`fresh::Inputs::changes`], timed with `KFIT_TIMING`.
+    fn timed_changes(inputs: &fresh::Inputs, tree: &Path) -> fresh::Changes {
+        let t = std::time::Instant::now();
+        let c = inputs.changes(tree);
+        if std::env::var_os("KFIT_TIMING").is_some() {
+            eprintln!(
+                "check: {} files, {} directories stat'ed in {:?}",
+                inputs.files.len(),
+                inputs.dirs.len(),
+                t.elapsed()
+            );
+        }
+        c
+    }
+
+    /// The sections of a cache file's bytes read without its per-file
+    /// records (the last section).
+    fn sections_without_records<'b>(file: &Path, b: &'b [u8]) -> Result<Vec<&'b [u8]>> {
+        let mut secs = Self::sections(file, b)?;
         let n = u32::from_le_bytes(b[4..8].try_into().unwrap_or_default()) as usize;
         if secs.len() == n {
             secs.pop();
         }
+        Ok(secs)
+    }
+
+    /// Decode every section but the inputs and the records (in parallel).
+    fn decode_sections(file: &Path, secs: &[&[u8]]) -> Result<KernelIndex> {
+        let bad = |e: String| Error::Cache(file.to_path_buf(), e);
         let de = |e: bincode::Error| bad(e.to_string());
-        // The stamps first: the check runs beside the decoding.
-        let inputs: fresh::Inputs = bincode::deserialize(secs[3]).map_err(de)?;
-        let (changes, ((head, diags), (maps, chunks))) = rayon::join(
-            || {
-                let t = std::time::Instant::now();
-                let c = tree.map(|tr| inputs.changes(tr));
-                if std::env::var_os("KFIT_TIMING").is_some() {
-                    eprintln!(
-                        "check: {} files, {} directories stat'ed in {:?}",
-                        inputs.files.len(),
-                        inputs.dirs.len(),
-                        t.elapsed()
-                    );
-                }
-                c
-            },
+        let ((head, diags), (maps, chunks)) = rayon::join(
             || {
                 rayon::join(
                     || {
-                        rayon::join(
-                            || {
-                                bincode::deserialize::<(
-                                    String,
-                                    String,
-                                    String,
-                                    Vec<String>,
-                                    srcfacts::TreeFacts,
-                                )>(secs[0])
-                                .map_err(de)
-                            },
-                            || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
+                        bincode::deserialize::<(String, String, String, Vec<String>, srcfacts::TreeFacts)>(
+                            secs[0],
                         )
+                        .map_err(de)
                     },
+                    || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
+                )
+            },
+            || {
+                rayon::join(
+                    || bincode::deserialize::<StoredMaps>(secs[2]).map_err(de),
                     || {
-                        rayon::join(
-                            || bincode::deserialize::<StoredMaps>(secs[2]).map_err(de),
-                            || {
-                                secs[FIRST_MODULES.min(secs.len())..]
-                                    .par_iter()
-                                    .map(|s| bincode::deserialize::<Vec<Module>>(s).map_err(de))
-                                    .collect::<Result<Vec<Vec<Module>>>>()
-                            },
-                        )
+                        secs[FIRST_MODULES.min(secs.len())..]
+                            .par_iter()
+                            .map(|s| bincode::deserialize::<Vec<Module>>(s).map_err(de))
+                            .collect::<Result<Vec<Vec<Module>>>>()
                     },
                 )
             },
@@ -1710,8 +1743,7 @@ impl KernelIndex {
         if !ok {
             return Err(bad("a lookup map points past the modules".into()));
         }
-        let t2 = t.elapsed();
-        let idx = KernelIndex {
+        Ok(KernelIndex {
             tree,
             version,
             arch,
@@ -1719,7 +1751,7 @@ impl KernelIndex {
             modules,
             diags: diags?,
             facts,
-            inputs,
+            inputs: fresh::Inputs::default(),
             records: None,
             unreadable: Vec::new(),
             rescanned: 0,
@@ -1730,11 +1762,36 @@ impl KernelIndex {
                 by_driver: maps.by_driver,
                 by_prefix: maps.by_prefix,
             }),
-        };
+        })
+    }
+
+    /// A cached index of `tree` decoded at once, its inputs checked
+    /// against the tree on another thread meanwhile: the caller works with
+    /// it and trusts nothing it derived before [`Pending::fresh`] says yes
+    /// (else it loads again with [`Self::load_or_build_with`], which
+    /// rebuilds what changed). `None` when there is no usable cache file.
+    pub fn load_speculative(tree: &Path, arch: &Arch, cache_dir: &Path) -> Option<(KernelIndex, Pending)> {
+        let file = cache_dir.join(format!("{}.bin", cache_key(tree, arch).ok()?));
+        let t = std::time::Instant::now();
+        let b = Self::read_without_records(&file).ok()?;
+        let secs = Self::sections_without_records(&file, &b).ok()?;
+        // The check owns its bytes: it outlives this call.
+        let stamps = secs[3].to_vec();
+        let tree = tree.to_path_buf();
+        let check = std::thread::Builder::new()
+            .name("kfit-index-check".into())
+            .spawn(move || {
+                let inputs: fresh::Inputs = bincode::deserialize(&stamps).ok()?;
+                let fresh = Self::timed_changes(&inputs, &tree).is_empty();
+                Some((fresh, inputs))
+            })
+            .ok()?;
+        let pending = Pending { check };
+        let idx = Self::decode_sections(&file, &secs).ok()?;
         if std::env::var_os("KFIT_TIMING").is_some() {
-            eprintln!("load: read {t1:?}, decode and check {:?}", t2 - t1);
+            eprintln!("load (speculative): read and decode {:?}", t.elapsed());
         }
-        Ok((idx, changes))
+        Some((idx, pending))
     }
 
     /// Write the index to a file (atomically), in the layout [`Self::load`] reads.
