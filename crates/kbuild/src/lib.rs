@@ -271,7 +271,10 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// 31: the per-file records keep what the tree-wide facts were read from
 /// ([`srcfacts::FactsInputs`]) and each module's revision check with the
 /// files it read, so an incremental rebuild reuses them.
-const FORMAT: u32 = 31;
+/// 32: the per-file records keep where each global macro is defined
+/// first ([`pp::GlobalIndex`]): an incremental rebuild reads only the
+/// headers whose macros a re-scanned file looks up.
+const FORMAT: u32 = 32;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -413,6 +416,9 @@ struct Records {
     facts_inputs: srcfacts::FactsInputs,
     /// The revision check of every module that had one, sorted by path.
     revisions: Vec<RevisionRecord>,
+    /// Where the global headers define each macro first (read lazily by
+    /// the next incremental rebuild).
+    global: pp::GlobalIndex,
 }
 
 /// What [`revision::accepted`] found for one module, and from which files.
@@ -1021,11 +1027,11 @@ impl KernelIndex {
             || {
                 let w = walk(tree, srcarch);
                 if timing {
-                    eprintln!("walk {:?}", t0.elapsed());
+                    eprintln!("walk {:?} ({})", t0.elapsed(), mem());
                 }
                 let k = kconfig_help(&w.kconfigs, &unreadable);
                 if timing {
-                    eprintln!("kconfig {:?}", t0.elapsed());
+                    eprintln!("kconfig {:?} ({})", t0.elapsed(), mem());
                 }
                 (w, k)
             },
@@ -1048,11 +1054,17 @@ impl KernelIndex {
         let prev = prev.filter(|p| p.off == off.as_slice());
         let predefined = pp::predefined(target);
         report("makefiles", 0, w.makefiles.len());
-        let (global, infos) = rayon::join(
+        let (mut global, infos) = rayon::join(
             || {
-                let g = pp::Global::build(tree, srcarch, &predefined, policy.clone());
+                // No global header changed (else there is no `prev`) and
+                // the policy is the same: the stored index of the map says
+                // which header to read for a name.
+                let g = match prev.as_ref() {
+                    Some(p) => pp::Global::lazy(tree, p.records.global.clone(), &predefined, policy.clone()),
+                    None => pp::Global::build(tree, srcarch, &predefined, policy.clone()),
+                };
                 if timing {
-                    eprintln!("global headers {:?}", t0.elapsed());
+                    eprintln!("global headers {:?} ({})", t0.elapsed(), mem());
                 }
                 g
             },
@@ -1075,7 +1087,7 @@ impl KernelIndex {
         );
         let defs = resolve_modules(tree, &infos);
         if timing {
-            eprintln!("makefiles+kconfig {:?}", t0.elapsed());
+            eprintln!("makefiles+kconfig {:?} ({})", t0.elapsed(), mem());
         }
 
         // Struct layouts and DMI enums.
@@ -1199,7 +1211,7 @@ impl KernelIndex {
             .collect();
         let rescanned = rescanned.into_inner();
         if timing {
-            eprintln!("sources {:?} ({rescanned} scanned)", t0.elapsed());
+            eprintln!("sources {:?} ({rescanned} scanned; {})", t0.elapsed(), mem());
         }
         report("assemble", 0, 1);
         let mut modules: Vec<Module> = defs
@@ -1378,7 +1390,7 @@ impl KernelIndex {
             }
         }
         if timing {
-            eprintln!("assemble {:?}", t0.elapsed());
+            eprintln!("assemble {:?} ({})", t0.elapsed(), mem());
         }
         // Every file read, and every directory walked, with its stamp.
         let mut read: Vec<String> = vec!["Makefile".to_string()];
@@ -1407,7 +1419,7 @@ impl KernelIndex {
             prev.as_ref().map(|p| (p.inputs, &p.changed)),
         );
         let mut unreadable = unreadable.0.into_inner().unwrap();
-        unreadable.extend(global.unreadable.iter().map(|(p, e)| (rel(p), e.clone())));
+        unreadable.extend(global.unreadable().iter().map(|(p, e)| (rel(p), e.clone())));
         unreadable.extend(facts_unreadable);
         unreadable.extend(
             cache
@@ -1423,12 +1435,13 @@ impl KernelIndex {
         unreadable.sort();
         unreadable.dedup();
         if timing {
-            eprintln!("stamps {:?}", t0.elapsed());
+            eprintln!("stamps {:?} ({})", t0.elapsed(), mem());
         }
+        let global_index = global.take_index();
         // Hundreds of thousands of small allocations: free both at once.
         rayon::join(|| drop(cache), || drop(global));
         if timing {
-            eprintln!("freed {:?}", t0.elapsed());
+            eprintln!("freed {:?} ({})", t0.elapsed(), mem());
         }
         let idx = KernelIndex {
             tree: given.display().to_string(),
@@ -1444,6 +1457,7 @@ impl KernelIndex {
                 listings: w.dirs,
                 facts_inputs,
                 revisions: rev_records,
+                global: global_index,
             }),
             unreadable,
             rescanned,
@@ -2010,6 +2024,18 @@ impl KernelIndex {
 /// The key of a lookup map: persisted, so the one stable hash.
 fn hkey(s: &str) -> u64 {
     kfit_util::stable_hash(s.as_bytes())
+}
+
+/// Resident and peak memory now (`KFIT_TIMING` output).
+fn mem() -> String {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        s.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    format!("rss {} MiB, peak {} MiB", get("VmRSS:"), get("VmHWM:"))
 }
 
 /// KBUILD_MODNAME of an object path.
