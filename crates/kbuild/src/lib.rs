@@ -1215,6 +1215,7 @@ impl KernelIndex {
         let rescanned = rescanned.into_inner();
         if timing {
             eprintln!("sources {:?} ({rescanned} scanned; {})", t0.elapsed(), mem());
+            eprintln!("{}; {} global headers read", cache.stats(), global.read_headers());
         }
         report("assemble", 0, 1);
         let mut modules: Vec<Module> = defs
