@@ -82,19 +82,30 @@ fn variants_are_up_to_date() {
     );
 }
 
-/// q35: plain lspci (names only) against lspci -nn. Exceptions, each because
-/// pci.ids 2023.04 gives the printed name to several ids (the warning lists
-/// them and `id_candidates` holds them; nothing is guessed):
+/// The machines whose full listings scripts/hw-variants.sh strips: the
+/// variants' directory and the originals' (under tests/data).
+const MACHINES: [(&str, &str); 2] = [("q35", "q35"), ("virt-arm64", "qemu-virt-arm64")];
+
+/// q35 and virt-arm64: plain lspci (names only) against lspci -nn.
+/// Exceptions, each because pci.ids 2023.04 gives the printed name to
+/// several ids (the warning lists them and `id_candidates` holds them;
+/// nothing is guessed):
 /// - "Red Hat, Inc." is the vendor name of 1af4, 1b36 and 6900: a device
 ///   pci.ids does not know ("Red Hat, Inc. Device 1054") and most subsystems
 ///   ("Red Hat, Inc. Device 1100") have no vendor id;
 /// - "82574L Gigabit Network Connection" is 8086:10d3 and 8086:10f6;
 /// - "SAS1068 PCI-X Fusion-MPT SAS" is 1000:0054 and 1000:0055.
 #[test]
-fn q35_names_only_gives_the_ids_of_lspci_nn() {
-    let names = load(&["variants/q35/names-only/lspci.txt"]);
-    let truth = load(&["variants/q35/ids-only/lspci-nn.txt"]);
-    let unknown = compare(&names, &truth);
+fn names_only_gives_the_ids_of_lspci_nn() {
+    for (v, _) in MACHINES {
+        let names = load(&[&format!("variants/{v}/names-only/lspci.txt")]);
+        let truth = load(&[&format!("variants/{v}/ids-only/lspci-nn.txt")]);
+        names_only_against(v, &names, &truth);
+    }
+}
+
+fn names_only_against(v: &str, names: &Machine, truth: &Machine) {
+    let unknown = compare(names, truth);
     let pci = truth.devices.iter().filter(|d| d.bus == Bus::Pci).count();
     let full = truth
         .devices
@@ -117,7 +128,7 @@ fn q35_names_only_gives_the_ids_of_lspci_nn() {
         })
         .count();
     eprintln!(
-        "q35 names only: {vd}/{pci} devices with vendor, device and class; {full}/{pci} with every id; unknown: {unknown:?}"
+        "{v} names only: {vd}/{pci} devices with vendor, device and class; {full}/{pci} with every id; unknown: {unknown:?}"
     );
     let devices_unknown: Vec<&str> = unknown
         .iter()
@@ -131,7 +142,7 @@ fn q35_names_only_gives_the_ids_of_lspci_nn() {
             name.starts_with("Red Hat, Inc. Device ")
                 || name.contains("82574L Gigabit Network Connection")
                 || name.contains("SAS1068 PCI-X Fusion-MPT SAS"),
-            "{a} {name:?}: not a known ambiguity"
+            "{v} {a} {name:?}: not a known ambiguity"
         );
     }
     assert_eq!(
@@ -139,10 +150,11 @@ fn q35_names_only_gives_the_ids_of_lspci_nn() {
         pci - devices_unknown
             .iter()
             .collect::<std::collections::BTreeSet<_>>()
-            .len()
+            .len(),
+        "{v}"
     );
     // Classes always come back (pci.ids' subclass names are unique).
-    assert!(!unknown.iter().any(|u| u.contains("class")), "{unknown:?}");
+    assert!(!unknown.iter().any(|u| u.contains("class")), "{v}: {unknown:?}");
 }
 
 /// Seed: plain `lspci` of the seed machine (rendered by the real lspci from
@@ -175,12 +187,14 @@ fn seed_names_only_gives_the_busybox_ids() {
 /// The ids-only variants keep every id and lose every driver.
 #[test]
 fn ids_only_variants_have_no_drivers() {
-    for f in [
-        "variants/q35/ids-only/lspci-nn.txt",
-        "variants/q35/ids-only/lspci-n.txt",
-        "variants/q35/ids-only/lsusb-t.txt",
-        "variants/seed/ids-only/lspci.txt",
-    ] {
+    let files = MACHINES
+        .iter()
+        .flat_map(|(v, _)| {
+            ["lspci-nn.txt", "lspci-n.txt", "lsusb-t.txt"].map(|f| format!("variants/{v}/ids-only/{f}"))
+        })
+        .chain(["variants/seed/ids-only/lspci.txt".to_string()]);
+    for f in files {
+        let f = f.as_str();
         let m = load(&[f]);
         assert!(m.devices.iter().all(|d| d.driver.is_none()), "{f}");
         assert!(
@@ -190,10 +204,13 @@ fn ids_only_variants_have_no_drivers() {
             "{f}"
         );
     }
-    let m = load(&["variants/q35/lsmod-only/lsmod.txt"]);
-    let list = load(&["q35/modules-loaded.txt"]);
-    assert_eq!(m.loaded_modules, list.loaded_modules);
-    assert!(m.devices.is_empty());
+    for (v, dir) in MACHINES {
+        let m = load(&[&format!("variants/{v}/lsmod-only/lsmod.txt")]);
+        let list = load(&[&format!("{dir}/modules-loaded.txt")]);
+        assert_eq!(m.loaded_modules, list.loaded_modules, "{v}");
+        assert!(!m.loaded_modules.is_empty(), "{v}");
+        assert!(m.devices.is_empty(), "{v}");
+    }
 }
 
 /// lsusb + lsusb -t (no drivers): every interface gets its device's
