@@ -707,7 +707,8 @@ fn fit_inner(
     // more with every driver no device needs kept off (those off in the
     // base), so that another way is taken; the new solution replaces the
     // first only if it meets every goal the first met.
-    if needs_another_way(idx, &precision, &outcome) {
+    let strays = stray_selectors(idx, &outcome, &needed_modules(&resolutions, &fallback_of));
+    if needs_another_way(idx, &precision, &outcome) || !strays.is_empty() {
         let first = kc.write_config();
         kc.read_config_str(&base_text, "base config");
         let mut values = req_plan.values.clone();
@@ -716,6 +717,7 @@ fn fit_inner(
                 .into_iter()
                 .filter(|m| !ropts.built_in.contains(&m.name))
                 .flat_map(|m| m.own_symbols())
+                .chain(&strays)
                 .filter(|s| kc.lookup(s).is_some_and(|id| kc.tristate(id) == Tristate::No))
                 .collect::<BTreeSet<&String>>()
                 .into_iter()
@@ -1126,23 +1128,14 @@ fn precision_pass(
 /// no device of the machines needs, nor a loaded module wanted: those for
 /// PCI or USB, and those all of whose tables are on buses the listings
 /// show (see [`precision_pass`]).
-fn unneeded_drivers<'a>(
-    idx: &'a KernelIndex,
-    resolutions: &[(String, Machine, Resolution)],
+/// The modules the machines' devices (or their fallbacks) and loaded
+/// modules need.
+fn needed_modules<'a>(
+    resolutions: &'a [(String, Machine, Resolution)],
     fallback_of: &HashMap<(usize, usize), usize>,
-) -> Vec<&'a kfit_kbuild::Module> {
+) -> BTreeSet<&'a str> {
     let mut needed: BTreeSet<&str> = BTreeSet::new();
-    let mut buses: BTreeSet<String> = ["pci", "usb"].iter().map(|s| s.to_string()).collect();
-    for (mi, (_, machine, r)) in resolutions.iter().enumerate() {
-        buses.extend(machine.devices.iter().map(|d| d.bus.as_str().to_string()));
-        // An lsmod shows the drivers the machine loaded: a bus one of them
-        // drives is a bus whose drivers are modules there (what
-        // localmodconfig relies on), so its other drivers are not needed.
-        for l in r.loaded.iter().filter_map(|l| l.need.as_ref()) {
-            if let Some(m) = idx.module_by_path(&l.path) {
-                buses.extend(kfit_resolve::device_buses(m).map(|b| b.as_str().to_string()));
-            }
-        }
+    for (mi, (_, _, r)) in resolutions.iter().enumerate() {
         for (di, d) in r.devices.iter().enumerate() {
             needed.extend(d.modules.iter().map(|m| m.module.as_str()));
             if let Some(&k) = fallback_of.get(&(mi, di)) {
@@ -1155,6 +1148,67 @@ fn unneeded_drivers<'a>(
                 .filter_map(|l| l.need.as_ref())
                 .map(|m| m.module.as_str()),
         );
+    }
+    needed
+}
+
+/// Symbols the solver switched on only to select what a goal needs
+/// (`is selected by`) that build a module nothing needs: a loaded
+/// prompt-less helper reached through an unrelated module (CDROM, selected
+/// by CDROM_PKTCDVD and by BLK_DEV_SR: drivers/block/Kconfig:263,
+/// drivers/scsi/Kconfig:119, for a loaded cdrom when sr_mod, loaded too,
+/// selects it; DRM_GEM_SHMEM_HELPER through DRM_VGEM, drivers/gpu/drm/Kconfig:384,
+/// rather than the loaded virtio_gpu's DRM_VIRTIO_GPU,
+/// drivers/gpu/drm/virtio/Kconfig:7). Device drivers are
+/// [`needs_another_way`]'s; these are the modules without an ID table.
+fn stray_selectors(idx: &KernelIndex, outcome: &Outcome, needed: &BTreeSet<&str>) -> Vec<String> {
+    let selectors: BTreeSet<&str> = outcome
+        .planned
+        .iter()
+        .filter(|p| p.via == kfit_solve::Via::User && p.value == Tristate::Yes)
+        .filter(|p| matches!(&p.why, kfit_solve::Why::Needed { how, .. } if *how == "is selected by"))
+        .map(|p| p.symbol.as_str())
+        .collect();
+    if selectors.is_empty() {
+        return Vec::new();
+    }
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for m in &idx.modules {
+        if needed.contains(m.name.as_str()) {
+            continue;
+        }
+        out.extend(
+            m.own_symbols()
+                .filter(|s| selectors.contains(s.as_str()))
+                .cloned(),
+        );
+    }
+    // A symbol that also builds a needed module stays.
+    for m in idx.modules.iter().filter(|m| needed.contains(m.name.as_str())) {
+        for s in m.own_symbols() {
+            out.remove(s);
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn unneeded_drivers<'a>(
+    idx: &'a KernelIndex,
+    resolutions: &[(String, Machine, Resolution)],
+    fallback_of: &HashMap<(usize, usize), usize>,
+) -> Vec<&'a kfit_kbuild::Module> {
+    let needed = needed_modules(resolutions, fallback_of);
+    let mut buses: BTreeSet<String> = ["pci", "usb"].iter().map(|s| s.to_string()).collect();
+    for (_, machine, r) in resolutions {
+        buses.extend(machine.devices.iter().map(|d| d.bus.as_str().to_string()));
+        // An lsmod shows the drivers the machine loaded: a bus one of them
+        // drives is a bus whose drivers are modules there (what
+        // localmodconfig relies on), so its other drivers are not needed.
+        for l in r.loaded.iter().filter_map(|l| l.need.as_ref()) {
+            if let Some(m) = idx.module_by_path(&l.path) {
+                buses.extend(kfit_resolve::device_buses(m).map(|b| b.as_str().to_string()));
+            }
+        }
     }
     idx.modules
         .iter()

@@ -330,6 +330,19 @@ fn solve_once(
         }
     }
     let skip = |i: usize| dropped.contains_key(&i);
+    // Goals only a `select` can meet (no alternative has a prompt) come
+    // last, so that the selectors other goals turn on meet them first: a
+    // loaded drm_shmem_helper (DRM_GEM_SHMEM_HELPER, no prompt) is selected
+    // by the loaded virtio_gpu's DRM_VIRTIO_GPU (drivers/gpu/drm/virtio/
+    // Kconfig:7), not by the first of its ~30 selectors in Kconfig order
+    // (DRM_VGEM, drivers/gpu/drm/Kconfig:384), which no goal wants.
+    let prompted = |g: &Goal| {
+        g.any_of
+            .iter()
+            .any(|n| kc.lookup(n).is_some_and(|id| kc.prompts(id).next().is_some()))
+    };
+    let mut order: Vec<usize> = (0..goals.len()).collect();
+    order.sort_by_key(|&i| !prompted(&goals[i]));
     for _ in 0..8 {
         rounds += 1;
         let mut plan = Plan::new(kc, &wanted_on);
@@ -357,7 +370,8 @@ fn solve_once(
             }
             owner.resize(plan.steps.len(), usize::MAX);
         }
-        for (i, g) in goals.iter().enumerate() {
+        for &i in &order {
+            let g = &goals[i];
             if status[i].is_some() || skip(i) {
                 continue;
             }

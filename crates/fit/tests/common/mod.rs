@@ -10,7 +10,13 @@ pub struct Env {
     pub build: PathBuf,
     pub debian: PathBuf,
     pub abi: String,
+    /// `None`: x86 (what `make ARCH=x86` builds); `Some("arm64")`: fits,
+    /// indexes and olddefconfig for arm64 with the cross compiler.
+    pub arch: Option<&'static str>,
 }
+
+/// The cross compiler's prefix for arm64 (Debian's gcc-aarch64-linux-gnu).
+pub const ARM64_CROSS: &str = "aarch64-linux-gnu-";
 
 /// The cached Debian 6.12 environment (fetched when missing).
 pub fn env() -> Env {
@@ -20,7 +26,59 @@ pub fn env() -> Env {
         build: get("BUILD").into(),
         debian: get("DEBIAN").into(),
         abi: get("ABI"),
+        arch: None,
     }
+}
+
+/// The same tree for arm64, with Debian's arm64 6.12 modules as the truth.
+pub fn env_arm64() -> Env {
+    let get = |k: &str| kfit_testkit::kernel_env("6.12-arm64", k);
+    Env {
+        tree: get("TREE").into(),
+        build: kfit_testkit::kernel_env("6.12", "BUILD").into(),
+        debian: get("DEBIAN").into(),
+        abi: get("ABI"),
+        arch: Some("arm64"),
+    }
+}
+
+/// The tree's index for `e`'s arch.
+pub fn index(e: &Env) -> kfit_kbuild::KernelIndex {
+    let arch = e.arch.map(kfit_kbuild::Arch::new).unwrap_or_default();
+    kfit_kbuild::KernelIndex::load_or_build(&e.tree, &arch, &kfit_kbuild::default_cache_dir()).unwrap()
+}
+
+/// arm64 defconfig with every module and MODULES off (what arm64 defconfig
+/// builds in; with MODULES off its ~1160 `=m` would become `y`:
+/// scripts/kconfig/symbol.c, sym_calc_value), by the kernel's own
+/// `make ARCH=arm64 defconfig` / `olddefconfig`, cached.
+pub fn arm64_defconfig_nomodules(e: &Env) -> PathBuf {
+    let out = kfit_testkit::cache().join("bases/6.12-arm64-defconfig-nomodules.config");
+    if out.exists() {
+        return out;
+    }
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("kfit-arm64-base-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cross = format!("CROSS_COMPILE={ARM64_CROSS}");
+    kfit_testkit::make(&e.tree, &dir, &["ARCH=arm64", &cross, "defconfig"]);
+    let mut text = std::fs::read_to_string(dir.join(".config")).unwrap();
+    let modules: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("CONFIG_")?.strip_suffix("=m").map(str::to_string))
+        .collect();
+    for m in modules.iter().chain([&"MODULES".to_string()]) {
+        text.push_str(&format!("# CONFIG_{m} is not set\n"));
+    }
+    std::fs::write(dir.join(".config"), text).unwrap();
+    kfit_testkit::make(&e.tree, &dir, &["ARCH=arm64", &cross, "olddefconfig"]);
+    let text = std::fs::read_to_string(dir.join(".config")).unwrap();
+    assert!(text.contains("# CONFIG_MODULES is not set"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, &out).unwrap();
+    out
 }
 
 /// The project's shared data (`../shared` next to the checkout; one level
@@ -75,7 +133,14 @@ pub fn opts(e: &Env, base: PathBuf, listings: Vec<PathBuf>) -> FitOptions {
             name: "m".into(),
             listings,
         }],
-        load: kfit_kconfig::LoadOptions { ..Default::default() },
+        load: match e.arch {
+            Some(a) => kfit_kconfig::LoadOptions {
+                arch: kfit_kconfig::Arch::new(a),
+                toolchain: kfit_kconfig::Toolchain::from_make_vars(None, false, Some(ARM64_CROSS.into())),
+                ..Default::default()
+            },
+            None => kfit_kconfig::LoadOptions { ..Default::default() },
+        },
         index_cache: kfit_kbuild::default_cache_dir(),
         sysfs_root: "/".into(),
         ..Default::default()
