@@ -38,26 +38,17 @@ use crate::expr::{CmpOp, Expr, ExprRef};
 use crate::model::{Model, SymbolId};
 use crate::parse::ParseWarning;
 
-/// Bumped by hand only for changes the source hash below cannot see.
+/// Bumped by hand only for changes the build identity cannot see.
 /// 2: the file name is one `kfit_util::stable_hash_parts` of identity, format and
 /// sources (was a hand-made combination of per-part hashes).
 const FORMAT: u32 = 2;
 
-/// The sources whose change must invalidate every cached model.
-const SCHEMA_SOURCES: &[&str] = &[
-    include_str!("model.rs"),
-    include_str!("expr.rs"),
-    include_str!("parse.rs"),
-    include_str!("preprocess.rs"),
-    include_str!("finalize.rs"),
-    include_str!("cache.rs"),
-];
-
-/// Cache file name for an environment identity.
+/// Cache file name for an environment identity: with the build identity
+/// (`kfit_util::build_id!`, a hash of this crate's sources and of those it
+/// depends on), so that another build of kfit never reads it.
 pub(crate) fn file_name(identity: &str) -> String {
     let format = FORMAT.to_le_bytes();
-    let mut parts: Vec<&[u8]> = vec![identity.as_bytes(), &format];
-    parts.extend(SCHEMA_SOURCES.iter().map(|s| s.as_bytes()));
+    let parts: [&[u8]; 3] = [identity.as_bytes(), &format, kfit_util::build_id!().as_bytes()];
     format!("{:016x}.model", kfit_util::stable_hash_parts(&parts))
 }
 

@@ -381,7 +381,11 @@ fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)])
         return String::new();
     }
     let cmd = format!("LC_ALL=C {} --version 2>/dev/null | head -n 1", opts.cc);
-    let key = format!("{cmd}|{}", file_identity(&which(&opts.cc)));
+    let key = format!(
+        "{cmd}|{}|{}",
+        file_identity(&which(&opts.cc)),
+        kfit_util::build_id!()
+    );
     let file = opts
         .probe_cache_dir
         .as_ref()
@@ -581,7 +585,8 @@ impl Kconfig {
                 .unwrap_or_default()
         };
         let identity = format!(
-            "v1|{}|{}|{}|{}|{}",
+            "v1|{}|{}|{}|{}|{}|{}",
+            kfit_util::build_id!(),
             srctree.display(),
             file_identity(&which(&get("CC"))),
             file_identity(&which(&get("LD"))),
