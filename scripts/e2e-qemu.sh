@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # End-to-end proof: a kernel built from kfit's config binds every device that
-# Debian's kernel bound on the QEMU q35 reference machine.
+# Debian's kernel bound on the QEMU q35 reference machine (or, with --arch
+# arm64, on the QEMU virt aarch64 reference machine).
 #
 #   scripts/e2e-qemu.sh                    fit with kfit, build, boot, compare
+#   scripts/e2e-qemu.sh --arch arm64       the same for arm64: fit the QEMU
+#                                          virt machine
+#                                          (crates/hw/tests/data/qemu-virt-arm64)
+#                                          on arm64 defconfig, cross-build the
+#                                          Image (aarch64-linux-gnu-gcc), boot
+#                                          it under qemu-system-aarch64
+#                                          (scripts/e2e/arm64/collect.sh),
+#                                          compare with Debian's arm64 kernel
 #   scripts/e2e-qemu.sh --config FILE      skip kfit, use FILE as the config
 #   scripts/e2e-qemu.sh --version 6.1      the same on Linux 6.1 (Debian's
 #                                          reference kernel series)
@@ -17,9 +26,18 @@
 #
 # Options:  --version V     kernel series from scripts/fetch-kernels.sh: 6.12
 #                           (default) or 6.1 (same as KFIT_E2E_VERSION=V)
+#           --arch A        x86 (default) or arm64 (same as KFIT_E2E_ARCH=A);
+#                           arm64: ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+#                           (KFIT_E2E_CROSS_COMPILE overrides it), `make
+#                           Image`, its own kept O= dir
+#                           $KFIT_CACHE/e2e/build-arm64-V; base: arm64
+#                           defconfig without MODULES and without the SoC
+#                           platforms (every `config ARCH_*` of
+#                           arch/arm64/Kconfig.platforms), fitted with --trim
 #           --config FILE   use FILE instead of running `kfit fit` (step 3)
 #           --ix            ix mode (above); needs clang, lld, llvm, python3-jinja2
-#           --kernel FILE   boot and compare this bzImage only (skips 2-5)
+#           --kernel FILE   boot and compare this bzImage (arm64: Image)
+#                           only (skips 2-5)
 #           --base FILE     base config for kfit (same as KFIT_E2E_BASE=FILE);
 #                           MODULES and debug info are forced off
 #           --base tinyconfig  the tree's tinyconfig with 64BIT, SMP and
@@ -58,7 +76,8 @@
 # Steps: (1) packages + the kernel tree, (2) the MODULES=n base config,
 # (3) `kfit fit` on the machine's listings, (4) the kernel's own olddefconfig
 # on the result (what it drops is printed), (5) `make -j2 bzImage` in a kept
-# O= dir with ccache, (6) boot it with collect.sh's KERNEL_IMAGE mode,
+# O= dir with ccache (arm64: `make Image`, cross), (6) boot it with
+# collect.sh's KERNEL_IMAGE mode,
 # (7) compare.sh against Debian's bindings. Prints build time, boot time and
 # devices bound against Debian's count. Exit 0: nothing missing; 1: devices
 # missing; 2: the pipeline itself failed. Needs root on Debian 12 (apt-get).
@@ -68,10 +87,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${KFIT_CACHE:-$HOME/.cache/kfit}
 SHARED=${KFIT_SHARED:-$ROOT/../shared}
-MACHINE=qemu-q35-debian61
 JOBS=${KFIT_E2E_JOBS:-2}
-LISTINGS=${KFIT_E2E_LISTINGS:-lspci-nnk.txt lsusb.txt modalias-uevent.txt drivers.txt modules-loaded.txt}
+NICE=${KFIT_E2E_NICE:-10}
 VERSION=${KFIT_E2E_VERSION:-6.12}
+KARCH=${KFIT_E2E_ARCH:-x86}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 CC_CMD="ccache gcc"
 IX=0
@@ -93,6 +112,7 @@ OUTDIR=""
 while [ $# -gt 0 ]; do
     case $1 in
         --version) VERSION=$2; shift 2;;
+        --arch) KARCH=$2; shift 2;;
         --config) CONFIG_IN=$(realpath "$2"); shift 2;;
         --ix) IX=1; shift;;
         --trim) TRIM=1; shift;;
@@ -111,6 +131,52 @@ case $VERSION in
     6.12) BUILD_DIR=$CACHE/e2e-build; KCONF_DIR=$CACHE/e2e/kconfig;;   # kept O= dirs:
     *) BUILD_DIR=$CACHE/e2e-build-$VERSION; KCONF_DIR=$CACHE/e2e/kconfig-$VERSION;;  # reruns are incremental
 esac
+LOCK=$CACHE/e2e/.lock-$VERSION
+# The architecture: its make variables, kernel image, reference machine (the
+# listings, and the collect.sh/init/compare.sh that boot and judge it) and
+# what its boot needs from any kernel.
+case $KARCH in
+    x86)
+        MK_ARCH=(ARCH=x86)
+        IMAGE_TARGET=bzImage IMAGE_PATH=arch/x86/boot/bzImage
+        MACHINE_DIR=$SHARED/hw/qemu-q35-debian61 MACHINE_SCRIPTS=""
+        DEFAULT_LISTINGS="lspci-nnk.txt lsusb.txt modalias-uevent.txt drivers.txt modules-loaded.txt"
+        # console on ttyS0, results on ttyS1
+        BOOT_CONSOLE="SERIAL_8250 SERIAL_8250_CONSOLE"
+        BASE_NAME=x86_64_defconfig BASE_DESC="x86_64_defconfig without MODULES, i915, Wi-Fi"
+        QEMU_TIMEOUT_DEFAULT=600
+        FIT_ARCH=() FIT_CC=gcc
+        ;;
+    arm64)
+        [ "$IX" = 0 ] && [ "$ROOTDISK" = 0 ] && [ -z "$MIGRATE_FROM" ] \
+            || { echo "e2e-qemu: --arch arm64 does not go with --ix, --root-disk or --migrate-from (x86 machines only)" >&2; exit 2; }
+        # Cross: Debian's gcc-aarch64-linux-gnu. Exported so that kfit's
+        # toolchain probes see the compiler make uses.
+        export ARCH=arm64 CROSS_COMPILE=${KFIT_E2E_CROSS_COMPILE:-aarch64-linux-gnu-}
+        MK_ARCH=(ARCH=arm64 CROSS_COMPILE="$CROSS_COMPILE")
+        CC_CMD="ccache ${CROSS_COMPILE}gcc"
+        IMAGE_TARGET=Image IMAGE_PATH=arch/arm64/boot/Image
+        MACHINE_DIR=$ROOT/crates/hw/tests/data/qemu-virt-arm64 MACHINE_SCRIPTS=$ROOT/scripts/e2e/arm64
+        # The device tree is a listing too: its nodes' suppliers (the
+        # GIC, the clock, the SMMU in front of PCI) become goals.
+        DEFAULT_LISTINGS="lspci-nnk.txt lsusb.txt modalias-uevent.txt drivers.txt modules-loaded.txt devicetree.dtb"
+        # ttyAMA0 (PL011) is the console and carries the results
+        BOOT_CONSOLE="SERIAL_AMBA_PL011 SERIAL_AMBA_PL011_CONSOLE"
+        BASE_NAME="arm64 defconfig without MODULES and the SoC platforms (ARCH_* of Kconfig.platforms)"
+        BASE_DESC="arm64 defconfig without MODULES, its modules, the SoC platforms, Xen, debug info"
+        # TCG emulates a foreign CPU: slower than q35's boot
+        QEMU_TIMEOUT_DEFAULT=1200
+        # kfit probes the compiler make uses (CROSS_COMPILE is exported too)
+        FIT_ARCH=(--arch arm64) FIT_CC=${CROSS_COMPILE}gcc
+        # defconfig has drivers for every SoC: --trim turns off those no
+        # device of the machine needs
+        TRIM=1
+        BUILD_DIR=$CACHE/e2e/build-arm64-$VERSION KCONF_DIR=$CACHE/e2e/kconfig-arm64-$VERSION
+        LOCK=$CACHE/e2e/.lock-arm64-$VERSION
+        ;;
+    *) echo "e2e-qemu: --arch $KARCH: x86 or arm64" >&2; exit 2;;
+esac
+LISTINGS=${KFIT_E2E_LISTINGS:-$DEFAULT_LISTINGS}
 # ix's t/0/ix.sh `mk_flags`: clang and the LLVM tools (its own O= dir: no
 # gcc objects mixed in).
 MK_TOOLS=()
@@ -127,8 +193,9 @@ step() { printf '\n==> [e2e %s] %s\n' "$(date -u +%T)" "$*"; }
 die() { echo "e2e-qemu: error: $*" >&2; exit 2; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 
-HW=$SHARED/hw/$MACHINE
-[ -f "$HW/collect.sh" ] && [ -f "$HW/compare.sh" ] && [ -f "$HW/drivers.txt" ] \
+HW=$MACHINE_DIR
+SCRIPTS=${MACHINE_SCRIPTS:-$HW}   # collect.sh, init, compare.sh
+[ -f "$SCRIPTS/collect.sh" ] && [ -f "$SCRIPTS/compare.sh" ] && [ -f "$HW/drivers.txt" ] \
     || die "no reference machine at $HW (set KFIT_SHARED to the shared/ directory)"
 HW=$(cd "$HW" && pwd)
 
@@ -147,8 +214,17 @@ PKGS=(make gcc libc6-dev flex bison bc libelf-dev libssl-dev xz-utils ccache
       qemu-system-x86 swtpm busybox-static pciutils pci.ids usbutils kmod cpio zstd file)
 [ "$IX" = 0 ] || PKGS+=(clang lld llvm python3-jinja2 curl)
 [ "$ROOTDISK" = 0 ] || PKGS+=(fdisk e2fsprogs util-linux)
+if [ "$KARCH" = arm64 ]; then
+    # The cross compiler and what scripts/e2e/arm64/collect.sh runs on the
+    # host (the guest's arm64 busybox, kmod, lspci and lsusb it fetches
+    # itself with apt-get download, after dpkg --add-architecture arm64).
+    PKGS=("${PKGS[@]/qemu-system-x86}"); PKGS=("${PKGS[@]/busybox-static}")
+    PKGS=("${PKGS[@]/pciutils}"); PKGS=("${PKGS[@]/usbutils}")
+    PKGS+=(gcc-aarch64-linux-gnu qemu-system-arm device-tree-compiler ipxe-qemu binutils)
+fi
 if [ "${KFIT_E2E_CONFIG_ONLY:-0}" = 1 ]; then   # no boot: no QEMU
     PKGS=("${PKGS[@]/qemu-system-x86}"); PKGS=("${PKGS[@]/swtpm}"); PKGS=("${PKGS[@]/busybox-static}")
+    PKGS=("${PKGS[@]/qemu-system-arm}"); PKGS=("${PKGS[@]/ipxe-qemu}")
 fi
 missing=()
 for p in "${PKGS[@]}"; do
@@ -169,7 +245,7 @@ step "Linux $VERSION tree"
 . "$CACHE/env/$VERSION"
 [ -f "$TREE/Makefile" ] || die "no kernel tree at $TREE"
 echo "TREE=$TREE (Linux $KVER)"
-mkt() { local t=$1; shift; nice -n 10 make -C "$t" ARCH=x86 CC="$CC_CMD" "${MK_TOOLS[@]}" "$@"; }
+mkt() { local t=$1; shift; nice -n "$NICE" make -C "$t" "${MK_ARCH[@]}" CC="$CC_CMD" "${MK_TOOLS[@]}" "$@"; }
 mk() { mkt "$TREE" "$@"; }
 # --migrate-from V: the base and the fit (or --config) belong to Linux V;
 # `kfit migrate` carries the config to $VERSION's tree.
@@ -189,7 +265,6 @@ fi
 
 # KFIT_E2E_BUILD_DIR: another kept O= dir (and its own base-config dir
 # and lock), so that a run does not wait for, or touch, the default one.
-LOCK=$CACHE/e2e/.lock-$VERSION
 if [ -n "${KFIT_E2E_BUILD_DIR:-}" ]; then
     BUILD_DIR=$(realpath -m "$KFIT_E2E_BUILD_DIR") KCONF_DIR=$BUILD_DIR-kconfig LOCK=$BUILD_DIR.lock
 fi
@@ -223,6 +298,29 @@ if [ -z "$CONFIG_IN" ] && [ "$IX" = 0 ]; then
         # A distro base builds DWARF (and BTF) for every object: no device
         # binds because of it, and it costs a large part of the build.
         "$FIT_TREE/scripts/config" --file "$KCONF_DIR/.config" \
+            --enable DEBUG_INFO_NONE --disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT \
+            --disable DEBUG_INFO_DWARF4 --disable DEBUG_INFO_DWARF5 --disable DEBUG_INFO
+    elif [ "$KARCH" = arm64 ]; then
+        # arm64 defconfig is a kernel for every supported SoC: ~3200
+        # symbols =y and ~1160 =m. With MODULES off, Kconfig makes every
+        # tristate a bool and each `m` a `y` (scripts/kconfig/symbol.c,
+        # sym_get_type and sym_calc_value), which would build all of
+        # defconfig's modules into the Image: hours on 2 cores. The base is
+        # what defconfig builds in; the machine's modules come from kfit
+        # (its devices' drivers, its loaded modules). See docs/e2e.md.
+        echo "base: $BASE_NAME, its modules off, no debug info, no Xen guest (scripts/config + olddefconfig)"
+        mkt "$FIT_TREE" -s O="$KCONF_DIR" defconfig >/dev/null
+        off=()
+        # Every SoC platform (arch/arm64/Kconfig.platforms: `config ARCH_*`,
+        # read from the tree): the QEMU virt machine is none of them.
+        for s in $(sed -n 's/^config \(ARCH_[A-Z0-9_]*\)$/\1/p' "$FIT_TREE/arch/arm64/Kconfig.platforms"); do
+            off+=(--disable "$s")
+        done
+        # defconfig's modules (every `=m` of the defconfig just made).
+        for s in $(sed -n 's/^CONFIG_\(.*\)=m$/\1/p' "$KCONF_DIR/.config"); do off+=(--disable "$s"); done
+        # XEN: "run Linux in a Virtual Machine on Xen" (arch/arm64/Kconfig);
+        # QEMU's virt machine is no Xen VM. Debug info binds no device.
+        "$FIT_TREE/scripts/config" --file "$KCONF_DIR/.config" "${off[@]}" --disable XEN \
             --enable DEBUG_INFO_NONE --disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT \
             --disable DEBUG_INFO_DWARF4 --disable DEBUG_INFO_DWARF5 --disable DEBUG_INFO
     else
@@ -287,7 +385,7 @@ else
         echo "config: $CONFIG_IN"
     else
         step "kfit fit${MIGRATE_FROM:+ on Linux $MIGRATE_FROM}"
-        fit_args=(--tree "$FIT_TREE" --cc gcc --base "$OUTDIR/base.config")
+        fit_args=(--tree "$FIT_TREE" "${FIT_ARCH[@]}" --cc "$FIT_CC" --base "$OUTDIR/base.config")
         [ "$TRIM" = 0 ] || fit_args+=(--trim)
         fit_args+=("${PROFILES[@]}")
         echo "kfit fit ${listing_files[*]} ${fit_args[*]} -o $(basename "$FIT_OUT")"
@@ -358,7 +456,7 @@ BOOT_NEEDS="64BIT BLK_DEV_INITRD RD_ZSTD"
 [ "$ROOTDISK" = 0 ] || BOOT_NEEDS="64BIT $ROOT_SYMS"
 lacking=()
 for s in $BOOT_NEEDS DEVTMPFS PROC_FS SYSFS TTY PRINTK BINFMT_ELF \
-         BINFMT_SCRIPT SERIAL_8250 SERIAL_8250_CONSOLE; do
+         BINFMT_SCRIPT $BOOT_CONSOLE; do
     grep -q "^CONFIG_$s=y" "$OUTDIR/final.config" || lacking+=("$s")
 done
 if [ "$ROOTDISK" = 1 ]; then
@@ -385,24 +483,24 @@ if [ "${KFIT_E2E_CONFIG_ONLY:-0}" = 1 ]; then
 fi
 
 # ------------------------------------------------------------ (5) bzImage
-step "make -j$JOBS bzImage (O=$BUILD_DIR, ccache $CCACHE_DIR)"
+step "make -j$JOBS $IMAGE_TARGET (O=$BUILD_DIR, ccache $CCACHE_DIR)"
 ccache -z >/dev/null
 t0=$(date +%s.%N)
-if ! mk O="$BUILD_DIR" -j"$JOBS" bzImage > "$OUTDIR/build.log" 2>&1; then
+if ! mk O="$BUILD_DIR" -j"$JOBS" "$IMAGE_TARGET" > "$OUTDIR/build.log" 2>&1; then
     tail -40 "$OUTDIR/build.log"
     die "kernel build failed (log: $OUTDIR/build.log)"
 fi
 BUILD_S=$(secs "$t0" "$(date +%s.%N)")
 ccache -s > "$OUTDIR/ccache-stats.txt" 2>&1 || true
 CC_N=$(grep -cE '^  (CC|AS)  ' "$OUTDIR/build.log" || true)
-BZIMAGE=$OUTDIR/bzImage
-cp "$BUILD_DIR/arch/x86/boot/bzImage" "$BZIMAGE"
-echo "build: ${BUILD_S} s, $CC_N objects compiled, bzImage $(du -h "$BZIMAGE" | cut -f1)"
+BZIMAGE=$OUTDIR/$IMAGE_TARGET
+cp "$BUILD_DIR/$IMAGE_PATH" "$BZIMAGE"
+echo "build: ${BUILD_S} s, $CC_N objects compiled, $IMAGE_TARGET $(du -h "$BZIMAGE" | cut -f1)"
 grep -iE 'hits|misses|cacheable' "$OUTDIR/ccache-stats.txt" | sed 's/^/  ccache: /' | head -4 || true
 FINAL_Y=$(grep -c '=y$' "$OUTDIR/final.config")
 else
     step "kernel given with --kernel (steps 2-5 skipped)"
-    BZIMAGE=$OUTDIR/bzImage
+    BZIMAGE=$OUTDIR/$IMAGE_TARGET
     cp "$KERNEL_IN" "$BZIMAGE"
     echo "kernel: $KERNEL_IN"
 fi
@@ -416,10 +514,17 @@ if [ "$ROOTDISK" = 1 ]; then
     # The same devices; the virtio-blk disk is an ext4 root, no initramfs.
     "$ROOT/scripts/e2e/rootdisk/prepare.sh" "$HW" "$COLLECT"
 else
-    cp "$HW/collect.sh" "$HW/init" "$HW/compare.sh" "$COLLECT/"   # a private copy: shared/ stays untouched
+    cp "$SCRIPTS/collect.sh" "$SCRIPTS/init" "$SCRIPTS/compare.sh" "$COLLECT/"   # a private copy: shared/ stays untouched
+fi
+# arm64: collect.sh keeps the guest's arm64 userspace (apt-get download)
+# in its WORK dir; a kept one fetches it once.
+COLLECT_WORK=$COLLECT/work
+if [ "$KARCH" = arm64 ]; then
+    COLLECT_WORK=$CACHE/e2e/collect-arm64
+    mkdir -p "$COLLECT_WORK"
 fi
 t0=$(date +%s.%N)
-WORK=$COLLECT/work KERNEL_IMAGE=$BZIMAGE KVER=kfit-e2e QEMU_TIMEOUT=${QEMU_TIMEOUT:-600} ROOTDISK_INITRD=0 \
+WORK=$COLLECT_WORK KERNEL_IMAGE=$BZIMAGE KVER=kfit-e2e QEMU_TIMEOUT=${QEMU_TIMEOUT:-$QEMU_TIMEOUT_DEFAULT} ROOTDISK_INITRD=0 \
     "$COLLECT/collect.sh" "$OUTDIR/guest" 2>&1 | tee "$OUTDIR/collect.log"
 COLLECT_S=$(secs "$t0" "$(date +%s.%N)")
 BOOT_S=$(sed -n 's/^qemu_wall_seconds=//p' "$OUTDIR/guest/run-info.txt" 2>/dev/null | head -1)
@@ -444,7 +549,7 @@ if [ "$ROOTDISK" = 1 ]; then
 fi
 
 # ------------------------------------------------------------ (7) compare
-step "compare.sh (Debian 6.1 bindings vs this kernel)"
+step "compare.sh (Debian's bindings vs this kernel)"
 set +e
 "$COLLECT/compare.sh" "$HW" "$OUTDIR/guest" > "$OUTDIR/compare.txt" 2> "$OUTDIR/compare-summary.txt"
 CMP_RC=$?
@@ -462,17 +567,17 @@ TOTAL_S=$(( $(date +%s) - T_START ))
     if [ -n "$KERNEL_IN" ]; then
         echo "kernel:         $KERNEL_IN (given with --kernel, not built here)"
     else
-        echo "kernel:         Linux $KVER bzImage, $FINAL_Y symbols =y, MODULES=n"
+        echo "kernel:         Linux $KVER $KARCH $IMAGE_TARGET, $FINAL_Y symbols =y, MODULES=n"
         if [ "$IX" = 1 ]; then
             echo "config:         ix machine package bin/kernel/${VERSION/./\/}/q35 (kfit fit --ix on cfg_6_16), rendered; built with clang + ld.lld + LLVM tools (ix's t/0)"
         else
             how=${CONFIG_IN:-kfit fit}; [ "$TRIM" = 0 ] || how="$how --trim"
             [ ${#PROFILES[@]} = 0 ] || how="$how ${PROFILES[*]}"
             [ -z "$MIGRATE_FROM" ] || how="$how on Linux $MIGRATE_FROM, kfit migrate to $VERSION"
-            echo "config:         $how (base: ${BASE_IN:-x86_64_defconfig without MODULES, i915, Wi-Fi}${BASE_IN:+, MODULES and debug info off})"
+            echo "config:         $how (base: ${BASE_IN:-$BASE_DESC}${BASE_IN:+, MODULES and debug info off})"
         fi
     fi
-    echo "build time:     ${BUILD_S} s (make -j$JOBS bzImage, $CC_N objects compiled)"
+    echo "build time:     ${BUILD_S} s (make -j$JOBS $IMAGE_TARGET, $CC_N objects compiled)"
     [ "$ROOTDISK" = 0 ] || echo "root:           $ROOT_MOUNT, no initramfs (root=/dev/vda1 rootfstype=ext4; ${ROOT_SYMS// /, } =y)"
     echo "boot time:      ${BOOT_S} s QEMU wall (TCG; guest done at ${GUEST_DONE:-?}), collect.sh ${COLLECT_S} s"
     echo "devices bound:  ${TEST_BOUND} by this kernel vs ${REF_BOUND} by Debian (compare.sh keys: ${REF_KEYS} bound by Debian, ${KEYS_OK} bound here)"

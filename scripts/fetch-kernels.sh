@@ -66,6 +66,10 @@ need_pkgs pci.ids usb.ids pciutils usbutils
 # strace: crates/cli/tests/fit_snapshots.rs checks that a warm fit opens no
 # .c or .h file of the tree.
 need_pkgs man-db strace
+# gcc-aarch64-linux-gnu (with its binutils): crates/cli/tests/cross_toolchain.rs
+# compares `kfit --arch arm64` with `make ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-`,
+# and scripts/e2e-qemu.sh --arch arm64 cross-builds with it.
+need_pkgs gcc-aarch64-linux-gnu
 
 for SERIES in "${VERSIONS[@]}"; do
     V=${SERIES%%-*}

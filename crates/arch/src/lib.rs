@@ -112,6 +112,16 @@ impl Arch {
         Arch::from_uname(&m)
     }
 
+    /// The `ARCH` a plain `make` uses: `$ARCH` from the environment when it
+    /// is a valid value (make takes it from there: `ARCH ?= $(SUBARCH)`,
+    /// Makefile:393 in 6.12), else the running machine's ([`Arch::host`]).
+    pub fn make_default() -> Arch {
+        std::env::var("ARCH")
+            .ok()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(Arch::host)
+    }
+
     /// The compiler target a build for this arch uses, if kfit knows it.
     pub fn target(&self) -> Option<&'static Target> {
         TARGETS.iter().find(|t| t.arches.contains(&self.name()))

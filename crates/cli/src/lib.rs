@@ -157,6 +157,50 @@ pub(crate) fn arch_arg() -> impl clap::builder::TypedValueParser<Value = kfit_kc
     text_arg().try_map(|s| s.parse::<kfit_kconfig::Arch>())
 }
 
+/// The toolchain of Kconfig's probes, as `make` takes it: the one set of
+/// toolchain flags (`kfit kconfig`, `fit`, `explain`, `audit`,
+/// `menuconfig`, `migrate`).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub(crate) struct ToolchainArgs {
+    /// C compiler for Kconfig's toolchain probes ($(cc-option) etc.), like
+    /// `make CC=`; a clang compiler behaves like `make LLVM=1` [default:
+    /// what make uses: $(CROSS_COMPILE)gcc; clang with --llvm].
+    #[arg(long, value_parser = text_arg())]
+    pub cc: Option<String>,
+    /// Use the LLVM toolchain, like `make LLVM=1` (clang with
+    /// scripts/Makefile.clang's --target for the arch, ld.lld) [default:
+    /// $LLVM, as make takes it].
+    #[arg(long)]
+    pub llvm: bool,
+    /// The prefix of the cross gcc and binutils, like `make
+    /// CROSS_COMPILE=aarch64-linux-gnu-` [default: $CROSS_COMPILE, as make
+    /// takes it].
+    #[arg(long, value_name = "PREFIX")]
+    pub cross_compile: Option<String>,
+}
+
+impl ToolchainArgs {
+    /// The toolchain these flags and the environment select.
+    pub(crate) fn toolchain(&self) -> kfit_kconfig::Toolchain {
+        kfit_kconfig::Toolchain::from_make_vars(self.cc.clone(), self.llvm, self.cross_compile.clone())
+    }
+
+    /// [`toolchain`](Self::toolchain), warning on stderr when its probes
+    /// would describe the host's compiler for a foreign `arch`.
+    pub(crate) fn resolve(
+        &self,
+        arch: &kfit_kconfig::Arch,
+        tree: Option<&std::path::Path>,
+    ) -> kfit_kconfig::Toolchain {
+        let tc = self.toolchain();
+        let host = kfit_kconfig::Arch::host();
+        if let Some(w) = tc.host_compiler_warning(arch, &host, tree.unwrap_or("/nonexistent".as_ref())) {
+            out::warn(&w);
+        }
+        tc
+    }
+}
+
 /// Runs `kfit` with these arguments (the first is the program name).
 pub fn main<I, T>(args: I) -> ExitCode
 where

@@ -24,12 +24,11 @@ pub struct Inputs {
     /// Kernel source tree (`--tree`); with ix, from the package's ver.sh
     /// when absent.
     pub tree: Option<PathBuf>,
-    /// The compiler of the toolchain probes (`--cc`).
-    pub cc: Option<String>,
-    /// The LLVM toolchain (`make LLVM=1`) when no compiler is named.
-    pub llvm: bool,
-    /// The architecture (`--arch`) [default: the running machine's,
-    /// [`kfit_kconfig::Arch::host`]].
+    /// The toolchain of the probes (`--cc`, `--llvm`, `--cross-compile`,
+    /// `CROSS_COMPILE`/`LLVM` from the environment).
+    pub toolchain: kfit_kconfig::Toolchain,
+    /// The architecture (`--arch`) [default: `$ARCH`, else the running
+    /// machine's, [`kfit_kconfig::Arch::make_default`]].
     pub arch: Option<kfit_kconfig::Arch>,
     /// The root of every cache of the run (`--cache-dir`): the index, the
     /// Kconfig model and probes, downloaded sources, ix backups and
@@ -62,14 +61,11 @@ impl Inputs {
         self.tree.as_deref().ok_or(Error::NoTree)
     }
 
-    /// Kconfig load options: `--cc`, else what `make` uses; the arch; the
-    /// caches under [`Inputs::cache_root`].
+    /// Kconfig load options: the toolchain; the arch; the caches under
+    /// [`Inputs::cache_root`].
     pub fn load_options(&self) -> LoadOptions {
         LoadOptions {
-            cc: self
-                .cc
-                .clone()
-                .unwrap_or_else(|| kfit_kconfig::make_cc(self.llvm).to_string()),
+            toolchain: self.toolchain.clone(),
             arch: self.arch(),
             ..Default::default()
         }
@@ -81,9 +77,9 @@ impl Inputs {
         kfit_util::cache_dir(self.cache_dir.as_deref())
     }
 
-    /// `arch`, else the running machine's.
+    /// `arch`, else `$ARCH`, else the running machine's.
     pub fn arch(&self) -> kfit_kconfig::Arch {
-        self.arch.clone().unwrap_or_else(kfit_kconfig::Arch::host)
+        self.arch.clone().unwrap_or_else(kfit_kconfig::Arch::make_default)
     }
 
     /// The index cache directory ([`kfit_kbuild::index_cache_dir`]).
@@ -343,7 +339,7 @@ pub fn prepare<G>(mut req: Request, fetching: impl FnOnce(&kfit_ix::VerSh) -> G)
             drop(shown);
         }
     }
-    req.inputs.cc = Some(ix_toolchain(req.inputs.cc.as_deref())?);
+    req.inputs.toolchain = ix_toolchain(&req.inputs.toolchain)?;
     if !req.inputs.profiles.iter().any(|p| p == "ix") {
         req.inputs.profiles.push("ix".into());
     }
@@ -375,9 +371,9 @@ fn machine_package_name(inputs: &Inputs) -> String {
 /// ix builds its kernels with clang and ld.lld (`t/0/ix.sh`: CC=clang,
 /// LD=ld.lld, LLVM tools): the probes run with them (or the compiler the
 /// user named), or the fit stops.
-fn ix_toolchain(cc: Option<&str>) -> Result<String, Error> {
-    if let Some(cc) = cc {
-        return Ok(cc.to_string());
+fn ix_toolchain(tc: &kfit_kconfig::Toolchain) -> Result<kfit_kconfig::Toolchain, Error> {
+    if tc.cc.is_some() || tc.is_llvm() {
+        return Ok(tc.clone());
     }
     let on_path = |t: &str| {
         std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(t).is_file()))
@@ -388,7 +384,10 @@ fn ix_toolchain(cc: Option<&str>) -> Result<String, Error> {
             missing.join(" and ") + if missing.len() > 1 { " are" } else { " is" },
         ));
     }
-    Ok(kfit_kconfig::make_cc(true).to_string())
+    Ok(kfit_kconfig::Toolchain {
+        llvm: Some("1".into()),
+        ..tc.clone()
+    })
 }
 
 impl Prepared {
@@ -550,7 +549,7 @@ mod tests {
         };
         let job = prepare(req, |_| ()).unwrap();
         assert!(job.notice.is_none());
-        assert_eq!(job.request().inputs.cc, None);
+        assert_eq!(job.request().inputs.toolchain, kfit_kconfig::Toolchain::gcc());
         let e = job.run(None).unwrap_err();
         assert!(matches!(e, Error::NoBase), "{e}");
         let e = Inputs::default().fit_options(Path::new("base")).unwrap_err();

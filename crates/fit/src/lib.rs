@@ -557,6 +557,20 @@ pub fn fit_with(
     index: Option<&KernelIndex>,
     progress: Option<kfit_kbuild::ProgressFn>,
 ) -> Result<Fit, Error> {
+    fit_inner(opts, index, progress, true)
+}
+
+/// [`fit_with`]; with `speculate`, a cached index is used while its inputs
+/// are still being checked (the stat of ~50k files overlaps the whole
+/// pipeline), and the fit is done again with an index checked first (and
+/// rebuilt where it changed) when the check fails: nothing derived from an
+/// unchecked index is returned.
+fn fit_inner(
+    opts: &FitOptions,
+    index: Option<&KernelIndex>,
+    progress: Option<kfit_kbuild::ProgressFn>,
+    speculate: bool,
+) -> Result<Fit, Error> {
     let mut timings = Timings::default();
     let mut warnings = Vec::new();
     let t = Instant::now();
@@ -574,7 +588,21 @@ pub fn fit_with(
         let idx_job = s.spawn(|| {
             let t = Instant::now();
             let r = index.is_none().then(|| {
-                KernelIndex::load_or_build_with(&opts.tree, &opts.load.arch, &opts.index_cache, progress)
+                let spec = speculate
+                    .then(|| KernelIndex::load_speculative(&opts.tree, &opts.load.arch, &opts.index_cache))
+                    .flatten();
+                match spec {
+                    Some((idx, pending)) => (Ok(idx), Some(pending)),
+                    None => (
+                        KernelIndex::load_or_build_with(
+                            &opts.tree,
+                            &opts.load.arch,
+                            &opts.index_cache,
+                            progress,
+                        ),
+                        None,
+                    ),
+                }
             });
             (r, t.elapsed().as_millis())
         });
@@ -586,7 +614,11 @@ pub fn fit_with(
     });
     let (loaded, index_ms) = index_result;
     timings.index_ms = index_ms;
-    let owned: Option<KernelIndex> = loaded
+    let (loaded, pending) = match loaded {
+        Some((r, p)) => (Some(r), p),
+        None => (None, None),
+    };
+    let mut owned: Option<KernelIndex> = loaded
         .map(|r| kfit_kbuild::allow_partial(r, opts.allow_partial))
         .transpose()?;
     let Some(idx) = index.or(owned.as_ref()) else {
@@ -659,6 +691,56 @@ pub fn fit_with(
         &goals,
         &ropts.built_in,
     );
+    // A driver the solver switched on only because it selects what a goal
+    // needs is a driver for hardware the machine lacks (snd-emu10k1, which
+    // selects SND_HWDEP, for a loaded snd_hwdep, when SND_HDA_HWDEP selects
+    // it too: sound/pci/Kconfig:70, sound/pci/hda/Kconfig:49). Solve once
+    // more with every driver no device needs kept off (those off in the
+    // base), so that another way is taken; the new solution replaces the
+    // first only if it meets every goal the first met.
+    if needs_another_way(idx, &precision, &outcome) {
+        let first = kc.write_config();
+        kc.read_config_str(&base_text, "base config");
+        let mut values = req_plan.values.clone();
+        values.extend(
+            unneeded_drivers(idx, &resolutions, &fallback_of)
+                .into_iter()
+                .filter(|m| !ropts.built_in.contains(&m.name))
+                .flat_map(|m| m.own_symbols())
+                .filter(|s| kc.lookup(s).is_some_and(|id| kc.tristate(id) == Tristate::No))
+                .collect::<BTreeSet<&String>>()
+                .into_iter()
+                .map(|s| kfit_solve::ValueGoal {
+                    symbol: s.clone(),
+                    want: kfit_solve::Want::Off,
+                    reason: "a driver no device needs".into(),
+                }),
+        );
+        let retry = kfit_solve::solve_with_values(&mut kc, &base_text, &goals, &values);
+        let met = |st: &GoalStatus| !matches!(st, GoalStatus::Blocked(_));
+        let keeps_all = outcome
+            .goals
+            .iter()
+            .zip(&retry.goals)
+            .chain(outcome.values.iter().zip(&retry.values))
+            .all(|(a, b)| !met(a) || met(b));
+        if keeps_all {
+            let mut retry = retry;
+            retry.values.truncate(req_plan.values.len());
+            outcome = retry;
+            precision = precision_pass(
+                &mut kc,
+                idx,
+                opts,
+                &resolutions,
+                &fallback_of,
+                &goals,
+                &ropts.built_in,
+            );
+        } else {
+            kc.read_config_str(&first, "fitted config");
+        }
+    }
     precision.device_drivers_built_in = idx
         .modules
         .iter()
@@ -758,8 +840,21 @@ pub fn fit_with(
         .iter()
         .filter(|p| p.via == kfit_solve::Via::User)
         .count();
+    let kernel = idx.version.clone();
+    if let Some(p) = pending {
+        match p.wait() {
+            Some(inputs) => {
+                if let Some(i) = owned.as_mut() {
+                    i.inputs = inputs;
+                }
+            }
+            // The tree changed since the index was cached: again, with the
+            // index checked (and rebuilt where it changed) first.
+            None => return fit_inner(opts, index, progress, false),
+        }
+    }
     Ok(Fit {
-        kernel: idx.version.clone(),
+        kernel,
         machines: reports,
         requirements,
         summary,
@@ -932,33 +1027,8 @@ fn precision_pass(
     goals: &[Goal],
     base_built_in: &BTreeSet<String>,
 ) -> PrecisionReport {
-    let mut needed: BTreeSet<&str> = BTreeSet::new();
-    let mut buses: BTreeSet<String> = ["pci", "usb"].iter().map(|s| s.to_string()).collect();
-    for (mi, (_, machine, r)) in resolutions.iter().enumerate() {
-        buses.extend(machine.devices.iter().map(|d| d.bus.as_str().to_string()));
-        // An lsmod shows the drivers the machine loaded: a bus one of them
-        // drives is a bus whose drivers are modules there (what
-        // localmodconfig relies on), so its other drivers are not needed.
-        for l in r.loaded.iter().filter_map(|l| l.need.as_ref()) {
-            if let Some(m) = idx.module_by_path(&l.path) {
-                buses.extend(kfit_resolve::device_buses(m).map(|b| b.as_str().to_string()));
-            }
-        }
-        for (di, d) in r.devices.iter().enumerate() {
-            needed.extend(d.modules.iter().map(|m| m.module.as_str()));
-            if let Some(&k) = fallback_of.get(&(mi, di)) {
-                needed.insert(d.fallbacks[k].module.as_str());
-            }
-        }
-        needed.extend(
-            r.loaded
-                .iter()
-                .filter_map(|l| l.need.as_ref())
-                .map(|m| m.module.as_str()),
-        );
-    }
-    let (keep_paths, keep_syms): (Vec<&String>, Vec<&String>) =
-        opts.keep.iter().partition(|k| k.contains('/'));
+    let keep_paths: Vec<&String> = opts.keep.iter().filter(|k| k.contains('/')).collect();
+    let keep_syms: Vec<&String> = opts.keep.iter().filter(|k| !k.contains('/')).collect();
     let kept = |m: &kfit_kbuild::Module| {
         keep_syms.iter().any(|k| {
             k.trim_start_matches("CONFIG_") == m.name
@@ -967,17 +1037,9 @@ fn precision_pass(
             .iter()
             .any(|p| m.path.starts_with(p.trim_end_matches('/')))
     };
-    let candidates: Vec<&kfit_kbuild::Module> = idx
-        .modules
-        .iter()
-        .filter(|m| {
-            !needed.contains(m.name.as_str())
-                && (opts.trim || !base_built_in.contains(&m.name))
-                && kfit_resolve::is_device_driver(m)
-                && (kfit_resolve::device_buses(m).any(|b| matches!(b, Bus::Pci | Bus::Usb))
-                    || kfit_resolve::device_buses(m).all(|b| buses.contains(b.as_str())))
-                && builds_in(kc, m)
-        })
+    let candidates: Vec<&kfit_kbuild::Module> = unneeded_drivers(idx, resolutions, fallback_of)
+        .into_iter()
+        .filter(|m| (opts.trim || !base_built_in.contains(&m.name)) && builds_in(kc, m))
         .collect();
     let mut report = PrecisionReport::default();
     let extra = |m: &kfit_kbuild::Module, reason: String| ExtraDriver {
@@ -1033,6 +1095,68 @@ fn precision_pass(
         }
     }
     report
+}
+
+/// The device drivers (modules with a device ID table) of the index that
+/// no device of the machines needs, nor a loaded module wanted: those for
+/// PCI or USB, and those all of whose tables are on buses the listings
+/// show (see [`precision_pass`]).
+fn unneeded_drivers<'a>(
+    idx: &'a KernelIndex,
+    resolutions: &[(String, Machine, Resolution)],
+    fallback_of: &HashMap<(usize, usize), usize>,
+) -> Vec<&'a kfit_kbuild::Module> {
+    let mut needed: BTreeSet<&str> = BTreeSet::new();
+    let mut buses: BTreeSet<String> = ["pci", "usb"].iter().map(|s| s.to_string()).collect();
+    for (mi, (_, machine, r)) in resolutions.iter().enumerate() {
+        buses.extend(machine.devices.iter().map(|d| d.bus.as_str().to_string()));
+        // An lsmod shows the drivers the machine loaded: a bus one of them
+        // drives is a bus whose drivers are modules there (what
+        // localmodconfig relies on), so its other drivers are not needed.
+        for l in r.loaded.iter().filter_map(|l| l.need.as_ref()) {
+            if let Some(m) = idx.module_by_path(&l.path) {
+                buses.extend(kfit_resolve::device_buses(m).map(|b| b.as_str().to_string()));
+            }
+        }
+        for (di, d) in r.devices.iter().enumerate() {
+            needed.extend(d.modules.iter().map(|m| m.module.as_str()));
+            if let Some(&k) = fallback_of.get(&(mi, di)) {
+                needed.insert(d.fallbacks[k].module.as_str());
+            }
+        }
+        needed.extend(
+            r.loaded
+                .iter()
+                .filter_map(|l| l.need.as_ref())
+                .map(|m| m.module.as_str()),
+        );
+    }
+    idx.modules
+        .iter()
+        .filter(|m| {
+            !needed.contains(m.name.as_str())
+                && kfit_resolve::is_device_driver(m)
+                && (kfit_resolve::device_buses(m).any(|b| matches!(b, Bus::Pci | Bus::Usb))
+                    || kfit_resolve::device_buses(m).all(|b| buses.contains(b.as_str())))
+        })
+        .collect()
+}
+
+/// Whether a driver of `precision.extra` is on through a user value the
+/// solver set (its prompt, turned on so that it selects what a goal needs):
+/// another selector may do without it. Drivers kept with `--keep`, selected
+/// ones and those on by their own default cannot be avoided this way.
+fn needs_another_way(idx: &KernelIndex, precision: &PrecisionReport, outcome: &Outcome) -> bool {
+    let user_on: BTreeSet<&str> = outcome
+        .planned
+        .iter()
+        .filter(|p| p.via == kfit_solve::Via::User && p.value == Tristate::Yes)
+        .map(|p| p.symbol.as_str())
+        .collect();
+    precision.extra.iter().any(|e| {
+        idx.module_by_path(&e.path)
+            .is_some_and(|m| m.own_symbols().any(|s| user_on.contains(s.as_str())))
+    })
 }
 
 /// The subsystem a trimmed driver is counted under: the first three levels

@@ -550,3 +550,51 @@ fn revision_picks_among_drivers_of_one_id_entry() {
     eprintln!("{added:?} {:?}", d.notes);
     assert_eq!(added, ["snd_rn_pci_acp3x"], "{d:#?}");
 }
+
+/// A loaded helper module that only `select` builds (snd_hwdep: SND_HWDEP
+/// has no prompt) is reached through a selector that builds no driver for
+/// hardware the machine lacks. SND_HWDEP is selected by ~25 sound card
+/// drivers and by SND_HDA_HWDEP, the HD-audio driver's own hwdep option
+/// (sound/pci/Kconfig:70 SND_EMU10K1, sound/pci/hda/Kconfig:49): with
+/// SND_HDA_INTEL on, the option is the way, not snd-emu10k1 (the first
+/// selector in Kconfig order, which the solver took before: the same one
+/// user value either way).
+#[test]
+fn selected_helper_through_an_option_not_a_driver() {
+    let e = env();
+    // x86_64_defconfig (MODULES off) has SND_HDA_HWDEP=y: without it
+    // nothing selects SND_HWDEP.
+    let def = std::fs::read_to_string(defconfig_nomodules(&e)).unwrap();
+    let base_text = kernel_olddefconfig(
+        &e,
+        &format!("{def}\n# CONFIG_SND_HDA_HWDEP is not set\n"),
+        "hwdep-base",
+    );
+    let v = values(&base_text);
+    assert_eq!(v.get("SND_HWDEP"), None, "the base must lack SND_HWDEP");
+    assert_eq!(v.get("SND_HDA_INTEL").map(String::as_str), Some("y"));
+    let dir = scratch("hwdep");
+    let base = dir.join("base.config");
+    std::fs::write(&base, &base_text).unwrap();
+    let lsmod = dir.join("lsmod.txt");
+    std::fs::write(
+        &lsmod,
+        "Module                  Size  Used by\n\
+         snd_hwdep              16384  1 snd_hda_codec\n\
+         snd_hda_intel          57344  0\n",
+    )
+    .unwrap();
+    let fit = kfit_fit::fit(&opts(&e, base, vec![lsmod]), None).unwrap();
+    let v = values(&kernel_olddefconfig(&e, &fit.config, "hwdep"));
+    let y = |s: &str| v.get(s).map(String::as_str) == Some("y");
+    assert!(
+        y("SND_HWDEP") && y("SND_HDA_HWDEP"),
+        "SND_HWDEP through SND_HDA_HWDEP"
+    );
+    let extra: Vec<&str> = fit.precision.extra.iter().map(|x| x.module.as_str()).collect();
+    assert!(
+        extra.is_empty(),
+        "drivers built in for what they select: {extra:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -103,10 +103,7 @@ fn audit_of_ix_config_against_q35() {
             .map(|f| q35(f))
             .collect(),
     }];
-    let load = kfit_kconfig::LoadOptions {
-        cc: "gcc".into(),
-        ..Default::default()
-    };
+    let load = kfit_kconfig::LoadOptions { ..Default::default() };
     let (findings, total, _) = kfit_fit::audit(
         &e.tree,
         &repo("examples/seed/cfg_6_16"),

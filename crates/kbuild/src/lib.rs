@@ -271,7 +271,10 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// 31: the per-file records keep what the tree-wide facts were read from
 /// ([`srcfacts::FactsInputs`]) and each module's revision check with the
 /// files it read, so an incremental rebuild reuses them.
-const FORMAT: u32 = 31;
+/// 32: the per-file records keep where each global macro is defined
+/// first ([`pp::GlobalIndex`]): an incremental rebuild reads only the
+/// headers whose macros a re-scanned file looks up.
+const FORMAT: u32 = 32;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -413,6 +416,9 @@ struct Records {
     facts_inputs: srcfacts::FactsInputs,
     /// The revision check of every module that had one, sorted by path.
     revisions: Vec<RevisionRecord>,
+    /// Where the global headers define each macro first (read lazily by
+    /// the next incremental rebuild).
+    global: pp::GlobalIndex,
 }
 
 /// What [`revision::accepted`] found for one module, and from which files.
@@ -491,6 +497,24 @@ impl<'a> Prev<'a> {
             changed,
             gained,
             facts,
+        }
+    }
+}
+
+/// The check of a cache file's inputs ([`KernelIndex::load_speculative`]),
+/// running on its own thread.
+pub struct Pending {
+    check: std::thread::JoinHandle<Option<(bool, fresh::Inputs)>>,
+}
+
+impl Pending {
+    /// Waits for the check: the index's inputs (for [`KernelIndex::inputs`])
+    /// when every one is unchanged, so the index and what was derived from
+    /// it hold; `None` when the tree changed (or the check failed).
+    pub fn wait(self) -> Option<fresh::Inputs> {
+        match self.check.join() {
+            Ok(Some((true, inputs))) => Some(inputs),
+            _ => None,
         }
     }
 }
@@ -1005,11 +1029,11 @@ impl KernelIndex {
             || {
                 let w = walk(tree, srcarch);
                 if timing {
-                    eprintln!("walk {:?}", t0.elapsed());
+                    eprintln!("walk {:?} ({})", t0.elapsed(), mem());
                 }
                 let k = kconfig_help(&w.kconfigs, &unreadable);
                 if timing {
-                    eprintln!("kconfig {:?}", t0.elapsed());
+                    eprintln!("kconfig {:?} ({})", t0.elapsed(), mem());
                 }
                 (w, k)
             },
@@ -1032,11 +1056,17 @@ impl KernelIndex {
         let prev = prev.filter(|p| p.off == off.as_slice());
         let predefined = pp::predefined(target);
         report("makefiles", 0, w.makefiles.len());
-        let (global, infos) = rayon::join(
+        let (mut global, infos) = rayon::join(
             || {
-                let g = pp::Global::build(tree, srcarch, &predefined, policy.clone());
+                // No global header changed (else there is no `prev`) and
+                // the policy is the same: the stored index of the map says
+                // which header to read for a name.
+                let g = match prev.as_ref() {
+                    Some(p) => pp::Global::lazy(tree, p.records.global.clone(), &predefined, policy.clone()),
+                    None => pp::Global::build(tree, srcarch, &predefined, policy.clone()),
+                };
                 if timing {
-                    eprintln!("global headers {:?}", t0.elapsed());
+                    eprintln!("global headers {:?} ({})", t0.elapsed(), mem());
                 }
                 g
             },
@@ -1059,7 +1089,7 @@ impl KernelIndex {
         );
         let defs = resolve_modules(tree, &infos);
         if timing {
-            eprintln!("makefiles+kconfig {:?}", t0.elapsed());
+            eprintln!("makefiles+kconfig {:?} ({})", t0.elapsed(), mem());
         }
 
         // Struct layouts and DMI enums.
@@ -1183,7 +1213,7 @@ impl KernelIndex {
             .collect();
         let rescanned = rescanned.into_inner();
         if timing {
-            eprintln!("sources {:?} ({rescanned} scanned)", t0.elapsed());
+            eprintln!("sources {:?} ({rescanned} scanned; {})", t0.elapsed(), mem());
         }
         report("assemble", 0, 1);
         let mut modules: Vec<Module> = defs
@@ -1362,7 +1392,7 @@ impl KernelIndex {
             }
         }
         if timing {
-            eprintln!("assemble {:?}", t0.elapsed());
+            eprintln!("assemble {:?} ({})", t0.elapsed(), mem());
         }
         // Every file read, and every directory walked, with its stamp.
         let mut read: Vec<String> = vec!["Makefile".to_string()];
@@ -1391,7 +1421,7 @@ impl KernelIndex {
             prev.as_ref().map(|p| (p.inputs, &p.changed)),
         );
         let mut unreadable = unreadable.0.into_inner().unwrap();
-        unreadable.extend(global.unreadable.iter().map(|(p, e)| (rel(p), e.clone())));
+        unreadable.extend(global.unreadable().iter().map(|(p, e)| (rel(p), e.clone())));
         unreadable.extend(facts_unreadable);
         unreadable.extend(
             cache
@@ -1407,12 +1437,13 @@ impl KernelIndex {
         unreadable.sort();
         unreadable.dedup();
         if timing {
-            eprintln!("stamps {:?}", t0.elapsed());
+            eprintln!("stamps {:?} ({})", t0.elapsed(), mem());
         }
+        let global_index = global.take_index();
         // Hundreds of thousands of small allocations: free both at once.
         rayon::join(|| drop(cache), || drop(global));
         if timing {
-            eprintln!("freed {:?}", t0.elapsed());
+            eprintln!("freed {:?} ({})", t0.elapsed(), mem());
         }
         let idx = KernelIndex {
             tree: given.display().to_string(),
@@ -1428,6 +1459,7 @@ impl KernelIndex {
                 listings: w.dirs,
                 facts_inputs,
                 revisions: rev_records,
+                global: global_index,
             }),
             unreadable,
             rescanned,
@@ -1621,57 +1653,72 @@ impl KernelIndex {
         let t = std::time::Instant::now();
         let b = Self::read_without_records(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
         let t1 = t.elapsed();
-        let bad = |e: String| Error::Cache(file.to_path_buf(), e);
-        let mut secs = Self::sections(file, &b)?;
-        // The records (the last section) are not read here.
+        let secs = Self::sections_without_records(file, &b)?;
+        let inputs: fresh::Inputs =
+            bincode::deserialize(secs[3]).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
+        // The stamps first: the check runs beside the decoding.
+        let (changes, idx) = rayon::join(
+            || tree.map(|tr| Self::timed_changes(&inputs, tr)),
+            || Self::decode_sections(file, &secs),
+        );
+        let mut idx = idx?;
+        idx.inputs = inputs;
+        if std::env::var_os("KFIT_TIMING").is_some() {
+            eprintln!("load: read {t1:?}, decode and check {:?}", t.elapsed() - t1);
+        }
+        Ok((idx, changes))
+    }
+
+    /// [`fresh::Inputs::changes`], timed with `KFIT_TIMING`.
+    fn timed_changes(inputs: &fresh::Inputs, tree: &Path) -> fresh::Changes {
+        let t = std::time::Instant::now();
+        let c = inputs.changes(tree);
+        if std::env::var_os("KFIT_TIMING").is_some() {
+            eprintln!(
+                "check: {} files, {} directories stat'ed in {:?}",
+                inputs.files.len(),
+                inputs.dirs.len(),
+                t.elapsed()
+            );
+        }
+        c
+    }
+
+    /// The sections of a cache file's bytes read without its per-file
+    /// records (the last section).
+    fn sections_without_records<'b>(file: &Path, b: &'b [u8]) -> Result<Vec<&'b [u8]>> {
+        let mut secs = Self::sections(file, b)?;
         let n = u32::from_le_bytes(b[4..8].try_into().unwrap_or_default()) as usize;
         if secs.len() == n {
             secs.pop();
         }
+        Ok(secs)
+    }
+
+    /// Decode every section but the inputs and the records (in parallel).
+    fn decode_sections(file: &Path, secs: &[&[u8]]) -> Result<KernelIndex> {
+        let bad = |e: String| Error::Cache(file.to_path_buf(), e);
         let de = |e: bincode::Error| bad(e.to_string());
-        // The stamps first: the check runs beside the decoding.
-        let inputs: fresh::Inputs = bincode::deserialize(secs[3]).map_err(de)?;
-        let (changes, ((head, diags), (maps, chunks))) = rayon::join(
-            || {
-                let t = std::time::Instant::now();
-                let c = tree.map(|tr| inputs.changes(tr));
-                if std::env::var_os("KFIT_TIMING").is_some() {
-                    eprintln!(
-                        "check: {} files, {} directories stat'ed in {:?}",
-                        inputs.files.len(),
-                        inputs.dirs.len(),
-                        t.elapsed()
-                    );
-                }
-                c
-            },
+        let ((head, diags), (maps, chunks)) = rayon::join(
             || {
                 rayon::join(
                     || {
-                        rayon::join(
-                            || {
-                                bincode::deserialize::<(
-                                    String,
-                                    String,
-                                    String,
-                                    Vec<String>,
-                                    srcfacts::TreeFacts,
-                                )>(secs[0])
-                                .map_err(de)
-                            },
-                            || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
+                        bincode::deserialize::<(String, String, String, Vec<String>, srcfacts::TreeFacts)>(
+                            secs[0],
                         )
+                        .map_err(de)
                     },
+                    || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
+                )
+            },
+            || {
+                rayon::join(
+                    || bincode::deserialize::<StoredMaps>(secs[2]).map_err(de),
                     || {
-                        rayon::join(
-                            || bincode::deserialize::<StoredMaps>(secs[2]).map_err(de),
-                            || {
-                                secs[FIRST_MODULES.min(secs.len())..]
-                                    .par_iter()
-                                    .map(|s| bincode::deserialize::<Vec<Module>>(s).map_err(de))
-                                    .collect::<Result<Vec<Vec<Module>>>>()
-                            },
-                        )
+                        secs[FIRST_MODULES.min(secs.len())..]
+                            .par_iter()
+                            .map(|s| bincode::deserialize::<Vec<Module>>(s).map_err(de))
+                            .collect::<Result<Vec<Vec<Module>>>>()
                     },
                 )
             },
@@ -1698,8 +1745,7 @@ impl KernelIndex {
         if !ok {
             return Err(bad("a lookup map points past the modules".into()));
         }
-        let t2 = t.elapsed();
-        let idx = KernelIndex {
+        Ok(KernelIndex {
             tree,
             version,
             arch,
@@ -1707,7 +1753,7 @@ impl KernelIndex {
             modules,
             diags: diags?,
             facts,
-            inputs,
+            inputs: fresh::Inputs::default(),
             records: None,
             unreadable: Vec::new(),
             rescanned: 0,
@@ -1718,11 +1764,36 @@ impl KernelIndex {
                 by_driver: maps.by_driver,
                 by_prefix: maps.by_prefix,
             }),
-        };
+        })
+    }
+
+    /// A cached index of `tree` decoded at once, its inputs checked
+    /// against the tree on another thread meanwhile: the caller works with
+    /// it and trusts nothing it derived before [`Pending::fresh`] says yes
+    /// (else it loads again with [`Self::load_or_build_with`], which
+    /// rebuilds what changed). `None` when there is no usable cache file.
+    pub fn load_speculative(tree: &Path, arch: &Arch, cache_dir: &Path) -> Option<(KernelIndex, Pending)> {
+        let file = cache_dir.join(format!("{}.bin", cache_key(tree, arch).ok()?));
+        let t = std::time::Instant::now();
+        let b = Self::read_without_records(&file).ok()?;
+        let secs = Self::sections_without_records(&file, &b).ok()?;
+        // The check owns its bytes: it outlives this call.
+        let stamps = secs[3].to_vec();
+        let tree = tree.to_path_buf();
+        let check = std::thread::Builder::new()
+            .name("kfit-index-check".into())
+            .spawn(move || {
+                let inputs: fresh::Inputs = bincode::deserialize(&stamps).ok()?;
+                let fresh = Self::timed_changes(&inputs, &tree).is_empty();
+                Some((fresh, inputs))
+            })
+            .ok()?;
+        let pending = Pending { check };
+        let idx = Self::decode_sections(&file, &secs).ok()?;
         if std::env::var_os("KFIT_TIMING").is_some() {
-            eprintln!("load: read {t1:?}, decode and check {:?}", t2 - t1);
+            eprintln!("load (speculative): read and decode {:?}", t.elapsed());
         }
-        Ok((idx, changes))
+        Some((idx, pending))
     }
 
     /// Write the index to a file (atomically), in the layout [`Self::load`] reads.
@@ -1955,6 +2026,18 @@ impl KernelIndex {
 /// The key of a lookup map: persisted, so the one stable hash.
 fn hkey(s: &str) -> u64 {
     kfit_util::stable_hash(s.as_bytes())
+}
+
+/// Resident and peak memory now (`KFIT_TIMING` output).
+fn mem() -> String {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        s.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    format!("rss {} MiB, peak {} MiB", get("VmRSS:"), get("VmHWM:"))
 }
 
 /// KBUILD_MODNAME of an object path.

@@ -216,15 +216,48 @@ fn parse_stripped(text: Vec<u8>, keep_code: bool) -> Parsed {
 
 /// Macros defined in the headers that `<...>` includes reach (include/ and
 /// arch/<SRCARCH>/include), first definition wins in path order.
+///
+/// Built whole on a cold index ([`Global::build`]); an incremental rebuild,
+/// where no header changed, reads each header only when a re-scanned file
+/// looks up a name it defines first ([`Global::lazy`], from the
+/// [`GlobalIndex`] the earlier build stored).
 #[derive(Default)]
 pub struct Global {
-    pub map: FxHashMap<String, Arc<Def>>,
+    /// Every definition (built whole), or the predefined macros (lazy).
+    map: FxHashMap<String, Arc<Def>>,
+    lazy: Option<Lazy>,
     /// Which `CONFIG_` symbols the `#if`s of every unit take as set.
     pub policy: Policy,
     /// Every header read (the index's inputs).
     pub files: Vec<PathBuf>,
     /// Headers that could not be read (other than vanished ones).
     pub unreadable: Vec<(PathBuf, String)>,
+    /// The names that [`Global::table_macros`] lists.
+    table_macros: Vec<String>,
+    /// Where each name is defined first (kept for the next build).
+    index: GlobalIndex,
+}
+
+/// What an incremental rebuild needs of the global map without reading
+/// every header: the headers in path order, for each name the header that
+/// defines it first, and the table macros.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct GlobalIndex {
+    /// The headers, tree-relative, in the order they were read.
+    pub files: Vec<String>,
+    /// ([`kfit_util::stable_hash`] of a name, index in `files` of the
+    /// first header defining it), sorted.
+    first: Vec<(u64, u32)>,
+    /// [`Global::table_macros`].
+    table_macros: Vec<String>,
+}
+
+/// The per-header definitions of a lazily read [`Global`].
+struct Lazy {
+    predefined: Vec<(String, Arc<Def>)>,
+    /// Each header's definitions (first one per name), read on first use.
+    defs: Vec<OnceLock<FxHashMap<String, Arc<Def>>>>,
+    unreadable: Mutex<Vec<(PathBuf, String)>>,
 }
 
 /// Macros every translation unit starts with: kbuild's (`-D__KERNEL__`,
@@ -288,6 +321,76 @@ fn collect_headers(root: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The definitions one global header makes when read alone (with the
+/// `predefined` macros, its `#if`s decided by `policy`), in order, its
+/// enum constants last. `Err`: it could not be read (not for a vanished
+/// file: that defines nothing).
+fn header_defs(
+    f: &Path,
+    predefined: &[(String, Arc<Def>)],
+    policy: &Policy,
+) -> Result<Vec<(String, Arc<Def>)>, String> {
+    let src = match std::fs::read(f) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.to_string()),
+    };
+    if memchr::memmem::find(&src, b"define").is_none() {
+        return Ok(Vec::new());
+    }
+    let want_enums = memchr::memmem::find(&src, b"enum").is_some();
+    let parsed = parse_file(&src, want_enums);
+    let mut empty = Global {
+        policy: policy.clone(),
+        ..Global::default()
+    };
+    for (n, m) in predefined {
+        empty.map.insert(n.clone(), m.clone());
+    }
+    let mut local = Local::default();
+    let mut st = CondStack::new(policy.clone());
+    let mut defs = Vec::new();
+    // The include guard is not a macro anyone uses; recording it
+    // would make the header look already included.
+    let guard = match (parsed.dirs.first(), parsed.dirs.get(1)) {
+        (Some((_, Dir::Ifndef(g))), Some((_, Dir::Define(d, _)))) if g == d => Some(g.clone()),
+        _ => None,
+    };
+    for (line, d) in &parsed.dirs {
+        if handle(&mut st, d, *line, &local, &empty) {
+            continue;
+        }
+        if !st.active() {
+            continue;
+        }
+        match d {
+            Dir::Define(n, m) => {
+                local.define(n, *line as Pos, Some(m.clone()));
+                if guard.as_ref() != Some(n) {
+                    defs.push((n.clone(), m.clone()));
+                }
+            }
+            Dir::Undef(n) => local.define(n, *line as Pos, None),
+            _ => {}
+        }
+    }
+    if want_enums {
+        // enum constants, as object-like macros
+        let toks = tokenize(&parsed.code, 1);
+        let mut en = kfit_csrc::MacroMap::default();
+        crate::scan::enum_consts(&toks, &mut en);
+        let mut en: Vec<_> = en.into_iter().collect();
+        en.sort_by(|a, b| a.0.cmp(&b.0));
+        defs.extend(en.into_iter().map(|(n, m)| (n, ready(m))));
+    }
+    Ok(defs)
+}
+
+/// The key of a name in [`GlobalIndex::first`] (persisted: the stable hash).
+fn name_key(n: &str) -> u64 {
+    kfit_util::stable_hash(n.as_bytes())
+}
+
 impl Global {
     /// Scan include/ and arch/`srcarch`/include of `tree`, with the
     /// macros `predefined` and the `#if`s decided by `policy`.
@@ -299,83 +402,119 @@ impl Global {
         let per: Vec<Vec<(String, Arc<Def>)>> = files
             .par_iter()
             .map(|f| {
-                let src = match std::fs::read(f) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        if e.kind() != std::io::ErrorKind::NotFound {
-                            unreadable.lock().unwrap().push((f.clone(), e.to_string()));
-                        }
-                        return Vec::new();
-                    }
-                };
-                if memchr::memmem::find(&src, b"define").is_none() {
-                    return Vec::new();
-                }
-                let want_enums = memchr::memmem::find(&src, b"enum").is_some();
-                let parsed = parse_file(&src, want_enums);
-                let mut empty = Global {
-                    policy: policy.clone(),
-                    ..Global::default()
-                };
-                for (n, m) in predefined {
-                    empty.map.insert(n.clone(), m.clone());
-                }
-                let mut local = Local::default();
-                let mut st = CondStack::new(policy.clone());
-                let mut defs = Vec::new();
-                // The include guard is not a macro anyone uses; recording it
-                // would make the header look already included.
-                let guard = match (parsed.dirs.first(), parsed.dirs.get(1)) {
-                    (Some((_, Dir::Ifndef(g))), Some((_, Dir::Define(d, _)))) if g == d => Some(g.clone()),
-                    _ => None,
-                };
-                for (line, d) in &parsed.dirs {
-                    if handle(&mut st, d, *line, &local, &empty) {
-                        continue;
-                    }
-                    if !st.active() {
-                        continue;
-                    }
-                    match d {
-                        Dir::Define(n, m) => {
-                            local.define(n, *line as Pos, Some(m.clone()));
-                            if guard.as_ref() != Some(n) {
-                                defs.push((n.clone(), m.clone()));
-                            }
-                        }
-                        Dir::Undef(n) => local.define(n, *line as Pos, None),
-                        _ => {}
-                    }
-                }
-                if want_enums {
-                    // enum constants, as object-like macros
-                    let toks = tokenize(&parsed.code, 1);
-                    let mut en = kfit_csrc::MacroMap::default();
-                    crate::scan::enum_consts(&toks, &mut en);
-                    let mut en: Vec<_> = en.into_iter().collect();
-                    en.sort_by(|a, b| a.0.cmp(&b.0));
-                    defs.extend(en.into_iter().map(|(n, m)| (n, ready(m))));
-                }
-                defs
+                header_defs(f, predefined, &policy).unwrap_or_else(|e| {
+                    unreadable.lock().unwrap().push((f.clone(), e));
+                    Vec::new()
+                })
             })
             .collect();
         let mut map: FxHashMap<String, Arc<Def>> = FxHashMap::default();
-        for defs in per {
+        let mut first = Vec::new();
+        for (i, defs) in per.into_iter().enumerate() {
             for (n, m) in defs {
-                map.entry(n).or_insert(m);
+                if let std::collections::hash_map::Entry::Vacant(e) = map.entry(n) {
+                    first.push((name_key(e.key()), i as u32));
+                    e.insert(m);
+                }
             }
         }
         for (n, m) in predefined {
             map.insert(n.clone(), m.clone());
         }
+        first.sort_unstable();
+        let mut table_macros: Vec<String> = map
+            .iter()
+            .filter(|(n, d)| *n != "MODULE_DEVICE_TABLE" && d.text().contains("MODULE_DEVICE_TABLE"))
+            .map(|(n, _)| n.clone())
+            .collect();
+        table_macros.sort();
         let mut unreadable = unreadable.into_inner().unwrap();
         unreadable.sort();
+        let rel = |p: &PathBuf| p.strip_prefix(tree).unwrap_or(p).to_string_lossy().into_owned();
+        let index = GlobalIndex {
+            files: files.iter().map(rel).collect(),
+            first,
+            table_macros: table_macros.clone(),
+        };
         Global {
             map,
+            lazy: None,
             policy,
             files,
             unreadable,
+            table_macros,
+            index,
         }
+    }
+
+    /// The map of `tree` an earlier build described in `index` (no header
+    /// changed since, same `predefined` macros and `policy`): a header is
+    /// read when a name it defines first is looked up.
+    pub fn lazy(
+        tree: &Path,
+        index: GlobalIndex,
+        predefined: &[(String, Arc<Def>)],
+        policy: Policy,
+    ) -> Global {
+        let files: Vec<PathBuf> = index.files.iter().map(|f| tree.join(f)).collect();
+        Global {
+            map: predefined.iter().cloned().collect(),
+            lazy: Some(Lazy {
+                predefined: predefined.to_vec(),
+                defs: (0..files.len()).map(|_| OnceLock::new()).collect(),
+                unreadable: Mutex::new(Vec::new()),
+            }),
+            policy,
+            files,
+            unreadable: Vec::new(),
+            table_macros: index.table_macros.clone(),
+            index,
+        }
+    }
+
+    /// What the next build needs to read this map lazily.
+    pub fn take_index(&mut self) -> GlobalIndex {
+        std::mem::take(&mut self.index)
+    }
+
+    /// The definition of `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<Def>> {
+        if let Some(d) = self.map.get(name) {
+            return Some(d);
+        }
+        let lazy = self.lazy.as_ref()?;
+        let first = &self.index.first;
+        let h = name_key(name);
+        let from = first.partition_point(|e| e.0 < h);
+        // Names sharing a hash: their first headers, in path order; the
+        // first that defines `name` is its first.
+        first[from..].iter().take_while(|e| e.0 == h).find_map(|&(_, i)| {
+            let i = i as usize;
+            let defs = lazy.defs.get(i)?.get_or_init(|| {
+                let f = &self.files[i];
+                let defs = header_defs(f, &lazy.predefined, &self.policy).unwrap_or_else(|e| {
+                    if let Ok(mut u) = lazy.unreadable.lock() {
+                        u.push((f.clone(), e));
+                    }
+                    Vec::new()
+                });
+                let mut m = FxHashMap::default();
+                for (n, d) in defs {
+                    m.entry(n).or_insert(d);
+                }
+                m
+            });
+            defs.get(name)
+        })
+    }
+
+    /// Headers that could not be read, including those a lazy map read.
+    pub fn unreadable(&self) -> Vec<(PathBuf, String)> {
+        let mut v = self.unreadable.clone();
+        if let Some(l) = &self.lazy {
+            v.extend(l.unreadable.lock().map(|u| u.clone()).unwrap_or_default());
+        }
+        v
     }
 }
 
@@ -383,14 +522,7 @@ impl Global {
     /// The macros whose body names `MODULE_DEVICE_TABLE` (a file using one
     /// has a device table without spelling it out), sorted.
     pub fn table_macros(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .map
-            .iter()
-            .filter(|(n, d)| *n != "MODULE_DEVICE_TABLE" && d.text().contains("MODULE_DEVICE_TABLE"))
-            .map(|(n, _)| n.clone())
-            .collect();
-        v.sort();
-        v
+        self.table_macros.clone()
     }
 }
 
@@ -535,7 +667,7 @@ impl MacroSource for View<'_> {
         match self.local.at(name, self.line.unwrap_or(line)) {
             Some(Some(m)) => Some(m),
             Some(None) => None,
-            None => self.global.map.get(name).map(|a| a.get()),
+            None => self.global.get(name).map(|a| a.get()),
         }
     }
 }
@@ -566,7 +698,7 @@ fn is_defined(n: &str, local: &Local, global: &Global) -> bool {
     if NOT_DEFINED.contains(&n) {
         return false;
     }
-    global.map.contains_key(n)
+    global.get(n).is_some()
 }
 
 /// Cache of parsed local headers, shared by all translation units.

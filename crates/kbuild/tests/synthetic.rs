@@ -507,6 +507,43 @@ fn an_edited_source_is_rescanned_alone() {
     assert_eq!(o.aliases[0].pattern, "other:b");
 }
 
+/// A speculative load decodes the cache at once and checks the tree on
+/// another thread: the check says no as soon as one input changed.
+#[test]
+fn a_speculative_load_is_confirmed_only_while_the_tree_is_unchanged() {
+    let t = tree(
+        "speculative",
+        &[
+            ("drivers/Makefile", "obj-$(CONFIG_DEMO) += demo.o\n"),
+            ("drivers/demo.c", DRV_C),
+            ("drivers/local.h", ""),
+        ],
+    );
+    // Outside the tree: a cache directory inside it is a walked directory
+    // that every save changes.
+    let cache = t.0.with_extension("cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let arch = kfit_kbuild::Arch::default();
+    assert!(
+        KernelIndex::load_speculative(&t.0, &arch, &cache).is_none(),
+        "no cache yet"
+    );
+    let a = KernelIndex::load_or_build(&t.0, &arch, &cache).unwrap();
+    let (b, pending) = KernelIndex::load_speculative(&t.0, &arch, &cache).expect("cached");
+    assert_eq!(
+        b.module("demo").unwrap().aliases,
+        a.module("demo").unwrap().aliases
+    );
+    let inputs = pending.wait().expect("unchanged tree");
+    assert_eq!(inputs.files, a.inputs.files);
+    // A header edited in place (longer: the size changes whatever the
+    // mtime granularity; its directory's mtime does not).
+    std::fs::write(t.0.join("drivers/local.h"), "/* changed */\n").unwrap();
+    let (_, pending) = KernelIndex::load_speculative(&t.0, &arch, &cache).expect("cached");
+    assert!(pending.wait().is_none(), "a changed input is never confirmed");
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
 /// Found by fuzzing (crates/kbuild/fuzz, index_cache): a cache file whose
 /// lookup map points past the modules decoded, and the first lookup
 /// panicked. Now it is a damaged cache (an error: the caller rebuilds).

@@ -54,10 +54,7 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn child_mode(tree: &str, input: &str, output: &str) {
-    let opts = kfit_kconfig::LoadOptions {
-        cc: "gcc".into(),
-        ..Default::default()
-    };
+    let opts = kfit_kconfig::LoadOptions { ..Default::default() };
     match kfit_kconfig::Kconfig::load_with_config(tree.as_ref(), &opts, input.as_ref()) {
         Ok((kc, _)) => {
             if let Err(e) = std::fs::write(output, kc.write_config()) {

@@ -8,8 +8,9 @@
 //! file it was read from keeps its size and modification time.
 //!
 //! * **Key**: the same toolchain/environment identity the probe cache uses,
-//!   plus dialect, top file and shell switch, plus a hash of this crate's
-//!   parser and model sources (`include_str!`), so a changed parser never
+//!   plus dialect, top file and shell switch, plus the build identity
+//!   (`kfit_util::build_id!`: this crate's sources and those of the crates
+//!   it depends on), so a changed parser, or another build of kfit, never
 //!   reads an old model.
 //! * **Integrity**: the file ends with a checksum (`kfit_util::stable_hash`) of everything
 //!   before it; a file cut short or with a flipped bit is a miss.

@@ -81,10 +81,11 @@
 //!
 //! `$(cc-option,...)`, `$(as-instr,...)`, `$(ld-option,...)` and friends from
 //! `scripts/Kconfig.include` end up in `$(shell,...)`, which runs `/bin/sh -c`
-//! with the compiler from [`LoadOptions::cc`] (`CC`, `LD`, `CLANG_FLAGS`
-//! set the way the top Makefile sets them: `--cc clang` behaves like
-//! `make LLVM=1`). Results are cached on disk per toolchain identity
-//! (compiler path, size, mtime and `--version`). A first *speculative* pass
+//! with the tools of [`LoadOptions::toolchain`] (`CC`, `LD`, the binutils,
+//! `CLANG_FLAGS` set the way the top Makefile sets them for `ARCH`,
+//! `CROSS_COMPILE` and `LLVM`: see [`Toolchain`]). Results are cached on
+//! disk per toolchain identity (every tool's resolved path, size and mtime,
+//! the compiler's `--version` and the environment). A first *speculative* pass
 //! over the tree collects unknown probes and runs them in parallel; later
 //! passes hit the cache, so only the last pass's result is used.
 //!
@@ -158,6 +159,7 @@ mod finalize;
 mod model;
 mod parse;
 mod preprocess;
+mod toolchain;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -173,6 +175,7 @@ pub use model::{
     SymbolId, SymbolType, SYM_MOD, SYM_NO, SYM_YES,
 };
 pub use parse::ParseWarning;
+pub use toolchain::Toolchain;
 
 use eval::{Ev, State, DEF_USER, WRITE};
 use model::Model;
@@ -183,12 +186,9 @@ use preprocess::{Preprocessor, ProbeCache, ShellRunner};
 pub struct LoadOptions {
     /// `ARCH` (default `x86`); `SRCARCH` is derived (`x86_64`/`i386` → `x86`).
     pub arch: Arch,
-    /// C compiler command for the probes (default: what `make` uses, see
-    /// [`make_cc`]: `gcc`). A command whose name contains `clang` selects
-    /// the LLVM toolchain like `make LLVM=1`.
-    pub cc: String,
-    /// Linker; default `ld`, or `ld.lld` for clang.
-    pub ld: Option<String>,
+    /// The toolchain the probes run (default: what `make` uses with nothing
+    /// set, `gcc` and binutils; see [`Toolchain`]).
+    pub toolchain: Toolchain,
     /// `KERNELVERSION`; default: read from the tree's Makefile.
     pub kernelversion: Option<String>,
     /// Directory for the probe cache (default `$XDG_CACHE_HOME/kfit/probes`
@@ -215,8 +215,7 @@ impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             arch: Arch::default(),
-            cc: make_cc(false).into(),
-            ld: None,
+            toolchain: Toolchain::default(),
             kernelversion: None,
             probe_cache_dir: None,
             model_cache_dir: None,
@@ -237,20 +236,6 @@ impl LoadOptions {
         self.probe_cache_dir = Some(root.join("probes"));
         self.model_cache_dir = Some(root.join("kconfig"));
         self
-    }
-}
-
-/// The compiler the top Makefile uses when none is given: `gcc`
-/// (`CC = $(CROSS_COMPILE)gcc`), or `clang` with `LLVM=1`
-/// (`ifneq ($(LLVM),) CC = $(LLVM_PREFIX)clang$(LLVM_SUFFIX)`), Makefile
-/// lines 468-478 in 6.12. Its `--version` line is `CC_VERSION_TEXT`, so
-/// only this default makes the written config byte-identical to what
-/// `make olddefconfig` writes.
-pub fn make_cc(llvm: bool) -> &'static str {
-    if llvm {
-        "clang"
-    } else {
-        "gcc"
     }
 }
 
@@ -376,16 +361,12 @@ fn file_identity(p: &Option<PathBuf>) -> String {
 }
 
 /// Builds the variables `make` would export to `conf`.
-fn cc_version_text(opts: &LoadOptions, scratch: &Path, env: &[(String, String)]) -> String {
+fn cc_version_text(cc: &str, opts: &LoadOptions, scratch: &Path, env: &[(String, String)]) -> String {
     if !opts.allow_shell {
         return String::new();
     }
-    let cmd = format!("LC_ALL=C {} --version 2>/dev/null | head -n 1", opts.cc);
-    let key = format!(
-        "{cmd}|{}|{}",
-        file_identity(&which(&opts.cc)),
-        kfit_util::build_id!()
-    );
+    let cmd = format!("LC_ALL=C {cc} --version 2>/dev/null | head -n 1");
+    let key = format!("{cmd}|{}|{}", file_identity(&which(cc)), kfit_util::build_id!());
     let file = opts
         .probe_cache_dir
         .as_ref()
@@ -445,67 +426,57 @@ fn probe_srctree(srctree: &Path, scratch: &Path) -> (String, PathBuf) {
 }
 
 fn make_env(srctree: &Path, opts: &LoadOptions, kver: &str, scratch: &Path) -> Vec<(String, String)> {
-    let clang = opts.cc.contains("clang");
-    let srcarch = opts.arch.srcarch().to_string();
-    let ld = opts
-        .ld
-        .clone()
-        .unwrap_or_else(|| if clang { "ld.lld".into() } else { "ld".into() });
+    let tc = &opts.toolchain;
     let mut env: Vec<(String, String)> = vec![
         ("srctree".into(), probe_srctree(srctree, scratch).0),
         ("ARCH".into(), opts.arch.name().to_string()),
-        ("SRCARCH".into(), srcarch.clone()),
+        ("SRCARCH".into(), opts.arch.srcarch().to_string()),
         ("KERNELVERSION".into(), kver.to_string()),
-        ("CC".into(), opts.cc.clone()),
-        ("LD".into(), ld),
-        ("HOSTCC".into(), if clang { "clang".into() } else { "gcc".into() }),
+    ];
+    env.extend(tc.vars());
+    env.extend([
         ("RUSTC".into(), "rustc".into()),
         ("BINDGEN".into(), "bindgen".into()),
-        (
-            "OBJCOPY".into(),
-            if clang {
-                "llvm-objcopy".into()
-            } else {
-                "objcopy".into()
-            },
-        ),
-        ("NM".into(), if clang { "llvm-nm".into() } else { "nm".into() }),
-        ("AR".into(), if clang { "llvm-ar".into() } else { "ar".into() }),
         ("PAHOLE".into(), "pahole".into()),
-    ];
-    if clang {
-        let mk = std::fs::read_to_string(srctree.join("scripts/Makefile.clang")).unwrap_or_default();
-        let mut flags = Vec::new();
-        if !mk.contains("ifneq ($(CROSS_COMPILE),)")
-            || mk
-                .find("--target")
-                .is_some_and(|t| mk.find("ifneq ($(CROSS_COMPILE),)").is_some_and(|c| c > t))
-        {
-            let target = opts.arch.target().map_or("x86_64-linux-gnu", |t| t.triple);
-            flags.push(format!("--target={target}"));
+    ]);
+    for (k, v) in &opts.extra_env {
+        if ["CC", "LD"].contains(&k.as_str()) {
+            env.retain(|(a, _)| a != k);
+            env.push((k.clone(), v.clone()));
         }
-        flags.push("-fintegrated-as".into());
-        for w in [
-            "unknown-warning-option",
-            "ignored-optimization-argument",
-            "option-ignored",
-            "unused-command-line-argument",
-        ] {
-            if mk.contains(w) {
-                flags.push(format!("-Werror={w}"));
-            }
-        }
-        env.push(("CLANG_FLAGS".into(), flags.join(" ")));
-        env.push(("LLVM".into(), "1".into()));
     }
     // CC_VERSION_TEXT = $(subst $(pound),,$(shell LC_ALL=C $(CC) --version 2>/dev/null | head -n 1))
-    let ver = cc_version_text(opts, scratch, &env);
+    let cc = env
+        .iter()
+        .find(|(k, _)| k == "CC")
+        .map_or_else(|| tc.cc(), |(_, v)| v.clone());
+    let ver = cc_version_text(&cc, opts, scratch, &env);
+    // ifneq ($(findstring clang,$(CC_VERSION_TEXT)),) include scripts/Makefile.clang
+    // (Makefile:682-684), or a compiler named clang whose version cannot be read
+    if ver.contains("clang") || (ver.is_empty() && tc.is_llvm()) {
+        let flags = tc.clang_flags(srctree, opts.arch.srcarch(), kfit_arch::Arch::host().srcarch());
+        env.push(("CLANG_FLAGS".into(), flags));
+    }
     env.push(("CC_VERSION_TEXT".into(), ver));
     for (k, v) in &opts.extra_env {
         env.retain(|(a, _)| a != k);
         env.push((k.clone(), v.clone()));
     }
     env
+}
+
+/// The identity of every tool of `env` (CC, LD, the binutils, HOSTCC): its
+/// resolved path, size and mtime, so that a probe cache is never shared by
+/// two toolchains, even ones with the same command names.
+fn tools_identity(env: &[(String, String)]) -> String {
+    const TOOLS: &[&str] = &[
+        "CC", "LD", "HOSTCC", "OBJCOPY", "OBJDUMP", "READELF", "STRIP", "NM", "AR",
+    ];
+    env.iter()
+        .filter(|(k, _)| TOOLS.contains(&k.as_str()))
+        .map(|(k, v)| format!("{k}={}", file_identity(&which(v))))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 impl Kconfig {
@@ -585,11 +556,10 @@ impl Kconfig {
                 .unwrap_or_default()
         };
         let identity = format!(
-            "v1|{}|{}|{}|{}|{}|{}",
+            "v2|{}|{}|{}|{}|{}",
             kfit_util::build_id!(),
             srctree.display(),
-            file_identity(&which(&get("CC"))),
-            file_identity(&which(&get("LD"))),
+            tools_identity(&env),
             get("CC_VERSION_TEXT"),
             env.iter()
                 .map(|(k, v)| format!("{k}={v}"))
@@ -1342,15 +1312,15 @@ mod probe_tests {
     fn corrupted_cached_version_text_is_probed_again() {
         let dir = std::env::temp_dir().join(format!("kfit-ccver-test-{}", std::process::id()));
         let opts = LoadOptions {
-            cc: "sh -c 'echo fake-cc 1.0' --".into(),
             probe_cache_dir: Some(dir.clone()),
             ..Default::default()
         };
-        let first = cc_version_text(&opts, Path::new("/"), &[]);
+        let cc = "sh -c 'echo fake-cc 1.0' --";
+        let first = cc_version_text(cc, &opts, Path::new("/"), &[]);
         assert_eq!(first, "fake-cc 1.0");
         let f = std::fs::read_dir(&dir).unwrap().flatten().next().unwrap().path();
         std::fs::write(&f, "garbage\n\"").unwrap();
-        assert_eq!(cc_version_text(&opts, Path::new("/"), &[]), "fake-cc 1.0");
+        assert_eq!(cc_version_text(cc, &opts, Path::new("/"), &[]), "fake-cc 1.0");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -47,10 +47,7 @@ fn conformance(v: &str) {
         run_script("kconfig-oracle.sh", v);
     }
     let tree = &env["TREE"];
-    let opts = LoadOptions {
-        cc: "gcc".into(),
-        ..Default::default()
-    };
+    let opts = LoadOptions { ..Default::default() };
     let t = std::time::Instant::now();
     let mut kc = Kconfig::load(tree.as_ref(), &opts).expect("load tree");
     println!(

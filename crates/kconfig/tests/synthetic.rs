@@ -16,7 +16,6 @@ fn opts(dialect: Dialect) -> LoadOptions {
         probe_cache_dir: None,
         model_cache_dir: None,
         dialect: Some(dialect),
-        cc: "gcc".into(),
         ..Default::default()
     }
 }

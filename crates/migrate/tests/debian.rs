@@ -28,10 +28,7 @@ fn env(v: &str) -> Env {
 }
 
 fn load() -> kfit_kconfig::LoadOptions {
-    kfit_kconfig::LoadOptions {
-        cc: "gcc".into(),
-        ..Default::default()
-    }
+    kfit_kconfig::LoadOptions { ..Default::default() }
 }
 
 fn opts(from: &Env, to: &Env, config: PathBuf, listings: Vec<PathBuf>) -> MigrateOptions {

@@ -25,15 +25,12 @@ pub struct Common {
     /// Kernel source tree.
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub tree: Option<PathBuf>,
-    /// C compiler for Kconfig's toolchain probes [default: what make uses,
-    /// gcc; clang with --llvm; with --ix, ix's clang + ld.lld].
-    #[arg(long, value_parser = crate::text_arg())]
-    pub cc: Option<String>,
-    /// The LLVM toolchain, like `make LLVM=1` (clang, ld.lld).
-    #[arg(long)]
-    pub llvm: bool,
-    /// The architecture (ARCH: x86, arm64, ...) to fit for [default: this
-    /// machine's, from `uname -m` as make picks it].
+    /// The toolchain of the probes (with --ix and none given: ix's clang +
+    /// ld.lld).
+    #[command(flatten)]
+    pub toolchain: crate::ToolchainArgs,
+    /// The architecture (ARCH: x86, arm64, ...) to fit for [default: $ARCH,
+    /// as make takes it, else this machine's, from `uname -m`].
     #[arg(long, value_parser = crate::arch_arg())]
     pub arch: Option<kfit_kconfig::Arch>,
     /// Root of the live machine's filesystem (for /sys).
@@ -137,8 +134,10 @@ impl Common {
         Inputs {
             machines: self.machines(),
             tree: self.tree.clone(),
-            cc: self.cc.clone(),
-            llvm: self.llvm,
+            toolchain: self.toolchain.resolve(
+                &self.arch.clone().unwrap_or_else(kfit_kconfig::Arch::make_default),
+                self.tree.as_deref(),
+            ),
             arch: self.arch.clone(),
             cache_dir: crate::cache_dir().map(Path::to_path_buf),
             sysfs_root: self.sysfs_root.clone(),

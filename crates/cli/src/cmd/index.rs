@@ -12,8 +12,8 @@ pub struct TreeArgs {
     /// Kernel source tree (read-only).
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub tree: PathBuf,
-    /// The architecture (ARCH: x86, arm64, ...) to index for [default: this
-    /// machine's, from `uname -m` as make picks it].
+    /// The architecture (ARCH: x86, arm64, ...) to index for [default: $ARCH,
+    /// as make takes it, else this machine's, from `uname -m`].
     #[arg(long, value_parser = crate::arch_arg())]
     pub arch: Option<kfit_kconfig::Arch>,
     /// Print JSON.
@@ -26,9 +26,9 @@ pub struct TreeArgs {
 }
 
 impl TreeArgs {
-    /// `--arch`, else the running machine's.
+    /// `--arch`, else `$ARCH`, else the running machine's.
     pub fn arch(&self) -> kfit_kconfig::Arch {
-        self.arch.clone().unwrap_or_else(kfit_kconfig::Arch::host)
+        self.arch.clone().unwrap_or_else(kfit_kconfig::Arch::make_default)
     }
 
     fn load(&self) -> anyhow::Result<KernelIndex> {

@@ -14,17 +14,12 @@ pub struct TreeArgs {
     /// Kernel source tree (contains the top-level Kconfig).
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     tree: PathBuf,
-    /// C compiler used for the toolchain probes ($(cc-option) etc.); a clang
-    /// compiler behaves like `make LLVM=1` [default: gcc, as make; clang
-    /// with --llvm].
-    #[arg(long, value_parser = crate::text_arg())]
-    cc: Option<String>,
-    /// Use the LLVM toolchain, like `make LLVM=1` (clang, ld.lld).
-    #[arg(long)]
-    llvm: bool,
-    /// ARCH (SRCARCH is derived).
-    #[arg(long, default_value = "x86", value_parser = crate::arch_arg())]
-    arch: kfit_kconfig::Arch,
+    #[command(flatten)]
+    toolchain: crate::ToolchainArgs,
+    /// ARCH (SRCARCH is derived) [default: $ARCH, as make takes it, else
+    /// this machine's, from `uname -m`].
+    #[arg(long, value_parser = crate::arch_arg())]
+    arch: Option<kfit_kconfig::Arch>,
     /// Do not use the on-disk caches (toolchain probes, parsed model):
     /// parse the tree and run every probe.
     #[arg(long, alias = "no-cache")]
@@ -69,12 +64,10 @@ pub enum KconfigCmd {
 }
 
 fn load_opts(t: &TreeArgs) -> LoadOptions {
+    let arch = t.arch.clone().unwrap_or_else(kfit_kconfig::Arch::make_default);
     let mut opts = LoadOptions {
-        cc: t
-            .cc
-            .clone()
-            .unwrap_or_else(|| kfit_kconfig::make_cc(t.llvm).to_string()),
-        arch: t.arch.clone(),
+        toolchain: t.toolchain.resolve(&arch, Some(&t.tree)),
+        arch,
         ..Default::default()
     }
     .cache_in(&kfit_util::cache_dir(crate::cache_dir()));

@@ -33,9 +33,13 @@ pub struct MigrateArgs {
     /// Also list symbols kept whose default changed.
     #[arg(short, long)]
     pub verbose: bool,
-    /// C compiler for Kconfig's toolchain probes.
-    #[arg(long, default_value = "cc")]
-    pub cc: String,
+    /// The architecture (ARCH: x86, arm64, ...) of the config and both trees
+    /// [default: $ARCH, as make takes it, else this machine's, from `uname
+    /// -m`].
+    #[arg(long, value_parser = crate::arch_arg())]
+    pub arch: Option<kfit_kconfig::Arch>,
+    #[command(flatten)]
+    pub toolchain: crate::ToolchainArgs,
 }
 
 pub fn run_migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
@@ -57,13 +61,15 @@ pub fn run_migrate(a: MigrateArgs) -> anyhow::Result<ExitCode> {
             listings: a.listings.clone(),
         }]
     };
+    let arch = a.arch.clone().unwrap_or_else(kfit_kconfig::Arch::make_default);
     let opts = kfit_migrate::MigrateOptions {
         config: a.config.clone(),
         from_tree: a.from_tree.clone(),
         to_tree: a.to_tree.clone(),
         machines,
         load: kfit_kconfig::LoadOptions {
-            cc: a.cc.clone(),
+            toolchain: a.toolchain.resolve(&arch, Some(&a.to_tree)),
+            arch,
             ..Default::default()
         }
         .cache_in(&kfit_util::cache_dir(crate::cache_dir())),
@@ -271,9 +277,12 @@ pub struct DiffArgs {
     /// are placed by its menus).
     #[arg(long, value_name = "DIR", value_parser = crate::path_arg())]
     pub old_tree: Option<PathBuf>,
-    /// C compiler for Kconfig's toolchain probes.
-    #[arg(long, default_value = "cc")]
-    pub cc: String,
+    /// The architecture (ARCH) of the trees [default: $ARCH, as make takes
+    /// it, else this machine's, from `uname -m`].
+    #[arg(long, value_parser = crate::arch_arg())]
+    pub arch: Option<kfit_kconfig::Arch>,
+    #[command(flatten)]
+    pub toolchain: crate::ToolchainArgs,
     /// Color the output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorWhen,
@@ -289,8 +298,10 @@ pub fn run_diff(a: DiffArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("reading {}", p.display()))
     };
     let (old, new) = (read(&a.old)?, read(&a.new)?);
+    let arch = a.arch.clone().unwrap_or_else(kfit_kconfig::Arch::make_default);
     let load = kfit_kconfig::LoadOptions {
-        cc: a.cc.clone(),
+        toolchain: a.toolchain.resolve(&arch, a.tree.as_deref()),
+        arch,
         ..Default::default()
     }
     .cache_in(&kfit_util::cache_dir(crate::cache_dir()));

@@ -87,10 +87,7 @@ pub fn opts(e: &Env, base: PathBuf, listings: Vec<PathBuf>) -> FitOptions {
             name: "m".into(),
             listings,
         }],
-        load: kfit_kconfig::LoadOptions {
-            cc: "gcc".into(),
-            ..Default::default()
-        },
+        load: kfit_kconfig::LoadOptions { ..Default::default() },
         index_cache: kfit_kbuild::default_cache_dir(),
         sysfs_root: "/".into(),
         ..Default::default()
