@@ -671,7 +671,7 @@ fn fit_inner(
 
     let t = Instant::now();
     let (any_of, devices) = device_choices(&resolutions, &goal_of);
-    let outcome = kfit_solve::solve_any_of(&mut kc, &base_text, &mut goals, &req_plan.values, &any_of);
+    let mut outcome = kfit_solve::solve_any_of(&mut kc, &base_text, &mut goals, &req_plan.values, &any_of);
     // Which fallback each device came to; its goals are read like the others.
     let mut fallback_of: HashMap<(usize, usize), usize> = HashMap::new();
     for (&dev, f) in devices.iter().zip(&outcome.fell_back) {
@@ -727,6 +727,7 @@ fn fit_inner(
         if keeps_all {
             let mut retry = retry;
             retry.values.truncate(req_plan.values.len());
+            retry.fell_back = std::mem::take(&mut outcome.fell_back);
             outcome = retry;
             precision = precision_pass(
                 &mut kc,
