@@ -3,6 +3,8 @@
 
 #[path = "../util/src/buildid.rs"]
 mod buildid;
+// Only the hash the identity needs is used here.
+#[allow(dead_code)]
 #[path = "../util/src/hash.rs"]
 mod hash;
 

@@ -528,20 +528,35 @@ fn load_base(tree: &Path, base: &Path, load: &LoadOptions) -> Result<(Kconfig, V
     let bytes = std::fs::read(base).map_err(|e| Error::Io(base.display().to_string(), e))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let (kc, w) = Kconfig::load_with_config_text(tree, load, &text, &base.display().to_string())?;
-    let tree_arch = load.arch.srcarch();
-    if let Some(f) = kfit_kconfig::foreign_arch_symbol(tree, tree_arch, &text, |s| {
+    check_config_arch(tree, &load.arch, &kc, &text, &base.display().to_string())?;
+    Ok((kc, w.iter().map(|w| w.to_string()).collect(), text))
+}
+
+/// [`Error::ForeignArch`] when `config_text` (the file `name`, read into
+/// `kc`, the tree's Kconfig for `arch`) sets a marker symbol of another
+/// architecture ([`kfit_kconfig::foreign_arch_symbol`]): fitting or
+/// migrating it for `arch` would drop every symbol of its own.
+pub fn check_config_arch(
+    tree: &Path,
+    arch: &kfit_kconfig::Arch,
+    kc: &Kconfig,
+    config_text: &str,
+    name: &str,
+) -> Result<(), Error> {
+    let tree_arch = arch.srcarch();
+    match kfit_kconfig::foreign_arch_symbol(tree, tree_arch, config_text, |s| {
         kc.lookup(s)
             .is_some_and(|id| kc.symbol(id).ty != kfit_kconfig::SymbolType::Unknown)
     }) {
-        return Err(Error::ForeignArch {
-            config: base.display().to_string(),
+        Some(f) => Err(Error::ForeignArch {
+            config: name.to_string(),
             line: f.line,
             symbol: f.symbol,
             arch: f.arch,
             tree_arch: tree_arch.to_string(),
-        });
+        }),
+        None => Ok(()),
     }
-    Ok((kc, w.iter().map(|w| w.to_string()).collect(), text))
 }
 
 /// The whole pipeline. `index` may be given when the caller already has it.

@@ -254,6 +254,10 @@ pub struct GlobalIndex {
 
 /// The per-header definitions of a lazily read [`Global`].
 struct Lazy {
+    /// Where the entries of [`GlobalIndex::first`] whose hash starts with
+    /// each [`BUCKET_BITS`]-bit prefix begin (one more at the end): a
+    /// lookup scans a few entries instead of a binary search of them all.
+    buckets: Vec<u32>,
     predefined: Vec<(String, Arc<Def>)>,
     /// Each header's definitions (first one per name), read on first use.
     defs: Vec<OnceLock<FxHashMap<String, Arc<Def>>>>,
@@ -386,6 +390,23 @@ fn header_defs(
     Ok(defs)
 }
 
+/// Bits of a name's hash that choose its bucket ([`Lazy::buckets`]).
+const BUCKET_BITS: u32 = 16;
+
+/// [`Lazy::buckets`] of sorted `first`.
+fn buckets(first: &[(u64, u32)]) -> Vec<u32> {
+    let mut b = Vec::with_capacity((1 << BUCKET_BITS) + 1);
+    let mut i = 0;
+    for k in 0..(1u64 << BUCKET_BITS) {
+        while i < first.len() && first[i].0 >> (64 - BUCKET_BITS) < k {
+            i += 1;
+        }
+        b.push(i as u32);
+    }
+    b.push(first.len() as u32);
+    b
+}
+
 /// The key of a name in [`GlobalIndex::first`] (persisted: the stable hash).
 fn name_key(n: &str) -> u64 {
     kfit_util::stable_hash(n.as_bytes())
@@ -393,40 +414,52 @@ fn name_key(n: &str) -> u64 {
 
 impl Global {
     /// Scan include/ and arch/`srcarch`/include of `tree`, with the
-    /// macros `predefined` and the `#if`s decided by `policy`.
+    /// macros `predefined` and the `#if`s decided by `policy`: which
+    /// header defines each name first. The definitions themselves are not
+    /// kept (the whole map weighs ~100 MB for 6.12): a header is read again
+    /// when a name it defines first is looked up, as [`Global::lazy`] does.
     pub fn build(tree: &Path, srcarch: &str, predefined: &[(String, Arc<Def>)], policy: Policy) -> Global {
         let mut files = Vec::new();
         collect_headers(&tree.join("arch").join(srcarch).join("include"), &mut files);
         collect_headers(&tree.join("include"), &mut files);
         let unreadable = Mutex::new(Vec::new());
-        let per: Vec<Vec<(String, Arc<Def>)>> = files
+        // Per header: the names it defines, in order, and whether that
+        // definition names MODULE_DEVICE_TABLE.
+        let per: Vec<Vec<(String, bool)>> = files
             .par_iter()
-            .map(|f| {
-                header_defs(f, predefined, &policy).unwrap_or_else(|e| {
+            .map(|f| match header_defs(f, predefined, &policy) {
+                Ok(defs) => defs
+                    .into_iter()
+                    .map(|(n, d)| {
+                        let table = n != "MODULE_DEVICE_TABLE" && d.text().contains("MODULE_DEVICE_TABLE");
+                        (n, table)
+                    })
+                    .collect(),
+                Err(e) => {
                     unreadable.lock().unwrap().push((f.clone(), e));
                     Vec::new()
-                })
+                }
             })
             .collect();
-        let mut map: FxHashMap<String, Arc<Def>> = FxHashMap::default();
+        let pre: FxHashMap<&str, ()> = predefined.iter().map(|(n, _)| (n.as_str(), ())).collect();
+        let mut seen: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
         let mut first = Vec::new();
-        for (i, defs) in per.into_iter().enumerate() {
-            for (n, m) in defs {
-                if let std::collections::hash_map::Entry::Vacant(e) = map.entry(n) {
-                    first.push((name_key(e.key()), i as u32));
-                    e.insert(m);
+        let mut table_macros = Vec::new();
+        for (i, names) in per.into_iter().enumerate() {
+            for (n, table) in names {
+                if seen.contains(&n) {
+                    continue;
                 }
+                first.push((name_key(&n), i as u32));
+                // A predefined macro takes the place of the header's.
+                if table && !pre.contains_key(n.as_str()) {
+                    table_macros.push(n.clone());
+                }
+                seen.insert(n);
             }
         }
-        for (n, m) in predefined {
-            map.insert(n.clone(), m.clone());
-        }
+        drop(seen);
         first.sort_unstable();
-        let mut table_macros: Vec<String> = map
-            .iter()
-            .filter(|(n, d)| *n != "MODULE_DEVICE_TABLE" && d.text().contains("MODULE_DEVICE_TABLE"))
-            .map(|(n, _)| n.clone())
-            .collect();
         table_macros.sort();
         let mut unreadable = unreadable.into_inner().unwrap();
         unreadable.sort();
@@ -434,17 +467,11 @@ impl Global {
         let index = GlobalIndex {
             files: files.iter().map(rel).collect(),
             first,
-            table_macros: table_macros.clone(),
-        };
-        Global {
-            map,
-            lazy: None,
-            policy,
-            files,
-            unreadable,
             table_macros,
-            index,
-        }
+        };
+        let mut g = Global::lazy(tree, index, predefined, policy);
+        g.unreadable = unreadable;
+        g
     }
 
     /// The map of `tree` an earlier build described in `index` (no header
@@ -460,6 +487,7 @@ impl Global {
         Global {
             map: predefined.iter().cloned().collect(),
             lazy: Some(Lazy {
+                buckets: buckets(&index.first),
                 predefined: predefined.to_vec(),
                 defs: (0..files.len()).map(|_| OnceLock::new()).collect(),
                 unreadable: Mutex::new(Vec::new()),
@@ -485,10 +513,11 @@ impl Global {
         let lazy = self.lazy.as_ref()?;
         let first = &self.index.first;
         let h = name_key(name);
-        let from = first.partition_point(|e| e.0 < h);
+        let b = (h >> (64 - BUCKET_BITS)) as usize;
+        let bucket = first.get(lazy.buckets[b] as usize..lazy.buckets[b + 1] as usize)?;
         // Names sharing a hash: their first headers, in path order; the
         // first that defines `name` is its first.
-        first[from..].iter().take_while(|e| e.0 == h).find_map(|&(_, i)| {
+        bucket.iter().filter(|e| e.0 == h).find_map(|&(_, i)| {
             let i = i as usize;
             let defs = lazy.defs.get(i)?.get_or_init(|| {
                 let f = &self.files[i];
@@ -506,6 +535,13 @@ impl Global {
             });
             defs.get(name)
         })
+    }
+
+    /// How many headers were read for lookups (for `KFIT_TIMING`).
+    pub fn read_headers(&self) -> usize {
+        self.lazy
+            .as_ref()
+            .map_or(0, |l| l.defs.iter().filter(|d| d.get().is_some()).count())
     }
 
     /// Headers that could not be read, including those a lazy map read.
@@ -701,10 +737,14 @@ fn is_defined(n: &str, local: &Local, global: &Global) -> bool {
     global.get(n).is_some()
 }
 
-/// Cache of parsed local headers, shared by all translation units.
+/// Cache of parsed local headers, shared by all translation units; the
+/// least recently used are dropped when they weigh more than
+/// [`HeaderCache::BUDGET`] (a header's users are mostly the sources beside
+/// it, which the scan reaches together: the whole set of 6.12 weighs
+/// ~400 MB, and is what kept a cold index above 700 MB).
 #[derive(Default)]
 pub struct HeaderCache {
-    map: Mutex<HashMap<PathBuf, Option<Arc<Parsed>>>>,
+    map: Mutex<Lru>,
     /// `Path::is_file` of include candidates (the tree does not change).
     files: Mutex<FxHashMap<PathBuf, bool>>,
     /// Top-level names under include/ and arch/<SRCARCH>/include (for `<...>`).
@@ -713,7 +753,67 @@ pub struct HeaderCache {
     pub unreadable: Mutex<Vec<(PathBuf, String)>>,
 }
 
+/// The parsed headers, with their weight and last use.
+#[derive(Default)]
+struct Lru {
+    map: HashMap<PathBuf, Cached>,
+    /// Sum of the weights.
+    total: usize,
+    /// Uses so far (the clock of `used`).
+    tick: u64,
+}
+
+struct Cached {
+    v: Option<Arc<Parsed>>,
+    weight: usize,
+    used: u64,
+}
+
+impl Lru {
+    /// Drop the least recently used entries until the weight is at most
+    /// `to`.
+    fn shrink(&mut self, to: usize) {
+        let mut by_use: Vec<(u64, PathBuf)> = self
+            .map
+            .iter()
+            .filter(|(_, c)| c.weight > 0)
+            .map(|(p, c)| (c.used, p.clone()))
+            .collect();
+        by_use.sort_unstable();
+        for (_, p) in by_use {
+            if self.total <= to {
+                break;
+            }
+            if let Some(c) = self.map.remove(&p) {
+                self.total -= c.weight;
+            }
+        }
+    }
+}
+
+impl Parsed {
+    /// About how many bytes it holds (for [`HeaderCache`]'s budget).
+    fn weight(&self) -> usize {
+        let simple = self.simple.as_ref().map_or(0, |s| {
+            s.text.len() + s.recs.len() * (std::mem::size_of::<Rec>() + 16 + 4 + 24)
+        });
+        let dirs: usize = self
+            .dirs
+            .iter()
+            .map(|(_, d)| match d {
+                Dir::Define(n, d) => 200 + n.len() + d.text().len(),
+                Dir::If(t) | Dir::Elif(t) => 64 + t.len() * std::mem::size_of::<Tok>(),
+                _ => 64,
+            })
+            .sum();
+        64 + simple + dirs + self.enums.len() * 200 + self.depth_at.len() * 4
+    }
+}
+
 impl HeaderCache {
+    /// The weight of parsed headers kept ([`Parsed::weight`]).
+    pub const BUDGET: usize = 48 << 20;
+
     pub fn new(tree: &Path, srcarch: &str) -> HeaderCache {
         let mut roots = std::collections::HashSet::new();
         let arch = Path::new("arch").join(srcarch).join("include");
@@ -737,6 +837,17 @@ impl HeaderCache {
         }
     }
 
+    /// What it holds (for `KFIT_TIMING`).
+    pub fn stats(&self) -> String {
+        let lru = self.map.lock().unwrap();
+        format!(
+            "header cache: {} headers, weight {} MiB; {} include candidates",
+            lru.map.len(),
+            lru.total >> 20,
+            self.files.lock().unwrap().len()
+        )
+    }
+
     /// `p.is_file()`, cached.
     pub fn is_file(&self, p: &Path) -> bool {
         if let Some(v) = self.files.lock().unwrap().get(p) {
@@ -748,8 +859,14 @@ impl HeaderCache {
     }
 
     pub fn get(&self, p: &Path) -> Option<Arc<Parsed>> {
-        if let Some(v) = self.map.lock().unwrap().get(p) {
-            return v.clone();
+        {
+            let mut lru = self.map.lock().unwrap();
+            lru.tick += 1;
+            let tick = lru.tick;
+            if let Some(c) = lru.map.get_mut(p) {
+                c.used = tick;
+                return c.v.clone();
+            }
         }
         // The code is dropped (memory): the rare header whose code is
         // inlined is parsed again by `Run::run`.
@@ -783,7 +900,23 @@ impl HeaderCache {
             h.toks = Vec::new();
             Arc::new(h)
         });
-        self.map.lock().unwrap().insert(p.to_path_buf(), v.clone());
+        let weight = v.as_ref().map_or(0, |h| h.weight());
+        let mut lru = self.map.lock().unwrap();
+        let used = lru.tick;
+        if let Some(old) = lru.map.insert(
+            p.to_path_buf(),
+            Cached {
+                v: v.clone(),
+                weight,
+                used,
+            },
+        ) {
+            lru.total -= old.weight;
+        }
+        lru.total += weight;
+        if lru.total > Self::BUDGET {
+            lru.shrink(Self::BUDGET / 4 * 3);
+        }
         v
     }
 }

@@ -301,6 +301,7 @@ pub fn migrate(opts: &MigrateOptions) -> Result<Migration, Error> {
         (j(ok), j(nk), j(orf), j(nrf), j(oi), ni)
     });
     let (old_kc, w) = old_kc?;
+    kfit_fit::check_config_arch(&opts.from_tree, &opts.load.arch, &old_kc, &old_text, &cfg_name)?;
     let mut warnings: Vec<String> = w.iter().map(|w| format!("old config: {w}")).collect();
     let mut new_kc = new_kc?;
     let (old_idx, new_idx) = (old_idx?, new_idx?);

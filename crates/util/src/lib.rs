@@ -34,7 +34,7 @@
 //!   then the journal goes. Recovery rolls a committed journal forward and
 //!   removes staged files of an uncommitted one.
 //!
-//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`stable_hash`])
+//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`read_cache`], [`stable_hash`], [`checksum`])
 //! `--cache-dir` if given, else `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
 //! else `~/.cache/kfit`. [`stable_hash`] is the one hash of everything
 //! persisted (cache names and keys, checksums); in-memory maps use
@@ -48,7 +48,7 @@ pub mod buildid;
 pub mod glob;
 mod hash;
 
-pub use hash::{stable_hash, stable_hash_parts};
+pub use hash::{checksum, stable_hash, stable_hash_parts};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -149,6 +149,31 @@ pub fn write_cache(path: &Path, data: &[u8]) -> std::io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A cache file's bytes, mapped read-only ([`read_cache`]).
+pub struct CacheBytes(memmap2::Mmap);
+
+impl std::ops::Deref for CacheBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Read a cache file in place: its bytes mapped read-only from the page
+/// cache, so a reader decodes straight from them and touches only the
+/// parts it uses (no copy into fresh, zeroed memory). Every cache file is
+/// replaced by a rename ([`write_cache`]) and never rewritten in place, so
+/// the mapped bytes do not change while they are read; a cache's own
+/// checksum or validation still decides whether they are trusted.
+pub fn read_cache(path: &Path) -> std::io::Result<CacheBytes> {
+    let f = std::fs::File::open(path)?;
+    // SAFETY: the file is a cache kfit replaces only by rename (the mapped
+    // inode keeps its content); the mapping is read-only and private to
+    // this value, which unmaps it on drop.
+    let m = unsafe { memmap2::MmapOptions::new().map(&f)? };
+    Ok(CacheBytes(m))
 }
 
 // ---------------------------------------------------------------- signals
@@ -986,6 +1011,26 @@ mod tests {
             stable_hash_parts(&[b"ab", b"c"]),
             stable_hash_parts(&[b"a", b"bc"])
         );
+    }
+
+    #[test]
+    fn checksum_sees_every_flipped_bit_swapped_words_and_the_length() {
+        // Long enough for whole 32-byte blocks and a tail.
+        let b: Vec<u8> = (0..101u8).map(|i| i.wrapping_mul(31)).collect();
+        let sum = checksum(&b);
+        for i in 0..b.len() * 8 {
+            let mut c = b.clone();
+            c[i / 8] ^= 1 << (i % 8);
+            assert_ne!(checksum(&c), sum, "bit {i}");
+        }
+        assert_ne!(checksum(&b[..100]), sum);
+        assert_ne!(checksum(&[&b[..], &[0]].concat()), sum);
+        assert_ne!(checksum(&[0; 32]), checksum(&[0; 64]));
+        // Two words of different lanes swapped.
+        let mut c = b.clone();
+        c[..16].rotate_left(8);
+        assert_ne!(checksum(&c), sum);
+        assert_ne!(checksum(&b), stable_hash(&b));
     }
 
     fn mode(p: &Path) -> u32 {
