@@ -364,9 +364,6 @@ mod tests {
 /// `dotconfig.rs`, are hashed into the key besides).
 const EVAL_FORMAT: u32 = 1;
 
-/// The evaluator's sources: a changed evaluator never reads an old state.
-const EVAL_SOURCES: &[&str] = &[include_str!("eval.rs"), include_str!("dotconfig.rs")];
-
 /// Evaluated configs kept per cache directory (`.eval` files).
 const EVAL_KEEP: usize = 16;
 
@@ -396,8 +393,15 @@ struct Evaluated {
 fn eval_file(dir: &Path, model_sum: u64, name: &str, text: &str) -> std::path::PathBuf {
     let format = EVAL_FORMAT.to_le_bytes();
     let sum = model_sum.to_le_bytes();
-    let mut parts: Vec<&[u8]> = vec![&format, &sum, name.as_bytes(), text.as_bytes()];
-    parts.extend(EVAL_SOURCES.iter().map(|s| s.as_bytes()));
+    // The build identity: a changed evaluator (eval.rs, dotconfig.rs), or
+    // another build of kfit, never reads an old state.
+    let parts: [&[u8]; 5] = [
+        &format,
+        &sum,
+        name.as_bytes(),
+        text.as_bytes(),
+        kfit_util::build_id!().as_bytes(),
+    ];
     dir.join(format!("{:016x}.eval", kfit_util::stable_hash_parts(&parts)))
 }
 
