@@ -274,10 +274,13 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// 32: the per-file records keep where each global macro is defined
 /// first ([`pp::GlobalIndex`]): an incremental rebuild reads only the
 /// headers whose macros a re-scanned file looks up.
-/// 33: they keep what each Kconfig file defines and names in its help
-/// texts, and a rebuild lists again only the directories whose mtime
-/// changed.
-const FORMAT: u32 = 33;
+/// 33: a checksum per section ([`kfit_util::checksum`]) after the lengths
+/// (a damaged file is a miss, never an index); the file is read in place
+/// (mapped).
+/// 34: the per-file records keep what each Kconfig file defines and names
+/// in its help texts, and a rebuild lists again only the directories whose
+/// mtime changed.
+const FORMAT: u32 = 34;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -1649,101 +1652,82 @@ impl KernelIndex {
     /// Read a cached index file (without checking it against the tree).
     ///
     /// Layout (all little-endian): `FORMAT` (u32), the number of sections
-    /// (u32), each section's length (u64), then the sections, each a
-    /// bincode value: (tree, version), the diagnostics, the lookup maps, the
-    /// [`fresh::Inputs`], the per-file records (decoded only for an
-    /// incremental rebuild), then the modules in runs of [`CHUNK`]. The
-    /// sections are decoded in parallel and the maps need no rebuilding.
+    /// (u32), each section's length (u64), each section's checksum (u64,
+    /// [`kfit_util::checksum`]), then the sections, each a bincode
+    /// value: (tree, version), the diagnostics, the lookup maps, the
+    /// [`fresh::Inputs`], the modules in runs of [`CHUNK`], then the
+    /// per-file records (read only for an incremental rebuild). The file is
+    /// read in place ([`kfit_util::read_cache`]); each section is checked
+    /// against its checksum as it is decoded (a damaged or cut file is a
+    /// cache miss, rebuilt by the caller), the sections in parallel, and
+    /// the maps need no rebuilding.
     pub fn load(file: &Path) -> Result<KernelIndex> {
         Ok(Self::load_sections(file, None)?.0)
     }
 
-    /// The section table of a cache file's bytes (`b` may stop before
-    /// the last section: it is then left out).
-    fn sections<'b>(file: &Path, b: &'b [u8]) -> Result<Vec<&'b [u8]>> {
+    /// The section table of a cache file's bytes: each section with its
+    /// checksum (see [`Self::load`]; [`Self::checked`] compares them).
+    fn sections<'b>(file: &Path, b: &'b [u8]) -> Result<Vec<(&'b [u8], u64)>> {
         let bad = |e: &str| Error::Cache(file.to_path_buf(), e.to_string());
         let u32_at =
             |o: usize| -> Option<u32> { Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?)) };
+        let u64_at = |o: usize| -> Option<u64> {
+            Some(u64::from_le_bytes(b.get(o..o.checked_add(8)?)?.try_into().ok()?))
+        };
         if u32_at(0) != Some(FORMAT) {
             return Err(bad("not a cache file of this format"));
         }
         let n = u32_at(4).ok_or_else(|| bad("truncated"))? as usize;
-        if n <= FIRST_MODULES {
+        // The records, the inputs' and at least one modules' section.
+        if n <= FIRST_MODULES + 1 || n > b.len() / 16 {
             return Err(bad("truncated"));
         }
-        let mut secs: Vec<&[u8]> = Vec::with_capacity(n.min(1 << 16));
-        let mut off = 8usize.saturating_add(8usize.saturating_mul(n));
+        let mut secs = Vec::with_capacity(n);
+        let mut off = 8 + 16 * n;
         for i in 0..n {
-            let o = 8 + 8 * i;
-            let len = b
-                .get(o..o + 8)
-                .and_then(|x| x.try_into().ok())
-                .map(|x| u64::from_le_bytes(x) as usize)
+            let len = u64_at(8 + 8 * i).ok_or_else(|| bad("truncated"))?;
+            let sum = u64_at(8 + 8 * n + 8 * i).ok_or_else(|| bad("truncated"))?;
+            let end = usize::try_from(len)
+                .ok()
+                .and_then(|l| off.checked_add(l))
                 .ok_or_else(|| bad("truncated"))?;
-            match b.get(off..off.saturating_add(len)) {
-                Some(s) => secs.push(s),
-                None if i + 1 == n && off <= b.len() => break,
-                None => return Err(bad("truncated")),
-            }
-            off = off.saturating_add(len);
+            secs.push((b.get(off..end).ok_or_else(|| bad("truncated"))?, sum));
+            off = end;
+        }
+        if off != b.len() {
+            return Err(bad("trailing bytes"));
         }
         Ok(secs)
     }
 
-    /// The per-file records of a cache file.
-    fn load_records(file: &Path) -> Result<Records> {
-        let b = std::fs::read(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
-        let secs = Self::sections(file, &b)?;
-        let n = u32::from_le_bytes(b[4..8].try_into().unwrap_or_default()) as usize;
-        let last = secs
-            .last()
-            .filter(|_| secs.len() == n)
-            .ok_or_else(|| Error::Cache(file.to_path_buf(), "truncated".into()))?;
-        bincode::deserialize(last).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))
+    /// A section's bytes, once they match its checksum.
+    fn checked<'b>(file: &Path, (s, sum): (&'b [u8], u64)) -> Result<&'b [u8]> {
+        if kfit_util::checksum(s) != sum {
+            return Err(Error::Cache(file.to_path_buf(), "checksum mismatch".into()));
+        }
+        Ok(s)
     }
 
-    /// A cache file's bytes up to its last section (the per-file records,
-    /// a large part that only an incremental rebuild needs).
-    fn read_without_records(file: &Path) -> std::io::Result<Vec<u8>> {
-        use std::io::Read;
-        let mut f = std::fs::File::open(file)?;
-        let mut head = [0u8; 8];
-        f.read_exact(&mut head)?;
-        let n = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
-        let invalid = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad section table");
-        if n == 0 || n > 1 << 20 {
-            return Err(invalid());
-        }
-        let mut table = vec![0u8; 8 * n];
-        f.read_exact(&mut table)?;
-        let lens: Vec<u64> = table
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
-            .collect();
-        let body = lens[..n - 1]
-            .iter()
-            .try_fold(0u64, |a, l| a.checked_add(*l))
-            .ok_or_else(invalid)?;
-        let size = f.metadata()?.len();
-        if body > size {
-            return Err(invalid());
-        }
-        let mut b = Vec::with_capacity(8 + table.len() + body as usize);
-        b.extend_from_slice(&head);
-        b.extend_from_slice(&table);
-        f.take(body).read_to_end(&mut b)?;
-        Ok(b)
+    /// The per-file records of a cache file.
+    fn load_records(file: &Path) -> Result<Records> {
+        let b = kfit_util::read_cache(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
+        let secs = Self::sections(file, &b)?;
+        let last = *secs
+            .last()
+            .ok_or_else(|| Error::Cache(file.to_path_buf(), "truncated".into()))?;
+        bincode::deserialize(Self::checked(file, last)?)
+            .map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))
     }
 
     /// Decode a cache file; with `tree`, check its inputs against the tree
     /// meanwhile.
     fn load_sections(file: &Path, tree: Option<&Path>) -> Result<(KernelIndex, Option<fresh::Changes>)> {
         let t = std::time::Instant::now();
-        let b = Self::read_without_records(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
+        let b = kfit_util::read_cache(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
         let t1 = t.elapsed();
-        let secs = Self::sections_without_records(file, &b)?;
-        let inputs: fresh::Inputs =
-            bincode::deserialize(secs[3]).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
+        let secs = Self::sections(file, &b)?;
+        let inputs: fresh::Inputs = bincode::deserialize(Self::checked(file, secs[3])?)
+            .map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
         // The stamps first: the check runs beside the decoding.
         let (changes, idx) = rayon::join(
             || tree.map(|tr| Self::timed_changes(&inputs, tr)),
@@ -1752,7 +1736,7 @@ impl KernelIndex {
         let mut idx = idx?;
         idx.inputs = inputs;
         if std::env::var_os("KFIT_TIMING").is_some() {
-            eprintln!("load: read {t1:?}, decode and check {:?}", t.elapsed() - t1);
+            eprintln!("load: map {t1:?}, decode and check {:?}", t.elapsed() - t1);
         }
         Ok((idx, changes))
     }
@@ -1772,40 +1756,34 @@ impl KernelIndex {
         c
     }
 
-    /// The sections of a cache file's bytes read without its per-file
-    /// records (the last section).
-    fn sections_without_records<'b>(file: &Path, b: &'b [u8]) -> Result<Vec<&'b [u8]>> {
-        let mut secs = Self::sections(file, b)?;
-        let n = u32::from_le_bytes(b[4..8].try_into().unwrap_or_default()) as usize;
-        if secs.len() == n {
-            secs.pop();
-        }
-        Ok(secs)
-    }
-
     /// Decode every section but the inputs and the records (in parallel).
-    fn decode_sections(file: &Path, secs: &[&[u8]]) -> Result<KernelIndex> {
+    fn decode_sections(file: &Path, secs: &[(&[u8], u64)]) -> Result<KernelIndex> {
         let bad = |e: String| Error::Cache(file.to_path_buf(), e);
         let de = |e: bincode::Error| bad(e.to_string());
+        let sec = |i: usize| Self::checked(file, secs[i]);
+        // The modules' sections: all but the first ones and the records.
+        let module_secs = &secs[FIRST_MODULES..secs.len() - 1];
         let ((head, diags), (maps, chunks)) = rayon::join(
             || {
                 rayon::join(
                     || {
                         bincode::deserialize::<(String, String, String, Vec<String>, srcfacts::TreeFacts)>(
-                            secs[0],
+                            sec(0)?,
                         )
                         .map_err(de)
                     },
-                    || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
+                    || bincode::deserialize::<Vec<String>>(sec(1)?).map_err(de),
                 )
             },
             || {
                 rayon::join(
-                    || bincode::deserialize::<StoredMaps>(secs[2]).map_err(de),
+                    || bincode::deserialize::<StoredMaps>(sec(2)?).map_err(de),
                     || {
-                        secs[FIRST_MODULES.min(secs.len())..]
+                        module_secs
                             .par_iter()
-                            .map(|s| bincode::deserialize::<Vec<Module>>(s).map_err(de))
+                            .map(|&s| {
+                                bincode::deserialize::<Vec<Module>>(Self::checked(file, s)?).map_err(de)
+                            })
                             .collect::<Result<Vec<Vec<Module>>>>()
                     },
                 )
@@ -1863,10 +1841,10 @@ impl KernelIndex {
     pub fn load_speculative(tree: &Path, arch: &Arch, cache_dir: &Path) -> Option<(KernelIndex, Pending)> {
         let file = cache_dir.join(format!("{}.bin", cache_key(tree, arch).ok()?));
         let t = std::time::Instant::now();
-        let b = Self::read_without_records(&file).ok()?;
-        let secs = Self::sections_without_records(&file, &b).ok()?;
+        let b = kfit_util::read_cache(&file).ok()?;
+        let secs = Self::sections(&file, &b).ok()?;
         // The check owns its bytes: it outlives this call.
-        let stamps = secs[3].to_vec();
+        let stamps = Self::checked(&file, secs[3]).ok()?.to_vec();
         let tree = tree.to_path_buf();
         let check = std::thread::Builder::new()
             .name("kfit-index-check".into())
@@ -1908,15 +1886,22 @@ impl KernelIndex {
             enc(bincode::serialize(&maps))?,
             enc(bincode::serialize(&self.inputs))?,
         ];
+        // At least one modules' section (possibly empty): the layout has one.
         for c in self.modules.chunks(CHUNK) {
             secs.push(enc(bincode::serialize(c))?);
         }
+        if self.modules.is_empty() {
+            secs.push(enc(bincode::serialize(&self.modules))?);
+        }
         secs.push(enc(bincode::serialize(self.records.as_ref().unwrap_or(&empty)))?);
-        let mut b = Vec::with_capacity(8 + 8 * secs.len() + secs.iter().map(Vec::len).sum::<usize>());
+        let mut b = Vec::with_capacity(8 + 16 * secs.len() + secs.iter().map(Vec::len).sum::<usize>());
         b.extend_from_slice(&FORMAT.to_le_bytes());
         b.extend_from_slice(&(secs.len() as u32).to_le_bytes());
         for s in &secs {
             b.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        }
+        for s in &secs {
+            b.extend_from_slice(&kfit_util::checksum(s).to_le_bytes());
         }
         for s in &secs {
             b.extend_from_slice(s);
