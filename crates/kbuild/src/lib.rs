@@ -963,7 +963,8 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
 }
 
 /// Cache key of a tree's index for `arch`: its version and a hash of its
-/// canonical path, the arch and kfit's cache format. One file per tree and
+/// canonical path, the arch, kfit's cache format and this build's identity
+/// (`kfit_util::build_id!`: another build never reads it). One file per tree and
 /// arch; whether it still describes the tree is decided by the stamps of
 /// every file it read ([`fresh::Inputs`]), not by the key.
 pub fn cache_key(tree: &Path, arch: &Arch) -> Result<String> {
@@ -975,6 +976,7 @@ pub fn cache_key(tree: &Path, arch: &Arch) -> Result<String> {
         arch.name().as_bytes(),
         &FORMAT.to_le_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
+        kfit_util::build_id!().as_bytes(),
     ]);
     Ok(format!("{version}-{h:016x}"))
 }
