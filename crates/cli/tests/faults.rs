@@ -18,12 +18,40 @@ fn tree() -> (PathBuf, PathBuf) {
     kfit_testkit::tree_612_and_defconfig()
 }
 
-/// A scratch directory for one case.
-fn scratch(name: &str) -> PathBuf {
+/// A scratch directory for one case, removed when the case ends.
+fn scratch(name: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("kfit-faults-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
+}
+
+/// See [`scratch`].
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Checksums of `files` (`None`: absent).
@@ -91,7 +119,7 @@ fn names_in(dir: &Path) -> Vec<String> {
 /// `out.config.old` start as a previous config and backup, for the tests
 /// that interrupt the write at each of its steps.
 struct WriteSteps {
-    d: PathBuf,
+    d: Scratch,
     out: PathBuf,
     old: PathBuf,
     args: Vec<OsString>,
@@ -135,12 +163,6 @@ impl WriteSteps {
         assert!(matches!(o.status.code(), Some(0 | 1)), "{err}");
         let steps = err.matches("kfit-debug: write step").count();
         (err, steps, std::fs::read(&self.out).unwrap())
-    }
-}
-
-impl Drop for WriteSteps {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.d);
     }
 }
 
@@ -189,7 +211,6 @@ fn empty_machine_values_are_errors_not_this_host() {
         "--bus pcx: no device on that bus (buses here: pci)",
         &[],
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -223,7 +244,6 @@ fn options_that_do_not_apply() {
         &[],
     );
     assert!(o.stdout.starts_with(b"{"));
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -289,7 +309,6 @@ fn bad_inputs_are_errors_naming_them() {
         "{:?}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// Control bytes in a config's lines are escaped in its warnings (they
@@ -332,7 +351,6 @@ fn config_warnings_escape_control_bytes() {
         assert!(said.contains("this \\x1b[2J line\\x07"), "{said}");
         assert!(!all.contains(&0x1b) && !all.contains(&0x07), "{said}");
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// `kfit ... | head -1`: the reader is gone before kfit writes. kfit ends
@@ -366,7 +384,6 @@ fn closed_stdout_ends_quietly() {
     // The fit wrote its config before printing: complete, not cut.
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("CONFIG_BLK_DEV_NVME=y"));
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 fn libc_sigpipe() -> i32 {
@@ -437,7 +454,6 @@ fn corrupted_probe_cache_is_probed_again() {
     let second = run(&d.join("second.config"));
     assert!(!second.contains("garbage"));
     assert_eq!(first, second);
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// Runs kfit with a timeout (a read that never ends is a failure, not a
@@ -550,7 +566,6 @@ fn malformed_listing_lines_are_reported() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("bad-lines.txt:6"), "{err}");
     assert!(!o.stderr.contains(&0x1b), "{err}");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// `fit -o` keeps the replaced file's mode and owner, and writes its
@@ -591,7 +606,6 @@ fn output_keeps_mode_and_owner() {
     if root {
         assert_eq!((bmd.uid(), bmd.gid()), (65534, 65534));
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// The backup cannot be written (a full filesystem: a small tmpfs, mounted
@@ -695,7 +709,6 @@ fn full_filesystem_keeps_the_previous_backup() {
     if mounted {
         let _ = Command::new("umount").arg(&mnt).status();
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// A tree path with spaces and shell characters works (the probes do not
@@ -727,7 +740,6 @@ fn tree_path_with_spaces() {
     let b = run(&odd, &d.join("odd.config"));
     assert!(!b.contains("Sorry"), "{b}");
     assert_eq!(a, b);
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// An index cache that cannot be written (the cache directory is a file)
@@ -753,7 +765,6 @@ fn a_cache_that_cannot_be_written_does_not_abort_fit() {
         .unwrap()
         .contains("CONFIG_BLK_DEV_NVME=y"));
     assert_eq!(std::fs::read(&bad).unwrap(), b"");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// `audit --json` carries the base config's warnings (they were dropped).
@@ -783,7 +794,6 @@ fn audit_json_carries_config_warnings() {
         w.contains("NO_SUCH_SYMBOL_KFIT") || w.contains("not a config line"),
         "{w}"
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// `kfit menuconfig` prints ix's review step as its guide has it today,
@@ -897,7 +907,6 @@ fn menuconfig_prints_and_runs_ix_without_a_shell() {
         .unwrap()
         .ends_with("CONFIG_REVIEWED=y\n"));
     assert_eq!(names_in(&tree), ["Kconfig", "Makefile"]);
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// An ix package whose extends chain includes no `ver.sh` is an error
@@ -927,7 +936,6 @@ fn ix_package_without_ver_sh_is_an_error() {
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("7/1"), "{err}");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// An unreadable source file, as an unprivileged user (`setpriv` to
@@ -1011,7 +1019,6 @@ fn unreadable_source_as_an_unprivileged_user() {
     assert!(std::fs::read_to_string(&out)
         .unwrap()
         .contains("CONFIG_BLK_DEV_NVME=y"));
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// The final rename over `-o` fails for real (the old file is immutable,
@@ -1025,7 +1032,7 @@ fn unreadable_source_as_an_unprivileged_user() {
 fn failed_final_rename_keeps_output_and_backup() {
     let (t, base) = tree();
     let d = scratch("rename");
-    let mut dir = d.clone();
+    let mut dir = d.to_path_buf();
     let mut mounted = None;
     let probe = |dir: &Path| {
         let p = dir.join("probe");
@@ -1044,7 +1051,6 @@ fn failed_final_rename_keeps_output_and_backup() {
             .is_ok_and(|o| o.status.success());
         if !ok || probe(&mnt).is_err() {
             eprintln!("skipped: cannot make a file immutable here ({why}; needs root)");
-            let _ = std::fs::remove_dir_all(&d);
             return;
         }
         dir = mnt.clone();
@@ -1082,7 +1088,6 @@ fn failed_final_rename_keeps_output_and_backup() {
     if let Some(m) = mounted {
         let _ = Command::new("umount").arg(&m).status();
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// SIGTERM, SIGINT or SIGHUP at every step of a `fit -o` write (the
