@@ -146,6 +146,13 @@ fn scratch(tag: &str) -> PathBuf {
     d
 }
 
+/// A listing written as `name` in the scratch directory `tag`.
+fn listing(tag: &str, name: &str, text: &str) -> PathBuf {
+    let l = scratch(tag).join(name);
+    std::fs::write(&l, text).unwrap();
+    l
+}
+
 fn seed_variants(need: &BTreeSet<String>) -> Vec<Variant> {
     let seed = repo("examples/seed/lspci-k.txt");
     // The seed has no lsmod: what udev would have loaded, the modules of
@@ -154,8 +161,7 @@ fn seed_variants(need: &BTreeSet<String>) -> Vec<Variant> {
     for m in need {
         lsmod.push_str(&format!("{m:<24}16384  0\n"));
     }
-    let lsmod_file = scratch("seed").join("lsmod.txt");
-    std::fs::write(&lsmod_file, lsmod).unwrap();
+    let lsmod_file = listing("seed", "lsmod.txt", &lsmod);
     vec![
         Variant {
             name: "seed full",
@@ -371,7 +377,7 @@ fn listing_variants_build_in_only_what_devices_need() {
         (&x86, defconfig_nomodules(&x86)),
         (&arm64, arm64_defconfig_nomodules(&arm64)),
     ] {
-        let idx = index(e);
+        let idx = e.index();
         let t = truth(e);
         let machines: Vec<(Vec<PathBuf>, VariantsOf)> = if e.arch.is_none() {
             vec![
@@ -490,12 +496,7 @@ fn listing_variants(
 fn trim_debian_config_to_the_machine() {
     let e = env();
     let base = debian_nomodules(&e);
-    let idx = KernelIndex::load_or_build(
-        &e.tree,
-        &kfit_kbuild::Arch::default(),
-        &kfit_kbuild::default_cache_dir(),
-    )
-    .unwrap();
+    let idx = e.index();
     let t = truth(&e);
     let mut failures = Vec::new();
     for (name, listings) in [
@@ -567,16 +568,10 @@ fn trim_debian_config_to_the_machine() {
 fn device_without_ids_and_unknown_driver_is_one_line() {
     let e = env();
     let base = defconfig_nomodules(&e);
-    let idx = KernelIndex::load_or_build(
-        &e.tree,
-        &kfit_kbuild::Arch::default(),
-        &kfit_kbuild::default_cache_dir(),
-    )
-    .unwrap();
-    let dir = scratch("noid");
-    let listing = dir.join("lspci-k.txt");
-    std::fs::write(
-        &listing,
+    let idx = e.index();
+    let listing = listing(
+        "noid",
+        "lspci-k.txt",
         "00:00.0 Host bridge: Frobnitz Systems Frob-9000 Root Complex\n\
          00:16.0 Communication controller: Frobnitz Systems Management Engine Interface\n\
          \tKernel driver in use: ndiswrapper\n\
@@ -584,8 +579,7 @@ fn device_without_ids_and_unknown_driver_is_one_line() {
          \tKernel driver in use: wl\n\
          00:14.3 Network controller: Intel Corporation Wi-Fi 6 AX201\n\
          \tKernel driver in use: wl\n",
-    )
-    .unwrap();
+    );
     let fit = kfit_fit::fit(&opts(&e, base, vec![listing]), Some(&idx)).unwrap();
     let devs = &fit.machines[0].devices;
     let by = |a: &str| {
@@ -620,21 +614,15 @@ fn device_without_ids_and_unknown_driver_is_one_line() {
 fn revision_picks_among_drivers_of_one_id_entry() {
     let e = env();
     let base = defconfig_nomodules(&e);
-    let idx = KernelIndex::load_or_build(
-        &e.tree,
-        &kfit_kbuild::Arch::default(),
-        &kfit_kbuild::default_cache_dir(),
-    )
-    .unwrap();
+    let idx = e.index();
     let t = truth(&e);
-    let listing = scratch("rev").join("lspci-nn.txt");
     // The seed's ACP (Renoir/Cezanne, bound to snd_rn_pci_acp3x there) as
     // `lspci -nn` prints it with its revision.
-    std::fs::write(
-        &listing,
+    let listing = listing(
+        "rev",
+        "lspci-nn.txt",
         "03:00.5 Multimedia controller [0480]: Advanced Micro Devices, Inc. [AMD] ACP/ACP3X/ACP6x Audio Coprocessor [1022:15e2] (rev 01)\n",
-    )
-    .unwrap();
+    );
     let fit = kfit_fit::fit(&opts(&e, base, vec![listing]), Some(&idx)).unwrap();
     let before = built_in(&idx, &t, &fit.base_config);
     let added: Vec<String> = built_in(&idx, &t, &fit.config)

@@ -277,7 +277,10 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// 33: a checksum per section ([`kfit_util::checksum`]) after the lengths
 /// (a damaged file is a miss, never an index); the file is read in place
 /// (mapped).
-const FORMAT: u32 = 33;
+/// 34: the per-file records keep what each Kconfig file defines and names
+/// in its help texts, and a rebuild lists again only the directories whose
+/// mtime changed.
+const FORMAT: u32 = 34;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -422,6 +425,9 @@ struct Records {
     /// Where the global headers define each macro first (read lazily by
     /// the next incremental rebuild).
     global: pp::GlobalIndex,
+    /// What each Kconfig file defines and names in its help texts, sorted
+    /// by path.
+    kconfigs: Vec<KconfigRecord>,
 }
 
 /// What [`revision::accepted`] found for one module, and from which files.
@@ -562,40 +568,76 @@ struct Walk {
     dirs: Vec<(String, Vec<String>)>,
 }
 
-fn walk(tree: &Path, srcarch: &str) -> Walk {
-    fn rec(tree: &Path, srcarch: &str, rel: String, out: &std::sync::Mutex<Walk>) {
+/// An earlier walk's listings (sorted by directory) and the directories
+/// whose mtime changed since: the others hold the same entries.
+type OldWalk<'a> = (&'a [(String, Vec<String>)], &'a HashSet<String>);
+
+fn walk(tree: &Path, srcarch: &str, old: Option<OldWalk>) -> Walk {
+    fn listing<'a>(l: &'a [(String, Vec<String>)], d: &str) -> Option<&'a Vec<String>> {
+        l.binary_search_by(|(x, _)| x.as_str().cmp(d))
+            .ok()
+            .map(|i| &l[i].1)
+    }
+    fn rec(tree: &Path, srcarch: &str, rel: String, old: Option<OldWalk>, out: &std::sync::Mutex<Walk>) {
         let dir = if rel.is_empty() {
             tree.to_path_buf()
         } else {
             tree.join(&rel)
-        };
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            return;
         };
         let mut subs = Vec::new();
         let mut has_kbuild = false;
         let mut has_make = false;
         let mut kc = Vec::new();
         let mut names = Vec::new();
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            names.push(name.clone());
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                let r = if rel.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{rel}/{name}")
-                };
-                if !skip_dir(&r, srcarch) {
+        let child = |name: &str| {
+            if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            }
+        };
+        // An unchanged directory has the entries it had: its subdirectories
+        // are the walked directories among them (a directory replaced by a
+        // file, or the reverse, changes its parent's mtime).
+        if let Some((l, names_then)) = old.and_then(|(l, changed)| {
+            (!changed.contains(&rel))
+                .then(|| listing(l, &rel))
+                .flatten()
+                .map(|n| (l, n))
+        }) {
+            for name in names_then {
+                let r = child(name);
+                if listing(l, &r).is_some() {
                     subs.push(r);
+                } else if name == "Kbuild" {
+                    has_kbuild = true;
+                } else if name == "Makefile" {
+                    has_make = true;
+                } else if name.starts_with("Kconfig") {
+                    kc.push(dir.join(name));
                 }
-            } else if name == "Kbuild" {
-                has_kbuild = true;
-            } else if name == "Makefile" {
-                has_make = true;
-            } else if name.starts_with("Kconfig") {
-                kc.push(e.path());
+            }
+            names = names_then.clone();
+        } else {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                return;
+            };
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                names.push(name.clone());
+                let Ok(ft) = e.file_type() else { continue };
+                if ft.is_dir() {
+                    let r = child(&name);
+                    if !skip_dir(&r, srcarch) {
+                        subs.push(r);
+                    }
+                } else if name == "Kbuild" {
+                    has_kbuild = true;
+                } else if name == "Makefile" {
+                    has_make = true;
+                } else if name.starts_with("Kconfig") {
+                    kc.push(e.path());
+                }
             }
         }
         {
@@ -613,14 +655,15 @@ fn walk(tree: &Path, srcarch: &str) -> Walk {
             names.sort_unstable();
             w.dirs.push((rel.clone(), names));
         }
-        subs.par_iter().for_each(|s| rec(tree, srcarch, s.clone(), out));
+        subs.par_iter()
+            .for_each(|s| rec(tree, srcarch, s.clone(), old, out));
     }
     let out = std::sync::Mutex::new(Walk {
         makefiles: Vec::new(),
         kconfigs: Vec::new(),
         dirs: Vec::new(),
     });
-    rec(tree, srcarch, String::new(), &out);
+    rec(tree, srcarch, String::new(), old, &out);
     let mut w = out.into_inner().unwrap();
     w.makefiles.sort();
     w.kconfigs.sort();
@@ -675,16 +718,62 @@ fn combine(alts: &[Cond]) -> Cond {
 /// The symbols these Kconfig files define, and the Kconfig help fallback:
 /// "module will be called X" → symbols. Files that exist but cannot be read
 /// are added to `unreadable`.
+///
+/// With `old` (an earlier build's [`KconfigRecord`]s, sorted by path, and
+/// the files changed since), an unchanged file's findings are taken from
+/// there. Also returns this build's records, in the order of `files`.
 fn kconfig_help(
+    tree: &Path,
     files: &[PathBuf],
     unreadable: &Unreadable,
-) -> (HashMap<String, Vec<String>>, HashSet<String>) {
-    // Per file: (module name, symbol) pairs of its help texts, and the
-    // symbols it defines.
-    type PerFile = (Vec<(String, String)>, Vec<String>);
-    let per: Vec<PerFile> = files
+    old: Option<(&[KconfigRecord], &HashSet<String>)>,
+) -> (HashMap<String, Vec<String>>, HashSet<String>, Vec<KconfigRecord>) {
+    let per: Vec<KconfigRecord> = files
         .par_iter()
         .map(|f| {
+            let rel = f.strip_prefix(tree).unwrap_or(f).to_string_lossy().into_owned();
+            if let Some((recs, _)) = old.filter(|(_, c)| !c.contains(&rel)) {
+                if let Ok(i) = recs.binary_search_by(|r| r.path.as_str().cmp(&rel)) {
+                    return recs[i].clone();
+                }
+            }
+            let (help, defined) = kconfig_file(f, unreadable);
+            KconfigRecord {
+                path: rel,
+                help,
+                defined,
+            }
+        })
+        .collect();
+    let mut m: HashMap<String, Vec<String>> = HashMap::new();
+    let mut all = HashSet::new();
+    for r in &per {
+        all.extend(r.defined.iter().cloned());
+        for (k, s) in &r.help {
+            let e = m.entry(k.clone()).or_default();
+            if !e.contains(s) {
+                e.push(s.clone());
+            }
+        }
+    }
+    (m, all, per)
+}
+
+/// What [`kconfig_help`] found in one Kconfig file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct KconfigRecord {
+    /// Tree-relative path.
+    path: String,
+    /// (module name, symbol) pairs of its help texts.
+    help: Vec<(String, String)>,
+    /// The symbols it defines.
+    defined: Vec<String>,
+}
+
+/// [`KconfigRecord::help`] and [`KconfigRecord::defined`] of one file.
+fn kconfig_file(f: &Path, unreadable: &Unreadable) -> (Vec<(String, String)>, Vec<String>) {
+    {
+        {
             let t = match std::fs::read_to_string(f) {
                 Ok(t) => t,
                 Err(e) => {
@@ -752,20 +841,8 @@ fn kconfig_help(
             }
             flush(&cur, &help, &mut out);
             (out, defined)
-        })
-        .collect();
-    let mut m: HashMap<String, Vec<String>> = HashMap::new();
-    let mut all = HashSet::new();
-    for (v, d) in per {
-        all.extend(d);
-        for (k, s) in v {
-            let e = m.entry(k).or_default();
-            if !e.contains(&s) {
-                e.push(s);
-            }
         }
     }
-    (m, all)
 }
 
 struct ModDef {
@@ -886,7 +963,8 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
 }
 
 /// Cache key of a tree's index for `arch`: its version and a hash of its
-/// canonical path, the arch and kfit's cache format. One file per tree and
+/// canonical path, the arch, kfit's cache format and this build's identity
+/// (`kfit_util::build_id!`: another build never reads it). One file per tree and
 /// arch; whether it still describes the tree is decided by the stamps of
 /// every file it read ([`fresh::Inputs`]), not by the key.
 pub fn cache_key(tree: &Path, arch: &Arch) -> Result<String> {
@@ -898,6 +976,7 @@ pub fn cache_key(tree: &Path, arch: &Arch) -> Result<String> {
         arch.name().as_bytes(),
         &FORMAT.to_le_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
+        kfit_util::build_id!().as_bytes(),
     ]);
     Ok(format!("{version}-{h:016x}"))
 }
@@ -1026,13 +1105,24 @@ impl KernelIndex {
         let unreadable = Unreadable::default();
         // The walk finds the Kconfig files of this arch; what they define
         // decides the `#if` policy every header and source is read with.
-        let ((w, (help, defined)), tree_facts) = rayon::join(
+        let ((w, (help, defined, kconfig_records)), tree_facts) = rayon::join(
             || {
-                let w = walk(tree, srcarch);
+                let w = walk(
+                    tree,
+                    srcarch,
+                    prev.as_ref()
+                        .map(|p| (p.records.listings.as_slice(), &p.changed.dirs)),
+                );
                 if timing {
                     eprintln!("walk {:?} ({})", t0.elapsed(), mem());
                 }
-                let k = kconfig_help(&w.kconfigs, &unreadable);
+                let k = kconfig_help(
+                    tree,
+                    &w.kconfigs,
+                    &unreadable,
+                    prev.as_ref()
+                        .map(|p| (p.records.kconfigs.as_slice(), &p.changed.files)),
+                );
                 if timing {
                     eprintln!("kconfig {:?} ({})", t0.elapsed(), mem());
                 }
@@ -1462,6 +1552,7 @@ impl KernelIndex {
                 facts_inputs,
                 revisions: rev_records,
                 global: global_index,
+                kconfigs: kconfig_records,
             }),
             unreadable,
             rescanned,

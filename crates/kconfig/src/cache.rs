@@ -8,8 +8,9 @@
 //! file it was read from keeps its size and modification time.
 //!
 //! * **Key**: the same toolchain/environment identity the probe cache uses,
-//!   plus dialect, top file and shell switch, plus a hash of this crate's
-//!   parser and model sources (`include_str!`), so a changed parser never
+//!   plus dialect, top file and shell switch, plus the build identity
+//!   (`kfit_util::build_id!`: this crate's sources and those of the crates
+//!   it depends on), so a changed parser, or another build of kfit, never
 //!   reads an old model.
 //! * **Integrity**: the file ends with a checksum (`kfit_util::checksum`) of everything
 //!   before it; a file cut short or with a flipped bit is a miss.
@@ -45,7 +46,7 @@ use crate::expr::{CmpOp, Expr, ExprRef, Tristate};
 use crate::model::{Model, SymbolId};
 use crate::parse::ParseWarning;
 
-/// Bumped by hand only for changes the source hash below cannot see.
+/// Bumped by hand only for changes the build identity cannot see.
 /// 2: the file name is one `kfit_util::stable_hash_parts` of identity, format and
 /// sources (was a hand-made combination of per-part hashes).
 /// 3: the checksum is `kfit_util::checksum` (four lanes); the file is read
@@ -53,21 +54,12 @@ use crate::parse::ParseWarning;
 /// beside it (`.eval`, keyed by this file's checksum).
 const FORMAT: u32 = 3;
 
-/// The sources whose change must invalidate every cached model.
-const SCHEMA_SOURCES: &[&str] = &[
-    include_str!("model.rs"),
-    include_str!("expr.rs"),
-    include_str!("parse.rs"),
-    include_str!("preprocess.rs"),
-    include_str!("finalize.rs"),
-    include_str!("cache.rs"),
-];
-
-/// Cache file name for an environment identity.
+/// Cache file name for an environment identity: with the build identity
+/// (`kfit_util::build_id!`, a hash of this crate's sources and of those it
+/// depends on), so that another build of kfit never reads it.
 pub(crate) fn file_name(identity: &str) -> String {
     let format = FORMAT.to_le_bytes();
-    let mut parts: Vec<&[u8]> = vec![identity.as_bytes(), &format];
-    parts.extend(SCHEMA_SOURCES.iter().map(|s| s.as_bytes()));
+    let parts: [&[u8]; 3] = [identity.as_bytes(), &format, kfit_util::build_id!().as_bytes()];
     format!("{:016x}.model", kfit_util::stable_hash_parts(&parts))
 }
 
@@ -372,9 +364,6 @@ mod tests {
 /// `dotconfig.rs`, are hashed into the key besides).
 const EVAL_FORMAT: u32 = 1;
 
-/// The evaluator's sources: a changed evaluator never reads an old state.
-const EVAL_SOURCES: &[&str] = &[include_str!("eval.rs"), include_str!("dotconfig.rs")];
-
 /// Evaluated configs kept per cache directory (`.eval` files).
 const EVAL_KEEP: usize = 16;
 
@@ -404,8 +393,15 @@ struct Evaluated {
 fn eval_file(dir: &Path, model_sum: u64, name: &str, text: &str) -> std::path::PathBuf {
     let format = EVAL_FORMAT.to_le_bytes();
     let sum = model_sum.to_le_bytes();
-    let mut parts: Vec<&[u8]> = vec![&format, &sum, name.as_bytes(), text.as_bytes()];
-    parts.extend(EVAL_SOURCES.iter().map(|s| s.as_bytes()));
+    // The build identity: a changed evaluator (eval.rs, dotconfig.rs), or
+    // another build of kfit, never reads an old state.
+    let parts: [&[u8]; 5] = [
+        &format,
+        &sum,
+        name.as_bytes(),
+        text.as_bytes(),
+        kfit_util::build_id!().as_bytes(),
+    ];
     dir.join(format!("{:016x}.eval", kfit_util::stable_hash_parts(&parts)))
 }
 

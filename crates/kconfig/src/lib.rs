@@ -370,7 +370,7 @@ fn cc_version_text(cc: &str, opts: &LoadOptions, scratch: &Path, env: &[(String,
         return String::new();
     }
     let cmd = format!("LC_ALL=C {cc} --version 2>/dev/null | head -n 1");
-    let key = format!("{cmd}|{}", file_identity(&which(cc)));
+    let key = format!("{cmd}|{}|{}", file_identity(&which(cc)), kfit_util::build_id!());
     let file = opts
         .probe_cache_dir
         .as_ref()
@@ -579,7 +579,8 @@ impl Kconfig {
                 .unwrap_or_default()
         };
         let identity = format!(
-            "v2|{}|{}|{}|{}",
+            "v2|{}|{}|{}|{}|{}",
+            kfit_util::build_id!(),
             srctree.display(),
             tools_identity(&env),
             get("CC_VERSION_TEXT"),

@@ -18,6 +18,19 @@ pub struct Env {
 /// The cross compiler's prefix for arm64 (Debian's gcc-aarch64-linux-gnu).
 pub const ARM64_CROSS: &str = "aarch64-linux-gnu-";
 
+impl Env {
+    /// The tree's index for the env's arch (cached in the default index
+    /// cache).
+    pub fn index(&self) -> kfit_kbuild::KernelIndex {
+        kfit_kbuild::KernelIndex::load_or_build(
+            &self.tree,
+            &self.arch.map(kfit_kbuild::Arch::new).unwrap_or_default(),
+            &kfit_kbuild::default_cache_dir(),
+        )
+        .unwrap()
+    }
+}
+
 /// The cached Debian 6.12 environment (fetched when missing).
 pub fn env() -> Env {
     let get = |k: &str| kfit_testkit::kernel_env("6.12", k);
@@ -40,12 +53,6 @@ pub fn env_arm64() -> Env {
         abi: get("ABI"),
         arch: Some("arm64"),
     }
-}
-
-/// The tree's index for `e`'s arch.
-pub fn index(e: &Env) -> kfit_kbuild::KernelIndex {
-    let arch = e.arch.map(kfit_kbuild::Arch::new).unwrap_or_default();
-    kfit_kbuild::KernelIndex::load_or_build(&e.tree, &arch, &kfit_kbuild::default_cache_dir()).unwrap()
 }
 
 /// arm64 defconfig with every module and MODULES off (what arm64 defconfig
