@@ -79,6 +79,21 @@ pub struct Alias {
     /// line of each `#if`, from the same pass (`kfit_csrc::CondStack`'s
     /// requirements): the entry exists only when they are on.
     pub conditions: Vec<srcfacts::Found>,
+    /// The macro that declared it when this is no modalias but an early-init
+    /// provider declaration (`IRQCHIP_DECLARE`, `CLK_OF_DECLARE`,
+    /// `TIMER_OF_DECLARE`, `IRQCHIP_ACPI_DECLARE`, ...,
+    /// [`pp::Global::early_macros`]): the kernel runs the provider's init
+    /// before the driver model, only when it is built in; no
+    /// `modules.alias` has it.
+    pub declared_by: Option<String>,
+}
+
+impl Alias {
+    /// A row of `modules.alias` (a device-ID table entry or a
+    /// `MODULE_ALIAS`), not an early-init provider declaration.
+    pub fn is_modalias(&self) -> bool {
+        self.declared_by.is_none()
+    }
 }
 
 /// A driver the kernel binds at run time because of a module's source.
@@ -274,7 +289,11 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// 32: the per-file records keep where each global macro is defined
 /// first ([`pp::GlobalIndex`]): an incremental rebuild reads only the
 /// headers whose macros a re-scanned file looks up.
-const FORMAT: u32 = 32;
+/// 33: early-init provider declarations (`IRQCHIP_DECLARE`,
+/// `CLK_OF_DECLARE`, `TIMER_OF_DECLARE`, `IRQCHIP_ACPI_DECLARE`, ...) are
+/// indexed as `of:`/`acpi*:` rows marked [`Alias::declared_by`], and the
+/// global macro index keeps the macros that declare them.
+const FORMAT: u32 = 33;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -1131,6 +1150,14 @@ impl KernelIndex {
         let rescanned = std::sync::atomic::AtomicUsize::new(0);
         let cache = pp::HeaderCache::new(tree, srcarch);
         let table_macros = global.table_macros();
+        let early_macros = global.early_macros();
+        // what a file must name to be read: a table macro or an early
+        // declaration (the shortest words that find them all)
+        let prefilter: Vec<String> = table_macros
+            .iter()
+            .cloned()
+            .chain(scan::needles(&early_macros))
+            .collect();
         let ctx = scan::Ctx {
             global: &global,
             cache: &cache,
@@ -1138,6 +1165,7 @@ impl KernelIndex {
             enums: &enums,
             tree,
             table_macros: &table_macros,
+            early_macros: &early_macros,
         };
         let rel = |p: &Path| p.strip_prefix(tree).unwrap_or(p).to_string_lossy().into_owned();
         let records: Vec<FileRecord> = files
@@ -1174,7 +1202,7 @@ impl KernelIndex {
                 rec.runtime = RUNTIME_KEYS
                     .iter()
                     .any(|k| memchr::memmem::find(&src, k.as_bytes()).is_some());
-                let interesting = scan::interesting(&src, &table_macros);
+                let interesting = scan::interesting(&src, &prefilter);
                 if !interesting && !rec.runtime {
                     return rec;
                 }
@@ -1364,7 +1392,14 @@ impl KernelIndex {
             }
             for &m in mods {
                 let md = &mut modules[m];
-                for (k, (a, line)) in fx.aliases.iter().enumerate() {
+                // modaliases first: a pattern both a table and an early
+                // declaration give is a modalias
+                let decl = |k: usize| fx.alias_decl.get(k).cloned().flatten();
+                let order = (0..fx.aliases.len())
+                    .filter(|&k| decl(k).is_none())
+                    .chain((0..fx.aliases.len()).filter(|&k| decl(k).is_some()));
+                for k in order {
+                    let (a, line) = &fx.aliases[k];
                     if !md.aliases.iter().any(|x| x.pattern == *a) {
                         let (entry_line, conditions) =
                             fx.alias_at.get(k).cloned().unwrap_or((*line, Vec::new()));
@@ -1374,6 +1409,7 @@ impl KernelIndex {
                             line: *line,
                             entry_line,
                             conditions,
+                            declared_by: decl(k),
                         });
                     }
                 }

@@ -234,6 +234,8 @@ pub struct Global {
     pub unreadable: Vec<(PathBuf, String)>,
     /// The names that [`Global::table_macros`] lists.
     table_macros: Vec<String>,
+    /// The names that [`Global::early_macros`] lists.
+    early_macros: Vec<String>,
     /// Where each name is defined first (kept for the next build).
     index: GlobalIndex,
 }
@@ -250,6 +252,8 @@ pub struct GlobalIndex {
     first: Vec<(u64, u32)>,
     /// [`Global::table_macros`].
     table_macros: Vec<String>,
+    /// [`Global::early_macros`].
+    early_macros: Vec<String>,
 }
 
 /// The per-header definitions of a lazily read [`Global`].
@@ -422,12 +426,24 @@ impl Global {
             map.insert(n.clone(), m.clone());
         }
         first.sort_unstable();
-        let mut table_macros: Vec<String> = map
-            .iter()
-            .filter(|(n, d)| *n != "MODULE_DEVICE_TABLE" && d.text().contains("MODULE_DEVICE_TABLE"))
-            .map(|(n, _)| n.clone())
+        // One pass over the map: the table macros, and the function-like
+        // macros the early declarations are searched among.
+        let per: Vec<(Option<&String>, Option<(&str, &str, &Arc<Def>)>)> = map
+            .par_iter()
+            .filter_map(|(n, d)| {
+                let t = d.text();
+                let table = (n != "MODULE_DEVICE_TABLE" && t.contains("MODULE_DEVICE_TABLE")).then_some(n);
+                let func = crate::cpp::define_name(t)
+                    .filter(|&(_, e)| t.as_bytes().get(e) == Some(&b'('))
+                    .map(|(_, e)| (n.as_str(), &t[e..], d));
+                (table.is_some() || func.is_some()).then_some((table, func))
+            })
             .collect();
+        let mut table_macros: Vec<String> = per.iter().filter_map(|(t, _)| t.cloned()).collect();
         table_macros.sort();
+        let fns: Vec<(&str, &str, &Arc<Def>)> = per.iter().filter_map(|(_, f)| *f).collect();
+        let early_macros = early_declare_macros(&map, &fns);
+        drop(per);
         let mut unreadable = unreadable.into_inner().unwrap();
         unreadable.sort();
         let rel = |p: &PathBuf| p.strip_prefix(tree).unwrap_or(p).to_string_lossy().into_owned();
@@ -435,6 +451,7 @@ impl Global {
             files: files.iter().map(rel).collect(),
             first,
             table_macros: table_macros.clone(),
+            early_macros: early_macros.clone(),
         };
         Global {
             map,
@@ -443,6 +460,7 @@ impl Global {
             files,
             unreadable,
             table_macros,
+            early_macros,
             index,
         }
     }
@@ -468,6 +486,7 @@ impl Global {
             files,
             unreadable: Vec::new(),
             table_macros: index.table_macros.clone(),
+            early_macros: index.early_macros.clone(),
             index,
         }
     }
@@ -524,6 +543,62 @@ impl Global {
     pub fn table_macros(&self) -> Vec<String> {
         self.table_macros.clone()
     }
+
+    /// The macros that declare an early-init provider (sorted): every macro
+    /// whose expansion reaches one of [`EARLY_DECLARE_ROOTS`]
+    /// (`IRQCHIP_DECLARE` → `OF_DECLARE_2` → `_OF_DECLARE`, `CLK_OF_DECLARE`,
+    /// `TIMER_OF_DECLARE`, `RESERVEDMEM_OF_DECLARE`, `IRQCHIP_ACPI_DECLARE`,
+    /// `TIMER_ACPI_DECLARE`, ...), the roots included.
+    pub fn early_macros(&self) -> Vec<String> {
+        self.early_macros.clone()
+    }
+}
+
+/// The kernel's own macros that put a provider's init function into a
+/// linker table the kernel walks before the driver model exists (so the
+/// provider has no module and no modalias): `_OF_DECLARE` (a `struct
+/// of_device_id` with the `.compatible`, include/linux/of.h:1514-1530 in
+/// 6.12) and `ACPI_DECLARE_PROBE_ENTRY`/`ACPI_DECLARE_SUBTABLE_PROBE_ENTRY`
+/// (a `struct acpi_probe_entry` with the ACPI table's signature `.id`,
+/// include/linux/acpi.h:1356-1376).
+pub const EARLY_DECLARE_ROOTS: &[&str] = &[
+    "_OF_DECLARE",
+    "ACPI_DECLARE_PROBE_ENTRY",
+    "ACPI_DECLARE_SUBTABLE_PROBE_ENTRY",
+];
+
+/// The macros whose expansion reaches one of
+/// [`EARLY_DECLARE_ROOTS`] (the roots included), sorted: the closure over
+/// "the body names a macro of the set".
+/// `fns`: the function-like macros of `map` (only they declare: they take
+/// the name and the compatible), each with its text from the `(` on.
+fn early_declare_macros(map: &FxHashMap<String, Arc<Def>>, fns: &[(&str, &str, &Arc<Def>)]) -> Vec<String> {
+    let mut set: Vec<String> = EARLY_DECLARE_ROOTS
+        .iter()
+        .filter(|r| map.contains_key(**r))
+        .map(|r| r.to_string())
+        .collect();
+    let mut new = set.clone();
+    while !new.is_empty() {
+        let finders: Vec<memchr::memmem::Finder> = new
+            .iter()
+            .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+            .collect();
+        let mut found: Vec<String> = fns
+            .par_iter()
+            .filter(|(n, body, d)| {
+                finders.iter().any(|f| f.find(body.as_bytes()).is_some())
+                    && !set.iter().any(|s| s == n)
+                    && d.get().body.iter().any(|b| new.iter().any(|x| b.s == x.as_str()))
+            })
+            .map(|(n, _, _)| n.to_string())
+            .collect();
+        found.sort();
+        set.extend(found.iter().cloned());
+        new = found;
+    }
+    set.sort();
+    set
 }
 
 fn ready(m: Arc<Macro>) -> Arc<Def> {

@@ -79,6 +79,11 @@ pub enum How {
         pattern: String,
         /// Where the table entry is (`file:line`).
         at: String,
+        /// The macro that declared an early-init provider
+        /// (`IRQCHIP_DECLARE`, ...: [`kfit_kbuild::Alias::declared_by`]):
+        /// no modalias, the kernel runs it only when built in.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        declared_by: Option<String>,
     },
     /// The platform bus binds a driver registered under the device's own
     /// name (`platform_match`: no id table needed).
@@ -109,6 +114,7 @@ impl How {
         How::Alias {
             pattern: m.alias.pattern.clone(),
             at: format!("{}:{}", m.alias.file, m.alias.line),
+            declared_by: m.alias.declared_by.clone(),
         }
     }
 }
@@ -454,7 +460,7 @@ fn dt_suppliers(machine: &Machine, devices: &mut [DeviceResolution]) {
     for dr in devices.iter_mut() {
         if !dr.provides.is_empty() && dr.modules.is_empty() {
             dr.notes.push(format!(
-                "{}, but no driver of this kernel matches it (code the kernel runs without a device, such as IRQCHIP_DECLARE, CLK_OF_DECLARE or TIMER_OF_DECLARE, is not in the index)",
+                "{}, but no driver or early-init declaration (IRQCHIP_DECLARE, CLK_OF_DECLARE, ...) of this kernel matches it",
                 dr.provides[0]
             ));
         }
