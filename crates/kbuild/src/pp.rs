@@ -428,7 +428,7 @@ impl Global {
         first.sort_unstable();
         // One pass over the map: the table macros, and the function-like
         // macros the early declarations are searched among.
-        let per: Vec<(Option<&String>, Option<(&str, &str, &Arc<Def>)>)> = map
+        let per: Vec<(Option<&String>, Option<FnMacro>)> = map
             .par_iter()
             .filter_map(|(n, d)| {
                 let t = d.text();
@@ -441,7 +441,7 @@ impl Global {
             .collect();
         let mut table_macros: Vec<String> = per.iter().filter_map(|(t, _)| t.cloned()).collect();
         table_macros.sort();
-        let fns: Vec<(&str, &str, &Arc<Def>)> = per.iter().filter_map(|(_, f)| *f).collect();
+        let fns: Vec<FnMacro> = per.iter().filter_map(|(_, f)| *f).collect();
         let early_macros = early_declare_macros(&map, &fns);
         drop(per);
         let mut unreadable = unreadable.into_inner().unwrap();
@@ -570,9 +570,12 @@ pub const EARLY_DECLARE_ROOTS: &[&str] = &[
 /// The macros whose expansion reaches one of
 /// [`EARLY_DECLARE_ROOTS`] (the roots included), sorted: the closure over
 /// "the body names a macro of the set".
+/// A function-like macro: its name, its text from the `(` on, its definition.
+type FnMacro<'a> = (&'a str, &'a str, &'a Arc<Def>);
+
 /// `fns`: the function-like macros of `map` (only they declare: they take
 /// the name and the compatible), each with its text from the `(` on.
-fn early_declare_macros(map: &FxHashMap<String, Arc<Def>>, fns: &[(&str, &str, &Arc<Def>)]) -> Vec<String> {
+fn early_declare_macros(map: &FxHashMap<String, Arc<Def>>, fns: &[FnMacro]) -> Vec<String> {
     let mut set: Vec<String> = EARLY_DECLARE_ROOTS
         .iter()
         .filter(|r| map.contains_key(**r))
