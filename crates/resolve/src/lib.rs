@@ -234,9 +234,12 @@ pub fn is_device_driver(m: &Module) -> bool {
 }
 
 /// The device buses of a module's aliases (`pci`, `usb`, `acpi`, `platform`
-/// for `of:`...), one per device alias.
+/// for `of:`...), one per device alias. Early-init provider declarations
+/// (`IRQCHIP_DECLARE`, ...: [`kfit_kbuild::Alias::is_modalias`]) do not
+/// count: they make no module a device driver to trim or to count, they
+/// only let a device tree's provider node name its code.
 pub fn device_buses(m: &Module) -> impl Iterator<Item = Bus> + '_ {
-    m.aliases.iter().filter_map(|a| {
+    m.aliases.iter().filter(|a| a.is_modalias()).filter_map(|a| {
         let (prefix, _) = a.pattern.split_once(':')?;
         match Bus::from_modalias(&format!("{}:", prefix.trim_end_matches('*'))) {
             Bus::Other(_) | Bus::Cpu => None,
