@@ -18,12 +18,40 @@ fn tree() -> (PathBuf, PathBuf) {
     kfit_testkit::tree_612_and_defconfig()
 }
 
-/// A scratch directory for one case.
-fn scratch(name: &str) -> PathBuf {
+/// A scratch directory for one case, removed when the case ends.
+fn scratch(name: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("kfit-faults-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
+}
+
+/// See [`scratch`].
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Checksums of `files` (`None`: absent).
@@ -65,6 +93,77 @@ fn old_output(dir: &Path) -> PathBuf {
     let out = dir.join("out.config");
     std::fs::write(&out, "# the previous config\n").unwrap();
     out
+}
+
+/// The cached defconfig with `extra` lines appended, written as `dir/name`.
+fn base_with(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let cfg = dir.join(name);
+    let mut text = std::fs::read_to_string(tree().1).unwrap();
+    text.push_str(extra);
+    std::fs::write(&cfg, text).unwrap();
+    cfg
+}
+
+/// The names in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// `fit SEED -o out.config` in a scratch directory whose `out.config` and
+/// `out.config.old` start as a previous config and backup, for the tests
+/// that interrupt the write at each of its steps.
+struct WriteSteps {
+    d: Scratch,
+    out: PathBuf,
+    old: PathBuf,
+    args: Vec<OsString>,
+}
+
+impl WriteSteps {
+    const PREV_OUT: &[u8] = b"# the previous config\n";
+    const PREV_OLD: &[u8] = b"# the previous backup\n";
+
+    fn new(name: &str) -> WriteSteps {
+        let (t, base) = tree();
+        let d = scratch(name);
+        let out = d.join("out.config");
+        let old = d.join("out.config.old");
+        let seed = repo("examples/seed/lspci-k.txt");
+        let args = args(&[&"fit", &seed, &"--tree", &t, &"--base", &base, &"-o", &out]);
+        WriteSteps { d, out, old, args }
+    }
+
+    /// The previous config and backup in place.
+    fn prepare(&self) {
+        std::fs::write(&self.out, Self::PREV_OUT).unwrap();
+        std::fs::write(&self.old, Self::PREV_OLD).unwrap();
+    }
+
+    fn run(&self, env: &[(&str, &str)]) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kfit"));
+        c.args(&self.args).stdin(Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    }
+
+    /// An uninterrupted run (`KFIT_DEBUG_KILL_AT=0` counts the steps):
+    /// its stderr, the number of write steps, and the config it writes.
+    fn uninterrupted(&self) -> (String, usize, Vec<u8>) {
+        self.prepare();
+        let o = self.run(&[("KFIT_DEBUG_KILL_AT", "0")]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{err}");
+        let steps = err.matches("kfit-debug: write step").count();
+        (err, steps, std::fs::read(&self.out).unwrap())
+    }
 }
 
 #[test]
@@ -112,7 +211,6 @@ fn empty_machine_values_are_errors_not_this_host() {
         "--bus pcx: no device on that bus (buses here: pci)",
         &[],
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -146,7 +244,6 @@ fn options_that_do_not_apply() {
         &[],
     );
     assert!(o.stdout.starts_with(b"{"));
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -212,7 +309,6 @@ fn bad_inputs_are_errors_naming_them() {
         "{:?}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// Control bytes in a config's lines are escaped in its warnings (they
@@ -220,12 +316,9 @@ fn bad_inputs_are_errors_naming_them() {
 /// base.
 #[test]
 fn config_warnings_escape_control_bytes() {
-    let (t, base) = tree();
+    let (t, _) = tree();
     let d = scratch("configesc");
-    let cfg = d.join("esc.config");
-    let mut text = std::fs::read_to_string(&base).unwrap();
-    text.push_str("CONFIG_X\x1b[31mRED=y\nthis \x1b[2J line\x07\n");
-    std::fs::write(&cfg, text).unwrap();
+    let cfg = base_with(&d, "esc.config", "CONFIG_X\x1b[31mRED=y\nthis \x1b[2J line\x07\n");
     let seed = repo("examples/seed/lspci-k.txt");
     for a in [
         args(&[
@@ -258,7 +351,6 @@ fn config_warnings_escape_control_bytes() {
         assert!(said.contains("this \\x1b[2J line\\x07"), "{said}");
         assert!(!all.contains(&0x1b) && !all.contains(&0x07), "{said}");
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// `kfit ... | head -1`: the reader is gone before kfit writes. kfit ends
@@ -292,7 +384,6 @@ fn closed_stdout_ends_quietly() {
     // The fit wrote its config before printing: complete, not cut.
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("CONFIG_BLK_DEV_NVME=y"));
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 fn libc_sigpipe() -> i32 {
@@ -363,7 +454,6 @@ fn corrupted_probe_cache_is_probed_again() {
     let second = run(&d.join("second.config"));
     assert!(!second.contains("garbage"));
     assert_eq!(first, second);
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// Runs kfit with a timeout (a read that never ends is a failure, not a
@@ -476,7 +566,6 @@ fn malformed_listing_lines_are_reported() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("bad-lines.txt:6"), "{err}");
     assert!(!o.stderr.contains(&0x1b), "{err}");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// `fit -o` keeps the replaced file's mode and owner, and writes its
@@ -517,7 +606,6 @@ fn output_keeps_mode_and_owner() {
     if root {
         assert_eq!((bmd.uid(), bmd.gid()), (65534, 65534));
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// The backup cannot be written (a full filesystem: a small tmpfs, mounted
@@ -573,16 +661,7 @@ fn full_filesystem_keeps_the_previous_backup() {
         assert!(free() > keep, "tmpfs too small");
         std::fs::write(mnt.join("fill"), vec![b'x'; (free() - keep) as usize]).unwrap();
     }
-    let listing = |dir: &Path| -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
-    let names = listing(&mnt);
+    let names = names_in(&mnt);
     let sums_before = sums(&[&out, &old]);
     let mut c = Command::new(env!("CARGO_BIN_EXE_kfit"));
     c.args(args(&[
@@ -626,11 +705,10 @@ fn full_filesystem_keeps_the_previous_backup() {
         sums_before,
         "the old file or the previous backup changed"
     );
-    assert_eq!(listing(&mnt), names, "temp files left");
+    assert_eq!(names_in(&mnt), names, "temp files left");
     if mounted {
         let _ = Command::new("umount").arg(&mnt).status();
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// A tree path with spaces and shell characters works (the probes do not
@@ -662,7 +740,6 @@ fn tree_path_with_spaces() {
     let b = run(&odd, &d.join("odd.config"));
     assert!(!b.contains("Sorry"), "{b}");
     assert_eq!(a, b);
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// An index cache that cannot be written (the cache directory is a file)
@@ -688,18 +765,18 @@ fn a_cache_that_cannot_be_written_does_not_abort_fit() {
         .unwrap()
         .contains("CONFIG_BLK_DEV_NVME=y"));
     assert_eq!(std::fs::read(&bad).unwrap(), b"");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// `audit --json` carries the base config's warnings (they were dropped).
 #[test]
 fn audit_json_carries_config_warnings() {
-    let (t, base) = tree();
+    let (t, _) = tree();
     let d = scratch("auditjson");
-    let cfg = d.join("warn.config");
-    let mut text = std::fs::read_to_string(&base).unwrap();
-    text.push_str("CONFIG_NO_SUCH_SYMBOL_KFIT=y\nthis is not a config line\n");
-    std::fs::write(&cfg, text).unwrap();
+    let cfg = base_with(
+        &d,
+        "warn.config",
+        "CONFIG_NO_SUCH_SYMBOL_KFIT=y\nthis is not a config line\n",
+    );
     let seed = repo("examples/seed/lspci-k.txt");
     let o = kfit(
         &args(&[&"audit", &"--config", &cfg, &seed, &"--tree", &t, &"--json"]),
@@ -717,7 +794,6 @@ fn audit_json_carries_config_warnings() {
         w.contains("NO_SUCH_SYMBOL_KFIT") || w.contains("not a config line"),
         "{w}"
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// `kfit menuconfig` prints ix's review step as its guide has it today,
@@ -830,14 +906,7 @@ fn menuconfig_prints_and_runs_ix_without_a_shell() {
     assert!(std::fs::read_to_string(&odd)
         .unwrap()
         .ends_with("CONFIG_REVIEWED=y\n"));
-    let mut in_tree: Vec<String> = std::fs::read_dir(&tree)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    in_tree.sort();
-    assert_eq!(in_tree, ["Kconfig", "Makefile"]);
-    let _ = std::fs::remove_dir_all(&d);
+    assert_eq!(names_in(&tree), ["Kconfig", "Makefile"]);
 }
 
 /// An ix package whose extends chain includes no `ver.sh` is an error
@@ -867,7 +936,6 @@ fn ix_package_without_ver_sh_is_an_error() {
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("7/1"), "{err}");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// An unreadable source file, as an unprivileged user (`setpriv` to
@@ -951,7 +1019,6 @@ fn unreadable_source_as_an_unprivileged_user() {
     assert!(std::fs::read_to_string(&out)
         .unwrap()
         .contains("CONFIG_BLK_DEV_NVME=y"));
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// The final rename over `-o` fails for real (the old file is immutable,
@@ -965,7 +1032,7 @@ fn unreadable_source_as_an_unprivileged_user() {
 fn failed_final_rename_keeps_output_and_backup() {
     let (t, base) = tree();
     let d = scratch("rename");
-    let mut dir = d.clone();
+    let mut dir = d.to_path_buf();
     let mut mounted = None;
     let probe = |dir: &Path| {
         let p = dir.join("probe");
@@ -984,7 +1051,6 @@ fn failed_final_rename_keeps_output_and_backup() {
             .is_ok_and(|o| o.status.success());
         if !ok || probe(&mnt).is_err() {
             eprintln!("skipped: cannot make a file immutable here ({why}; needs root)");
-            let _ = std::fs::remove_dir_all(&d);
             return;
         }
         dir = mnt.clone();
@@ -993,21 +1059,12 @@ fn failed_final_rename_keeps_output_and_backup() {
     let out = old_output(&dir);
     let old = dir.join("out.config.old");
     let seed = repo("examples/seed/lspci-k.txt");
-    let listing = || -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
     let a = args(&[&"fit", &seed, &"--tree", &t, &"--base", &base, &"-o", &out]);
     {
         let _frozen = kfit_testkit::immutable(&out).unwrap();
         // with a previous backup: it is put back
         std::fs::write(&old, "# the previous backup\n").unwrap();
-        let names = listing();
+        let names = names_in(&dir);
         let o = case(
             &a,
             2,
@@ -1020,18 +1077,17 @@ fn failed_final_rename_keeps_output_and_backup() {
         );
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(err.matches("os error").count(), 1, "{err}");
-        assert_eq!(listing(), names, "temp files left");
+        assert_eq!(names_in(&dir), names, "temp files left");
         // without one: none is left
         std::fs::remove_file(&old).unwrap();
-        let names = listing();
+        let names = names_in(&dir);
         case(&a, 2, "Operation not permitted", &[&out, &old]);
         assert!(!old.exists(), "a backup of an output that was not replaced");
-        assert_eq!(listing(), names, "temp files left");
+        assert_eq!(names_in(&dir), names, "temp files left");
     }
     if let Some(m) = mounted {
         let _ = Command::new("umount").arg(&m).status();
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// SIGTERM, SIGINT or SIGHUP at every step of a `fit -o` write (the
@@ -1042,72 +1098,39 @@ fn failed_final_rename_keeps_output_and_backup() {
 #[test]
 fn signals_at_every_output_write_step_leave_no_temp_file() {
     use std::os::unix::process::ExitStatusExt;
-    let (t, base) = tree();
-    let d = scratch("signals");
-    let out = d.join("out.config");
-    let old = d.join("out.config.old");
-    let seed = repo("examples/seed/lspci-k.txt");
-    let a = args(&[&"fit", &seed, &"--tree", &t, &"--base", &base, &"-o", &out]);
-    let prepare = || {
-        std::fs::write(&out, "# the previous config\n").unwrap();
-        std::fs::write(&old, "# the previous backup\n").unwrap();
-    };
-    let run = |env: &[(&str, &str)]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_kfit"));
-        c.args(&a).stdin(Stdio::null());
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    };
+    let w = WriteSteps::new("signals");
     // the new content, and the number of write steps
-    prepare();
-    let o = run(&[("KFIT_DEBUG_KILL_AT", "0")]);
-    assert!(
-        matches!(o.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let steps = String::from_utf8_lossy(&o.stderr)
-        .matches("kfit-debug: write step")
-        .count();
-    assert_eq!(steps, 5, "{}", String::from_utf8_lossy(&o.stderr));
-    let new = std::fs::read(&out).unwrap();
-    let prev_out = b"# the previous config\n".to_vec();
-    let prev_old = b"# the previous backup\n".to_vec();
+    let (err, steps, new) = w.uninterrupted();
+    assert_eq!(steps, 5, "{err}");
     for (name, sig) in [
         ("TERM", libc::SIGTERM),
         ("INT", libc::SIGINT),
         ("HUP", libc::SIGHUP),
     ] {
         for n in 1..=steps {
-            prepare();
-            let o = run(&[
+            w.prepare();
+            let o = w.run(&[
                 ("KFIT_DEBUG_KILL_AT", &n.to_string()),
                 ("KFIT_DEBUG_SIGNAL", name),
             ]);
             let err = String::from_utf8_lossy(&o.stderr);
             assert_eq!(o.status.signal(), Some(sig), "SIG{name} at step {n}: {err}");
-            let mut left: Vec<String> = std::fs::read_dir(&d)
-                .unwrap()
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect();
-            left.sort();
             assert_eq!(
-                left,
+                names_in(&w.d),
                 ["out.config", "out.config.old"],
                 "SIG{name} at step {n}: {err}"
             );
-            let (o_now, b_now) = (std::fs::read(&out).unwrap(), std::fs::read(&old).unwrap());
-            assert!(o_now == prev_out || o_now == new, "SIG{name} at step {n}: out");
+            let (o_now, b_now) = (std::fs::read(&w.out).unwrap(), std::fs::read(&w.old).unwrap());
             assert!(
-                b_now == prev_old || b_now == prev_out,
+                o_now == WriteSteps::PREV_OUT || o_now == new,
+                "SIG{name} at step {n}: out"
+            );
+            assert!(
+                b_now == WriteSteps::PREV_OLD || b_now == WriteSteps::PREV_OUT,
                 "SIG{name} at step {n}: backup"
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// SIGKILL (which no handler sees) at every step of a `fit -o` write, then
@@ -1117,62 +1140,28 @@ fn signals_at_every_output_write_step_leave_no_temp_file() {
 #[test]
 fn sigkill_at_every_output_write_step_then_rerun_cleans() {
     use std::os::unix::process::ExitStatusExt;
-    let (t, base) = tree();
-    let d = scratch("sigkill");
-    let out = d.join("out.config");
-    let old = d.join("out.config.old");
-    let seed = repo("examples/seed/lspci-k.txt");
-    let a = args(&[&"fit", &seed, &"--tree", &t, &"--base", &base, &"-o", &out]);
-    let prev_out = b"# the previous config\n".to_vec();
-    let prepare = || {
-        std::fs::write(&out, &prev_out).unwrap();
-        std::fs::write(&old, "# the previous backup\n").unwrap();
-    };
-    let run = |env: &[(&str, &str)]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_kfit"));
-        c.args(&a).stdin(Stdio::null());
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    };
-    let names = || -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&d)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
-    prepare();
-    let o = run(&[("KFIT_DEBUG_KILL_AT", "0")]);
-    assert!(matches!(o.status.code(), Some(0 | 1)));
-    let steps = String::from_utf8_lossy(&o.stderr)
-        .matches("kfit-debug: write step")
-        .count();
-    let new = std::fs::read(&out).unwrap();
+    let w = WriteSteps::new("sigkill");
+    let (_, steps, new) = w.uninterrupted();
     let mut left_some = 0;
     for n in 1..=steps {
-        prepare();
-        let o = run(&[("KFIT_DEBUG_KILL_AT", &n.to_string())]);
+        w.prepare();
+        let o = w.run(&[("KFIT_DEBUG_KILL_AT", &n.to_string())]);
         assert_eq!(o.status.signal(), Some(libc::SIGKILL), "step {n}");
-        if names().len() > 2 {
+        if names_in(&w.d).len() > 2 {
             left_some += 1;
         }
-        let o = run(&[]);
+        let o = w.run(&[]);
         assert!(
             matches!(o.status.code(), Some(0 | 1)),
             "step {n}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        assert_eq!(names(), ["out.config", "out.config.old"], "step {n}");
-        assert_eq!(std::fs::read(&out).unwrap(), new, "step {n}");
-        assert_eq!(std::fs::read(&old).unwrap(), prev_out, "step {n}");
+        assert_eq!(names_in(&w.d), ["out.config", "out.config.old"], "step {n}");
+        assert_eq!(std::fs::read(&w.out).unwrap(), new, "step {n}");
+        assert_eq!(std::fs::read(&w.old).unwrap(), WriteSteps::PREV_OUT, "step {n}");
     }
     assert!(
         left_some >= 3,
         "the kills left temp files at only {left_some} steps"
     );
-    let _ = std::fs::remove_dir_all(&d);
 }

@@ -685,11 +685,17 @@ fn fit_inner(
     timings.resolve_ms = t.elapsed().as_millis();
 
     let t = Instant::now();
-    let mut outcome = kfit_solve::solve_with_values(&mut kc, &base_text, &goals, &req_plan.values);
-    let (fallback_of, added) = fall_back(&resolutions, &outcome, &kc, &mut goals, &mut goal_of);
-    if added {
-        kc.read_config_str(&base_text, "base config");
-        outcome = kfit_solve::solve_with_values(&mut kc, &base_text, &goals, &req_plan.values);
+    let (any_of, devices) = device_choices(&resolutions, &goal_of);
+    let mut outcome = kfit_solve::solve_any_of(&mut kc, &base_text, &mut goals, &req_plan.values, &any_of);
+    // Which fallback each device came to; its goals are read like the others.
+    let mut fallback_of: HashMap<(usize, usize), usize> = HashMap::new();
+    for (&dev, f) in devices.iter().zip(&outcome.fell_back) {
+        if let Some(f) = f {
+            fallback_of.insert(dev, f.candidate);
+            for &g in &f.goals {
+                goal_of.entry(goals[g].any_of.clone()).or_insert(g);
+            }
+        }
     }
     let mut precision = precision_pass(
         &mut kc,
@@ -736,6 +742,7 @@ fn fit_inner(
         if keeps_all {
             let mut retry = retry;
             retry.values.truncate(req_plan.values.len());
+            retry.fell_back = std::mem::take(&mut outcome.fell_back);
             outcome = retry;
             precision = precision_pass(
                 &mut kc,
@@ -882,61 +889,45 @@ fn fit_inner(
     })
 }
 
-/// The fallback stage. An unbound device whose own (most specific)
-/// matches all stay blocked is driven by a less specific match the kernel
-/// would bind as well: one already on if there is one, else the first.
-/// Adds its goals (one per distinct requirement) and returns which
-/// fallback each such device uses, and whether goals were added (then the
-/// caller solves again from the base together with everything else).
-fn fall_back(
+/// What an unbound device can be driven by: any one of its own (most
+/// specific) matches, which are goals already, else one of the less
+/// specific matches the kernel would bind as well (`fallbacks`, most
+/// specific first), for the solver to fall back to in that order
+/// ([`kfit_solve::solve_any_of`]). With the machine and device index of each.
+fn device_choices(
     resolutions: &[(String, Machine, Resolution)],
-    outcome: &Outcome,
-    kc: &Kconfig,
-    goals: &mut Vec<Goal>,
-    goal_of: &mut HashMap<Vec<String>, usize>,
-) -> (HashMap<(usize, usize), usize>, bool) {
-    let mut fallback_of: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut added = false;
+    goal_of: &HashMap<Vec<String>, usize>,
+) -> (Vec<kfit_solve::AnyOf>, Vec<(usize, usize)>) {
+    let mut out = (Vec::new(), Vec::new());
     for (mi, (_, _, r)) in resolutions.iter().enumerate() {
         for (di, d) in r.devices.iter().enumerate() {
-            let own: Vec<_> = d
+            let first: Vec<Vec<usize>> = d
                 .modules
                 .iter()
                 .filter(|m| matches!(m.how, How::Alias { .. }))
+                .map(|m| m.requires.iter().map(|q| goal_of[&q.any_of]).collect())
                 .collect();
-            let blocked = |m: &&kfit_resolve::ModuleNeed| {
-                m.requires
-                    .iter()
-                    .any(|q| matches!(outcome.goals[goal_of[&q.any_of]], GoalStatus::Blocked(_)))
-            };
-            if d.fallbacks.is_empty() || own.is_empty() || !own.iter().all(blocked) {
+            if d.fallbacks.is_empty() || first.is_empty() {
                 continue;
             }
-            let on = |q: &kfit_resolve::Requirement| {
-                q.any_of
-                    .iter()
-                    .any(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes))
-            };
-            let pick = d
+            let then = d
                 .fallbacks
                 .iter()
-                .position(|f| f.requires.iter().all(on))
-                .unwrap_or(0);
-            fallback_of.insert((mi, di), pick);
-            let f = &d.fallbacks[pick];
-            for q in &f.requires {
-                goal_of.entry(q.any_of.clone()).or_insert_with(|| {
-                    added = true;
-                    goals.push(Goal {
-                        any_of: q.any_of.clone(),
-                        reason: format!("{} ({})", f.module, q.why),
-                    });
-                    goals.len() - 1
-                });
-            }
+                .map(|f| {
+                    f.requires
+                        .iter()
+                        .map(|q| Goal {
+                            any_of: q.any_of.clone(),
+                            reason: format!("{} ({})", f.module, q.why),
+                        })
+                        .collect()
+                })
+                .collect();
+            out.0.push(kfit_solve::AnyOf { first, then });
+            out.1.push((mi, di));
         }
     }
-    (fallback_of, added)
+    out
 }
 
 /// One device's report: its modules (with the fallback in use) and their

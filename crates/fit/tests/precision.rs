@@ -147,6 +147,13 @@ fn scratch(tag: &str) -> PathBuf {
     d
 }
 
+/// A listing written as `name` in the scratch directory `tag`.
+fn listing(tag: &str, name: &str, text: &str) -> PathBuf {
+    let l = scratch(tag).join(name);
+    std::fs::write(&l, text).unwrap();
+    l
+}
+
 fn seed_variants(need: &BTreeSet<String>) -> Vec<Variant> {
     let seed = repo("examples/seed/lspci-k.txt");
     // The seed has no lsmod: what udev would have loaded, the modules of
@@ -155,8 +162,7 @@ fn seed_variants(need: &BTreeSet<String>) -> Vec<Variant> {
     for m in need {
         lsmod.push_str(&format!("{m:<24}16384  0\n"));
     }
-    let lsmod_file = scratch("seed").join("lsmod.txt");
-    std::fs::write(&lsmod_file, lsmod).unwrap();
+    let lsmod_file = listing("seed", "lsmod.txt", &lsmod);
     vec![
         Variant {
             name: "seed full",
@@ -302,12 +308,7 @@ fn exception(m: &Measured, t: &Truth, machine: &kfit_hw::Machine, module: &str) 
 fn listing_variants_build_in_only_what_devices_need() {
     let e = env();
     let base = defconfig_nomodules(&e);
-    let idx = KernelIndex::load_or_build(
-        &e.tree,
-        &kfit_kbuild::Arch::default(),
-        &kfit_kbuild::default_cache_dir(),
-    )
-    .unwrap();
+    let idx = e.index();
     let t = truth(&e);
     let seed_full = vec![repo("examples/seed/lspci-k.txt")];
     let seed_need = needed(&idx, &t, &seed_full);
@@ -413,12 +414,7 @@ fn listing_variants_build_in_only_what_devices_need() {
 fn trim_debian_config_to_the_machine() {
     let e = env();
     let base = debian_nomodules(&e);
-    let idx = KernelIndex::load_or_build(
-        &e.tree,
-        &kfit_kbuild::Arch::default(),
-        &kfit_kbuild::default_cache_dir(),
-    )
-    .unwrap();
+    let idx = e.index();
     let t = truth(&e);
     let mut failures = Vec::new();
     for (name, listings) in [
@@ -490,16 +486,10 @@ fn trim_debian_config_to_the_machine() {
 fn device_without_ids_and_unknown_driver_is_one_line() {
     let e = env();
     let base = defconfig_nomodules(&e);
-    let idx = KernelIndex::load_or_build(
-        &e.tree,
-        &kfit_kbuild::Arch::default(),
-        &kfit_kbuild::default_cache_dir(),
-    )
-    .unwrap();
-    let dir = scratch("noid");
-    let listing = dir.join("lspci-k.txt");
-    std::fs::write(
-        &listing,
+    let idx = e.index();
+    let listing = listing(
+        "noid",
+        "lspci-k.txt",
         "00:00.0 Host bridge: Frobnitz Systems Frob-9000 Root Complex\n\
          00:16.0 Communication controller: Frobnitz Systems Management Engine Interface\n\
          \tKernel driver in use: ndiswrapper\n\
@@ -507,8 +497,7 @@ fn device_without_ids_and_unknown_driver_is_one_line() {
          \tKernel driver in use: wl\n\
          00:14.3 Network controller: Intel Corporation Wi-Fi 6 AX201\n\
          \tKernel driver in use: wl\n",
-    )
-    .unwrap();
+    );
     let fit = kfit_fit::fit(&opts(&e, base, vec![listing]), Some(&idx)).unwrap();
     let devs = &fit.machines[0].devices;
     let by = |a: &str| {
@@ -543,21 +532,15 @@ fn device_without_ids_and_unknown_driver_is_one_line() {
 fn revision_picks_among_drivers_of_one_id_entry() {
     let e = env();
     let base = defconfig_nomodules(&e);
-    let idx = KernelIndex::load_or_build(
-        &e.tree,
-        &kfit_kbuild::Arch::default(),
-        &kfit_kbuild::default_cache_dir(),
-    )
-    .unwrap();
+    let idx = e.index();
     let t = truth(&e);
-    let listing = scratch("rev").join("lspci-nn.txt");
     // The seed's ACP (Renoir/Cezanne, bound to snd_rn_pci_acp3x there) as
     // `lspci -nn` prints it with its revision.
-    std::fs::write(
-        &listing,
+    let listing = listing(
+        "rev",
+        "lspci-nn.txt",
         "03:00.5 Multimedia controller [0480]: Advanced Micro Devices, Inc. [AMD] ACP/ACP3X/ACP6x Audio Coprocessor [1022:15e2] (rev 01)\n",
-    )
-    .unwrap();
+    );
     let fit = kfit_fit::fit(&opts(&e, base, vec![listing]), Some(&idx)).unwrap();
     let before = built_in(&idx, &t, &fit.base_config);
     let added: Vec<String> = built_in(&idx, &t, &fit.config)

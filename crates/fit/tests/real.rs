@@ -95,12 +95,7 @@ fn q35_every_bound_device_keeps_its_driver() {
 #[test]
 fn audit_of_ix_config_against_q35() {
     let e = env();
-    let idx = kfit_kbuild::KernelIndex::load_or_build(
-        &e.tree,
-        &kfit_kbuild::Arch::default(),
-        &kfit_kbuild::default_cache_dir(),
-    )
-    .unwrap();
+    let idx = e.index();
     let machines = vec![MachineInput {
         name: "q35".into(),
         listings: ["lspci-nnk.txt", "lsusb.txt", "modalias-uevent.txt", "drivers.txt"]

@@ -289,11 +289,17 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// 32: the per-file records keep where each global macro is defined
 /// first ([`pp::GlobalIndex`]): an incremental rebuild reads only the
 /// headers whose macros a re-scanned file looks up.
-/// 33: early-init provider declarations (`IRQCHIP_DECLARE`,
+/// 33: a checksum per section ([`kfit_util::checksum`]) after the lengths
+/// (a damaged file is a miss, never an index); the file is read in place
+/// (mapped).
+/// 34: the per-file records keep what each Kconfig file defines and names
+/// in its help texts, and a rebuild lists again only the directories whose
+/// mtime changed.
+/// 35: early-init provider declarations (`IRQCHIP_DECLARE`,
 /// `CLK_OF_DECLARE`, `TIMER_OF_DECLARE`, `IRQCHIP_ACPI_DECLARE`, ...) are
 /// indexed as `of:`/`acpi*:` rows marked [`Alias::declared_by`], and the
 /// global macro index keeps the macros that declare them.
-const FORMAT: u32 = 33;
+const FORMAT: u32 = 35;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -438,6 +444,9 @@ struct Records {
     /// Where the global headers define each macro first (read lazily by
     /// the next incremental rebuild).
     global: pp::GlobalIndex,
+    /// What each Kconfig file defines and names in its help texts, sorted
+    /// by path.
+    kconfigs: Vec<KconfigRecord>,
 }
 
 /// What [`revision::accepted`] found for one module, and from which files.
@@ -578,40 +587,76 @@ struct Walk {
     dirs: Vec<(String, Vec<String>)>,
 }
 
-fn walk(tree: &Path, srcarch: &str) -> Walk {
-    fn rec(tree: &Path, srcarch: &str, rel: String, out: &std::sync::Mutex<Walk>) {
+/// An earlier walk's listings (sorted by directory) and the directories
+/// whose mtime changed since: the others hold the same entries.
+type OldWalk<'a> = (&'a [(String, Vec<String>)], &'a HashSet<String>);
+
+fn walk(tree: &Path, srcarch: &str, old: Option<OldWalk>) -> Walk {
+    fn listing<'a>(l: &'a [(String, Vec<String>)], d: &str) -> Option<&'a Vec<String>> {
+        l.binary_search_by(|(x, _)| x.as_str().cmp(d))
+            .ok()
+            .map(|i| &l[i].1)
+    }
+    fn rec(tree: &Path, srcarch: &str, rel: String, old: Option<OldWalk>, out: &std::sync::Mutex<Walk>) {
         let dir = if rel.is_empty() {
             tree.to_path_buf()
         } else {
             tree.join(&rel)
-        };
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            return;
         };
         let mut subs = Vec::new();
         let mut has_kbuild = false;
         let mut has_make = false;
         let mut kc = Vec::new();
         let mut names = Vec::new();
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            names.push(name.clone());
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                let r = if rel.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{rel}/{name}")
-                };
-                if !skip_dir(&r, srcarch) {
+        let child = |name: &str| {
+            if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            }
+        };
+        // An unchanged directory has the entries it had: its subdirectories
+        // are the walked directories among them (a directory replaced by a
+        // file, or the reverse, changes its parent's mtime).
+        if let Some((l, names_then)) = old.and_then(|(l, changed)| {
+            (!changed.contains(&rel))
+                .then(|| listing(l, &rel))
+                .flatten()
+                .map(|n| (l, n))
+        }) {
+            for name in names_then {
+                let r = child(name);
+                if listing(l, &r).is_some() {
                     subs.push(r);
+                } else if name == "Kbuild" {
+                    has_kbuild = true;
+                } else if name == "Makefile" {
+                    has_make = true;
+                } else if name.starts_with("Kconfig") {
+                    kc.push(dir.join(name));
                 }
-            } else if name == "Kbuild" {
-                has_kbuild = true;
-            } else if name == "Makefile" {
-                has_make = true;
-            } else if name.starts_with("Kconfig") {
-                kc.push(e.path());
+            }
+            names = names_then.clone();
+        } else {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                return;
+            };
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                names.push(name.clone());
+                let Ok(ft) = e.file_type() else { continue };
+                if ft.is_dir() {
+                    let r = child(&name);
+                    if !skip_dir(&r, srcarch) {
+                        subs.push(r);
+                    }
+                } else if name == "Kbuild" {
+                    has_kbuild = true;
+                } else if name == "Makefile" {
+                    has_make = true;
+                } else if name.starts_with("Kconfig") {
+                    kc.push(e.path());
+                }
             }
         }
         {
@@ -629,14 +674,15 @@ fn walk(tree: &Path, srcarch: &str) -> Walk {
             names.sort_unstable();
             w.dirs.push((rel.clone(), names));
         }
-        subs.par_iter().for_each(|s| rec(tree, srcarch, s.clone(), out));
+        subs.par_iter()
+            .for_each(|s| rec(tree, srcarch, s.clone(), old, out));
     }
     let out = std::sync::Mutex::new(Walk {
         makefiles: Vec::new(),
         kconfigs: Vec::new(),
         dirs: Vec::new(),
     });
-    rec(tree, srcarch, String::new(), &out);
+    rec(tree, srcarch, String::new(), old, &out);
     let mut w = out.into_inner().unwrap();
     w.makefiles.sort();
     w.kconfigs.sort();
@@ -691,16 +737,62 @@ fn combine(alts: &[Cond]) -> Cond {
 /// The symbols these Kconfig files define, and the Kconfig help fallback:
 /// "module will be called X" → symbols. Files that exist but cannot be read
 /// are added to `unreadable`.
+///
+/// With `old` (an earlier build's [`KconfigRecord`]s, sorted by path, and
+/// the files changed since), an unchanged file's findings are taken from
+/// there. Also returns this build's records, in the order of `files`.
 fn kconfig_help(
+    tree: &Path,
     files: &[PathBuf],
     unreadable: &Unreadable,
-) -> (HashMap<String, Vec<String>>, HashSet<String>) {
-    // Per file: (module name, symbol) pairs of its help texts, and the
-    // symbols it defines.
-    type PerFile = (Vec<(String, String)>, Vec<String>);
-    let per: Vec<PerFile> = files
+    old: Option<(&[KconfigRecord], &HashSet<String>)>,
+) -> (HashMap<String, Vec<String>>, HashSet<String>, Vec<KconfigRecord>) {
+    let per: Vec<KconfigRecord> = files
         .par_iter()
         .map(|f| {
+            let rel = f.strip_prefix(tree).unwrap_or(f).to_string_lossy().into_owned();
+            if let Some((recs, _)) = old.filter(|(_, c)| !c.contains(&rel)) {
+                if let Ok(i) = recs.binary_search_by(|r| r.path.as_str().cmp(&rel)) {
+                    return recs[i].clone();
+                }
+            }
+            let (help, defined) = kconfig_file(f, unreadable);
+            KconfigRecord {
+                path: rel,
+                help,
+                defined,
+            }
+        })
+        .collect();
+    let mut m: HashMap<String, Vec<String>> = HashMap::new();
+    let mut all = HashSet::new();
+    for r in &per {
+        all.extend(r.defined.iter().cloned());
+        for (k, s) in &r.help {
+            let e = m.entry(k.clone()).or_default();
+            if !e.contains(s) {
+                e.push(s.clone());
+            }
+        }
+    }
+    (m, all, per)
+}
+
+/// What [`kconfig_help`] found in one Kconfig file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct KconfigRecord {
+    /// Tree-relative path.
+    path: String,
+    /// (module name, symbol) pairs of its help texts.
+    help: Vec<(String, String)>,
+    /// The symbols it defines.
+    defined: Vec<String>,
+}
+
+/// [`KconfigRecord::help`] and [`KconfigRecord::defined`] of one file.
+fn kconfig_file(f: &Path, unreadable: &Unreadable) -> (Vec<(String, String)>, Vec<String>) {
+    {
+        {
             let t = match std::fs::read_to_string(f) {
                 Ok(t) => t,
                 Err(e) => {
@@ -768,20 +860,8 @@ fn kconfig_help(
             }
             flush(&cur, &help, &mut out);
             (out, defined)
-        })
-        .collect();
-    let mut m: HashMap<String, Vec<String>> = HashMap::new();
-    let mut all = HashSet::new();
-    for (v, d) in per {
-        all.extend(d);
-        for (k, s) in v {
-            let e = m.entry(k).or_default();
-            if !e.contains(&s) {
-                e.push(s);
-            }
         }
     }
-    (m, all)
 }
 
 struct ModDef {
@@ -902,7 +982,8 @@ fn resolve_modules(tree: &Path, infos: &[(String, DirInfo)]) -> Vec<ModDef> {
 }
 
 /// Cache key of a tree's index for `arch`: its version and a hash of its
-/// canonical path, the arch and kfit's cache format. One file per tree and
+/// canonical path, the arch, kfit's cache format and this build's identity
+/// (`kfit_util::build_id!`: another build never reads it). One file per tree and
 /// arch; whether it still describes the tree is decided by the stamps of
 /// every file it read ([`fresh::Inputs`]), not by the key.
 pub fn cache_key(tree: &Path, arch: &Arch) -> Result<String> {
@@ -914,6 +995,7 @@ pub fn cache_key(tree: &Path, arch: &Arch) -> Result<String> {
         arch.name().as_bytes(),
         &FORMAT.to_le_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
+        kfit_util::build_id!().as_bytes(),
     ]);
     Ok(format!("{version}-{h:016x}"))
 }
@@ -1042,13 +1124,24 @@ impl KernelIndex {
         let unreadable = Unreadable::default();
         // The walk finds the Kconfig files of this arch; what they define
         // decides the `#if` policy every header and source is read with.
-        let ((w, (help, defined)), tree_facts) = rayon::join(
+        let ((w, (help, defined, kconfig_records)), tree_facts) = rayon::join(
             || {
-                let w = walk(tree, srcarch);
+                let w = walk(
+                    tree,
+                    srcarch,
+                    prev.as_ref()
+                        .map(|p| (p.records.listings.as_slice(), &p.changed.dirs)),
+                );
                 if timing {
                     eprintln!("walk {:?} ({})", t0.elapsed(), mem());
                 }
-                let k = kconfig_help(&w.kconfigs, &unreadable);
+                let k = kconfig_help(
+                    tree,
+                    &w.kconfigs,
+                    &unreadable,
+                    prev.as_ref()
+                        .map(|p| (p.records.kconfigs.as_slice(), &p.changed.files)),
+                );
                 if timing {
                     eprintln!("kconfig {:?} ({})", t0.elapsed(), mem());
                 }
@@ -1240,6 +1333,7 @@ impl KernelIndex {
         let rescanned = rescanned.into_inner();
         if timing {
             eprintln!("sources {:?} ({rescanned} scanned; {})", t0.elapsed(), mem());
+            eprintln!("{}; {} global headers read", cache.stats(), global.read_headers());
         }
         report("assemble", 0, 1);
         let mut modules: Vec<Module> = defs
@@ -1494,6 +1588,7 @@ impl KernelIndex {
                 facts_inputs,
                 revisions: rev_records,
                 global: global_index,
+                kconfigs: kconfig_records,
             }),
             unreadable,
             rescanned,
@@ -1595,101 +1690,82 @@ impl KernelIndex {
     /// Read a cached index file (without checking it against the tree).
     ///
     /// Layout (all little-endian): `FORMAT` (u32), the number of sections
-    /// (u32), each section's length (u64), then the sections, each a
-    /// bincode value: (tree, version), the diagnostics, the lookup maps, the
-    /// [`fresh::Inputs`], the per-file records (decoded only for an
-    /// incremental rebuild), then the modules in runs of [`CHUNK`]. The
-    /// sections are decoded in parallel and the maps need no rebuilding.
+    /// (u32), each section's length (u64), each section's checksum (u64,
+    /// [`kfit_util::checksum`]), then the sections, each a bincode
+    /// value: (tree, version), the diagnostics, the lookup maps, the
+    /// [`fresh::Inputs`], the modules in runs of [`CHUNK`], then the
+    /// per-file records (read only for an incremental rebuild). The file is
+    /// read in place ([`kfit_util::read_cache`]); each section is checked
+    /// against its checksum as it is decoded (a damaged or cut file is a
+    /// cache miss, rebuilt by the caller), the sections in parallel, and
+    /// the maps need no rebuilding.
     pub fn load(file: &Path) -> Result<KernelIndex> {
         Ok(Self::load_sections(file, None)?.0)
     }
 
-    /// The section table of a cache file's bytes (`b` may stop before
-    /// the last section: it is then left out).
-    fn sections<'b>(file: &Path, b: &'b [u8]) -> Result<Vec<&'b [u8]>> {
+    /// The section table of a cache file's bytes: each section with its
+    /// checksum (see [`Self::load`]; [`Self::checked`] compares them).
+    fn sections<'b>(file: &Path, b: &'b [u8]) -> Result<Vec<(&'b [u8], u64)>> {
         let bad = |e: &str| Error::Cache(file.to_path_buf(), e.to_string());
         let u32_at =
             |o: usize| -> Option<u32> { Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?)) };
+        let u64_at = |o: usize| -> Option<u64> {
+            Some(u64::from_le_bytes(b.get(o..o.checked_add(8)?)?.try_into().ok()?))
+        };
         if u32_at(0) != Some(FORMAT) {
             return Err(bad("not a cache file of this format"));
         }
         let n = u32_at(4).ok_or_else(|| bad("truncated"))? as usize;
-        if n <= FIRST_MODULES {
+        // The records, the inputs' and at least one modules' section.
+        if n <= FIRST_MODULES + 1 || n > b.len() / 16 {
             return Err(bad("truncated"));
         }
-        let mut secs: Vec<&[u8]> = Vec::with_capacity(n.min(1 << 16));
-        let mut off = 8usize.saturating_add(8usize.saturating_mul(n));
+        let mut secs = Vec::with_capacity(n);
+        let mut off = 8 + 16 * n;
         for i in 0..n {
-            let o = 8 + 8 * i;
-            let len = b
-                .get(o..o + 8)
-                .and_then(|x| x.try_into().ok())
-                .map(|x| u64::from_le_bytes(x) as usize)
+            let len = u64_at(8 + 8 * i).ok_or_else(|| bad("truncated"))?;
+            let sum = u64_at(8 + 8 * n + 8 * i).ok_or_else(|| bad("truncated"))?;
+            let end = usize::try_from(len)
+                .ok()
+                .and_then(|l| off.checked_add(l))
                 .ok_or_else(|| bad("truncated"))?;
-            match b.get(off..off.saturating_add(len)) {
-                Some(s) => secs.push(s),
-                None if i + 1 == n && off <= b.len() => break,
-                None => return Err(bad("truncated")),
-            }
-            off = off.saturating_add(len);
+            secs.push((b.get(off..end).ok_or_else(|| bad("truncated"))?, sum));
+            off = end;
+        }
+        if off != b.len() {
+            return Err(bad("trailing bytes"));
         }
         Ok(secs)
     }
 
-    /// The per-file records of a cache file.
-    fn load_records(file: &Path) -> Result<Records> {
-        let b = std::fs::read(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
-        let secs = Self::sections(file, &b)?;
-        let n = u32::from_le_bytes(b[4..8].try_into().unwrap_or_default()) as usize;
-        let last = secs
-            .last()
-            .filter(|_| secs.len() == n)
-            .ok_or_else(|| Error::Cache(file.to_path_buf(), "truncated".into()))?;
-        bincode::deserialize(last).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))
+    /// A section's bytes, once they match its checksum.
+    fn checked<'b>(file: &Path, (s, sum): (&'b [u8], u64)) -> Result<&'b [u8]> {
+        if kfit_util::checksum(s) != sum {
+            return Err(Error::Cache(file.to_path_buf(), "checksum mismatch".into()));
+        }
+        Ok(s)
     }
 
-    /// A cache file's bytes up to its last section (the per-file records,
-    /// a large part that only an incremental rebuild needs).
-    fn read_without_records(file: &Path) -> std::io::Result<Vec<u8>> {
-        use std::io::Read;
-        let mut f = std::fs::File::open(file)?;
-        let mut head = [0u8; 8];
-        f.read_exact(&mut head)?;
-        let n = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
-        let invalid = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad section table");
-        if n == 0 || n > 1 << 20 {
-            return Err(invalid());
-        }
-        let mut table = vec![0u8; 8 * n];
-        f.read_exact(&mut table)?;
-        let lens: Vec<u64> = table
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
-            .collect();
-        let body = lens[..n - 1]
-            .iter()
-            .try_fold(0u64, |a, l| a.checked_add(*l))
-            .ok_or_else(invalid)?;
-        let size = f.metadata()?.len();
-        if body > size {
-            return Err(invalid());
-        }
-        let mut b = Vec::with_capacity(8 + table.len() + body as usize);
-        b.extend_from_slice(&head);
-        b.extend_from_slice(&table);
-        f.take(body).read_to_end(&mut b)?;
-        Ok(b)
+    /// The per-file records of a cache file.
+    fn load_records(file: &Path) -> Result<Records> {
+        let b = kfit_util::read_cache(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
+        let secs = Self::sections(file, &b)?;
+        let last = *secs
+            .last()
+            .ok_or_else(|| Error::Cache(file.to_path_buf(), "truncated".into()))?;
+        bincode::deserialize(Self::checked(file, last)?)
+            .map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))
     }
 
     /// Decode a cache file; with `tree`, check its inputs against the tree
     /// meanwhile.
     fn load_sections(file: &Path, tree: Option<&Path>) -> Result<(KernelIndex, Option<fresh::Changes>)> {
         let t = std::time::Instant::now();
-        let b = Self::read_without_records(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
+        let b = kfit_util::read_cache(file).map_err(|e| Error::Io(file.to_path_buf(), e))?;
         let t1 = t.elapsed();
-        let secs = Self::sections_without_records(file, &b)?;
-        let inputs: fresh::Inputs =
-            bincode::deserialize(secs[3]).map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
+        let secs = Self::sections(file, &b)?;
+        let inputs: fresh::Inputs = bincode::deserialize(Self::checked(file, secs[3])?)
+            .map_err(|e| Error::Cache(file.to_path_buf(), e.to_string()))?;
         // The stamps first: the check runs beside the decoding.
         let (changes, idx) = rayon::join(
             || tree.map(|tr| Self::timed_changes(&inputs, tr)),
@@ -1698,7 +1774,7 @@ impl KernelIndex {
         let mut idx = idx?;
         idx.inputs = inputs;
         if std::env::var_os("KFIT_TIMING").is_some() {
-            eprintln!("load: read {t1:?}, decode and check {:?}", t.elapsed() - t1);
+            eprintln!("load: map {t1:?}, decode and check {:?}", t.elapsed() - t1);
         }
         Ok((idx, changes))
     }
@@ -1718,40 +1794,34 @@ impl KernelIndex {
         c
     }
 
-    /// The sections of a cache file's bytes read without its per-file
-    /// records (the last section).
-    fn sections_without_records<'b>(file: &Path, b: &'b [u8]) -> Result<Vec<&'b [u8]>> {
-        let mut secs = Self::sections(file, b)?;
-        let n = u32::from_le_bytes(b[4..8].try_into().unwrap_or_default()) as usize;
-        if secs.len() == n {
-            secs.pop();
-        }
-        Ok(secs)
-    }
-
     /// Decode every section but the inputs and the records (in parallel).
-    fn decode_sections(file: &Path, secs: &[&[u8]]) -> Result<KernelIndex> {
+    fn decode_sections(file: &Path, secs: &[(&[u8], u64)]) -> Result<KernelIndex> {
         let bad = |e: String| Error::Cache(file.to_path_buf(), e);
         let de = |e: bincode::Error| bad(e.to_string());
+        let sec = |i: usize| Self::checked(file, secs[i]);
+        // The modules' sections: all but the first ones and the records.
+        let module_secs = &secs[FIRST_MODULES..secs.len() - 1];
         let ((head, diags), (maps, chunks)) = rayon::join(
             || {
                 rayon::join(
                     || {
                         bincode::deserialize::<(String, String, String, Vec<String>, srcfacts::TreeFacts)>(
-                            secs[0],
+                            sec(0)?,
                         )
                         .map_err(de)
                     },
-                    || bincode::deserialize::<Vec<String>>(secs[1]).map_err(de),
+                    || bincode::deserialize::<Vec<String>>(sec(1)?).map_err(de),
                 )
             },
             || {
                 rayon::join(
-                    || bincode::deserialize::<StoredMaps>(secs[2]).map_err(de),
+                    || bincode::deserialize::<StoredMaps>(sec(2)?).map_err(de),
                     || {
-                        secs[FIRST_MODULES.min(secs.len())..]
+                        module_secs
                             .par_iter()
-                            .map(|s| bincode::deserialize::<Vec<Module>>(s).map_err(de))
+                            .map(|&s| {
+                                bincode::deserialize::<Vec<Module>>(Self::checked(file, s)?).map_err(de)
+                            })
                             .collect::<Result<Vec<Vec<Module>>>>()
                     },
                 )
@@ -1809,10 +1879,10 @@ impl KernelIndex {
     pub fn load_speculative(tree: &Path, arch: &Arch, cache_dir: &Path) -> Option<(KernelIndex, Pending)> {
         let file = cache_dir.join(format!("{}.bin", cache_key(tree, arch).ok()?));
         let t = std::time::Instant::now();
-        let b = Self::read_without_records(&file).ok()?;
-        let secs = Self::sections_without_records(&file, &b).ok()?;
+        let b = kfit_util::read_cache(&file).ok()?;
+        let secs = Self::sections(&file, &b).ok()?;
         // The check owns its bytes: it outlives this call.
-        let stamps = secs[3].to_vec();
+        let stamps = Self::checked(&file, secs[3]).ok()?.to_vec();
         let tree = tree.to_path_buf();
         let check = std::thread::Builder::new()
             .name("kfit-index-check".into())
@@ -1854,15 +1924,22 @@ impl KernelIndex {
             enc(bincode::serialize(&maps))?,
             enc(bincode::serialize(&self.inputs))?,
         ];
+        // At least one modules' section (possibly empty): the layout has one.
         for c in self.modules.chunks(CHUNK) {
             secs.push(enc(bincode::serialize(c))?);
         }
+        if self.modules.is_empty() {
+            secs.push(enc(bincode::serialize(&self.modules))?);
+        }
         secs.push(enc(bincode::serialize(self.records.as_ref().unwrap_or(&empty)))?);
-        let mut b = Vec::with_capacity(8 + 8 * secs.len() + secs.iter().map(Vec::len).sum::<usize>());
+        let mut b = Vec::with_capacity(8 + 16 * secs.len() + secs.iter().map(Vec::len).sum::<usize>());
         b.extend_from_slice(&FORMAT.to_le_bytes());
         b.extend_from_slice(&(secs.len() as u32).to_le_bytes());
         for s in &secs {
             b.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        }
+        for s in &secs {
+            b.extend_from_slice(&kfit_util::checksum(s).to_le_bytes());
         }
         for s in &secs {
             b.extend_from_slice(s);

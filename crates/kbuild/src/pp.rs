@@ -258,6 +258,10 @@ pub struct GlobalIndex {
 
 /// The per-header definitions of a lazily read [`Global`].
 struct Lazy {
+    /// Where the entries of [`GlobalIndex::first`] whose hash starts with
+    /// each [`BUCKET_BITS`]-bit prefix begin (one more at the end): a
+    /// lookup scans a few entries instead of a binary search of them all.
+    buckets: Vec<u32>,
     predefined: Vec<(String, Arc<Def>)>,
     /// Each header's definitions (first one per name), read on first use.
     defs: Vec<OnceLock<FxHashMap<String, Arc<Def>>>>,
@@ -390,6 +394,23 @@ fn header_defs(
     Ok(defs)
 }
 
+/// Bits of a name's hash that choose its bucket ([`Lazy::buckets`]).
+const BUCKET_BITS: u32 = 16;
+
+/// [`Lazy::buckets`] of sorted `first`.
+fn buckets(first: &[(u64, u32)]) -> Vec<u32> {
+    let mut b = Vec::with_capacity((1 << BUCKET_BITS) + 1);
+    let mut i = 0;
+    for k in 0..(1u64 << BUCKET_BITS) {
+        while i < first.len() && first[i].0 >> (64 - BUCKET_BITS) < k {
+            i += 1;
+        }
+        b.push(i as u32);
+    }
+    b.push(first.len() as u32);
+    b
+}
+
 /// The key of a name in [`GlobalIndex::first`] (persisted: the stable hash).
 fn name_key(n: &str) -> u64 {
     kfit_util::stable_hash(n.as_bytes())
@@ -397,72 +418,78 @@ fn name_key(n: &str) -> u64 {
 
 impl Global {
     /// Scan include/ and arch/`srcarch`/include of `tree`, with the
-    /// macros `predefined` and the `#if`s decided by `policy`.
+    /// macros `predefined` and the `#if`s decided by `policy`: which
+    /// header defines each name first. The definitions themselves are not
+    /// kept (the whole map weighs ~100 MB for 6.12): a header is read again
+    /// when a name it defines first is looked up, as [`Global::lazy`] does.
     pub fn build(tree: &Path, srcarch: &str, predefined: &[(String, Arc<Def>)], policy: Policy) -> Global {
         let mut files = Vec::new();
         collect_headers(&tree.join("arch").join(srcarch).join("include"), &mut files);
         collect_headers(&tree.join("include"), &mut files);
         let unreadable = Mutex::new(Vec::new());
-        let per: Vec<Vec<(String, Arc<Def>)>> = files
+        // Per header: the names it defines, in order, whether that
+        // definition names MODULE_DEVICE_TABLE, and the definition when it
+        // is function-like (the early declarations are searched among
+        // them, [`early_declare_macros`]).
+        let per: Vec<Vec<HeaderName>> = files
             .par_iter()
-            .map(|f| {
-                header_defs(f, predefined, &policy).unwrap_or_else(|e| {
+            .map(|f| match header_defs(f, predefined, &policy) {
+                Ok(defs) => defs
+                    .into_iter()
+                    .map(|(n, d)| {
+                        let t = d.text();
+                        let table = n != "MODULE_DEVICE_TABLE" && t.contains("MODULE_DEVICE_TABLE");
+                        let func = crate::cpp::define_name(t)
+                            .is_some_and(|(_, e)| t.as_bytes().get(e) == Some(&b'('));
+                        (n, table, func.then_some(d))
+                    })
+                    .collect(),
+                Err(e) => {
                     unreadable.lock().unwrap().push((f.clone(), e));
                     Vec::new()
-                })
+                }
             })
             .collect();
-        let mut map: FxHashMap<String, Arc<Def>> = FxHashMap::default();
+        let pre: FxHashMap<&str, ()> = predefined.iter().map(|(n, _)| (n.as_str(), ())).collect();
+        let mut seen: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
         let mut first = Vec::new();
-        for (i, defs) in per.into_iter().enumerate() {
-            for (n, m) in defs {
-                if let std::collections::hash_map::Entry::Vacant(e) = map.entry(n) {
-                    first.push((name_key(e.key()), i as u32));
-                    e.insert(m);
+        let mut table_macros = Vec::new();
+        let mut fns: Vec<(String, Arc<Def>)> = Vec::new();
+        for (i, names) in per.into_iter().enumerate() {
+            for (n, table, func) in names {
+                if seen.contains(&n) {
+                    continue;
                 }
+                first.push((name_key(&n), i as u32));
+                // A predefined macro takes the place of the header's.
+                if !pre.contains_key(n.as_str()) {
+                    if table {
+                        table_macros.push(n.clone());
+                    }
+                    if let Some(d) = func {
+                        fns.push((n.clone(), d));
+                    }
+                }
+                seen.insert(n);
             }
         }
-        for (n, m) in predefined {
-            map.insert(n.clone(), m.clone());
-        }
+        drop(seen);
         first.sort_unstable();
-        // One pass over the map: the table macros, and the function-like
-        // macros the early declarations are searched among.
-        let per: Vec<(Option<&String>, Option<FnMacro>)> = map
-            .par_iter()
-            .filter_map(|(n, d)| {
-                let t = d.text();
-                let table = (n != "MODULE_DEVICE_TABLE" && t.contains("MODULE_DEVICE_TABLE")).then_some(n);
-                let func = crate::cpp::define_name(t)
-                    .filter(|&(_, e)| t.as_bytes().get(e) == Some(&b'('))
-                    .map(|(_, e)| (n.as_str(), &t[e..], d));
-                (table.is_some() || func.is_some()).then_some((table, func))
-            })
-            .collect();
-        let mut table_macros: Vec<String> = per.iter().filter_map(|(t, _)| t.cloned()).collect();
         table_macros.sort();
-        let fns: Vec<FnMacro> = per.iter().filter_map(|(_, f)| *f).collect();
-        let early_macros = early_declare_macros(&map, &fns);
-        drop(per);
+        let early_macros = early_declare_macros(&fns);
+        drop(fns);
         let mut unreadable = unreadable.into_inner().unwrap();
         unreadable.sort();
         let rel = |p: &PathBuf| p.strip_prefix(tree).unwrap_or(p).to_string_lossy().into_owned();
         let index = GlobalIndex {
             files: files.iter().map(rel).collect(),
             first,
-            table_macros: table_macros.clone(),
-            early_macros: early_macros.clone(),
-        };
-        Global {
-            map,
-            lazy: None,
-            policy,
-            files,
-            unreadable,
             table_macros,
             early_macros,
-            index,
-        }
+        };
+        let mut g = Global::lazy(tree, index, predefined, policy);
+        g.unreadable = unreadable;
+        g
     }
 
     /// The map of `tree` an earlier build described in `index` (no header
@@ -478,6 +505,7 @@ impl Global {
         Global {
             map: predefined.iter().cloned().collect(),
             lazy: Some(Lazy {
+                buckets: buckets(&index.first),
                 predefined: predefined.to_vec(),
                 defs: (0..files.len()).map(|_| OnceLock::new()).collect(),
                 unreadable: Mutex::new(Vec::new()),
@@ -504,10 +532,11 @@ impl Global {
         let lazy = self.lazy.as_ref()?;
         let first = &self.index.first;
         let h = name_key(name);
-        let from = first.partition_point(|e| e.0 < h);
+        let b = (h >> (64 - BUCKET_BITS)) as usize;
+        let bucket = first.get(lazy.buckets[b] as usize..lazy.buckets[b + 1] as usize)?;
         // Names sharing a hash: their first headers, in path order; the
         // first that defines `name` is its first.
-        first[from..].iter().take_while(|e| e.0 == h).find_map(|&(_, i)| {
+        bucket.iter().filter(|e| e.0 == h).find_map(|&(_, i)| {
             let i = i as usize;
             let defs = lazy.defs.get(i)?.get_or_init(|| {
                 let f = &self.files[i];
@@ -525,6 +554,13 @@ impl Global {
             });
             defs.get(name)
         })
+    }
+
+    /// How many headers were read for lookups (for `KFIT_TIMING`).
+    pub fn read_headers(&self) -> usize {
+        self.lazy
+            .as_ref()
+            .map_or(0, |l| l.defs.iter().filter(|d| d.get().is_some()).count())
     }
 
     /// Headers that could not be read, including those a lazy map read.
@@ -567,18 +603,18 @@ pub const EARLY_DECLARE_ROOTS: &[&str] = &[
     "ACPI_DECLARE_SUBTABLE_PROBE_ENTRY",
 ];
 
-/// The macros whose expansion reaches one of
-/// [`EARLY_DECLARE_ROOTS`] (the roots included), sorted: the closure over
-/// "the body names a macro of the set".
-/// A function-like macro: its name, its text from the `(` on, its definition.
-type FnMacro<'a> = (&'a str, &'a str, &'a Arc<Def>);
+/// One name a header defines: the name, whether its definition names
+/// `MODULE_DEVICE_TABLE`, and the definition when it is function-like.
+type HeaderName = (String, bool, Option<Arc<Def>>);
 
-/// `fns`: the function-like macros of `map` (only they declare: they take
-/// the name and the compatible), each with its text from the `(` on.
-fn early_declare_macros(map: &FxHashMap<String, Arc<Def>>, fns: &[FnMacro]) -> Vec<String> {
+/// The macros whose expansion reaches one of [`EARLY_DECLARE_ROOTS`] (the
+/// roots included), sorted: the closure over "the body names a macro of
+/// the set", among `fns`, the first function-like definition of each name
+/// (only they declare: they take the name and the compatible).
+fn early_declare_macros(fns: &[(String, Arc<Def>)]) -> Vec<String> {
     let mut set: Vec<String> = EARLY_DECLARE_ROOTS
         .iter()
-        .filter(|r| map.contains_key(**r))
+        .filter(|r| fns.iter().any(|(n, _)| n == *r))
         .map(|r| r.to_string())
         .collect();
     let mut new = set.clone();
@@ -589,12 +625,14 @@ fn early_declare_macros(map: &FxHashMap<String, Arc<Def>>, fns: &[FnMacro]) -> V
             .collect();
         let mut found: Vec<String> = fns
             .par_iter()
-            .filter(|(n, body, d)| {
-                finders.iter().any(|f| f.find(body.as_bytes()).is_some())
+            .filter(|(n, d)| {
+                let t = d.text().as_bytes();
+                let body = &t[crate::cpp::define_name(d.text()).map_or(0, |(_, e)| e)..];
+                finders.iter().any(|f| f.find(body).is_some())
                     && !set.iter().any(|s| s == n)
                     && d.get().body.iter().any(|b| new.iter().any(|x| b.s == x.as_str()))
             })
-            .map(|(n, _, _)| n.to_string())
+            .map(|(n, _)| n.clone())
             .collect();
         found.sort();
         set.extend(found.iter().cloned());
@@ -779,10 +817,14 @@ fn is_defined(n: &str, local: &Local, global: &Global) -> bool {
     global.get(n).is_some()
 }
 
-/// Cache of parsed local headers, shared by all translation units.
+/// Cache of parsed local headers, shared by all translation units; the
+/// least recently used are dropped when they weigh more than
+/// [`HeaderCache::BUDGET`] (a header's users are mostly the sources beside
+/// it, which the scan reaches together: the whole set of 6.12 weighs
+/// ~400 MB, and is what kept a cold index above 700 MB).
 #[derive(Default)]
 pub struct HeaderCache {
-    map: Mutex<HashMap<PathBuf, Option<Arc<Parsed>>>>,
+    map: Mutex<Lru>,
     /// `Path::is_file` of include candidates (the tree does not change).
     files: Mutex<FxHashMap<PathBuf, bool>>,
     /// Top-level names under include/ and arch/<SRCARCH>/include (for `<...>`).
@@ -791,7 +833,67 @@ pub struct HeaderCache {
     pub unreadable: Mutex<Vec<(PathBuf, String)>>,
 }
 
+/// The parsed headers, with their weight and last use.
+#[derive(Default)]
+struct Lru {
+    map: HashMap<PathBuf, Cached>,
+    /// Sum of the weights.
+    total: usize,
+    /// Uses so far (the clock of `used`).
+    tick: u64,
+}
+
+struct Cached {
+    v: Option<Arc<Parsed>>,
+    weight: usize,
+    used: u64,
+}
+
+impl Lru {
+    /// Drop the least recently used entries until the weight is at most
+    /// `to`.
+    fn shrink(&mut self, to: usize) {
+        let mut by_use: Vec<(u64, PathBuf)> = self
+            .map
+            .iter()
+            .filter(|(_, c)| c.weight > 0)
+            .map(|(p, c)| (c.used, p.clone()))
+            .collect();
+        by_use.sort_unstable();
+        for (_, p) in by_use {
+            if self.total <= to {
+                break;
+            }
+            if let Some(c) = self.map.remove(&p) {
+                self.total -= c.weight;
+            }
+        }
+    }
+}
+
+impl Parsed {
+    /// About how many bytes it holds (for [`HeaderCache`]'s budget).
+    fn weight(&self) -> usize {
+        let simple = self.simple.as_ref().map_or(0, |s| {
+            s.text.len() + s.recs.len() * (std::mem::size_of::<Rec>() + 16 + 4 + 24)
+        });
+        let dirs: usize = self
+            .dirs
+            .iter()
+            .map(|(_, d)| match d {
+                Dir::Define(n, d) => 200 + n.len() + d.text().len(),
+                Dir::If(t) | Dir::Elif(t) => 64 + t.len() * std::mem::size_of::<Tok>(),
+                _ => 64,
+            })
+            .sum();
+        64 + simple + dirs + self.enums.len() * 200 + self.depth_at.len() * 4
+    }
+}
+
 impl HeaderCache {
+    /// The weight of parsed headers kept ([`Parsed::weight`]).
+    pub const BUDGET: usize = 48 << 20;
+
     pub fn new(tree: &Path, srcarch: &str) -> HeaderCache {
         let mut roots = std::collections::HashSet::new();
         let arch = Path::new("arch").join(srcarch).join("include");
@@ -815,6 +917,17 @@ impl HeaderCache {
         }
     }
 
+    /// What it holds (for `KFIT_TIMING`).
+    pub fn stats(&self) -> String {
+        let lru = self.map.lock().unwrap();
+        format!(
+            "header cache: {} headers, weight {} MiB; {} include candidates",
+            lru.map.len(),
+            lru.total >> 20,
+            self.files.lock().unwrap().len()
+        )
+    }
+
     /// `p.is_file()`, cached.
     pub fn is_file(&self, p: &Path) -> bool {
         if let Some(v) = self.files.lock().unwrap().get(p) {
@@ -826,8 +939,14 @@ impl HeaderCache {
     }
 
     pub fn get(&self, p: &Path) -> Option<Arc<Parsed>> {
-        if let Some(v) = self.map.lock().unwrap().get(p) {
-            return v.clone();
+        {
+            let mut lru = self.map.lock().unwrap();
+            lru.tick += 1;
+            let tick = lru.tick;
+            if let Some(c) = lru.map.get_mut(p) {
+                c.used = tick;
+                return c.v.clone();
+            }
         }
         // The code is dropped (memory): the rare header whose code is
         // inlined is parsed again by `Run::run`.
@@ -861,7 +980,23 @@ impl HeaderCache {
             h.toks = Vec::new();
             Arc::new(h)
         });
-        self.map.lock().unwrap().insert(p.to_path_buf(), v.clone());
+        let weight = v.as_ref().map_or(0, |h| h.weight());
+        let mut lru = self.map.lock().unwrap();
+        let used = lru.tick;
+        if let Some(old) = lru.map.insert(
+            p.to_path_buf(),
+            Cached {
+                v: v.clone(),
+                weight,
+                used,
+            },
+        ) {
+            lru.total -= old.weight;
+        }
+        lru.total += weight;
+        if lru.total > Self::BUDGET {
+            lru.shrink(Self::BUDGET / 4 * 3);
+        }
         v
     }
 }

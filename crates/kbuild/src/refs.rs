@@ -85,7 +85,7 @@ impl MakeRefs {
 /// Scan every Kbuild and Makefile of the tree (the directories the module
 /// index of `arch` reads, both files where a directory has both).
 pub fn make_refs(tree: &Path, arch: &crate::Arch) -> MakeRefs {
-    let w = crate::walk(tree, arch.srcarch());
+    let w = crate::walk(tree, arch.srcarch(), None);
     let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
     for (rel, p) in &w.makefiles {
         files.push((rel.clone(), p.clone()));

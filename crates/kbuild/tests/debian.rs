@@ -126,6 +126,75 @@ fn ko_symbols(idx: &KernelIndex, e: &Env, dep: &str) -> Vec<String> {
     bad
 }
 
+/// Debian's `modules.alias` lines against the index, exact (pattern and
+/// module), tallied per key (`key` of a pattern; `None`: not counted).
+struct AliasTally<'a> {
+    /// Key → (lines reproduced, lines).
+    per: BTreeMap<String, (usize, usize)>,
+    /// Key → the lines not reproduced, in Debian's order.
+    missing: BTreeMap<String, Vec<&'a str>>,
+    /// Every pattern of Debian's file.
+    patterns: HashSet<&'a str>,
+}
+
+fn alias_tally<'a>(idx: &KernelIndex, deb: &'a str, key: impl Fn(&str) -> Option<String>) -> AliasTally<'a> {
+    // modaliases only: early-init provider declarations are in no
+    // modules.alias
+    let ours: HashSet<(&str, &str)> = idx
+        .aliases()
+        .filter(|(_, a)| a.is_modalias())
+        .map(|(m, a)| (a.pattern.as_str(), m.name.as_str()))
+        .collect();
+    let mut t = AliasTally {
+        per: BTreeMap::new(),
+        missing: BTreeMap::new(),
+        patterns: HashSet::new(),
+    };
+    for l in deb.lines() {
+        let mut it = l.splitn(3, ' ');
+        let (_, pat, m) = (it.next(), it.next().unwrap_or(""), it.next().unwrap_or(""));
+        t.patterns.insert(pat);
+        let Some(k) = key(pat) else {
+            continue;
+        };
+        let ent = t.per.entry(k.clone()).or_default();
+        ent.1 += 1;
+        if ours.contains(&(pat, m)) {
+            ent.0 += 1;
+        } else {
+            t.missing.entry(k).or_default().push(l);
+        }
+    }
+    t
+}
+
+/// A pattern's bus: `pci` of `pci:v...`.
+fn bus_of(pattern: &str) -> &str {
+    pattern.split(':').next().unwrap_or("").trim_end_matches('*')
+}
+
+/// The object paths of the .ko files of Debian's modules.dep.
+fn shipped(dep: &str) -> HashSet<String> {
+    dep.lines()
+        .filter_map(|l| l.split(':').next())
+        .map(|ko| ko_path(ko).to_string())
+        .collect()
+}
+
+/// The index's catch-all aliases (see [`catch_all`]) that Debian's
+/// modules.alias lacks: `pattern module (file:line)`, with the module.
+fn catch_alls_debian_lacks<'i>(
+    idx: &'i KernelIndex,
+    deb_patterns: &HashSet<&str>,
+) -> Vec<(String, &'i kfit_kbuild::Module)> {
+    idx.aliases()
+        .filter(|(_, a)| {
+            a.is_modalias() && catch_all(&a.pattern) && !deb_patterns.contains(a.pattern.as_str())
+        })
+        .map(|(m, a)| (format!("{} {} ({}:{})", a.pattern, m.name, a.file, a.line), m))
+        .collect()
+}
+
 #[test]
 fn debian_6_12() {
     let e = env("6.12");
@@ -134,36 +203,22 @@ fn debian_6_12() {
 
     // 1. Alias lines, exact (pattern and module).
     let deb = std::fs::read_to_string(mods.join("modules.alias")).unwrap();
-    let ours: HashSet<(&str, &str)> = idx
-        .aliases()
-        .filter(|(_, a)| a.is_modalias())
-        .map(|(m, a)| (a.pattern.as_str(), m.name.as_str()))
-        .collect();
-    let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let mut deb_patterns = HashSet::new();
-    let mut missing_pci_usb = Vec::new();
-    for l in deb.lines() {
-        let mut it = l.splitn(3, ' ');
-        let (_, pat, m) = (it.next(), it.next().unwrap_or(""), it.next().unwrap_or(""));
-        deb_patterns.insert(pat.to_string());
-        let bus = pat.split(':').next().unwrap_or("").trim_end_matches('*');
-        let key = match bus {
-            "pci" | "usb" | "acpi" | "hid" | "virtio" | "hdaudio" | "of" => bus.to_string(),
+    let tally = alias_tally(&idx, &deb, |pat| {
+        Some(match bus_of(pat) {
+            b @ ("pci" | "usb" | "acpi" | "hid" | "virtio" | "hdaudio" | "of") => b.to_string(),
             _ => "rest".to_string(),
-        };
-        let ent = per.entry(key.clone()).or_default();
-        ent.1 += 1;
-        if ours.contains(&(pat, m)) {
-            ent.0 += 1;
-        } else if key == "pci" || key == "usb" {
-            missing_pci_usb.push(l.to_string());
-        }
-    }
+        })
+    });
+    let per = &tally.per;
     println!("alias lines of Debian {} reproduced exactly:", e.abi);
-    for (b, (h, t)) in &per {
+    for (b, (h, t)) in per {
         println!("  {b:8} {h:6}/{t:6} = {:6.2} %", 100.0 * *h as f64 / *t as f64);
     }
-    for l in missing_pci_usb.iter().take(15) {
+    let missing_pci_usb = ["pci", "usb"]
+        .iter()
+        .flat_map(|b| tally.missing.get(*b))
+        .flatten();
+    for l in missing_pci_usb.take(15) {
         println!("  missing: {l}");
     }
     for bus in ["pci", "usb"] {
@@ -174,20 +229,13 @@ fn debian_6_12() {
     // 2. No catch-all alias that Debian lacks. Only modules Debian builds
     // can be compared; catch-alls of the others are listed.
     let dep = std::fs::read_to_string(mods.join("modules.dep")).unwrap();
-    let shipped: HashSet<String> = dep
-        .lines()
-        .filter_map(|l| l.split(':').next())
-        .map(|ko| ko_path(ko).to_string())
-        .collect();
+    let shipped = shipped(&dep);
     let mut extra = Vec::new();
-    for (m, a) in idx.aliases().filter(|(_, a)| a.is_modalias()) {
-        if catch_all(&a.pattern) && !deb_patterns.contains(&a.pattern) {
-            let line = format!("{} {} ({}:{})", a.pattern, m.name, a.file, a.line);
-            if shipped.contains(&m.path) {
-                extra.push(line);
-            } else {
-                println!("  catch-all of a module Debian does not build: {line}");
-            }
+    for (line, m) in catch_alls_debian_lacks(&idx, &tally.patterns) {
+        if shipped.contains(&m.path) {
+            extra.push(line);
+        } else {
+            println!("  catch-all of a module Debian does not build: {line}");
         }
     }
     assert!(
@@ -300,20 +348,10 @@ fn indexes_6_1() {
         .any(|a| a.pattern.starts_with("pci:v00008086d00002723")));
     let mods = e.debian.join("lib/modules").join(&e.abi);
     if let Ok(deb) = std::fs::read_to_string(mods.join("modules.alias")) {
-        let ours: HashSet<(&str, &str)> = idx
-            .aliases()
-            .filter(|(_, a)| a.is_modalias())
-            .map(|(m, a)| (a.pattern.as_str(), m.name.as_str()))
-            .collect();
-        let (mut h, mut t) = (0, 0);
-        for l in deb.lines() {
-            let mut it = l.splitn(3, ' ');
-            let (_, pat, m) = (it.next(), it.next().unwrap_or(""), it.next().unwrap_or(""));
-            if pat.starts_with("pci:") || pat.starts_with("usb:") {
-                t += 1;
-                h += ours.contains(&(pat, m)) as usize;
-            }
-        }
+        let tally = alias_tally(&idx, &deb, |pat| {
+            (pat.starts_with("pci:") || pat.starts_with("usb:")).then(|| "pci+usb".to_string())
+        });
+        let (h, t) = tally.per.get("pci+usb").copied().unwrap_or_default();
         println!("6.1 pci+usb alias lines reproduced: {h}/{t}");
         assert!(h * 100 >= t * 98);
     }
@@ -398,50 +436,20 @@ fn debian_6_12_arm64() {
     let idx = index(&e);
     let mods = e.debian.join("lib/modules").join(&e.abi);
     let deb = std::fs::read_to_string(mods.join("modules.alias")).unwrap();
-    let ours: HashSet<(&str, &str)> = idx
-        .aliases()
-        .filter(|(_, a)| a.is_modalias())
-        .map(|(m, a)| (a.pattern.as_str(), m.name.as_str()))
-        .collect();
     let buses = ["of", "acpi", "pci", "usb"];
-    let mut per: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut deb_patterns = HashSet::new();
-    for l in deb.lines() {
-        let mut it = l.splitn(3, ' ');
-        let (_, pat, m) = (it.next(), it.next().unwrap_or(""), it.next().unwrap_or(""));
-        deb_patterns.insert(pat.to_string());
-        let bus = pat.split(':').next().unwrap_or("").trim_end_matches('*');
-        let Some(bus) = buses.iter().find(|b| **b == bus) else {
-            continue;
-        };
-        let ent = per.entry(bus).or_default();
-        ent.1 += 1;
-        if ours.contains(&(pat, m)) {
-            ent.0 += 1;
-        } else {
-            missing.entry(bus).or_default().push(l);
-        }
-    }
+    let mut tally = alias_tally(&idx, &deb, |pat| Some(bus_of(pat).to_string()));
+    // The other buses, for information.
+    let mut rest = tally.per.clone();
+    rest.retain(|b, (_, t)| !buses.contains(&b.as_str()) && *t >= 3);
+    tally.per.retain(|b, _| buses.contains(&b.as_str()));
+    tally.missing.retain(|b, _| buses.contains(&b.as_str()));
+    let per = &tally.per;
     println!("alias lines of Debian {} reproduced exactly:", e.abi);
-    for (b, (h, t)) in &per {
+    for (b, (h, t)) in per {
         println!("  {b:5} {h:6}/{t:6} = {:6.2} %", 100.0 * *h as f64 / *t as f64);
     }
-    // The other buses, for information.
-    let mut rest: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for l in deb.lines() {
-        let mut it = l.splitn(3, ' ');
-        let (_, pat, m) = (it.next(), it.next().unwrap_or(""), it.next().unwrap_or(""));
-        let bus = pat.split(':').next().unwrap_or("").trim_end_matches('*');
-        if !buses.contains(&bus) {
-            let ent = rest.entry(bus).or_default();
-            ent.1 += 1;
-            ent.0 += ours.contains(&(pat, m)) as usize;
-        }
-    }
-    rest.retain(|_, (_, t)| *t >= 3);
     println!("  other buses (3 lines or more): {rest:?}");
-    for (b, v) in &missing {
+    for (b, v) in &tally.missing {
         let mut by_module: BTreeMap<&str, usize> = BTreeMap::new();
         for l in v {
             *by_module.entry(l.rsplit(' ').next().unwrap_or("")).or_default() += 1;
@@ -453,18 +461,12 @@ fn debian_6_12_arm64() {
             println!("  missing: {l}");
         }
     }
-    let mut extra = Vec::new();
-    for (m, a) in idx.aliases().filter(|(_, a)| a.is_modalias()) {
-        if catch_all(&a.pattern) && !deb_patterns.contains(&a.pattern) {
-            extra.push(format!("{} {} ({}:{})", a.pattern, m.name, a.file, a.line));
-        }
-    }
-    let dep = std::fs::read_to_string(mods.join("modules.dep")).unwrap();
-    let shipped: HashSet<String> = dep
-        .lines()
-        .filter_map(|l| l.split(':').next())
-        .map(|ko| ko_path(ko).to_string())
+    let extra: Vec<String> = catch_alls_debian_lacks(&idx, &tally.patterns)
+        .into_iter()
+        .map(|(line, _)| line)
         .collect();
+    let dep = std::fs::read_to_string(mods.join("modules.dep")).unwrap();
+    let shipped = shipped(&dep);
     let extra_shipped: Vec<&String> = extra
         .iter()
         .filter(|l| {

@@ -563,9 +563,13 @@ fn a_cache_map_pointing_past_the_modules_is_an_error() {
     let n = u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize;
     let len = |i: usize| u64::from_le_bytes(b[8 + 8 * i..16 + 8 * i].try_into().unwrap()) as usize;
     // section 2: the maps; by_name = (u64 count, then (u64 hash, u32 module))
-    let maps = 8 + 8 * n + len(0) + len(1);
+    let maps = 8 + 16 * n + len(0) + len(1);
+    let maps_end = maps + len(2);
     let first = maps + 8 + 8;
     b[first..first + 4].copy_from_slice(&0x7fff_u32.to_le_bytes());
+    // with its checksum made right again, as the fuzzer's input may have it
+    let sum = kfit_util::checksum(&b[maps..maps_end]);
+    b[8 + 8 * n + 16..8 + 8 * n + 24].copy_from_slice(&sum.to_le_bytes());
     std::fs::write(&file, &b).unwrap();
     match KernelIndex::load(&file) {
         Err(kfit_kbuild::Error::Cache(_, msg)) => assert!(msg.contains("points past"), "{msg}"),
@@ -659,4 +663,66 @@ MODULE_DEVICE_TABLE(of, chip_of);
     assert_eq!(r[0].module.name, "chip");
     assert_eq!(r[0].alias.declared_by.as_deref(), Some("IRQCHIP_DECLARE"));
     assert_eq!(syms(&i, "drivers/chip"), v(&[&["ACME_CHIP"]]));
+}
+
+/// A cache file with a flipped byte anywhere, or cut short, is a damaged
+/// cache (an error naming it, never an index or a panic); the next
+/// `load_or_build` builds the index again and replaces it.
+#[test]
+fn a_damaged_or_cut_cache_is_rebuilt() {
+    let t = tree(
+        "cache-damaged",
+        &[
+            ("drivers/Makefile", "obj-$(CONFIG_DEMO) += demo.o\n"),
+            ("drivers/demo.c", DRV_C),
+            ("drivers/local.h", ""),
+        ],
+    );
+    let cache = t.0.with_extension("cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let arch = kfit_kbuild::Arch::default();
+    let good = KernelIndex::load_or_build(&t.0, &arch, &cache).unwrap();
+    let file = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
+    let bytes = std::fs::read(&file).unwrap();
+    let damaged = t.0.join("damaged.bin");
+    let n = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    let len = |i: usize| u64::from_le_bytes(bytes[8 + 8 * i..16 + 8 * i].try_into().unwrap()) as usize;
+    // The per-file records (the last section, and its checksum) are
+    // checked when an incremental rebuild reads them, not by a load.
+    let records = bytes.len() - len(n - 1);
+    // Every byte of the header and table, then a sample through the rest.
+    let records_sum = 8 + 8 * n + 8 * (n - 1)..8 + 16 * n;
+    let flips: Vec<usize> = (0..8 + 16 * n)
+        .filter(|i| !records_sum.contains(i))
+        .chain((8 + 16 * n..records).step_by(7))
+        .collect();
+    for &i in &flips {
+        let mut b = bytes.clone();
+        b[i] ^= 0x20;
+        std::fs::write(&damaged, &b).unwrap();
+        match KernelIndex::load(&damaged) {
+            Err(kfit_kbuild::Error::Cache(..)) => {}
+            Err(e) => panic!("byte {i}: {e}"),
+            Ok(_) => panic!("byte {i} flipped: loaded"),
+        }
+    }
+    for cut in [0, 4, 8, 100, bytes.len() / 2, bytes.len() - 1] {
+        std::fs::write(&damaged, &bytes[..cut]).unwrap();
+        assert!(KernelIndex::load(&damaged).is_err(), "cut at {cut}: loaded");
+    }
+    // The real cache damaged (a byte in the middle of the modules):
+    // rebuilt, the same index again, and cached again.
+    let mut b = bytes.clone();
+    let modules = 8 + 16 * n + (0..4).map(len).sum::<usize>();
+    b[modules + len(4) / 2] ^= 0x01;
+    std::fs::write(&file, &b).unwrap();
+    assert!(KernelIndex::load_speculative(&t.0, &arch, &cache).is_none());
+    let again = KernelIndex::load_or_build(&t.0, &arch, &cache).unwrap();
+    assert!(again.rescanned > 0, "rebuilt");
+    assert_eq!(
+        again.module("demo").unwrap().aliases,
+        good.module("demo").unwrap().aliases
+    );
+    assert!(KernelIndex::load(&file).is_ok(), "cached again");
+    let _ = std::fs::remove_dir_all(&cache);
 }

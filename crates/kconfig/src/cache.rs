@@ -8,10 +8,11 @@
 //! file it was read from keeps its size and modification time.
 //!
 //! * **Key**: the same toolchain/environment identity the probe cache uses,
-//!   plus dialect, top file and shell switch, plus a hash of this crate's
-//!   parser and model sources (`include_str!`), so a changed parser never
+//!   plus dialect, top file and shell switch, plus the build identity
+//!   (`kfit_util::build_id!`: this crate's sources and those of the crates
+//!   it depends on), so a changed parser, or another build of kfit, never
 //!   reads an old model.
-//! * **Integrity**: the file ends with a checksum (`kfit_util::stable_hash`) of everything
+//! * **Integrity**: the file ends with a checksum (`kfit_util::checksum`) of everything
 //!   before it; a file cut short or with a flipped bit is a miss.
 //! * **Validity**: the header lists every parsed file with its size and
 //!   mtime (nanoseconds), checked before anything else is decoded; one
@@ -26,6 +27,12 @@
 //! * Writes go through `kfit_util::write_cache` (a temporary file renamed
 //!   into place); any read or decode
 //!   failure is a cache miss, never an error.
+//! * **Evaluated configs** (`.eval`, [`load_evaluated`]): the state a
+//!   `.config` leaves when read into a cached model (values, visibility,
+//!   choices, warnings), keyed by the model file's checksum, the config's
+//!   name and text and the evaluator's sources, with its own checksum; a
+//!   warm `kfit fit` or `olddefconfig` of the same base evaluates it once.
+//!   Every index in it is checked against the model before use.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -34,30 +41,25 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::expr::{CmpOp, Expr, ExprRef};
+use crate::eval::State;
+use crate::expr::{CmpOp, Expr, ExprRef, Tristate};
 use crate::model::{Model, SymbolId};
 use crate::parse::ParseWarning;
 
-/// Bumped by hand only for changes the source hash below cannot see.
+/// Bumped by hand only for changes the build identity cannot see.
 /// 2: the file name is one `kfit_util::stable_hash_parts` of identity, format and
 /// sources (was a hand-made combination of per-part hashes).
-const FORMAT: u32 = 2;
+/// 3: the checksum is `kfit_util::checksum` (four lanes); the file is read
+/// in place, and the states of configs read into the model are cached
+/// beside it (`.eval`, keyed by this file's checksum).
+const FORMAT: u32 = 3;
 
-/// The sources whose change must invalidate every cached model.
-const SCHEMA_SOURCES: &[&str] = &[
-    include_str!("model.rs"),
-    include_str!("expr.rs"),
-    include_str!("parse.rs"),
-    include_str!("preprocess.rs"),
-    include_str!("finalize.rs"),
-    include_str!("cache.rs"),
-];
-
-/// Cache file name for an environment identity.
+/// Cache file name for an environment identity: with the build identity
+/// (`kfit_util::build_id!`, a hash of this crate's sources and of those it
+/// depends on), so that another build of kfit never reads it.
 pub(crate) fn file_name(identity: &str) -> String {
     let format = FORMAT.to_le_bytes();
-    let mut parts: Vec<&[u8]> = vec![identity.as_bytes(), &format];
-    parts.extend(SCHEMA_SOURCES.iter().map(|s| s.as_bytes()));
+    let parts: [&[u8]; 3] = [identity.as_bytes(), &format, kfit_util::build_id!().as_bytes()];
     format!("{:016x}.model", kfit_util::stable_hash_parts(&parts))
 }
 
@@ -75,6 +77,10 @@ pub(crate) struct Cached {
     pub model: Model,
     pub warnings: Vec<ParseWarning>,
     pub messages: Vec<String>,
+    /// The file's checksum: what the model is, for the evaluated configs
+    /// cached beside it ([`load_evaluated`]).
+    #[serde(skip)]
+    pub sum: u64,
 }
 
 /// The stamp of a parsed file (`name` relative to the tree, or absolute).
@@ -88,7 +94,9 @@ fn stamp(st: &mut kfit_util::Stamper, srctree: &Path, name: &str) -> Option<(u64
 
 /// The cached model for `identity`, if present and every file is unchanged.
 pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached> {
-    let bytes = std::fs::read(dir.join(file_name(identity))).ok()?;
+    // In place: decoded straight from the page cache (no copy into fresh
+    // memory); the checksum below decides whether it is trusted.
+    let bytes = kfit_util::read_cache(&dir.join(file_name(identity))).ok()?;
     let mut st = kfit_util::Stamper::new(srctree);
     decode(&bytes, |header| {
         // In path order, so that the Stamper opens each directory once
@@ -106,8 +114,9 @@ pub(crate) fn load(dir: &Path, identity: &str, srctree: &Path) -> Option<Cached>
 /// cut short or with a flipped bit is a miss, never a model), `fresh` must
 /// accept the header, and every part must decode.
 pub(crate) fn decode(bytes: &[u8], fresh: impl FnOnce(&Header) -> bool) -> Option<Cached> {
-    let (payload, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if kfit_util::stable_hash(payload).to_le_bytes() != sum {
+    let (payload, stored) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    let sum = kfit_util::checksum(payload);
+    if sum.to_le_bytes() != stored {
         return None;
     }
     // bincode 1's defaults (fixed-size integers, trailing bytes allowed),
@@ -130,7 +139,7 @@ pub(crate) fn decode(bytes: &[u8], fresh: impl FnOnce(&Header) -> bool) -> Optio
     DECODE.with(|d| *d.borrow_mut() = exprs);
     let body: Result<Cached, _> = opts(rd).deserialize_from(&mut rd);
     DECODE.with(|d| d.borrow_mut().clear());
-    body.ok()
+    body.ok().map(|c| Cached { sum, ..c })
 }
 
 /// The fuzz entry point (crates/kconfig/fuzz, target `model_cache`): decode
@@ -142,7 +151,7 @@ pub fn fuzz_decode(bytes: &[u8], sum: bool) -> bool {
     let mut owned;
     let b = if sum {
         owned = bytes.to_vec();
-        owned.extend_from_slice(&kfit_util::stable_hash(bytes).to_le_bytes());
+        owned.extend_from_slice(&kfit_util::checksum(bytes).to_le_bytes());
         &owned[..]
     } else {
         bytes
@@ -217,7 +226,7 @@ fn encode_with(
     let mut out = bincode::serialize(header).ok()?;
     out.extend(bincode::serialize(&table).ok()?);
     out.extend(body);
-    let sum = kfit_util::stable_hash(&out);
+    let sum = kfit_util::checksum(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     Some(out)
 }
@@ -345,5 +354,196 @@ mod tests {
         let mut huge = vec![0u8; 8];
         huge[6] = 2;
         assert!(!super::fuzz_decode(&huge, true));
+    }
+}
+
+// ---------------------------------------------------------------- evaluated configs
+
+/// Bumped when [`Evaluated`] or what it is derived from changes in a way
+/// the model's checksum cannot see (the evaluator's sources, `eval.rs` and
+/// `dotconfig.rs`, are hashed into the key besides).
+const EVAL_FORMAT: u32 = 1;
+
+/// Evaluated configs kept per cache directory (`.eval` files).
+const EVAL_KEEP: usize = 16;
+
+/// A `.config` read into a cached model: the state `dotconfig::read` and
+/// `settle` leave and the reader's warnings. Keyed by the model file's
+/// checksum (the model is exactly that file's), the config's name and
+/// text: a fit of the same base evaluates it once ([`load_evaluated`]).
+#[derive(Serialize, Deserialize)]
+struct Evaluated {
+    /// The distinct symbol values (most are `n`, `y`, `m` or empty).
+    strings: Vec<String>,
+    /// Per symbol: `[tri, visible, dir_dep, rev_dep, implied, user_tri,
+    /// flags]`, the value (an index into `strings`), the user value and
+    /// the legacy choice's user and current members (each index + 1, 0
+    /// for none).
+    syms: Vec<([u8; 7], u32, u32, u32, u32)>,
+    prop_vis: Vec<u8>,
+    modules_val: u8,
+    choice_order: Vec<Vec<SymbolId>>,
+    changed: bool,
+    unmet: Vec<SymbolId>,
+    warnings: Vec<crate::ConfigWarning>,
+}
+
+/// The cache file of a config `text` named `name` read into the model
+/// whose cache file's checksum is `model_sum`.
+fn eval_file(dir: &Path, model_sum: u64, name: &str, text: &str) -> std::path::PathBuf {
+    let format = EVAL_FORMAT.to_le_bytes();
+    let sum = model_sum.to_le_bytes();
+    // The build identity: a changed evaluator (eval.rs, dotconfig.rs), or
+    // another build of kfit, never reads an old state.
+    let parts: [&[u8]; 5] = [
+        &format,
+        &sum,
+        name.as_bytes(),
+        text.as_bytes(),
+        kfit_util::build_id!().as_bytes(),
+    ];
+    dir.join(format!("{:016x}.eval", kfit_util::stable_hash_parts(&parts)))
+}
+
+fn tri(b: u8) -> Option<Tristate> {
+    match b {
+        0 => Some(Tristate::No),
+        1 => Some(Tristate::Mod),
+        2 => Some(Tristate::Yes),
+        _ => None,
+    }
+}
+
+/// The state and warnings of `text` read into `m` (the model of the cache
+/// file whose checksum is `model_sum`), if cached: the file's checksum
+/// must match and every index must fit the model (else a miss, never a
+/// state).
+pub(crate) fn load_evaluated(
+    dir: &Path,
+    model_sum: u64,
+    name: &str,
+    text: &str,
+    m: &Model,
+) -> Option<(State, Vec<crate::ConfigWarning>)> {
+    let bytes = kfit_util::read_cache(&eval_file(dir, model_sum, name, text)).ok()?;
+    let (payload, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    if kfit_util::checksum(payload).to_le_bytes() != sum {
+        return None;
+    }
+    use bincode::Options;
+    let e: Evaluated = bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .with_limit(payload.len() as u64)
+        .deserialize(payload)
+        .ok()?;
+    let n = m.symbols.len();
+    let sym = |i: u32| (i as usize) < n;
+    if e.syms.len() != n
+        || e.prop_vis.len() != m.props.len()
+        || e.choice_order.len() != m.choices.len()
+        || !e.choice_order.iter().flatten().all(|id| sym(id.0))
+        || !e.unmet.iter().all(|id| sym(id.0))
+    {
+        return None;
+    }
+    let strings: Vec<Arc<str>> = e.strings.iter().map(|s| Arc::from(s.as_str())).collect();
+    let string = |i: u32| strings.get(i as usize).cloned();
+    let opt_id = |i: u32| match i {
+        0 => Some(None),
+        i if sym(i - 1) => Some(Some(SymbolId(i - 1))),
+        _ => None,
+    };
+    let syms = e
+        .syms
+        .iter()
+        .map(|&(t, val, user_val, choice_user, choice_cur)| {
+            Some(crate::eval::SymState {
+                tri: tri(t[0])?,
+                visible: tri(t[1])?,
+                dir_dep: tri(t[2])?,
+                rev_dep: tri(t[3])?,
+                implied: tri(t[4])?,
+                user_tri: tri(t[5])?,
+                flags: t[6],
+                val: string(val)?,
+                user_val: match user_val {
+                    0 => None,
+                    i => Some(string(i - 1)?),
+                },
+                choice_user: opt_id(choice_user)?,
+                choice_cur: opt_id(choice_cur)?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let state = State {
+        syms,
+        prop_vis: e.prop_vis.iter().map(|&b| tri(b)).collect::<Option<_>>()?,
+        modules_val: tri(e.modules_val)?,
+        choice_order: e.choice_order,
+        changed: e.changed,
+        unmet: e.unmet,
+        debug: false,
+        stack: Vec::new(),
+    };
+    Some((state, e.warnings))
+}
+
+/// Store the state and warnings of `text` read into the model of the
+/// cache file whose checksum is `model_sum` (best effort, like the model).
+pub(crate) fn save_evaluated<'s>(
+    dir: &Path,
+    model_sum: u64,
+    name: &str,
+    text: &str,
+    s: &'s State,
+    warnings: &[crate::ConfigWarning],
+) {
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut strings: Vec<String> = Vec::new();
+    let mut intern = |v: &'s str| {
+        *index.entry(v).or_insert_with(|| {
+            strings.push(v.to_string());
+            strings.len() as u32 - 1
+        })
+    };
+    let opt_id = |id: Option<SymbolId>| id.map_or(0, |i| i.0 + 1);
+    let syms = s
+        .syms
+        .iter()
+        .map(|x| {
+            let t = [
+                x.tri as u8,
+                x.visible as u8,
+                x.dir_dep as u8,
+                x.rev_dep as u8,
+                x.implied as u8,
+                x.user_tri as u8,
+                x.flags,
+            ];
+            let val = intern(&x.val);
+            let user_val = x.user_val.as_deref().map_or(0, |v| intern(v) + 1);
+            (t, val, user_val, opt_id(x.choice_user), opt_id(x.choice_cur))
+        })
+        .collect();
+    let e = Evaluated {
+        strings,
+        syms,
+        prop_vis: s.prop_vis.iter().map(|&t| t as u8).collect(),
+        modules_val: s.modules_val as u8,
+        choice_order: s.choice_order.clone(),
+        changed: s.changed,
+        unmet: s.unmet.clone(),
+        warnings: warnings.to_vec(),
+    };
+    use bincode::Options;
+    let Ok(mut bytes) = bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .serialize(&e)
+    else {
+        return;
+    };
+    bytes.extend_from_slice(&kfit_util::checksum(&bytes).to_le_bytes());
+    if kfit_util::write_cache(&eval_file(dir, model_sum, name, text), &bytes).is_ok() {
+        let _ = kfit_util::prune(dir, EVAL_KEEP, |p| p.extension().is_some_and(|x| x == "eval"));
     }
 }

@@ -8,7 +8,7 @@ use crate::model::*;
 
 /// A problem found while reading a `.config` (the file is still applied,
 /// like `conf` does).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigWarning {
     /// Name of the file given to the reader.
     pub file: String,
@@ -19,7 +19,7 @@ pub struct ConfigWarning {
 }
 
 /// Kinds of [`ConfigWarning`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum ConfigWarningKind {
     /// `CONFIG_X=...` for a symbol no Kconfig file mentions.

@@ -279,6 +279,10 @@ pub struct Kconfig {
     warnings: Vec<ParseWarning>,
     messages: Vec<String>,
     stats: LoadStats,
+    /// The checksum of the model cache file it was loaded from, with that
+    /// directory: where evaluated configs are cached
+    /// ([`Self::load_with_config_text`]). `None` when parsed.
+    model_file: Option<(PathBuf, u64)>,
 }
 
 /// `KERNELVERSION` as the top Makefile computes it.
@@ -366,7 +370,7 @@ fn cc_version_text(cc: &str, opts: &LoadOptions, scratch: &Path, env: &[(String,
         return String::new();
     }
     let cmd = format!("LC_ALL=C {cc} --version 2>/dev/null | head -n 1");
-    let key = format!("{cmd}|{}", file_identity(&which(cc)));
+    let key = format!("{cmd}|{}|{}", file_identity(&which(cc)), kfit_util::build_id!());
     let file = opts
         .probe_cache_dir
         .as_ref()
@@ -520,8 +524,27 @@ impl Kconfig {
         name: &str,
     ) -> Result<(Kconfig, Vec<ConfigWarning>), Error> {
         let mut kc = Self::load_inner(srctree, opts, false, None)?;
-        let w = kc.read_config_str(config, name);
+        let w = kc.read_first_config(config, name);
         Ok((kc, w))
+    }
+
+    /// [`Self::read_config_str`] into a model just loaded: with a cached
+    /// model, the state this text and name leave is cached beside it (keyed
+    /// by the model file's checksum, the name and the text), so the same
+    /// base is evaluated once (`KFIT_KCONFIG_DEBUG` evaluates always).
+    fn read_first_config(&mut self, text: &str, name: &str) -> Vec<ConfigWarning> {
+        let cache = self.model_file.clone().filter(|_| !self.s.debug);
+        if let Some((dir, sum)) = &cache {
+            if let Some((s, w)) = cache::load_evaluated(dir, *sum, name, text, &self.m) {
+                self.s = s;
+                return w;
+            }
+        }
+        let w = self.read_config_str(text, name);
+        if let Some((dir, sum)) = &cache {
+            cache::save_evaluated(dir, *sum, name, text, &self.s, &w);
+        }
+        w
     }
 
     fn load_inner(
@@ -556,7 +579,8 @@ impl Kconfig {
                 .unwrap_or_default()
         };
         let identity = format!(
-            "v2|{}|{}|{}|{}",
+            "v2|{}|{}|{}|{}|{}",
+            kfit_util::build_id!(),
             srctree.display(),
             tools_identity(&env),
             get("CC_VERSION_TEXT"),
@@ -600,6 +624,7 @@ impl Kconfig {
                 warnings: hit.warnings,
                 messages: hit.messages,
                 stats,
+                model_file: model_cache.map(|d| (d.to_path_buf(), hit.sum)),
             };
             if evaluate {
                 dotconfig::clear_all_valid(&kc.m, &mut kc.s);
@@ -696,6 +721,7 @@ impl Kconfig {
             warnings,
             messages,
             stats,
+            model_file: None,
         };
         if evaluate {
             dotconfig::clear_all_valid(&kc.m, &mut kc.s);

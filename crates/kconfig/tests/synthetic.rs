@@ -296,3 +296,82 @@ fn probes_of_a_tree_path_with_spaces() {
     assert_eq!(kc.string_value(id), "y");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A config read into a cached model is evaluated once: the state it
+/// leaves is cached beside the model (keyed by the model file, the
+/// config's name and text) and read back the next time, with the same
+/// values, visibility and warnings; a damaged state file is a miss.
+#[test]
+fn evaluated_config_cache_round_trip() {
+    let base = std::env::temp_dir().join(format!("kfit-eval-cache-{}", std::process::id()));
+    let tree = base.join("tree");
+    let cache = base.join("cache");
+    std::fs::create_dir_all(&tree).expect("mkdir");
+    std::fs::write(
+        tree.join("Kconfig"),
+        "mainmenu \"t\"\nconfig MODULES\n\tbool \"m\"\n\tmodules\n\tdefault y\n\
+         config A\n\tbool \"a\"\n\tdefault y\n\
+         config B\n\ttristate \"b\"\n\tdepends on A\n\tselect D\n\
+         config D\n\ttristate\n\
+         config S\n\tstring \"s\"\n\tdefault \"x\"\n\
+         config H\n\thex \"h\"\n\trange 0x10 0x20\n\
+         choice\n\tprompt \"c\"\n\tdefault C1\nconfig C1\n\tbool \"c1\"\nconfig C2\n\tbool \"c2\"\nendchoice\n",
+    )
+    .expect("write");
+    let opts = LoadOptions {
+        model_cache_dir: Some(cache.clone()),
+        ..opts(Dialect::Modern)
+    };
+    let cfg = "CONFIG_B=m\nCONFIG_S=\"hello\"\nCONFIG_H=0x30\nCONFIG_C2=y\nCONFIG_NOPE=y\ngarbage\n";
+    let evals = || {
+        std::fs::read_dir(&cache)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eval"))
+                    .map(|e| e.path())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let run = || {
+        let (kc, w) = Kconfig::load_with_config_text(&tree, &opts, cfg, "base").expect("load");
+        let vis: Vec<_> = ["A", "B", "D", "S", "H", "C1", "C2"]
+            .iter()
+            .map(|n| {
+                let id = kc.lookup(n).expect("sym");
+                (kc.tristate(id), kc.string_value(id), kc.visibility(id))
+            })
+            .collect();
+        let w: Vec<String> = w.iter().map(|w| w.to_string()).collect();
+        (kc.stats().cached, kc.write_config(), w, vis)
+    };
+    let first = run();
+    assert!(!first.0, "parsed");
+    assert!(evals().is_empty(), "a parsed model has no file to key a state by");
+    let second = run();
+    assert!(second.0, "model cached");
+    assert_eq!(evals().len(), 1, "the state is stored");
+    let third = run();
+    assert_eq!((&first.1, &first.2, &first.3), (&third.1, &third.2, &third.3));
+    assert_eq!((&second.1, &second.2, &second.3), (&third.1, &third.2, &third.3));
+    assert!(third.1.contains("CONFIG_D=m"), "{}", third.1);
+    assert!(
+        third.1.contains("# CONFIG_C1 is not set\nCONFIG_C2=y"),
+        "{}",
+        third.1
+    );
+    assert!(third.2.len() >= 2, "{:?}", third.2);
+    // A damaged state: a miss, evaluated (and stored) again.
+    let f = &evals()[0];
+    let mut b = std::fs::read(f).expect("read");
+    let mid = b.len() / 2;
+    b[mid] ^= 0x04;
+    std::fs::write(f, &b).expect("write");
+    let fourth = run();
+    assert_eq!((&first.1, &first.2, &first.3), (&fourth.1, &fourth.2, &fourth.3));
+    // Another name (its warnings say it) is another state.
+    let (_, w) = Kconfig::load_with_config_text(&tree, &opts, cfg, "other").expect("load");
+    assert!(w.iter().all(|w| w.file == "other"), "{w:?}");
+    assert_eq!(evals().len(), 2);
+    let _ = std::fs::remove_dir_all(&base);
+}

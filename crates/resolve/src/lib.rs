@@ -312,11 +312,18 @@ const INTERNAL_BUSES: &[&str] = &[
     "nvmem",
     "snd_seq",
     "cpu",
-    "pci_express",
     // DMI "devices" are the platform's identity; dmi: aliases are quirk
     // tables of platform drivers, not devices to drive.
     "dmi",
 ];
+
+/// Buses whose devices are services of another device, which a kernel may
+/// or may not create and bind: the PCIe port services (`pci_express`:
+/// AER, PME, DPC and native hotplug of a root or downstream port,
+/// drivers/pci/pcie/portdrv.c). A service bound to a driver (`pciehp` on
+/// a hotplug-capable port) needs that driver; an unbound one needs nothing
+/// (q35's ports list a hotplug service no kernel binds, firmware owns it).
+const SERVICE_BUSES: &[&str] = &["pci_express"];
 
 struct Ctx<'a> {
     idx: &'a KernelIndex,
@@ -396,6 +403,9 @@ pub fn resolve(machine: &Machine, idx: &KernelIndex, tree: &Path, opts: &Options
     for (i, d) in machine.devices.iter().enumerate() {
         let bus = d.bus.as_str();
         if INTERNAL_BUSES.contains(&bus) || opts.ignore_buses.iter().any(|b| b == bus) {
+            continue;
+        }
+        if SERVICE_BUSES.contains(&bus) && d.driver.is_none() {
             continue;
         }
         // USB interfaces are resolved on their own; their device is only

@@ -1,23 +1,23 @@
 //! Resolution on the real 6.12 tree (cached by scripts/fetch-kernels.sh).
 use std::path::PathBuf;
 
-/// The cached Debian 6.12 tree (fetched when missing).
-fn tree() -> PathBuf {
-    PathBuf::from(kfit_testkit::kernel_env("6.12", "TREE"))
-}
-
-#[test]
-fn seed_resolves() {
-    let tree = tree();
+/// `m` resolved on the cached Debian 6.12 tree (fetched when missing).
+fn resolve(m: &kfit_hw::Machine) -> kfit_resolve::Resolution {
+    let tree = PathBuf::from(kfit_testkit::kernel_env("6.12", "TREE"));
     let idx = kfit_kbuild::KernelIndex::load_or_build(
         &tree,
         &kfit_kbuild::Arch::default(),
         &kfit_kbuild::default_cache_dir(),
     )
     .unwrap();
+    kfit_resolve::resolve(m, &idx, &tree, &Default::default())
+}
+
+#[test]
+fn seed_resolves() {
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed/lspci-k.txt");
     let (m, _) = kfit_hw::read_listings(&[PathBuf::from(seed)]).unwrap();
-    let r = kfit_resolve::resolve(&m, &idx, &tree, &Default::default());
+    let r = resolve(&m);
     for d in &r.devices {
         // Every device the listing shows bound finds its module in 6.12.
         if d.driver.is_some() {
@@ -56,20 +56,13 @@ fn seed_resolves() {
 /// needs), `serial8250` (the 8250 core registers it itself).
 #[test]
 fn platform_devices_need_their_registering_code() {
-    let tree = tree();
-    let idx = kfit_kbuild::KernelIndex::load_or_build(
-        &tree,
-        &kfit_kbuild::Arch::default(),
-        &kfit_kbuild::default_cache_dir(),
-    )
-    .unwrap();
     let q35 = kfit_testkit::q35();
     let files: Vec<PathBuf> = ["lspci-nnk.txt", "drivers.txt", "modalias-uevent.txt"]
         .iter()
         .map(|f| q35.join(f))
         .collect();
     let (m, _) = kfit_hw::read_listings(&files).unwrap();
-    let r = kfit_resolve::resolve(&m, &idx, &tree, &Default::default());
+    let r = resolve(&m);
     let modules = |label: &str| -> Vec<&str> {
         let d = r.devices.iter().find(|d| d.label.contains(label)).unwrap();
         d.modules.iter().map(|m| m.module.as_str()).collect()
@@ -94,13 +87,6 @@ fn platform_devices_need_their_registering_code() {
 /// the matches come from the 6.12 index's `of:` aliases.
 #[test]
 fn devicetree_suppliers_are_wanted_with_their_reason() {
-    let tree = tree();
-    let idx = kfit_kbuild::KernelIndex::load_or_build(
-        &tree,
-        &kfit_kbuild::Arch::default(),
-        &kfit_kbuild::default_cache_dir(),
-    )
-    .unwrap();
     let board = r#"/dts-v1/;
 / {
 	#address-cells = <1>;
@@ -138,7 +124,7 @@ fn devicetree_suppliers_are_wanted_with_their_reason() {
 };
 "#;
     let (m, _) = kfit_hw::read_strs(&[("board.dts", board)]).unwrap();
-    let r = kfit_resolve::resolve(&m, &idx, &tree, &Default::default());
+    let r = resolve(&m);
     let find = |addr: &str| {
         let i = m.devices.iter().position(|d| d.address == addr).unwrap();
         r.devices.iter().find(|d| d.index == i).unwrap()

@@ -8,7 +8,10 @@
 //!
 //! A *goal* is a set of alternatives (`any_of`): at least one of those symbols
 //! must end at `y` (Kbuild sometimes builds a module from either of two
-//! symbols). The solver works on a loaded [`Kconfig`] whose base `.config` was
+//! symbols). A goal of goals is an [`AnyOf`]: any one of several
+//! candidates, each a set of goals, in the caller's preference order
+//! ([`solve_any_of`] picks, and says which and why not the others). The
+//! solver works on a loaded [`Kconfig`] whose base `.config` was
 //! already read, and only ever adds *user values*, exactly what a user typing
 //! in menuconfig does:
 //!
@@ -49,6 +52,35 @@ pub struct Goal {
     pub any_of: Vec<String>,
     /// Why the caller wants it (e.g. "03:00.0 1002:1638 → amdgpu").
     pub reason: String,
+}
+
+/// Any one of several candidates, in preference order, each a set of goals
+/// that must all be met (a driver: one goal per group of its Kbuild
+/// condition). Solved by [`solve_any_of`].
+#[derive(Clone, Debug, Default)]
+pub struct AnyOf {
+    /// Candidates among the goals (their indices), solved with every other
+    /// goal from the start; while one of them has no blocked goal, nothing
+    /// else is needed (a device's most specific matches: the kernel binds
+    /// whichever probes first).
+    pub first: Vec<Vec<usize>>,
+    /// The candidates to fall back to once each of `first` has a blocked
+    /// goal, in the caller's preference order (the kernel's: the equally
+    /// specific matches, then the less specific ones).
+    pub then: Vec<Vec<Goal>>,
+}
+
+/// The candidate of [`AnyOf::then`] an [`AnyOf`] came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FellBack {
+    /// Its index in [`AnyOf::then`]: the first that is met, or, when none
+    /// is, the first tried.
+    pub candidate: usize,
+    /// The index of each of its goals in the goal list.
+    pub goals: Vec<usize>,
+    /// The other candidates tried, all blocked (their index and goal
+    /// indices: the goals' statuses say why).
+    pub failed: Vec<(usize, Vec<usize>)>,
 }
 
 /// What a [`ValueGoal`] wants of its symbol.
@@ -204,6 +236,9 @@ pub struct Outcome {
     pub planned: Vec<Planned>,
     /// Number of plan/evaluate rounds.
     pub rounds: usize,
+    /// Per [`AnyOf`] ([`solve_any_of`]), in the caller's order: the
+    /// fallback it came to, if its `first` candidates were all blocked.
+    pub fell_back: Vec<Option<FellBack>>,
 }
 
 impl Outcome {
@@ -270,6 +305,95 @@ pub fn solve_with_values(
         }
         kc.read_config_str(base_config, "base config");
     }
+}
+
+/// [`solve_with_values`] with [`AnyOf`]s. Everything is solved first with
+/// the `first` candidates alone. An [`AnyOf`] whose `first` candidates all
+/// have a blocked goal then falls back: to the first candidate of `then`
+/// whose goals are all on already (no change needed), else to its first
+/// one; when that one stays blocked, to the next one not tried, in order,
+/// until one is met or none is left. The goals of a fallback are appended
+/// to `goals` (a goal equal to one already there, same `any_of`, is that
+/// goal), and whenever goals were added, everything is solved again from
+/// the base together, so that the fallbacks' needs are planned with
+/// everyone else's. [`Outcome::fell_back`] says which candidate each
+/// [`AnyOf`] came to and which were tried in vain.
+pub fn solve_any_of(
+    kc: &mut Kconfig,
+    base_config: &str,
+    goals: &mut Vec<Goal>,
+    values: &[ValueGoal],
+    any_of: &[AnyOf],
+) -> Outcome {
+    let mut outcome = solve_with_values(kc, base_config, goals, values);
+    let blocked = |o: &Outcome, g: &[usize]| g.iter().any(|&i| matches!(o.goals[i], GoalStatus::Blocked(_)));
+    // Per AnyOf, the candidates tried, in order, with their goal indices.
+    let mut tried: Vec<Vec<(usize, Vec<usize>)>> = vec![Vec::new(); any_of.len()];
+    loop {
+        let before = goals.len();
+        let mut moved = false;
+        for (a, t) in any_of.iter().zip(&mut tried) {
+            let next = match t.last() {
+                None if a.then.is_empty() || a.first.is_empty() => continue,
+                None if !a.first.iter().all(|g| blocked(&outcome, g)) => continue,
+                None => a
+                    .then
+                    .iter()
+                    .position(|c| c.iter().all(|g| is_met(kc, g)))
+                    .unwrap_or(0),
+                Some((_, g)) if !blocked(&outcome, g) => continue,
+                Some(_) => match (0..a.then.len()).find(|k| t.iter().all(|(j, _)| j != k)) {
+                    Some(k) => k,
+                    None => continue,
+                },
+            };
+            let idx = a.then[next]
+                .iter()
+                .map(|g| match goals.iter().position(|h| h.any_of == g.any_of) {
+                    Some(i) => i,
+                    None => {
+                        goals.push(g.clone());
+                        goals.len() - 1
+                    }
+                })
+                .collect();
+            t.push((next, idx));
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
+        if goals.len() > before {
+            kc.read_config_str(base_config, "base config");
+            let rounds = outcome.rounds;
+            outcome = solve_with_values(kc, base_config, goals, values);
+            outcome.rounds += rounds;
+        }
+    }
+    outcome.fell_back = tried
+        .into_iter()
+        .map(|mut t| {
+            if t.is_empty() {
+                return None;
+            }
+            // The one met, else the first tried.
+            let k = t.iter().position(|(_, g)| !blocked(&outcome, g)).unwrap_or(0);
+            let (candidate, goals) = t.remove(k);
+            Some(FellBack {
+                candidate,
+                goals,
+                failed: t,
+            })
+        })
+        .collect();
+    outcome
+}
+
+/// Is one of `g`'s alternatives `y` in `kc`'s current evaluation?
+fn is_met(kc: &Kconfig, g: &Goal) -> bool {
+    g.any_of
+        .iter()
+        .any(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes))
 }
 
 /// One planning run; goals in `dropped` are not planned and are reported
@@ -470,11 +594,7 @@ fn solve_once(
     // Final verification: a later change can turn an earlier goal off again
     // (e.g. `depends on !USB_HID` once USB_HID is on for another device).
     for (i, g) in goals.iter().enumerate() {
-        let on = g
-            .any_of
-            .iter()
-            .any(|n| kc.lookup(n).is_some_and(|id| kc.tristate(id) == Tristate::Yes));
-        if !on && status[i].is_some() {
+        if !is_met(kc, g) && status[i].is_some() {
             let because = g
                 .any_of
                 .iter()
@@ -518,6 +638,7 @@ fn solve_once(
             values: values_out,
             planned,
             rounds,
+            fell_back: Vec::new(),
         },
         failed_with_lines,
     )

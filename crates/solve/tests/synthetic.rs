@@ -4,7 +4,9 @@
 //! against the kernel's own `conf`.
 
 use kfit_kconfig::{Kconfig, LoadOptions, Tristate};
-use kfit_solve::{solve, solve_with_values, Goal, GoalStatus, ValueGoal, Want};
+use kfit_solve::{
+    solve, solve_any_of, solve_with_values, AnyOf, FellBack, Goal, GoalStatus, ValueGoal, Want,
+};
 
 fn load(text: &str, base: &str) -> Kconfig {
     let opts = LoadOptions {
@@ -278,4 +280,85 @@ fn dependency_on_an_undefined_symbol_is_named() {
     let msg = blocked_text(&out.goals[0]);
     assert!(msg.contains("HVC depends on PPC_ONLY [=n]"), "{msg}");
     assert!(msg.contains("PPC_ONLY does not exist in this kernel"), "{msg}");
+}
+
+/// Drivers for one device: FIRST (its most specific match) and two
+/// fallbacks, C1 and C2; FIRST and C1 depend on BROKEN, which nothing can
+/// turn on; C2 can be turned on, C3 is on already.
+const DRIVERS: &str = "config BROKEN\n\tbool\nconfig FIRST\n\tbool \"first\"\n\tdepends on BROKEN\nconfig C1\n\tbool \"c1\"\n\tdepends on BROKEN\nconfig C2\n\tbool \"c2\"\nconfig C3\n\tbool \"c3\"\n\tdefault y\n";
+
+/// A blocked first candidate falls back to the first fallback that can be
+/// met, in order: C1 is tried and blocked, C2 is used; the solver says
+/// which and which failed.
+#[test]
+fn any_of_falls_back_to_the_first_candidate_that_can_be_met() {
+    let mut kc = load(DRIVERS, "# CONFIG_C3 is not set\n");
+    let mut goals = vec![goal(&["FIRST"])];
+    let any = AnyOf {
+        first: vec![vec![0]],
+        then: vec![vec![goal(&["C1"])], vec![goal(&["C2"])]],
+    };
+    let out = solve_any_of(&mut kc, "# CONFIG_C3 is not set\n", &mut goals, &[], &[any]);
+    let names: Vec<&str> = goals.iter().map(|g| g.any_of[0].as_str()).collect();
+    assert_eq!(names, ["FIRST", "C1", "C2"]);
+    assert_eq!(
+        out.fell_back,
+        [Some(FellBack {
+            candidate: 1,
+            goals: vec![2],
+            failed: vec![(0, vec![1])],
+        })]
+    );
+    assert!(matches!(out.goals[0], GoalStatus::Blocked(_)), "{:?}", out.goals);
+    assert!(matches!(out.goals[1], GoalStatus::Blocked(_)), "{:?}", out.goals);
+    assert_eq!(out.goals[2], GoalStatus::Enabled("C2".into()));
+    assert_eq!(val(&kc, "C2"), Tristate::Yes);
+}
+
+/// A fallback that is on already wins over an earlier one that would need
+/// changes; a goal equal to one already there is that goal.
+#[test]
+fn any_of_prefers_a_fallback_already_on_and_shares_equal_goals() {
+    let mut kc = load(DRIVERS, "");
+    let mut goals = vec![goal(&["FIRST"]), goal(&["C3"])];
+    let any = AnyOf {
+        first: vec![vec![0]],
+        then: vec![vec![goal(&["C2"])], vec![goal(&["C3"])]],
+    };
+    let out = solve_any_of(&mut kc, "", &mut goals, &[], &[any]);
+    assert_eq!(goals.len(), 2, "{goals:?}");
+    assert_eq!(
+        out.fell_back,
+        [Some(FellBack {
+            candidate: 1,
+            goals: vec![1],
+            failed: Vec::new(),
+        })]
+    );
+    assert_eq!(val(&kc, "C2"), Tristate::No);
+}
+
+/// While a first candidate is met, no fallback is added; with none that
+/// can be met, the first tried is reported, blocked.
+#[test]
+fn any_of_falls_back_only_when_needed() {
+    let mut kc = load(DRIVERS, "");
+    let mut goals = vec![goal(&["C2"])];
+    let met = AnyOf {
+        first: vec![vec![0]],
+        then: vec![vec![goal(&["C3"])]],
+    };
+    let out = solve_any_of(&mut kc, "", &mut goals, &[], &[met]);
+    assert_eq!(out.fell_back, [None]);
+    assert_eq!(goals.len(), 1);
+    let mut kc = load(DRIVERS, "");
+    let mut goals = vec![goal(&["FIRST"])];
+    let none = AnyOf {
+        first: vec![vec![0]],
+        then: vec![vec![goal(&["C1"])], vec![goal(&["BROKEN"])]],
+    };
+    let out = solve_any_of(&mut kc, "", &mut goals, &[], &[none]);
+    let f = out.fell_back[0].as_ref().expect("fell back");
+    assert_eq!((f.candidate, f.failed.len()), (0, 1), "{f:?}");
+    assert!(matches!(out.goals[f.goals[0]], GoalStatus::Blocked(_)));
 }

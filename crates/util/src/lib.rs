@@ -34,7 +34,7 @@
 //!   then the journal goes. Recovery rolls a committed journal forward and
 //!   removes staged files of an uncommitted one.
 //!
-//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`stable_hash`])
+//! # Caches ([`cache_dir`], [`prune`], [`write_cache`], [`read_cache`], [`stable_hash`], [`checksum`])
 //! `--cache-dir` if given, else `$KFIT_CACHE`, else `$XDG_CACHE_HOME/kfit`,
 //! else `~/.cache/kfit`. [`stable_hash`] is the one hash of everything
 //! persisted (cache names and keys, checksums); in-memory maps use
@@ -44,7 +44,11 @@
 //! The one glob matcher: `fnmatch(3)` (modalias patterns, as kmod) and
 //! glob(3) over a directory tree (Kconfig `source` wildcards).
 
+pub mod buildid;
 pub mod glob;
+mod hash;
+
+pub use hash::{checksum, stable_hash, stable_hash_parts};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -145,6 +149,31 @@ pub fn write_cache(path: &Path, data: &[u8]) -> std::io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A cache file's bytes, mapped read-only ([`read_cache`]).
+pub struct CacheBytes(memmap2::Mmap);
+
+impl std::ops::Deref for CacheBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Read a cache file in place: its bytes mapped read-only from the page
+/// cache, so a reader decodes straight from them and touches only the
+/// parts it uses (no copy into fresh, zeroed memory). Every cache file is
+/// replaced by a rename ([`write_cache`]) and never rewritten in place, so
+/// the mapped bytes do not change while they are read; a cache's own
+/// checksum or validation still decides whether they are trusted.
+pub fn read_cache(path: &Path) -> std::io::Result<CacheBytes> {
+    let f = std::fs::File::open(path)?;
+    // SAFETY: the file is a cache kfit replaces only by rename (the mapped
+    // inode keeps its content); the mapping is read-only and private to
+    // this value, which unmaps it on drop.
+    let m = unsafe { memmap2::MmapOptions::new().map(&f)? };
+    Ok(CacheBytes(m))
 }
 
 // ---------------------------------------------------------------- signals
@@ -321,45 +350,6 @@ impl Stamper {
             None => stamp_at(tree, rel),
         }
     }
-}
-
-// ---------------------------------------------------------------- hashing
-
-/// The one hash of everything kfit persists: cache file names and keys,
-/// checksums, the index's lookup maps (stable across runs, builds, machines
-/// and crate versions; a change of what a cache's key hashes bumps that
-/// cache's format, so old files are rebuilt, never mistrusted). In-memory
-/// maps use `rustc_hash` instead.
-///
-/// FNV-1a's xor-multiply step over 8-byte little-endian words (the tail
-/// bytes one by one, then the length): an eighth of byte-wise FNV-1a's
-/// steps (an 8.8 MB Kconfig model: ~1 ms instead of ~9). Each step is a
-/// bijection of the state, so a change of any one word always changes the
-/// result.
-pub fn stable_hash(bytes: &[u8]) -> u64 {
-    const OFFSET: u64 = 0xcbf29ce484222325;
-    const PRIME: u64 = 0x100000001b3;
-    let mut words = bytes.chunks_exact(8);
-    let mut h = OFFSET;
-    for w in &mut words {
-        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        h = (h ^ w).wrapping_mul(PRIME);
-    }
-    for &b in words.remainder() {
-        h = (h ^ b as u64).wrapping_mul(PRIME);
-    }
-    (h ^ bytes.len() as u64).wrapping_mul(PRIME)
-}
-
-/// [`stable_hash`] of a key made of several fields: of each field with its
-/// length, so that `("ab", "c")` and `("a", "bc")` differ.
-pub fn stable_hash_parts(parts: &[&[u8]]) -> u64 {
-    let mut all = Vec::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
-    for p in parts {
-        all.extend_from_slice(&(p.len() as u64).to_le_bytes());
-        all.extend_from_slice(p);
-    }
-    stable_hash(&all)
 }
 
 // ---------------------------------------------------------------- targets
@@ -1021,6 +1011,26 @@ mod tests {
             stable_hash_parts(&[b"ab", b"c"]),
             stable_hash_parts(&[b"a", b"bc"])
         );
+    }
+
+    #[test]
+    fn checksum_sees_every_flipped_bit_swapped_words_and_the_length() {
+        // Long enough for whole 32-byte blocks and a tail.
+        let b: Vec<u8> = (0..101u8).map(|i| i.wrapping_mul(31)).collect();
+        let sum = checksum(&b);
+        for i in 0..b.len() * 8 {
+            let mut c = b.clone();
+            c[i / 8] ^= 1 << (i % 8);
+            assert_ne!(checksum(&c), sum, "bit {i}");
+        }
+        assert_ne!(checksum(&b[..100]), sum);
+        assert_ne!(checksum(&[&b[..], &[0]].concat()), sum);
+        assert_ne!(checksum(&[0; 32]), checksum(&[0; 64]));
+        // Two words of different lanes swapped.
+        let mut c = b.clone();
+        c[..16].rotate_left(8);
+        assert_ne!(checksum(&c), sum);
+        assert_ne!(checksum(&b), stable_hash(&b));
     }
 
     fn mode(p: &Path) -> u32 {

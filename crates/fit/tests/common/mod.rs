@@ -12,6 +12,18 @@ pub struct Env {
     pub abi: String,
 }
 
+impl Env {
+    /// The tree's index (cached in the default index cache).
+    pub fn index(&self) -> kfit_kbuild::KernelIndex {
+        kfit_kbuild::KernelIndex::load_or_build(
+            &self.tree,
+            &kfit_kbuild::Arch::default(),
+            &kfit_kbuild::default_cache_dir(),
+        )
+        .unwrap()
+    }
+}
+
 /// The cached Debian 6.12 environment (fetched when missing).
 pub fn env() -> Env {
     let get = |k: &str| kfit_testkit::kernel_env("6.12", k);
