@@ -1191,7 +1191,7 @@ impl KernelIndex {
                                 }
                             })
                             .ok()?;
-                        let t = String::from_utf8_lossy(&t);
+                        let t = kfit_csrc::text(&t);
                         Some((rel.clone(), make::parse_dir(tree, arch, rel, &t)))
                     })
                     .collect()
@@ -1299,7 +1299,7 @@ impl KernelIndex {
                 if !interesting && !rec.runtime {
                     return rec;
                 }
-                let text = String::from_utf8_lossy(&src);
+                let text = kfit_csrc::text(&src);
                 if rec.runtime {
                     let line = |l: usize| l as u32;
                     rec.companions.extend(

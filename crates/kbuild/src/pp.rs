@@ -102,7 +102,7 @@ impl Simple {
             if !ok {
                 return;
             }
-            let st = String::from_utf8_lossy(l);
+            let st = kfit_csrc::text(l);
             let Some((kw, rest)) = split_directive(&st) else {
                 return;
             };
