@@ -125,7 +125,7 @@ pub fn word(r: &str) -> &str {
 }
 
 pub fn parse_directive(l: &[u8]) -> Option<Dir> {
-    let s = String::from_utf8_lossy(l);
+    let s = crate::lex::text(l);
     let (kw, rest) = split_directive(&s)?;
     let word = |r: &str| word(r).to_string();
     Some(match kw {

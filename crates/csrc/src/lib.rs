@@ -24,5 +24,5 @@ pub mod macros;
 pub use cond::{eval_if, CondStack, Dir, Policy, Requirements};
 pub use defines::Defines;
 pub use eval::{parse_int, truthy, unescape, Eval, Val};
-pub use lex::{line_of, strip_comments, strip_comments_str, tokenize, tokenize_str, Pos, Tok, K};
+pub use lex::{line_of, strip_comments, strip_comments_str, text, tokenize, tokenize_str, Pos, Tok, K};
 pub use macros::{define_name, parse_define, Def, Expander, Macro, MacroMap, MacroSource};
