@@ -280,7 +280,9 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// 34: the per-file records keep what each Kconfig file defines and names
 /// in its help texts, and a rebuild lists again only the directories whose
 /// mtime changed.
-const FORMAT: u32 = 34;
+/// 35: the Makefiles pulled in by `include` are inputs too (an edit of
+/// virt/kvm/Makefile.kvm or of nouveau's nvkm/*/Kbuild went unseen).
+const FORMAT: u32 = 35;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -1489,6 +1491,8 @@ impl KernelIndex {
         // Every file read, and every directory walked, with its stamp.
         let mut read: Vec<String> = vec!["Makefile".to_string()];
         read.extend(w.makefiles.iter().map(|(_, p)| rel(p)));
+        // What those Makefiles pulled in with `include` (read or looked for).
+        read.extend(infos.iter().flat_map(|(_, i)| i.included.iter().map(|p| rel(p))));
         read.extend(w.kconfigs.iter().map(|p| rel(p)));
         read.extend(global.files.iter().map(|p| rel(p)));
         // The arch Kconfig files the policy was derived from.
