@@ -36,6 +36,7 @@ fn truth(e: &Env) -> Truth {
                 line: i as u32 + 1,
                 entry_line: i as u32 + 1,
                 conditions: Vec::new(),
+                declared_by: None,
             });
         }
     }

@@ -79,6 +79,21 @@ pub struct Alias {
     /// line of each `#if`, from the same pass (`kfit_csrc::CondStack`'s
     /// requirements): the entry exists only when they are on.
     pub conditions: Vec<srcfacts::Found>,
+    /// The macro that declared it when this is no modalias but an early-init
+    /// provider declaration (`IRQCHIP_DECLARE`, `CLK_OF_DECLARE`,
+    /// `TIMER_OF_DECLARE`, `IRQCHIP_ACPI_DECLARE`, ...,
+    /// [`pp::Global::early_macros`]): the kernel runs the provider's init
+    /// before the driver model, only when it is built in; no
+    /// `modules.alias` has it.
+    pub declared_by: Option<String>,
+}
+
+impl Alias {
+    /// A row of `modules.alias` (a device-ID table entry or a
+    /// `MODULE_ALIAS`), not an early-init provider declaration.
+    pub fn is_modalias(&self) -> bool {
+        self.declared_by.is_none()
+    }
 }
 
 /// A driver the kernel binds at run time because of a module's source.
@@ -280,9 +295,13 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// 34: the per-file records keep what each Kconfig file defines and names
 /// in its help texts, and a rebuild lists again only the directories whose
 /// mtime changed.
-/// 35: the Makefiles pulled in by `include` are inputs too (an edit of
+/// 35: early-init provider declarations (`IRQCHIP_DECLARE`,
+/// `CLK_OF_DECLARE`, `TIMER_OF_DECLARE`, `IRQCHIP_ACPI_DECLARE`, ...) are
+/// indexed as `of:`/`acpi*:` rows marked [`Alias::declared_by`], and the
+/// global macro index keeps the macros that declare them.
+/// 36: the Makefiles pulled in by `include` are inputs too (an edit of
 /// virt/kvm/Makefile.kvm or of nouveau's nvkm/*/Kbuild went unseen).
-const FORMAT: u32 = 35;
+const FORMAT: u32 = 36;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -1226,6 +1245,14 @@ impl KernelIndex {
         let rescanned = std::sync::atomic::AtomicUsize::new(0);
         let cache = pp::HeaderCache::new(tree, srcarch);
         let table_macros = global.table_macros();
+        let early_macros = global.early_macros();
+        // what a file must name to be read: a table macro or an early
+        // declaration (the shortest words that find them all)
+        let prefilter: Vec<String> = table_macros
+            .iter()
+            .cloned()
+            .chain(scan::needles(&early_macros))
+            .collect();
         let ctx = scan::Ctx {
             global: &global,
             cache: &cache,
@@ -1233,6 +1260,7 @@ impl KernelIndex {
             enums: &enums,
             tree,
             table_macros: &table_macros,
+            early_macros: &early_macros,
         };
         let rel = |p: &Path| p.strip_prefix(tree).unwrap_or(p).to_string_lossy().into_owned();
         let records: Vec<FileRecord> = files
@@ -1269,7 +1297,7 @@ impl KernelIndex {
                 rec.runtime = RUNTIME_KEYS
                     .iter()
                     .any(|k| memchr::memmem::find(&src, k.as_bytes()).is_some());
-                let interesting = scan::interesting(&src, &table_macros);
+                let interesting = scan::interesting(&src, &prefilter);
                 if !interesting && !rec.runtime {
                     return rec;
                 }
@@ -1460,7 +1488,14 @@ impl KernelIndex {
             }
             for &m in mods {
                 let md = &mut modules[m];
-                for (k, (a, line)) in fx.aliases.iter().enumerate() {
+                // modaliases first: a pattern both a table and an early
+                // declaration give is a modalias
+                let decl = |k: usize| fx.alias_decl.get(k).cloned().flatten();
+                let order = (0..fx.aliases.len())
+                    .filter(|&k| decl(k).is_none())
+                    .chain((0..fx.aliases.len()).filter(|&k| decl(k).is_some()));
+                for k in order {
+                    let (a, line) = &fx.aliases[k];
                     if !md.aliases.iter().any(|x| x.pattern == *a) {
                         let (entry_line, conditions) =
                             fx.alias_at.get(k).cloned().unwrap_or((*line, Vec::new()));
@@ -1470,6 +1505,7 @@ impl KernelIndex {
                             line: *line,
                             entry_line,
                             conditions,
+                            declared_by: decl(k),
                         });
                     }
                 }

@@ -234,6 +234,8 @@ pub struct Global {
     pub unreadable: Vec<(PathBuf, String)>,
     /// The names that [`Global::table_macros`] lists.
     table_macros: Vec<String>,
+    /// The names that [`Global::early_macros`] lists.
+    early_macros: Vec<String>,
     /// Where each name is defined first (kept for the next build).
     index: GlobalIndex,
 }
@@ -250,6 +252,8 @@ pub struct GlobalIndex {
     first: Vec<(u64, u32)>,
     /// [`Global::table_macros`].
     table_macros: Vec<String>,
+    /// [`Global::early_macros`].
+    early_macros: Vec<String>,
 }
 
 /// The per-header definitions of a lazily read [`Global`].
@@ -423,16 +427,21 @@ impl Global {
         collect_headers(&tree.join("arch").join(srcarch).join("include"), &mut files);
         collect_headers(&tree.join("include"), &mut files);
         let unreadable = Mutex::new(Vec::new());
-        // Per header: the names it defines, in order, and whether that
-        // definition names MODULE_DEVICE_TABLE.
-        let per: Vec<Vec<(String, bool)>> = files
+        // Per header: the names it defines, in order, whether that
+        // definition names MODULE_DEVICE_TABLE, and the definition when it
+        // is function-like (the early declarations are searched among
+        // them, [`early_declare_macros`]).
+        let per: Vec<Vec<HeaderName>> = files
             .par_iter()
             .map(|f| match header_defs(f, predefined, &policy) {
                 Ok(defs) => defs
                     .into_iter()
                     .map(|(n, d)| {
-                        let table = n != "MODULE_DEVICE_TABLE" && d.text().contains("MODULE_DEVICE_TABLE");
-                        (n, table)
+                        let t = d.text();
+                        let table = n != "MODULE_DEVICE_TABLE" && t.contains("MODULE_DEVICE_TABLE");
+                        let func = crate::cpp::define_name(t)
+                            .is_some_and(|(_, e)| t.as_bytes().get(e) == Some(&b'('));
+                        (n, table, func.then_some(d))
                     })
                     .collect(),
                 Err(e) => {
@@ -445,15 +454,21 @@ impl Global {
         let mut seen: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
         let mut first = Vec::new();
         let mut table_macros = Vec::new();
+        let mut fns: Vec<(String, Arc<Def>)> = Vec::new();
         for (i, names) in per.into_iter().enumerate() {
-            for (n, table) in names {
+            for (n, table, func) in names {
                 if seen.contains(&n) {
                     continue;
                 }
                 first.push((name_key(&n), i as u32));
                 // A predefined macro takes the place of the header's.
-                if table && !pre.contains_key(n.as_str()) {
-                    table_macros.push(n.clone());
+                if !pre.contains_key(n.as_str()) {
+                    if table {
+                        table_macros.push(n.clone());
+                    }
+                    if let Some(d) = func {
+                        fns.push((n.clone(), d));
+                    }
                 }
                 seen.insert(n);
             }
@@ -461,6 +476,8 @@ impl Global {
         drop(seen);
         first.sort_unstable();
         table_macros.sort();
+        let early_macros = early_declare_macros(&fns);
+        drop(fns);
         let mut unreadable = unreadable.into_inner().unwrap();
         unreadable.sort();
         let rel = |p: &PathBuf| p.strip_prefix(tree).unwrap_or(p).to_string_lossy().into_owned();
@@ -468,6 +485,7 @@ impl Global {
             files: files.iter().map(rel).collect(),
             first,
             table_macros,
+            early_macros,
         };
         let mut g = Global::lazy(tree, index, predefined, policy);
         g.unreadable = unreadable;
@@ -496,6 +514,7 @@ impl Global {
             files,
             unreadable: Vec::new(),
             table_macros: index.table_macros.clone(),
+            early_macros: index.early_macros.clone(),
             index,
         }
     }
@@ -560,6 +579,67 @@ impl Global {
     pub fn table_macros(&self) -> Vec<String> {
         self.table_macros.clone()
     }
+
+    /// The macros that declare an early-init provider (sorted): every macro
+    /// whose expansion reaches one of [`EARLY_DECLARE_ROOTS`]
+    /// (`IRQCHIP_DECLARE` → `OF_DECLARE_2` → `_OF_DECLARE`, `CLK_OF_DECLARE`,
+    /// `TIMER_OF_DECLARE`, `RESERVEDMEM_OF_DECLARE`, `IRQCHIP_ACPI_DECLARE`,
+    /// `TIMER_ACPI_DECLARE`, ...), the roots included.
+    pub fn early_macros(&self) -> Vec<String> {
+        self.early_macros.clone()
+    }
+}
+
+/// The kernel's own macros that put a provider's init function into a
+/// linker table the kernel walks before the driver model exists (so the
+/// provider has no module and no modalias): `_OF_DECLARE` (a `struct
+/// of_device_id` with the `.compatible`, include/linux/of.h:1514-1530 in
+/// 6.12) and `ACPI_DECLARE_PROBE_ENTRY`/`ACPI_DECLARE_SUBTABLE_PROBE_ENTRY`
+/// (a `struct acpi_probe_entry` with the ACPI table's signature `.id`,
+/// include/linux/acpi.h:1356-1376).
+pub const EARLY_DECLARE_ROOTS: &[&str] = &[
+    "_OF_DECLARE",
+    "ACPI_DECLARE_PROBE_ENTRY",
+    "ACPI_DECLARE_SUBTABLE_PROBE_ENTRY",
+];
+
+/// One name a header defines: the name, whether its definition names
+/// `MODULE_DEVICE_TABLE`, and the definition when it is function-like.
+type HeaderName = (String, bool, Option<Arc<Def>>);
+
+/// The macros whose expansion reaches one of [`EARLY_DECLARE_ROOTS`] (the
+/// roots included), sorted: the closure over "the body names a macro of
+/// the set", among `fns`, the first function-like definition of each name
+/// (only they declare: they take the name and the compatible).
+fn early_declare_macros(fns: &[(String, Arc<Def>)]) -> Vec<String> {
+    let mut set: Vec<String> = EARLY_DECLARE_ROOTS
+        .iter()
+        .filter(|r| fns.iter().any(|(n, _)| n == *r))
+        .map(|r| r.to_string())
+        .collect();
+    let mut new = set.clone();
+    while !new.is_empty() {
+        let finders: Vec<memchr::memmem::Finder> = new
+            .iter()
+            .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+            .collect();
+        let mut found: Vec<String> = fns
+            .par_iter()
+            .filter(|(n, d)| {
+                let t = d.text().as_bytes();
+                let body = &t[crate::cpp::define_name(d.text()).map_or(0, |(_, e)| e)..];
+                finders.iter().any(|f| f.find(body).is_some())
+                    && !set.iter().any(|s| s == n)
+                    && d.get().body.iter().any(|b| new.iter().any(|x| b.s == x.as_str()))
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        found.sort();
+        set.extend(found.iter().cloned());
+        new = found;
+    }
+    set.sort();
+    set
 }
 
 fn ready(m: Arc<Macro>) -> Arc<Def> {

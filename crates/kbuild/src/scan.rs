@@ -20,6 +20,10 @@ pub struct FileFacts {
     /// the line of a `MODULE_ALIAS`) and the `CONFIG_` conditions of the
     /// `#if`s around that line, both from the preprocessor's pass.
     pub alias_at: Vec<(u32, Vec<crate::srcfacts::Found>)>,
+    /// Per alias (same order): the macro that declared it when it is an
+    /// early-init provider declaration (`IRQCHIP_DECLARE`, ...: built in
+    /// only, never in modules.alias), else `None`.
+    pub alias_decl: Vec<Option<String>>,
     /// Files it includes (absolute), whatever pass read them.
     #[serde(skip)]
     pub deps: Vec<std::path::PathBuf>,
@@ -34,6 +38,23 @@ impl FileFacts {
     fn alias(&mut self, pattern: String, line: u32, entry: u32) {
         self.aliases.push((pattern, line));
         self.alias_at.push((entry, Vec::new()));
+        self.alias_decl.push(None);
+    }
+
+    /// Record the match `pattern` of an early-init provider declared by
+    /// the macro `decl` at `line`.
+    fn early_alias(&mut self, pattern: String, line: u32, decl: &str) {
+        if self
+            .aliases
+            .iter()
+            .zip(&self.alias_decl)
+            .any(|((a, _), d)| *a == pattern && d.as_deref() == Some(decl))
+        {
+            return;
+        }
+        self.aliases.push((pattern, line));
+        self.alias_at.push((line, Vec::new()));
+        self.alias_decl.push(Some(decl.to_string()));
     }
 }
 
@@ -49,6 +70,8 @@ fn first_pos(init: &Init) -> Option<crate::cpp::Pos> {
 /// `table_macros`: the global macros that expand to a
 /// `MODULE_DEVICE_TABLE` ([`Global::table_macros`]: include/linux/irqchip.h's
 /// `IRQCHIP_PLATFORM_DRIVER_END`).
+/// `early_macros` ([`Global::early_macros`], `IRQCHIP_DECLARE` & co) are
+/// looked for through [`needles`].
 pub fn interesting(src: &[u8], table_macros: &[String]) -> bool {
     use memchr::memmem::find;
     find(src, b"MODULE_DEVICE_TABLE").is_some()
@@ -57,6 +80,21 @@ pub fn interesting(src: &[u8], table_macros: &[String]) -> bool {
         || find(src, b"MODULE_ALIAS").is_some()
         || defines_driver(src)
         || find(src, b".c\"").is_some() // #include "uhci-pci.c"
+}
+
+/// The shortest set of names that finds every name of `names` as a
+/// substring: a name containing another one is dropped (`CLK_OF_DECLARE`
+/// contains `_OF_DECLARE`), so a pre-filter searches each file for a few
+/// words only.
+pub fn needles(names: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = names
+        .iter()
+        .filter(|n| !names.iter().any(|m| m != *n && n.contains(m.as_str())))
+        .cloned()
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// Has `struct <x>_driver <name> [attrs] = {` somewhere (a driver struct
@@ -91,6 +129,9 @@ pub struct Ctx<'a> {
     /// Global macros that expand to a `MODULE_DEVICE_TABLE`
     /// ([`Global::table_macros`]): a file using one is read expanded.
     pub table_macros: &'a [String],
+    /// Global macros that declare an early-init provider
+    /// ([`Global::early_macros`]).
+    pub early_macros: &'a [String],
 }
 
 const BLOCKED: &[&str] = &["MODULE_INFO", "__MODULE_INFO", "MODULE_DEVICE_TABLE"];
@@ -223,10 +264,11 @@ pub fn scan_file(ctx: &Ctx, path: &Path, src: &[u8], modname: &str, includes: &[
             missing
         };
         scan_pass(ctx, path, src, modname, includes, &want, &mut f2);
-        for ((a, l), at) in f2.aliases.into_iter().zip(f2.alias_at) {
+        for (((a, l), at), decl) in f2.aliases.into_iter().zip(f2.alias_at).zip(f2.alias_decl) {
             if !facts.aliases.iter().any(|x| x.0 == a) {
                 facts.aliases.push((a, l));
                 facts.alias_at.push(at);
+                facts.alias_decl.push(decl);
             }
         }
         for n in f2.driver_names {
@@ -357,6 +399,17 @@ fn scan_pass(
             i = close + 1;
             continue;
         }
+        if next_paren && !full && is_early_macro(ctx, &view_at(t.line), t) {
+            // IRQCHIP_DECLARE(gic_v3, "arm,gic-v3", ...) and the like, or a
+            // file's own macro that calls one.
+            if let Some(close) = matching_close(toks, i + 1) {
+                let v = view_at(t.line);
+                let out = Expander::new(&v, BLOCKED).expand(&toks[i..=close]);
+                early_declaration(ctx, &t.s, &out, line_of(t.line), facts);
+                i = close + 1;
+                continue;
+            }
+        }
         if next_paren && t.s.starts_with(|c: char| c.is_ascii_uppercase()) {
             // A macro whose body declares module info:
             // DECLARE_USB_FUNCTION_INIT(acm, ...) → MODULE_ALIAS("usbfunc:acm").
@@ -422,6 +475,68 @@ fn scan_pass(
             .collect();
     }
     (missing, unit.header_table && !full)
+}
+
+/// `t` names a macro of [`Global::early_macros`], or the file's own macro
+/// whose body calls one.
+fn is_early_macro(ctx: &Ctx, v: &View, t: &Tok) -> bool {
+    let early = |s: &str| ctx.early_macros.binary_search_by(|m| m.as_str().cmp(s)).is_ok();
+    if early(&t.s) {
+        return true;
+    }
+    t.s.starts_with(|c: char| c.is_ascii_uppercase())
+        && crate::cpp::MacroSource::get(v, &t.s, t.line)
+            .is_some_and(|m| m.params.is_some() && m.body.iter().any(|b| b.k == K::Ident && early(&b.s)))
+}
+
+/// The provider an early declaration's expansion `out` defines: a `struct
+/// of_device_id` (`_OF_DECLARE`: its `.compatible`, rendered as file2alias
+/// renders an `of` table entry) or a `struct acpi_probe_entry`
+/// (`ACPI_DECLARE_PROBE_ENTRY`: `.id`, the ACPI table's signature, as
+/// `acpi*:<SIG>:*`), recorded as declared by `decl` at `line`.
+fn early_declaration(ctx: &Ctx, decl: &str, out: &[Tok], line: u32, facts: &mut FileFacts) {
+    let mut i = 0;
+    while i + 1 < out.len() {
+        let ty = out[i + 1].s.as_str();
+        if out[i].s != "struct" || !matches!(ty, "of_device_id" | "acpi_probe_entry") {
+            i += 1;
+            continue;
+        }
+        let Some(eq) = out[i..].iter().position(|t| t.is("=")).map(|p| p + i) else {
+            return;
+        };
+        if !out.get(eq + 1).is_some_and(|t| t.is("{")) {
+            i = eq + 1;
+            continue;
+        }
+        let Some(close) = matching_close(out, eq + 1) else {
+            return;
+        };
+        let mut p = 0;
+        let init = devtable::parse_init(&out[eq + 1..=close], &mut p);
+        if ty == "of_device_id" {
+            let fields = ctx.layouts.get("of_device_id").map(Vec::as_slice).unwrap_or(&[]);
+            let e = Entry::new(&init, fields);
+            if !e.str("compatible").unwrap_or_default().is_empty() {
+                match devtable::aliases("of", &e, ctx.layouts) {
+                    Ok(v) => {
+                        for a in v {
+                            facts.early_alias(a, line, decl);
+                        }
+                    }
+                    Err(b) => facts.diags.push(format!("{line}: {decl}: {}", b.0)),
+                }
+            }
+        } else {
+            let e = Entry::new(&init, &[]);
+            match e.str("id") {
+                Ok(sig) if !sig.is_empty() => facts.early_alias(format!("acpi*:{sig}:*"), line, decl),
+                Ok(_) => {}
+                Err(b) => facts.diags.push(format!("{line}: {decl}: {}", b.0)),
+            }
+        }
+        i = close + 1;
+    }
 }
 
 /// `.name` (or `.driver.name`) of a driver struct initializer. A bare

@@ -138,8 +138,11 @@ struct AliasTally<'a> {
 }
 
 fn alias_tally<'a>(idx: &KernelIndex, deb: &'a str, key: impl Fn(&str) -> Option<String>) -> AliasTally<'a> {
+    // modaliases only: early-init provider declarations are in no
+    // modules.alias
     let ours: HashSet<(&str, &str)> = idx
         .aliases()
+        .filter(|(_, a)| a.is_modalias())
         .map(|(m, a)| (a.pattern.as_str(), m.name.as_str()))
         .collect();
     let mut t = AliasTally {
@@ -185,7 +188,9 @@ fn catch_alls_debian_lacks<'i>(
     deb_patterns: &HashSet<&str>,
 ) -> Vec<(String, &'i kfit_kbuild::Module)> {
     idx.aliases()
-        .filter(|(_, a)| catch_all(&a.pattern) && !deb_patterns.contains(a.pattern.as_str()))
+        .filter(|(_, a)| {
+            a.is_modalias() && catch_all(&a.pattern) && !deb_patterns.contains(a.pattern.as_str())
+        })
         .map(|(m, a)| (format!("{} {} ({}:{})", a.pattern, m.name, a.file, a.line), m))
         .collect()
 }
@@ -482,4 +487,134 @@ fn debian_6_12_arm64() {
         let (h, t) = per[bus];
         assert!(h * 100 >= t * 99, "{bus}: only {h}/{t} alias lines reproduced");
     }
+}
+
+/// Early-init provider declarations on the arm64 6.12 index: every
+/// `IRQCHIP_DECLARE(..., "compat", ...)`, `CLK_OF_DECLARE`,
+/// `CLK_OF_DECLARE_DRIVER`, `TIMER_OF_DECLARE`, `RESERVEDMEM_OF_DECLARE`,
+/// `IRQCHIP_ACPI_DECLARE` and `TIMER_ACPI_DECLARE` written at the start of a
+/// line of a source the index reads (a grep of the tree: the ground truth)
+/// is a row at that line, declared by that macro; none is a modalias, and
+/// none is in Debian's `modules.alias` (these providers are never modules).
+#[test]
+fn early_declarations_6_12_arm64() {
+    let e = env("6.12-arm64");
+    let idx = index(&e);
+    const MACROS: &[&str] = &[
+        "IRQCHIP_DECLARE",
+        "CLK_OF_DECLARE",
+        "CLK_OF_DECLARE_DRIVER",
+        "TIMER_OF_DECLARE",
+        "RESERVEDMEM_OF_DECLARE",
+        "IRQCHIP_ACPI_DECLARE",
+        "TIMER_ACPI_DECLARE",
+    ];
+    let rows: HashSet<(&str, u32, &str)> = idx
+        .aliases()
+        .filter_map(|(_, a)| Some((a.file.as_str(), a.entry_line, a.declared_by.as_deref()?)))
+        .collect();
+    let mut by_macro: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, _, d) in &rows {
+        *by_macro.entry(d).or_default() += 1;
+    }
+    println!("early declarations by macro (rows' distinct lines): {by_macro:?}");
+    let file_patterns: HashSet<(&str, &str)> = idx
+        .aliases()
+        .map(|(_, a)| (a.file.as_str(), a.pattern.as_str()))
+        .collect();
+    let mut sources: Vec<&str> = idx
+        .modules
+        .iter()
+        .flat_map(|m| m.sources.iter().map(String::as_str))
+        .filter(|s| s.ends_with(".c"))
+        .collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let (mut total, mut missing) = (0, Vec::new());
+    for s in sources {
+        let Ok(text) = std::fs::read_to_string(e.tree.join(s)) else {
+            continue;
+        };
+        if !MACROS.iter().any(|m| text.contains(m)) {
+            continue;
+        }
+        for (i, l) in text.lines().enumerate() {
+            let l = l.trim_start();
+            let Some(m) = MACROS.iter().find(|m| l.starts_with(&format!("{m}("))) else {
+                continue;
+            };
+            if l.trim_end().ends_with('\\') {
+                continue; // a macro's body: its callers are the declarations
+            }
+            total += 1;
+            // Covered: a row at that line; or its compatible is a row of
+            // the file anyway (a platform driver's modalias for the same
+            // compatible takes precedence); or, for an ACPI table probe, a
+            // row of that macro (one per table signature).
+            let compat = l.split('"').nth(1).map(|c| format!("of:N*T*C{c}"));
+            let covered = rows.contains(&(s, i as u32 + 1, *m))
+                || compat.is_some_and(|p| file_patterns.contains(&(s, p.as_str())))
+                || (m.contains("ACPI") && rows.iter().any(|r| r.0 == s && r.2 == *m));
+            if !covered {
+                missing.push(format!("{s}:{}: {l}", i + 1));
+            }
+        }
+    }
+    println!(
+        "{} of {total} declarations indexed; missing: {missing:#?}",
+        total - missing.len()
+    );
+    assert!(total > 500, "{total}");
+    assert!(missing.is_empty(), "{} missing", missing.len());
+    // The virt machine's providers, and the ACPI ones of arm64 servers.
+    let early = |pattern: &str, module: &str| -> Option<String> {
+        let m = idx.module(module)?;
+        m.aliases
+            .iter()
+            .find(|a| a.pattern == pattern)
+            .and_then(|a| a.declared_by.clone())
+    };
+    assert_eq!(
+        early("of:N*T*Carm,gic-v3", "irq_gic_v3").as_deref(),
+        Some("IRQCHIP_DECLARE")
+    );
+    assert_eq!(
+        early("of:N*T*Carm,armv8-timer", "arm_arch_timer").as_deref(),
+        Some("TIMER_OF_DECLARE")
+    );
+    assert_eq!(
+        early("of:N*T*Cfixed-clock", "clk_fixed_rate").as_deref(),
+        Some("CLK_OF_DECLARE")
+    );
+    assert_eq!(
+        early("acpi*:APIC:*", "irq_gic_v3").as_deref(),
+        Some("IRQCHIP_ACPI_DECLARE")
+    );
+    assert_eq!(
+        early("acpi*:GTDT:*", "arm_arch_timer").as_deref(),
+        Some("TIMER_ACPI_DECLARE")
+    );
+    let sym = |module: &str| idx.module(module).map(|m| m.symbols[0].clone());
+    assert_eq!(sym("irq_gic_v3"), Some(vec!["ARM_GIC_V3".to_string()]));
+    assert_eq!(sym("arm_arch_timer"), Some(vec!["ARM_ARCH_TIMER".to_string()]));
+    // Never a modules.alias row.
+    let mods = e.debian.join("lib/modules").join(&e.abi);
+    let deb = std::fs::read_to_string(mods.join("modules.alias")).unwrap();
+    let deb: HashSet<(&str, &str)> = deb
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.splitn(3, ' ');
+            it.next()?;
+            Some((it.next()?, it.next()?))
+        })
+        .collect();
+    let in_debian: Vec<String> = idx
+        .aliases()
+        .filter(|(m, a)| !a.is_modalias() && deb.contains(&(a.pattern.as_str(), m.name.as_str())))
+        .map(|(m, a)| format!("{} {} ({}:{})", a.pattern, m.name, a.file, a.entry_line))
+        .collect();
+    assert!(
+        in_debian.is_empty(),
+        "early rows in modules.alias: {in_debian:#?}"
+    );
 }

@@ -615,6 +615,93 @@ fn a_cache_map_pointing_past_the_modules_is_an_error() {
     }
 }
 
+/// Early-init provider declarations: the macros that reach `_OF_DECLARE`
+/// or `ACPI_DECLARE_PROBE_ENTRY` through the headers (include/linux/of.h,
+/// irqchip.h, acpi.h in miniature), a file's own wrapper of one, and a
+/// compatible a platform driver's table also names (a modalias: it wins).
+#[test]
+fn early_declarations_are_built_in_only_rows() {
+    let of_h = r#"
+#include <linux/mod_devicetable.h>
+#define _OF_DECLARE(table, name, compat, fn, fn_type)			\
+	static const struct of_device_id __of_table_##name		\
+		__used __section("__" #table "_of_table")		\
+		 = { .compatible = compat,				\
+		     .data = (fn == (fn_type)NULL) ? fn : fn  }
+#define OF_DECLARE_2(table, name, compat, fn) \
+		_OF_DECLARE(table, name, compat, fn, of_init_fn_2)
+"#;
+    let irqchip_h = r#"
+#include <linux/of.h>
+#include <linux/acpi.h>
+#define IRQCHIP_DECLARE(name, compat, fn) OF_DECLARE_2(irqchip, name, compat, fn)
+#define IRQCHIP_ACPI_DECLARE(name, subtable, validate, data, fn)	\
+	ACPI_DECLARE_SUBTABLE_PROBE_ENTRY(irqchip, name, ACPI_SIG_MADT, subtable, validate, data, fn)
+"#;
+    let acpi_h = r#"
+#define ACPI_SIG_MADT "APIC"
+#define ACPI_DECLARE_SUBTABLE_PROBE_ENTRY(table, name, table_id, subtable, valid, data, fn) \
+	static const struct acpi_probe_entry __acpi_probe_##name	\
+		__used __section("__" #table "_acpi_probe_table") = {	\
+			.id = table_id,					\
+			.type = subtable,				\
+			.subtable_valid = valid,			\
+			.probe_subtbl = fn,				\
+			.driver_data = data,				\
+		}
+"#;
+    let chip = r#"
+#include <linux/irqchip.h>
+#include <linux/module.h>
+static int chip_init(void *a, void *b) { return 0; }
+IRQCHIP_DECLARE(chip_v1, "acme,chip-v1", chip_init);
+#define CHIP_DECLARE(n, c) IRQCHIP_DECLARE(n, c, chip_init)
+CHIP_DECLARE(chip_v2, "acme,chip-v2");
+IRQCHIP_ACPI_DECLARE(chip_acpi, 12, NULL, 3, chip_init);
+IRQCHIP_DECLARE(chip_v3, "acme,chip-v3", chip_init);
+static const struct of_device_id chip_of[] = {
+	{ .compatible = "acme,chip-v3" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, chip_of);
+"#;
+    let t = tree(
+        "early",
+        &[
+            ("include/linux/of.h", of_h),
+            ("include/linux/irqchip.h", irqchip_h),
+            ("include/linux/acpi.h", acpi_h),
+            ("drivers/Makefile", "obj-$(CONFIG_ACME_CHIP) += chip.o\n"),
+            ("drivers/chip.c", chip),
+        ],
+    );
+    let i = idx(&t);
+    let m = i.module("chip").unwrap();
+    let rows: Vec<(&str, u32, Option<&str>)> = m
+        .aliases
+        .iter()
+        .map(|a| (a.pattern.as_str(), a.entry_line, a.declared_by.as_deref()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("of:N*T*Cacme,chip-v3", 11, None),
+            ("of:N*T*Cacme,chip-v3C*", 11, None),
+            ("of:N*T*Cacme,chip-v1", 5, Some("IRQCHIP_DECLARE")),
+            ("of:N*T*Cacme,chip-v1C*", 5, Some("IRQCHIP_DECLARE")),
+            ("of:N*T*Cacme,chip-v2", 7, Some("CHIP_DECLARE")),
+            ("of:N*T*Cacme,chip-v2C*", 7, Some("CHIP_DECLARE")),
+            ("acpi*:APIC:*", 8, Some("IRQCHIP_ACPI_DECLARE")),
+        ]
+    );
+    assert!(m.aliases.iter().filter(|a| a.is_modalias()).count() == 2);
+    // A DT node with that compatible resolves to the symbol.
+    let r = i.match_modalias("of:NintcT(null)Cacme,chip-v1");
+    assert_eq!(r[0].module.name, "chip");
+    assert_eq!(r[0].alias.declared_by.as_deref(), Some("IRQCHIP_DECLARE"));
+    assert_eq!(syms(&i, "drivers/chip"), v(&[&["ACME_CHIP"]]));
+}
+
 /// A cache file with a flipped byte anywhere, or cut short, is a damaged
 /// cache (an error naming it, never an index or a panic); the next
 /// `load_or_build` builds the index again and replaces it.

@@ -79,6 +79,11 @@ pub enum How {
         pattern: String,
         /// Where the table entry is (`file:line`).
         at: String,
+        /// The macro that declared an early-init provider
+        /// (`IRQCHIP_DECLARE`, ...: [`kfit_kbuild::Alias::declared_by`]):
+        /// no modalias, the kernel runs it only when built in.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        declared_by: Option<String>,
     },
     /// The platform bus binds a driver registered under the device's own
     /// name (`platform_match`: no id table needed).
@@ -109,6 +114,7 @@ impl How {
         How::Alias {
             pattern: m.alias.pattern.clone(),
             at: format!("{}:{}", m.alias.file, m.alias.line),
+            declared_by: m.alias.declared_by.clone(),
         }
     }
 }
@@ -228,9 +234,12 @@ pub fn is_device_driver(m: &Module) -> bool {
 }
 
 /// The device buses of a module's aliases (`pci`, `usb`, `acpi`, `platform`
-/// for `of:`...), one per device alias.
+/// for `of:`...), one per device alias. Early-init provider declarations
+/// (`IRQCHIP_DECLARE`, ...: [`kfit_kbuild::Alias::is_modalias`]) do not
+/// count: they make no module a device driver to trim or to count, they
+/// only let a device tree's provider node name its code.
 pub fn device_buses(m: &Module) -> impl Iterator<Item = Bus> + '_ {
-    m.aliases.iter().filter_map(|a| {
+    m.aliases.iter().filter(|a| a.is_modalias()).filter_map(|a| {
         let (prefix, _) = a.pattern.split_once(':')?;
         match Bus::from_modalias(&format!("{}:", prefix.trim_end_matches('*'))) {
             Bus::Other(_) | Bus::Cpu => None,
@@ -464,7 +473,7 @@ fn dt_suppliers(machine: &Machine, devices: &mut [DeviceResolution]) {
     for dr in devices.iter_mut() {
         if !dr.provides.is_empty() && dr.modules.is_empty() {
             dr.notes.push(format!(
-                "{}, but no driver of this kernel matches it (code the kernel runs without a device, such as IRQCHIP_DECLARE, CLK_OF_DECLARE or TIMER_OF_DECLARE, is not in the index)",
+                "{}, but no driver or early-init declaration (IRQCHIP_DECLARE, CLK_OF_DECLARE, ...) of this kernel matches it",
                 dr.provides[0]
             ));
         }

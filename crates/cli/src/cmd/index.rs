@@ -216,14 +216,18 @@ pub fn run_match(a: MatchArgs) -> anyhow::Result<ExitCode> {
             let v: Vec<_> = rows
                 .iter()
                 .map(|m| {
-                    serde_json::json!({
+                    let mut v = serde_json::json!({
                         "module": m.module.name, "path": m.module.path,
                         "symbols": m.module.symbols, "own": m.module.own,
                         "pattern": m.alias.pattern,
                         "file": m.alias.file, "line": m.alias.line,
                         "entry_line": m.alias.entry_line,
                         "specificity": m.specificity,
-                    })
+                    });
+                    if let Some(d) = &m.alias.declared_by {
+                        v["declared_by"] = d.as_str().into();
+                    }
+                    v
                 })
                 .collect();
             json.push(serde_json::json!({"modalias": ma, "matches": v}));
@@ -266,6 +270,9 @@ fn alias_at(a: &kfit_kbuild::Alias) -> String {
             .map(|f| format!("CONFIG_{} (line {})", f.name, f.line))
             .collect();
         t.push_str(&format!(", inside #if {}", c.join(", ")));
+    }
+    if let Some(d) = &a.declared_by {
+        t.push_str(&format!(", {d}: early init, built in only, no modalias"));
     }
     crate::out::escape(&t).into_owned()
 }
