@@ -299,7 +299,9 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 /// `CLK_OF_DECLARE`, `TIMER_OF_DECLARE`, `IRQCHIP_ACPI_DECLARE`, ...) are
 /// indexed as `of:`/`acpi*:` rows marked [`Alias::declared_by`], and the
 /// global macro index keeps the macros that declare them.
-const FORMAT: u32 = 35;
+/// 36: the Makefiles pulled in by `include` are inputs too (an edit of
+/// virt/kvm/Makefile.kvm or of nouveau's nvkm/*/Kbuild went unseen).
+const FORMAT: u32 = 36;
 
 /// The index of one kernel tree.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -1525,6 +1527,8 @@ impl KernelIndex {
         // Every file read, and every directory walked, with its stamp.
         let mut read: Vec<String> = vec!["Makefile".to_string()];
         read.extend(w.makefiles.iter().map(|(_, p)| rel(p)));
+        // What those Makefiles pulled in with `include` (read or looked for).
+        read.extend(infos.iter().flat_map(|(_, i)| i.included.iter().map(|p| rel(p))));
         read.extend(w.kconfigs.iter().map(|p| rel(p)));
         read.extend(global.files.iter().map(|p| rel(p)));
         // The arch Kconfig files the policy was derived from.

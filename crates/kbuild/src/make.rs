@@ -12,7 +12,7 @@
 //! (`foo-y`, `foo-objs`, `foo-$(CONFIG_Y)`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// AND of OR-sets of symbol names (no `CONFIG_` prefix).
 pub type Cond = Vec<Vec<String>>;
@@ -40,6 +40,11 @@ pub struct DirInfo {
     pub diags: Vec<String>,
     /// `-I` directories of ccflags (absolute).
     pub includes: Vec<String>,
+    /// Makefiles it pulled in with `include`/`-include`/`sinclude` inside
+    /// the tree, read or looked for (absolute): inputs of the index, like
+    /// the Makefile itself (e.g. virt/kvm/Makefile.kvm, nouveau's
+    /// nvkm/*/Kbuild).
+    pub included: Vec<PathBuf>,
 }
 
 const MARK: char = '\u{1}';
@@ -322,7 +327,11 @@ impl Parser<'_> {
                         self.tree.join(self.dir).join(f)
                     };
                     if path.starts_with(self.tree) {
-                        if let Ok(t) = std::fs::read_to_string(&path) {
+                        let t = std::fs::read_to_string(&path);
+                        if !self.info.included.contains(&path) {
+                            self.info.included.push(path);
+                        }
+                        if let Ok(t) = t {
                             self.run(&t);
                         }
                     }

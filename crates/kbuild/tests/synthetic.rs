@@ -507,6 +507,43 @@ fn an_edited_source_is_rescanned_alone() {
     assert_eq!(o.aliases[0].pattern, "other:b");
 }
 
+/// A Makefile pulled in by `include` (virt/kvm/Makefile.kvm, nouveau's
+/// nvkm/*/Kbuild) is an input of the index like the Makefile itself: an edit
+/// of it alone is seen by the next load.
+#[test]
+fn an_edited_included_makefile_is_seen() {
+    let t = tree(
+        "mkinclude",
+        &[
+            // Outside every directory the build descends into, as
+            // virt/kvm/Makefile.kvm is for arch/*/kvm/Makefile.
+            ("drivers/Makefile", "include $(srctree)/virt/sub.mk\n"),
+            ("virt/sub.mk", "obj-$(CONFIG_DEMO) += demo.o\n"),
+            ("drivers/demo.c", DRV_C),
+            ("drivers/other.c", "MODULE_ALIAS(\"other:a\");\n"),
+        ],
+    );
+    // Outside the tree: a cache directory created in it changes the top
+    // directory's stamp, and the next load would rebuild for that alone.
+    let cache = t.0.with_extension("cache");
+    let _cache = Tree(cache.clone());
+    let arch = kfit_kbuild::Arch::default();
+    KernelIndex::load_or_build(&t.0, &arch, &cache).unwrap();
+    let a = KernelIndex::load_or_build(&t.0, &arch, &cache).unwrap();
+    assert_eq!(a.rescanned, 0);
+    assert!(a.module("demo").is_some());
+    assert!(a.module("other").is_none());
+    // A longer file (the size changes whatever the mtime granularity).
+    std::fs::write(
+        t.0.join("virt/sub.mk"),
+        "obj-$(CONFIG_DEMO) += demo.o\nobj-$(CONFIG_OTHER) += other.o\n",
+    )
+    .unwrap();
+    let b = KernelIndex::load_or_build(&t.0, &arch, &cache).unwrap();
+    let o = b.module("other").expect("the included Makefile's new object");
+    assert_eq!(o.aliases[0].pattern, "other:a");
+}
+
 /// A speculative load decodes the cache at once and checks the tree on
 /// another thread: the check says no as soon as one input changed.
 #[test]
