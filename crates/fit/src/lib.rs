@@ -697,15 +697,11 @@ fn fit_inner(
             }
         }
     }
-    let mut precision = precision_pass(
-        &mut kc,
-        idx,
-        opts,
-        &resolutions,
-        &fallback_of,
-        &goals,
-        &ropts.built_in,
-    );
+    // What the fitted config builds in that no device needs (run again
+    // when another way replaces the first solution).
+    let precision_of =
+        |kc: &mut Kconfig| precision_pass(kc, idx, opts, &resolutions, &fallback_of, &goals, &ropts.built_in);
+    let mut precision = precision_of(&mut kc);
     // A driver the solver switched on only because it selects what a goal
     // needs is a driver for hardware the machine lacks (snd-emu10k1, which
     // selects SND_HWDEP, for a loaded snd_hwdep, when SND_HDA_HWDEP selects
@@ -746,15 +742,7 @@ fn fit_inner(
             retry.values.truncate(req_plan.values.len());
             retry.fell_back = std::mem::take(&mut outcome.fell_back);
             outcome = retry;
-            precision = precision_pass(
-                &mut kc,
-                idx,
-                opts,
-                &resolutions,
-                &fallback_of,
-                &goals,
-                &ropts.built_in,
-            );
+            precision = precision_of(&mut kc);
         } else {
             kc.read_config_str(&first, "fitted config");
         }
