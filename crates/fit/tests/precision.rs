@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use kfit_fit::Fit;
 use kfit_kbuild::{Alias, KernelIndex, Module};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Debian's PCI/USB device drivers and their aliases, as a matcher.
@@ -648,28 +648,16 @@ fn selected_helper_through_an_option_not_a_driver() {
     let e = env();
     // x86_64_defconfig (MODULES off) has SND_HDA_HWDEP=y: without it
     // nothing selects SND_HWDEP.
-    let def = std::fs::read_to_string(defconfig_nomodules(&e)).unwrap();
-    let base_text = kernel_olddefconfig(
+    let (base, fit, v) = fit_lsmod_without(
         &e,
-        &format!("{def}\n# CONFIG_SND_HDA_HWDEP is not set\n"),
-        "hwdep-base",
-    );
-    let v = values(&base_text);
-    assert_eq!(v.get("SND_HWDEP"), None, "the base must lack SND_HWDEP");
-    assert_eq!(v.get("SND_HDA_INTEL").map(String::as_str), Some("y"));
-    let dir = scratch("hwdep");
-    let base = dir.join("base.config");
-    std::fs::write(&base, &base_text).unwrap();
-    let lsmod = dir.join("lsmod.txt");
-    std::fs::write(
-        &lsmod,
+        "hwdep",
+        "SND_HDA_HWDEP",
         "Module                  Size  Used by\n\
          snd_hwdep              16384  1 snd_hda_codec\n\
          snd_hda_intel          57344  0\n",
-    )
-    .unwrap();
-    let fit = kfit_fit::fit(&opts(&e, base, vec![lsmod]), None).unwrap();
-    let v = values(&kernel_olddefconfig(&e, &fit.config, "hwdep"));
+    );
+    assert_eq!(base.get("SND_HWDEP"), None, "the base must lack SND_HWDEP");
+    assert_eq!(base.get("SND_HDA_INTEL").map(String::as_str), Some("y"));
     let y = |s: &str| v.get(s).map(String::as_str) == Some("y");
     assert!(
         y("SND_HWDEP") && y("SND_HDA_HWDEP"),
@@ -680,7 +668,7 @@ fn selected_helper_through_an_option_not_a_driver() {
         extra.is_empty(),
         "drivers built in for what they select: {extra:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(scratch("hwdep"));
 }
 
 /// A loaded prompt-less helper whose selectors are not device drivers:
@@ -692,29 +680,39 @@ fn selected_helper_through_an_option_not_a_driver() {
 #[test]
 fn selected_helper_through_a_loaded_module_not_another() {
     let e = env();
-    let def = std::fs::read_to_string(defconfig_nomodules(&e)).unwrap();
-    let base_text = kernel_olddefconfig(
+    let (base, _, v) = fit_lsmod_without(
         &e,
-        &format!("{def}\n# CONFIG_BLK_DEV_SR is not set\n"),
-        "cdrom-base",
-    );
-    let v = values(&base_text);
-    assert_eq!(v.get("CDROM"), None, "the base must lack CDROM");
-    let dir = scratch("cdrom");
-    let base = dir.join("base.config");
-    std::fs::write(&base, &base_text).unwrap();
-    let lsmod = dir.join("lsmod.txt");
-    std::fs::write(
-        &lsmod,
+        "cdrom",
+        "BLK_DEV_SR",
         "Module                  Size  Used by\n\
          cdrom                  16384  1 sr_mod\n\
          sr_mod                 16384  0\n",
-    )
-    .unwrap();
-    let fit = kfit_fit::fit(&opts(&e, base, vec![lsmod]), None).unwrap();
-    let v = values(&kernel_olddefconfig(&e, &fit.config, "cdrom"));
+    );
+    assert_eq!(base.get("CDROM"), None, "the base must lack CDROM");
     let y = |s: &str| v.get(s).map(String::as_str) == Some("y");
     assert!(y("CDROM") && y("BLK_DEV_SR"), "CDROM through BLK_DEV_SR");
     assert!(!y("CDROM_PKTCDVD"), "pktcdvd built in for what it selects");
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(scratch("cdrom"));
+}
+
+/// Fit an lsmod listing on x86_64_defconfig without modules and with `off`
+/// unset (through the kernel's own olddefconfig): the base's values, the
+/// fit, and the values the kernel's olddefconfig gives the fitted config.
+fn fit_lsmod_without(
+    e: &Env,
+    tag: &str,
+    off: &str,
+    lsmod: &str,
+) -> (HashMap<String, String>, Fit, HashMap<String, String>) {
+    let def = std::fs::read_to_string(defconfig_nomodules(e)).unwrap();
+    let base_text = kernel_olddefconfig(
+        e,
+        &format!("{def}\n# CONFIG_{off} is not set\n"),
+        &format!("{tag}-base"),
+    );
+    let base = listing(tag, "base.config", &base_text);
+    let lsmod = listing(tag, "lsmod.txt", lsmod);
+    let fit = kfit_fit::fit(&opts(e, base, vec![lsmod]), None).unwrap();
+    let v = values(&kernel_olddefconfig(e, &fit.config, tag));
+    (values(&base_text), fit, v)
 }

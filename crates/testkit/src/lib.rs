@@ -167,6 +167,29 @@ pub fn make(tree: &Path, out: &Path, args: &[&str]) {
 /// by its `make olddefconfig`, cached under [`cache`]`/bases/<name>.config`
 /// (the base configs of the fit tests and the CLI's fit snapshots).
 pub fn nomodules_base(tree: &Path, config: &str, name: &str) -> PathBuf {
+    cached_base(name, |dir| {
+        std::fs::write(dir.join(".config"), config).unwrap();
+        let st = std::process::Command::new(tree.join("scripts/config"))
+            .arg("--file")
+            .arg(dir.join(".config"))
+            .args(["--disable", "MODULES"])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let text = kernel_olddefconfig(
+            tree,
+            &std::fs::read_to_string(dir.join(".config")).unwrap(),
+            "base",
+        );
+        assert!(text.contains("# CONFIG_MODULES is not set"));
+        text
+    })
+}
+
+/// A base config made once by `make` (given a scratch directory, it
+/// returns the config's text) and cached under
+/// [`cache`]`/bases/<name>.config`, written whole or not at all.
+pub fn cached_base(name: &str, make: impl FnOnce(&Path) -> String) -> PathBuf {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let out = cache().join(format!("bases/{name}.config"));
@@ -176,20 +199,7 @@ pub fn nomodules_base(tree: &Path, config: &str, name: &str) -> PathBuf {
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     let dir = std::env::temp_dir().join(format!("kfit-base-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(".config"), config).unwrap();
-    let st = std::process::Command::new(tree.join("scripts/config"))
-        .arg("--file")
-        .arg(dir.join(".config"))
-        .args(["--disable", "MODULES"])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let text = kernel_olddefconfig(
-        tree,
-        &std::fs::read_to_string(dir.join(".config")).unwrap(),
-        "base",
-    );
-    assert!(text.contains("# CONFIG_MODULES is not set"));
+    let text = make(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     let tmp = out.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, text).unwrap();

@@ -60,32 +60,23 @@ pub fn env_arm64() -> Env {
 /// scripts/kconfig/symbol.c, sym_calc_value), by the kernel's own
 /// `make ARCH=arm64 defconfig` / `olddefconfig`, cached.
 pub fn arm64_defconfig_nomodules(e: &Env) -> PathBuf {
-    let out = kfit_testkit::cache().join("bases/6.12-arm64-defconfig-nomodules.config");
-    if out.exists() {
-        return out;
-    }
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    let dir = std::env::temp_dir().join(format!("kfit-arm64-base-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cross = format!("CROSS_COMPILE={ARM64_CROSS}");
-    kfit_testkit::make(&e.tree, &dir, &["ARCH=arm64", &cross, "defconfig"]);
-    let mut text = std::fs::read_to_string(dir.join(".config")).unwrap();
-    let modules: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("CONFIG_")?.strip_suffix("=m").map(str::to_string))
-        .collect();
-    for m in modules.iter().chain([&"MODULES".to_string()]) {
-        text.push_str(&format!("# CONFIG_{m} is not set\n"));
-    }
-    std::fs::write(dir.join(".config"), text).unwrap();
-    kfit_testkit::make(&e.tree, &dir, &["ARCH=arm64", &cross, "olddefconfig"]);
-    let text = std::fs::read_to_string(dir.join(".config")).unwrap();
-    assert!(text.contains("# CONFIG_MODULES is not set"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, &out).unwrap();
-    out
+    kfit_testkit::cached_base("6.12-arm64-defconfig-nomodules", |dir| {
+        let cross = format!("CROSS_COMPILE={ARM64_CROSS}");
+        kfit_testkit::make(&e.tree, dir, &["ARCH=arm64", &cross, "defconfig"]);
+        let mut text = std::fs::read_to_string(dir.join(".config")).unwrap();
+        let modules: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("CONFIG_")?.strip_suffix("=m").map(str::to_string))
+            .collect();
+        for m in modules.iter().chain([&"MODULES".to_string()]) {
+            text.push_str(&format!("# CONFIG_{m} is not set\n"));
+        }
+        std::fs::write(dir.join(".config"), text).unwrap();
+        kfit_testkit::make(&e.tree, dir, &["ARCH=arm64", &cross, "olddefconfig"]);
+        let text = std::fs::read_to_string(dir.join(".config")).unwrap();
+        assert!(text.contains("# CONFIG_MODULES is not set"));
+        text
+    })
 }
 
 /// The project's shared data (`../shared` next to the checkout; one level
